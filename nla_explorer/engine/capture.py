@@ -1,0 +1,154 @@
+"""Capture: walk a tensor's ``grad_fn`` chain into an :class:`AutogradGraph`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+from nla_explorer.engine.errors import CaptureError
+from nla_explorer.engine.graph import LEAF, OP, AutogradGraph, GraphEdge, GraphNode, SavedValue
+from nla_explorer.engine.recorder import ForwardRecorder
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
+from nla_explorer.engine.walk import (
+    autograd_nodes,
+    is_leaf_node,
+    node_ids,
+    output_node,
+    readable_name,
+    torch_name,
+)
+
+_SAVED_PREFIX = "_saved_"
+_saved_names_cache: dict[type, tuple[str, ...]] = {}
+
+
+def capture(
+    tensor: torch.Tensor,
+    names: Mapping[str, object] | None = None,
+    recorder: ForwardRecorder | None = None,
+    limit: int = FULL_VALUE_LIMIT,
+) -> AutogradGraph:
+    """Walk ``tensor.grad_fn`` into a graph model.
+
+    ``names`` maps variable names to tensors (``locals()`` works: non-tensors are ignored); named
+    tensors label the node that produced them, leaves and saved constants included. ``recorder``, a
+    :class:`ForwardRecorder` that was active while the expression ran, gives every op node its value.
+    """
+    if not isinstance(tensor, torch.Tensor):
+        raise CaptureError(f"the output is a {type(tensor).__name__}, not a tensor")
+    root = output_node(tensor)
+    if root is None:
+        raise CaptureError("the output does not require grad: no autograd graph was recorded "
+                           "(give a leaf requires_grad=True)")
+    fns = autograd_nodes(root)
+    ids = node_ids(fns)
+    naming = _Naming(names or {})
+    nodes = []
+    edges = []
+    for fn in fns:
+        node_id = ids[fn]
+        for slot, (child, output_nr) in enumerate(fn.next_functions):
+            if child is not None:
+                edges.append(GraphEdge(ids[child], node_id, slot, output_nr))
+        if is_leaf_node(fn):
+            variable = fn.variable
+            name = naming.name_of(variable)
+            nodes.append(GraphNode(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
+                                   snapshot(variable, limit), (), 0))
+            continue
+        op = torch_name(fn)
+        value = recorder.value_of(fn) if recorder is not None else None
+        saved = _saved_values(fn, naming, limit)
+        if value is None:
+            value = _value_fallback(fn, tensor, root, saved, limit)
+        name = naming.name_of_node(fn)
+        nodes.append(GraphNode(node_id, OP, op, readable_name(op), name, value, saved,
+                               len(fn.next_functions)))
+    return AutogradGraph(tuple(nodes), tuple(edges), ids[root])
+
+
+def _value_fallback(fn, tensor, root, saved, limit) -> TensorData | None:
+    """Without a recorded value: the output tensor itself, or what the node saved as its result."""
+    if fn is root:
+        return snapshot(tensor, limit)
+    for s in saved:
+        if s.role == "result" and s.tensor is not None:
+            return s.tensor
+    return None
+
+
+class _Naming:
+    """Find the variable name of a tensor or of the node that produced it."""
+
+    def __init__(self, names: Mapping[str, object]) -> None:
+        self._by_tensor: dict[int, str] = {}
+        self._by_fn: dict[object, str] = {}
+        self._by_storage: dict[tuple, str] = {}
+        for name, value in names.items():
+            if not isinstance(value, torch.Tensor):
+                continue
+            self._by_tensor[id(value)] = name
+            if value.grad_fn is not None:
+                self._by_fn[value.grad_fn] = name
+            elif value.layout == torch.strided and value.device.type != "meta":
+                self._by_storage[_storage_key(value)] = name
+        self._keep = list(names.values())  # ids stay valid while we look them up
+
+    def name_of(self, tensor: torch.Tensor) -> str | None:
+        hit = self._by_tensor.get(id(tensor))
+        if hit is None and tensor.layout == torch.strided and tensor.device.type != "meta":
+            hit = self._by_storage.get(_storage_key(tensor))
+        return hit
+
+    def name_of_node(self, fn) -> str | None:
+        return self._by_fn.get(fn)
+
+
+def _storage_key(t: torch.Tensor) -> tuple:
+    return (t.data_ptr(), tuple(t.shape), tuple(t.stride()), t.dtype)
+
+
+def _saved_names(fn) -> tuple[str, ...]:
+    cls = type(fn)
+    names = _saved_names_cache.get(cls)
+    if names is None:
+        names = tuple(a for a in dir(fn) if a.startswith(_SAVED_PREFIX))
+        _saved_names_cache[cls] = names
+    return names
+
+
+def _saved_values(fn, naming: _Naming, limit: int) -> tuple[SavedValue, ...]:
+    out = []
+    for attr in _saved_names(fn):
+        try:
+            value = getattr(fn, attr)
+        except RuntimeError as exc:  # freed by an earlier backward() without retain_graph
+            raise CaptureError(
+                "the graph's saved tensors were freed by an earlier backward(); "
+                "capture before calling backward(), or call backward(retain_graph=True)"
+            ) from exc
+        name = attr[len(_SAVED_PREFIX):]
+        if isinstance(value, torch.Tensor):
+            role = "result" if name.startswith("result") else (
+                "input" if value.requires_grad else "constant")
+            out.append(SavedValue(name, role, snapshot(value, limit), None, naming.name_of(value)))
+        elif isinstance(value, (tuple, list)) and value and all(
+                isinstance(v, torch.Tensor) for v in value):
+            for i, v in enumerate(value):
+                out.append(SavedValue(f"{name}[{i}]", "input" if v.requires_grad else "constant",
+                                      snapshot(v, limit), None, naming.name_of(v)))
+        else:
+            out.append(SavedValue(name, "attribute", None, _plain(value)))
+    return tuple(out)
+
+
+def _plain(value: object) -> object:
+    """Saved attributes as plain Python data (sizes, dims, scalars, strings)."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (torch.SymInt, torch.SymFloat)):
+        return int(value) if isinstance(value, torch.SymInt) else float(value)
+    return repr(value)

@@ -1,0 +1,385 @@
+"""``parse_code``: course-style PyTorch code → :class:`Expression`, by interpreting a whitelist.
+
+The text is read as a Python syntax tree and walked statement by statement; each constructor or op
+becomes a :class:`Block`. Nothing is evaluated here — not even numbers beyond simple folding — and
+no ``eval``/``exec`` is ever called on user text.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from nla_explorer.engine.code_safety import parse_source
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.numbers import fold_binop, fold_unary
+from nla_explorer.engine.ops import DTYPES, FORMS
+
+#: Modules a cell may import; only torch's are usable, the others are accepted and ignored.
+_MODULES = {"torch", "torch.nn", "torch.nn.functional", "torch.autograd", "torch.linalg",
+            "torch.optim", "numpy", "math", "matplotlib", "matplotlib.pyplot", "IPython.display"}
+_IGNORED_CALLS = {"print", "display", "Markdown"}
+#: Names a cell may use without importing them (earlier notebook cells usually did).
+_BUILTINS = {"InverseMatrix": "custom:InverseMatrix", "torch": "torch",
+             "F": "torch.nn.functional", "nn": "torch.nn"}
+_AUTOGRAD_GRAD = "torch.autograd.grad"
+
+
+@dataclass(frozen=True)
+class _Module:
+    """A module or a dotted path inside one (``torch``, ``torch.linalg``, ``F``...)."""
+
+    path: str
+
+
+class _Ignored:
+    """A value the explorer does not model (matplotlib, a gradient handle): only print/ignore it."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+def parse_code(text: str, output: str | None = None, inputs: Iterable[str] = ()) -> Expression:
+    """Read course-style code into an :class:`Expression`.
+
+    ``output`` names the output variable (default: the tensor of ``y.backward()``, else the last
+    assigned tensor). ``inputs`` names tensors supplied from outside (manual-gradient formulas).
+    Raises :class:`ExpressionError` with the line and the culprit for anything outside the whitelist.
+    """
+    return _Parser(inputs).run(parse_source(text), output)
+
+
+class _Parser:
+    def __init__(self, inputs: Iterable[str]) -> None:
+        self.blocks: list[Block] = []
+        self.numbers: dict[str, int | float] = {}
+        self.env: dict[str, object] = {k: _Module(v) for k, v in _BUILTINS.items()}
+        self.marked: str | None = None
+        self.last_assigned: str | None = None
+        self.line = 0
+        for name in inputs:
+            self.env[name] = self._add("input", (name,), (), name=name)
+
+    # -- statements ------------------------------------------------------------------------------
+    def run(self, tree: ast.Module, output: str | None) -> Expression:
+        for stmt in tree.body:
+            self.line = stmt.lineno
+            try:
+                self._statement(stmt)
+            except RecursionError:
+                raise ExpressionError("the expression is nested too deeply", line=self.line) from None
+        out = self._output(output)
+        return Expression(tuple(self.blocks), tuple(self.numbers.items()), out)
+
+    def _output(self, output: str | None) -> str | None:
+        if output is not None:
+            ref = self.env.get(output)
+            if not isinstance(ref, Ref):
+                raise ExpressionError(f"the output '{output}' is not a tensor of the code",
+                                      culprit=output)
+            return ref.block
+        return self.marked or self.last_assigned or next(
+            (b.id for b in reversed(self.blocks) if b.op not in ("manual_seed", "input")), None)
+
+    def _statement(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                self._import(alias.name, alias.asname or alias.name.split(".")[0],
+                             alias.name if alias.asname else alias.name.split(".")[0])
+        elif isinstance(stmt, ast.ImportFrom):
+            module = stmt.module or ""
+            for alias in stmt.names:
+                if alias.name == "*":
+                    self._fail("star imports are not supported", module)
+                self._import(module, alias.asname or alias.name, f"{module}.{alias.name}")
+        elif isinstance(stmt, ast.Expr):
+            self._expression_statement(stmt.value)
+        elif isinstance(stmt, ast.Assign):
+            value = self._expr(stmt.value)
+            for target in stmt.targets:
+                self._assign(target, value)
+        elif isinstance(stmt, ast.AugAssign):
+            if not isinstance(stmt.target, ast.Name):
+                self._fail("only a plain name can be updated with an augmented assignment")
+            op = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
+            self._assign(stmt.target, self._binop(op))
+        elif isinstance(stmt, ast.Pass):
+            pass
+        else:
+            what = _STATEMENT_NAMES.get(type(stmt), type(stmt).__name__)
+            self._fail(f"{what} is not supported; write the expression with assignments and "
+                       "whitelisted torch calls", what)
+
+    def _import(self, module: str, bound: str, path: str) -> None:
+        root = module.split(".")[0]
+        if module not in _MODULES and path not in _MODULES:
+            self._fail(f"import {module} is not allowed (only torch, numpy, math, matplotlib and "
+                       "IPython.display are accepted)", module)
+        if root == "torch" or path.startswith("torch"):
+            self.env[bound] = _Module(path)
+        else:
+            self.env[bound] = _Ignored(path)
+
+    def _expression_statement(self, node: ast.expr) -> None:
+        if isinstance(node, (ast.Constant, ast.Name, ast.Attribute)):
+            return  # a docstring or a value shown by the notebook: nothing to build
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in _IGNORED_CALLS:
+                return
+            if isinstance(func, ast.Attribute) and func.attr == "backward":
+                self.marked = self._tensor(func.value, "backward()").block
+                return
+            if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
+                self._requires_grad_statement(func.value, node)
+                return
+            callee = self._callee(func)
+            if isinstance(callee, _Ignored):
+                return
+            if callee == _AUTOGRAD_GRAD:
+                self._autograd_grad(node)
+                return
+        value = self._expr(node)
+        if isinstance(value, Ref) and self.blocks[-1].op != "manual_seed":
+            self.last_assigned = value.block
+
+    def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
+        ref = self._tensor(target, "requires_grad_()")
+        index = self._index_of(ref.block)
+        block = self.blocks[index]
+        if block.op in ("randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange",
+                        "tensor") and not call.args and not call.keywords:
+            self.blocks[index] = block.with_kwarg("requires_grad", True)
+            return
+        new = self._add("requires_grad_", (ref,), (), form=".requires_grad_")
+        if isinstance(target, ast.Name):
+            self._assign(target, new)
+
+    def _autograd_grad(self, call: ast.Call) -> None:
+        if not call.args:
+            self._fail("grad(...) needs the output tensor as its first argument", "grad")
+        self.marked = self._tensor(call.args[0], "grad()").block
+
+    def _assign(self, target: ast.expr, value: object) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            if not isinstance(value, tuple) or len(value) != len(target.elts):
+                self._fail("unpacking needs a tuple of the same length on the right")
+            for t, v in zip(target.elts, value):
+                self._assign(t, v)
+            return
+        if not isinstance(target, ast.Name):
+            self._fail("only assignments to plain names are supported")
+        name = target.id
+        if isinstance(value, Var):
+            value = self.numbers[value.name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, Ref, _Ignored)):
+            self._fail(f"'{name}' must be a tensor or a number, not {_describe(value)}", name)
+        if isinstance(value, (int, float)):
+            if name in self.numbers and self.numbers[name] != value:
+                self._fail(f"'{name}' is already {self.numbers[name]}; a size name keeps one value",
+                           name)
+            if isinstance(self.env.get(name), Ref):
+                self._fail(f"'{name}' is a tensor above; use another name for the number", name)
+            self.numbers[name] = value
+            self.env[name] = Var(name)
+            return
+        if name in self.numbers:
+            self._fail(f"'{name}' is the number {self.numbers[name]} above; use another name for "
+                       "the tensor", name)
+        if isinstance(value, Ref):
+            index = self._index_of(value.block)
+            if self.blocks[index].name is None:
+                self.blocks[index] = replace(self.blocks[index], name=name)
+            self.last_assigned = value.block
+        self.env[name] = value
+
+    # -- expressions -----------------------------------------------------------------------------
+    def _expr(self, node: ast.expr) -> object:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (bool, int, float, str)) or node.value in (None, ...):
+                return node.value
+            self._fail(f"the literal {node.value!r} is not supported")
+        if isinstance(node, ast.Name):
+            if node.id not in self.env:
+                self._fail(f"name '{node.id}' is not defined", node.id)
+            return self.env[node.id]
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return tuple(self._expr(e) for e in node.elts)
+        if isinstance(node, ast.Attribute):
+            return self._attribute(node)
+        if isinstance(node, ast.BinOp):
+            return self._binop(node)
+        if isinstance(node, ast.UnaryOp):
+            return self._unary(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node)
+        what = _EXPRESSION_NAMES.get(type(node), type(node).__name__)
+        self._fail(f"{what} is not supported here", what)
+
+    def _attribute(self, node: ast.Attribute) -> object:
+        base = self._expr(node.value)
+        if isinstance(base, _Module):
+            path = f"{base.path}.{node.attr}"
+            if base.path == "torch" and node.attr in DTYPES:
+                return DType(node.attr)
+            return _Module(path)
+        if isinstance(base, _Ignored):
+            return base
+        if isinstance(base, Ref):
+            form = f"attr:{node.attr}"
+            if form in FORMS:
+                return self._add(FORMS[form], (base,), (), form=form)
+            self._fail(f"the tensor attribute '.{node.attr}' is not supported", node.attr)
+        self._fail(f"'.{node.attr}' of {_describe(base)} is not supported", node.attr)
+
+    def _callee(self, func: ast.expr) -> object:
+        if isinstance(func, ast.Name) and func.id in _IGNORED_CALLS:
+            return _Ignored(func.id)
+        target = self._expr(func) if not isinstance(func, ast.Attribute) else None
+        if isinstance(func, ast.Attribute):
+            base = self._expr(func.value)
+            if isinstance(base, _Ignored):
+                return base
+            if isinstance(base, _Module):
+                return f"{base.path}.{func.attr}"
+            return ("method", base, func.attr)
+        if isinstance(target, _Module):
+            return target.path
+        return target
+
+    def _call(self, node: ast.Call) -> object:
+        callee = self._callee(node.func)
+        args = tuple(self._arg(a) for a in node.args)
+        kwargs = tuple((k.arg, self._expr(k.value)) for k in node.keywords if self._keyword(k))
+        if isinstance(callee, tuple) and callee[0] == "method":
+            _, base, method = callee
+            if not isinstance(base, Ref):
+                self._fail(f"'.{method}()' of {_describe(base)} is not supported", method)
+            form = f".{method}"
+            if form not in FORMS:
+                self._fail(f"the tensor method '.{method}()' is not in the whitelist", method)
+            return self._add(FORMS[form], (base, *args), kwargs, form=form)
+        if isinstance(callee, _Ignored):
+            self._fail(f"'{callee.what}' can only be printed or ignored here", callee.what)
+        if isinstance(callee, str):
+            path = callee
+            if path in FORMS:
+                return self._add(FORMS[path], args, kwargs, form=path)
+            name = path.split(".")[-1]
+            self._fail(f"'{path}' is not in the whitelist of torch functions", name)
+        self._fail(f"{_describe(callee)} cannot be called")
+
+    def _keyword(self, keyword: ast.keyword) -> bool:
+        if keyword.arg is None:
+            self._fail("'**' keyword unpacking is not supported")
+        return True
+
+    def _arg(self, node: ast.expr) -> object:
+        if isinstance(node, ast.Starred):
+            self._fail("'*' argument unpacking is not supported")
+        return self._expr(node)
+
+    def _binop(self, node: ast.BinOp) -> object:
+        symbol = _BINOPS.get(type(node.op))
+        left, right = self._expr(node.left), self._expr(node.right)
+        if symbol is None:
+            self._fail(f"the operator {type(node.op).__name__} is not supported")
+        if isinstance(left, Ref) or isinstance(right, Ref):
+            for side in (left, right):
+                if not isinstance(side, (Ref, Var, int, float)) or isinstance(side, bool):
+                    self._fail(f"'{symbol}' between a tensor and {_describe(side)}")
+            return self._add(FORMS[symbol], (left, right), (), form=symbol)
+        return self._fold(lambda a, b: fold_binop(symbol, a, b), left, right)
+
+    def _unary(self, node: ast.UnaryOp) -> object:
+        operand = self._expr(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if not isinstance(node.op, ast.USub):
+            self._fail(f"the operator {type(node.op).__name__} is not supported")
+        if isinstance(operand, Ref):
+            return self._add("neg", (operand,), (), form="u-")
+        return self._fold(lambda a: fold_unary(a), operand)
+
+    def _fold(self, fn, *values):
+        concrete = []
+        for v in values:
+            v = self.numbers[v.name] if isinstance(v, Var) else v
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                self._fail(f"arithmetic on {_describe(v)} is not supported")
+            concrete.append(v)
+        try:
+            return fn(*concrete)
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            self._fail(str(exc))
+
+    def _subscript(self, node: ast.Subscript) -> object:
+        base = self._expr(node.value)
+        if not isinstance(base, Ref):
+            self._fail(f"indexing {_describe(base)} is not supported")
+        index = self._index_item(node.slice)
+        return self._add("index", (base, index), (), form="[]")
+
+    def _index_item(self, node: ast.expr) -> object:
+        if isinstance(node, ast.Slice):
+            return Slice(*(None if p is None else self._expr(p)
+                           for p in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Tuple):
+            return tuple(self._index_item(e) for e in node.elts)
+        value = self._expr(node)
+        if value is None or value is ... or isinstance(value, (int, Var, Ref)):
+            return value
+        self._fail(f"an index must be a number, a slice, None or ..., not {_describe(value)}")
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _tensor(self, node: ast.expr, what: str) -> Ref:
+        value = self._expr(node)
+        if not isinstance(value, Ref):
+            self._fail(f"{what} needs a tensor, got {_describe(value)}")
+        return value
+
+    def _add(self, op: str, args: tuple, kwargs: tuple, name: str | None = None,
+             form: str | None = None) -> Ref:
+        block_id = f"b{len(self.blocks) + 1}"
+        self.blocks.append(Block(block_id, op, args, kwargs, name, form, self.line))
+        return Ref(block_id)
+
+    def _index_of(self, block_id: str) -> int:
+        return next(i for i, b in enumerate(self.blocks) if b.id == block_id)
+
+    def _fail(self, message: str, culprit: str | None = None):
+        raise ExpressionError(message, line=self.line or None, culprit=culprit)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, Ref):
+        return "a tensor"
+    if isinstance(value, _Module):
+        return f"'{value.path}'"
+    if isinstance(value, _Ignored):
+        return f"'{value.what}'"
+    if isinstance(value, tuple):
+        return "a tuple"
+    if isinstance(value, Var):
+        return f"the number '{value.name}'"
+    return f"{type(value).__name__} {value!r}"
+
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+           ast.MatMult: "@"}
+_STATEMENT_NAMES = {
+    ast.FunctionDef: "a function definition (def)", ast.ClassDef: "a class definition",
+    ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
+    ast.With: "a with block", ast.Try: "a try block", ast.Delete: "del", ast.Return: "return",
+    ast.Raise: "raise", ast.Assert: "assert", ast.AnnAssign: "an annotated assignment",
+}
+_EXPRESSION_NAMES = {
+    ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.IfExp: "a conditional expression",
+    ast.ListComp: "a list comprehension", ast.GeneratorExp: "a generator expression",
+    ast.DictComp: "a dict comprehension", ast.SetComp: "a set comprehension",
+    ast.Dict: "a dict", ast.Set: "a set", ast.JoinedStr: "an f-string", ast.Starred: "'*'",
+}

@@ -1,0 +1,79 @@
+"""The first gate of the code form: refuse anything that reaches beyond the whitelist, before reading it.
+
+Nothing in the text is ever executed; this scan only makes sure that code which *tries* to reach
+outside (dunder attributes, ``__import__``, ``exec``, ``open``, ``lambda``...) is refused as a whole,
+even where the interpreter would otherwise ignore the statement (``print(...)``).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nla_explorer.engine.errors import ExpressionError
+
+MAX_CODE_CHARS = 200_000
+
+FORBIDDEN_NAMES = frozenset({
+    "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals", "vars",
+    "__import__", "input", "breakpoint", "exit", "quit", "help", "memoryview", "object", "type",
+    "super", "classmethod", "staticmethod", "property",
+})
+
+FORBIDDEN_ATTRIBUTES = frozenset({
+    "load", "save", "system", "popen", "remove", "unlink", "rmtree", "hub", "from_file", "tofile",
+    "fromfile", "storage", "untyped_storage", "data_ptr", "set_", "numpy",
+})
+
+_FORBIDDEN_NODES = {
+    ast.Lambda: "lambda", ast.Global: "global", ast.Nonlocal: "nonlocal",
+    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield from",
+    ast.AsyncFunctionDef: "async def", ast.AsyncFor: "async for", ast.AsyncWith: "async with",
+    ast.NamedExpr: "the walrus operator :=",
+}
+
+
+def parse_source(text: str) -> ast.Module:
+    """Parse ``text`` as Python and refuse unsafe constructs; never runs anything."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"code must be text, not {type(text).__name__}")
+    if len(text) > MAX_CODE_CHARS:
+        raise ExpressionError(f"the code is {len(text):,} characters long; the limit is "
+                              f"{MAX_CODE_CHARS:,}")
+    try:
+        tree = ast.parse(text, mode="exec")
+    except SyntaxError as exc:
+        raise ExpressionError(f"syntax error: {exc.msg}", line=exc.lineno) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the code is nested too deeply to read") from None
+    except ValueError as exc:  # e.g. null bytes
+        raise ExpressionError(f"the code cannot be read: {exc}") from None
+    check_safe(tree)
+    return tree
+
+
+def check_safe(tree: ast.AST) -> None:
+    """Raise :class:`ExpressionError` naming the line of the first construct outside the whitelist."""
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        for kind, what in _FORBIDDEN_NODES.items():
+            if isinstance(node, kind):
+                raise ExpressionError(f"{what} is not allowed", line=line, culprit=what)
+        if isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or _dunder(node.id)):
+            raise ExpressionError(f"'{node.id}' is not allowed", line=line, culprit=node.id)
+        if isinstance(node, ast.Attribute) and (
+                node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES):
+            raise ExpressionError(f"attribute '.{node.attr}' is not allowed", line=line,
+                                  culprit=node.attr)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and _dunder(node.name):
+            raise ExpressionError(f"'{node.name}' is not allowed", line=line, culprit=node.name)
+        if isinstance(node, ast.keyword) and node.arg is not None and _dunder(node.arg):
+            raise ExpressionError(f"keyword '{node.arg}' is not allowed", line=line,
+                                  culprit=node.arg)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _dunder(
+                node.value.strip()):
+            raise ExpressionError(f"the string '{node.value.strip()}' is not allowed", line=line,
+                                  culprit=node.value)
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__")

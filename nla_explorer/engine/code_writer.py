@@ -1,0 +1,182 @@
+"""``to_code``: an :class:`Expression` written back as course-style PyTorch code.
+
+Named blocks become assignments; an unnamed block used once is written inline where it is used
+(so ``f = 0.5 * x @ A @ x - b @ x`` reads back as it was typed); operators get only the
+parentheses Python's precedence needs.
+"""
+
+from __future__ import annotations
+
+from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.ops import CATALOGUE
+
+# Python precedence: higher binds tighter.
+_ATOM, _POWER, _UNARY, _TERM, _SUM = 100, 40, 30, 20, 10
+_BINARY_PREC = {"**": _POWER, "*": _TERM, "/": _TERM, "@": _TERM, "+": _SUM, "-": _SUM}
+_F = "torch.nn.functional."
+
+
+def to_code(expression: Expression, imports: bool = True) -> str:
+    """The expression as runnable PyTorch code (also valid input to ``parse_code``)."""
+    return _Writer(expression).write(imports)
+
+
+class _Writer:
+    def __init__(self, expression: Expression) -> None:
+        self.expr = expression
+        self.blocks = {b.id: b for b in expression.blocks}
+        uses: dict[str, int] = {}
+        for b in expression.blocks:
+            for i in b.inputs:
+                uses[i] = uses.get(i, 0) + 1
+        self.uses = uses
+        self.names = _unique_names(expression, uses)
+        self.uses_f = False
+
+    def write(self, imports: bool) -> str:
+        lines: list[str] = [f"{name} = {_number(value)}" for name, value in self.expr.numbers]
+        out_block = self.expr.output_block()
+        for block in self.expr.blocks:
+            if block.op == "input":
+                continue
+            if block.op == "manual_seed":
+                lines.append(f"torch.manual_seed({self._arg(block.args[0])})")
+                continue
+            if block.id in self.names:
+                lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
+            elif self.uses.get(block.id, 0) == 0 and block is not out_block:
+                lines.append(self._render(block)[0])
+        if out_block is not None and out_block.id in self.names and self.expr.output:
+            lines.append(f"{self.names[out_block.id]}.backward()")
+        header = ["import torch"] + (["import torch.nn.functional as F"] if self.uses_f else [])
+        body = "\n".join(lines)
+        return ("\n".join(header) + "\n\n" + body + "\n") if imports else body + "\n"
+
+    # -- rendering: (text, precedence) ------------------------------------------------------------
+    def _ref(self, ref: Ref) -> tuple[str, int]:
+        if ref.block in self.names:
+            return self.names[ref.block], _ATOM
+        return self._render(self.blocks[ref.block])
+
+    def _render(self, block: Block) -> tuple[str, int]:
+        form = block.form or CATALOGUE[block.op].forms[0] if block.op in CATALOGUE else block.op
+        args = block.args
+        if form in _BINARY_PREC and len(args) == 2:
+            return self._binary(form, args[0], args[1])
+        if form == "u-":
+            text, prec = self._operand(args[0])
+            return "-" + (text if prec >= _UNARY else f"({text})"), _UNARY
+        if form == "[]":
+            base = self._postfix_base(args[0])
+            return f"{base}[{_index(args[1], self._arg)}]", _ATOM
+        if form.startswith("attr:"):
+            return f"{self._postfix_base(args[0])}.{form[5:]}", _ATOM
+        if form.startswith("."):
+            base = self._postfix_base(args[0])
+            return f"{base}{form}({self._call_args(args[1:], block.kwargs)})", _ATOM
+        if form.startswith("custom:"):
+            return f"{form[7:]}({self._call_args(args, block.kwargs)})", _ATOM
+        if form.startswith(_F):
+            self.uses_f = True
+            form = "F." + form[len(_F):]
+        return f"{form}({self._call_args(args, block.kwargs)})", _ATOM
+
+    def _binary(self, symbol: str, left: object, right: object) -> tuple[str, int]:
+        prec = _BINARY_PREC[symbol]
+        (lt, lp), (rt, rp) = self._operand(left), self._operand(right)
+        if symbol == "**":  # right-associative, and binds tighter than a unary minus on its left
+            lt = lt if lp > prec else f"({lt})"
+            rt = rt if rp >= _UNARY else f"({rt})"
+        else:
+            lt = lt if lp >= prec else f"({lt})"
+            rt = rt if rp > prec else f"({rt})"
+        return f"{lt} {symbol} {rt}", prec
+
+    def _operand(self, value: object) -> tuple[str, int]:
+        if isinstance(value, Ref):
+            return self._ref(value)
+        text = self._arg(value)
+        return text, (_UNARY if text.startswith("-") else _ATOM)
+
+    def _postfix_base(self, value: object) -> str:
+        text, prec = self._operand(value)
+        return text if prec >= _ATOM else f"({text})"
+
+    def _call_args(self, args: tuple, kwargs: tuple) -> str:
+        parts = [self._arg(a) for a in args]
+        parts += [f"{k}={self._arg(v)}" for k, v in kwargs]
+        return ", ".join(parts)
+
+    def _arg(self, value: object) -> str:
+        if isinstance(value, Ref):
+            return self._ref(value)[0]
+        if isinstance(value, Var):
+            return value.name
+        if isinstance(value, DType):
+            return f"torch.{value.name}"
+        if isinstance(value, tuple):
+            inner = ", ".join(self._arg(v) for v in value)
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        if value is Ellipsis:
+            return "..."
+        if isinstance(value, float):
+            return _number(value)
+        return repr(value)
+
+
+def _index(index: object, render) -> str:
+    def item(v: object) -> str:
+        if isinstance(v, Slice):
+            parts = ["" if p is None else render(p) for p in (v.start, v.stop, v.step)]
+            return ":".join(parts[:2]) + (f":{parts[2]}" if v.step is not None else "")
+        return render(v)
+    if isinstance(index, tuple):
+        return ", ".join(item(v) for v in index) if len(index) != 1 else item(index[0]) + ","
+    return item(index)
+
+
+def _number(value: int | float) -> str:
+    return repr(value)
+
+
+def _unique_names(expression: Expression, uses: dict[str, int]) -> dict[str, str]:
+    """A code name for each block that needs one (named, or unnamed but used more than once)."""
+    taken = {b.name for b in expression.blocks if b.name} | {n for n, _ in expression.numbers}
+    names: dict[str, str] = {}
+    counter = 0
+    bound: dict[str, str] = {}  # name → id of the block that holds it now
+    for block in expression.blocks:
+        if block.op in ("manual_seed", "input"):
+            if block.op == "input":
+                names[block.id] = block.args[0]
+            continue
+        name = block.name
+        if name is None and uses.get(block.id, 0) > 1:
+            counter += 1
+            while f"t{counter}" in taken:
+                counter += 1
+            name = f"t{counter}"
+            taken.add(name)
+        if name is None:
+            continue
+        # A rebound name whose old block is still read later needs a name of its own.
+        previous = bound.get(name)
+        if previous is not None and _read_after(expression, previous, block.id):
+            suffix = 1
+            while f"{name}_{suffix}" in taken:
+                suffix += 1
+            names[previous] = f"{name}_{suffix}"
+            taken.add(names[previous])
+        names[block.id] = name
+        bound[name] = block.id
+    return names
+
+
+def _read_after(expression: Expression, block_id: str, after_id: str) -> bool:
+    seen = False
+    for b in expression.blocks:
+        if b.id == after_id:
+            seen = True
+        elif seen and block_id in b.inputs:
+            return True
+    return False

@@ -1,0 +1,21 @@
+"""Errors the engine reports to users: each names its culprit (line, block, shapes)."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class: a clear, user-facing message, never a traceback."""
+
+
+class CaptureError(EngineError):
+    """The tensor cannot be captured (not a tensor, no graph, freed graph)."""
+
+
+class ExpressionError(EngineError):
+    """Bad code or a bad block: ``line`` (1-based) and ``culprit`` (a name or block id) when known."""
+
+    def __init__(self, message: str, line: int | None = None, culprit: str | None = None) -> None:
+        self.line = line
+        self.culprit = culprit
+        self.reason = message
+        super().__init__(f"line {line}: {message}" if line else message)

@@ -1,0 +1,235 @@
+"""Evaluate an :class:`Expression`: run each block's whitelisted torch call, in dependency order.
+
+Sizes are checked before anything is allocated (constructors from their arguments, ops on torch's
+``meta`` device), and every failure names the block, its line and the shapes involved.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.ops import CATALOGUE, DTYPES, callable_for
+from nla_explorer.engine.recorder import ForwardRecorder
+from nla_explorer.engine.shapes import describe_call, explain_failure, shape_text
+
+#: The largest tensor an expression may create (elements): 50 M, 200 MB in float32.
+MAX_ELEMENTS = 50_000_000
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """The tensors of an evaluated expression (by block id) and the recorder that watched it."""
+
+    expression: Expression
+    tensors: dict[str, torch.Tensor]
+    recorder: ForwardRecorder
+    output_id: str
+
+    @property
+    def output(self) -> torch.Tensor:
+        return self.tensors[self.output_id]
+
+    @property
+    def output_name(self) -> str | None:
+        return self.expression.block(self.output_id).name
+
+    def names(self) -> dict[str, torch.Tensor]:
+        """Variable name → tensor, for naming graph nodes."""
+        return {b.name: self.tensors[b.id] for b in self.expression.blocks
+                if b.name and b.id in self.tensors}
+
+
+def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = None,
+             max_elements: int = MAX_ELEMENTS) -> Evaluation:
+    """Run ``expression``; ``inputs`` supplies the tensors of its ``input`` blocks."""
+    out_block = expression.output_block()
+    if out_block is None:
+        raise ExpressionError("the code builds no tensor")
+    runner = _Runner(expression, inputs or {}, max_elements)
+    with runner.recorder:
+        for block in ordered(expression):
+            runner.run(block)
+    if out_block.id not in runner.tensors:
+        raise ExpressionError("the output makes no tensor", out_block.line, out_block.name)
+    return Evaluation(expression, runner.tensors, runner.recorder, out_block.id)
+
+
+def ordered(expression: Expression) -> list[Block]:
+    """Blocks in an order where each comes after its inputs (program order where possible)."""
+    known = set(expression.ids)
+    done: set[str] = set()
+    result: list[Block] = []
+    pending = list(expression.blocks)
+    while pending:
+        ready = [b for b in pending if all(i in done for i in b.inputs)]
+        if not ready:
+            culprit = pending[0]
+            missing = [i for i in culprit.inputs if i not in known]
+            reason = (f"reads a block that does not exist ({', '.join(missing)})" if missing
+                      else "is part of a cycle")
+            raise ExpressionError(f"block {culprit.id} {reason}", culprit.line, culprit.id)
+        ready_ids = {b.id for b in ready}
+        for b in ready:  # each round keeps program order among the blocks it releases
+            result.append(b)
+            done.add(b.id)
+        pending = [b for b in pending if b.id not in ready_ids]
+    return result
+
+
+class _Runner:
+    def __init__(self, expression: Expression, inputs: dict, max_elements: int) -> None:
+        self.numbers = expression.number_dict
+        self.inputs = inputs
+        self.max_elements = max_elements
+        self.tensors: dict[str, torch.Tensor] = {}
+        self.generator = torch.Generator().manual_seed(DEFAULT_SEED)
+        self.recorder = ForwardRecorder()
+
+    def run(self, block: Block) -> None:
+        spec = CATALOGUE.get(block.op)
+        if block.op == "input":
+            self._input(block)
+            return
+        if spec is None:
+            raise ExpressionError(f"unknown block kind '{block.op}'", block.line,
+                                  block.name or block.id)
+        args = tuple(self._value(a, block) for a in block.args)
+        kwargs = {k: self._value(v, block) for k, v in block.kwargs}
+        if block.op == "manual_seed":
+            self._seed(block, args)
+            return
+        form = block.form or spec.forms[0]
+        fn = callable_for(form)
+        if spec.constructor:
+            self._check_constructor(block, args, kwargs)
+            if spec.random:
+                kwargs["generator"] = self.generator
+        else:
+            self._check_meta(block, form, fn, args, kwargs)
+        try:
+            out = fn(*args, **kwargs)
+        except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+            raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
+                                  block.name or block.id) from None
+        if not isinstance(out, torch.Tensor):
+            raise ExpressionError(f"{block.op} gives a {type(out).__name__}, not a tensor",
+                                  block.line, block.name or block.id)
+        self.recorder.record(out)
+        self.tensors[block.id] = out
+
+    def _input(self, block: Block) -> None:
+        name = block.args[0]
+        if name not in self.inputs:
+            raise ExpressionError(f"the input '{name}' was not given", block.line, name)
+        self.tensors[block.id] = self.inputs[name]
+
+    def _seed(self, block: Block, args: tuple) -> None:
+        if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int):
+            raise ExpressionError("manual_seed needs one integer", block.line, "manual_seed")
+        if not 0 <= args[0] < 2**63:
+            raise ExpressionError(f"the seed {args[0]} is out of range", block.line,
+                                  "manual_seed")
+        self.generator.manual_seed(args[0])
+
+    def _value(self, arg: object, block: Block) -> object:
+        if isinstance(arg, Ref):
+            if arg.block not in self.tensors:
+                raise ExpressionError(f"block {arg.block} has no tensor", block.line, block.id)
+            return self.tensors[arg.block]
+        if isinstance(arg, Var):
+            if arg.name not in self.numbers:
+                raise ExpressionError(f"the number '{arg.name}' is not defined", block.line,
+                                      arg.name)
+            return self.numbers[arg.name]
+        if isinstance(arg, DType):
+            if arg.name not in DTYPES:
+                raise ExpressionError(f"unknown dtype '{arg.name}'", block.line, arg.name)
+            return DTYPES[arg.name]
+        if isinstance(arg, Slice):
+            return slice(*(self._value(p, block) for p in (arg.start, arg.stop, arg.step)))
+        if isinstance(arg, tuple):
+            return tuple(self._value(a, block) for a in arg)
+        return arg
+
+    # -- size checks before allocating ------------------------------------------------------------
+    def _check_constructor(self, block: Block, args: tuple, kwargs: dict) -> None:
+        count = constructor_numel(block.op, args, kwargs)
+        if count is None:
+            return
+        self._check_count(block, count, describe_call(block, args))
+
+    def _check_meta(self, block: Block, form: str, fn, args: tuple, kwargs: dict) -> None:
+        """Run the op on shapes only (``meta`` tensors): refuses absurd results before allocating."""
+        meta_args = tuple(_to_meta(a) for a in args)
+        meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
+        try:
+            with torch.no_grad():
+                out = fn(*meta_args, **meta_kwargs)
+        except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+            if "meta" in str(exc).lower() or isinstance(exc, NotImplementedError):
+                return  # the op has no shape-only version: the real call will tell
+            raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
+                                  block.name or block.id) from None
+        except Exception:  # noqa: BLE001 - custom Functions etc. may not run on meta at all
+            return
+        if isinstance(out, torch.Tensor):
+            self._check_count(block, out.numel(), f"{block.op} → {shape_text(tuple(out.shape))}")
+
+    def _check_count(self, block: Block, count: int, what: str) -> None:
+        if count > self.max_elements:
+            raise ExpressionError(
+                f"{what} would hold {count:,} elements ({_bytes(count * 4)} in float32); "
+                f"the limit is {self.max_elements:,}", block.line, block.name or block.id)
+
+
+def constructor_numel(op: str, args: tuple, kwargs: dict) -> int | None:
+    """How many elements a constructor call would allocate, computed from its arguments alone."""
+    def size(values) -> int:
+        if len(values) == 1 and isinstance(values[0], (tuple, list)):
+            values = values[0]
+        dims = [int(v) for v in values if isinstance(v, (int, float))]
+        if any(d < 0 for d in dims):
+            raise ExpressionError(f"negative size {tuple(values)}")
+        return math.prod(dims)
+
+    if op in ("randn", "rand", "zeros", "ones"):
+        return size(args)
+    if op == "full":
+        return size(args[:1]) if args else None
+    if op == "eye":
+        n = args[0] if args else kwargs.get("n", 0)
+        m = args[1] if len(args) > 1 else kwargs.get("m", n)
+        return int(n) * int(m)
+    if op == "linspace":
+        return int(args[2]) if len(args) > 2 else int(kwargs.get("steps", 0))
+    if op == "arange":
+        nums = [float(a) for a in args if isinstance(a, (int, float))]
+        if len(nums) == 1:
+            nums = [0.0, nums[0]]
+        step = nums[2] if len(nums) > 2 else float(kwargs.get("step", 1))
+        if not nums or step == 0:
+            return None
+        return max(0, math.ceil((nums[1] - nums[0]) / step))
+    return None
+
+
+def _to_meta(value: object) -> object:
+    if isinstance(value, torch.Tensor):
+        return torch.empty(value.shape, dtype=value.dtype, device="meta")
+    if isinstance(value, tuple):
+        return tuple(_to_meta(v) for v in value)
+    return value
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"

@@ -1,0 +1,116 @@
+"""The captured autograd graph as plain frozen data: nodes, edges, saved tensors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from nla_explorer.engine.tensors import TensorData
+
+#: Node kinds: a backward function of an op, or a leaf variable that requires grad (AccumulateGrad).
+OP = "op"
+LEAF = "leaf"
+
+
+@dataclass(frozen=True, eq=False)
+class SavedValue:
+    """Something an autograd node saved for its backward (``_saved_<name>``).
+
+    ``role`` is ``"result"`` (the node's own output), ``"input"`` (a tensor in the graph),
+    ``"constant"`` (a tensor that does not require grad) or ``"attribute"`` (a number, size, dim...).
+    """
+
+    name: str
+    role: str
+    tensor: TensorData | None = None
+    attribute: object = None
+    label: str | None = None  # variable name of a named constant, e.g. "b"
+
+
+@dataclass(frozen=True, eq=False)
+class GraphNode:
+    """One autograd Node: a backward function (``kind == "op"``) or a leaf variable."""
+
+    id: str
+    kind: str
+    op: str  # torch's exact name: "MulBackward0", "AccumulateGrad", "InvBackward"
+    label: str  # readable: "mul", "matmul", or a leaf's variable name
+    name: str | None = None  # variable name from the code, if any
+    value: TensorData | None = None  # forward value (the op's output or the leaf's data)
+    saved: tuple[SavedValue, ...] = ()
+    n_inputs: int = 0  # len(next_functions)
+
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        return self.value.shape if self.value is not None else None
+
+    @property
+    def dtype(self) -> str | None:
+        return self.value.dtype if self.value is not None else None
+
+    @property
+    def constants(self) -> tuple[SavedValue, ...]:
+        return tuple(s for s in self.saved if s.role == "constant")
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    """Data flows from ``source`` to ``target``; ``slot`` is the index in the target's inputs."""
+
+    source: str
+    target: str
+    slot: int
+    output_nr: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class AutogradGraph:
+    """Nodes in breadth-first order from the output, and data-flow edges."""
+
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
+    output_id: str
+    _by_id: dict[str, GraphNode] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({n.id: n for n in self.nodes})
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[GraphNode]:
+        return iter(self.nodes)
+
+    def node(self, node_id: str) -> GraphNode:
+        return self._by_id[node_id]
+
+    @property
+    def output(self) -> GraphNode:
+        return self._by_id[self.output_id]
+
+    @property
+    def leaves(self) -> tuple[GraphNode, ...]:
+        return tuple(n for n in self.nodes if n.kind == LEAF)
+
+    def inputs_of(self, node_id: str) -> list[GraphEdge]:
+        """Edges into ``node_id`` ordered by slot."""
+        return sorted((e for e in self.edges if e.target == node_id), key=lambda e: e.slot)
+
+    def consumers_of(self, node_id: str) -> list[GraphEdge]:
+        return [e for e in self.edges if e.source == node_id]
+
+    def find(self, name: str) -> GraphNode | None:
+        """The node carrying variable ``name`` (the last one if the name was rebound)."""
+        hits = [n for n in self.nodes if n.name == name]
+        return hits[0] if hits else None
+
+    def to_networkx(self):
+        """A ``networkx.MultiDiGraph`` with node attributes ``kind``, ``op``, ``label``."""
+        import networkx as nx
+
+        g = nx.MultiDiGraph()
+        for n in self.nodes:
+            g.add_node(n.id, kind=n.kind, op=n.op, label=n.label)
+        for e in self.edges:
+            g.add_edge(e.source, e.target, slot=e.slot)
+        return g

@@ -1,0 +1,37 @@
+"""Folding of plain-number arithmetic in code (``2 * n``, ``m ** 0.5``), bounded so it cannot hang."""
+
+from __future__ import annotations
+
+import math
+import operator
+
+MAX_ABS_INT = 2**62
+_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+        "**": operator.pow, "@": None}
+
+
+def fold_binop(symbol: str, a: int | float, b: int | float) -> int | float:
+    """``a <symbol> b`` for numbers; refuses results that are huge or not real."""
+    fn = _OPS.get(symbol)
+    if fn is None:
+        raise ValueError(f"'{symbol}' between numbers is not supported")
+    if symbol == "**":
+        if abs(b) > 1024 or (isinstance(a, int) and isinstance(b, int) and abs(a) > 1
+                             and b * math.log2(abs(a)) > 62):
+            raise ValueError(f"{a} ** {b} is too large")
+    result = fn(a, b)
+    return _checked(result)
+
+
+def fold_unary(a: int | float) -> int | float:
+    return _checked(-a)
+
+
+def _checked(value):
+    if isinstance(value, complex):
+        raise ValueError("the result is a complex number")
+    if isinstance(value, int) and abs(value) > MAX_ABS_INT:
+        raise ValueError(f"the number {value} is too large")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"the number {value} is not finite")
+    return value

@@ -1,0 +1,110 @@
+"""Forward-value recorder: while an expression runs, map every autograd Node to the value it produced.
+
+Two torch modes cooperate. The dispatch mode sees every aten op, also those inside composite ops
+(``matmul`` → ``unsqueeze``/``mm``/``squeeze``), and snapshots its output; the ``grad_fn`` of that output
+is only set by autograd after the op returns, so a snapshot is resolved to its Node at the next op.
+The function mode sees each top-level call and records its outputs authoritatively.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
+
+
+def _tensors(out) -> list[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [o for o in out if isinstance(o, torch.Tensor)]
+    return []
+
+
+class ForwardRecorder:
+    """Context manager; afterwards ``value_of(grad_fn)`` gives the snapshot of the Node's output.
+
+    Use it around any code: ``with ForwardRecorder() as rec: y = f(x)``; then ``capture(y, recorder=rec)``.
+    """
+
+    def __init__(self, limit: int = FULL_VALUE_LIMIT) -> None:
+        self.limit = limit
+        self._values: dict[object, dict[int, TensorData]] = {}
+        self._pending: list[tuple[torch.Tensor, TensorData]] = []
+        self._stack: ExitStack | None = None
+
+    # -- recording -------------------------------------------------------------------------------
+    def __enter__(self) -> "ForwardRecorder":
+        self._stack = ExitStack()
+        self._stack.enter_context(_FunctionMode(self))
+        self._stack.enter_context(_DispatchMode(self))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+        self.resolve_pending()
+
+    def resolve_pending(self) -> None:
+        """Attach snapshots whose tensors now have a ``grad_fn`` (set after their op returned)."""
+        pending, self._pending = self._pending, []
+        for tensor, data in pending:
+            fn = tensor.grad_fn
+            if fn is not None:
+                self._values.setdefault(fn, {}).setdefault(tensor.output_nr, data)
+
+    def record(self, tensor: torch.Tensor, data: TensorData | None = None) -> None:
+        """Record ``tensor`` as the authoritative value of its ``grad_fn`` output."""
+        fn = tensor.grad_fn
+        if fn is not None:
+            self._values.setdefault(fn, {})[tensor.output_nr] = data or snapshot(tensor, self.limit)
+
+    def stage(self, tensor: torch.Tensor) -> None:
+        """Snapshot ``tensor`` now; attach it to its ``grad_fn`` once autograd has set one."""
+        self._pending.append((tensor, snapshot(tensor, self.limit)))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def value_of(self, fn, output_nr: int = 0) -> TensorData | None:
+        return self._values.get(fn, {}).get(output_nr)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class _FunctionMode(TorchFunctionMode):
+    def __init__(self, recorder: ForwardRecorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.recorder.resolve_pending()
+        for t in _tensors(out):
+            if t.grad_fn is not None:
+                self.recorder.record(t)
+        return out
+
+
+class _DispatchMode(TorchDispatchMode):
+    def __init__(self, recorder: ForwardRecorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        # The previous op's autograd wrapper has returned by now: its outputs carry their grad_fn.
+        self.recorder.resolve_pending()
+        out = func(*args, **(kwargs or {}))
+        if func.overloadpacket in _SKIP:
+            return out
+        for t in _tensors(out):
+            if (t.dtype.is_floating_point or t.dtype.is_complex) and t.device.type != "meta":
+                self.recorder.stage(t)
+        return out
+
+
+_SKIP = {torch.ops.aten.detach, torch.ops.aten.lift_fresh, torch.ops.aten.alias}

@@ -1,0 +1,81 @@
+"""Readable messages about shapes: ``matmul: (3×4) @ (5×5) — inner sizes 4 and 5 differ``."""
+
+from __future__ import annotations
+
+import torch
+
+from nla_explorer.engine.expression import Block
+
+_MATMUL_OPS = {"matmul", "mm", "mv", "dot"}
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    if len(shape) == 0:
+        return "scalar"
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + "×".join(str(s) for s in shape) + ")"
+
+
+def _arg_text(value: object) -> str:
+    if isinstance(value, torch.Tensor):
+        return shape_text(tuple(value.shape))
+    if isinstance(value, tuple) and value and all(isinstance(v, torch.Tensor) for v in value):
+        return "[" + ", ".join(_arg_text(v) for v in value) + "]"
+    return repr(value)
+
+
+def describe_call(block: Block, args: tuple) -> str:
+    """``torch.randn((100000, 100000))`` or ``matmul: (3×4) @ (5×5)``."""
+    form = block.form or block.op
+    if block.op in ("randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange"):
+        return f"{form}({', '.join(repr(a) for a in args)})"
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if len(form) <= 2 and len(args) == 2:  # an operator
+        return f"{block.op}: {_arg_text(args[0])} {form} {_arg_text(args[1])}"
+    return f"{block.op}: " + ", ".join(_arg_text(a) for a in (tensors or args))
+
+
+def _inner_sizes(op: str, a: torch.Tensor, b: torch.Tensor) -> tuple[int, int] | None:
+    if a.dim() == 0 or b.dim() == 0:
+        return None
+    left = a.shape[-1]
+    right = b.shape[0] if b.dim() == 1 else b.shape[-2]
+    return (left, right) if left != right else None
+
+
+def explain_failure(block: Block, form: str, args: tuple, kwargs: dict, exc: Exception) -> str:
+    """One line saying which op failed, on which shapes, and why."""
+    call = describe_call(block, args)
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if block.op in _MATMUL_OPS and len(tensors) == 2:
+        a, b = tensors
+        if block.op == "mm" and (a.dim() != 2 or b.dim() != 2):
+            return f"{call} — mm needs two matrices"
+        if block.op == "mv" and (a.dim() != 2 or b.dim() != 1):
+            return f"{call} — mv needs a matrix and a vector"
+        if block.op == "dot" and (a.dim() != 1 or b.dim() != 1):
+            return f"{call} — dot needs two vectors"
+        if block.op == "matmul" and (a.dim() == 0 or b.dim() == 0):
+            return f"{call} — matmul needs tensors of at least one dimension (use * for scalars)"
+        sizes = _inner_sizes(block.op, a, b)
+        if sizes is not None:
+            return f"{call} — inner sizes {sizes[0]} and {sizes[1]} differ"
+    if block.op in _ELEMENTWISE and len(tensors) == 2:
+        clash = _broadcast_clash(tensors[0].shape, tensors[1].shape)
+        if clash:
+            return f"{call} — {clash}"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{call} — {first}"
+
+
+_ELEMENTWISE = {"add", "sub", "mul", "div", "pow", "maximum", "mse_loss"}
+
+
+def _broadcast_clash(a: tuple[int, ...], b: tuple[int, ...]) -> str | None:
+    """Why two shapes do not broadcast, or ``None`` when they do."""
+    for dim in range(1, min(len(a), len(b)) + 1):
+        x, y = a[-dim], b[-dim]
+        if x != y and x != 1 and y != 1:
+            return f"sizes {x} and {y} do not broadcast (dimension {-dim})"
+    return None

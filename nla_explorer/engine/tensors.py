@@ -1,0 +1,106 @@
+"""Plain, Qt-free snapshots of tensors: shape, dtype, device and (when small) the values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+#: Tensors with at most this many elements keep their full values; larger ones keep a summary.
+FULL_VALUE_LIMIT = 10_000
+
+
+@dataclass(frozen=True, eq=False)
+class TensorData:
+    """A detached snapshot of a tensor.
+
+    ``values`` is a read-only float/int ndarray when the tensor has at most ``FULL_VALUE_LIMIT``
+    elements, otherwise ``None`` and ``summary`` holds min, max, mean and 2-norm.
+    """
+
+    shape: tuple[int, ...]
+    dtype: str
+    device: str
+    values: np.ndarray | None
+    summary: dict[str, float] | None = None
+
+    @property
+    def numel(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == ()
+
+    def item(self) -> float:
+        """The value of a one-element tensor."""
+        if self.values is None or self.values.size != 1:
+            raise ValueError(f"tensor of shape {self.shape} is not a single value")
+        return float(self.values.reshape(()))
+
+    def to_json(self) -> object:
+        """Nested lists of the values, or ``None`` when only a summary is kept."""
+        if self.values is None:
+            return None
+        return _json_safe(self.values.tolist())
+
+    def summary_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"shape": list(self.shape), "dtype": self.dtype}
+        if self.summary is not None:
+            out.update(self.summary)
+        return out
+
+
+def _json_safe(value: object) -> object:
+    """Replace NaN and infinities (not valid JSON) by strings."""
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
+    """Copy ``tensor`` (detached, to the CPU) into a :class:`TensorData`."""
+    t = tensor.detach()
+    shape = tuple(int(s) for s in t.shape)
+    numel = t.numel()
+    values = None
+    summary = None
+    if t.device.type == "meta":
+        pass  # shapes only: no data to copy
+    elif numel <= limit:
+        values = _to_numpy(t)
+    elif numel > 0:
+        summary = _summarise(t)
+    return TensorData(shape, dtype_name(t.dtype), str(t.device), values, summary)
+
+
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    if t.dtype in (torch.bfloat16, torch.float16):
+        t = t.float()
+    if t.is_complex():
+        t = t.abs()
+    arr = t.cpu().numpy().copy()
+    arr.setflags(write=False)
+    return arr
+
+
+def _summarise(t: torch.Tensor) -> dict[str, float]:
+    f = t.float() if t.is_floating_point() or t.dtype == torch.bool else t.double()
+    f = f.float()
+    return {
+        "min": float(f.min()),
+        "max": float(f.max()),
+        "mean": float(f.mean()),
+        "norm": float(torch.linalg.vector_norm(f)),
+    }

@@ -1,0 +1,73 @@
+"""Iterative walk of a ``grad_fn`` chain (no recursion: deep graphs are fine)."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+import torch
+
+
+def output_node(tensor: torch.Tensor):
+    """The autograd Node that produced ``tensor`` (its ``grad_fn``), or its AccumulateGrad for a leaf."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn
+    if tensor.requires_grad:
+        # A leaf: its AccumulateGrad node is reachable through a view that torch builds on demand.
+        return tensor.view_as(tensor).grad_fn.next_functions[0][0]
+    return None
+
+
+def autograd_nodes(root) -> list:
+    """All Nodes reachable from ``root`` through ``next_functions``, breadth-first, each once."""
+    order = [root]
+    seen = {root}
+    queue = deque(order)
+    while queue:
+        fn = queue.popleft()
+        for child, _ in fn.next_functions:
+            if child is not None and child not in seen:
+                seen.add(child)
+                order.append(child)
+                queue.append(child)
+    return order
+
+
+def node_ids(nodes: list) -> dict:
+    """Stable ids for the walked nodes: ``n0`` is the output."""
+    return {fn: f"n{i}" for i, fn in enumerate(nodes)}
+
+
+def torch_name(fn) -> str:
+    """Torch's class name for a Node: ``MulBackward0``, ``AccumulateGrad``, ``InvBackward``."""
+    return type(fn).__name__
+
+
+def is_leaf_node(fn) -> bool:
+    return torch_name(fn) == "AccumulateGrad"
+
+
+_READABLE = {
+    "Mm": "mm",
+    "Mv": "mv",
+    "Bmm": "bmm",
+    "LinalgVectorNorm": "norm",
+    "Norm": "norm",
+    "LinalgInvEx": "inverse",
+    "LinalgDet": "det",
+    "LinalgSolveEx": "solve",
+    "NllLoss": "nll_loss",
+    "MseLoss": "mse_loss",
+    "Addmm": "addmm",
+    "Pow": "pow",
+    "T": "t",
+    "Inv": "inverse (custom)",
+}
+
+
+def readable_name(torch_op: str) -> str:
+    """``MulBackward0`` → ``mul``; ``LogSoftmaxBackward0`` → ``log_softmax``."""
+    base = re.sub(r"Backward\d*$", "", torch_op)
+    if base in _READABLE:
+        return _READABLE[base]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", base).lower() or torch_op
