@@ -17,9 +17,6 @@ from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice,
 from nla_explorer.engine.numbers import fold_binop, fold_unary
 from nla_explorer.engine.ops import DTYPES, FORMS
 
-#: Modules a cell may import; only torch's are usable, the others are accepted and ignored.
-_MODULES = {"torch", "torch.nn", "torch.nn.functional", "torch.autograd", "torch.linalg",
-            "torch.optim", "numpy", "math", "matplotlib", "matplotlib.pyplot", "IPython.display"}
 _IGNORED_CALLS = {"print", "display", "Markdown"}
 #: Names a cell may use without importing them (earlier notebook cells usually did).
 _BUILTINS = {"InverseMatrix": "custom:InverseMatrix", "torch": "torch",
@@ -113,11 +110,8 @@ class _Parser:
                        "whitelisted torch calls", what)
 
     def _import(self, module: str, bound: str, path: str) -> None:
-        root = module.split(".")[0]
-        if module not in _MODULES and path not in _MODULES:
-            self._fail(f"import {module} is not allowed (only torch, numpy, math, matplotlib and "
-                       "IPython.display are accepted)", module)
-        if root == "torch" or path.startswith("torch"):
+        """Bind an import's name (modules were checked by :func:`check_safe`); nothing is imported."""
+        if path.startswith("torch"):
             self.env[bound] = _Module(path)
         else:
             self.env[bound] = _Ignored(path)
@@ -137,9 +131,6 @@ class _Parser:
                 return
             callee = self._callee(func)
             if isinstance(callee, _Ignored):
-                return
-            if callee == _AUTOGRAD_GRAD:
-                self._autograd_grad(node)
                 return
         value = self._expr(node)
         if isinstance(value, Ref) and self.blocks[-1].op != "manual_seed":
@@ -253,8 +244,13 @@ class _Parser:
 
     def _call(self, node: ast.Call) -> object:
         callee = self._callee(node.func)
+        if isinstance(callee, _Ignored):
+            return callee  # numpy, matplotlib...: not modelled (nor read), unless a tensor needs it
         args = tuple(self._arg(a) for a in node.args)
         kwargs = tuple((k.arg, self._expr(k.value)) for k in node.keywords if self._keyword(k))
+        for value in (*args, *(v for _, v in kwargs)):
+            if isinstance(value, _Ignored):
+                self._fail(f"{value.what} cannot be used in a tensor expression here")
         if isinstance(callee, tuple) and callee[0] == "method":
             _, base, method = callee
             if not isinstance(base, Ref):
@@ -263,8 +259,9 @@ class _Parser:
             if form not in FORMS:
                 self._fail(f"the tensor method '.{method}()' is not in the whitelist", method)
             return self._add(FORMS[form], (base, *args), kwargs, form=form)
-        if isinstance(callee, _Ignored):
-            self._fail(f"'{callee.what}' can only be printed or ignored here", callee.what)
+        if callee == _AUTOGRAD_GRAD:
+            self._autograd_grad(node)
+            return _Ignored("the gradients returned by grad()")
         if isinstance(callee, str):
             path = callee
             if path in FORMS:
@@ -288,6 +285,9 @@ class _Parser:
         left, right = self._expr(node.left), self._expr(node.right)
         if symbol is None:
             self._fail(f"the operator {type(node.op).__name__} is not supported")
+        for side in (left, right):
+            if isinstance(side, _Ignored):
+                self._fail(f"{side.what} cannot be used in a tensor expression here")
         if isinstance(left, Ref) or isinstance(right, Ref):
             for side in (left, right):
                 if not isinstance(side, (Ref, Var, int, float)) or isinstance(side, bool):
@@ -319,6 +319,8 @@ class _Parser:
 
     def _subscript(self, node: ast.Subscript) -> object:
         base = self._expr(node.value)
+        if isinstance(base, _Ignored):
+            return base
         if not isinstance(base, Ref):
             self._fail(f"indexing {_describe(base)} is not supported")
         index = self._index_item(node.slice)

@@ -21,7 +21,7 @@ FORBIDDEN_NAMES = frozenset({
 
 FORBIDDEN_ATTRIBUTES = frozenset({
     "load", "save", "system", "popen", "remove", "unlink", "rmtree", "hub", "from_file", "tofile",
-    "fromfile", "storage", "untyped_storage", "data_ptr", "set_", "numpy",
+    "fromfile", "storage", "untyped_storage", "data_ptr", "set_",
 })
 
 _FORBIDDEN_NODES = {
@@ -51,28 +51,49 @@ def parse_source(text: str) -> ast.Module:
     return tree
 
 
+#: Modules a cell may import; only torch's are usable, the others are accepted and ignored.
+ALLOWED_MODULES = frozenset({
+    "torch", "torch.nn", "torch.nn.functional", "torch.autograd", "torch.linalg", "torch.optim",
+    "numpy", "math", "matplotlib", "matplotlib.pyplot", "IPython.display",
+})
+
+
 def check_safe(tree: ast.AST) -> None:
-    """Raise :class:`ExpressionError` naming the line of the first construct outside the whitelist."""
-    for node in ast.walk(tree):
-        line = getattr(node, "lineno", None)
-        for kind, what in _FORBIDDEN_NODES.items():
-            if isinstance(node, kind):
-                raise ExpressionError(f"{what} is not allowed", line=line, culprit=what)
-        if isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or _dunder(node.id)):
-            raise ExpressionError(f"'{node.id}' is not allowed", line=line, culprit=node.id)
-        if isinstance(node, ast.Attribute) and (
-                node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES):
-            raise ExpressionError(f"attribute '.{node.attr}' is not allowed", line=line,
-                                  culprit=node.attr)
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and _dunder(node.name):
-            raise ExpressionError(f"'{node.name}' is not allowed", line=line, culprit=node.name)
-        if isinstance(node, ast.keyword) and node.arg is not None and _dunder(node.arg):
-            raise ExpressionError(f"keyword '{node.arg}' is not allowed", line=line,
-                                  culprit=node.arg)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _dunder(
-                node.value.strip()):
-            raise ExpressionError(f"the string '{node.value.strip()}' is not allowed", line=line,
-                                  culprit=node.value)
+    """Raise :class:`ExpressionError` for the first construct (in reading order) outside the whitelist."""
+    problems = [p for node in ast.walk(tree) for p in _problems(node)]
+    if problems:
+        line, _, message, culprit = min(problems, key=lambda p: (p[0] or 0, p[1]))
+        raise ExpressionError(message, line=line, culprit=culprit)
+
+
+def _problems(node: ast.AST) -> list[tuple[int | None, int, str, str]]:
+    at = (getattr(node, "lineno", None), getattr(node, "col_offset", 0))
+    found = []
+    for kind, what in _FORBIDDEN_NODES.items():
+        if isinstance(node, kind):
+            found.append((*at, f"{what} is not allowed", what))
+    if isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or _dunder(node.id)):
+        found.append((*at, f"'{node.id}' is not allowed", node.id))
+    if isinstance(node, ast.Attribute) and (
+            node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES):
+        found.append((*at, f"attribute '.{node.attr}' is not allowed", node.attr))
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and _dunder(node.name):
+        found.append((*at, f"'{node.name}' is not allowed", node.name))
+    if isinstance(node, ast.keyword) and node.arg is not None and _dunder(node.arg):
+        found.append((*at, f"keyword '{node.arg}' is not allowed", node.arg))
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _dunder(
+            node.value.strip()):
+        found.append((*at, f"the string '{node.value.strip()}' is not allowed", node.value))
+    modules = []
+    if isinstance(node, ast.Import):
+        modules = [alias.name for alias in node.names]
+    elif isinstance(node, ast.ImportFrom):
+        modules = [node.module or "."]
+    for module in modules:
+        if module not in ALLOWED_MODULES:
+            found.append((*at, f"import {module} is not allowed (only torch, numpy, math, "
+                          "matplotlib and IPython.display are accepted)", module))
+    return found
 
 
 def _dunder(name: str) -> bool:

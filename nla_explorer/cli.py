@@ -1,0 +1,142 @@
+"""The ``nla-explorer`` command: the window by default, headless subcommands that import no Qt."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nla_explorer import __version__
+
+HEADLESS = ("examples", "trace")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in HEADLESS:
+        return _headless(argv)
+    return _gui(argv)
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nla-explorer",
+        description="See automatic differentiation: autograd graphs, values, gradients and the "
+                    "backward pass. Headless commands: " + ", ".join(HEADLESS) +
+                    " (nla-explorer COMMAND --help).")
+    p.add_argument("--version", action="version", version=f"nla-explorer {__version__}")
+    p.add_argument("file", nargs="?", help="a .nla session or a .py file of course code to open")
+    p.add_argument("--example", metavar="NAME", help="open a course example (see: examples)")
+    return p
+
+
+def _gui(argv: list[str]) -> int:
+    args = _gui_parser().parse_args(argv)
+    from nla_explorer.app import run_app  # Qt only from here on
+
+    return run_app(file=args.file, example=args.example)
+
+
+def _headless(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="nla-explorer")
+    sub = p.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("examples", help="list the course examples")
+    ex.add_argument("--json", action="store_true", help="machine-readable output")
+    tr = sub.add_parser("trace", help="capture the autograd graph and trace one backward pass")
+    src = tr.add_mutually_exclusive_group(required=True)
+    src.add_argument("--example", metavar="NAME")
+    src.add_argument("--code", metavar="FILE", help="a .py file of course-style PyTorch code")
+    src.add_argument("--session", metavar="FILE", help="a .nla session file")
+    tr.add_argument("--output", metavar="NAME", help="the variable to differentiate")
+    tr.add_argument("--json", action="store_true", help="print the graph and trace as JSON")
+    args = p.parse_args(argv)
+    from nla_explorer.engine.errors import EngineError
+
+    try:
+        if args.command == "examples":
+            return _examples(args)
+        return _trace(args)
+    except EngineError as exc:
+        print(f"nla-explorer: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("nla-explorer: error: out of memory", file=sys.stderr)
+        return 2
+
+
+def _examples(args) -> int:
+    from nla_explorer.engine.examples import EXAMPLES
+
+    if args.json:
+        print(json.dumps([{"name": e.name, "title": e.title, "source": e.source,
+                           "description": e.description, "code": e.code}
+                          for e in EXAMPLES.values()], indent=1, ensure_ascii=False))
+        return 0
+    width = max(len(n) for n in EXAMPLES)
+    for e in EXAMPLES.values():
+        print(f"{e.name:<{width}}  {e.title}  — {e.source}")
+    return 0
+
+
+def _load_expression(args):
+    from nla_explorer.engine.code_parser import parse_code
+    from nla_explorer.engine.errors import ExpressionError
+    from nla_explorer.engine.examples import get_example
+    from nla_explorer.engine.session import load_session
+
+    if args.code:
+        try:
+            text = Path(args.code).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ExpressionError(f"cannot read {args.code}: {exc}", culprit=args.code) from None
+        return parse_code(text, output=args.output)
+    if args.example:
+        expr = get_example(args.example).expression()
+    else:
+        expr = load_session(args.session)[0]
+    if args.output:
+        named = expr.named()
+        if args.output not in named:
+            raise ExpressionError(f"the output '{args.output}' is not a variable of the "
+                                  "expression", culprit=args.output)
+        expr = expr.with_output(named[args.output])
+    return expr
+
+
+def _trace(args) -> int:
+    from nla_explorer.engine.pipeline import explore_expression
+    from nla_explorer.engine.report import graph_json
+
+    exploration = explore_expression(_load_expression(args))
+    if args.json:
+        data = graph_json(exploration.graph, exploration.trace, exploration.output_name)
+        json.dump(data, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    _print_trace(exploration)
+    return 0
+
+
+def _print_trace(exploration) -> None:
+    graph, trace = exploration.graph, exploration.trace
+    out = graph.output
+    print(f"output {exploration.output_name or out.id}: {_short(out.value)}")
+    print(f"{len(graph)} nodes, {len(graph.edges)} edges, {len(trace)} backward steps\n")
+    print(f"{'step':>4}  {'node':<5} {'op':<26} {'name':<8} {'shape':<10} grad in")
+    for step in trace.steps:
+        node = graph.node(step.node_id)
+        shape = "×".join(map(str, node.shape)) if node.shape else "scalar"
+        grad = step.grad_outputs[0] if step.grad_outputs else None
+        print(f"{step.index:>4}  {node.id:<5} {node.op:<26} {node.name or '':<8} {shape:<10} "
+              f"{_short(grad)}")
+
+
+def _short(data) -> str:
+    if data is None:
+        return "—"
+    if data.values is None:
+        return f"{data.shape} norm {data.summary['norm']:.4g}"
+    flat = data.values.reshape(-1)
+    text = ", ".join(f"{v:.4g}" for v in flat[:4])
+    return f"[{text}{', …' if flat.size > 4 else ''}]" if data.shape else text

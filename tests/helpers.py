@@ -1,0 +1,31 @@
+"""Plain walks of torch's autograd graph, independent of the engine, for comparisons in tests."""
+
+from __future__ import annotations
+
+import torch
+
+
+def walk_next_functions(tensor: torch.Tensor) -> list:
+    """Every Node reachable from ``tensor.grad_fn``: an independent iterative DFS."""
+    root = tensor.grad_fn
+    seen, stack, out = set(), [root], []
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        out.append(fn)
+        stack.extend(child for child, _ in fn.next_functions)
+    return out
+
+
+def op_names(fns) -> list[str]:
+    return sorted(type(fn).__name__ for fn in fns)
+
+
+def assert_consumers_first(graph, trace) -> None:
+    """Each node's backward step comes after the steps of all nodes that consume its value."""
+    position = {s.node_id: s.index for s in trace.steps}
+    for edge in graph.edges:
+        assert position[edge.target] < position[edge.source], (
+            f"{edge.source} ran before its consumer {edge.target}")
