@@ -1,0 +1,76 @@
+"""Session files are data: they round-trip, and anything odd is refused with a message."""
+
+import json
+
+import pytest
+
+from nla_explorer.engine import EXAMPLES, ExpressionError, evaluate, parse_code
+from nla_explorer.engine.session import (
+    expression_to_json, load_session, save_session, session_from_text,
+)
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_examples_round_trip_through_a_session_file(name, tmp_path):
+    expr = EXAMPLES[name].expression()
+    path = tmp_path / f"{name}.nla"
+    save_session(path, expr, layout={"b1": (10.0, 20.5)})
+    loaded, layout = load_session(path)
+    assert loaded == expr
+    assert [b.form for b in loaded.blocks] == [b.form for b in expr.blocks]
+    assert layout == {"b1": (10.0, 20.5)}
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_index_slices_and_dtypes_survive():
+    expr = parse_code("x = torch.randn(4, 3, dtype=torch.float64)\ny = x[:, None, 1:3, ...][0]\n")
+    loaded, _ = session_from_text(json.dumps(expression_to_json(expr)))
+    assert loaded == expr
+    assert evaluate(loaded).output.shape == evaluate(expr).output.shape
+
+
+def good():
+    return expression_to_json(EXAMPLES["quadratic"].expression())
+
+
+def mutate(change):
+    data = good()
+    change(data)
+    return json.dumps(data)
+
+
+BAD = [
+    ("not json {", "not valid JSON"),
+    ("[1, 2]", "does not hold a session"),
+    (mutate(lambda d: d.update(format="other")), "not an NLA Explorer session"),
+    (mutate(lambda d: d.update(version=99)), "version 99"),
+    (mutate(lambda d: d["blocks"][0].update(op="system")), "unknown kind"),
+    (mutate(lambda d: d["blocks"][1].update(form="os.system")), "not a spelling of randn"),
+    (mutate(lambda d: d["blocks"][0].update(name="__class__")), "invalid name"),
+    (mutate(lambda d: d["blocks"][3].update(args=[{"ref": "nowhere"}, 1])), "does not exist"),
+    (mutate(lambda d: d["blocks"][0].update(args=[{"eval": "1+1"}])), "not allowed"),
+    (mutate(lambda d: d.update(blocks="many")), "'blocks' must be a list"),
+    (mutate(lambda d: d.update(numbers=[["n", float("inf")]])), "bad number"),
+    (mutate(lambda d: d.update(output="b99")), "not a block"),
+    ("[" * 100000 + "]" * 100000, "not valid JSON"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD)
+def test_bad_sessions_are_refused(text, message):
+    with pytest.raises(ExpressionError) as info:
+        session_from_text(text, "lecture.nla")
+    assert message in str(info.value) and "lecture.nla" in str(info.value)
+
+
+def test_huge_or_unreadable_files(tmp_path):
+    big = tmp_path / "big.nla"
+    big.write_text(" " * 6_000_000)
+    with pytest.raises(ExpressionError, match="at most"):
+        load_session(big)
+    binary = tmp_path / "bin.nla"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 10)
+    with pytest.raises(ExpressionError, match="not a text file"):
+        load_session(binary)
+    with pytest.raises(ExpressionError, match="cannot read"):
+        load_session(tmp_path / "missing.nla")
