@@ -14,6 +14,7 @@ Figures are medians over the repeats, in seconds:
 * ``capture_recorded_s``: ``capture(y, recorder=rec)`` with the recorder that watched the forward.
 * ``backward_s``: plain ``y.backward(retain_graph=True)``.
 * ``traced_backward_s``: ``trace_backward(y)``; ``trace_ratio`` = traced / plain.
+* ``trace_read_all_steps_s``: then reading every step's gradients (snapshots are made on first read).
 
 Goals (product issue): capture of the ~15,000-node graph <= 0.5 s; traced backward <= 3x a plain
 one from 1,000 nodes up. ``goals`` in the output says whether each is met.
@@ -164,7 +165,7 @@ def bench(name: str, repeats: int) -> dict:
     del y, y_rec, rec
     _clear_grads(leaves)
 
-    fw, fw_rec, cap, cap_rec, bw, tbw = [], [], [], [], [], []
+    fw, fw_rec, cap, cap_rec, bw, tbw, snaps = [], [], [], [], [], [], []
     nodes = None
     for _ in range(repeats):
         gc.collect()
@@ -180,6 +181,9 @@ def bench(name: str, repeats: int) -> dict:
         _clear_grads(leaves)
         t, trace = _timed(lambda: trace_backward(y))
         tbw.append(t)
+        # the trace copies gradients into TensorData lazily; this is the cost of reading them all
+        t, _ = _timed(lambda: [(s.grad_outputs, s.grad_inputs) for s in trace.steps])
+        snaps.append(t)
         del trace, y
 
         gc.collect()
@@ -205,6 +209,7 @@ def bench(name: str, repeats: int) -> dict:
         "capture_recorded_s": _median(cap_rec),
         "backward_s": _median(bw),
         "traced_backward_s": _median(tbw),
+        "trace_read_all_steps_s": _median(snaps),
     }
     out["trace_ratio"] = out["traced_backward_s"] / out["backward_s"]
     return {k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in out.items()}

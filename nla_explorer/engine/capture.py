@@ -7,9 +7,10 @@ from collections.abc import Mapping
 import torch
 
 from nla_explorer.engine.errors import CaptureError
+from nla_explorer.engine.gc_pause import paused_gc
 from nla_explorer.engine.graph import LEAF, OP, AutogradGraph, GraphEdge, GraphNode, SavedValue
 from nla_explorer.engine.recorder import ForwardRecorder
-from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
 from nla_explorer.engine.walk import (
     autograd_nodes,
     is_leaf_node,
@@ -41,9 +42,13 @@ def capture(
     if root is None:
         raise CaptureError("the output does not require grad: no autograd graph was recorded "
                            "(give a leaf requires_grad=True)")
+    with paused_gc():
+        return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit))
+
+
+def _build(tensor, root, naming, recorder, snap) -> AutogradGraph:
     fns = autograd_nodes(root)
     ids = node_ids(fns)
-    naming = _Naming(names or {})
     nodes = []
     edges = []
     for fn in fns:
@@ -55,23 +60,23 @@ def capture(
             variable = fn.variable
             name = naming.name_of(variable)
             nodes.append(GraphNode(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
-                                   snapshot(variable, limit), (), 0))
+                                   snap(variable), (), 0))
             continue
         op = torch_name(fn)
         value = recorder.value_of(fn) if recorder is not None else None
-        saved = _saved_values(fn, naming, limit)
+        saved = _saved_values(fn, naming, snap)
         if value is None:
-            value = _value_fallback(fn, tensor, root, saved, limit)
+            value = _value_fallback(fn, tensor, root, saved, snap)
         name = naming.name_of_node(fn)
         nodes.append(GraphNode(node_id, OP, op, readable_name(op), name, value, saved,
                                len(fn.next_functions)))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root])
 
 
-def _value_fallback(fn, tensor, root, saved, limit) -> TensorData | None:
+def _value_fallback(fn, tensor, root, saved, snap) -> TensorData | None:
     """Without a recorded value: the output tensor itself, or what the node saved as its result."""
     if fn is root:
-        return snapshot(tensor, limit)
+        return snap(tensor)
     for s in saved:
         if s.role == "result" and s.tensor is not None:
             return s.tensor
@@ -96,6 +101,8 @@ class _Naming:
         self._keep = list(names.values())  # ids stay valid while we look them up
 
     def name_of(self, tensor: torch.Tensor) -> str | None:
+        if not self._by_tensor:
+            return None
         hit = self._by_tensor.get(id(tensor))
         if hit is None and tensor.layout == torch.strided and tensor.device.type != "meta":
             hit = self._by_storage.get(_storage_key(tensor))
@@ -118,7 +125,7 @@ def _saved_names(fn) -> tuple[str, ...]:
     return names
 
 
-def _saved_values(fn, naming: _Naming, limit: int) -> tuple[SavedValue, ...]:
+def _saved_values(fn, naming: _Naming, snap: SnapshotCache) -> tuple[SavedValue, ...]:
     out = []
     for attr in _saved_names(fn):
         try:
@@ -132,20 +139,20 @@ def _saved_values(fn, naming: _Naming, limit: int) -> tuple[SavedValue, ...]:
         if isinstance(value, torch.Tensor):
             role = "result" if name.startswith("result") else (
                 "input" if value.requires_grad else "constant")
-            out.append(SavedValue(name, role, snapshot(value, limit), None, naming.name_of(value)))
+            out.append(SavedValue(name, role, snap(value), None, naming.name_of(value)))
         elif isinstance(value, (tuple, list)) and value and all(
                 isinstance(v, torch.Tensor) for v in value):
             for i, v in enumerate(value):
                 out.append(SavedValue(f"{name}[{i}]", "input" if v.requires_grad else "constant",
-                                      snapshot(v, limit), None, naming.name_of(v)))
-        else:
+                                      snap(v), None, naming.name_of(v)))
+        elif value is not None:
             out.append(SavedValue(name, "attribute", None, _plain(value)))
     return tuple(out)
 
 
 def _plain(value: object) -> object:
     """Saved attributes as plain Python data (sizes, dims, scalars, strings)."""
-    if isinstance(value, (bool, int, float, str)) or value is None:
+    if type(value) in (int, float, bool, str) or value is None:
         return value
     if isinstance(value, (tuple, list)):
         return tuple(_plain(v) for v in value)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.gc_pause import paused_gc
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES, callable_for
 from nla_explorer.engine.recorder import ForwardRecorder
@@ -52,7 +53,7 @@ def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = No
     if out_block is None:
         raise ExpressionError("the code builds no tensor")
     runner = _Runner(expression, inputs or {}, max_elements)
-    with runner.recorder:
+    with paused_gc(), runner.recorder:
         for block in ordered(expression):
             runner.run(block)
     if out_block.id not in runner.tensors:

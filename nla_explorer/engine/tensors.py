@@ -65,27 +65,61 @@ def _json_safe(value: object) -> object:
     return value
 
 
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
 def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
 
 
 def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
     """Copy ``tensor`` (detached, to the CPU) into a :class:`TensorData`."""
     t = tensor.detach()
-    shape = tuple(int(s) for s in t.shape)
+    shape = tuple(t.shape)
+    device = t.device
+    device_name = "cpu" if device.type == "cpu" else str(device)
     numel = t.numel()
     values = None
     summary = None
-    if t.device.type == "meta":
+    if device.type == "meta":
         pass  # shapes only: no data to copy
     elif numel <= limit:
         values = _to_numpy(t)
     elif numel > 0:
         summary = _summarise(t)
-    return TensorData(shape, dtype_name(t.dtype), str(t.device), values, summary)
+    return TensorData(shape, dtype_name(t.dtype), device_name, values, summary)
+
+
+class SnapshotCache:
+    """Snapshots within one capture or trace: a tensor seen twice is copied once.
+
+    Keyed by storage address, shape, strides, offset and dtype, so two wrappers of the same data
+    (torch unpacks saved tensors into fresh wrappers) share one snapshot. Snapshots are read-only.
+    """
+
+    def __init__(self, limit: int = FULL_VALUE_LIMIT) -> None:
+        self.limit = limit
+        self._cache: dict[tuple, TensorData] = {}
+
+    def __call__(self, tensor: torch.Tensor) -> TensorData:
+        if tensor.layout != torch.strided or tensor.device.type == "meta":
+            return snapshot(tensor, self.limit)
+        key = (tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.storage_offset(),
+               tensor.dtype, tensor.device)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = snapshot(tensor, self.limit)
+        return hit
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    if t.dtype in (torch.float32, torch.float64) and t.device.type == "cpu":
+        arr = t.numpy().copy()
+        arr.setflags(write=False)
+        return arr
     if t.dtype in (torch.bfloat16, torch.float16):
         t = t.float()
     if t.is_complex():

@@ -7,26 +7,66 @@ Leaves' ``.grad`` are restored afterwards, so tracing never changes the user's t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 
 from nla_explorer.engine.errors import CaptureError
+from nla_explorer.engine.gc_pause import paused_gc
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 from nla_explorer.engine.walk import autograd_nodes, is_leaf_node, node_ids, output_node
 
 
-@dataclass(frozen=True, eq=False)
 class BackwardStep:
     """One Node's execution.
 
     ``grad_outputs``: the gradient flowing in, w.r.t. the node's output(s).
     ``grad_inputs``: the gradients it sends, one per input slot (``None`` where no gradient flows).
+    The gradients are kept as detached tensors and copied into :class:`TensorData` on first access:
+    a trace of 15,000 steps costs little until someone looks at the steps.
     """
 
-    index: int
-    node_id: str
-    grad_outputs: tuple[TensorData | None, ...]
-    grad_inputs: tuple[TensorData | None, ...]
+    __slots__ = ("index", "node_id", "_outs", "_ins", "_snap", "_outs_data", "_ins_data")
+
+    def __init__(self, index: int, node_id: str, grad_outputs: tuple, grad_inputs: tuple,
+                 snap: "_Snapshots") -> None:
+        self.index = index
+        self.node_id = node_id
+        self._outs, self._ins, self._snap = grad_outputs, grad_inputs, snap
+        self._outs_data: tuple[TensorData | None, ...] | None = None
+        self._ins_data: tuple[TensorData | None, ...] | None = None
+
+    @property
+    def grad_outputs(self) -> tuple[TensorData | None, ...]:
+        if self._outs_data is None:
+            self._outs_data = self._snap.all(self._outs)
+        return self._outs_data
+
+    @property
+    def grad_inputs(self) -> tuple[TensorData | None, ...]:
+        if self._ins_data is None:
+            self._ins_data = self._snap.all(self._ins)
+        return self._ins_data
+
+    def __repr__(self) -> str:
+        return f"BackwardStep({self.index}, {self.node_id!r})"
+
+
+class _Snapshots:
+    """Snapshots of the trace's gradient tensors by identity (the trace keeps them alive)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._by_id: dict[int, TensorData] = {}
+
+    def __call__(self, tensor: torch.Tensor) -> TensorData:
+        hit = self._by_id.get(id(tensor))
+        if hit is None:
+            hit = self._by_id[id(tensor)] = snapshot(tensor, self.limit)
+        return hit
+
+    def all(self, tensors: tuple) -> tuple[TensorData | None, ...]:
+        return tuple(None if t is None else self(t) for t in tensors)
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,21 +112,24 @@ def trace_backward(
     elif tuple(grad_output.shape) != tuple(tensor.shape):
         raise CaptureError(f"grad_output has shape {tuple(grad_output.shape)}, "
                            f"the output has shape {tuple(tensor.shape)}")
+    with paused_gc():
+        return _run(tensor, root, grad_output.detach().clone(), _Snapshots(limit))
+
+
+def _record(raw: list, fn, grad_inputs, grad_outputs) -> None:
+    raw.append((fn, grad_inputs, grad_outputs))
+
+
+def _run(tensor, root, grad_output, snap: _Snapshots) -> BackwardTrace:
     fns = autograd_nodes(root)
     ids = node_ids(fns)
     leaves = [fn.variable for fn in fns if is_leaf_node(fn)]
     raw: list[tuple[object, tuple, tuple]] = []
     handles = []
-
-    def make_hook(fn):
-        def hook(grad_inputs, grad_outputs):
-            raw.append((fn, grad_inputs, grad_outputs))
-        return hook
-
     before = [leaf.grad for leaf in leaves]
     try:
         for fn in fns:
-            handles.append(fn.register_hook(make_hook(fn)))
+            handles.append(fn.register_hook(partial(_record, raw, fn)))
         for leaf in leaves:
             leaf.grad = None
         try:
@@ -94,7 +137,7 @@ def trace_backward(
         except RuntimeError as exc:
             raise CaptureError(f"backward failed: {str(exc).splitlines()[0]}") from exc
         leaf_grads = {
-            ids[fn]: snapshot(fn.variable.grad, limit)
+            ids[fn]: snap(fn.variable.grad)
             for fn in fns
             if is_leaf_node(fn) and fn.variable.grad is not None
         }
@@ -103,12 +146,6 @@ def trace_backward(
             h.remove()
         for leaf, old in zip(leaves, before):
             leaf.grad = old
-    steps = tuple(
-        BackwardStep(i, ids[fn], _snap_all(gouts, limit), _snap_all(gins, limit))
-        for i, (fn, gins, gouts) in enumerate(raw)
-    )
-    return BackwardTrace(steps, leaf_grads, snapshot(grad_output, limit))
-
-
-def _snap_all(grads, limit: int) -> tuple[TensorData | None, ...]:
-    return tuple(None if g is None else snapshot(g, limit) for g in grads)
+    steps = tuple(BackwardStep(i, ids[fn], gouts, gins, snap)
+                  for i, (fn, gins, gouts) in enumerate(raw))
+    return BackwardTrace(steps, leaf_grads, snap(grad_output))

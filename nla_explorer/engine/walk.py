@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from functools import lru_cache
 
 import torch
 
@@ -65,6 +66,7 @@ _READABLE = {
 }
 
 
+@lru_cache(maxsize=1024)
 def readable_name(torch_op: str) -> str:
     """``MulBackward0`` → ``mul``; ``LogSoftmaxBackward0`` → ``log_softmax``."""
     base = re.sub(r"Backward\d*$", "", torch_op)
