@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nla_explorer import __version__
 
-HEADLESS = ("examples", "trace")
+HEADLESS = ("examples", "trace", "export")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,18 +44,26 @@ def _headless(argv: list[str]) -> int:
     ex = sub.add_parser("examples", help="list the course examples")
     ex.add_argument("--json", action="store_true", help="machine-readable output")
     tr = sub.add_parser("trace", help="capture the autograd graph and trace one backward pass")
-    src = tr.add_mutually_exclusive_group(required=True)
-    src.add_argument("--example", metavar="NAME")
-    src.add_argument("--code", metavar="FILE", help="a .py file of course-style PyTorch code")
-    src.add_argument("--session", metavar="FILE", help="a .nla session file")
-    tr.add_argument("--output", metavar="NAME", help="the variable to differentiate")
+    _source_arguments(tr)
     tr.add_argument("--json", action="store_true", help="print the graph and trace as JSON")
+    exp = sub.add_parser("export", help="export the graph picture (PNG, SVG, PDF or DOT)")
+    _source_arguments(exp)
+    exp.add_argument("-o", "--out", required=True, metavar="FILE",
+                     help="the picture: .png, .svg, .pdf or .dot")
+    exp.add_argument("--scale", type=float, default=2.0, help="PNG pixels per layout pixel")
+    exp.add_argument("--layout", choices=("auto", "builtin", "dot"), default="auto")
+    exp.add_argument("--font-size", type=float, default=11.0)
+    exp.add_argument("--transparent", action="store_true", help="PNG/SVG without a background")
+    exp.add_argument("--no-constants", action="store_true", help="hide saved constants")
+    exp.add_argument("--collapse", action="store_true", help="collapse chains of ops")
     args = p.parse_args(argv)
     from nla_explorer.engine.errors import EngineError
 
     try:
         if args.command == "examples":
             return _examples(args)
+        if args.command == "export":
+            return _export(args)
         return _trace(args)
     except EngineError as exc:
         print(f"nla-explorer: error: {exc}", file=sys.stderr)
@@ -63,6 +71,41 @@ def _headless(argv: list[str]) -> int:
     except MemoryError:
         print("nla-explorer: error: out of memory", file=sys.stderr)
         return 2
+
+
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--example", metavar="NAME")
+    src.add_argument("--code", metavar="FILE", help="a .py file of course-style PyTorch code")
+    src.add_argument("--session", metavar="FILE", help="a .nla session file")
+    parser.add_argument("--output", metavar="NAME", help="the variable to differentiate")
+
+
+def _export(args) -> int:
+    """Render offscreen (no display needed) through the same picture code as the window."""
+    import os
+
+    from nla_explorer.engine.pipeline import explore_expression
+
+    exploration = explore_expression(_load_expression(args))
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from nla_explorer.app import application
+    from nla_explorer.graph_view.export import ExportError, export_graph
+    from nla_explorer.graph_view.layout import LayoutError
+    from nla_explorer.graph_view.picture import PictureOptions, build_picture
+
+    application()
+    options = PictureOptions(args.layout, not args.no_constants, args.collapse, args.font_size)
+    try:
+        picture = build_picture(exploration.graph, exploration.trace, options)
+        path = export_graph(args.out, picture.display, picture.layout, picture.fonts,
+                            scale=args.scale, transparent=args.transparent)
+    except (ExportError, LayoutError) as exc:
+        print(f"nla-explorer: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path} ({len(picture.display)} boxes, layout: {picture.layout.engine})")
+    return 0
 
 
 def _examples(args) -> int:

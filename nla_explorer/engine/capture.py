@@ -90,6 +90,7 @@ class _Naming:
         self._by_tensor: dict[int, str] = {}
         self._by_fn: dict[object, str] = {}
         self._by_storage: dict[tuple, str] = {}
+        self._by_buffer: dict[int, str] = {}  # a view of a named tensor shows that name
         for name, value in names.items():
             if not isinstance(value, torch.Tensor):
                 continue
@@ -98,6 +99,7 @@ class _Naming:
                 self._by_fn[value.grad_fn] = name
             elif value.layout == torch.strided and value.device.type != "meta":
                 self._by_storage[_storage_key(value)] = name
+                self._by_buffer.setdefault(value.untyped_storage().data_ptr(), name)
         self._keep = list(names.values())  # ids stay valid while we look them up
 
     def name_of(self, tensor: torch.Tensor) -> str | None:
@@ -106,6 +108,8 @@ class _Naming:
         hit = self._by_tensor.get(id(tensor))
         if hit is None and tensor.layout == torch.strided and tensor.device.type != "meta":
             hit = self._by_storage.get(_storage_key(tensor))
+            if hit is None and not tensor.requires_grad:
+                hit = self._by_buffer.get(tensor.untyped_storage().data_ptr())
         return hit
 
     def name_of_node(self, fn) -> str | None:

@@ -1,0 +1,1 @@
+"""Drawing of captured autograd graphs: display model, layout, scene, items, view and export."""

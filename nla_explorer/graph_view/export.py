@@ -1,0 +1,138 @@
+"""Export the picture as PNG (any scale, white or transparent), SVG and PDF (vector, real text), DOT.
+
+Files are written atomically: into a temporary file beside the target, then renamed, so a failed
+export never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtSvg import QSvgGenerator
+
+from nla_explorer.graph_view import style
+from nla_explorer.graph_view.dot_export import display_to_dot
+from nla_explorer.graph_view.layout import Layout
+from nla_explorer.graph_view.model import DisplayGraph
+from nla_explorer.graph_view.scene import GraphScene
+
+FORMATS = (".png", ".svg", ".pdf", ".dot")
+MAX_PIXELS = 400_000_000  # a PNG larger than this (20,000 × 20,000) is refused
+
+
+class ExportError(Exception):
+    """A clear message: unknown format, unwritable path, picture too large."""
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """The target path if its format is known and its folder writable, else :class:`ExportError`."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ExportError(f"cannot export to '{path.name}': the extension must be one of "
+                          f"{', '.join(FORMATS)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ExportError(f"cannot write {path}: the folder {folder} is not writable")
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
+    return path
+
+
+def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
+                 fonts: style.Fonts | None = None, scale: float = 1.0,
+                 transparent: bool = False) -> Path:
+    """Write the picture of ``display`` placed by ``layout`` to ``path`` (format from the suffix)."""
+    path = check_target(path)
+    suffix = path.suffix.lower()
+    if not 0.05 <= scale <= 20:
+        raise ExportError(f"the scale {scale} is out of range (0.05 to 20)")
+    if suffix == ".dot":
+        return _atomic(path, lambda tmp: Path(tmp).write_text(display_to_dot(display, layout),
+                                                                encoding="utf-8"))
+    scene = GraphScene()
+    scene.show_graph(display, layout, fonts or style.Fonts())
+    return export_scene(path, scene, scale, transparent)
+
+
+def export_scene(path: str | os.PathLike, scene: GraphScene, scale: float = 1.0,
+                 transparent: bool = False) -> Path:
+    """Render an existing scene (what the window shows) to PNG, SVG or PDF."""
+    path = check_target(path)
+    suffix = path.suffix.lower()
+    if suffix == ".dot":
+        raise ExportError("DOT export needs the graph, not a rendered scene")
+    selected = scene.selected_id()
+    scene.select(None)  # the exported picture shows no selection
+    scene.set_caching(False)
+    source = scene.sceneRect()
+    try:
+        writer = {".png": _png, ".svg": _svg, ".pdf": _pdf}[suffix]
+        return _atomic(path, lambda tmp: writer(tmp, scene, source, scale, transparent))
+    finally:
+        scene.set_caching(True)
+        scene.select(selected)
+
+
+def _png(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent: bool) -> None:
+    size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
+    if size.width() * size.height() > MAX_PIXELS:
+        raise ExportError(f"a {size.width()}×{size.height()} PNG is too large; lower the scale "
+                          "or export SVG/PDF")
+    image = QImage(size, QImage.Format_ARGB32_Premultiplied)
+    image.fill(Qt.transparent if transparent else QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+    scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
+    painter.end()
+    if not image.save(tmp, "PNG"):
+        raise ExportError("the PNG could not be written")
+
+
+def _svg(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent: bool) -> None:
+    generator = QSvgGenerator()
+    generator.setFileName(tmp)
+    generator.setSize(QSize(round(source.width()), round(source.height())))
+    generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+    generator.setTitle("autograd graph")
+    generator.setDescription("exported by NLA Explorer")
+    painter = QPainter(generator)
+    if not transparent:
+        painter.fillRect(QRectF(0, 0, source.width(), source.height()), QColor("white"))
+    scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
+    painter.end()
+
+
+def _pdf(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent: bool) -> None:
+    writer = QPdfWriter(tmp)
+    writer.setResolution(96)
+    writer.setTitle("autograd graph")
+    writer.setCreator("NLA Explorer")
+    page = QPageSize(QSizeF(source.width() * 0.75, source.height() * 0.75), QPageSize.Point,
+                     "graph", QPageSize.ExactMatch)
+    writer.setPageLayout(QPageLayout(page, QPageLayout.Portrait, QMarginsF(0, 0, 0, 0)))
+    painter = QPainter(writer)
+    target = QRectF(0, 0, writer.width(), writer.height())
+    scene.render(painter, target, source)
+    painter.end()
+
+
+def _atomic(path: Path, write) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        if os.path.getsize(tmp) == 0:
+            raise ExportError(f"nothing was written to {path.name}")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

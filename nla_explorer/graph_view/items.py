@@ -1,0 +1,179 @@
+"""Graphics items: a node box (title, shape, value/gradient badges) and an edge with an arrowhead.
+
+Items only paint and hold their state; the scene decides what is selected or highlighted.
+When zoomed far out, nodes paint a plain box (level of detail) so big graphs stay fluid.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
+
+from nla_explorer.graph_view import style
+from nla_explorer.graph_view.model import DisplayEdge, DisplayNode
+
+#: Below this zoom the text is not drawn.
+TEXT_LOD = 0.45
+
+
+def node_lines(node: DisplayNode) -> list[tuple[str, str]]:
+    """(role, text) lines of a box: title, shape, then value and gradient badges."""
+    lines = [("title", node.title), ("sub", node.subtitle)]
+    if node.value_badge:
+        lines.append(("value", node.value_badge))
+    if node.grad_badge:
+        lines.append(("grad", "∇ " + node.grad_badge))
+    return lines
+
+
+def node_size(node: DisplayNode, fonts: style.Fonts) -> tuple[float, float]:
+    """The box size for ``node`` with ``fonts`` (also given to the layout)."""
+    width = 0.0
+    height = 0.0
+    for role, text in node_lines(node):
+        metrics = _metrics(role, fonts)
+        width = max(width, metrics.horizontalAdvance(text))
+        height += metrics.height()
+    pad = fonts.padding
+    return (max(width + 2 * pad, fonts.size * 6), height + pad * 1.2)
+
+
+def _metrics(role: str, fonts: style.Fonts):
+    return {"title": fonts.title_metrics, "sub": fonts.small_metrics}.get(role, fonts.mono_metrics)
+
+
+def _font(role: str, fonts: style.Fonts):
+    return {"title": fonts.title, "sub": fonts.small}.get(role, fonts.mono)
+
+
+_COLOURS = {"title": style.TEXT, "sub": style.MUTED, "value": style.VALUE, "grad": style.GRAD}
+
+
+class NodeItem(QGraphicsItem):
+    """One box; ``highlight`` is ``None``, ``"input"`` or ``"consumer"`` (hover of a neighbour)."""
+
+    def __init__(self, node: DisplayNode, size: tuple[float, float], fonts: style.Fonts) -> None:
+        super().__init__()
+        self.node = node
+        self.fonts = fonts
+        w, h = size
+        self._rect = QRectF(-w / 2, -h / 2, w, h)
+        self._lines = node_lines(node)
+        self.highlight: str | None = None
+        self.setFlag(QGraphicsItem.ItemIsSelectable, True)
+        self.setAcceptHoverEvents(True)
+        self.setToolTip(node.tooltip)
+        self.setZValue(1)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect.adjusted(-3, -3, 3, 3)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._report_hover(self.node.id)
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._report_hover(None)
+
+    def _report_hover(self, node_id: str | None) -> None:
+        hover = getattr(self.scene(), "hover", None)  # the graph scene lights the neighbours
+        if hover is not None:
+            hover(node_id)
+
+    def set_highlight(self, highlight: str | None) -> None:
+        if highlight != self.highlight:
+            self.highlight = highlight
+            self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        kind = style.KIND_STYLES[self.node.kind]
+        border = QColor(kind.border)
+        width = kind.border_width
+        if self.isSelected():
+            border, width = style.SELECTED, 3.5
+        elif self.highlight == "input":
+            border, width = style.INPUT_HIGHLIGHT, 3.0
+        elif self.highlight == "consumer":
+            border, width = style.CONSUMER_HIGHLIGHT, 3.0
+        pen = QPen(border, width)
+        if kind.dashed:
+            pen.setStyle(Qt.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(QBrush(QColor(kind.fill)))
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        radius = self.fonts.size * 0.6
+        painter.drawRoundedRect(self._rect, radius, radius)
+        if lod < TEXT_LOD:
+            return
+        y = self._rect.top() + self.fonts.padding * 0.6
+        for role, text in self._lines:
+            metrics = _metrics(role, self.fonts)
+            painter.setFont(_font(role, self.fonts))
+            painter.setPen(_COLOURS[role])
+            line = QRectF(self._rect.left(), y, self._rect.width(), metrics.height())
+            painter.drawText(line, Qt.AlignHCenter | Qt.AlignVCenter, text)
+            y += metrics.height()
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A polyline (smoothed) from the source box to the target box, with an arrowhead."""
+
+    def __init__(self, edge: DisplayEdge, points: list[tuple[float, float]],
+                 arrow_size: float = 9.0) -> None:
+        super().__init__()
+        self.edge = edge
+        colour = style.CONSTANT_EDGE if edge.constant else style.EDGE
+        pen = QPen(colour, 1.4)
+        if edge.constant:
+            pen.setStyle(Qt.DashLine)
+        pen.setCapStyle(Qt.RoundCap)
+        self.setPen(pen)
+        self.base_pen = QPen(pen)
+        self._arrow = QPolygonF()
+        self.setPath(_smooth_path(points))
+        if len(points) >= 2:
+            self._arrow = _arrowhead(QPointF(*points[-2]), QPointF(*points[-1]), arrow_size)
+        self.setZValue(0)
+
+    def set_lit(self, colour: QColor | None) -> None:
+        pen = QPen(self.base_pen) if colour is None else QPen(colour, 3.0)
+        self.setPen(pen)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return super().boundingRect().united(self._arrow.boundingRect()).adjusted(-2, -2, 2, 2)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        super().paint(painter, option, widget)
+        if not self._arrow.isEmpty():
+            painter.setBrush(self.pen().color())
+            painter.setPen(Qt.NoPen)
+            painter.drawPolygon(self._arrow)
+
+
+def _smooth_path(points: list[tuple[float, float]]) -> QPainterPath:
+    path = QPainterPath()
+    if not points:
+        return path
+    path.moveTo(*points[0])
+    if len(points) == 2:
+        path.lineTo(*points[1])
+        return path
+    # through the bend points with quadratic curves between midpoints: smooth, and cheap
+    for i in range(1, len(points) - 1):
+        cx, cy = points[i]
+        nx, ny = points[i + 1]
+        end = (nx, ny) if i == len(points) - 2 else ((cx + nx) / 2, (cy + ny) / 2)
+        path.quadTo(cx, cy, *end)
+    return path
+
+
+def _arrowhead(tail: QPointF, tip: QPointF, size: float) -> QPolygonF:
+    angle = math.atan2(tip.y() - tail.y(), tip.x() - tail.x())
+    left = tip - QPointF(math.cos(angle - 0.42) * size, math.sin(angle - 0.42) * size)
+    right = tip - QPointF(math.cos(angle + 0.42) * size, math.sin(angle + 0.42) * size)
+    return QPolygonF([tip, left, right])
+

@@ -1,0 +1,141 @@
+"""What the graph view draws, as plain data: nodes by kind with their labels and badges, and edges.
+
+Built from the engine's :class:`AutogradGraph` (and its trace): autograd nodes, plus the constants
+torch saved on them as small nodes of their own. Qt-free, so layout and DOT export can use it
+headless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nla_explorer.engine.graph import LEAF, AutogradGraph, GraphNode
+from nla_explorer.engine.tensors import TensorData
+from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.value_text import short_text
+
+# Display kinds
+PARAMETER = "leaf"  # a leaf variable that requires grad (AccumulateGrad)
+OPERATION = "op"
+OUTPUT = "output"
+CONSTANT = "constant"  # a tensor torch saved that does not require grad (b, 0.5...)
+GROUP = "group"  # a collapsed chain of ops
+
+#: Badges show values of tensors up to this many elements.
+BADGE_LIMIT = 4
+
+
+@dataclass(frozen=True, eq=False)
+class DisplayNode:
+    """One box of the picture."""
+
+    id: str
+    kind: str
+    title: str  # "mul", "x", "b", "0.5"
+    subtitle: str  # the shape: "5×5", "scalar"
+    tooltip: str
+    value: TensorData | None = None
+    grad: TensorData | None = None
+    graph_id: str | None = None  # the autograd node it shows (constants: the node that saved them)
+    members: tuple[str, ...] = ()  # for a collapsed group: the autograd node ids inside
+
+    @property
+    def value_badge(self) -> str | None:
+        return _badge(self.value)
+
+    @property
+    def grad_badge(self) -> str | None:
+        return _badge(self.grad)
+
+
+@dataclass(frozen=True)
+class DisplayEdge:
+    source: str
+    target: str
+    constant: bool = False  # a saved constant feeding the node that saved it
+
+
+@dataclass(frozen=True, eq=False)
+class DisplayGraph:
+    nodes: tuple[DisplayNode, ...]
+    edges: tuple[DisplayEdge, ...]
+    _by_id: dict[str, DisplayNode] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({n.id: n for n in self.nodes})
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def node(self, node_id: str) -> DisplayNode:
+        return self._by_id[node_id]
+
+    def node_for_graph_id(self, graph_id: str) -> DisplayNode | None:
+        """The box showing autograd node ``graph_id`` (its own box, or the group holding it)."""
+        hit = self._by_id.get(graph_id)
+        if hit is not None and hit.kind != CONSTANT:
+            return hit
+        for n in self.nodes:
+            if graph_id in n.members:
+                return n
+        return None
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "?"
+    return "scalar" if shape == () else "×".join(str(s) for s in shape)
+
+
+def _badge(data: TensorData | None) -> str | None:
+    if data is None or data.values is None or data.numel > BADGE_LIMIT:
+        return None
+    return short_text(data, width=BADGE_LIMIT)
+
+
+def _tooltip(node: GraphNode, kind: str) -> str:
+    lines = [f"{node.name + ' = ' if node.name else ''}{node.label}",
+             f"torch: {node.op}", f"shape {shape_text(node.shape)} · {node.dtype or '?'}"]
+    if kind == PARAMETER:
+        lines.append("leaf variable, requires grad")
+    elif kind == OUTPUT:
+        lines.append("the output")
+    return "\n".join(lines)
+
+
+def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None,
+                        show_constants: bool = True) -> DisplayGraph:
+    """Boxes for every autograd node (and saved constants), edges in data-flow direction."""
+    nodes: list[DisplayNode] = []
+    edges: list[DisplayEdge] = [DisplayEdge(e.source, e.target) for e in graph.edges]
+    named_constants: dict[str, str] = {}
+    for node in graph.nodes:
+        kind = PARAMETER if node.kind == LEAF else (
+            OUTPUT if node.id == graph.output_id else OPERATION)
+        title = node.name if node.kind == LEAF else node.label
+        if kind == OUTPUT and node.name:
+            title = f"{node.name} = {node.label}"
+        grad = trace.node_grad(node.id) if trace is not None else None
+        nodes.append(DisplayNode(node.id, kind, title, shape_text(node.shape),
+                                 _tooltip(node, kind), node.value, grad, node.id))
+        if not show_constants:
+            continue
+        for saved in node.constants:
+            if saved.tensor is None:
+                continue
+            key = saved.label and f"const_{saved.label}"
+            if key and key in named_constants:
+                edges.append(DisplayEdge(named_constants[key], node.id, True))
+                continue
+            const_id = key or f"{node.id}_{saved.name}"
+            if key:
+                named_constants[key] = const_id
+            title = saved.label or (short_text(saved.tensor) if saved.tensor.numel == 1
+                                    else saved.name)
+            nodes.append(DisplayNode(
+                const_id, CONSTANT, title, shape_text(saved.tensor.shape),
+                f"constant {saved.label or saved.name} saved by {node.op}\n"
+                f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}",
+                saved.tensor, None, node.id))
+            edges.append(DisplayEdge(const_id, node.id, True))
+    return DisplayGraph(tuple(nodes), tuple(edges))

@@ -1,0 +1,74 @@
+"""From a captured graph to a laid-out picture: display graph, optional collapse, box sizes, layout.
+
+``prepare`` measures text (GUI thread); ``lay_out`` is pure computation and may run in a worker.
+The window, the export command and the tests all go through here, so they draw the same picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nla_explorer.engine.graph import AutogradGraph
+from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.graph_view.collapse import collapse_chains
+from nla_explorer.graph_view.layout import Layout, auto_layout
+from nla_explorer.graph_view.model import DisplayGraph, build_display_graph
+from nla_explorer.graph_view.scene import node_sizes
+from nla_explorer.graph_view.style import Fonts
+
+#: Above this many boxes, chains are collapsed automatically (the view says so).
+AUTO_COLLAPSE_OVER = 20_000
+
+
+@dataclass(frozen=True)
+class PictureOptions:
+    engine: str = "auto"  # "auto" | "builtin" | "dot"
+    show_constants: bool = True
+    collapse: bool = False
+    font_size: float = 11.0
+
+
+@dataclass(frozen=True, eq=False)
+class Picture:
+    display: DisplayGraph
+    layout: Layout
+    fonts: Fonts
+    note: str = ""  # e.g. "chains collapsed automatically"
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    display: DisplayGraph
+    sizes: dict[str, tuple[float, float]]
+    fonts: Fonts
+    note: str
+
+
+def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
+            options: PictureOptions) -> Prepared:
+    """The boxes to draw and their sizes (needs Qt's font metrics: call on the GUI thread)."""
+    display = build_display_graph(graph, trace, show_constants=options.show_constants)
+    note = ""
+    if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
+        collapsed = collapse_chains(display)
+        if not options.collapse and len(collapsed) < len(display):
+            note = (f"{len(display):,} boxes: chains collapsed automatically to "
+                    f"{len(collapsed):,}")
+        display = collapsed
+    fonts = Fonts(options.font_size)
+    return Prepared(display, node_sizes(display, fonts), fonts, note)
+
+
+def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:
+    """Place the prepared boxes (pure computation: safe in a worker thread)."""
+    display = prepared.display
+    sep = prepared.fonts.size
+    layout = auto_layout([n.id for n in display.nodes], [(e.source, e.target) for e in display.edges],
+                         prepared.sizes, engine=options.engine, node_sep=2.5 * sep,
+                         layer_sep=4.5 * sep, progress=progress, cancel=cancel)
+    return Picture(display, layout, prepared.fonts, prepared.note)
+
+
+def build_picture(graph: AutogradGraph, trace: BackwardTrace | None,
+                  options: PictureOptions = PictureOptions()) -> Picture:
+    return lay_out(prepare(graph, trace, options), options)

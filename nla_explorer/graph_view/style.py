@@ -1,0 +1,57 @@
+"""Colours and fonts of the graph picture (Okabe–Ito hues: distinguishable by colour-blind readers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
+
+from nla_explorer.graph_view.model import CONSTANT, GROUP, OPERATION, OUTPUT, PARAMETER
+
+
+@dataclass(frozen=True)
+class KindStyle:
+    fill: str
+    border: str
+    dashed: bool = False
+    border_width: float = 1.5
+
+
+KIND_STYLES = {
+    PARAMETER: KindStyle("#d4e8f7", "#0072b2", border_width=2.0),
+    OPERATION: KindStyle("#f1f1f1", "#5f5f5f"),
+    OUTPUT: KindStyle("#fbdcc8", "#d55e00", border_width=2.5),
+    CONSTANT: KindStyle("#fbf5cf", "#9c8a00", dashed=True),
+    GROUP: KindStyle("#e7e2f3", "#6a51a3", dashed=True),
+}
+
+TEXT = QColor("#1a1a1a")
+MUTED = QColor("#555555")
+VALUE = QColor("#00634a")  # bluish green: forward values
+GRAD = QColor("#b34700")  # vermillion: gradients
+EDGE = QColor("#4d4d4d")
+CONSTANT_EDGE = QColor("#9c8a00")
+SELECTED = QColor("#009e73")
+INPUT_HIGHLIGHT = QColor("#0072b2")
+CONSUMER_HIGHLIGHT = QColor("#e69f00")
+
+
+class Fonts:
+    """The fonts of one picture; ``size`` is the title's point size (the projector setting)."""
+
+    def __init__(self, size: float = 11.0) -> None:
+        self.size = size
+        self.title = QFont("DejaVu Sans", 1)
+        self.title.setPointSizeF(size)
+        self.title.setBold(True)
+        self.small = QFont("DejaVu Sans", 1)
+        self.small.setPointSizeF(size * 0.8)
+        self.mono = QFont("DejaVu Sans Mono", 1)
+        self.mono.setPointSizeF(size * 0.78)
+        self.title_metrics = QFontMetricsF(self.title)
+        self.small_metrics = QFontMetricsF(self.small)
+        self.mono_metrics = QFontMetricsF(self.mono)
+
+    @property
+    def padding(self) -> float:
+        return self.size * 0.7

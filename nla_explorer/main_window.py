@@ -1,0 +1,388 @@
+"""The main window: the graph view in the centre, code and inspector docks, menus, settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
+    QProgressBar, QPushButton, QSpinBox, QToolBar,
+)
+
+from nla_explorer import __version__
+from nla_explorer.document import Document
+from nla_explorer.engine.examples import EXAMPLES
+from nla_explorer.engine.session import load_session
+from nla_explorer.engine.code_writer import to_code
+from nla_explorer.engine.errors import EngineError
+from nla_explorer.graph_view import style
+from nla_explorer.graph_view.export import ExportError, export_graph, export_scene
+from nla_explorer.graph_view.layout import LayoutError
+from nla_explorer.graph_view.scene import GraphScene
+from nla_explorer.graph_view.view import GraphView
+from nla_explorer.panels.code_editor import CodeEditorPanel
+from nla_explorer.panels.inspector import InspectorPanel
+from nla_explorer.graph_view.picture import Picture, PictureOptions, lay_out, prepare
+from nla_explorer.workers import Job
+
+#: Graphs up to this many boxes are laid out at once; bigger ones in a worker thread.
+SYNC_LAYOUT_LIMIT = 1500
+MAX_RECENT = 8
+ENGINES = ("auto", "builtin", "dot")
+
+
+class MainWindow(QMainWindow):
+    """``nla-explorer``'s window. ``settings`` defaults to the user's QSettings."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.document = Document(self)
+        self.picture: Picture | None = None
+        self.layout_job: Job | None = None
+        self.scene = GraphScene(self)
+        self.view = GraphView(self.scene)
+        self.setCentralWidget(self.view)
+        self.code_panel = CodeEditorPanel()
+        self.code_dock = self._dock("Code", "code_dock", self.code_panel, Qt.LeftDockWidgetArea)
+        self.inspector = InspectorPanel()
+        self.inspector_dock = self._dock("Inspector", "inspector_dock", self.inspector,
+                                         Qt.RightDockWidgetArea)
+        self._build_toolbar()
+        self._build_status()
+        self._build_menus()
+        self._connect()
+        self._restore()
+        self._update_title()
+
+    # -- construction -----------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
+        action.setToolTip(tip or text.replace("&", ""))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Graph", self)
+        bar.setObjectName("graph_toolbar")
+        self.zoom_in_action = self._action("Zoom in", lambda: self.view.zoom_by(1.25),
+                                           QKeySequence.ZoomIn)
+        self.zoom_out_action = self._action("Zoom out", lambda: self.view.zoom_by(0.8),
+                                            QKeySequence.ZoomOut)
+        self.fit_action = self._action("Fit", self.view.fit, QKeySequence("Ctrl+0"),
+                                       "Fit the whole graph in the window")
+        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
+            bar.addAction(action)
+        bar.addSeparator()
+        self.search = QLineEdit()
+        self.search.setObjectName("node_search")
+        self.search.setPlaceholderText("Find node (name or op)…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(220)
+        self.search.setToolTip("Type a variable name or an op (mul, matmul…) and press Enter")
+        self.search.returnPressed.connect(self.find_next)
+        bar.addWidget(self.search)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Font "))
+        self.font_spin = QSpinBox()
+        self.font_spin.setRange(6, 40)
+        self.font_spin.setToolTip("Font size of the graph, code and inspector (projector: 16+)")
+        bar.addWidget(self.font_spin)
+        bar.addWidget(QLabel(" Layout "))
+        self.engine_combo = QComboBox()
+        self.engine_combo.addItems(ENGINES)
+        self.engine_combo.setToolTip("auto: Graphviz dot for small graphs when installed, "
+                                     "else the built-in layered layout")
+        bar.addWidget(self.engine_combo)
+        self.constants_action = self._action("Constants", self.relayout,
+                                             tip="Show the constants torch saved as boxes")
+        self.constants_action.setCheckable(True)
+        self.collapse_action = self._action("Collapse chains", self.relayout,
+                                            tip="Draw long chains of ops as one box")
+        self.collapse_action.setCheckable(True)
+        bar.addAction(self.constants_action)
+        bar.addAction(self.collapse_action)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+    def _build_status(self) -> None:
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setRange(0, 100)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_layout)
+        self.zoom_label = QLabel("100 %")
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(self._action("&Open code or session…", self.open_dialog, QKeySequence.Open))
+        examples = menu.addMenu("&Examples")
+        for example in EXAMPLES.values():
+            examples.addAction(self._action(f"{example.name} — {example.title}",
+                                            lambda _=False, n=example.name: self.load_example(n),
+                                            tip=example.description))
+        self.recent_menu = menu.addMenu("&Recent files")
+        menu.addAction(self._action("&Export picture…", self.export_dialog, QKeySequence("Ctrl+E"),
+                                    "PNG, SVG, PDF or DOT"))
+        menu.addSeparator()
+        menu.addAction(self._action("&Quit", self.close, QKeySequence.Quit))
+        view = self.menuBar().addMenu("&View")
+        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
+            view.addAction(action)
+        view.addAction(self._action("&Find node", self.search.setFocus, QKeySequence.Find))
+        view.addSeparator()
+        view.addAction(self.constants_action)
+        view.addAction(self.collapse_action)
+        view.addSeparator()
+        view.addAction(self.code_dock.toggleViewAction())
+        view.addAction(self.inspector_dock.toggleViewAction())
+        view.addAction(self.toolbar.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("&About NLA Explorer", self._about))
+
+    def _connect(self) -> None:
+        self.code_panel.capture_requested.connect(
+            lambda text: self.document.set_code(text, self.document.example))
+        self.document.graph_changed.connect(self._graph_changed)
+        self.document.error_changed.connect(self._error_changed)
+        self.document.selection_changed.connect(self._selection_changed)
+        self.scene.node_selected.connect(self._scene_selected)
+        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.font_spin.valueChanged.connect(self._font_changed)
+        self.engine_combo.currentTextChanged.connect(lambda _: self.relayout())
+
+    # -- settings -------------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        s = self.settings
+        self.resize(1400, 860)
+        if s.value("window/geometry") is not None:
+            self.restoreGeometry(s.value("window/geometry"))
+        if s.value("window/state") is not None:
+            self.restoreState(s.value("window/state"))
+        else:
+            self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
+        for widget, key, default in ((self.font_spin, "view/font_size", 11),):
+            widget.blockSignals(True)
+            widget.setValue(int(s.value(key, default)))
+            widget.blockSignals(False)
+        self.engine_combo.blockSignals(True)
+        self.engine_combo.setCurrentText(str(s.value("view/layout_engine", "auto")))
+        self.engine_combo.blockSignals(False)
+        self.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
+        self.inspector.set_font_size(self.font_spin.value())
+        self.code_panel.set_font_size(self.font_spin.value())
+        self._refresh_recent()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.cancel_layout()
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("view/font_size", self.font_spin.value())
+        s.setValue("view/layout_engine", self.engine_combo.currentText())
+        s.setValue("view/constants", self.constants_action.isChecked())
+        s.setValue("last/example", self.document.example.name if self.document.example else "")
+        s.sync()
+        super().closeEvent(event)
+
+    # -- loading -------------------------------------------------------------------------------------
+    def load_example(self, name: str) -> bool:
+        ok = self.document.load_example(name)
+        if ok:
+            self.code_panel.set_text(self.document.code)
+        return ok
+
+    def open_path(self, path: str) -> bool:
+        """Open a ``.nla`` session or a ``.py``/``.txt`` file of course code."""
+        try:
+            if path.endswith(".nla"):
+                text = to_code(load_session(path)[0])
+            else:
+                text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self._error_changed(f"cannot read {path}: {exc}")
+            return False
+        except EngineError as exc:
+            self._error_changed(str(exc))
+            return False
+        self.code_panel.set_text(text)
+        ok = self.document.set_code(text, title=Path(path).name)
+        if ok:
+            self._add_recent(path)
+        return ok
+
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("last/folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open course code or session", start,
+            "Code or session (*.py *.txt *.nla);;All files (*)")
+        if path:
+            self.settings.setValue("last/folder", str(Path(path).parent))
+            self.open_path(path)
+
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in self._recent() if p != path]
+        self.settings.setValue("recent/files", [path, *recent][:MAX_RECENT])
+        self._refresh_recent()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent/files", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            self.recent_menu.addAction(self._action(path, lambda _=False, p=path: self.open_path(p)))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    # -- the picture ---------------------------------------------------------------------------------
+    def _options(self) -> PictureOptions:
+        return PictureOptions(self.engine_combo.currentText(), self.constants_action.isChecked(),
+                              self.collapse_action.isChecked(), float(self.font_spin.value()))
+
+    def _graph_changed(self) -> None:
+        self._update_title()
+        self.relayout()
+
+    def relayout(self) -> None:
+        """Lay the current graph out again (in a worker thread when it is big)."""
+        if self.document.graph is None:
+            return
+        self.cancel_layout()
+        options = self._options()
+        prepared = prepare(self.document.graph, self.document.trace, options)
+        if len(prepared.display) <= SYNC_LAYOUT_LIMIT:
+            try:
+                self._show_picture(lay_out(prepared, options))
+            except LayoutError as exc:
+                self._error_changed(f"layout failed: {exc}")
+            return
+        job = Job(lambda progress, cancel: lay_out(prepared, options, progress, cancel),
+                  cancelled_errors=(LayoutError,))
+        job.progressed.connect(lambda f: self.progress.setValue(int(f * 100)))
+        job.finished.connect(self._show_picture)
+        job.failed.connect(lambda m: self._layout_ended(f"layout failed: {m.splitlines()[0]}"))
+        job.cancelled.connect(lambda: self._layout_ended(
+            "layout cancelled — try View ▸ Collapse chains for a smaller picture"))
+        self.layout_job = job
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.statusBar().showMessage(f"Laying out {len(prepared.display):,} boxes…")
+        job.start()
+
+    def cancel_layout(self) -> None:
+        if self.layout_job is not None and self.layout_job.running:
+            self.layout_job.cancel()
+
+    def _layout_ended(self, message: str) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.layout_job = None
+        self.statusBar().showMessage(message)
+
+    def _show_picture(self, picture: Picture) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.layout_job = None
+        self.picture = picture
+        self.scene.show_graph(picture.display, picture.layout, picture.fonts)
+        self.view.fit()
+        graph, trace = self.document.graph, self.document.trace
+        parts = [f"{len(graph):,} autograd nodes", f"{len(graph.edges):,} edges",
+                 f"{len(trace):,} backward steps", f"layout: {picture.layout.engine}"]
+        if picture.note:
+            parts.append(picture.note)
+        self.statusBar().showMessage(" · ".join(parts))
+
+    def _font_changed(self, size: int) -> None:
+        self.inspector.set_font_size(size)
+        self.code_panel.set_font_size(size)
+        self.relayout()
+
+    # -- selection and search ------------------------------------------------------------------------
+    def _scene_selected(self, display_id: str | None) -> None:
+        if display_id is None or self.picture is None:
+            self.document.select(None)
+            return
+        self.document.select(self.picture.display.node(display_id).graph_id)
+
+    def _selection_changed(self, node_id: str | None) -> None:
+        doc = self.document
+        if node_id is None or doc.graph is None:
+            self.inspector.show_node(None)
+            return
+        self.inspector.show_node(doc.graph.node(node_id), doc.grad_of(node_id),
+                                 doc.step_index_of(node_id), doc.manual_for(node_id))
+        if self.picture is not None:
+            box = self.picture.display.node_for_graph_id(node_id)
+            if box is not None and self.scene.selected_id() != box.id:
+                self.scene.select(box.id)
+
+    def find_next(self) -> str | None:
+        """Select and centre the next node matching the search text."""
+        hit = self.scene.find(self.search.text(), after=self.scene.selected_id())
+        if hit is None:
+            self.statusBar().showMessage(f"No node matches '{self.search.text()}'")
+            return None
+        self.scene.select(hit)
+        self.view.center_on_node(hit)
+        return hit
+
+    # -- export ---------------------------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        start = str(Path(str(self.settings.value("last/export_folder", str(Path.home()))))
+                    / f"{self.document.title or 'graph'}.png")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export picture", start,
+            "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf);;Graphviz DOT (*.dot)")
+        if path:
+            self.settings.setValue("last/export_folder", str(Path(path).parent))
+            self.export_to(path)
+
+    def export_to(self, path: str, scale: float = 2.0) -> bool:
+        if self.picture is None:
+            self._error_changed("nothing to export yet")
+            return False
+        try:
+            if path.lower().endswith(".dot"):
+                export_graph(path, self.picture.display, self.picture.layout, self.picture.fonts)
+            else:
+                export_scene(path, self.scene, scale=scale)
+        except ExportError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return False
+        self.statusBar().showMessage(f"Exported {path}")
+        return True
+
+    # -- messages --------------------------------------------------------------------------------------
+    def _error_changed(self, message: str) -> None:
+        self.code_panel.show_error(message)
+        if message:
+            self.statusBar().showMessage("Error — the last good graph is kept")
+
+    def _update_title(self) -> None:
+        title = self.document.title
+        self.setWindowTitle(f"{title} — NLA Explorer" if title else "NLA Explorer")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About NLA Explorer",
+                          f"<b>NLA Explorer {__version__}</b><p>See automatic differentiation: the "
+                          "autograd graph torch builds, the forward value and gradient at every "
+                          "node, and the backward pass step by step.</p>")

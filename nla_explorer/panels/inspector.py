@@ -1,0 +1,382 @@
+"""The node inspector: a node's header, value, gradient, saved tensors and manual gradients."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget,
+    QVBoxLayout, QWidget,
+)
+
+from nla_explorer.engine.graph import LEAF, GraphNode
+from nla_explorer.engine.tensors import TensorData
+from nla_explorer.panels.tensor_plot import MUTED, CopyTable, TensorPlot, TensorView, number_text
+from nla_explorer.value_text import matrix_html, short_text
+
+#: A manual gradient agrees with autograd when max |Δ| ≤ RELATIVE_TOLERANCE · max |autograd|.
+RELATIVE_TOLERANCE = 1e-5
+AGREE_COLOUR = "#117733"  # Paul Tol's green and red, with ✓ / ✗ so colour is never the only cue
+DIFFER_COLOUR = "#cc3311"
+TABS = ("value", "gradient", "saved", "manual")
+
+
+@dataclass(frozen=True)
+class ManualComparison:
+    """A manual gradient against autograd's: max |Δ|, relative error and the verdict."""
+
+    label: str
+    agrees: bool
+    max_abs: float
+    relative: float
+    reason: str = ""  # why no element-wise comparison was possible, if so
+
+
+def compare_manual(label: str, manual: TensorData, grad: TensorData | None) -> ManualComparison:
+    """Compare element-wise; the relative error is max |Δ| / max |autograd|."""
+    nan = float("nan")
+    if grad is None:
+        return ManualComparison(label, False, nan, nan, "no autograd gradient reaches this node")
+    if manual.values is None or grad.values is None:
+        return ManualComparison(label, False, nan, nan, "too large to compare element-wise")
+    if tuple(manual.shape) != tuple(grad.shape):
+        return ManualComparison(label, False, nan, nan,
+                                f"shapes differ: {tuple(manual.shape)} vs {tuple(grad.shape)}")
+    ours = np.asarray(grad.values, dtype=np.float64)
+    delta = np.abs(np.asarray(manual.values, dtype=np.float64) - ours)
+    max_abs = float(delta.max()) if delta.size else 0.0
+    scale = float(np.abs(ours).max()) if ours.size else 0.0
+    relative = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    return ManualComparison(label, bool(relative <= RELATIVE_TOLERANCE), max_abs, relative)
+
+
+class SavedView(QWidget):
+    """What the node saved for backward, as a table; a selected tensor is drawn below it."""
+
+    copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tensors: list[TensorData | None] = []
+        self.caption = QLabel(wordWrap=True)
+        self.copy_button = QPushButton("Copy")
+        self.table = CopyTable()
+        self.table.copied.connect(self.copied)
+        self.copy_button.clicked.connect(lambda: self.table.copy_all())
+        self.table.itemSelectionChanged.connect(self._on_select)
+        self.plot = TensorPlot()
+        self.plot.setVisible(False)
+        bar = QHBoxLayout()
+        bar.addWidget(self.caption, 1)
+        bar.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.plot, 3)
+        layout.addStretch(0)
+
+    def set_saved(self, node: GraphNode | None) -> None:
+        saved = node.saved if node is not None else ()
+        self._tensors = [s.tensor for s in saved]
+        rows = []
+        for s in saved:
+            shape = str(tuple(s.tensor.shape)) if s.tensor is not None else ""
+            value = short_text(s.tensor) if s.tensor is not None else repr(s.attribute)
+            rows.append([s.name, s.role, s.label or "", shape, value])
+        self.table.set_cells(rows, headers=["name", "role", "label", "shape", "value"],
+                             copy_headers=True, text_columns=5)
+        for r, s in enumerate(saved):
+            if s.tensor is not None:
+                self.table.item(r, 4).setToolTip(matrix_html(s.tensor))
+        self.caption.setText(
+            f"{len(saved)} value{'s' if len(saved) != 1 else ''} saved for the backward pass"
+            + (" — select a tensor to plot it" if any(self._tensors) else "")
+            if saved else "Nothing saved for the backward pass.")
+        self.table.setVisible(bool(saved))
+        self.copy_button.setVisible(bool(saved))
+        self.plot.setVisible(False)
+
+    def _on_select(self) -> None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        tensor = self._tensors[min(rows)] if rows else None
+        self.plot.setVisible(tensor is not None)
+        if tensor is not None:
+            self.plot.set_tensor(tensor)
+
+    def set_font_size(self, points: int) -> None:
+        self.plot.set_font_size(points)
+        self.caption.setStyleSheet(f"color: {MUTED}; font-size: {max(6, points - 1)}pt;")
+        self.table.fit_height()
+
+
+class ManualView(QWidget):
+    """Each manual gradient's verdict against autograd, and one of them element by element."""
+
+    copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._points = self.font().pointSize()
+        self._entries: list[tuple[str, TensorData]] = []
+        self._grad: TensorData | None = None
+        self.comparisons: tuple[ManualComparison, ...] = ()
+        self.cards = QVBoxLayout()
+        self.cards.setSpacing(6)
+        self.picker = QComboBox()
+        self.picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(12)
+        self.picker.currentIndexChanged.connect(self._show_table)
+        self.copy_button = QPushButton("Copy")
+        self.table = CopyTable()
+        self.table.copied.connect(self.copied)
+        self.copy_button.clicked.connect(lambda: self.table.copy_all())
+        bar = QHBoxLayout()
+        bar.addWidget(self.picker, 1)
+        bar.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(self.cards)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addStretch(0)
+
+    def set_manual(self, manual: Sequence[tuple[str, TensorData]], grad: TensorData | None) -> None:
+        self._entries, self._grad = list(manual), grad
+        self.comparisons = tuple(compare_manual(label, data, grad) for label, data in manual)
+        self._rebuild_cards()
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        self.picker.addItems([f"{'✓' if c.agrees else '✗'} {c.label}" for c in self.comparisons])
+        self.picker.blockSignals(False)
+        self._show_table(0)
+
+    def set_font_size(self, points: int) -> None:
+        self._points = points
+        self._rebuild_cards()
+        self.table.fit_height()
+
+    def _rebuild_cards(self) -> None:
+        while self.cards.count():
+            widget = self.cards.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for c in self.comparisons:
+            colour = AGREE_COLOUR if c.agrees else DIFFER_COLOUR
+            verdict = "✓ agrees with autograd" if c.agrees else "✗ differs from autograd"
+            detail = c.reason or (f"max |Δ| = {number_text(c.max_abs, 3)}"
+                                  f" · relative {number_text(c.relative, 3)}")
+            card = QLabel(
+                f"<div style='color:{colour}; font-weight:600;'>{verdict}</div>"
+                f"<div>{html.escape(c.label)}</div>"
+                f"<div style='font-family:monospace; color:{MUTED};'>{html.escape(detail)}</div>",
+                wordWrap=True)
+            card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            card.setStyleSheet(
+                f"QLabel {{ border: 1px solid #d0d4d9; border-left: 6px solid {colour}; "
+                f"border-radius: 4px; padding: 6px 8px; font-size: {self._points}pt; }}")
+            self.cards.addWidget(card)
+
+    def _show_table(self, index: int) -> None:
+        ok = 0 <= index < len(self._entries) and self._grad is not None
+        data = self._entries[index][1] if ok else None
+        if not ok or data.values is None or self._grad.values is None \
+                or tuple(data.shape) != tuple(self._grad.shape):
+            self.table.set_cells([])
+            self.table.setVisible(False)
+            return
+        auto = np.asarray(self._grad.values, dtype=np.float64).reshape(-1)
+        mine = np.asarray(data.values, dtype=np.float64).reshape(-1)
+        exact_auto, exact_mine = self._grad.values.reshape(-1), data.values.reshape(-1)
+        shape = data.shape or (1,)
+        labels = [", ".join(str(int(i)) for i in np.unravel_index(k, shape))
+                  for k in range(auto.size)]
+        display = [[number_text(a), number_text(m), number_text(m - a, 3)]
+                   for a, m in zip(auto, mine)]
+        exact = [[str(a), str(m), repr(float(m - a))]
+                 for a, m in zip(exact_auto, exact_mine)]
+        self.table.set_cells(display, exact, ["autograd", "manual", "Δ"], labels, copy_headers=True)
+        scale = float(np.abs(auto).max()) if auto.size else 0.0
+        for r, (a, m) in enumerate(zip(auto, mine)):
+            if abs(m - a) > RELATIVE_TOLERANCE * scale:
+                self.table.item(r, 2).setForeground(Qt.GlobalColor.red)
+        self.table.setVisible(True)
+
+
+class InspectorPanel(QWidget):
+    """The "Node inspector" dock: everything about the selected node of the autograd graph."""
+
+    copied = Signal(str)  # a status message after a table was copied to the clipboard
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._node: GraphNode | None = None
+        self._points = self.font().pointSize()
+        self.placeholder = QLabel("Select a node in the graph to see its value, gradient and "
+                                  "saved tensors.", alignment=Qt.AlignmentFlag.AlignCenter,
+                                  wordWrap=True)
+        self.title = QLabel()
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.kind_badge = QLabel()
+        self.subtitle = QLabel(wordWrap=True)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._info: dict[str, QLabel] = {}
+        info = QGridLayout()
+        info.setHorizontalSpacing(10)
+        info.setVerticalSpacing(2)
+        self._info_keys: list[QLabel] = []
+        for i, key in enumerate(("shape", "dtype", "device", "inputs", "backward")):
+            name, value = QLabel(key), QLabel("—")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            info.addWidget(name, i // 2, (i % 2) * 2)
+            info.addWidget(value, i // 2, (i % 2) * 2 + 1)
+            info.setColumnStretch((i % 2) * 2 + 1, 1)
+            self._info[key], self._info_keys = value, [*self._info_keys, name]
+        self.value_view, self.grad_view = TensorView(), TensorView()
+        self.saved_view, self.manual_view = SavedView(), ManualView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for view, name in ((self.value_view, "Value"), (self.grad_view, "Gradient"),
+                           (self.saved_view, "Saved"), (self.manual_view, "Manual")):
+            self.tabs.addTab(view, name)
+            view.copied.connect(self.copied)
+
+        header = QFrame()
+        head = QVBoxLayout(header)
+        head.setContentsMargins(10, 8, 10, 6)
+        head.setSpacing(4)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.kind_badge, 0, Qt.AlignmentFlag.AlignTop)
+        head.addLayout(top)
+        head.addWidget(self.subtitle)
+        head.addLayout(info)
+        self.content = content = QWidget()
+        body = QVBoxLayout(content)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(2)
+        body.addWidget(header)
+        body.addWidget(self.tabs, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.placeholder)
+        self.pages.addWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+        self.set_font_size(max(self._points, 10))
+        self.show_node(None)
+
+    # -- public API -------------------------------------------------------------------------
+    def show_node(self, node: GraphNode | None, grad: TensorData | None = None,
+                  step_index: int | None = None,
+                  manual: Sequence[tuple[str, TensorData]] = ()) -> None:
+        """Show ``node`` (``None`` clears the panel) with its gradient and manual gradients."""
+        self._node = node
+        if node is None:
+            for view in (self.value_view, self.grad_view):
+                view.set_tensor(None)
+            self.saved_view.set_saved(None)
+            self.manual_view.set_manual((), None)
+            self.pages.setCurrentWidget(self.placeholder)
+            return
+        leaf = node.kind == LEAF
+        title = node.name or node.label
+        self.title.setText(title)
+        self.kind_badge.setText("leaf" if leaf else "op")
+        self._style_badge()
+        extra = f"{node.label} · " if node.name and node.label != node.name else ""
+        self.subtitle.setText(f"{html.escape(extra)}torch: <code>{html.escape(node.op)}</code>")
+        value = node.value
+        self._info["shape"].setText(str(tuple(node.shape)) if node.shape is not None else "—")
+        self._info["dtype"].setText(value.dtype if value is not None else "—")
+        self._info["device"].setText(value.device if value is not None else "—")
+        self._info["inputs"].setText(str(node.n_inputs))
+        self._info["backward"].setText(f"step {step_index}" if step_index is not None else "—")
+        what = "the leaf tensor's data" if leaf else f"the output of {node.label}"
+        self.value_view.set_tensor(value, "No forward value was recorded for this node.",
+                                   "Value", f"Forward value: {what}.")
+        grad_what = (f"∂ output / ∂ {title}: what {title}.grad holds after backward()" if leaf
+                     else f"∂ output / ∂ ({title}): the gradient flowing into {node.op}")
+        self.grad_view.set_tensor(grad, "No gradient reaches this node in the backward pass.",
+                                  "Gradient", grad_what + ".")
+        self.saved_view.set_saved(node)
+        self.tabs.setTabText(2, f"Saved ({len(node.saved)})" if node.saved else "Saved")
+        self.manual_view.set_manual(manual, grad)
+        comparisons = self.manual_view.comparisons
+        if not comparisons and self.tabs.currentIndex() == 3:
+            self.tabs.setCurrentIndex(1)
+        self.tabs.setTabVisible(3, bool(comparisons))
+        if comparisons:
+            mark = "✓" if all(c.agrees for c in comparisons) else "✗"
+            self.tabs.setTabText(3, f"Manual {mark}")
+        self.pages.setCurrentWidget(self.content)
+
+    def set_font_size(self, points: int) -> None:
+        """Scale every label, table and plot axis (for a projector: 14–20 pt)."""
+        self._points = points = max(6, int(points))
+        font = QFont(self.font())
+        font.setPointSize(points)
+        self.setFont(font)
+        self.title.setStyleSheet(f"font-size: {round(points * 1.6)}pt; font-weight: 700;")
+        self.subtitle.setStyleSheet(f"color: {MUTED}; font-size: {points}pt;")
+        self.placeholder.setStyleSheet(f"color: {MUTED}; font-size: {points + 2}pt; padding: 24px;")
+        for label in self._info_keys:
+            label.setStyleSheet(f"color: {MUTED}; font-size: {max(6, points - 1)}pt;")
+        for label in self._info.values():
+            label.setStyleSheet(f"font-size: {points}pt; font-family: monospace;")
+        self._style_badge()
+        for view in (self.value_view, self.grad_view, self.saved_view, self.manual_view):
+            view.set_font_size(points)
+
+    def current_node_id(self) -> str | None:
+        return self._node.id if self._node is not None else None
+
+    def header_text(self) -> str:
+        """The header as plain text: title, kind, torch's op name and the info grid."""
+        if self._node is None:
+            return self.placeholder.text()
+        info = ", ".join(f"{k} {v.text()}" for k, v in self._info.items())
+        return f"{self.title.text()} [{self.kind_badge.text()}] {self._node.op}\n{info}"
+
+    def value_text(self) -> str:
+        return self.value_view.text()
+
+    def grad_text(self) -> str:
+        return self.grad_view.text()
+
+    def manual_comparisons(self) -> tuple[ManualComparison, ...]:
+        return self.manual_view.comparisons
+
+    def current_tab(self) -> str:
+        return TABS[self.tabs.currentIndex()]
+
+    def show_tab(self, name: str) -> None:
+        """Switch to ``"value"``, ``"gradient"``, ``"saved"`` or ``"manual"``."""
+        self.tabs.setCurrentIndex(TABS.index(name))
+
+    def table_text(self, tab: str | None = None) -> str:
+        """The tab-separated text that Copy puts on the clipboard for ``tab`` (default: current)."""
+        return self._table(tab).all_text()
+
+    def copy_table(self, tab: str | None = None) -> str:
+        """Copy a tab's whole table to the clipboard (as its Copy button does); returns the text."""
+        return self._table(tab).copy_all()
+
+    # -- internals --------------------------------------------------------------------------
+    def _table(self, tab: str | None) -> CopyTable:
+        view = (self.value_view, self.grad_view, self.saved_view,
+                self.manual_view)[TABS.index(tab or self.current_tab())]
+        return view.table
+
+    def _style_badge(self) -> None:
+        leaf = self.kind_badge.text() == "leaf"
+        colour = "#0072b2" if leaf else "#6a3d9a"
+        self.kind_badge.setStyleSheet(
+            f"color: white; background: {colour}; border-radius: 6px; padding: 2px 8px; "
+            f"font-size: {max(6, self._points - 1)}pt; font-weight: 600;")

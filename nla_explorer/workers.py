@@ -1,0 +1,56 @@
+"""Run a function off the GUI thread with progress, cancel, and results delivered as signals."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+
+class Job(QObject):
+    """``fn(progress=..., cancel=...)`` in the global thread pool.
+
+    ``progressed(fraction)``, then exactly one of ``finished(result)`` / ``failed(message)`` /
+    ``cancelled()``, all delivered in the GUI thread. Keep a reference while it runs.
+    """
+
+    progressed = Signal(float)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, fn: Callable, cancelled_errors: tuple[type[BaseException], ...] = (),
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fn = fn
+        self._cancel = False
+        self._cancelled_errors = cancelled_errors
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        QThreadPool.globalInstance().start(self._run)
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+    def is_cancelled(self) -> bool:
+        return self._cancel
+
+    def _run(self) -> None:
+        try:
+            result = self._fn(progress=self.progressed.emit, cancel=self.is_cancelled)
+        except self._cancelled_errors:
+            self.running = False
+            self.cancelled.emit()
+        except Exception as exc:  # noqa: BLE001 - reported to the user, never lost
+            self.running = False
+            message = str(exc) or type(exc).__name__
+            self.failed.emit(message + "\n\n" + traceback.format_exc(limit=4))
+        else:
+            self.running = False
+            if self._cancel:
+                self.cancelled.emit()
+            else:
+                self.finished.emit(result)

@@ -1,0 +1,57 @@
+"""The display model: the boxes match the capture, constants are shown once, chains collapse."""
+
+import torch
+
+from nla_explorer.engine import capture, explore_code, get_example, trace_backward
+from nla_explorer.graph_view.collapse import collapse_chains
+from nla_explorer.graph_view.model import build_display_graph
+
+
+def test_every_autograd_node_is_a_box_and_edges_match():
+    exp = explore_code(get_example("quadratic").code)
+    display = build_display_graph(exp.graph, exp.trace)
+    ids = {n.id for n in exp.graph.nodes}
+    assert ids <= {n.id for n in display.nodes}
+    data_edges = {(e.source, e.target) for e in display.edges if not e.constant}
+    assert data_edges == {(e.source, e.target) for e in exp.graph.edges}
+    out = display.node(exp.graph.output_id)
+    assert out.kind == "output" and out.value_badge == f"{exp.output.item():.4g}"
+    assert out.grad_badge == "1"
+    x = display.node(exp.graph.find("x").id)
+    assert x.kind == "leaf" and x.title == "x" and x.subtitle == "5"
+    consts = [n for n in display.nodes if n.kind == "constant"]
+    assert sorted(n.title for n in consts) == ["0.5", "b"]
+    assert all(any(e.source == c.id and e.constant for e in display.edges) for c in consts)
+
+
+def test_constants_can_be_hidden():
+    exp = explore_code(get_example("quadratic").code)
+    display = build_display_graph(exp.graph, exp.trace, show_constants=False)
+    assert len(display) == len(exp.graph)
+
+
+def test_named_constant_used_twice_is_one_box():
+    exp = explore_code("b = torch.randn(3)\nx = torch.randn(3, requires_grad=True)\n"
+                       "y = (b * x).sum() + (b * x.exp()).sum()\n")
+    display = build_display_graph(exp.graph, exp.trace)
+    b_boxes = [n for n in display.nodes if n.kind == "constant" and n.title == "b"]
+    assert len(b_boxes) == 1
+    assert sum(1 for e in display.edges if e.source == b_boxes[0].id) == 2
+
+
+def test_collapse_chains_keeps_the_shape():
+    x = torch.randn(2, requires_grad=True)
+    y = x
+    for _ in range(50):
+        y = torch.sin(y)
+    out = y.sum()
+    graph = capture(out)
+    display = build_display_graph(graph, trace_backward(out))
+    collapsed = collapse_chains(display)
+    assert len(collapsed) < 10
+    groups = [n for n in collapsed.nodes if n.kind == "group"]
+    assert len(groups) == 1 and len(groups[0].members) == 50
+    # still connected leaf → group → sum
+    ids = {n.id for n in collapsed.nodes}
+    assert all(e.source in ids and e.target in ids for e in collapsed.edges)
+    assert collapsed.node_for_graph_id(groups[0].members[10]).id == groups[0].id
