@@ -55,3 +55,21 @@ def test_collapse_chains_keeps_the_shape():
     ids = {n.id for n in collapsed.nodes}
     assert all(e.source in ids and e.target in ids for e in collapsed.edges)
     assert collapsed.node_for_graph_id(groups[0].members[10]).id == groups[0].id
+
+
+def test_widely_shared_weights_are_drawn_beside_each_use():
+    w = torch.randn(3, requires_grad=True)
+    h = torch.zeros(3)
+    for _ in range(10):
+        h = torch.tanh(h * w + 1)
+    out = h.sum()
+    graph = capture(out, names={"w": w})
+    display = build_display_graph(graph, trace_backward(out))
+    from nla_explorer.graph_view.model import split_shared
+    split = split_shared(display, min_uses=8)
+    copies = [n for n in split.nodes if n.proxy_of == graph.find("w").id]
+    assert len(copies) == 10 and all(n.title == "w" for n in copies)
+    assert graph.find("w").id not in {n.id for n in split.nodes}
+    assert len(split.edges) == len(display.edges)
+    assert all(sum(e.source == c.id for e in split.edges) == 1 for c in copies)
+    assert split.node_for_graph_id(graph.find("w").id).proxy_of == graph.find("w").id

@@ -121,3 +121,13 @@ def test_cli_export_errors(tmp_path):
     out = cli("--example", "quadratic", "-o", "nowhere/g.png", cwd=tmp_path)
     assert out.returncode == 2 and "does not exist" in out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_huge_png_is_scaled_to_the_pixel_budget():
+    from PySide6.QtCore import QRectF
+
+    from nla_explorer.graph_view.export import PNG_MAX_PIXELS, png_size
+    size = png_size(QRectF(0, 0, 1000, 200_000), 2.0)
+    assert size.width() * size.height() <= PNG_MAX_PIXELS * 1.01
+    assert size.height() / size.width() == pytest.approx(200.0, rel=0.01)
+    assert png_size(QRectF(0, 0, 300, 200), 2.0).width() == 600

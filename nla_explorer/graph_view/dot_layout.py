@@ -44,10 +44,12 @@ def dot_source(nodes: Sequence[str], edges: Sequence[tuple[str, str]],
              "  edge [arrowhead=none];"]
     for i, v in enumerate(nodes):
         w, h = sizes.get(v, DEFAULT_SIZE)
-        lines.append(f"  n{i} [width={max(w / inch, 0.01):.5f}, height={max(h / inch, 0.01):.5f}];")
+        w, h = max(w / inch, 0.01), max(h / inch, 0.01)
+        lines.append(f"  n{i} [width={w:.5f}, height={h:.5f}];")
     for k, (s, t) in enumerate(edges):
-        if s not in index or t not in index:
-            raise LayoutError(f"an edge refers to the unknown node {(s if s not in index else t)!r}")
+        for v in (s, t):
+            if v not in index:
+                raise LayoutError(f"an edge refers to the unknown node {v!r}")
         lines.append(f"  n{index[s]} -> n{index[t]} [id={dot_quote(f'e{k}')}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -68,7 +70,8 @@ def _run_dot(text: str, timeout: float, cancel: Callable[[], bool] | None) -> st
     try:
         while True:
             try:
-                out, err = proc.communicate(data, timeout=max(0.01, min(_POLL_S, deadline - time.monotonic())))
+                wait = max(0.01, min(_POLL_S, deadline - time.monotonic()))
+                out, err = proc.communicate(data, timeout=wait)
                 break
             except subprocess.TimeoutExpired:
                 data = None  # the input is already being sent; retries must not resend it
@@ -81,7 +84,8 @@ def _run_dot(text: str, timeout: float, cancel: Callable[[], bool] | None) -> st
             proc.kill()
             proc.communicate()
     if proc.returncode != 0:
-        raise LayoutError(f"Graphviz dot failed: {err.strip()[:300] or f'exit code {proc.returncode}'}")
+        why = err.strip()[:300] or f"exit code {proc.returncode}"
+        raise LayoutError(f"Graphviz dot failed: {why}")
     return out
 
 
@@ -118,11 +122,12 @@ def dot_layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]],
             name = obj.get("name", "")
             if name.startswith("n") and "pos" in obj:
                 x, y = (float(v) for v in obj["pos"].split(",")[:2])
-                centre[int(name[1:])] = (x - llx, ury - y)  # flip: y grows downward
+                centre[int(name[1:])] = (round(x - llx, 3), round(ury - y, 3))  # y grows down
         splines: dict[int, list[tuple[float, float]]] = {}
         for edge in graph.get("edges", []):
             if "pos" in edge and str(edge.get("id", "")).startswith("e"):
-                splines[int(edge["id"][1:])] = [(x - llx, ury - y) for x, y in _spline(edge["pos"])]
+                splines[int(edge["id"][1:])] = [(round(x - llx, 3), round(ury - y, 3))
+                                                for x, y in _spline(edge["pos"])]
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise LayoutError(f"could not read Graphviz dot's output: {exc}") from exc
     if len(centre) != len(nodes):
@@ -137,7 +142,8 @@ def dot_layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]],
             hs, ht = sizes.get(s, DEFAULT_SIZE)[1], sizes.get(t, DEFAULT_SIZE)[1]
             down = 1 if ty >= sy else -1
             pts = [(sx, sy + down * hs / 2), (tx, ty - down * ht / 2)]
-        elif _d2(pts[0], (tx, ty)) + _d2(pts[-1], (sx, sy)) < _d2(pts[0], (sx, sy)) + _d2(pts[-1], (tx, ty)):
+        elif _d2(pts[0], (tx, ty)) + _d2(pts[-1], (sx, sy)) < \
+                _d2(pts[0], (sx, sy)) + _d2(pts[-1], (tx, ty)):
             pts = pts[::-1]  # make it run from the source to the target
         polylines.append(tuple(pts))
     ranks = sorted({round(y, 3) for _, y in centre.values()})

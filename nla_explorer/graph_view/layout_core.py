@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 Tick = Callable[[float], None]
 Check = Callable[[], None]
-HUB_FANOUT = 16  # a value used by this many nodes (a shared RNN weight) is a hub
-NS_STALE = 50  # network simplex stops after this many pivots in a row that gain nothing
 
 
 def count_inversions(gap: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> int:
@@ -77,51 +76,12 @@ def break_cycles(n: int, src: list[int], dst: list[int]) -> list[bool]:
     return [at[u] > at[v] for u, v in zip(src, dst)]
 
 
-def assign_layers(n: int, us: list[int], vs: list[int], dummy_budget: int, work: int,
-                  check: Check) -> list[int]:
-    """Layers with the least total edge length (network simplex from an as-low-as-possible
-    start); nodes free to move sink toward their consumers; isolated nodes go on top."""
-    out: list[list[int]] = [[] for _ in range(n)]
-    inn: list[list[int]] = [[] for _ in range(n)]
-    weight: dict[tuple[int, int], int] = {}
-    for u, v in zip(us, vs):
-        if u != v:
-            out[u].append(v)
-            inn[v].append(u)
-            weight[(u, v)] = weight.get((u, v), 0) + 1
-    order = linear_order(n, inn, out)
-    rank = [0] * n
-    for v in reversed(order):
-        if out[v]:
-            rank[v] = min(rank[s] for s in out[v]) - 1
-    # When long edges will not fit as dummies, a hub's edges cost nothing: it gets a side lane.
-    if sum(rank[v] - rank[u] - 1 for u, v in weight) > dummy_budget:
-        fan = [0] * n
-        for u, _ in weight:
-            fan[u] += 1
-        weight = {e: 0 if fan[e[0]] >= HUB_FANOUT else w for e, w in weight.items()}
-    # A virtual sink under every sink joins all components into one tight tree.
-    pairs = list(weight) + [(v, n) for v in range(n) if not out[v]]
-    ws = list(weight.values()) + [0] * (len(pairs) - len(weight))
-    rank = network_simplex(n + 1, [u for u, _ in pairs], [v for _, v in pairs], ws, rank + [1],
-                           work, check)[:n]
-    win, wout = [0] * n, [0] * n
-    for (u, v), w in weight.items():
-        wout[u] += w
-        win[v] += w
-    for v in reversed(order):  # moves that cost nothing
-        if out[v] and win[v] == wout[v]:
-            rank[v] = max(rank[v], min(rank[s] for s in out[v]) - 1)
-    rank = [rank[v] if out[v] or inn[v] else -(1 << 60) for v in range(n)]
-    remap = {k: i for i, k in enumerate(sorted(set(rank)))}
-    return [remap[k] for k in rank]
-
-
 def network_simplex(n: int, tail: list[int], head: list[int], weight: list[int],
                     rank: list[int], budget: int, check: Check) -> list[int]:
     """Gansner et al.'s network simplex for sum(weight * length), every length >= 1, from a
     feasible ``rank`` whose tight edges connect all nodes. Pivots stop after touching
-    ``budget`` nodes, so huge graphs cost a bounded time (the ranks stay feasible)."""
+    ``budget`` nodes, or 2 * (nodes + edges) since the last gain, so huge graphs cost a
+    bounded time (the ranks stay feasible)."""
     rank = list(rank)
     m = len(tail)
     out_e: list[list[int]] = [[] for _ in range(n)]
@@ -177,20 +137,15 @@ def network_simplex(n: int, tail: list[int], head: list[int], weight: list[int],
         cut[f] = s
     tree_edges = [e for e in range(m) if intree[e]]
     slot = {e: i for i, e in enumerate(tree_edges)}
-    s_i = work = stale = 0
-    while work < budget and stale < NS_STALE:
+    s_i = work = gained = 0
+    while work < budget and work - gained <= 2 * (n + m):
         check()
-        leave, found, k = -1, 0, 0  # most negative cut value among the next 30 negative ones
-        while k < len(tree_edges) and found < 30:
-            e = tree_edges[(s_i + k) % len(tree_edges)]
-            if cut[e] < 0:
-                found += 1
-                if leave < 0 or cut[e] < cut[leave]:
-                    leave = e
-            k += 1
-        if leave < 0:
+        size = len(tree_edges)  # leave: the next tree edge (cyclically) with a negative cut
+        k = next((k for k in range(size) if cut[tree_edges[(s_i + k) % size]] < 0), -1)
+        if k < 0:
             break
-        s_i = (s_i + k) % len(tree_edges)
+        s_i = (s_i + k) % size
+        leave = tree_edges[s_i]
         t0, h0 = tail[leave], head[leave]
         child, outsearch = (t0, False) if lim[t0] < lim[h0] else (h0, True)
         lo, li = low[child], lim[child]
@@ -212,7 +167,7 @@ def network_simplex(n: int, tail: list[int], head: list[int], weight: list[int],
                     stack.append(y)
         if enter < 0:
             break
-        stale = stale + 1 if best == 0 else 0
+        gained = work if best else gained
         if best:  # shift the child's side so the entering edge becomes tight
             delta, stack = (-best if child == t0 else best), [child]
             while stack:
@@ -289,17 +244,6 @@ def _sweep(rows: list[list[int]], nbrs: list[list[int]], pos: list[int], order: 
             pos[v] = i
 
 
-def _pair_cost(nv: list[int], nw: list[int], pos: list[int]) -> tuple[int, int]:
-    """Crossings between the edges of v and w with v left of w, and with w left of v."""
-    keep = swap = 0
-    for a in nv:
-        pa = pos[a]
-        for b in nw:
-            keep += pa > pos[b]
-            swap += pa < pos[b]
-    return keep, swap
-
-
 def _transpose(rows: list[list[int]], up: list[list[int]], down: list[list[int]],
                pos: list[int], passes: int, equal: bool) -> None:
     """Swap neighbours while that removes crossings (changed layers and their neighbours
@@ -312,15 +256,19 @@ def _transpose(rows: list[list[int]], up: list[list[int]], down: list[list[int]]
                 continue
             for i in range(len(row) - 1):
                 v, w = row[i], row[i + 1]
-                keep = swap = 0
+                keep = swap = 0  # crossings of their edges as they are, and swapped
                 for nv, nw in ((up[v], up[w]), (down[v], down[w])):
-                    if nv and nw:
-                        if len(nv) == 1 and len(nw) == 1:  # the common case, inlined
-                            keep += pos[nv[0]] > pos[nw[0]]
-                            swap += pos[nv[0]] < pos[nw[0]]
-                        else:
-                            k, s = _pair_cost(nv, nw, pos)
-                            keep, swap = keep + k, swap + s
+                    if len(nv) * len(nw) > 64:  # big fan-ins: count by bisection
+                        pb = sorted([pos[b] for b in nw])
+                        for a in nv:
+                            keep += bisect.bisect_left(pb, pos[a])
+                            swap += len(pb) - bisect.bisect_right(pb, pos[a])
+                        continue
+                    for a in nv:
+                        pa = pos[a]
+                        for b in nw:
+                            keep += pa > pos[b]
+                            swap += pa < pos[b]
                 if swap < keep or (equal and swap == keep and keep > 0):
                     row[i], row[i + 1] = w, v
                     pos[v], pos[w] = i + 1, i
@@ -365,14 +313,14 @@ def reduce_crossings(rows: list[list[int]], layer: list[int], up: list[list[int]
         best, best_rows, stale = (c, [row[:] for row in rows], 0) if c < best else \
             (best, best_rows, stale + 1)
     rows[:] = best_rows
-    if transpose and best:
-        best = crossings()
+    if transpose and best:  # a last strict pass over the best order
+        crossings()  # (re-syncs ``pos`` with ``rows``)
         _transpose(rows, up, down, pos, 20, False)
         best = crossings()
     return rows, best
 
 
-# -- x-coordinates: Brandes & Köpf, with dagre's block-graph compaction ------------------------------
+# -- x-coordinates: Brandes & Köpf, with dagre's block-graph compaction ------------------------
 def _type1_conflicts(rows: list[list[int]], up: list[list[int]], dummy: list[bool],
                      pos: list[int]) -> set[int]:
     """Edges (u * n + v) crossing an inner (dummy-dummy) segment: never aligned, so long

@@ -38,6 +38,7 @@ class DisplayNode:
     grad: TensorData | None = None
     graph_id: str | None = None  # the autograd node it shows (constants: the node that saved them)
     members: tuple[str, ...] = ()  # for a collapsed group: the autograd node ids inside
+    proxy_of: str | None = None  # one use of a widely shared leaf, drawn beside its consumer
 
     @property
     def value_badge(self) -> str | None:
@@ -76,7 +77,7 @@ class DisplayGraph:
         if hit is not None and hit.kind != CONSTANT:
             return hit
         for n in self.nodes:
-            if graph_id in n.members:
+            if graph_id in n.members or n.proxy_of == graph_id:
                 return n
         return None
 
@@ -138,4 +139,34 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
                 f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}",
                 saved.tensor, None, node.id))
             edges.append(DisplayEdge(const_id, node.id, True))
+    return DisplayGraph(tuple(nodes), tuple(edges))
+
+
+def split_shared(display: DisplayGraph, min_uses: int = 8) -> DisplayGraph:
+    """Draw a leaf or constant read by ``min_uses`` or more ops once beside each reader.
+
+    In an unrolled RNN the weights feed every step: one box at the top with hundreds of edges
+    down the whole picture makes it unreadable (and very wide). Each copy keeps the leaf's id
+    in ``proxy_of``, so selecting any copy selects the leaf.
+    """
+    uses: dict[str, list[int]] = {}
+    for i, e in enumerate(display.edges):
+        uses.setdefault(e.source, []).append(i)
+    shared = {n.id for n in display.nodes
+              if n.kind in (PARAMETER, CONSTANT) and len(uses.get(n.id, ())) >= min_uses}
+    if not shared:
+        return display
+    nodes = [n for n in display.nodes if n.id not in shared]
+    edges = list(display.edges)
+    for node_id in sorted(shared):
+        node = display.node(node_id)
+        count = len(uses[node_id])
+        for k, index in enumerate(uses[node_id]):
+            copy_id = f"{node_id}_use{k}"
+            nodes.append(DisplayNode(
+                copy_id, node.kind, node.title, node.subtitle,
+                f"{node.tooltip}\nread by {count} ops: drawn beside each of them",
+                node.value, node.grad, node.graph_id, (), node.graph_id or node_id))
+            edge = edges[index]
+            edges[index] = DisplayEdge(copy_id, edge.target, edge.constant)
     return DisplayGraph(tuple(nodes), tuple(edges))

@@ -12,12 +12,14 @@ from nla_explorer.engine.graph import AutogradGraph
 from nla_explorer.engine.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
 from nla_explorer.graph_view.layout import Layout, auto_layout
-from nla_explorer.graph_view.model import DisplayGraph, build_display_graph
+from nla_explorer.graph_view.model import DisplayGraph, build_display_graph, split_shared
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.graph_view.style import Fonts
 
 #: Above this many boxes, chains are collapsed automatically (the view says so).
 AUTO_COLLAPSE_OVER = 20_000
+#: Above this many boxes, leaves read by many ops are drawn beside each reader.
+SPLIT_SHARED_OVER = 150
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,16 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
     """The boxes to draw and their sizes (needs Qt's font metrics: call on the GUI thread)."""
     display = build_display_graph(graph, trace, show_constants=options.show_constants)
     note = ""
+    if len(display) > SPLIT_SHARED_OVER:
+        split = split_shared(display)
+        if len(split) > len(display):
+            note = "shared weights drawn beside each use"
+        display = split
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
         collapsed = collapse_chains(display)
         if not options.collapse and len(collapsed) < len(display):
             note = (f"{len(display):,} boxes: chains collapsed automatically to "
-                    f"{len(collapsed):,}")
+                    f"{len(collapsed):,}" + (f"; {note}" if note else ""))
         display = collapsed
     fonts = Fonts(options.font_size)
     return Prepared(display, node_sizes(display, fonts), fonts, note)
