@@ -155,3 +155,30 @@ def test_screenshots(window, example):
     colours = {img.pixelColor(x, y).name() for x in range(0, img.width(), 7)
                for y in range(0, img.height(), 7)}
     assert len(colours) > 20  # a real picture, not a blank window
+
+
+def test_big_graph_lays_out_in_a_worker_with_progress(window, qtbot, monkeypatch):
+    import nla_explorer.main_window as mw
+    monkeypatch.setattr(mw, "SYNC_LAYOUT_LIMIT", 5)
+    window.load_example("polyfit_net")
+    assert window.progress.isVisible() and window.cancel_button.isVisible()
+    assert "Laying out" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.layout_job is None, timeout=20000)
+    assert not window.progress.isVisible()
+    assert set(window.scene.node_items) >= {n.id for n in window.document.graph.nodes}
+
+
+def test_cancelled_layout_says_what_to_do(window, qtbot, monkeypatch):
+    import nla_explorer.main_window as mw
+    from nla_explorer.graph_view.layout import LayoutCancelled
+
+    def never_finishes(prepared, options, progress=None, cancel=None):
+        while not cancel():
+            pass
+        raise LayoutCancelled("cancelled")
+    monkeypatch.setattr(mw, "SYNC_LAYOUT_LIMIT", 5)
+    monkeypatch.setattr(mw, "lay_out", never_finishes)
+    window.load_example("quadratic")
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: window.layout_job is None, timeout=10000)
+    assert "Collapse chains" in window.statusBar().currentMessage()

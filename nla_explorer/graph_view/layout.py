@@ -98,6 +98,7 @@ def layered_layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]],
 
 
 def _layered(nodes, edges, sizes, node_sep, layer_sep, steps: _Steps) -> Layout:
+    """The phases: cycles, layers, proper graph, order, x, y, edge routes."""
     steps.at(0.0)
     index: dict[str, int] = {}
     for i, v in enumerate(nodes):
@@ -148,7 +149,9 @@ def _layered(nodes, edges, sizes, node_sep, layer_sep, steps: _Steps) -> Layout:
         if f:
             points[e].reverse()
     steps.at(0.97)
-    return _finish(nodes, x, [yc[k] for k in layer], wid, hgt, points, layer)
+    out = _finish(nodes, x, [yc[k] for k in layer], wid, hgt, points, layer)
+    steps.at(1.0)
+    return out
 
 
 def _assign_layers(n: int, us: list[int], vs: list[int], dummy_budget: int,
@@ -264,7 +267,7 @@ def _ports(items: list[tuple[float, int, int, int]], width: float) -> dict[int, 
 
 def _route(g: _Proper, x, wid, hgt, yc, half, layer_sep, node_sep, us, vs) -> list[list[Point]]:
     """Polylines in the oriented direction: ports, bends through dummies, side lanes."""
-    n, layer = len(wid), g.lay
+    layer = g.lay
     lo = min(min(xv - w / 2 for xv, w in zip(x, wid)), min(x))
     hi = max(max(xv + w / 2 for xv, w in zip(x, wid)), max(x))
     reach: dict[int, int] = {}
@@ -274,7 +277,9 @@ def _route(g: _Proper, x, wid, hgt, yc, half, layer_sep, node_sep, us, vs) -> li
     # Left half of the lane sources get lanes on the left, the rest on the right; inner lanes
     # for the shorter reaches, so a tap crosses few other lanes.
     by_x = sorted(reach, key=lambda u: (x[u], u))
-    cut = (len(by_x) + 1) // 2 if len(by_x) > 1 else int(bool(by_x) and x[by_x[0]] <= (lo + hi) / 2)
+    cut = (len(by_x) + 1) // 2
+    if len(by_x) == 1 and x[by_x[0]] > (lo + hi) / 2:
+        cut = 0
     lane_x, lane_dy, gap = {}, {}, max(node_sep / 2, 6.0)
     for left, group in ((True, by_x[:cut]), (False, by_x[cut:])):
         for i, u in enumerate(sorted(group, key=lambda u: (reach[u], u))):
@@ -316,7 +321,7 @@ def _route(g: _Proper, x, wid, hgt, yc, half, layer_sep, node_sep, us, vs) -> li
             points[e] = pts
     loops: dict[int, int] = {}
     for e, (u, v) in enumerate(zip(us, vs)):
-        if u == v and u < n:  # a self-loop: a small bow on the right side of the node
+        if u == v:  # a self-loop: a small bow on the right side of the node
             k = loops[u] = loops.get(u, 0) + 1
             xr, y, d = x[u] + wid[u] / 2, yc[layer[u]], min(hgt[u] / 4, 8.0)
             bow = xr + 12 * k

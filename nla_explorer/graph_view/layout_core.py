@@ -341,9 +341,12 @@ def _type1_conflicts(rows: list[list[int]], up: list[list[int]], dummy: list[boo
     return out
 
 
-def _align(rows: list[list[int]], nbrs: list[list[int]], conflicts: set[int], n: int,
+def _align(rows: list[list[int]], nbrs: list[list[int]], conflicts: set[int],
            upper: bool) -> list[int]:
-    """Vertical alignment with median neighbours; returns each node's block root."""
+    """Vertical alignment with median neighbours; returns each node's block root. Neighbours
+    that end there (a weight leaf beside a chain) are passed over while others exist, or
+    every op with inputs (x, W, b) would step one column aside."""
+    n = len(nbrs)
     pos = [0] * n
     for row in rows:
         for i, v in enumerate(row):
@@ -352,8 +355,10 @@ def _align(rows: list[list[int]], nbrs: list[list[int]], conflicts: set[int], n:
     for row in rows:
         prev = -1
         for v in row:
-            ws = sorted(nbrs[v], key=pos.__getitem__) if len(nbrs[v]) > 1 else nbrs[v]
-            if not ws:
+            ws = nbrs[v]
+            if len(ws) > 1:
+                ws = sorted([w for w in ws if nbrs[w]] or ws, key=pos.__getitem__)
+            elif not ws:
                 continue
             lo, hi = (len(ws) - 1) // 2, len(ws) // 2
             for w in (ws[lo], ws[hi]) if lo != hi else (ws[lo],):
@@ -415,8 +420,8 @@ def assign_x(rows: list[list[int]], up: list[list[int]], down: list[list[int]],
         order = rows if vert == "u" else rows[::-1]
         if horiz == "r":
             order = [row[::-1] for row in order]
-        xs = np.asarray(_compact(order, _align(order, up if vert == "u" else down, conflicts, n,
-                                               vert == "u"), sep, n))
+        root = _align(order, up if vert == "u" else down, conflicts, vert == "u")
+        xs = np.asarray(_compact(order, root, sep, n))
         results.append((horiz, -xs if horiz == "r" else xs))
         tick((j + 1) / 4)
     w = np.asarray(widths) * 0.5
