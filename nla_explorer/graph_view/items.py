@@ -119,10 +119,10 @@ class NodeItem(QGraphicsItem):
 
 
 class EdgeItem(QGraphicsPathItem):
-    """A polyline (smoothed) from the source box to the target box, with an arrowhead."""
+    """A smoothed polyline (or Graphviz's Bézier spline) from source to target, with an arrowhead."""
 
     def __init__(self, edge: DisplayEdge, points: list[tuple[float, float]],
-                 arrow_size: float = 9.0) -> None:
+                 arrow_size: float = 9.0, bezier: bool = False) -> None:
         super().__init__()
         self.edge = edge
         colour = style.CONSTANT_EDGE if edge.constant else style.EDGE
@@ -133,7 +133,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setPen(pen)
         self.base_pen = QPen(pen)
         self._arrow = QPolygonF()
-        self.setPath(_smooth_path(points))
+        self.setPath(_bezier_path(points) if bezier else _smooth_path(points))
         if len(points) >= 2:
             self._arrow = _arrowhead(QPointF(*points[-2]), QPointF(*points[-1]), arrow_size)
         self.setZValue(0)
@@ -168,6 +168,20 @@ def _smooth_path(points: list[tuple[float, float]]) -> QPainterPath:
         nx, ny = points[i + 1]
         end = (nx, ny) if i == len(points) - 2 else ((cx + nx) / 2, (cy + ny) / 2)
         path.quadTo(cx, cy, *end)
+    return path
+
+
+def _bezier_path(points: list[tuple[float, float]]) -> QPainterPath:
+    """Graphviz splines: a start point, then three control points per cubic segment."""
+    path = QPainterPath()
+    if not points:
+        return path
+    path.moveTo(*points[0])
+    rest = points[1:]
+    if len(rest) % 3:
+        return _smooth_path(points)
+    for i in range(0, len(rest), 3):
+        path.cubicTo(QPointF(*rest[i]), QPointF(*rest[i + 1]), QPointF(*rest[i + 2]))
     return path
 
 

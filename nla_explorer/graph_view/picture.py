@@ -20,6 +20,9 @@ from nla_explorer.graph_view.style import Fonts
 AUTO_COLLAPSE_OVER = 20_000
 #: Above this many boxes, leaves read by many ops are drawn beside each reader.
 SPLIT_SHARED_OVER = 150
+#: Graphviz dot only for graphs it lays out quickly (it takes minutes on unrolled RNNs).
+DOT_MAX_BOXES = 500
+DOT_TIMEOUT_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
     display = prepared.display
     sep = prepared.fonts.size
     layout = auto_layout([n.id for n in display.nodes], [(e.source, e.target) for e in display.edges],
-                         prepared.sizes, engine=options.engine, node_sep=2.5 * sep,
+                         prepared.sizes, engine=options.engine, dot_max_nodes=DOT_MAX_BOXES,
+                         dot_timeout=DOT_TIMEOUT_S, node_sep=2.5 * sep,
                          layer_sep=4.5 * sep, progress=progress, cancel=cancel)
     return Picture(display, layout, prepared.fonts, prepared.note)
 

@@ -55,7 +55,7 @@ class GraphScene(QGraphicsScene):
             self.node_items[node.id] = item
         arrow = fonts.size * 0.85
         for i, (edge, points) in enumerate(zip(display.edges, layout.edge_points)):
-            item = EdgeItem(edge, list(points), arrow)
+            item = EdgeItem(edge, list(points), arrow, bezier=layout.engine == "dot")
             self.addItem(item)
             self.edge_items.append(item)
             self._inputs[edge.target].append(i)
