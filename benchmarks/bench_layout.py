@@ -26,8 +26,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
+import workloads as graphs  # noqa: E402
 
 from nla_explorer.engine import capture  # noqa: E402
 from nla_explorer.graph_view.dot_layout import dot_available, dot_layout  # noqa: E402
@@ -42,56 +44,16 @@ DOT_TIMEOUT_S = 60.0
 GOALS_S = {"resnet": 0.1, "transformer48": 0.5, "lstm1000": 2.0, "lstm5000": 15.0}
 
 
-def _graph(y: torch.Tensor) -> tuple[list[str], list[tuple[str, str]]]:
-    g = capture(y)
+def _graph(build) -> tuple[list[str], list[tuple[str, str]]]:
+    g = capture(build()[0])
     return [n.id for n in g.nodes], [(e.source, e.target) for e in g.edges]
 
 
-# -- workloads -------------------------------------------------------------------------------------
+# -- workloads (the shared autograd graphs of workloads.py, plus random DAGs) -----------------------
 def small():
     x = torch.randn(3, requires_grad=True)
     w = torch.randn(3, 3, requires_grad=True)
-    return _graph(((w @ x).tanh() * x).sum())
-
-
-class _Block(torch.nn.Module):
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.c1, self.b1 = torch.nn.Conv2d(c, c, 3, padding=1), torch.nn.BatchNorm2d(c)
-        self.c2, self.b2 = torch.nn.Conv2d(c, c, 3, padding=1), torch.nn.BatchNorm2d(c)
-
-    def forward(self, x):
-        return torch.relu(x + self.b2(self.c2(torch.relu(self.b1(self.c1(x))))))
-
-
-def resnet():
-    """A ResNet-like conv net from plain torch.nn: stem, 22 residual blocks, pooled linear head."""
-    torch.manual_seed(0)
-    c = 8
-    nn = torch.nn
-    net = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(),
-                        *[_Block(c) for _ in range(22)], nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                        nn.Linear(c, 10))
-    return _graph(net(torch.randn(2, 3, 8, 8)).sum())
-
-
-def transformer():
-    torch.manual_seed(0)
-    layer = torch.nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
-    enc = torch.nn.TransformerEncoder(layer, 48, enable_nested_tensor=False).train()
-    return _graph(enc(torch.randn(2, 8, 32)).sum())
-
-
-def lstm(steps: int):
-    def build():
-        torch.manual_seed(0)
-        cell = torch.nn.LSTMCell(8, 16)
-        seq = torch.randn(steps, 1, 8, generator=torch.Generator().manual_seed(1))
-        h, c = torch.zeros(1, 16), torch.zeros(1, 16)
-        for t in range(steps):
-            h, c = cell(seq[t], (h, c))
-        return _graph(h.sum())
-    return build
+    return _graph(lambda: (((w @ x).tanh() * x).sum(), {}))
 
 
 def random_dag(n: int, m: int, seed: int):
@@ -103,10 +65,14 @@ def random_dag(n: int, m: int, seed: int):
     return nodes, [(nodes[a], nodes[rnd.randrange(a + 1, min(n, a + 41))]) for a in pick]
 
 
-WORKLOADS = {"small": small, "resnet": resnet, "lstm10": lstm(10), "lstm100": lstm(100),
-             "transformer48": transformer, "random300": lambda: random_dag(300, 450, 0),
-             "random1000": lambda: random_dag(1000, 1500, 1), "lstm1000": lstm(1_000),
-             "lstm5000": lstm(5_000)}
+WORKLOADS = {"small": small, "resnet": lambda: _graph(graphs.resnet),
+             "lstm10": lambda: _graph(lambda: graphs.lstm(10)),
+             "lstm100": lambda: _graph(lambda: graphs.lstm(100)),
+             "transformer48": lambda: _graph(graphs.transformer),
+             "random300": lambda: random_dag(300, 450, 0),
+             "random1000": lambda: random_dag(1000, 1500, 1),
+             "lstm1000": lambda: _graph(lambda: graphs.lstm(1_000)),
+             "lstm5000": lambda: _graph(lambda: graphs.lstm(5_000))}
 REPEATS = {"small": 21, "resnet": 7, "lstm10": 7, "lstm100": 5, "transformer48": 5,
            "random300": 5, "random1000": 3, "lstm1000": 3, "lstm5000": 1}
 

@@ -17,10 +17,24 @@ DEFAULT_EXAMPLE = "quadratic"
 _open_windows: list[MainWindow] = []  # windows opened by explore() inside a running app
 
 
+def raise_stack_limit(target: int = 512 << 20) -> None:
+    """Let the main thread's stack grow: torch frees a long autograd chain (an RNN unrolled
+    thousands of steps) recursively in C++, which overflows the default 8 MB stack."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    limit = target if hard == resource.RLIM_INFINITY else min(target, hard)
+    if soft != resource.RLIM_INFINITY and soft < limit:
+        resource.setrlimit(resource.RLIMIT_STACK, (limit, hard))
+
+
 def application() -> QApplication:
     """The running QApplication, or a new one named for the settings."""
     app = QApplication.instance()
     if app is None:
+        raise_stack_limit()
         app = QApplication(sys.argv[:1])
         app.setApplicationName("NLA Explorer")
         app.setOrganizationName("NLA Explorer")

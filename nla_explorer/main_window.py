@@ -303,7 +303,8 @@ class MainWindow(QMainWindow):
         self.layout_job = None
         self.picture = picture
         self.scene.show_graph(picture.display, picture.layout, picture.fonts)
-        self.view.fit()
+        output = picture.display.node_for_graph_id(self.document.graph.output_id)
+        self.view.show_start(output.id if output is not None else None)
         graph, trace = self.document.graph, self.document.trace
         parts = [f"{len(graph):,} autograd nodes", f"{len(graph.edges):,} edges",
                  f"{len(trace):,} backward steps", f"layout: {picture.layout.engine}"]

@@ -182,3 +182,31 @@ def test_cancelled_layout_says_what_to_do(window, qtbot, monkeypatch):
     window.cancel_button.click()
     qtbot.waitUntil(lambda: window.layout_job is None, timeout=10000)
     assert "Collapse chains" in window.statusBar().currentMessage()
+
+
+def test_big_picture_bundles_edges_and_still_lights_hovered_ones(window, monkeypatch):
+    import nla_explorer.graph_view.scene as scene_module
+    from nla_explorer.graph_view.items import EdgeBundleItem
+    monkeypatch.setattr(scene_module, "BUNDLE_EDGES_OVER", 2)
+    monkeypatch.setattr(scene_module, "CACHE_NODES_UP_TO", 2)
+    window.load_example("quadratic")
+    scene = window.scene
+    assert scene.edge_items == []
+    assert any(isinstance(i, EdgeBundleItem) for i in scene.items())
+    mm = next(n for n in window.document.graph.nodes if n.op == "MmBackward0")
+    before = len(scene.items())
+    scene.hover(mm.id)
+    assert len(scene.items()) == before + 3  # two inputs and one consumer drawn lit
+    assert set(scene.highlighted().values()) == {"input", "consumer"}
+    scene.hover(None)
+    assert len(scene.items()) == before and scene.highlighted() == {}
+
+
+def test_tall_graph_opens_on_the_output_at_a_readable_zoom(window, monkeypatch):
+    code = "x = torch.randn(2, requires_grad=True)\ny = x\n" + "y = torch.sin(y)\n" * 60 + \
+        "out = y.sum()\n"
+    window.code_panel.set_text(code)
+    window.code_panel.request_capture()
+    assert window.view.zoom() == pytest.approx(0.6)
+    out = window.scene.node_items[window.document.graph.output_id]
+    assert window.view.viewport().rect().contains(window.view.mapFromScene(out.scenePos()))

@@ -6,7 +6,7 @@ Leaves' ``.grad`` are restored afterwards, so tracing never changes the user's t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import torch
@@ -76,15 +76,19 @@ class BackwardTrace:
     steps: tuple[BackwardStep, ...]
     leaf_grads: dict[str, TensorData]
     grad_output: TensorData
+    _index: dict[str, BackwardStep] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, BackwardStep] = {}
+        for step in self.steps:
+            index.setdefault(step.node_id, step)
+        object.__setattr__(self, "_index", index)  # frozen: set once, here
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def step_of(self, node_id: str) -> BackwardStep | None:
-        for step in self.steps:
-            if step.node_id == node_id:
-                return step
-        return None
+        return self._index.get(node_id)
 
     def node_grad(self, node_id: str) -> TensorData | None:
         """The gradient w.r.t. a node's (first) output: a leaf's final grad or an op's incoming grad."""

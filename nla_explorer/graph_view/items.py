@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 from nla_explorer.graph_view import style
 from nla_explorer.graph_view.model import DisplayEdge, DisplayNode
 
-#: Below this zoom the text is not drawn.
+#: Below this zoom the text is not drawn; below BOX_LOD boxes are plain rectangles.
 TEXT_LOD = 0.45
+BOX_LOD = 0.12
 
 
 def node_lines(node: DisplayNode) -> list[tuple[str, str]]:
@@ -104,6 +105,9 @@ class NodeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(QBrush(QColor(kind.fill)))
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < BOX_LOD:  # a few pixels wide: a plain rectangle is all that can be seen
+            painter.drawRect(self._rect)
+            return
         radius = self.fonts.size * 0.6
         painter.drawRoundedRect(self._rect, radius, radius)
         if lod < TEXT_LOD:
@@ -152,6 +156,37 @@ class EdgeItem(QGraphicsPathItem):
             painter.setBrush(self.pen().color())
             painter.setPen(Qt.NoPen)
             painter.drawPolygon(self._arrow)
+
+
+class EdgeBundleItem(QGraphicsItem):
+    """Many edges painted as one path (big graphs): one item instead of hundreds."""
+
+    def __init__(self, polylines: list[list[tuple[float, float]]], constant: bool,
+                 arrow_size: float, bezier: bool) -> None:
+        super().__init__()
+        self._lines = QPainterPath()
+        self._arrows = QPainterPath()
+        build = _bezier_path if bezier else _smooth_path
+        for points in polylines:
+            self._lines.addPath(build(points))
+            if len(points) >= 2:
+                self._arrows.addPolygon(_arrowhead(QPointF(*points[-2]), QPointF(*points[-1]),
+                                                   arrow_size))
+        colour = style.CONSTANT_EDGE if constant else style.EDGE
+        self._pen = QPen(colour, 1.4)
+        if constant:
+            self._pen.setStyle(Qt.DashLine)
+        self._brush = QBrush(colour)
+        self._rect = self._lines.boundingRect().united(self._arrows.boundingRect()).adjusted(
+            -2, -2, 2, 2)
+        self.setZValue(0)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.strokePath(self._lines, self._pen)
+        painter.fillPath(self._arrows, self._brush)
 
 
 def _smooth_path(points: list[tuple[float, float]]) -> QPainterPath:

@@ -13,13 +13,28 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
 from nla_explorer.graph_view import style
-from nla_explorer.graph_view.items import EdgeItem, NodeItem, node_size
+from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem, node_lines, node_size
 from nla_explorer.graph_view.layout import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 
 
+#: Above this many edges, edges are drawn in bundles (one item per few hundred edges).
+BUNDLE_EDGES_OVER = 1500
+#: Above this many boxes, boxes are not cached as pixmaps (thousands of pixmaps cost more).
+CACHE_NODES_UP_TO = 3000
+
+
 def node_sizes(display: DisplayGraph, fonts: style.Fonts) -> dict[str, tuple[float, float]]:
-    return {n.id: node_size(n, fonts) for n in display.nodes}
+    """Box sizes; boxes with the same text (``mul``, ``1×16``) are measured once."""
+    measured: dict[tuple, tuple[float, float]] = {}
+    sizes = {}
+    for n in display.nodes:
+        key = tuple(node_lines(n))
+        size = measured.get(key)
+        if size is None:
+            size = measured[key] = node_size(n, fonts)
+        sizes[n.id] = size
+    return sizes
 
 
 class GraphScene(QGraphicsScene):
@@ -36,6 +51,7 @@ class GraphScene(QGraphicsScene):
         self._inputs: dict[str, list[int]] = defaultdict(list)
         self._consumers: dict[str, list[int]] = defaultdict(list)
         self._hovered: str | None = None
+        self._lit_items: list[EdgeItem] = []
         self.selectionChanged.connect(self._selection_changed)
 
     def show_graph(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts) -> None:
@@ -47,6 +63,7 @@ class GraphScene(QGraphicsScene):
         self.node_items, self.edge_items = {}, []
         self._inputs, self._consumers = defaultdict(list), defaultdict(list)
         self._hovered = None
+        self._lit_items = []
         sizes = node_sizes(display, fonts)
         for node in display.nodes:
             item = NodeItem(node, sizes[node.id], fonts)
@@ -54,12 +71,21 @@ class GraphScene(QGraphicsScene):
             self.addItem(item)
             self.node_items[node.id] = item
         arrow = fonts.size * 0.85
-        for i, (edge, points) in enumerate(zip(display.edges, layout.edge_points)):
-            item = EdgeItem(edge, list(points), arrow, bezier=layout.engine == "dot")
-            self.addItem(item)
-            self.edge_items.append(item)
+        self._arrow = arrow
+        self._bezier = layout.engine == "dot"
+        self._edge_points = layout.edge_points
+        for i, edge in enumerate(display.edges):
             self._inputs[edge.target].append(i)
             self._consumers[edge.source].append(i)
+        if len(display.edges) > BUNDLE_EDGES_OVER:
+            self._bundle_edges(display, layout)
+        else:
+            for edge, points in zip(display.edges, layout.edge_points):
+                item = EdgeItem(edge, list(points), arrow, bezier=self._bezier)
+                self.addItem(item)
+                self.edge_items.append(item)
+        if len(display.nodes) > CACHE_NODES_UP_TO:
+            self.set_caching(False)
         margin = fonts.size * 3
         self.setSceneRect(self.itemsBoundingRect().adjusted(-margin, -margin, margin, margin))
         self.node_selected.emit(None)
@@ -87,18 +113,41 @@ class GraphScene(QGraphicsScene):
         self._light(node_id, True)
 
     def _light(self, node_id: str | None, on: bool) -> None:
-        if node_id is None:
+        if node_id is None or self.display is None:
             return
-        for index, role, colour in ((i, "input", style.INPUT_HIGHLIGHT)
-                                    for i in self._inputs.get(node_id, [])):
-            self._light_edge(index, role, colour, on, self.edge_items[index].edge.source)
+        edges = self.display.edges
+        for index in self._inputs.get(node_id, []):
+            self._light_edge(index, "input", style.INPUT_HIGHLIGHT, on, edges[index].source)
         for index in self._consumers.get(node_id, []):
-            self._light_edge(index, "consumer", style.CONSUMER_HIGHLIGHT, on,
-                             self.edge_items[index].edge.target)
+            self._light_edge(index, "consumer", style.CONSUMER_HIGHLIGHT, on, edges[index].target)
 
     def _light_edge(self, index: int, role: str, colour: QColor, on: bool, other: str) -> None:
-        self.edge_items[index].set_lit(colour if on else None)
+        if self.edge_items:
+            self.edge_items[index].set_lit(colour if on else None)
+        elif on:  # bundled edges: draw the lit one as an item of its own while hovered
+            item = EdgeItem(self.display.edges[index], list(self._edge_points[index]),
+                            self._arrow, bezier=self._bezier)
+            item.set_lit(colour)
+            item.setZValue(0.5)
+            self.addItem(item)
+            self._lit_items.append(item)
+        else:
+            for item in self._lit_items:
+                self.removeItem(item)
+            self._lit_items = []
         self.node_items[other].set_highlight(role if on else None)
+
+    def _bundle_edges(self, display: DisplayGraph, layout: Layout, per_item: int = 300) -> None:
+        """Big graphs: a few hundred edges per item, grouped by position for cheap culling."""
+        order = sorted(range(len(display.edges)),
+                       key=lambda i: layout.edge_points[i][0][1] if layout.edge_points[i] else 0)
+        for constant in (False, True):
+            chosen = [i for i in order if display.edges[i].constant == constant]
+            for start in range(0, len(chosen), per_item):
+                chunk = chosen[start:start + per_item]
+                item = EdgeBundleItem([list(layout.edge_points[i]) for i in chunk], constant,
+                                      self._arrow, self._bezier)
+                self.addItem(item)
 
     def highlighted(self) -> dict[str, str]:
         """Node id → "input"/"consumer" for the boxes lit by the current hover (for tests)."""

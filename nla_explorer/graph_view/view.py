@@ -56,6 +56,15 @@ class GraphView(QGraphicsView):
             self.centerOn(rect.center())
         self.zoom_changed.emit(self.zoom())
 
+    def show_start(self, node_id: str | None, readable_zoom: float = 0.6) -> None:
+        """The first view of a new graph: all of it if that stays readable, else the output
+        (``node_id``) at a readable zoom — a 15,000-node RNN fitted whole is a thin line."""
+        self.fit()
+        if self.zoom() >= 0.25 or node_id is None:
+            return
+        self.set_zoom(readable_zoom)
+        self.center_on_node(node_id)
+
     def center_on_node(self, node_id: str) -> None:
         item = self.scene().node_items.get(node_id)
         if item is not None:
