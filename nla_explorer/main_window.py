@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self.document = Document(self)
         self.picture: Picture | None = None
         self.layout_job: Job | None = None
+        self._building = None  # the scene build in progress (a generator), for big pictures
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
         self.setCentralWidget(self.view)
@@ -261,22 +262,28 @@ class MainWindow(QMainWindow):
         self.relayout()
 
     def relayout(self) -> None:
-        """Lay the current graph out again (in a worker thread when it is big)."""
-        if self.document.graph is None:
+        """Draw the current graph again; a big one is prepared and laid out in a worker thread
+        and its items are added in chunks, so the window keeps painting and can cancel."""
+        graph = self.document.graph
+        if graph is None:
             return
         self.cancel_layout()
         options = self._options()
-        prepared = prepare(self.document.graph, self.document.trace, options)
-        if len(prepared.display) <= SYNC_LAYOUT_LIMIT:
+        if len(graph) <= SYNC_LAYOUT_LIMIT:
             try:
-                self._show_picture(lay_out(prepared, options))
+                picture = lay_out(prepare(graph, self.document.trace, options), options)
             except LayoutError as exc:
                 self._error_changed(f"layout failed: {exc}")
+                return
+            self.scene.show_graph(picture.display, picture.layout, picture.fonts)
+            self._picture_shown(picture)
             return
-        job = Job(lambda progress, cancel: lay_out(prepared, options, progress, cancel),
+        trace = self.document.trace
+        job = Job(lambda progress, cancel: lay_out(prepare(graph, trace, options), options,
+                                                   progress, cancel),
                   cancelled_errors=(LayoutError,))
-        job.progressed.connect(lambda f: self.progress.setValue(int(f * 100)))
-        job.finished.connect(self._show_picture)
+        job.progressed.connect(lambda f: self.progress.setValue(int(f * 80)))
+        job.finished.connect(self._build_scene)
         job.failed.connect(lambda m: self._layout_ended(f"layout failed: {m.splitlines()[0]}"))
         job.cancelled.connect(lambda: self._layout_ended(
             "layout cancelled — try View ▸ Collapse chains for a smaller picture"))
@@ -284,12 +291,36 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        self.statusBar().showMessage(f"Laying out {len(prepared.display):,} boxes…")
+        self.statusBar().showMessage(f"Laying out {len(graph):,} autograd nodes…")
         job.start()
+
+    def busy(self) -> bool:
+        """A big picture is still being laid out or drawn."""
+        return self.layout_job is not None or self._building is not None
 
     def cancel_layout(self) -> None:
         if self.layout_job is not None and self.layout_job.running:
             self.layout_job.cancel()
+        self._building = None
+
+    def _build_scene(self, picture: Picture) -> None:
+        """Add the items of a big picture a chunk per event-loop turn."""
+        self.layout_job = None
+        self.statusBar().showMessage(f"Drawing {len(picture.display):,} boxes…")
+        steps = self.scene.build(picture.display, picture.layout, picture.fonts)
+        self._building = steps
+
+        def next_chunk() -> None:
+            if self._building is not steps:
+                return  # replaced or cancelled
+            fraction = next(steps, None)
+            if fraction is None:
+                self._building = None
+                self._picture_shown(picture)
+                return
+            self.progress.setValue(80 + int(fraction * 20))
+            QTimer.singleShot(0, next_chunk)
+        next_chunk()
 
     def _layout_ended(self, message: str) -> None:
         self.progress.hide()
@@ -297,12 +328,10 @@ class MainWindow(QMainWindow):
         self.layout_job = None
         self.statusBar().showMessage(message)
 
-    def _show_picture(self, picture: Picture) -> None:
+    def _picture_shown(self, picture: Picture) -> None:
         self.progress.hide()
         self.cancel_button.hide()
-        self.layout_job = None
         self.picture = picture
-        self.scene.show_graph(picture.display, picture.layout, picture.fonts)
         output = picture.display.node_for_graph_id(self.document.graph.output_id)
         self.view.show_start(output.id if output is not None else None)
         graph, trace = self.document.graph, self.document.trace

@@ -163,7 +163,7 @@ def test_big_graph_lays_out_in_a_worker_with_progress(window, qtbot, monkeypatch
     window.load_example("polyfit_net")
     assert window.progress.isVisible() and window.cancel_button.isVisible()
     assert "Laying out" in window.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: window.layout_job is None, timeout=20000)
+    qtbot.waitUntil(lambda: not window.busy(), timeout=20000)
     assert not window.progress.isVisible()
     assert set(window.scene.node_items) >= {n.id for n in window.document.graph.nodes}
 
@@ -180,7 +180,7 @@ def test_cancelled_layout_says_what_to_do(window, qtbot, monkeypatch):
     monkeypatch.setattr(mw, "lay_out", never_finishes)
     window.load_example("quadratic")
     window.cancel_button.click()
-    qtbot.waitUntil(lambda: window.layout_job is None, timeout=10000)
+    qtbot.waitUntil(lambda: not window.busy(), timeout=10000)
     assert "Collapse chains" in window.statusBar().currentMessage()
 
 

@@ -56,7 +56,8 @@ _COLOURS = {"title": style.TEXT, "sub": style.MUTED, "value": style.VALUE, "grad
 class NodeItem(QGraphicsItem):
     """One box; ``highlight`` is ``None``, ``"input"`` or ``"consumer"`` (hover of a neighbour)."""
 
-    def __init__(self, node: DisplayNode, size: tuple[float, float], fonts: style.Fonts) -> None:
+    def __init__(self, node: DisplayNode, size: tuple[float, float], fonts: style.Fonts,
+                 cache: bool = True) -> None:
         super().__init__()
         self.node = node
         self.fonts = fonts
@@ -68,7 +69,8 @@ class NodeItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setToolTip(node.tooltip)
         self.setZValue(1)
-        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        if cache:  # a pixmap per box: fast repaints, too costly for thousands of boxes
+            self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         return self._rect.adjusted(-3, -3, 3, 3)

@@ -7,6 +7,7 @@ reports the selected autograd node by its graph id.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Iterator
 
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QColor
@@ -56,6 +57,13 @@ class GraphScene(QGraphicsScene):
 
     def show_graph(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts) -> None:
         """Replace the picture (sizes must be those the layout was computed with)."""
+        for _ in self.build(display, layout, fonts):
+            pass
+
+    def build(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts,
+              chunk: int = 2000) -> Iterator[float]:
+        """Replace the picture ``chunk`` items at a time, yielding the fraction done, so a
+        window can keep painting between chunks while 100,000 boxes are added."""
         self.blockSignals(True)
         self.clear()
         self.blockSignals(False)
@@ -64,31 +72,33 @@ class GraphScene(QGraphicsScene):
         self._inputs, self._consumers = defaultdict(list), defaultdict(list)
         self._hovered = None
         self._lit_items = []
-        sizes = node_sizes(display, fonts)
-        for node in display.nodes:
-            item = NodeItem(node, sizes[node.id], fonts)
-            item.setPos(*layout.positions[node.id])
-            self.addItem(item)
-            self.node_items[node.id] = item
-        arrow = fonts.size * 0.85
-        self._arrow = arrow
+        self._arrow = fonts.size * 0.85
         self._bezier = layout.engine == "dot"
         self._edge_points = layout.edge_points
+        sizes = node_sizes(display, fonts)
+        cache = len(display.nodes) <= CACHE_NODES_UP_TO
+        total = len(display.nodes) + len(display.edges) or 1
+        for start in range(0, len(display.nodes), chunk):
+            for node in display.nodes[start:start + chunk]:
+                item = NodeItem(node, sizes[node.id], fonts, cache)
+                item.setPos(*layout.positions[node.id])
+                self.addItem(item)
+                self.node_items[node.id] = item
+            yield min(start + chunk, len(display.nodes)) / total
         for i, edge in enumerate(display.edges):
             self._inputs[edge.target].append(i)
             self._consumers[edge.source].append(i)
         if len(display.edges) > BUNDLE_EDGES_OVER:
-            self._bundle_edges(display, layout)
+            yield from self._bundle_edges(display, layout, total)
         else:
             for edge, points in zip(display.edges, layout.edge_points):
-                item = EdgeItem(edge, list(points), arrow, bezier=self._bezier)
+                item = EdgeItem(edge, list(points), self._arrow, bezier=self._bezier)
                 self.addItem(item)
                 self.edge_items.append(item)
-        if len(display.nodes) > CACHE_NODES_UP_TO:
-            self.set_caching(False)
         margin = fonts.size * 3
         self.setSceneRect(self.itemsBoundingRect().adjusted(-margin, -margin, margin, margin))
         self.node_selected.emit(None)
+        yield 1.0
 
     # -- selection ---------------------------------------------------------------------------------
     def select(self, node_id: str | None) -> None:
@@ -137,10 +147,12 @@ class GraphScene(QGraphicsScene):
             self._lit_items = []
         self.node_items[other].set_highlight(role if on else None)
 
-    def _bundle_edges(self, display: DisplayGraph, layout: Layout, per_item: int = 300) -> None:
+    def _bundle_edges(self, display: DisplayGraph, layout: Layout, total: int,
+                      per_item: int = 300) -> Iterator[float]:
         """Big graphs: a few hundred edges per item, grouped by position for cheap culling."""
         order = sorted(range(len(display.edges)),
                        key=lambda i: layout.edge_points[i][0][1] if layout.edge_points[i] else 0)
+        done = len(display.nodes)
         for constant in (False, True):
             chosen = [i for i in order if display.edges[i].constant == constant]
             for start in range(0, len(chosen), per_item):
@@ -148,6 +160,9 @@ class GraphScene(QGraphicsScene):
                 item = EdgeBundleItem([list(layout.edge_points[i]) for i in chunk], constant,
                                       self._arrow, self._bezier)
                 self.addItem(item)
+                done += len(chunk)
+                if start % (per_item * 8) == 0:
+                    yield done / total
 
     def highlighted(self) -> dict[str, str]:
         """Node id → "input"/"consumer" for the boxes lit by the current hover (for tests)."""
@@ -171,6 +186,7 @@ class GraphScene(QGraphicsScene):
 
     def set_caching(self, on: bool) -> None:
         """Pixmap caching speeds up the screen; vector export needs it off to keep text as text."""
+        on = on and len(self.node_items) <= CACHE_NODES_UP_TO
         mode = NodeItem.DeviceCoordinateCache if on else NodeItem.NoCache
         for item in self.node_items.values():
             item.setCacheMode(mode)
