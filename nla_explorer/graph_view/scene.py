@@ -13,6 +13,7 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
+from nla_explorer.engine.gc_pause import paused_gc
 from nla_explorer.graph_view import style
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem, node_lines, node_size
 from nla_explorer.graph_view.layout import Layout
@@ -64,6 +65,11 @@ class GraphScene(QGraphicsScene):
               chunk: int = 2000) -> Iterator[float]:
         """Replace the picture ``chunk`` items at a time, yielding the fraction done, so a
         window can keep painting between chunks while 100,000 boxes are added."""
+        with paused_gc():  # full collections over 100,000 fresh wrappers found nothing, slowly
+            yield from self._build(display, layout, fonts, chunk)
+
+    def _build(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts,
+               chunk: int) -> Iterator[float]:
         self.blockSignals(True)
         self.clear()
         self.blockSignals(False)
