@@ -118,6 +118,7 @@ def main(argv=None) -> int:
 
     raise_stack_limit()  # freeing the 75,000-node graph recurses deeply inside torch
     app = application()
+    view_pipeline("quadratic", app)  # warm-up: torch's first ops, Qt's fonts
     results = {}
     for name in names:
         print(f"{name}…", file=sys.stderr)
