@@ -47,6 +47,9 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     """Open the window on ``file`` or ``example`` (default: the quadratic example) and run Qt."""
     app = application()
     window = MainWindow()
+    window.show()
+    if not file and not example and window.sessions.offer_recovery():
+        return app.exec()
     opened = window.open_path(file) if file else window.load_example(example or DEFAULT_EXAMPLE)
     if not opened and not file:
         print(f"nla-explorer: error: {window.document.error}", file=sys.stderr)

@@ -14,9 +14,6 @@ from PySide6.QtWidgets import (
 from nla_explorer import __version__
 from nla_explorer.document import Document
 from nla_explorer.engine.examples import EXAMPLES
-from nla_explorer.engine.session import load_session
-from nla_explorer.engine.code_writer import to_code
-from nla_explorer.engine.errors import EngineError
 from nla_explorer.graph_view import style
 from nla_explorer.graph_view.export import ExportError, export_graph, export_scene
 from nla_explorer.graph_view.layout import LayoutError
@@ -24,6 +21,7 @@ from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.view import GraphView
 from nla_explorer.panels.code_editor import CodeEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
+from nla_explorer.session_files import SessionFiles
 from nla_explorer.graph_view.picture import Picture, PictureOptions, lay_out, prepare
 from nla_explorer.workers import Job
 
@@ -36,10 +34,12 @@ ENGINES = ("auto", "builtin", "dot")
 class MainWindow(QMainWindow):
     """``nla-explorer``'s window. ``settings`` defaults to the user's QSettings."""
 
-    def __init__(self, settings: QSettings | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None,
+                 recovery_path: Path | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.document = Document(self)
+        self.sessions = SessionFiles(self, self.document, self.settings, recovery_path)
         self.picture: Picture | None = None
         self.layout_job: Job | None = None
         self._building = None  # the scene build in progress (a generator), for big pictures
@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
         menu.addAction(self._action("&Open code or session…", self.open_dialog, QKeySequence.Open))
+        menu.addAction(self._action("&Save session", self.sessions.save, QKeySequence.Save))
+        menu.addAction(self._action("Save session &as…", self.sessions.save_as,
+                                    QKeySequence("Ctrl+Shift+S")))
         examples = menu.addMenu("&Examples")
         for example in EXAMPLES.values():
             examples.addAction(self._action(f"{example.name} — {example.title}",
@@ -143,6 +146,13 @@ class MainWindow(QMainWindow):
                                     "PNG, SVG, PDF or DOT"))
         menu.addSeparator()
         menu.addAction(self._action("&Quit", self.close, QKeySequence.Quit))
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.Undo)
+        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.Redo])
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
         view = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
             view.addAction(action)
@@ -161,6 +171,10 @@ class MainWindow(QMainWindow):
         self.code_panel.capture_requested.connect(
             lambda text: self.document.set_code(text, self.document.example))
         self.document.graph_changed.connect(self._graph_changed)
+        self.document.code_changed.connect(self.code_panel.set_text)
+        self.document.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.sessions.message.connect(self.statusBar().showMessage)
+        self.sessions.path_changed.connect(self._update_title)
         self.document.error_changed.connect(self._error_changed)
         self.document.selection_changed.connect(self._selection_changed)
         self.scene.node_selected.connect(self._scene_selected)
@@ -192,6 +206,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.cancel_layout()
+        if self.document.undo_stack.isClean():
+            self.sessions.discard_recovery()
+        else:
+            self.sessions.autosave()  # unsaved work is offered back at the next start
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
@@ -206,24 +224,21 @@ class MainWindow(QMainWindow):
     def load_example(self, name: str) -> bool:
         ok = self.document.load_example(name)
         if ok:
-            self.code_panel.set_text(self.document.code)
+            self.document.undo_stack.setClean()  # an example is not unsaved work
         return ok
 
     def open_path(self, path: str) -> bool:
         """Open a ``.nla`` session or a ``.py``/``.txt`` file of course code."""
-        try:
-            if path.endswith(".nla"):
-                text = to_code(load_session(path)[0])
-            else:
+        if path.endswith(".nla"):
+            ok = self.sessions.open(path)
+        else:
+            try:
                 text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self._error_changed(f"cannot read {path}: {exc}")
-            return False
-        except EngineError as exc:
-            self._error_changed(str(exc))
-            return False
-        self.code_panel.set_text(text)
-        ok = self.document.set_code(text, title=Path(path).name)
+            except (OSError, UnicodeDecodeError) as exc:
+                self._error_changed(f"cannot read {path}: {exc}")
+                return False
+            self.code_panel.set_text(text)
+            ok = self.document.set_code(text, title=Path(path).name)
         if ok:
             self._add_recent(path)
         return ok
@@ -407,9 +422,13 @@ class MainWindow(QMainWindow):
         if message:
             self.statusBar().showMessage("Error — the last good graph is kept")
 
-    def _update_title(self) -> None:
-        title = self.document.title
-        self.setWindowTitle(f"{title} — NLA Explorer" if title else "NLA Explorer")
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    def _update_title(self, *_) -> None:
+        title = self.sessions.path.name if self.sessions.path else self.document.title
+        self.setWindowTitle(f"{title}[*] — NLA Explorer" if title else "NLA Explorer[*]")
+        self.setWindowModified(not self.document.undo_stack.isClean())
 
     def _about(self) -> None:
         QMessageBox.about(self, "About NLA Explorer",

@@ -18,8 +18,8 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, settings):
-    w = MainWindow(settings)
+def window(qtbot, settings, tmp_path):
+    w = MainWindow(settings, tmp_path / "recovery.nla")
     qtbot.addWidget(w)
     w.resize(1400, 860)
     w.show()
