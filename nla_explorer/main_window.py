@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
@@ -16,17 +16,14 @@ from nla_explorer.document import Document
 from nla_explorer.engine.examples import EXAMPLES
 from nla_explorer.graph_view import style
 from nla_explorer.graph_view.export import ExportError, export_graph, export_scene
-from nla_explorer.graph_view.layout import LayoutError
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.view import GraphView
 from nla_explorer.panels.code_editor import CodeEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
 from nla_explorer.session_files import SessionFiles
-from nla_explorer.graph_view.picture import Picture, PictureOptions, lay_out, prepare
-from nla_explorer.workers import Job
+from nla_explorer.graph_view.picture import Picture, PictureOptions
+from nla_explorer.picture_builder import PictureBuilder
 
-#: Graphs up to this many boxes are laid out at once; bigger ones in a worker thread.
-SYNC_LAYOUT_LIMIT = 1500
 MAX_RECENT = 8
 ENGINES = ("auto", "builtin", "dot")
 
@@ -41,9 +38,8 @@ class MainWindow(QMainWindow):
         self.document = Document(self)
         self.sessions = SessionFiles(self, self.document, self.settings, recovery_path)
         self.picture: Picture | None = None
-        self.layout_job: Job | None = None
-        self._building = None  # the scene build in progress (a generator), for big pictures
         self.scene = GraphScene(self)
+        self.builder = PictureBuilder(self.scene, self)
         self.view = GraphView(self.scene)
         self.setCentralWidget(self.view)
         self.code_panel = CodeEditorPanel()
@@ -178,6 +174,10 @@ class MainWindow(QMainWindow):
         self.document.error_changed.connect(self._error_changed)
         self.document.selection_changed.connect(self._selection_changed)
         self.scene.node_selected.connect(self._scene_selected)
+        self.builder.started.connect(self._build_started)
+        self.builder.progressed.connect(self.progress.setValue)
+        self.builder.finished.connect(self._picture_shown)
+        self.builder.failed.connect(self._build_failed)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.font_spin.valueChanged.connect(self._font_changed)
         self.engine_combo.currentTextChanged.connect(lambda _: self.relayout())
@@ -277,71 +277,28 @@ class MainWindow(QMainWindow):
         self.relayout()
 
     def relayout(self) -> None:
-        """Draw the current graph again; a big one is prepared and laid out in a worker thread
-        and its items are added in chunks, so the window keeps painting and can cancel."""
-        graph = self.document.graph
-        if graph is None:
-            return
-        self.cancel_layout()
-        options = self._options()
-        if len(graph) <= SYNC_LAYOUT_LIMIT:
-            try:
-                picture = lay_out(prepare(graph, self.document.trace, options), options)
-            except LayoutError as exc:
-                self._error_changed(f"layout failed: {exc}")
-                return
-            self.scene.show_graph(picture.display, picture.layout, picture.fonts)
-            self._picture_shown(picture)
-            return
-        trace = self.document.trace
-        job = Job(lambda progress, cancel: lay_out(prepare(graph, trace, options), options,
-                                                   progress, cancel),
-                  cancelled_errors=(LayoutError,))
-        job.progressed.connect(lambda f: self.progress.setValue(int(f * 80)))
-        job.finished.connect(self._build_scene)
-        job.failed.connect(lambda m: self._layout_ended(f"layout failed: {m.splitlines()[0]}"))
-        job.cancelled.connect(lambda: self._layout_ended(
-            "layout cancelled — try View ▸ Collapse chains for a smaller picture"))
-        self.layout_job = job
+        """Draw the current graph again (big graphs in the background, see PictureBuilder)."""
+        if self.document.graph is not None:
+            self.builder.build(self.document.graph, self.document.trace, self._options())
+
+    def busy(self) -> bool:
+        return self.builder.busy()
+
+    def cancel_layout(self) -> None:
+        self.builder.cancel()
+
+    def _build_started(self, message: str) -> None:
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        self.statusBar().showMessage(f"Laying out {len(graph):,} autograd nodes…")
-        job.start()
+        self.statusBar().showMessage(message)
 
-    def busy(self) -> bool:
-        """A big picture is still being laid out or drawn."""
-        return self.layout_job is not None or self._building is not None
-
-    def cancel_layout(self) -> None:
-        if self.layout_job is not None and self.layout_job.running:
-            self.layout_job.cancel()
-        self._building = None
-
-    def _build_scene(self, picture: Picture) -> None:
-        """Add the items of a big picture a chunk per event-loop turn."""
-        self.layout_job = None
-        self.statusBar().showMessage(f"Drawing {len(picture.display):,} boxes…")
-        steps = self.scene.build(picture.display, picture.layout, picture.fonts)
-        self._building = steps
-
-        def next_chunk() -> None:
-            if self._building is not steps:
-                return  # replaced or cancelled
-            fraction = next(steps, None)
-            if fraction is None:
-                self._building = None
-                self._picture_shown(picture)
-                return
-            self.progress.setValue(80 + int(fraction * 20))
-            QTimer.singleShot(0, next_chunk)
-        next_chunk()
-
-    def _layout_ended(self, message: str) -> None:
+    def _build_failed(self, message: str) -> None:
         self.progress.hide()
         self.cancel_button.hide()
-        self.layout_job = None
         self.statusBar().showMessage(message)
+        if message.startswith("layout failed"):
+            self._error_changed(message)
 
     def _picture_shown(self, picture: Picture) -> None:
         self.progress.hide()

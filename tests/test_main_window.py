@@ -158,8 +158,8 @@ def test_screenshots(window, example):
 
 
 def test_big_graph_lays_out_in_a_worker_with_progress(window, qtbot, monkeypatch):
-    import nla_explorer.main_window as mw
-    monkeypatch.setattr(mw, "SYNC_LAYOUT_LIMIT", 5)
+    import nla_explorer.picture_builder as pb
+    monkeypatch.setattr(pb, "SYNC_LAYOUT_LIMIT", 5)
     window.load_example("polyfit_net")
     assert window.progress.isVisible() and window.cancel_button.isVisible()
     assert "Laying out" in window.statusBar().currentMessage()
@@ -169,15 +169,15 @@ def test_big_graph_lays_out_in_a_worker_with_progress(window, qtbot, monkeypatch
 
 
 def test_cancelled_layout_says_what_to_do(window, qtbot, monkeypatch):
-    import nla_explorer.main_window as mw
+    import nla_explorer.picture_builder as pb
     from nla_explorer.graph_view.layout import LayoutCancelled
 
     def never_finishes(prepared, options, progress=None, cancel=None):
         while not cancel():
             pass
         raise LayoutCancelled("cancelled")
-    monkeypatch.setattr(mw, "SYNC_LAYOUT_LIMIT", 5)
-    monkeypatch.setattr(mw, "lay_out", never_finishes)
+    monkeypatch.setattr(pb, "SYNC_LAYOUT_LIMIT", 5)
+    monkeypatch.setattr(pb, "lay_out", never_finishes)
     window.load_example("quadratic")
     window.cancel_button.click()
     qtbot.waitUntil(lambda: not window.busy(), timeout=10000)

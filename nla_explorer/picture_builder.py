@@ -1,0 +1,91 @@
+"""Turn a captured graph into the scene's picture without freezing the window.
+
+Small graphs are drawn at once. Big ones are prepared and laid out in a worker thread, then their
+items are added to the scene a chunk per event-loop turn; both phases report progress and can be
+cancelled.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from nla_explorer.engine.graph import AutogradGraph
+from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.graph_view.layout import LayoutError
+from nla_explorer.graph_view.picture import Picture, PictureOptions, lay_out, prepare
+from nla_explorer.graph_view.scene import GraphScene
+from nla_explorer.workers import Job
+
+#: Graphs up to this many autograd nodes are drawn at once; bigger ones in the background.
+SYNC_LAYOUT_LIMIT = 1500
+
+
+class PictureBuilder(QObject):
+    """``started(message)``, ``progressed(percent)``, then ``finished(picture)`` or ``failed(msg)``."""
+
+    started = Signal(str)
+    progressed = Signal(int)
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, scene: GraphScene, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene
+        self.job: Job | None = None
+        self._building = None  # the scene build in progress (a generator)
+
+    def busy(self) -> bool:
+        """A big picture is still being laid out or drawn."""
+        return self.job is not None or self._building is not None
+
+    def cancel(self) -> None:
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+        self._building = None
+
+    def build(self, graph: AutogradGraph, trace: BackwardTrace | None,
+              options: PictureOptions) -> None:
+        self.cancel()
+        if len(graph) <= SYNC_LAYOUT_LIMIT:
+            try:
+                picture = lay_out(prepare(graph, trace, options), options)
+            except LayoutError as exc:
+                self.failed.emit(f"layout failed: {exc}")
+                return
+            self.scene.show_graph(picture.display, picture.layout, picture.fonts)
+            self.finished.emit(picture)
+            return
+        job = Job(lambda progress, cancel: lay_out(prepare(graph, trace, options), options,
+                                                   progress, cancel),
+                  cancelled_errors=(LayoutError,))
+        job.progressed.connect(lambda f: self.progressed.emit(int(f * 80)))
+        job.finished.connect(self._add_items)
+        job.failed.connect(lambda m: self._end(f"layout failed: {m.splitlines()[0]}"))
+        job.cancelled.connect(lambda: self._end(
+            "layout cancelled — try View ▸ Collapse chains for a smaller picture"))
+        self.job = job
+        self.started.emit(f"Laying out {len(graph):,} autograd nodes…")
+        job.start()
+
+    def _end(self, message: str) -> None:
+        self.job = None
+        self.failed.emit(message)
+
+    def _add_items(self, picture: Picture) -> None:
+        """Add the items of a big picture a chunk per event-loop turn."""
+        self.job = None
+        self.started.emit(f"Drawing {len(picture.display):,} boxes…")
+        steps = self.scene.build(picture.display, picture.layout, picture.fonts)
+        self._building = steps
+
+        def next_chunk() -> None:
+            if self._building is not steps:
+                return  # replaced or cancelled
+            fraction = next(steps, None)
+            if fraction is None:
+                self._building = None
+                self.finished.emit(picture)
+                return
+            self.progressed.emit(80 + int(fraction * 20))
+            QTimer.singleShot(0, next_chunk)
+        next_chunk()
