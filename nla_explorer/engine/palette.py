@@ -1,0 +1,217 @@
+"""The block palette as plain data: an entry per catalogue op, parameter presets and search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nla_explorer.engine.ops import CATALOGUE, OpSpec
+
+#: Display order of the categories; any other category follows in catalogue order.
+CATEGORY_ORDER = (
+    "inputs", "parameters", "arithmetic", "linear algebra", "shape", "reductions", "elementwise",
+    "activations", "losses", "pooling",
+)
+PARAMETERS = "parameters"
+#: The constructors offered again as trainable leaves (``requires_grad=True``).
+PARAMETER_CONSTRUCTORS = ("randn", "rand", "zeros", "ones")
+PARAMETER_PRESET = (("requires_grad", True),)
+
+_F = "torch.nn.functional."
+_OPERATOR_FORMS = {"+", "-", "*", "/", "**", "@"}
+
+#: Full code examples where the generic rule (form + placeholder arguments) would not run.
+_CODE = {
+    "randn": "torch.randn(3, 3)", "rand": "torch.rand(3, 3)", "zeros": "torch.zeros(3, 3)",
+    "ones": "torch.ones(3, 3)", "full": "torch.full((3, 3), 0.5)", "eye": "torch.eye(3)",
+    "linspace": "torch.linspace(0, 1, 5)", "arange": "torch.arange(5)",
+    "tensor": "torch.tensor([[1., 2.], [3., 4.]])", "manual_seed": "torch.manual_seed(0)",
+    "requires_grad_": "x.requires_grad_()", "neg": "-x", "matmul": "A @ B", "index": "x[0, 1:]",
+}
+#: Extra arguments after the tensor inputs, for ops that need them.
+_EXTRA_ARGS = {
+    "transpose": "0, 1", "reshape": "-1", "view": "-1", "unsqueeze": "0", "clamp": "min=0",
+    "softmax": "dim=-1", "log_softmax": "dim=-1", "max_pool1d": "2", "max_pool2d": "2",
+}
+#: Input names by op, where ``x`` / ``a, b`` would read badly.
+_ARG_NAMES = {
+    "mm": ("A", "B"), "mv": ("A", "x"), "dot": ("x", "y"), "outer": ("x", "y"),
+    "solve": ("A", "b"), "linear": ("x", "W", "b"), "mse_loss": ("y_hat", "y"),
+    "cross_entropy": ("z", "target"), "t": ("A",), "T": ("A",), "inverse": ("A",),
+    "inv": ("A",), "det": ("A",), "trace": ("A",), "inverse_matrix": ("A",),
+}
+#: Extra words a student might type (searched like the formula).
+_KEYWORDS = {
+    "randn": "normal gaussian random", "rand": "uniform random", "eye": "identity",
+    "tensor": "matrix literal", "manual_seed": "seed random", "requires_grad_": "parameter leaf",
+    "add": "plus sum", "sub": "minus subtract difference", "mul": "times multiply hadamard",
+    "div": "divide quotient", "pow": "power square exponent", "neg": "negate minus",
+    "matmul": "matrix multiply product", "mm": "matrix multiply product",
+    "mv": "matrix vector product", "dot": "inner product scalar", "outer": "outer product rank one",
+    "t": "transpose", "T": "transpose", "inverse": "invert inverse", "inv": "invert inverse",
+    "det": "determinant", "solve": "linear system", "norm": "length euclidean",
+    "inverse_matrix": "custom function backward", "index": "slice getitem",
+    "cat": "concatenate join", "sum": "sigma total", "mean": "average", "max": "amax maximum",
+    "abs": "absolute", "sqrt": "square root", "exp": "exponential", "log": "logarithm",
+    "maximum": "max", "clamp": "clip", "relu": "rectifier", "sigmoid": "sigma logistic σ",
+    "tanh": "hyperbolic tangent", "softmax": "probabilities normalise",
+    "linear": "layer dense affine",
+    "mse_loss": "mean squared error", "cross_entropy": "classification log likelihood nll",
+}
+#: Icon glyphs (1–3 characters); an op not listed here shows its key's first two letters.
+_GLYPHS = {
+    "randn": "N", "rand": "U", "zeros": "0", "ones": "1", "full": "c", "eye": "I", "linspace": "⋯",
+    "arange": "#", "tensor": "[ ]", "manual_seed": "⚄", "requires_grad_": "∇",
+    "add": "+", "sub": "−", "mul": "⊙", "div": "÷", "pow": "xⁿ", "neg": "−x",
+    "matmul": "@", "mm": "AB", "mv": "Ax", "dot": "x·y", "outer": "⊗", "t": "Aᵀ", "T": "Aᵀ",
+    "transpose": "⇄", "inverse": "A⁻¹", "inv": "A⁻¹", "det": "|A|", "solve": "A\\b", "trace": "tr",
+    "diag": "⋱", "norm": "‖x‖", "inverse_matrix": "ƒ⁻¹",
+    "reshape": "⊞", "view": "⊡", "index": "[i]", "cat": "++", "stack": "≡", "unsqueeze": "↑",
+    "squeeze": "↓",
+    "sum": "Σ", "mean": "μ", "max": "⋁",
+    "abs": "|x|", "sqrt": "√", "exp": "eˣ", "log": "ln", "sin": "sin", "cos": "cos",
+    "maximum": "∨", "clamp": "⌊⌉",
+    "relu": "_/", "sigmoid": "σ", "tanh": "th", "softmax": "sm", "log_softmax": "ls",
+    "linear": "Wx",
+    "mse_loss": "L₂", "cross_entropy": "CE",
+    "max_pool1d": "▁▇", "max_pool2d": "▦",
+}
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """One block of the palette: its op, how it is shown and the keyword arguments it starts with.
+
+    ``key`` is unique (it is what a drag carries); ``op`` is the catalogue key of the block.
+    """
+
+    key: str
+    op: str
+    category: str
+    label: str
+    formula: str
+    code: str
+    preset: tuple[tuple[str, object], ...] = ()
+    glyph: str = ""
+    keywords: str = ""
+
+    @property
+    def kwargs(self) -> dict[str, object]:
+        return dict(self.preset)
+
+
+def code_example(spec: OpSpec, preset: tuple[tuple[str, object], ...] = ()) -> str:
+    """A short, runnable-looking example of the op's canonical form (``forms[0]``)."""
+    code = _CODE.get(spec.key) or _generic_code(spec)
+    if preset and code.endswith(")"):
+        extra = ", ".join(f"{name}={value!r}" for name, value in preset)
+        code = code[:-1] + (", " if not code.endswith("()") else "") + extra + ")"
+    return code
+
+
+def _generic_code(spec: OpSpec) -> str:
+    form = spec.forms[0] if spec.forms else spec.key
+    if spec.arity < 0:
+        names: tuple[str, ...] = ("[a, b]",)
+    elif spec.arity == 0:
+        names = ()
+    else:
+        default = ("x",) if spec.arity == 1 else tuple("abcdefgh"[:spec.arity])
+        names = _ARG_NAMES.get(spec.key) or default
+    receiver = names[0] if names else "x"
+    extra = _EXTRA_ARGS.get(spec.key, "")
+    if form in _OPERATOR_FORMS and len(names) == 2:
+        return f"{names[0]} {form} {names[1]}"
+    if form == "u-":
+        return f"-{receiver}"
+    if form == "[]":
+        return f"{receiver}[0]"
+    if form.startswith("attr:"):
+        return f"{receiver}.{form[5:]}"
+    if form.startswith("."):
+        rest = ", ".join([*names[1:], extra] if extra else names[1:])
+        return f"{receiver}{form}({rest})"
+    if form.startswith("custom:"):
+        form = form[len("custom:"):]
+    elif form.startswith(_F):
+        form = "F." + form[len(_F):]
+    args = ", ".join([*names, extra] if extra else names)
+    return f"{form}({args})"
+
+
+def _entry(spec: OpSpec, key: str, category: str, label: str,
+           preset: tuple[tuple[str, object], ...] = ()) -> PaletteEntry:
+    forms = " ".join(form.replace("torch.nn.functional.", "F.") for form in spec.forms)
+    keywords = " ".join(part for part in (_KEYWORDS.get(spec.key, ""), forms) if part)
+    return PaletteEntry(key=key, op=spec.key, category=category, label=label, formula=spec.formula,
+                        code=code_example(spec, preset), preset=preset,
+                        glyph=_GLYPHS.get(spec.key) or spec.key[:2], keywords=keywords)
+
+
+def palette_entries() -> tuple[PaletteEntry, ...]:
+    """Every catalogue op once, plus a "parameters" category, grouped in display order."""
+    by_category: dict[str, list[PaletteEntry]] = {}
+    for spec in CATALOGUE.values():
+        by_category.setdefault(spec.category, []).append(
+            _entry(spec, spec.key, spec.category, spec.label))
+    taken = set(CATALOGUE)
+    parameters = []
+    for op in PARAMETER_CONSTRUCTORS:
+        if op in CATALOGUE:
+            key = f"{op}_parameter"
+            while key in taken:
+                key += "_"
+            taken.add(key)
+            parameters.append(_entry(CATALOGUE[op], key, PARAMETERS, f"{op} parameter",
+                                     PARAMETER_PRESET))
+    by_category[PARAMETERS] = parameters
+    order = [c for c in CATEGORY_ORDER if c in by_category]
+    order += [c for c in by_category if c not in order]
+    return tuple(entry for category in order for entry in by_category[category])
+
+
+def category_order(entries: tuple[PaletteEntry, ...] | list[PaletteEntry]) -> list[str]:
+    """The categories of ``entries`` in order of first appearance."""
+    return list(dict.fromkeys(entry.category for entry in entries))
+
+
+def _rank(entry: PaletteEntry, query: str, words: list[str]) -> int | None:
+    label, key = entry.label.casefold(), entry.key.casefold()
+    formula, code = entry.formula.casefold(), entry.code.casefold()
+    keywords, category = entry.keywords.casefold(), entry.category.casefold()
+    if query in (label, key):
+        return 0
+    if label.startswith(query) or key.startswith(query):
+        return 1
+    if any(word.startswith(query) for word in label.replace("_", " ").split()):
+        return 2
+    if query in label or query in key:
+        return 3
+    if any(word.startswith(query) for word in keywords.split()):
+        return 4
+    if query in formula or query in code or query in keywords:
+        return 5
+    if query in category:
+        return 6
+    haystack = " ".join((label, key, formula, code, keywords, category))
+    if len(words) > 1 and all(word in haystack for word in words):
+        return 7
+    return None
+
+
+def search(entries, text: str) -> list[PaletteEntry]:
+    """Entries matching ``text`` (key, label, formula, category, code; any case), best first.
+
+    An exact label comes first, then label prefixes, then words of the label, then everything
+    else; ties keep palette order. Blank text gives every entry in palette order.
+    """
+    query = " ".join(text.split()).casefold()
+    if not query:
+        return list(entries)
+    words = query.split()
+    ranked = []
+    for index, entry in enumerate(entries):
+        rank = _rank(entry, query, words)
+        if rank is not None:
+            ranked.append((rank, index, entry))
+    ranked.sort(key=lambda item: item[:2])
+    return [entry for _, _, entry in ranked]
