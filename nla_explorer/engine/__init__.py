@@ -6,7 +6,7 @@ from nla_explorer.engine.code_writer import to_code
 from nla_explorer.engine.errors import CaptureError, EngineError, ExpressionError
 from nla_explorer.engine.evaluate import Evaluation, evaluate
 from nla_explorer.engine.examples import EXAMPLES, Example, get_example, manual_gradients
-from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
 from nla_explorer.engine.graph import AutogradGraph, GraphEdge, GraphNode, SavedValue
 from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
 from nla_explorer.engine.recorder import ForwardRecorder
@@ -17,8 +17,8 @@ from nla_explorer.engine.trace import BackwardStep, BackwardTrace, trace_backwar
 __all__ = [
     "AutogradGraph", "BackwardStep", "BackwardTrace", "Block", "CaptureError", "DType",
     "EXAMPLES", "EngineError", "Evaluation", "Example", "Exploration", "Expression",
-    "ExpressionError", "ForwardRecorder", "GraphEdge", "GraphNode", "Ref", "SavedValue", "Slice",
-    "TensorData", "Var", "capture", "evaluate", "explore_code", "explore_expression",
+    "ExpressionError", "ForwardRecorder", "GraphEdge", "GraphNode", "Hole", "Ref", "SavedValue",
+    "Slice", "TensorData", "Var", "capture", "evaluate", "explore_code", "explore_expression",
     "get_example", "graph_json", "manual_gradients", "parse_code", "snapshot", "to_code",
     "trace_backward",
 ]

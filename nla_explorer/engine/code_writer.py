@@ -7,6 +7,7 @@ parentheses Python's precedence needs.
 
 from __future__ import annotations
 
+from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE
 
@@ -17,7 +18,14 @@ _F = "torch.nn.functional."
 
 
 def to_code(expression: Expression, imports: bool = True) -> str:
-    """The expression as runnable PyTorch code (also valid input to ``parse_code``)."""
+    """The expression as runnable PyTorch code (also valid input to ``parse_code``).
+
+    Raises :class:`ExpressionError` naming the block and port of an unconnected input (a hole).
+    """
+    for block in expression.blocks:
+        if block.holes:
+            raise ExpressionError(f"{block.label}: input '{block.holes[0]}' is not connected; code "
+                                  "cannot express an unconnected input", culprit=block.id)
     return _Writer(expression).write(imports)
 
 
@@ -44,7 +52,7 @@ class _Writer:
                 continue
             if block.id in self.names:
                 lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
-            elif self.uses.get(block.id, 0) == 0 and block is not out_block:
+            elif self.uses.get(block.id, 0) == 0:  # a bare expression (the output, if unnamed)
                 lines.append(self._render(block)[0])
         if out_block is not None and out_block.id in self.names and self.expr.output:
             lines.append(f"{self.names[out_block.id]}.backward()")

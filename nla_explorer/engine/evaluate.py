@@ -52,6 +52,7 @@ def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = No
     out_block = expression.output_block()
     if out_block is None:
         raise ExpressionError("the code builds no tensor")
+    check_connected(expression)
     runner = _Runner(expression, inputs or {}, max_elements)
     with paused_gc(), runner.recorder:
         for block in ordered(expression):
@@ -59,6 +60,14 @@ def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = No
     if out_block.id not in runner.tensors:
         raise ExpressionError("the output makes no tensor", out_block.line, out_block.name)
     return Evaluation(expression, runner.tensors, runner.recorder, out_block.id)
+
+
+def check_connected(expression: Expression) -> None:
+    """Refuse unconnected inputs (block editor holes), naming the first block that has one."""
+    for block in expression.blocks:
+        if block.holes:
+            raise ExpressionError(f"{block.label}: input '{block.holes[0]}' is not connected",
+                                  block.line, block.id)
 
 
 def ordered(expression: Expression) -> list[Block]:

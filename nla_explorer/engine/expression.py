@@ -2,7 +2,8 @@
 
 A :class:`Block` is one constructor or op. Its arguments are plain data: numbers, strings, tuples,
 ``Ref`` (the output of another block), ``Var`` (a named size such as ``n``), ``Slice``, ``DType``,
-``Ellipsis`` and ``None``. Nothing in here executes code; :mod:`evaluate` interprets it.
+``Ellipsis`` and ``None``; ``Hole`` marks an input port the block editor has not wired yet.
+Nothing in here executes code; :mod:`evaluate` interprets it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ class DType:
     name: str
 
 
-Arg = Union[Ref, Var, Slice, DType, int, float, bool, str, None, tuple, type(Ellipsis)]
+@dataclass(frozen=True)
+class Hole:
+    """An unconnected input port (named by the port) of a block built in the block editor."""
+
+    port: str
+
+
+Arg = Union[Ref, Var, Slice, DType, Hole, int, float, bool, str, None, tuple, type(Ellipsis)]
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,17 @@ class Block:
         """Ids of the blocks this block reads, in argument order (repeats kept)."""
         return tuple(r.block for r in iter_refs((self.args, tuple(v for _, v in self.kwargs))))
 
+    @property
+    def holes(self) -> tuple[str, ...]:
+        """Ports of this block left unconnected (``Hole`` markers), in argument order."""
+        return tuple(h.port for h in iter_holes((self.args, tuple(v for _, v in self.kwargs))))
+
+    @property
+    def label(self) -> str:
+        """``block b5 (matmul)``, or ``block b9 'f' (sub)`` when named: for messages."""
+        return f"block {self.id} '{self.name}' ({self.op})" if self.name else \
+            f"block {self.id} ({self.op})"
+
     def with_kwarg(self, key: str, value: object) -> "Block":
         kw = dict(self.kwargs)
         kw[key] = value
@@ -90,6 +109,18 @@ def iter_refs(arg: object) -> Iterator[Ref]:
             stack.extend(reversed(a))
         elif isinstance(a, Slice):
             stack.extend((a.step, a.stop, a.start))
+    return iter(found)
+
+
+def iter_holes(arg: object) -> Iterator[Hole]:
+    """Every ``Hole`` inside an argument (tuples searched)."""
+    stack, found = [arg], []
+    while stack:
+        a = stack.pop()
+        if isinstance(a, Hole):
+            found.append(a)
+        elif isinstance(a, (tuple, list)):
+            stack.extend(reversed(a))
     return iter(found)
 
 

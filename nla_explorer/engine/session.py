@@ -9,7 +9,8 @@ Format (version 1)::
      "layout": {"b1": [x, y], ...}}
 
 Arguments are encoded as JSON values; ``{"ref": id}``, ``{"var": name}``, ``{"dtype": name}``,
-``{"slice": [start, stop, step]}``, ``{"tuple": [...]}`` and ``{"ellipsis": true}`` mark the rest.
+``{"slice": [start, stop, step]}``, ``{"tuple": [...]}``, ``{"ellipsis": true}`` and
+``{"hole": port}`` (an input the block editor has not connected yet) mark the rest.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
 
 FORMAT = "nla-explorer-session"
@@ -185,6 +186,11 @@ class _Reader:
                 return DType(inner)
             if key == "ellipsis" and inner is True:
                 return ...
+            if key == "hole":
+                if not _identifier(inner):
+                    self.fail(f"block {block_id} has an unconnected input with an invalid port "
+                              f"name {str(inner)[:40]!r}", block_id)
+                return Hole(inner)
             if key == "slice" and isinstance(inner, list) and len(inner) == 3:
                 return Slice(*(self.arg(p, block_id, depth + 1) for p in inner))
             if key == "tuple" and isinstance(inner, list) and len(inner) <= _MAX_ITEMS:
@@ -208,6 +214,8 @@ def _enc(value: object) -> object:
         return {"var": value.name}
     if isinstance(value, DType):
         return {"dtype": value.name}
+    if isinstance(value, Hole):
+        return {"hole": value.port}
     if isinstance(value, Slice):
         return {"slice": [_enc(value.start), _enc(value.stop), _enc(value.step)]}
     if isinstance(value, tuple):

@@ -1,0 +1,318 @@
+"""Block templates: the input ports and parameters of every catalogue op, and reading/writing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.expression import Block, Hole, Ref
+from nla_explorer.engine.ops import CATALOGUE
+
+#: Parameter kinds: what ``set_param`` accepts for each (text from an edit field is parsed too).
+KINDS = ("shape", "reshape", "int", "float", "number", "bool", "dtype", "dim", "dims", "index",
+         "matrix")
+#: Names the code form gives a meaning of its own: no block or number may take them.
+NAMES_IN_CODE = frozenset({"torch", "F", "nn", "InverseMatrix", "print", "display", "Markdown"})
+MAX_MATRIX_TEXT = 100_000  # characters of a typed-in matrix
+MAX_DIMS = 16
+
+
+@dataclass(frozen=True)
+class Port:
+    """A tensor input: positional argument ``index`` (pasted code may use ``keyword`` instead)."""
+
+    name: str
+    index: int
+    keyword: str | None = None
+    optional: bool = False  # may be left out (linear's bias): unwired means absent
+    number: bool = False  # may hold a number instead of a wire (``0.5 * x``)
+    default: int | float | None = None  # what an unwired number port holds (None: a hole)
+    many: bool = False  # a list of tensors (cat, stack); items are addressed "tensors[i]"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter: its kind (see ``KINDS``), the value a new block gets, and where it lives."""
+
+    name: str
+    kind: str
+    initial: object = None  # what a new block gets (None: left out)
+    index: int | None = None  # positional argument, when it can be one
+    keyword: str | None = None
+    default: object = None  # torch's value when left out; setting it leaves the argument out
+    required: bool = False
+    positional: bool = True  # added as a positional argument (else as a keyword)
+    choices: tuple = ()  # extra values allowed besides the kind's (norm's 'fro', 'nuc')
+    minimum: int | float | None = None
+
+
+@dataclass(frozen=True)
+class BlockTemplate:
+    """How blocks of one op are edited: input ports, parameters, and the palette summary."""
+
+    op: str
+    category: str
+    summary: str
+    ports: tuple[Port, ...]
+    params: tuple[Param, ...]
+    output: bool = True  # False: the block makes no tensor (manual_seed) and cannot feed others
+
+    def port(self, name: str | int) -> Port:
+        if isinstance(name, int) and not isinstance(name, bool) and 0 <= name < len(self.ports):
+            return self.ports[name]
+        found = next((p for p in self.ports if p.name == name), None)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def param(self, name: str) -> Param:
+        found = next((p for p in self.params if p.name == name), None)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+
+# -- the templates ---------------------------------------------------------------------------------
+def _in(*names: str, keywords: tuple = (), number: bool = False) -> tuple[Port, ...]:
+    kws = keywords or (("input", "other") if len(names) == 2 else ("input",))
+    return tuple(Port(n, i, kws[i] if i < len(kws) else None, number=number)
+                 for i, n in enumerate(names))
+
+
+_X, _A = _in("x"), _in("A")
+_GRAD = Param("requires_grad", "bool", keyword="requires_grad", default=False, positional=False)
+_DTYPE = Param("dtype", "dtype", keyword="dtype", positional=False)
+_KEEPDIM = Param("keepdim", "bool", index=2, keyword="keepdim", default=False, positional=False)
+
+
+def _shape(initial: tuple, kind: str = "shape", index: int = 0, kw: str = "size") -> Param:
+    return Param("shape", kind, initial, index, kw, required=True)
+
+
+def _dim(initial: object = None, index: int = 1, required: bool = False, kind: str = "dim",
+         positional: bool = False, default: object = None, name: str = "dim") -> Param:
+    return Param(name, kind, initial, index, name, default, required, positional)
+
+
+_FILL = Param("fill_value", "float", 1.0, 1, "fill_value", required=True)
+_MAKERS = (_GRAD, _DTYPE)
+_SPECS: dict[str, tuple[tuple[Port, ...], tuple[Param, ...]]] = {
+    **{op: ((), (_shape((3, 3)), *_MAKERS)) for op in ("randn", "rand", "zeros", "ones")},
+    "full": ((), (_shape((3,), kw="size"), _FILL, *_MAKERS)),
+    "eye": ((), (Param("n", "int", 3, 0, "n", required=True, minimum=0),
+                 Param("m", "int", None, 1, "m", minimum=0), *_MAKERS)),
+    "linspace": ((), (Param("start", "number", -1, 0, "start", required=True),
+                      Param("end", "number", 1, 1, "end", required=True),
+                      Param("steps", "int", 5, 2, "steps", required=True, minimum=0), *_MAKERS)),
+    "arange": ((), (Param("start", "number", None, None, "start", default=0),  # see _arange_*
+                    Param("end", "number", 5, None, "end", required=True),
+                    Param("step", "number", None, None, "step", default=1), *_MAKERS)),
+    "tensor": ((), (Param("data", "matrix", ((1.0, 2.0), (3.0, 4.0)), 0, "data", required=True),
+                    *_MAKERS)),
+    "manual_seed": ((), (Param("seed", "int", 0, 0, "seed", required=True, minimum=0),)),
+    "requires_grad_": (_X, ()),
+    **{op: (_in("a", "b", number=True), ()) for op in ("add", "sub", "mul", "div")},
+    "pow": ((Port("a", 0, "input", number=True),
+             Port("b", 1, "exponent", number=True, default=2)), ()),
+    "neg": (_X, ()),
+    "matmul": (_in("a", "b"), ()), "mm": (_in("A", "B", keywords=("input", "mat2")), ()),
+    "mv": (_in("A", "x", keywords=("input", "vec")), ()),
+    "dot": (_in("x", "y", keywords=("input", "tensor")), ()),
+    "outer": (_in("x", "y", keywords=("input", "vec2")), ()),
+    **{op: (_A, ()) for op in ("t", "T", "inverse", "inv", "det", "trace", "inverse_matrix")},
+    "transpose": (_A, (_dim(0, 1, True, name="dim0", positional=True),
+                       _dim(1, 2, True, name="dim1", positional=True))),
+    "solve": (_in("A", "b", keywords=("A", "B")), ()),
+    "diag": (_X, (Param("diagonal", "int", None, 1, "diagonal", 0, positional=False),)),
+    "norm": (_X, (Param("p", "number", None, 1, "p", positional=False, choices=("fro", "nuc")),
+                  _dim(kind="dims", index=2), replace(_KEEPDIM, index=3))),
+    "reshape": (_X, (_shape((-1,), "reshape", 1, "shape"),)),
+    "view": (_X, (_shape((-1,), "reshape", 1, "size"),)),
+    "index": (_X, (Param("index", "index", 0, 1, None, required=True),)),
+    **{op: ((Port("tensors", 0, "tensors", many=True),), (_dim(default=0),))
+       for op in ("cat", "stack")},
+    "unsqueeze": (_X, (_dim(0, required=True, positional=True),)),
+    "squeeze": (_X, (_dim(kind="dims", positional=True),)),
+    **{op: (_X, (_dim(kind="dims"), _KEEPDIM)) for op in ("sum", "mean", "max")},
+    **{op: (_X, ()) for op in ("abs", "sqrt", "exp", "log", "sin", "cos", "relu", "sigmoid",
+                               "tanh")},
+    "maximum": (_in("a", "b"), ()),
+    "clamp": (_X, (Param("min", "number", 0.0, 1, "min", positional=False),
+                   Param("max", "number", None, 2, "max", positional=False))),
+    **{op: (_X, (_dim(0, required=True),)) for op in ("softmax", "log_softmax")},
+    "linear": ((Port("x", 0, "input"), Port("W", 1, "weight"),
+                Port("b", 2, "bias", optional=True)), ()),
+    "mse_loss": (_in("y_hat", "y", keywords=("input", "target")), ()),
+    "cross_entropy": (_in("z", "target", keywords=("input", "target")), ()),
+    **{op: (_X, (Param("kernel_size", "int", 2, 1, "kernel_size", required=True, minimum=1),
+                 Param("stride", "int", None, 2, "stride", positional=False, minimum=1)))
+       for op in ("max_pool1d", "max_pool2d")},
+}
+_VARARGS = {"randn", "rand", "zeros", "ones", "reshape", "view"}  # shape may be spelled f(2, 3)
+
+#: op → template, for every op of the catalogue.
+TEMPLATES: dict[str, BlockTemplate] = {
+    key: BlockTemplate(key, spec.category, spec.formula, *_SPECS[key],
+                       output=key != "manual_seed")
+    for key, spec in CATALOGUE.items() if key in _SPECS
+}
+
+
+def template(op: str) -> BlockTemplate:
+    """The template of catalogue op ``op``."""
+    if op not in TEMPLATES:
+        raise ExpressionError(f"'{op}' is not a block kind of the catalogue", culprit=op)
+    return TEMPLATES[op]
+
+
+# -- reading a block through its template ----------------------------------------------------------
+def _where(block: Block, index: int | None, kw: str | None) -> tuple[str, object] | None:
+    if kw is not None and kw in block.kwarg_dict:
+        return ("kw", kw)
+    if index is not None and index < len(block.args):
+        return ("pos", index)
+    return None
+
+
+def _at(block: Block, where: tuple[str, object]) -> object:
+    return block.kwarg_dict[where[1]] if where[0] == "kw" else block.args[where[1]]
+
+
+def port_value(block: Block, port: str | int) -> object:
+    """What a port holds: ``Ref``, ``Hole``, a number, a tuple (list ports), or None when absent."""
+    p = template(block.op).port(port)
+    where = _where(block, p.index, p.keyword)
+    return None if where is None else _at(block, where)
+
+
+def _items(value: object) -> tuple:
+    """The items of a list port (pasted code may hold one tensor instead of a list)."""
+    return () if value is None else tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def port_values(block: Block) -> tuple[tuple[str, object], ...]:
+    """(address, value) of every input: ``("a", Ref("b4"))``, ``("tensors[1]", Ref("b2"))``."""
+    out: list[tuple[str, object]] = []
+    for p in template(block.op).ports:
+        value = port_value(block, p.name)
+        if p.many:
+            out += [(f"{p.name}[{i}]", v) for i, v in enumerate(_items(value))]
+        else:
+            out.append((p.name, value))
+    return tuple(out)
+
+
+def param_value(block: Block, name: str) -> object:
+    """A parameter's value (its default when left out; shapes always as a tuple)."""
+    t = template(block.op)
+    p = _param(t, block, name)
+    if t.op == "arange":
+        return _arange_read(block)[name]
+    where = _where(block, p.index, p.keyword)
+    if where is None:
+        return p.default
+    value = _at(block, where)
+    if p.kind in ("shape", "reshape") and where[0] == "pos" and not isinstance(value, tuple):
+        return tuple(block.args[p.index:]) if block.op in _VARARGS else (value,)
+    return value
+
+
+def param_values(block: Block) -> dict[str, object]:
+    return {p.name: param_value(block, p.name) for p in template(block.op).params}
+
+
+def _arange_read(block: Block) -> dict[str, object]:
+    pos = block.args[:3]
+    values = dict(zip(("start", "end", "step"), (0, *pos) if len(pos) == 1 else pos))
+    values = {"start": 0, "end": None, "step": 1, **values}
+    values.update({k: v for k, v in block.kwargs if k in values})
+    return {**values, "requires_grad": block.kwarg("requires_grad", False),
+            "dtype": block.kwarg("dtype")}
+
+
+# -- writing -----------------------------------------------------------------------------------
+def _same(a: object, b: object) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _put(block: Block, where: tuple[str, object], value: object) -> Block:
+    if where[0] == "kw":
+        return block.with_kwarg(where[1], value)
+    args = list(block.args)
+    args[where[1]] = value
+    return replace(block, args=tuple(args))
+
+
+def _drop(block: Block, where: tuple[str, object], filler: object) -> Block:
+    if where[0] == "kw":
+        return replace(block, kwargs=tuple((k, v) for k, v in block.kwargs if k != where[1]))
+    if where[1] == len(block.args) - 1:
+        return replace(block, args=block.args[:-1])
+    return _put(block, where, filler)
+
+
+def _append(block: Block, t: BlockTemplate, index: int | None, kw: str | None, value: object,
+            positional: bool) -> Block:
+    if kw is not None and (not positional or index is None or index > len(block.args)):
+        return block.with_kwarg(kw, value)
+    args = list(block.args)
+    while len(args) < index:  # fill a gap with the defaults of the arguments in between
+        j = len(args)
+        args.append(next((Hole(p.name) for p in t.ports if p.index == j),
+                         next((p.default for p in t.params if p.index == j), None)))
+    return replace(block, args=(*args, value))
+
+
+def _write_param(block: Block, t: BlockTemplate, p: Param, value: object) -> Block:
+    if t.op == "arange" and p.name in ("start", "end", "step"):
+        values = {**_arange_read(block), p.name: value}
+        start, end, step = values["start"], values["end"], values["step"]
+        args = (end,) if _same(start, 0) and _same(step, 1) else \
+            (start, end) if _same(step, 1) else (start, end, step)
+        kwargs = tuple((k, v) for k, v in block.kwargs if k not in ("start", "end", "step"))
+        return replace(block, args=args, kwargs=kwargs)
+    omit = (value is None and not p.required) or (p.default is not None
+                                                   and _same(value, p.default))
+    where = _where(block, p.index, p.keyword)
+    if (p.kind in ("shape", "reshape") and where is not None and where[0] == "pos"
+            and not isinstance(block.args[p.index], tuple) and block.op in _VARARGS):
+        return replace(block, args=block.args[:p.index] + (tuple(value) if value else ((),)))
+    if where is None:
+        return block if omit else _append(block, t, p.index, p.keyword, value, p.positional)
+    return _drop(block, where, p.default) if omit else _put(block, where, value)
+
+
+def _write_port(block: Block, t: BlockTemplate, p: Port, item: int | None, value: object) -> Block:
+    """Put ``value`` on a port; ``None`` unwires it (a hole, the default number, or absent)."""
+    where = _where(block, p.index, p.keyword)
+    if p.many:
+        items = _items(_at(block, where) if where else None)
+        if item is None:
+            items = items + (value,)
+        elif value is None:
+            items = items[:item] + items[item + 1:]
+        else:
+            items = items[:item] + (value,) + items[item + 1:]
+        return _put(block, where, items) if where else _append(block, t, p.index, p.keyword,
+                                                               items, True)
+    if value is None:
+        if where is None:
+            return block
+        if p.optional:
+            return _drop(block, where, None)
+        value = p.default if p.default is not None else Hole(p.name)
+    return _put(block, where, value) if where else _append(block, t, p.index, p.keyword, value,
+                                                           True)
+
+
+def _fail(message: str, culprit: str | None) -> ExpressionError:
+    return ExpressionError(message, culprit=culprit)
+
+
+def _param(t: BlockTemplate, block: Block, name: str) -> Param:
+    try:
+        return t.param(name)
+    except KeyError:
+        known = ", ".join(p.name for p in t.params) or "none"
+        raise _fail(f"{block.label} has no parameter '{name}' (parameters: {known})",
+                    block.id) from None
