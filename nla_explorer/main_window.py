@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
 from nla_explorer import __version__
 from nla_explorer.document import Document
 from nla_explorer.engine.examples import EXAMPLES
-from nla_explorer.graph_view import style
 from nla_explorer.graph_view.export import ExportError, export_graph, export_scene
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.view import GraphView

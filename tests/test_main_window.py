@@ -4,9 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 
-from nla_explorer.graph_view.items import NodeItem
 from nla_explorer.main_window import MainWindow
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from nla_explorer.engine.session import expression_to_json

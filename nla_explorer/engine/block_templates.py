@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, Hole, Ref
+from nla_explorer.engine.expression import Block, Hole
 from nla_explorer.engine.ops import CATALOGUE
 
 #: Parameter kinds: what ``set_param`` accepts for each (text from an edit field is parsed too).

@@ -12,7 +12,7 @@ from collections import Counter, deque
 from dataclasses import replace
 from typing import Iterable
 
-from nla_explorer.engine.block_templates import (  # also the reading API, for the canvas
+from nla_explorer.engine.block_templates import (  # noqa: F401 - also the reading API (canvas)
     BlockTemplate, KINDS, NAMES_IN_CODE, Param, param_value, param_values,
     Port, port_value, port_values, template, TEMPLATES, _append,
     _fail, _items, _param, _VARARGS, _where, _write_param,

@@ -1,0 +1,273 @@
+"""Graphics items of the block canvas (boxes with ports, wires) and how blocks are placed."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsTextItem,
+)
+
+from nla_explorer.engine import blocks as B
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.expression import Expression
+from nla_explorer.graph_view.style import EDGE, GRAD, MUTED, SELECTED, TEXT, VALUE, Fonts
+
+PORT_RADIUS = 6.0
+LAYER_GAP, COLUMN_GAP = 150.0, 230.0
+MIN_WIDTH = 150.0
+PORT_SPACING = 64.0  # the least horizontal room per input port
+ERROR_WIDTH = 240.0
+ERROR_COLOUR, ERROR_FILL = QColor("#c0392b"), QColor("#fdf0ee")
+OUTPUT_FILL, OUTPUT_BORDER = QColor("#fbdcc8"), QColor("#d55e00")
+BLOCK_FILL, BLOCK_BORDER = QColor("#f4f6f8"), QColor("#5f5f5f")
+LEAF_FILL = QColor("#d4e8f7")  # blocks that require grad (trainable leaves)
+PORT_FILL, PORT_HOVER = QColor("#ffffff"), QColor("#e69f00")
+
+
+@dataclass(frozen=True)
+class BlockLook:
+    """What a block box shows: ids and texts already formatted by the canvas."""
+
+    block_id: str
+    title: str
+    op_label: str
+    summary: str = ""
+    shape: str = ""
+    error: str = ""
+    is_output: bool = False
+    is_leaf: bool = False
+    inputs: tuple[tuple[str, str], ...] = ()  # (port address, label shown beside it)
+    has_output: bool = True
+
+
+class PortItem(QGraphicsEllipseItem):
+    """An input port (``address`` set) or the output port (``address`` None) of a block."""
+
+    def __init__(self, block_id: str, address: str | None, parent: QGraphicsItem) -> None:
+        r = PORT_RADIUS
+        super().__init__(-r, -r, 2 * r, 2 * r, parent)
+        self.block_id = block_id
+        self.address = address
+        self.setBrush(QBrush(PORT_FILL))
+        self.setPen(QPen(BLOCK_BORDER, 1.5))
+        self.setZValue(2)
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CrossCursor)
+        self.setToolTip(f"input '{address}'" if address else "output: drag onto an input")
+
+    @property
+    def is_output(self) -> bool:
+        return self.address is None
+
+    def set_highlighted(self, on: bool) -> None:
+        self.setBrush(QBrush(PORT_HOVER if on else PORT_FILL))
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.set_highlighted(True)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.set_highlighted(False)
+        super().hoverLeaveEvent(event)
+
+
+class BlockItem(QGraphicsItem):
+    """A rounded box: title, op, parameter summary, shape; input ports on top, output below."""
+
+    def __init__(self, look: BlockLook, fonts: Fonts) -> None:
+        super().__init__()
+        self.look = look
+        self.fonts = fonts
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
+                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setZValue(1)
+        self.wires: list[WireItem] = []
+        pad = fonts.padding
+        texts = [(look.title + "   " + look.op_label, fonts.title_metrics),
+                 (look.summary, fonts.small_metrics), (look.shape, fonts.mono_metrics)]
+        label_room = sum(max(fonts.small_metrics.horizontalAdvance(text), 24) + 12
+                         for _, text in look.inputs)
+        width = max([MIN_WIDTH, label_room + 2 * pad, len(look.inputs) * PORT_SPACING]
+                    + [m.horizontalAdvance(t) + 2 * pad for t, m in texts if t])
+        rows = 1 + bool(look.summary) + bool(look.shape)
+        top = fonts.small_metrics.height() + 4 if look.inputs else 0  # room for port labels
+        height = top + 2 * pad + fonts.title_metrics.height() + (rows - 1) * (
+            fonts.small_metrics.height() + 2)
+        self._rect = QRectF(-width / 2, 0, width, height)
+        self._top = top
+        self.input_ports: dict[str, PortItem] = {}
+        count = len(look.inputs)
+        for i, (address, _) in enumerate(look.inputs):
+            port = PortItem(look.block_id, address, self)
+            port.setPos(-width / 2 + width * (i + 0.5) / count, 0)
+            self.input_ports[address] = port
+        self.output_port: PortItem | None = None
+        if look.has_output:
+            self.output_port = PortItem(look.block_id, None, self)
+            self.output_port.setPos(0, height)
+        self.error_item: QGraphicsTextItem | None = None
+        if look.error:  # on a pale card so that it reads over wires
+            card = QGraphicsRectItem(self)
+            card.setBrush(QBrush(ERROR_FILL))
+            card.setPen(QPen(ERROR_COLOUR, 1.0))
+            self.error_item = QGraphicsTextItem(card)
+            self.error_item.setDefaultTextColor(ERROR_COLOUR)
+            self.error_item.setFont(fonts.small)
+            self.error_item.setPlainText("⚠ " + look.error)
+            self.error_item.setTextWidth(max(ERROR_WIDTH, width))
+            text_rect = self.error_item.boundingRect()
+            card.setRect(text_rect)
+            card.setPos(-text_rect.width() / 2, height + PORT_RADIUS + 4)
+        self.setToolTip(look.error or f"{look.title} ({look.op_label})")
+
+    @property
+    def block_id(self) -> str:
+        return self.look.block_id
+
+    def box(self) -> QRectF:
+        """The box in item coordinates (the item's origin is the middle of its top edge)."""
+        return QRectF(self._rect)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect.adjusted(-3, -3, 3, 3)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        look, fonts, pad = self.look, self.fonts, self.fonts.padding
+        fill = OUTPUT_FILL if look.is_output else LEAF_FILL if look.is_leaf else BLOCK_FILL
+        border = ERROR_COLOUR if look.error else OUTPUT_BORDER if look.is_output else BLOCK_BORDER
+        width = 2.5 if (look.error or look.is_output) else 1.5
+        if self.isSelected():
+            painter.setPen(QPen(SELECTED, 2.0, Qt.DashLine))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(self._rect.adjusted(-3, -3, 3, 3), 10, 10)
+        painter.setPen(QPen(border, width))
+        painter.setBrush(QBrush(fill))
+        painter.drawRoundedRect(self._rect, 8, 8)
+        painter.setFont(fonts.small)
+        painter.setPen(MUTED)
+        sm = fonts.small_metrics
+        for (address, label), port in zip(look.inputs, self.input_ports.values()):
+            text_width = sm.horizontalAdvance(label)
+            painter.drawText(QPointF(port.pos().x() - text_width / 2, PORT_RADIUS + sm.ascent()),
+                             label)
+        y = self._top + pad + fonts.title_metrics.ascent()
+        left = self._rect.left() + pad
+        painter.setFont(fonts.title)
+        painter.setPen(TEXT)
+        painter.drawText(QPointF(left, y), look.title)
+        painter.setFont(fonts.small)
+        painter.setPen(MUTED)
+        painter.drawText(QPointF(left + fonts.title_metrics.horizontalAdvance(look.title + "   "),
+                                 y), look.op_label)
+        y += fonts.title_metrics.descent()
+        for text, font, colour in ((look.summary, fonts.small, TEXT),
+                                   (look.shape, fonts.mono, VALUE)):
+            if text:
+                y += sm.height() + 2
+                painter.setFont(font)
+                painter.setPen(colour)
+                painter.drawText(QPointF(left, y - sm.descent()), text)
+
+    def itemChange(self, change, value):  # noqa: N802 - Qt override
+        if change == QGraphicsItem.ItemPositionHasChanged:
+            for wire in self.wires:
+                wire.update_path()
+        return super().itemChange(change, value)
+
+
+class WireItem(QGraphicsPathItem):
+    """A curve from ``source``'s output port to ``target``'s input ``address``, with an arrow."""
+
+    def __init__(self, source: BlockItem, target: BlockItem, address: str) -> None:
+        super().__init__()
+        self.source, self.target, self.address = source, target, address
+        self.setZValue(0)
+        self.setPen(QPen(EDGE, 1.8, Qt.SolidLine, Qt.RoundCap))
+        source.wires.append(self)
+        target.wires.append(self)
+        self.setToolTip(f"{source.look.title} → {target.look.title}.{address}")
+        self.update_path()
+
+    def update_path(self) -> None:
+        start = self.source.output_port.scenePos() if self.source.output_port else \
+            self.source.scenePos()
+        end = self.target.input_ports[self.address].scenePos()
+        self.setPath(wire_path(start, end))
+
+
+class RubberWire(QGraphicsPathItem):
+    """The wire drawn while dragging from a port; orange when over an input it would connect."""
+
+    def __init__(self, start: QPointF) -> None:
+        super().__init__()
+        self.start = QPointF(start)
+        self.setZValue(5)
+        self.set_end(start, False)
+
+    def set_end(self, end: QPointF, snapped: bool) -> None:
+        self.setPen(QPen(GRAD if snapped else MUTED, 2.0, Qt.SolidLine if snapped else Qt.DashLine))
+        self.setPath(wire_path(self.start, end))
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A cubic curve leaving ``start`` downwards and entering ``end`` from above, with an arrow."""
+    bend = max(40.0, abs(end.y() - start.y()) * 0.5)
+    tip = QPointF(end.x(), end.y() - PORT_RADIUS)
+    path = QPainterPath(start)
+    path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(tip.x(), tip.y() - bend), tip)
+    angle = math.atan2(tip.y() - (tip.y() - bend), 0.0) if bend else math.pi / 2
+    size = 8.0
+    left = QPointF(tip.x() - size * math.cos(angle - 0.45), tip.y() - size * math.sin(angle - 0.45))
+    right = QPointF(tip.x() - size * math.cos(angle + 0.45),
+                    tip.y() - size * math.sin(angle + 0.45))
+    path.addPolygon(QPolygonF([tip, left, right, tip]))
+    return path
+
+
+def diagnose(expr: Expression) -> tuple[dict[str, tuple], dict[str, str]]:
+    """Shapes by block id (when it evaluates) and error messages by block id (when not)."""
+    from nla_explorer.engine.evaluate import evaluate
+    errors = {k: v for k, v in B.problems(expr).items() if not v.startswith("waits on")}
+    if errors or not expr.blocks:
+        return {}, errors
+    try:
+        evaluation = evaluate(expr)
+    except ExpressionError as exc:
+        culprit = exc.culprit if exc.culprit in expr.ids else expr.named().get(exc.culprit)
+        return {}, {culprit or expr.blocks[-1].id: exc.reason}
+    return {k: tuple(t.shape) for k, t in evaluation.tensors.items()}, {}
+
+
+def auto_positions(expr: Expression) -> dict[str, tuple[float, float]]:
+    """A layered placement: a block's row is its dependency depth; rows are ordered to keep
+    wires short and uncrossed (one sweep up by consumers' ports, one down by inputs)."""
+    depth: dict[str, int] = {}
+    for block in expr.blocks:  # program order: inputs usually come first
+        depth[block.id] = 1 + max((depth.get(i, -1) for i in block.inputs if i in depth),
+                                  default=-1)
+    rows: dict[int, list[str]] = {}
+    for block_id, d in depth.items():
+        rows.setdefault(d, []).append(block_id)
+    slot: dict[str, float] = {}
+    inputs = {b.id: [i for i in b.inputs if i in depth] for b in expr.blocks}
+
+    def place(ids: list[str], key) -> None:
+        ids.sort(key=key)
+        for k, block_id in enumerate(ids):
+            slot[block_id] = k - (len(ids) - 1) / 2
+    for ids in rows.values():
+        place(ids, lambda i: 0)
+    for d in sorted(rows, reverse=True):  # up: sit above where the consumers read
+        feeds: dict[str, list[float]] = {}
+        for b, d_b in depth.items():
+            for k, i in enumerate(inputs[b] if d_b > d else ()):
+                feeds.setdefault(i, []).append(slot[b] + 0.4 * (k - (len(inputs[b]) - 1) / 2))
+        place(rows[d], lambda i: sum(feeds[i]) / len(feeds[i]) if i in feeds else slot[i])
+    for d in sorted(rows)[1:]:  # down: sit below the inputs
+        place(rows[d], lambda i: sum(slot[j] for j in inputs[i]) / len(inputs[i])
+              if inputs[i] else slot[i])
+    return {i: (slot[i] * COLUMN_GAP, depth[i] * LAYER_GAP) for i in depth}

@@ -1,0 +1,186 @@
+"""The parameter editor of the selected block: one field per parameter, edits as requests."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+)
+
+from nla_explorer.engine import blocks as B
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.expression import Block, Expression, Ref, Var
+from nla_explorer.engine.ops import DTYPES
+
+ERROR_STYLE = "color: #c0392b;"
+
+
+def value_text(value: object) -> str:
+    """A parameter value as typed in a field: ``3, 3``, ``n, n``, ``float64``, ``0.5``."""
+    if isinstance(value, Var):
+        return value.name
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return repr(_plain(value))
+    if isinstance(value, tuple):
+        return ", ".join(value_text(v) for v in value) + ("," if len(value) == 1 else "")
+    if value is None:
+        return ""
+    return getattr(value, "name", None) or str(value)
+
+
+def _plain(value: object) -> object:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def param_summary(block: Block) -> str:
+    """One line: ``5×5 · requires_grad``; parameters left at torch's default are not shown."""
+    parts = []
+    for p in B.template(block.op).params:
+        value = B.param_value(block, p.name)
+        if value is None or (p.default is not None and value == p.default):
+            continue
+        if p.kind == "shape" and isinstance(value, tuple):
+            parts.append("×".join(value_text(v) for v in value) or "scalar")
+        elif p.kind == "bool":
+            parts.append(p.name if value else f"no {p.name}")
+        elif p.kind == "matrix":
+            parts.append("[…]")
+        else:
+            parts.append(f"{p.name}={value_text(value)}")
+    return " · ".join(parts)
+
+
+class BlockParamsPanel(QWidget):
+    """Name and parameters of one block; emits ``edit_requested(SetParam | Rename)``."""
+
+    edit_requested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("block_params")
+        self._expr: Expression | None = None
+        self._block_id: str | None = None
+        self._fields: dict[str, QWidget] = {}
+        self._errors: dict[str, QLabel] = {}
+        outer = QVBoxLayout(self)
+        self._title = QLabel("No block selected")
+        self._title.setWordWrap(True)
+        outer.addWidget(self._title)
+        self._form_host = QWidget()
+        self._form = QFormLayout(self._form_host)
+        outer.addWidget(self._form_host)
+        outer.addStretch(1)
+
+    # -- public ------------------------------------------------------------------------------
+    def block_id(self) -> str | None:
+        return self._block_id
+
+    def field(self, name: str) -> QWidget:
+        """The editor of parameter ``name`` ("name" is the variable name field)."""
+        return self._fields[name]
+
+    def error_text(self, name: str) -> str:
+        return self._errors[name].text()
+
+    def set_block(self, expr: Expression, block_id: str | None) -> None:
+        """Show ``block_id``'s fields (None: nothing selected); call again after each edit."""
+        self._expr, self._block_id = expr, block_id
+        while self._form.rowCount():
+            self._form.removeRow(0)
+        self._fields, self._errors = {}, {}
+        if block_id is None or block_id not in expr.ids:
+            self._block_id = None
+            self._title.setText("No block selected")
+            return
+        block = expr.block(block_id)
+        try:
+            t = B.template(block.op)
+        except ExpressionError:
+            self._title.setText(f"{block.label}: not editable")
+            return
+        self._title.setText(f"<b>{block.name or block.id}</b> — {block.op}: {t.summary}")
+        if t.output:
+            self._add_line("name", block.name or "", "variable name")
+        for port in t.ports:
+            if port.number:
+                value = B.port_value(block, port.name)
+                text = "" if isinstance(value, Ref) or value is None else value_text(value)
+                self._add_line(port.name, text, "a number, or wire a tensor",
+                               wired=isinstance(value, Ref))
+        for p in t.params:
+            value = B.param_value(block, p.name)
+            if p.kind == "bool":
+                self._add_check(p.name, bool(value))
+            elif p.kind == "dtype":
+                self._add_combo(p.name, value_text(value))
+            else:
+                self._add_line(p.name, value_text(value), p.kind)
+
+    # -- fields --------------------------------------------------------------------------------
+    def _row(self, name: str, editor: QWidget) -> None:
+        self._fields[name] = editor
+        error = QLabel("")
+        error.setStyleSheet(ERROR_STYLE)
+        error.setWordWrap(True)
+        self._errors[name] = error
+        host = QWidget()
+        column = QVBoxLayout(host)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(editor)
+        column.addWidget(error)
+        self._form.addRow(name, host)
+
+    def _add_line(self, name: str, text: str, hint: str, wired: bool = False) -> None:
+        edit = QLineEdit(text)
+        edit.setPlaceholderText("wired" if wired else hint)
+        edit.setProperty("shown", text)
+        edit.editingFinished.connect(lambda: self._commit(name, edit.text(), edit))
+        self._row(name, edit)
+
+    def _add_check(self, name: str, value: bool) -> None:
+        box = QCheckBox()
+        box.setChecked(value)
+        box.toggled.connect(lambda on: self._commit(name, on, box))
+        self._row(name, box)
+
+    def _add_combo(self, name: str, value: str) -> None:
+        combo = QComboBox()
+        combo.addItem("(default)", "")
+        for dtype in dict.fromkeys(DTYPES):
+            combo.addItem(dtype, dtype)
+        combo.setCurrentIndex(max(0, combo.findData(value)))
+        combo.setProperty("shown", combo.currentIndex())
+        combo.activated.connect(lambda i: self._commit(name, combo.itemData(i) or None, combo))
+        self._row(name, combo)
+
+    def _commit(self, name: str, value: object, editor: QWidget) -> None:
+        """Check the edit against the engine; emit it, or show why not and revert the field."""
+        if self._expr is None or self._block_id is None:
+            return
+        if isinstance(editor, QLineEdit) and value == editor.property("shown"):
+            return  # editingFinished fires on focus loss too: nothing changed
+        from nla_explorer.engine.block_edits import Rename, SetParam, apply_edit
+        edit = Rename(self._block_id, value.strip()) if name == "name" else \
+            SetParam(self._block_id, name, value)
+        try:
+            apply_edit(self._expr, {}, edit)
+        except ExpressionError as exc:
+            self._errors[name].setText(exc.reason)
+            self._revert(editor)
+            return
+        self._errors[name].setText("")
+        if isinstance(editor, QLineEdit):
+            editor.setProperty("shown", editor.text())
+        elif isinstance(editor, QComboBox):
+            editor.setProperty("shown", editor.currentIndex())
+        self.edit_requested.emit(edit)
+
+    def _revert(self, editor: QWidget) -> None:
+        if isinstance(editor, QLineEdit):
+            editor.setText(editor.property("shown"))
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentIndex(editor.property("shown"))
+        elif isinstance(editor, QCheckBox):
+            editor.blockSignals(True)
+            editor.setChecked(not editor.isChecked())
+            editor.blockSignals(False)
