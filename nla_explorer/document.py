@@ -6,7 +6,7 @@ last good capture: they are reported through ``error_changed`` and the old state
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -18,21 +18,29 @@ from nla_explorer.engine.code_writer import to_code
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
 from nla_explorer.engine.tensors import TensorData, snapshot
+from nla_explorer.engine.block_edits import apply_edit
 from nla_explorer.engine.trace import BackwardTrace
 
 
 @dataclass(frozen=True, eq=False)
 class State:
-    """What an undo step restores: the capture and where it came from."""
+    """What an undo step restores: the blocks being edited, and the last good capture of them.
+
+    ``expression`` is what the block canvas shows and may not evaluate yet (an unconnected port);
+    then ``problem`` says why and ``exploration`` is still the last good capture.
+    """
 
     exploration: Exploration
     code: str
     example: Example | None
     title: str
+    expression: Expression
+    positions: tuple[tuple[str, tuple[float, float]], ...] = ()
+    problem: str = ""
 
 
 class CaptureCommand(QUndoCommand):
-    """One edit (pasted code, an example, an opened session): undo restores the previous capture."""
+    """One edit (code, a block gesture, an example, a session): undo restores the state before."""
 
     def __init__(self, document: "Document", before: State | None, after: State, text: str):
         super().__init__(text)
@@ -50,22 +58,51 @@ class Document(QObject):
     """State shared by the window's views, and the undo stack of its edits."""
 
     graph_changed = Signal()
+    blocks_changed = Signal()  # the edited expression, its positions or its problem changed
     code_changed = Signal(str)  # the code form of the current expression (after undo/redo too)
     error_changed = Signal(str)  # "" when the last action succeeded
     selection_changed = Signal(object)  # autograd node id or None
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.exploration: Exploration | None = None
+        self.state: State | None = None
         self.graph: AutogradGraph | None = None
         self.trace: BackwardTrace | None = None
-        self.title: str = ""
-        self.code: str = ""
-        self.example: Example | None = None
+        self._title = ""  # for graphs captured elsewhere (no state)
         self.selected: str | None = None
         self.error: str = ""
         self.undo_stack = QUndoStack(self)
         self._manual: dict[str, list[tuple[str, TensorData]]] | None = None
+
+    # -- the current state ---------------------------------------------------------------------
+    @property
+    def exploration(self) -> Exploration | None:
+        return self.state.exploration if self.state else None
+
+    @property
+    def code(self) -> str:
+        return self.state.code if self.state else ""
+
+    @property
+    def example(self) -> Example | None:
+        return self.state.example if self.state else None
+
+    @property
+    def title(self) -> str:
+        return self.state.title if self.state else self._title
+
+    @property
+    def expression(self) -> Expression | None:
+        """The expression being edited (what a session saves)."""
+        return self.state.expression if self.state else None
+
+    @property
+    def positions(self) -> dict[str, tuple[float, float]]:
+        return dict(self.state.positions) if self.state else {}
+
+    @property
+    def problem(self) -> str:
+        return self.state.problem if self.state else ""
 
     # -- edits (undoable) ------------------------------------------------------------------------
     def set_code(self, text: str, example: Example | None = None, title: str = "") -> bool:
@@ -80,10 +117,13 @@ class Document(QObject):
             return False
         example = example if example is not None and example.code == text else None
         title = title or (example.name if example else (self.title or "untitled"))
-        self._push(State(exploration, text, example, title), "Edit code")
+        positions = kept_positions(self.expression, self.positions, exploration.expression)
+        self._push(State(exploration, text, example, title, exploration.expression, positions),
+                   "Edit code")
         return True
 
-    def set_expression(self, expression: Expression, title: str) -> bool:
+    def set_expression(self, expression: Expression, title: str,
+                       positions: dict | None = None) -> bool:
         """Capture an expression (an opened session) as an undoable edit."""
         try:
             exploration = explore_expression(expression)
@@ -91,7 +131,30 @@ class Document(QObject):
         except EngineError as exc:
             self._set_error(str(exc))
             return False
-        self._push(State(exploration, code, None, title), f"Open {title}")
+        self._push(State(exploration, code, None, title, expression,
+                         tuple((positions or {}).items())), f"Open {title}")
+        return True
+
+    def edit_blocks(self, edit, description: str = "Edit blocks") -> bool:
+        """Apply a block-canvas edit; an invalid result keeps the last good graph and says why."""
+        if self.state is None:
+            return False
+        try:
+            expression, positions = apply_edit(self.expression, self.positions, edit)
+        except EngineError as exc:
+            self._set_error(str(exc))
+            return False
+        state = self.state
+        if expression == state.expression:  # a move: nothing to evaluate
+            self._push(replace(state, positions=tuple(positions.items())), description)
+            return True
+        try:
+            exploration = explore_expression(expression)
+            code, problem = to_code(expression), ""
+        except EngineError as exc:
+            exploration, code, problem = state.exploration, state.code, str(exc)
+        self._push(State(exploration, code, None, state.title, expression,
+                         tuple(positions.items()), problem), description)
         return True
 
     def load_example(self, name: str) -> bool:
@@ -102,27 +165,26 @@ class Document(QObject):
             return False
         return self.set_code(example.code, example, example.name)
 
-    @property
-    def expression(self) -> Expression | None:
-        return self.exploration.expression if self.exploration is not None else None
-
     def _push(self, after: State, text: str) -> None:
-        before = None if self.exploration is None else State(self.exploration, self.code,
-                                                             self.example, self.title)
-        self.undo_stack.push(CaptureCommand(self, before, after, text))
+        self.undo_stack.push(CaptureCommand(self, self.state, after, text))
 
     def restore(self, state: State) -> None:
         """Make ``state`` current (undo commands call this)."""
-        self.exploration, self.code = state.exploration, state.code
-        self.example, self.title = state.example, state.title
-        self._replace(state.exploration.graph, state.exploration.trace)
-        self.code_changed.emit(state.code)
+        before = self.state
+        self.state = state
+        if before is None or before.exploration is not state.exploration:
+            self._replace(state.exploration.graph, state.exploration.trace)
+        else:
+            self._set_error("")
+        self.blocks_changed.emit()
+        if before is None or before.code != state.code:
+            self.code_changed.emit(state.code)
 
     def set_graph(self, graph: AutogradGraph, trace: BackwardTrace, title: str = "") -> None:
         """Show a graph captured elsewhere (``explore(tensor)``); it has no code to undo."""
         self.undo_stack.clear()
-        self.exploration, self.example, self.code = None, None, ""
-        self.title = title or "tensor"
+        self.state = None
+        self._title = title or "tensor"
         self._replace(graph, trace)
 
     def _replace(self, graph: AutogradGraph, trace: BackwardTrace) -> None:
@@ -163,3 +225,28 @@ class Document(QObject):
                 self._manual.setdefault(manual.leaf, []).append((manual.label, snapshot(value)))
         name = self.graph.node(node_id).name
         return self._manual.get(name, []) if name else []
+
+
+def kept_positions(old: Expression | None, positions: dict, new: Expression
+                   ) -> tuple[tuple[str, tuple[float, float]], ...]:
+    """Positions for ``new``'s blocks, kept from ``old``'s equal blocks (by name, else by op and
+    order), so editing the code does not rearrange the canvas."""
+    if old is None or not positions:
+        return ()
+    def keys(expr: Expression) -> dict[str, tuple]:
+        seen: dict[str, int] = {}
+        out = {}
+        for b in expr.blocks:
+            if b.name:
+                out[b.id] = ("name", b.name)
+            else:
+                seen[b.op] = seen.get(b.op, 0) + 1
+                out[b.id] = ("op", b.op, seen[b.op])
+        return out
+    old_by_key = {k: i for i, k in keys(old).items()}
+    kept = []
+    for block_id, key in keys(new).items():
+        old_id = old_by_key.get(key)
+        if old_id in positions:
+            kept.append((block_id, positions[old_id]))
+    return tuple(kept)

@@ -18,7 +18,9 @@ from nla_explorer.graph_view.export import ExportError, export_graph, export_sce
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.view import GraphView
 from nla_explorer.panels.code_editor import CodeEditorPanel
+from nla_explorer.panels.block_editor import BlockEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
+from nla_explorer.panels.palette import PalettePanel
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.picture_builder import PictureBuilder
@@ -46,6 +48,14 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorPanel()
         self.inspector_dock = self._dock("Inspector", "inspector_dock", self.inspector,
                                          Qt.RightDockWidgetArea)
+        self.palette = PalettePanel()
+        self.palette_dock = self._dock("Blocks", "palette_dock", self.palette,
+                                       Qt.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.code_dock, self.palette_dock)
+        self.code_dock.raise_()
+        self.block_editor = BlockEditorPanel(self.document)
+        self.block_dock = self._dock("Block editor", "block_dock", self.block_editor,
+                                     Qt.BottomDockWidgetArea)
         self._build_toolbar()
         self._build_status()
         self._build_menus()
@@ -158,6 +168,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.code_dock.toggleViewAction())
         view.addAction(self.inspector_dock.toggleViewAction())
+        view.addAction(self.palette_dock.toggleViewAction())
+        view.addAction(self.block_dock.toggleViewAction())
         view.addAction(self.toolbar.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&About NLA Explorer", self._about))
@@ -165,6 +177,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.code_panel.capture_requested.connect(
             lambda text: self.document.set_code(text, self.document.example))
+        self.palette.block_requested.connect(self.block_editor.add_entry)
         self.document.graph_changed.connect(self._graph_changed)
         self.document.code_changed.connect(self.code_panel.set_text)
         self.document.undo_stack.cleanChanged.connect(self._clean_changed)
@@ -191,6 +204,7 @@ class MainWindow(QMainWindow):
             self.restoreState(s.value("window/state"))
         else:
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
+            self.resizeDocks([self.block_dock], [300], Qt.Vertical)
         for widget, key, default in ((self.font_spin, "view/font_size", 11),):
             widget.blockSignals(True)
             widget.setValue(int(s.value(key, default)))
@@ -314,6 +328,7 @@ class MainWindow(QMainWindow):
 
     def _font_changed(self, size: int) -> None:
         self.inspector.set_font_size(size)
+        self.palette.set_font_size(size)
         self.code_panel.set_font_size(size)
         self.relayout()
 

@@ -61,7 +61,7 @@ class SessionFiles(QObject):
             self._warn("Nothing to save: this graph was captured from a script, not built here.")
             return False
         try:
-            save_session(path, expression)
+            save_session(path, expression, self.document.positions)
         except OSError as exc:
             self._warn(f"Cannot save {path}: {exc.strerror or exc}")
             return False
@@ -74,11 +74,11 @@ class SessionFiles(QObject):
     def open(self, path: str | Path) -> bool:
         """Open a session (data only: read through the whitelist; nothing in it is executed)."""
         try:
-            expression, _layout = load_session(path)
+            expression, layout = load_session(path)
         except EngineError as exc:
             self._warn(str(exc))
             return False
-        if not self.document.set_expression(expression, Path(path).stem):
+        if not self.document.set_expression(expression, Path(path).stem, layout):
             return False
         self.path = Path(path)
         self.document.undo_stack.setClean()
@@ -93,7 +93,7 @@ class SessionFiles(QObject):
             return False
         try:
             self.recovery_path.parent.mkdir(parents=True, exist_ok=True)
-            save_session(self.recovery_path, expression)
+            save_session(self.recovery_path, expression, self.document.positions)
         except OSError as exc:
             self.message.emit(f"Autosave failed: {exc.strerror or exc}")
             return False
@@ -108,11 +108,11 @@ class SessionFiles(QObject):
     def restore_recovery(self) -> bool:
         """Open the recovery file as unsaved work (the file stays until the next clean exit)."""
         try:
-            expression, _ = load_session(self.recovery_path)
+            expression, layout = load_session(self.recovery_path)
         except EngineError as exc:
             self._warn(f"The recovered session could not be read: {exc}")
             return False
-        ok = self.document.set_expression(expression, "recovered session")
+        ok = self.document.set_expression(expression, "recovered session", layout)
         if ok:
             self.message.emit("Restored the work of the last session that did not close cleanly")
         return ok
