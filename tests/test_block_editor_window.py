@@ -66,3 +66,39 @@ def test_window_with_block_editor_screenshot(window):
     window.block_editor.canvas.fit()
     SHOTS.mkdir(exist_ok=True)
     assert window.grab().save(str(SHOTS / "window_blocks_relu_layer.png"))
+
+
+def test_block_edits_undo_to_identical_json_and_redo(window):
+    import json
+
+    from nla_explorer.engine.session import expression_to_json
+
+    def snapshot():
+        return json.dumps(expression_to_json(window.document.expression,
+                                             window.document.positions), sort_keys=True)
+    window.load_example("quadratic")
+    original = snapshot()
+    doc = window.document
+    x = next(b.id for b in doc.expression.blocks if b.name == "x")
+    steps = [E.AddBlock("exp", (), (10.0, 20.0)), E.MoveBlocks(((x, (300.0, 40.0)),)),
+             E.Rename(x, "v")]
+    after = []
+    for edit in steps:
+        assert window.block_editor.apply(edit)
+        after.append(snapshot())
+    for _ in steps:
+        window.undo_action.trigger()
+    assert snapshot() == original
+    for expected in after:
+        window.redo_action.trigger()
+        assert snapshot() == expected
+
+
+@pytest.mark.parametrize("name", ["quadratic", "quadratic_squared", "norm", "relu_layer",
+                                  "least_squares", "inverse_matrix", "polyfit_net", "sum_squares"])
+def test_code_blocks_code_round_trip_for_every_example(name):
+    from nla_explorer.engine import EXAMPLES, parse_code, to_code
+    blocks = parse_code(EXAMPLES[name].code)
+    code = to_code(blocks)
+    assert parse_code(code) == blocks
+    assert to_code(parse_code(code)) == code
