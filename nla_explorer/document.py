@@ -126,13 +126,15 @@ class Document(QObject):
                        positions: dict | None = None) -> bool:
         """Capture an expression (an opened session) as an undoable edit."""
         try:
-            exploration = explore_expression(expression)
-            code = to_code(expression)
+            exploration, code, problem = explore_expression(expression), to_code(expression), ""
         except EngineError as exc:
-            self._set_error(str(exc))
-            return False
+            if self.state is None:  # nothing to show yet: the session cannot open
+                self._set_error(str(exc))
+                return False
+            # an unfinished expression (a port left unconnected): open it, keep the last graph
+            exploration, code, problem = self.state.exploration, self.state.code, str(exc)
         self._push(State(exploration, code, None, title, expression,
-                         tuple((positions or {}).items())), f"Open {title}")
+                         tuple((positions or {}).items()), problem), f"Open {title}")
         return True
 
     def edit_blocks(self, edit, description: str = "Edit blocks") -> bool:

@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
             self.restoreState(s.value("window/state"))
         else:
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
-            self.resizeDocks([self.block_dock], [300], Qt.Vertical)
+            self.resizeDocks([self.block_dock], [420], Qt.Vertical)
         for widget, key, default in ((self.font_spin, "view/font_size", 11),):
             widget.blockSignals(True)
             widget.setValue(int(s.value(key, default)))

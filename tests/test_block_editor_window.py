@@ -63,7 +63,7 @@ def test_bad_wiring_shows_on_the_block_and_undo_restores(window):
 
 def test_window_with_block_editor_screenshot(window):
     window.load_example("relu_layer")
-    window.block_editor.canvas.fit()
+    window.block_editor.canvas.select_blocks([])
     SHOTS.mkdir(exist_ok=True)
     assert window.grab().save(str(SHOTS / "window_blocks_relu_layer.png"))
 
@@ -102,3 +102,18 @@ def test_code_blocks_code_round_trip_for_every_example(name):
     code = to_code(blocks)
     assert parse_code(code) == blocks
     assert to_code(parse_code(code)) == code
+
+
+def test_unfinished_blocks_are_saved_and_reopened(window, qtbot, tmp_path):
+    window.load_example("relu_layer")
+    window.palette.block_requested.emit("tanh")  # left unconnected: the work is unfinished
+    assert window.document.problem
+    path = tmp_path / "unfinished.nla"
+    assert window.sessions.save_to(path)
+    other = MainWindow(QSettings(str(tmp_path / "o.ini"), QSettings.IniFormat), tmp_path / "o.nla")
+    qtbot.addWidget(other)
+    other.load_example("norm")
+    assert other.open_path(str(path))
+    assert other.document.expression == window.document.expression
+    assert "not connected" in other.document.problem
+    assert other.document.positions == window.document.positions

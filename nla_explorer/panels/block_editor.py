@@ -68,10 +68,21 @@ class BlockEditorPanel(QWidget):
         self.canvas.set_expression(expression, doc.positions, shapes, errors)
         if doc.state is not None and self._fitted_for is not doc.state.exploration and \
                 not doc.positions:
-            self.canvas.fit()  # a new expression (code, example, session) is shown whole
+            self._show_new(expression)
         self._fitted_for = doc.state.exploration if doc.state is not None else None
         self.params.set_block(expression, self.params.block_id()
                               if self.params.block_id() in expression.ids else None)
+
+    def _show_new(self, expression) -> None:
+        """A new expression (code, example, session): all of it if that stays readable, else
+        its output block at a readable zoom."""
+        self.canvas.fit()
+        if self.canvas.transform().m11() >= 0.45:
+            return
+        self.canvas.zoom_by(0.75 / self.canvas.transform().m11())
+        out = expression.output_block()
+        if out is not None and self.canvas.block_item(out.id) is not None:
+            self.canvas.centerOn(self.canvas.block_item(out.id))
 
     def _block_selected(self, block_id: str | None) -> None:
         if self.document.expression is not None:
