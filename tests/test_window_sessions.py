@@ -108,3 +108,22 @@ def test_clean_close_removes_the_recovery_file(make_window, tmp_path):
     (tmp_path / "recovery.nla").write_text("{}")
     w.close()
     assert not (tmp_path / "recovery.nla").exists()
+
+
+def test_start_up_offers_to_restore_and_honours_the_answer(make_window, monkeypatch, tmp_path):
+    w = make_window()
+    w.load_example("quadratic")
+    w.code_panel.set_text(w.code_panel.text().replace("f.backward()", "g = f * f\ng.backward()"))
+    w.code_panel.request_capture()
+    assert w.sessions.autosave()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[1]) or QMessageBox.No)
+    declined = make_window()
+    assert declined.sessions.offer_recovery() is False and asked
+    assert not (tmp_path / "recovery.nla").exists()  # declined: the file is discarded
+    assert w.sessions.autosave()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    accepted = make_window()
+    assert accepted.sessions.offer_recovery() is True
+    assert accepted.document.graph.output.name == "g"
