@@ -117,3 +117,16 @@ def test_unfinished_blocks_are_saved_and_reopened(window, qtbot, tmp_path):
     assert other.document.expression == window.document.expression
     assert "not connected" in other.document.problem
     assert other.document.positions == window.document.positions
+
+
+def test_auto_arrange_from_the_canvas_menu_is_one_undoable_move(window):
+    window.load_example("relu_layer")
+    doc = window.document
+    before = doc.positions
+    menu = window.block_editor.canvas.canvas_menu()
+    arrange = next(a for a in menu.actions() if a.text() == "Auto-arrange")
+    arrange.trigger()
+    assert set(doc.positions) == set(doc.expression.ids)
+    assert doc.undo_stack.undoText() == "Move blocks"
+    window.undo_action.trigger()
+    assert doc.positions == before

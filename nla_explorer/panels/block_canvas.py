@@ -225,10 +225,18 @@ class BlockCanvas(QGraphicsView):
         ids = self.selected_ids()
         self.block_selected.emit(ids[0] if len(ids) == 1 else None)
 
+    def canvas_menu(self) -> QMenu:
+        """The context menu of empty canvas: Auto-arrange, Fit, Paste."""
+        menu = QMenu(self)
+        menu.addAction("Auto-arrange", self.auto_arrange)
+        menu.addAction("Fit", self.fit)
+        menu.addAction("Paste", self.paste)
+        return menu
+
     def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt override
         item = self._block_at(event.pos())
-        if item is not None:
-            self.block_menu(item.block_id).exec(event.globalPos())
+        menu = self.block_menu(item.block_id) if item is not None else self.canvas_menu()
+        menu.exec(event.globalPos())
 
     def _block_at(self, view_pos) -> BlockItem | None:
         item = self.itemAt(view_pos)
