@@ -62,6 +62,7 @@ class Document(QObject):
     code_changed = Signal(str)  # the code form of the current expression (after undo/redo too)
     error_changed = Signal(str)  # "" when the last action succeeded
     selection_changed = Signal(object)  # autograd node id or None
+    step_changed = Signal(object)  # backward step index, or None when not stepping
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +71,7 @@ class Document(QObject):
         self.trace: BackwardTrace | None = None
         self._title = ""  # for graphs captured elsewhere (no state)
         self.selected: str | None = None
+        self.step: int | None = None  # the backward step shown, None: the whole result
         self.error: str = ""
         self.undo_stack = QUndoStack(self)
         self._manual: dict[str, list[tuple[str, TensorData]]] | None = None
@@ -189,8 +191,19 @@ class Document(QObject):
         self._title = title or "tensor"
         self._replace(graph, trace)
 
+    def set_step(self, index: int | None) -> None:
+        """Show backward step ``index`` (-1: before the first; None: leave step mode)."""
+        if index is not None and self.trace is not None:
+            index = max(-1, min(index, len(self.trace.steps) - 1))
+        if index != self.step:
+            self.step = index
+            self.step_changed.emit(index)
+
     def _replace(self, graph: AutogradGraph, trace: BackwardTrace) -> None:
         self.graph, self.trace = graph, trace
+        if self.step is not None:
+            self.step = None
+            self.step_changed.emit(None)
         self.selected = None
         self._manual = None
         self._set_error("")

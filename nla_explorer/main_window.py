@@ -21,6 +21,9 @@ from nla_explorer.panels.code_editor import CodeEditorPanel
 from nla_explorer.panels.block_editor import BlockEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
 from nla_explorer.panels.palette import PalettePanel
+from nla_explorer.panels.stepper import StepperPanel
+from nla_explorer.engine.stepper import step_view
+from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.picture_builder import PictureBuilder
@@ -56,6 +59,13 @@ class MainWindow(QMainWindow):
         self.block_editor = BlockEditorPanel(self.document)
         self.block_dock = self._dock("Block editor", "block_dock", self.block_editor,
                                      Qt.BottomDockWidgetArea)
+        self.stepper = StepperPanel(self.document)
+        self.stepper_dock = self._dock("Backward pass", "stepper_dock", self.stepper,
+                                       Qt.RightDockWidgetArea)
+        self.splitDockWidget(self.stepper_dock, self.inspector_dock, Qt.Vertical)
+        self.stepper.install_keys(self.view)
+        self.overlay = StepOverlay(self.scene)
+        self._normal_state = None  # the window layout to return to after presentation mode
         self._build_toolbar()
         self._build_status()
         self._build_menus()
@@ -169,6 +179,13 @@ class MainWindow(QMainWindow):
         view.addAction(self.code_dock.toggleViewAction())
         view.addAction(self.inspector_dock.toggleViewAction())
         view.addAction(self.palette_dock.toggleViewAction())
+        view.addAction(self.stepper_dock.toggleViewAction())
+        self.presentation_action = self._action(
+            "&Presentation mode", self.toggle_presentation,
+            [QKeySequence("F11"), QKeySequence("F5")],
+            "Full screen, large fonts, the graph and the stepper only")
+        self.presentation_action.setCheckable(True)
+        view.addAction(self.presentation_action)
         view.addAction(self.block_dock.toggleViewAction())
         view.addAction(self.toolbar.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
@@ -185,6 +202,7 @@ class MainWindow(QMainWindow):
         self.sessions.path_changed.connect(self._update_title)
         self.document.error_changed.connect(self._error_changed)
         self.document.selection_changed.connect(self._selection_changed)
+        self.document.step_changed.connect(self._step_changed)
         self.scene.node_selected.connect(self._scene_selected)
         self.builder.started.connect(self._build_started)
         self.builder.progressed.connect(self.progress.setValue)
@@ -204,7 +222,7 @@ class MainWindow(QMainWindow):
             self.restoreState(s.value("window/state"))
         else:
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
-            self.resizeDocks([self.block_dock], [420], Qt.Vertical)
+            self.resizeDocks([self.block_dock, self.stepper_dock], [300, 190], Qt.Vertical)
         for widget, key, default in ((self.font_spin, "view/font_size", 11),):
             widget.blockSignals(True)
             widget.setValue(int(s.value(key, default)))
@@ -317,6 +335,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
         self.picture = picture
+        self._step_changed(self.document.step)
         output = picture.display.node_for_graph_id(self.document.graph.output_id)
         self.view.show_start(output.id if output is not None else None)
         graph, trace = self.document.graph, self.document.trace
@@ -325,6 +344,33 @@ class MainWindow(QMainWindow):
         if picture.note:
             parts.append(picture.note)
         self.statusBar().showMessage(" · ".join(parts))
+
+    def _step_changed(self, index: int | None) -> None:
+        doc = self.document
+        if doc.graph is None or doc.trace is None or self.scene.display is None:
+            return
+        view = step_view(doc.graph, doc.trace, index) if index is not None else None
+        self.overlay.apply(view)
+        if view is not None and view.current is not None:
+            doc.select(view.current)
+
+    def toggle_presentation(self) -> None:
+        """F11/F5: full screen, big fonts, only the graph and the stepper (again: back)."""
+        if self._normal_state is None:
+            self._normal_state = (self.saveState(), self.font_spin.value(), self.isFullScreen())
+            for dock in (self.code_dock, self.palette_dock, self.block_dock, self.inspector_dock):
+                dock.hide()
+            self.stepper_dock.show()
+            self.font_spin.setValue(max(20, self.font_spin.value()))
+            self.showFullScreen()
+        else:
+            state, font, full = self._normal_state
+            self._normal_state = None
+            self.restoreState(state)
+            self.font_spin.setValue(font)
+            if not full:
+                self.showNormal()
+        self.presentation_action.setChecked(self._normal_state is not None)
 
     def _font_changed(self, size: int) -> None:
         self.inspector.set_font_size(size)

@@ -73,6 +73,7 @@ class NodeItem(QGraphicsRectItem):
         self.setPen(_BOUNDS_PEN)  # invisible; its width keeps the selection border inside bounds
         self._lines = node_lines(node)
         self.highlight: str | None = None
+        self.step_state: str | None = None  # "current" | "done" | "waiting" while stepping
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setToolTip(node.tooltip)
@@ -91,6 +92,13 @@ class NodeItem(QGraphicsRectItem):
         if hover is not None:
             hover(node_id)
 
+    def set_step_state(self, state: str | None) -> None:
+        """Stepping through the backward pass: waiting boxes fade, the running one is outlined."""
+        if state != self.step_state:
+            self.step_state = state
+            self.setOpacity(0.35 if state == "waiting" else 1.0)
+            self.update()
+
     def set_highlight(self, highlight: str | None) -> None:
         if highlight != self.highlight:
             self.highlight = highlight
@@ -100,7 +108,9 @@ class NodeItem(QGraphicsRectItem):
         kind = style.KIND_STYLES[self.node.kind]
         border = QColor(kind.border)
         width = kind.border_width
-        if self.isSelected():
+        if self.step_state == "current":  # the running node outranks the selection
+            border, width = style.STEP_CURRENT, 5.0
+        elif self.isSelected():
             border, width = style.SELECTED, 3.5
         elif self.highlight == "input":
             border, width = style.INPUT_HIGHLIGHT, 3.0

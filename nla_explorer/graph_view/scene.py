@@ -43,6 +43,7 @@ class GraphScene(QGraphicsScene):
     """Items for one :class:`DisplayGraph` placed by a :class:`Layout`."""
 
     node_selected = Signal(object)  # display node id, or None
+    changed_picture = Signal()  # a new picture replaced the items
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -54,6 +55,7 @@ class GraphScene(QGraphicsScene):
         self._consumers: dict[str, list[int]] = defaultdict(list)
         self._hovered: str | None = None
         self._lit_items: list[EdgeItem] = []
+        self._edge_points: tuple = ()
         self.selectionChanged.connect(self._selection_changed)
 
     def show_graph(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts) -> None:
@@ -81,6 +83,7 @@ class GraphScene(QGraphicsScene):
         self._arrow = fonts.size * 0.85
         self._bezier = layout.engine == "dot"
         self._edge_points = layout.edge_points
+        self.changed_picture.emit()
         sizes = node_sizes(display, fonts)
         cache = len(display.nodes) <= CACHE_NODES_UP_TO
         total = len(display.nodes) + len(display.edges) or 1
@@ -189,6 +192,9 @@ class GraphScene(QGraphicsScene):
 
     def content_rect(self) -> QRectF:
         return self.itemsBoundingRect()
+
+    def edge_points(self, index: int) -> tuple:
+        return self._edge_points[index]
 
     def set_caching(self, on: bool) -> None:
         """Pixmap caching speeds up the screen; vector export needs it off to keep text as text."""

@@ -34,6 +34,8 @@ CONSTANT_EDGE = QColor("#9c8a00")
 SELECTED = QColor("#009e73")
 INPUT_HIGHLIGHT = QColor("#0072b2")
 CONSUMER_HIGHLIGHT = QColor("#e69f00")
+STEP_CURRENT = QColor("#d55e00")  # the node the backward pass runs now
+GRADIENT_FLOW = QColor("#cc3311")  # edges carrying gradient at this step
 
 
 class Fonts:

@@ -1,0 +1,136 @@
+"""The stepper: walk through the backward pass node by node, like a slide deck.
+
+First / previous / play-pause / next / last, a step slider, "step i of N", play speed; ← → Home End
+Space work here and on the graph view. It drives ``document.set_step``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget,
+)
+
+from nla_explorer.document import Document
+from nla_explorer.value_text import short_text
+
+KEYS = {"first": Qt.Key_Home, "previous": Qt.Key_Left, "next": Qt.Key_Right,
+        "last": Qt.Key_End, "play": Qt.Key_Space}
+
+
+class StepperPanel(QWidget):
+    """Buttons, slider and the running node's summary; ``install_keys(widget)`` adds the keys."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.buttons: dict[str, QToolButton] = {}
+        row = QHBoxLayout()
+        for name, text, tip in (("first", "|◀", "First step (Home)"),
+                                ("previous", "◀", "Previous step (←)"),
+                                ("play", "▶", "Play / pause (Space)"),
+                                ("next", "▶▶", "Next step (→)"),
+                                ("last", "▶|", "Last step (End)")):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setMinimumSize(40, 34)
+            button.clicked.connect(getattr(self, name))
+            row.addWidget(button)
+            self.buttons[name] = button
+        self.speed = QDoubleSpinBox()
+        self.speed.setRange(0.25, 10.0)
+        self.speed.setValue(1.0)
+        self.speed.setSuffix(" steps/s")
+        self.speed.setToolTip("Play speed")
+        row.addStretch(1)
+        row.addWidget(self.speed)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setToolTip("Drag to any step of the backward pass")
+        self.slider.valueChanged.connect(lambda v: self.document.set_step(v - 1))
+        self.label = QLabel()
+        self.label.setObjectName("step_label")
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.slider)
+        layout.addWidget(self.label)
+        layout.addWidget(self.detail, 1)
+        layout.setContentsMargins(6, 4, 6, 4)
+        self.install_keys(self)
+        document.graph_changed.connect(self.refresh)
+        document.step_changed.connect(self.refresh)
+        self.refresh()
+
+    def install_keys(self, widget: QWidget) -> None:
+        for name, key in KEYS.items():
+            shortcut = QShortcut(QKeySequence(key), widget)
+            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(getattr(self, name))
+
+    # -- navigation ------------------------------------------------------------------------------
+    def total(self) -> int:
+        return len(self.document.trace.steps) if self.document.trace is not None else 0
+
+    def current(self) -> int:
+        return -1 if self.document.step is None else self.document.step
+
+    def first(self) -> None:
+        self.document.set_step(-1 if self.total() else None)
+
+    def previous(self) -> None:
+        if self.total():
+            self.document.set_step(max(-1, self.current() - 1))
+
+    def next(self) -> None:
+        if self.total():
+            self.document.set_step(min(self.total() - 1, self.current() + 1))
+
+    def last(self) -> None:
+        if self.total():
+            self.document.set_step(self.total() - 1)
+
+    def play(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+        elif self.total():
+            if self.current() >= self.total() - 1:
+                self.document.set_step(-1)
+            self.timer.start(int(1000 / self.speed.value()))
+        self._update_play()
+
+    def _tick(self) -> None:
+        if self.current() >= self.total() - 1:
+            self.timer.stop()
+            self._update_play()
+            return
+        self.next()
+
+    def _update_play(self) -> None:
+        self.buttons["play"].setText("❚❚" if self.timer.isActive() else "▶")
+
+    # -- display ---------------------------------------------------------------------------------
+    def refresh(self, *_) -> None:
+        total = self.total()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, total)
+        self.slider.setValue(self.current() + 1)
+        self.slider.blockSignals(False)
+        doc = self.document
+        if doc.step is None or doc.step < 0 or doc.trace is None:
+            self.label.setText(f"Before the backward pass · {total} steps" if total else
+                               "No backward pass")
+            self.detail.setText("Press → to run the first step.")
+            return
+        step = doc.trace.steps[doc.step]
+        node = doc.graph.node(step.node_id)
+        self.label.setText(f"step {doc.step + 1} of {total}: {node.name or node.label} "
+                           f"({node.op})")
+        incoming = short_text(step.grad_outputs[0]) if step.grad_outputs else "—"
+        outgoing = ", ".join(short_text(g) for g in step.grad_inputs) or "—"
+        self.detail.setText(f"gradient in: {incoming}\ngradients out: {outgoing}")

@@ -1,0 +1,45 @@
+"""The stepper's view of each backward step matches the trace and torch."""
+
+import numpy as np
+import pytest
+import torch
+
+from nla_explorer.engine import EXAMPLES, explore_code
+from nla_explorer.engine.stepper import CURRENT, DONE, WAITING, step_view
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_steps_follow_the_trace_and_end_with_torch_grads(name):
+    exp = explore_code(EXAMPLES[name].code)
+    graph, trace = exp.graph, exp.trace
+    before = step_view(graph, trace, -1)
+    assert before.current is None and set(before.states.values()) == {WAITING}
+    for k, step in enumerate(trace.steps):
+        view = step_view(graph, trace, k)
+        assert view.current == step.node_id and view.states[step.node_id] == CURRENT
+        assert sum(1 for s in view.states.values() if s == DONE) == k
+        for lit in view.lit:
+            assert lit.target == step.node_id
+            expected = step.grad_inputs[lit.slot]
+            assert (lit.grad is None) == (expected is None)
+    last = step_view(graph, trace, len(trace) - 1)
+    assert last.finished
+    names = exp.evaluation.names()
+    leaves = {n.name: n.id for n in graph.leaves}
+    tensors = [names[n] for n in leaves]
+    grads = torch.autograd.grad(exp.output, tensors, retain_graph=True, allow_unused=True)
+    for (name_, node_id), g in zip(leaves.items(), grads):
+        np.testing.assert_allclose(last.leaf_grads[node_id].values, g.numpy(), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_leaf_gradient_appears_only_when_its_step_runs():
+    exp = explore_code("x = torch.randn(3, requires_grad=True)\ny = (x * x).sum()\n")
+    x = exp.graph.find("x").id
+    k = next(s.index for s in exp.trace.steps if s.node_id == x)
+    assert x not in step_view(exp.graph, exp.trace, k - 1).leaf_grads
+    assert x in step_view(exp.graph, exp.trace, k).leaf_grads
+    mul_step = next(s for s in exp.trace.steps if s.node_id != x and
+                    exp.graph.node(s.node_id).op == "MulBackward0")
+    view = step_view(exp.graph, exp.trace, mul_step.index)
+    assert len(view.lit) == 2 and {e.source for e in view.lit} == {x}  # x used twice
