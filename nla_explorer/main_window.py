@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
@@ -29,6 +29,7 @@ from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.picture_builder import PictureBuilder
 
 MAX_RECENT = 8
+INSPECT_DELAY_MS = 60  # the inspector follows the selection after this pause
 ENGINES = ("auto", "builtin", "dot")
 
 
@@ -66,6 +67,11 @@ class MainWindow(QMainWindow):
         self.stepper.install_keys(self.view)
         self.overlay = StepOverlay(self.scene)
         self._normal_state = None  # the window layout to return to after presentation mode
+        self._syncing_selection = False
+        self._inspect_timer = QTimer(self)
+        self._inspect_timer.setSingleShot(True)
+        self._inspect_timer.setInterval(INSPECT_DELAY_MS)
+        self._inspect_timer.timeout.connect(self._inspect)
         self._build_toolbar()
         self._build_status()
         self._build_menus()
@@ -380,22 +386,32 @@ class MainWindow(QMainWindow):
 
     # -- selection and search ------------------------------------------------------------------------
     def _scene_selected(self, display_id: str | None) -> None:
+        if self._syncing_selection:
+            return  # the scene follows the document here, not the other way round
         if display_id is None or self.picture is None:
             self.document.select(None)
             return
         self.document.select(self.picture.display.node(display_id).graph_id)
 
     def _selection_changed(self, node_id: str | None) -> None:
+        if self.picture is not None and node_id is not None:
+            box = self.picture.display.node_for_graph_id(node_id)
+            if box is not None and self.scene.selected_id() != box.id:
+                self._syncing_selection = True
+                self.scene.select(box.id)
+                self._syncing_selection = False
+        # Rapid stepping changes the selection many times a second: the inspector (plots and
+        # tables) follows the latest one a moment later instead of redrawing for each.
+        self._inspect_timer.start()
+
+    def _inspect(self) -> None:
         doc = self.document
+        node_id = doc.selected
         if node_id is None or doc.graph is None:
             self.inspector.show_node(None)
             return
         self.inspector.show_node(doc.graph.node(node_id), doc.grad_of(node_id),
                                  doc.step_index_of(node_id), doc.manual_for(node_id))
-        if self.picture is not None:
-            box = self.picture.display.node_for_graph_id(node_id)
-            if box is not None and self.scene.selected_id() != box.id:
-                self.scene.select(box.id)
 
     def find_next(self) -> str | None:
         """Select and centre the next node matching the search text."""

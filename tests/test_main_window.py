@@ -51,7 +51,7 @@ def test_clicking_a_node_shows_its_values_in_the_inspector(window, qtbot):
     pos = window.view.mapFromScene(item.scenePos())
     qtbot.mouseClick(window.view.viewport(), Qt.LeftButton, pos=pos)
     assert window.document.selected == x_id
-    assert window.inspector.current_node_id() == x_id
+    qtbot.waitUntil(lambda: window.inspector.current_node_id() == x_id, timeout=2000)
     grad = window.document.trace.leaf_grads[x_id].values
     assert f"norm {np.linalg.norm(grad):.4f}" in window.inspector.grad_text()
 

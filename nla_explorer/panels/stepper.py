@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.document import Document
+from nla_explorer.engine.step_rules import step_card
 from nla_explorer.value_text import short_text
 
 KEYS = {"first": Qt.Key_Home, "previous": Qt.Key_Left, "next": Qt.Key_Right,
@@ -129,8 +130,11 @@ class StepperPanel(QWidget):
             return
         step = doc.trace.steps[doc.step]
         node = doc.graph.node(step.node_id)
-        self.label.setText(f"step {doc.step + 1} of {total}: {node.name or node.label} "
-                           f"({node.op})")
-        incoming = short_text(step.grad_outputs[0]) if step.grad_outputs else "—"
-        outgoing = ", ".join(short_text(g) for g in step.grad_inputs) or "—"
-        self.detail.setText(f"gradient in: {incoming}\ngradients out: {outgoing}")
+        self.label.setText(f"<b>step {doc.step + 1} of {total}</b>: {node.name or node.label} "
+                           f"<span style='color:#666'>({node.op})</span>")
+        card = step_card(doc.graph, doc.trace, doc.step)
+        incoming = short_text(card.incoming)
+        lines = [*card.rule, f"g (gradient in) = {incoming}", *card.numbers]
+        if card.note:
+            lines.append(card.note)
+        self.detail.setText("\n".join(lines))
