@@ -30,3 +30,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """QSettings in a temporary INI file, so tests never touch the user's settings."""
+    from PySide6.QtCore import QSettings
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings, tmp_path):
+    """The main window, shown at 1400×900, with its recovery file in ``tmp_path``."""
+    from nla_explorer.main_window import MainWindow
+    w = MainWindow(settings, tmp_path / "recovery.nla")
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

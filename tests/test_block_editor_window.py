@@ -11,14 +11,6 @@ from nla_explorer.main_window import MainWindow
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), tmp_path / "r.nla")
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def test_example_blocks_appear_on_the_canvas(window):

@@ -4,26 +4,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from nla_explorer.main_window import MainWindow
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
 
 
-@pytest.fixture
-def window(qtbot, settings, tmp_path):
-    w = MainWindow(settings, tmp_path / "recovery.nla")
-    qtbot.addWidget(w)
-    w.resize(1400, 860)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def boxes(w):
