@@ -56,6 +56,8 @@ def _headless(argv: list[str]) -> int:
     exp.add_argument("--transparent", action="store_true", help="PNG/SVG without a background")
     exp.add_argument("--no-constants", action="store_true", help="hide saved constants")
     exp.add_argument("--collapse", action="store_true", help="collapse chains of ops")
+    exp.add_argument("--step", type=int, metavar="K",
+                     help="the graph as it looks at backward step K (1 = the first step)")
     args = p.parse_args(argv)
     from nla_explorer.engine.errors import EngineError
 
@@ -97,10 +99,19 @@ def _export(args) -> int:
 
     application()
     options = PictureOptions(args.layout, not args.no_constants, args.collapse, args.font_size)
+    step = None
+    if args.step is not None:
+        from nla_explorer.engine.stepper import step_view
+
+        total = len(exploration.trace.steps)
+        if not 1 <= args.step <= total:
+            print(f"nla-explorer: error: --step must be between 1 and {total}", file=sys.stderr)
+            return 2
+        step = step_view(exploration.graph, exploration.trace, args.step - 1)
     try:
         picture = build_picture(exploration.graph, exploration.trace, options)
         path = export_graph(args.out, picture.display, picture.layout, picture.fonts,
-                            scale=args.scale, transparent=args.transparent)
+                            scale=args.scale, transparent=args.transparent, step=step)
     except (ExportError, LayoutError) as exc:
         print(f"nla-explorer: error: {exc}", file=sys.stderr)
         return 2

@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = menu.addMenu("&Recent files")
         menu.addAction(self._action("&Export picture…", self.export_dialog, QKeySequence("Ctrl+E"),
                                     "PNG, SVG, PDF or DOT"))
+        menu.addAction(self._action("Export all &steps…", self.export_steps_dialog,
+                                    tip="One picture per backward step, for lecture slides"))
         menu.addSeparator()
         menu.addAction(self._action("&Quit", self.close, QKeySequence.Quit))
         edit = self.menuBar().addMenu("&Edit")
@@ -448,6 +450,31 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Exported {path}")
         return True
+
+    def export_steps_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export every backward step to")
+        if folder:
+            self.export_steps(folder)
+
+    def export_steps(self, folder: str, suffix: str = ".png") -> list[str]:
+        """Write ``step_001.png`` … one picture per backward step (the window's picture)."""
+        doc = self.document
+        if self.picture is None or doc.trace is None:
+            return []
+        written = []
+        shown = doc.step
+        try:
+            for k in range(len(doc.trace.steps)):
+                self.overlay.apply(step_view(doc.graph, doc.trace, k))
+                path = str(Path(folder) / f"step_{k + 1:03d}{suffix}")
+                export_scene(path, self.scene, scale=2.0)
+                written.append(path)
+        except ExportError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+        finally:
+            self._step_changed(shown)
+        self.statusBar().showMessage(f"Exported {len(written)} steps to {folder}")
+        return written
 
     # -- messages --------------------------------------------------------------------------------------
     def _error_changed(self, message: str) -> None:

@@ -76,3 +76,31 @@ def test_step_screenshots(window, fraction):
     doc.set_step(int(fraction * (len(doc.trace) - 1)))
     SHOTS.mkdir(exist_ok=True)
     assert window.grab().save(str(SHOTS / f"step_quadratic_{int(fraction * 100)}.png"))
+
+
+def test_export_all_steps_writes_one_picture_per_step(window, tmp_path):
+    from PySide6.QtGui import QImage
+    window.load_example("quadratic")
+    written = window.export_steps(str(tmp_path))
+    assert len(written) == len(window.document.trace)
+    assert sorted(p.name for p in tmp_path.glob("step_*.png")) == [
+        f"step_{k:03d}.png" for k in range(1, len(written) + 1)]
+    assert not QImage(written[0]).isNull()
+    assert window.document.step is None  # the window's own view is left as it was
+
+
+def test_cli_export_at_a_step(tmp_path):
+    import os
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen")
+    run = [sys.executable, "-m", "nla_explorer", "export", "--example", "quadratic", "--layout",
+           "builtin"]
+    out = subprocess.run(run + ["-o", "s4.svg", "--step", "4"], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "∇" in (tmp_path / "s4.svg").read_text()  # the lit edges carry gradient labels
+    bad = subprocess.run(run + ["-o", "s.svg", "--step", "99"], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=180)
+    assert bad.returncode == 2 and "--step must be between 1 and 9" in bad.stderr

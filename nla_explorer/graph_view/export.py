@@ -18,7 +18,9 @@ from nla_explorer.graph_view import style
 from nla_explorer.graph_view.dot_export import display_to_dot
 from nla_explorer.graph_view.layout import Layout
 from nla_explorer.graph_view.model import DisplayGraph
+from nla_explorer.engine.stepper import StepView
 from nla_explorer.graph_view.scene import GraphScene
+from nla_explorer.graph_view.step_overlay import StepOverlay
 
 FORMATS = (".png", ".svg", ".pdf", ".dot")
 #: A PNG is scaled down to at most this many pixels (64 MP); SVG and PDF have no such limit.
@@ -48,8 +50,9 @@ def check_target(path: str | os.PathLike) -> Path:
 
 def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
                  fonts: style.Fonts | None = None, scale: float = 1.0,
-                 transparent: bool = False) -> Path:
-    """Write the picture of ``display`` placed by ``layout`` to ``path`` (format from the suffix)."""
+                 transparent: bool = False, step: StepView | None = None) -> Path:
+    """Write the picture of ``display`` placed by ``layout`` to ``path`` (format from the suffix);
+    with ``step``, as it looks at that step of the backward pass."""
     path = check_target(path)
     suffix = path.suffix.lower()
     if not 0.05 <= scale <= 20:
@@ -58,7 +61,10 @@ def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
         return _atomic(path, lambda tmp: Path(tmp).write_text(display_to_dot(display, layout),
                                                                 encoding="utf-8"))
     scene = GraphScene()
+    overlay = StepOverlay(scene)
     scene.show_graph(display, layout, fonts or style.Fonts())
+    if step is not None:
+        overlay.apply(step)
     return export_scene(path, scene, scale, transparent)
 
 

@@ -84,13 +84,18 @@ class StepOverlay:
             self.scene.addItem(item)
             self._extra.append(item)
         if lit.grad is not None and points:
-            mid = points[len(points) // 2]
-            label = QGraphicsSimpleTextItem("∇ " + short_text(lit.grad))
+            # near the receiving input (the source box), where edges into one node spread apart
+            sx, sy = points[0]
+            tx, ty = points[-1]
+            mid = (sx + 0.3 * (tx - sx), sy + 0.3 * (ty - sy))
+            label = QGraphicsSimpleTextItem("∇ " + short_text(lit.grad, width=2))
             font = QFont(self.scene.fonts.mono)
             font.setBold(True)
             label.setFont(font)
             label.setBrush(QBrush(QColor(style.GRADIENT_FLOW)))
-            label.setPos(mid[0] + 6, mid[1] - label.boundingRect().height() / 2)
+            height = label.boundingRect().height()
+            taken = sum(1 for item in self._extra if isinstance(item, QGraphicsSimpleTextItem))
+            label.setPos(mid[0] + 6, mid[1] - height / 2 + taken * height)
             label.setZValue(3)
             self.scene.addItem(label)
             self._extra.append(label)
