@@ -104,3 +104,12 @@ def test_cli_export_at_a_step(tmp_path):
     bad = subprocess.run(run + ["-o", "s.svg", "--step", "99"], capture_output=True, text=True,
                          cwd=tmp_path, env=env, timeout=180)
     assert bad.returncode == 2 and "--step must be between 1 and 9" in bad.stderr
+
+
+def test_finite_difference_check_from_the_stepper(window):
+    window.load_example("quadratic")
+    window.stepper.check_button.click()
+    text = window.stepper.check_result.text()
+    assert "✓ A:" in text and "✓ x:" in text and "✗" not in text
+    window.load_example("norm")
+    assert window.stepper.check_result.text() == ""  # a new graph clears the old verdict

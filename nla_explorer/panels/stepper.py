@@ -9,10 +9,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from nla_explorer.document import Document
+from nla_explorer.engine.gradcheck import finite_difference_check
 from nla_explorer.engine.step_rules import step_card
 from nla_explorer.value_text import short_text
 
@@ -52,6 +53,12 @@ class StepperPanel(QWidget):
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setToolTip("Drag to any step of the backward pass")
         self.slider.valueChanged.connect(lambda v: self.document.set_step(v - 1))
+        self.check_button = QPushButton("Check against finite differences")
+        self.check_button.setToolTip("Exact (autograd) vs numerical gradient of every leaf, "
+                                     "by central differences")
+        self.check_button.clicked.connect(self.check_gradients)
+        self.check_result = QLabel()
+        self.check_result.setWordWrap(True)
         self.label = QLabel()
         self.label.setObjectName("step_label")
         self.detail = QLabel()
@@ -62,9 +69,12 @@ class StepperPanel(QWidget):
         layout.addWidget(self.slider)
         layout.addWidget(self.label)
         layout.addWidget(self.detail, 1)
+        layout.addWidget(self.check_button)
+        layout.addWidget(self.check_result)
         layout.setContentsMargins(6, 4, 6, 4)
         self.install_keys(self)
         document.graph_changed.connect(self.refresh)
+        document.graph_changed.connect(self.check_result.clear)
         document.step_changed.connect(self.refresh)
         self.refresh()
 
@@ -114,6 +124,24 @@ class StepperPanel(QWidget):
 
     def _update_play(self) -> None:
         self.buttons["play"].setText("❚❚" if self.timer.isActive() else "▶")
+
+    def check_gradients(self) -> list:
+        """The course's "exact vs numerical" point: each leaf's gradient against finite differences."""
+        exploration = self.document.exploration
+        if exploration is None:
+            self.check_result.setText("Only expressions built here can be re-evaluated.")
+            return []
+        checks = finite_difference_check(exploration)
+        lines = []
+        for c in checks:
+            if not c.checked:
+                lines.append(f"{c.name}: {c.note}")
+            else:
+                mark = "✓" if c.ok else "✗"
+                lines.append(f"{mark} {c.name}: max |autograd − numerical| = {c.max_abs_error:.2e} "
+                             f"(relative {c.relative_error:.1e})")
+        self.check_result.setText("\n".join(lines) or "No leaf to check.")
+        return checks
 
     # -- display ---------------------------------------------------------------------------------
     def refresh(self, *_) -> None:
