@@ -29,3 +29,13 @@ def assert_consumers_first(graph, trace) -> None:
     for edge in graph.edges:
         assert position[edge.target] < position[edge.source], (
             f"{edge.source} ran before its consumer {edge.target}")
+
+
+def plain_quadratic(n: int = 5):
+    """The seminar's cell in plain torch (seed 0): A, b, x and torch's gradients of A and x."""
+    torch.manual_seed(0)
+    A = torch.randn((n, n), requires_grad=True)
+    b = torch.randn((n,))
+    x = torch.randn((n,), requires_grad=True)
+    grad_A, grad_x = torch.autograd.grad(0.5 * x @ A @ x - b @ x, [A, x])
+    return A, b, x, grad_A, grad_x

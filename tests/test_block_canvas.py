@@ -17,6 +17,7 @@ from nla_explorer.panels.block_canvas import (
 from nla_explorer.panels.block_items import diagnose
 from nla_explorer.panels.block_params import BlockParamsPanel, param_summary
 from nla_explorer.panels.palette import block_mime_data
+from tests.helpers import plain_quadratic
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
@@ -135,12 +136,7 @@ def test_quadratic_built_on_the_canvas_equals_the_course_code(owner, qtbot):
     exploration = explore_expression(owner.expr)
     names = exploration.evaluation.names()
     built_A, built_x = torch.autograd.grad(exploration.output, [names["A"], names["x"]])
-    torch.manual_seed(0)
-    n = 5
-    A = torch.randn((n, n), requires_grad=True)
-    b = torch.randn((n,))
-    x = torch.randn((n,), requires_grad=True)
-    plain_A, plain_x = torch.autograd.grad(0.5 * x @ A @ x - b @ x, [A, x])
+    A, b, x, plain_A, plain_x = plain_quadratic()
     assert torch.allclose(built_A, plain_A) and torch.allclose(built_x, plain_x)
     assert torch.allclose(built_x, (0.5 * (A + A.t()) @ x - b).detach())
 

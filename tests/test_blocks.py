@@ -19,6 +19,7 @@ from nla_explorer.engine.blocks import (
 from nla_explorer.engine.evaluate import MAX_ELEMENTS
 from nla_explorer.engine.ops import CATALOGUE
 from nla_explorer.engine.session import expression_to_json, session_from_text
+from tests.helpers import plain_quadratic
 
 QUADRATIC = EXAMPLES["quadratic"].code
 #: The relu layer with its shapes written as tuples (how the block editor writes them).
@@ -166,12 +167,7 @@ def test_quadratic_by_hand_equals_the_pasted_course_code():
 def test_quadratic_gradients_match_the_code_and_plain_torch():
     built_A, built_x = leaf_grads(build_quadratic(), ["A", "x"])
     code_A, code_x = leaf_grads(QUADRATIC, ["A", "x"])
-    torch.manual_seed(0)
-    n = 5
-    A = torch.randn((n, n), requires_grad=True)
-    b = torch.randn((n,))
-    x = torch.randn((n,), requires_grad=True)
-    plain_A, plain_x = torch.autograd.grad(0.5 * x @ A @ x - b @ x, [A, x])
+    A, b, x, plain_A, plain_x = plain_quadratic()
     for built, code, plain in ((built_A, code_A, plain_A), (built_x, code_x, plain_x)):
         assert torch.equal(built, code)
         assert torch.allclose(built, plain)

@@ -97,13 +97,12 @@ class Block:
         return replace(self, kwargs=tuple(kw.items()))
 
 
-def iter_refs(arg: object) -> Iterator[Ref]:
-    """Every ``Ref`` inside an argument (tuples and slices searched)."""
-    stack = [arg]
-    found = []
+def _find(arg: object, kind: type) -> Iterator:
+    """Every instance of ``kind`` inside an argument, in order (tuples and slices searched)."""
+    stack, found = [arg], []
     while stack:
         a = stack.pop()
-        if isinstance(a, Ref):
+        if isinstance(a, kind):
             found.append(a)
         elif isinstance(a, (tuple, list)):
             stack.extend(reversed(a))
@@ -112,16 +111,14 @@ def iter_refs(arg: object) -> Iterator[Ref]:
     return iter(found)
 
 
+def iter_refs(arg: object) -> Iterator[Ref]:
+    """Every ``Ref`` inside an argument."""
+    return _find(arg, Ref)
+
+
 def iter_holes(arg: object) -> Iterator[Hole]:
-    """Every ``Hole`` inside an argument (tuples searched)."""
-    stack, found = [arg], []
-    while stack:
-        a = stack.pop()
-        if isinstance(a, Hole):
-            found.append(a)
-        elif isinstance(a, (tuple, list)):
-            stack.extend(reversed(a))
-    return iter(found)
+    """Every ``Hole`` inside an argument."""
+    return _find(arg, Hole)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,19 @@ MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
 WHEEL_STEP = 1.15
 
 
+def zoom_keys(view, event) -> bool:
+    """+ / - / 0 zoom in, out and fit ``view`` (anything with ``zoom_by`` and ``fit``)."""
+    if event.matches(QKeySequence.ZoomIn) or event.key() in (Qt.Key_Plus, Qt.Key_Equal):
+        view.zoom_by(WHEEL_STEP)
+    elif event.matches(QKeySequence.ZoomOut) or event.key() == Qt.Key_Minus:
+        view.zoom_by(1 / WHEEL_STEP)
+    elif event.key() == Qt.Key_0:
+        view.fit()
+    else:
+        return False
+    return True
+
+
 class GraphView(QGraphicsView):
     """A view of a :class:`GraphScene`; ``zoom_changed`` reports the scale (1.0 = 100 %)."""
 
@@ -80,13 +93,7 @@ class GraphView(QGraphicsView):
         event.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.matches(QKeySequence.ZoomIn) or event.key() in (Qt.Key_Plus, Qt.Key_Equal):
-            self.zoom_by(WHEEL_STEP)
-        elif event.matches(QKeySequence.ZoomOut) or event.key() == Qt.Key_Minus:
-            self.zoom_by(1 / WHEEL_STEP)
-        elif event.key() == Qt.Key_0:
-            self.fit()
-        else:
+        if not zoom_keys(self, event):
             super().keyPressEvent(event)
 
     def viewportEvent(self, event) -> bool:  # noqa: N802 - Qt override

@@ -20,6 +20,7 @@ from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref, Var
 from nla_explorer.engine.palette import palette_entries
 from nla_explorer.graph_view.style import Fonts
+from nla_explorer.graph_view.view import zoom_keys
 from nla_explorer.panels.block_items import (
     BlockItem, BlockLook, PortItem, RubberWire, WireItem, auto_positions,
 )
@@ -320,13 +321,7 @@ class BlockCanvas(QGraphicsView):
             self.paste()
         elif key == Qt.Key_Space and not event.isAutoRepeat():
             self._space = True
-        elif event.matches(QKeySequence.ZoomIn) or key in (Qt.Key_Plus, Qt.Key_Equal):
-            self.zoom_by(WHEEL_STEP)
-        elif event.matches(QKeySequence.ZoomOut) or key == Qt.Key_Minus:
-            self.zoom_by(1 / WHEEL_STEP)
-        elif key == Qt.Key_0:
-            self.fit()
-        else:
+        elif not zoom_keys(self, event):
             super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:  # noqa: N802 - Qt override
