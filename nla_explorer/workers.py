@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from typing import Callable
+from typing import Callable, Iterator
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
@@ -54,3 +54,56 @@ class Job(QObject):
                 self.cancelled.emit()
             else:
                 self.finished.emit(result)
+
+
+class GeneratorJob(QObject):
+    """Iterate an engine generator in the thread pool; each item crosses as ``yielded(item)``.
+
+    Items must be plain data (floats, numpy arrays, frozen dataclasses). Then exactly one of
+    ``finished()`` / ``failed(message)`` / ``cancelled()`` arrives, in the GUI thread. ``cancel()``
+    takes effect at the generator's next ``yield`` (the generator is closed, so its ``finally``
+    blocks run in the worker). Keep a reference while it runs.
+    """
+
+    yielded = Signal(object)
+    finished = Signal()
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, generator_fn: Callable[[], Iterator], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._generator_fn = generator_fn
+        self._cancel = False
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        QThreadPool.globalInstance().start(self._run)
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+    def is_cancelled(self) -> bool:
+        return self._cancel
+
+    def _run(self) -> None:
+        generator = None
+        try:
+            generator = self._generator_fn()
+            for item in generator:
+                if self._cancel:
+                    break
+                self.yielded.emit(item)
+        except Exception as exc:  # noqa: BLE001 - reported to the user, never lost
+            self.running = False
+            message = str(exc) or type(exc).__name__
+            self.failed.emit(message + "\n\n" + traceback.format_exc(limit=4))
+            return
+        finally:
+            if generator is not None and hasattr(generator, "close"):
+                generator.close()
+        self.running = False
+        if self._cancel:
+            self.cancelled.emit()
+        else:
+            self.finished.emit()
