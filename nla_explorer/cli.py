@@ -58,6 +58,8 @@ def _headless(argv: list[str]) -> int:
     exp.add_argument("--collapse", action="store_true", help="collapse chains of ops")
     exp.add_argument("--step", type=int, metavar="K",
                      help="the graph as it looks at backward step K (1 = the first step)")
+    exp.add_argument("--forward", action="store_true",
+                     help="with --step: step K of the forward pass (values) instead")
     args = p.parse_args(argv)
     from nla_explorer.engine.errors import EngineError
 
@@ -101,13 +103,15 @@ def _export(args) -> int:
     options = PictureOptions(args.layout, not args.no_constants, args.collapse, args.font_size)
     step = None
     if args.step is not None:
-        from nla_explorer.engine.stepper import step_view
+        from nla_explorer.engine.stepper import forward_order, forward_view, step_view
 
-        total = len(exploration.trace.steps)
+        graph, trace = exploration.graph, exploration.trace
+        total = len(trace.steps)
         if not 1 <= args.step <= total:
             print(f"nla-explorer: error: --step must be between 1 and {total}", file=sys.stderr)
             return 2
-        step = step_view(exploration.graph, exploration.trace, args.step - 1)
+        step = forward_view(graph, forward_order(graph, trace), args.step - 1) if args.forward \
+            else step_view(graph, trace, args.step - 1)
     try:
         picture = build_picture(exploration.graph, exploration.trace, options)
         path = export_graph(args.out, picture.display, picture.layout, picture.fonts,

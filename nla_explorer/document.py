@@ -19,6 +19,9 @@ from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
 from nla_explorer.engine.tensors import TensorData, snapshot
 from nla_explorer.engine.block_edits import apply_edit
+from nla_explorer.engine.stepper import (
+    BACKWARD, FORWARD, StepView, forward_order, forward_view, step_view,
+)
 from nla_explorer.engine.trace import BackwardTrace
 
 
@@ -62,7 +65,8 @@ class Document(QObject):
     code_changed = Signal(str)  # the code form of the current expression (after undo/redo too)
     error_changed = Signal(str)  # "" when the last action succeeded
     selection_changed = Signal(object)  # autograd node id or None
-    step_changed = Signal(object)  # backward step index, or None when not stepping
+    step_changed = Signal(object)  # step index, or None when not stepping
+    step_mode_changed = Signal(str)  # "backward" or "forward"
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -71,7 +75,9 @@ class Document(QObject):
         self.trace: BackwardTrace | None = None
         self._title = ""  # for graphs captured elsewhere (no state)
         self.selected: str | None = None
-        self.step: int | None = None  # the backward step shown, None: the whole result
+        self.step: int | None = None  # the step shown, None: the whole result
+        self.step_mode = BACKWARD  # which pass the stepper walks through
+        self._forward_order: tuple[str, ...] | None = None
         self.error: str = ""
         self.undo_stack = QUndoStack(self)
         self._manual: dict[str, list[tuple[str, TensorData]]] | None = None
@@ -199,8 +205,36 @@ class Document(QObject):
             self.step = index
             self.step_changed.emit(index)
 
+    def set_step_mode(self, mode: str) -> None:
+        """Walk the backward pass (gradients) or the forward pass (values); the step index stays."""
+        if mode not in (BACKWARD, FORWARD):
+            raise ValueError(f"unknown step mode {mode!r} (known: {BACKWARD}, {FORWARD})")
+        if mode != self.step_mode:
+            self.step_mode = mode
+            self.step_mode_changed.emit(mode)
+            if self.step is not None:
+                self.step_changed.emit(self.step)
+
+    def step_count(self) -> int:
+        return len(self.trace.steps) if self.trace is not None else 0
+
+    def forward_order(self) -> tuple[str, ...]:
+        if self._forward_order is None and self.graph is not None and self.trace is not None:
+            self._forward_order = forward_order(self.graph, self.trace)
+        return self._forward_order or ()
+
+    def step_view(self, index: int | None = None) -> StepView | None:
+        """What the graph shows at step ``index`` (default: the current step) of the current pass."""
+        index = self.step if index is None else index
+        if index is None or self.graph is None or self.trace is None:
+            return None
+        if self.step_mode == FORWARD:
+            return forward_view(self.graph, self.forward_order(), index)
+        return step_view(self.graph, self.trace, index)
+
     def _replace(self, graph: AutogradGraph, trace: BackwardTrace) -> None:
         self.graph, self.trace = graph, trace
+        self._forward_order = None
         if self.step is not None:
             self.step = None
             self.step_changed.emit(None)

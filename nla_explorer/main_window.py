@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QSpinBox, QToolBar,
+    QApplication, QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
+    QProgressBar, QPushButton, QScrollArea, QSpinBox, QToolBar,
 )
 
 from nla_explorer import __version__
@@ -22,7 +22,6 @@ from nla_explorer.panels.block_editor import BlockEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
 from nla_explorer.panels.palette import PalettePanel
 from nla_explorer.panels.stepper import StepperPanel
-from nla_explorer.engine.stepper import step_view
 from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.graph_view.picture import Picture, PictureOptions
@@ -31,6 +30,26 @@ from nla_explorer.picture_builder import PictureBuilder
 MAX_RECENT = 8
 INSPECT_DELAY_MS = 60  # the inspector follows the selection after this pause
 ENGINES = ("auto", "builtin", "dot")
+
+
+def high_contrast_palette() -> QPalette:
+    """Presentation colours: black on white, strong selection, readable from the back row."""
+    palette = QPalette(QApplication.palette())
+    for role, colour in ((QPalette.Window, "#ffffff"), (QPalette.WindowText, "#000000"),
+                         (QPalette.Base, "#ffffff"), (QPalette.Text, "#000000"),
+                         (QPalette.Button, "#f0f0f0"), (QPalette.ButtonText, "#000000"),
+                         (QPalette.Highlight, "#0050a0"), (QPalette.HighlightedText, "#ffffff")):
+        palette.setColor(role, QColor(colour))
+    return palette
+
+
+def _scrolled(widget) -> QScrollArea:
+    """A dock's content that scrolls when the dock is short, instead of squeezing its neighbours."""
+    scroll = QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.NoFrame)
+    return scroll
 
 
 class MainWindow(QMainWindow):
@@ -50,8 +69,8 @@ class MainWindow(QMainWindow):
         self.code_panel = CodeEditorPanel()
         self.code_dock = self._dock("Code", "code_dock", self.code_panel, Qt.LeftDockWidgetArea)
         self.inspector = InspectorPanel()
-        self.inspector_dock = self._dock("Inspector", "inspector_dock", self.inspector,
-                                         Qt.RightDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", "inspector_dock",
+                                         _scrolled(self.inspector), Qt.RightDockWidgetArea)
         self.palette = PalettePanel()
         self.palette_dock = self._dock("Blocks", "palette_dock", self.palette,
                                        Qt.LeftDockWidgetArea)
@@ -230,7 +249,8 @@ class MainWindow(QMainWindow):
             self.restoreState(s.value("window/state"))
         else:
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
-            self.resizeDocks([self.block_dock, self.stepper_dock], [300, 190], Qt.Vertical)
+            self.resizeDocks([self.block_dock], [260], Qt.Vertical)
+            self.resizeDocks([self.stepper_dock, self.inspector_dock], [430, 420], Qt.Vertical)
         for widget, key, default in ((self.font_spin, "view/font_size", 11),):
             widget.blockSignals(True)
             widget.setValue(int(s.value(key, default)))
@@ -241,6 +261,7 @@ class MainWindow(QMainWindow):
         self.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
         self.inspector.set_font_size(self.font_spin.value())
         self.code_panel.set_font_size(self.font_spin.value())
+        self.stepper.set_font_size(self.font_spin.value())
         self._refresh_recent()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -357,7 +378,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc.graph is None or doc.trace is None or self.scene.display is None:
             return
-        view = step_view(doc.graph, doc.trace, index) if index is not None else None
+        view = doc.step_view(index)
         self.overlay.apply(view)
         if view is not None and view.current is not None:
             doc.select(view.current)
@@ -369,21 +390,27 @@ class MainWindow(QMainWindow):
             for dock in (self.code_dock, self.palette_dock, self.block_dock, self.inspector_dock):
                 dock.hide()
             self.stepper_dock.show()
+            self.stepper.set_presentation(True)
+            self.setPalette(high_contrast_palette())
             self.font_spin.setValue(max(20, self.font_spin.value()))
             self.showFullScreen()
         else:
             state, font, full = self._normal_state
             self._normal_state = None
             self.restoreState(state)
+            self.stepper.set_presentation(False)
+            self.setPalette(QApplication.palette())
             self.font_spin.setValue(font)
             if not full:
                 self.showNormal()
         self.presentation_action.setChecked(self._normal_state is not None)
+        QTimer.singleShot(120, self.view.fit)  # the graph fills the new room, once laid out
 
     def _font_changed(self, size: int) -> None:
         self.inspector.set_font_size(size)
         self.palette.set_font_size(size)
         self.code_panel.set_font_size(size)
+        self.stepper.set_font_size(size)
         self.relayout()
 
     # -- selection and search ------------------------------------------------------------------------
@@ -457,16 +484,18 @@ class MainWindow(QMainWindow):
             self.export_steps(folder)
 
     def export_steps(self, folder: str, suffix: str = ".png") -> list[str]:
-        """Write ``step_001.png`` … one picture per backward step (the window's picture)."""
+        """Write ``step_001.png`` … one picture per step of the pass shown (forward mode:
+        ``forward_001.png`` …), from the window's picture."""
         doc = self.document
         if self.picture is None or doc.trace is None:
             return []
         written = []
         shown = doc.step
+        prefix = "forward" if doc.step_mode == "forward" else "step"
         try:
             for k in range(len(doc.trace.steps)):
-                self.overlay.apply(step_view(doc.graph, doc.trace, k))
-                path = str(Path(folder) / f"step_{k + 1:03d}{suffix}")
+                self.overlay.apply(doc.step_view(k))
+                path = str(Path(folder) / f"{prefix}_{k + 1:03d}{suffix}")
                 export_scene(path, self.scene, scale=2.0)
                 written.append(path)
         except ExportError as exc:

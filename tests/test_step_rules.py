@@ -72,7 +72,7 @@ def test_mul_numbers_and_incoming():
     e = explore_code(code)
     step = next(s for s in _steps_of(e, "MulBackward0") if e.graph.node(s.node_id).name == "c")
     card = step_card(e.graph, e.trace, step.index)
-    assert card.title == "mul — MulBackward0"
+    assert card.title == "c — MulBackward0"  # the variable name, then the op
     assert card.rule == ("∂L/∂a = g · b", "∂L/∂b = g · a")
     assert card.incoming.item() == pytest.approx(2.5)
     assert [label for label, _ in card.outgoing] == ["a", "b"]

@@ -8,9 +8,19 @@ from nla_explorer.engine import EXAMPLES, explore_code
 from nla_explorer.engine.stepper import CURRENT, DONE, WAITING, step_view
 
 
-@pytest.mark.parametrize("name", list(EXAMPLES))
+SHARED = {  # graphs where a tensor is used more than once
+    "x_times_x": "x = torch.randn(4, requires_grad=True)\ny = (x * x).sum()\n",
+    "x_in_two_ops": "x = torch.randn(3, requires_grad=True)\ny = (x.exp() + x.sin()).sum()\n",
+    "A_twice": "A = torch.randn(3, 3, requires_grad=True)\ny = (A @ A).trace()\n",
+    "shared_hidden": "x = torch.randn(3, requires_grad=True)\nh = x.tanh()\n"
+                     "y = (h * h + h).sum()\n",
+}
+CASES = {**{k: e.code for k, e in EXAMPLES.items()}, **SHARED}
+
+
+@pytest.mark.parametrize("name", list(CASES))
 def test_steps_follow_the_trace_and_end_with_torch_grads(name):
-    exp = explore_code(EXAMPLES[name].code)
+    exp = explore_code(CASES[name])
     graph, trace = exp.graph, exp.trace
     before = step_view(graph, trace, -1)
     assert before.current is None and set(before.states.values()) == {WAITING}
@@ -21,7 +31,9 @@ def test_steps_follow_the_trace_and_end_with_torch_grads(name):
         for lit in view.lit:
             assert lit.target == step.node_id
             expected = step.grad_inputs[lit.slot]
-            assert (lit.grad is None) == (expected is None)
+            assert (lit.tensor is None) == (expected is None)
+            if expected is not None:  # the edge shows exactly the gradient torch sent
+                np.testing.assert_array_equal(lit.tensor.values, expected.values)
     last = step_view(graph, trace, len(trace) - 1)
     assert last.finished
     names = exp.evaluation.names()

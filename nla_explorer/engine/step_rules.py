@@ -27,6 +27,8 @@ class StepCard:
     note: str = ""
     node_id: str = ""
     op: str = ""
+    #: where the node is used more than once: what each use sends back; they sum to ``incoming``
+    contributions: tuple[tuple[str, TensorData], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def _label_of(node: GraphNode) -> str:
     return node.name or node.label
 
 
-def _slot_labels(graph: AutogradGraph, node: GraphNode, rule: _Rule | None) -> list[str]:
+def slot_labels(graph: AutogradGraph, node: GraphNode, rule: _Rule | None) -> list[str]:
     """A label per input slot: the producer's name or op, a constant's name, else the symbol."""
     sources = {e.slot: graph.node(e.source) for e in graph.inputs_of(node.id)}
     labels = []
@@ -182,19 +184,19 @@ def _slot_labels(graph: AutogradGraph, node: GraphNode, rule: _Rule | None) -> l
         if producer is not None:
             labels.append(_label_of(producer))
             continue
-        saved = _saved(node, rule, symbol) if symbol else None
+        saved = saved_operand(node, rule, symbol) if symbol else None
         labels.append(saved.label if saved is not None and saved.label else
                       symbol or f"input {slot}")
     return labels
 
 
-def _saved(node: GraphNode, rule: _Rule | None, symbol: str) -> SavedValue | None:
+def saved_operand(node: GraphNode, rule: _Rule | None, symbol: str) -> SavedValue | None:
     saved_name = dict(rule.saved).get(symbol) if rule else None
     return next((s for s in node.saved if s.name == saved_name), None) if saved_name else None
 
 
 def _operand_text(node: GraphNode, rule: _Rule, symbol: str) -> str | None:
-    s = _saved(node, rule, symbol)
+    s = saved_operand(node, rule, symbol)
     if s is None:
         return None
     return fmt(s.tensor) if s.tensor is not None else _plain_number(s.attribute)
@@ -208,7 +210,7 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int) -> St
     if node.kind == LEAF:
         return _leaf_card(graph, trace, node, incoming)
     rule = RULES.get(op_base(node.op))
-    labels = _slot_labels(graph, node, rule)
+    labels = slot_labels(graph, node, rule)
     grads = list(step.grad_inputs) + [None] * (node.n_inputs - len(step.grad_inputs))
     outgoing = tuple(zip(labels, grads[:node.n_inputs]))
     lines: list[str] = []
@@ -224,8 +226,9 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int) -> St
     shared = _shared_note(graph, trace, node.id)
     if shared:
         notes.append(shared)
-    return StepCard(f"{node.label} — {node.op}", tuple(lines), incoming, outgoing,
-                    tuple(numbers), "; ".join(notes), node.id, node.op)
+    return StepCard(f"{_label_of(node)} — {node.op}", tuple(lines), incoming, outgoing,
+                    tuple(numbers), "; ".join(notes), node.id, node.op,
+                    _shared_parts(graph, trace, node.id))
 
 
 def _numbers(node: GraphNode, rule: _Rule | None, incoming: TensorData | None,
@@ -259,7 +262,13 @@ def _leaf_card(graph: AutogradGraph, trace: BackwardTrace, node: GraphNode,
     if shared:
         note += "; " + shared
     return StepCard(f"{name} — AccumulateGrad", rule, incoming, (),
-                    tuple(numbers), note, node.id, node.op)
+                    tuple(numbers), note, node.id, node.op, _shared_parts(graph, trace, node.id))
+
+
+def _shared_parts(graph: AutogradGraph, trace: BackwardTrace,
+                  node_id: str) -> tuple[tuple[str, TensorData], ...]:
+    parts = contributions(graph, trace, node_id)
+    return tuple(parts) if len(parts) > 1 else ()
 
 
 def _shared_note(graph: AutogradGraph, trace: BackwardTrace, node_id: str) -> str:

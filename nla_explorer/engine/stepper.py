@@ -1,5 +1,6 @@
-"""What the graph shows at backward step k: the node running, the nodes done and waiting, the edges
-carrying gradient at this step (with the gradient), and the leaves' gradients accumulated so far.
+"""What the graph shows at step k of the backward pass (or, in forward mode, of the forward pass):
+the node running, the nodes done and waiting, the edges carrying a tensor at this step (the gradient
+sent back to an input, or the value an input feeds forward), and the leaves' gradients so far.
 """
 
 from __future__ import annotations
@@ -11,21 +12,25 @@ from nla_explorer.engine.tensors import TensorData
 from nla_explorer.engine.trace import BackwardTrace
 
 CURRENT, DONE, WAITING = "current", "done", "waiting"
+BACKWARD, FORWARD = "backward", "forward"
 
 
 @dataclass(frozen=True, eq=False)
 class LitEdge:
-    """An edge carrying gradient at this step: from the running node back to its input ``source``."""
+    """An edge in use at this step, ``source`` (an input) → ``target`` (the running node).
+
+    ``tensor`` is the gradient sent back to the input (backward) or the input's value (forward).
+    """
 
     source: str
     target: str
     slot: int
-    grad: TensorData | None
+    tensor: TensorData | None
 
 
 @dataclass(frozen=True, eq=False)
 class StepView:
-    """Step ``index`` of ``total`` (``-1``: before the backward pass starts)."""
+    """Step ``index`` of ``total`` (``-1``: before the pass starts) of the ``mode`` pass."""
 
     index: int
     total: int
@@ -33,6 +38,7 @@ class StepView:
     states: dict[str, str]  # node id → "current" | "done" | "waiting"
     lit: tuple[LitEdge, ...]
     leaf_grads: dict[str, TensorData]  # leaves whose AccumulateGrad has run
+    mode: str = BACKWARD
 
     @property
     def finished(self) -> bool:
@@ -64,3 +70,29 @@ def step_view(graph: AutogradGraph, trace: BackwardTrace, index: int) -> StepVie
     ran = done_ids | ({current} if current else set())
     leaf_grads = {k: v for k, v in trace.leaf_grads.items() if k in leaves and k in ran}
     return StepView(index, total, current, states, lit, leaf_grads)
+
+
+def forward_order(graph: AutogradGraph, trace: BackwardTrace) -> tuple[str, ...]:
+    """Node ids in an order the forward pass could have run them: inputs before their consumers.
+
+    The backward pass runs consumers before producers, so its order reversed is a topological
+    order of the forward pass; nodes the backward never reached go first (they are inputs).
+    """
+    ran = [s.node_id for s in reversed(trace.steps)]
+    seen = set(ran)
+    return tuple([n.id for n in graph.nodes if n.id not in seen] + ran)
+
+
+def forward_view(graph: AutogradGraph, order: tuple[str, ...], index: int) -> StepView:
+    """Forward step ``index``: the node computing its value, lit by the values of its inputs."""
+    total = len(order)
+    index = max(-1, min(index, total - 1))
+    current = order[index] if index >= 0 else None
+    done_ids = set(order[:max(index, 0)])
+    states = {n.id: CURRENT if n.id == current else DONE if n.id in done_ids else WAITING
+              for n in graph.nodes}
+    lit: tuple[LitEdge, ...] = ()
+    if current is not None:
+        lit = tuple(LitEdge(e.source, e.target, e.slot, graph.node(e.source).value)
+                    for e in graph.inputs_of(current))
+    return StepView(index, total, current, states, lit, {}, FORWARD)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.graph_view import style
-from nla_explorer.graph_view.model import DisplayEdge, DisplayNode
+from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
 
 #: Below this zoom the text is not drawn; below BOX_LOD boxes are plain rectangles.
 TEXT_LOD = 0.45
@@ -74,6 +74,7 @@ class NodeItem(QGraphicsRectItem):
         self._lines = node_lines(node)
         self.highlight: str | None = None
         self.step_state: str | None = None  # "current" | "done" | "waiting" while stepping
+        self.step_mode = "backward"
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setToolTip(node.tooltip)
@@ -92,12 +93,22 @@ class NodeItem(QGraphicsRectItem):
         if hover is not None:
             hover(node_id)
 
-    def set_step_state(self, state: str | None) -> None:
-        """Stepping through the backward pass: waiting boxes fade, the running one is outlined."""
-        if state != self.step_state:
-            self.step_state = state
+    def set_step_state(self, state: str | None, mode: str = "backward") -> None:
+        """Stepping through a pass: waiting boxes fade and hide what they do not know yet (their
+        gradient; in forward mode their value too), the running one is outlined, and a leaf whose
+        gradient has been accumulated fills with the gradient colour."""
+        if (state, mode) != (self.step_state, self.step_mode):
+            self.step_state, self.step_mode = state, mode
             self.setOpacity(0.35 if state == "waiting" else 1.0)
             self.update()
+
+    def _unknown(self, role: str) -> bool:
+        """Is this line's quantity still unknown at the step shown?"""
+        if self.step_state is None:
+            return False
+        if self.step_mode == "forward":  # no gradient exists during the forward pass
+            return role == "grad" or (role == "value" and self.step_state == "waiting")
+        return role == "grad" and self.step_state == "waiting"
 
     def set_highlight(self, highlight: str | None) -> None:
         if highlight != self.highlight:
@@ -120,7 +131,11 @@ class NodeItem(QGraphicsRectItem):
         if kind.dashed:
             pen.setStyle(Qt.DashLine)
         painter.setPen(pen)
-        painter.setBrush(QBrush(QColor(kind.fill)))
+        fill = kind.fill
+        if self.step_mode == "backward" and self.step_state in ("current", "done") \
+                and self.node.kind == PARAMETER:
+            fill = style.LEAF_GRAD_FILL  # x.grad is in: the leaf fills with gradient colour
+        painter.setBrush(QBrush(QColor(fill)))
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < BOX_LOD:  # a few pixels wide: a plain rectangle is all that can be seen
             painter.drawRect(self._rect)
@@ -133,7 +148,11 @@ class NodeItem(QGraphicsRectItem):
         for role, text in self._lines:
             metrics = _metrics(role, self.fonts)
             painter.setFont(_font(role, self.fonts))
-            painter.setPen(_COLOURS[role])
+            if self._unknown(role):
+                text = "∇ ?" if role == "grad" else "?"
+                painter.setPen(style.MUTED)
+            else:
+                painter.setPen(_COLOURS[role])
             line = QRectF(self._rect.left(), y, self._rect.width(), metrics.height())
             painter.drawText(line, Qt.AlignHCenter | Qt.AlignVCenter, text)
             y += metrics.height()

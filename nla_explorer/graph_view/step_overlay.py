@@ -1,17 +1,21 @@
-"""The backward pass on the picture: fade waiting nodes, outline the running one, light the edges
-that carry gradient at this step and label them with the gradient.
+"""A pass on the picture: fade waiting nodes, outline the running one, light the edges in use at
+this step and label them with their tensor (the gradient going back, or the value going forward):
+the number for a scalar, the shape and a tiny heatmap otherwise.
 
 Only what changes between two steps is touched (a few items), so stepping stays within a frame.
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QGraphicsSimpleTextItem
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsSimpleTextItem
 
-from nla_explorer.engine.stepper import StepView
+from nla_explorer.engine.stepper import FORWARD, StepView
+from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view import style
-from nla_explorer.graph_view.items import EdgeItem
+from nla_explorer.graph_view.heatmap import heatmap_image
+from nla_explorer.graph_view.items import EdgeItem, NodeItem
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.value_text import short_text
 
@@ -21,16 +25,17 @@ class StepOverlay:
 
     def __init__(self, scene: GraphScene) -> None:
         self.scene = scene
-        self._states: dict[str, str] = {}  # box id → state shown
+        self._states: dict[str, tuple[str, str]] = {}  # box id → (state, mode) shown
         self._lit: list[int] = []  # edge indexes lit (scenes with one item per edge)
         self._extra: list = []  # labels and temporary edges to remove
+        self._taken: list[QRectF] = []
         self._box_of: dict[str, str] | None = None
         self._edge_index: dict[tuple[str, str], list[int]] | None = None
         scene.changed_picture.connect(self.reset)
 
     def reset(self) -> None:
         """A new picture: forget what was shown (its items are gone)."""
-        self._states, self._lit, self._extra = {}, [], []
+        self._states, self._lit, self._extra, self._taken = {}, [], [], []
         self._box_of = self._edge_index = None
 
     def apply(self, view: StepView | None) -> None:
@@ -39,22 +44,23 @@ class StepOverlay:
             return
         if self._box_of is None:
             self._index(display)
-        states: dict[str, str] = {}
+        states: dict[str, tuple[str, str]] = {}
         if view is not None:
             for graph_id, state in view.states.items():
                 box = self._box_of.get(graph_id)
-                if box is not None and states.get(box) != "current":
-                    states[box] = state
+                if box is not None and states.get(box, ("",))[0] != "current":
+                    states[box] = (state, view.mode)
         for box in set(self._states) | set(states):
             if self._states.get(box) != states.get(box):
                 item = self.scene.node_items.get(box)
                 if item is not None:
-                    item.set_step_state(states.get(box))
+                    item.set_step_state(*states.get(box, (None,)))
         self._states = states
         self._clear_lit()
         if view is not None:
+            forward = view.mode == FORWARD
             for lit in view.lit:
-                self._light(lit)
+                self._light(lit, forward)
 
     def _index(self, display) -> None:
         self._box_of = {}
@@ -66,7 +72,7 @@ class StepOverlay:
         for i, edge in enumerate(display.edges):
             self._edge_index.setdefault((edge.source, edge.target), []).append(i)
 
-    def _light(self, lit) -> None:
+    def _light(self, lit, forward: bool) -> None:
         source, target = self._box_of.get(lit.source), self._box_of.get(lit.target)
         candidates = self._edge_index.get((source, target)) or []
         if not candidates:
@@ -74,31 +80,79 @@ class StepOverlay:
         index = candidates[min(lit.slot, len(candidates) - 1)] if len(candidates) > 1 \
             else candidates[0]
         points = self.scene.edge_points(index)
+        colour = style.VALUE_FLOW if forward else style.GRADIENT_FLOW
         if self.scene.edge_items:
-            self.scene.edge_items[index].set_lit(style.GRADIENT_FLOW)
+            self.scene.edge_items[index].set_lit(colour)
             self._lit.append(index)
         else:
             item = EdgeItem(self.scene.display.edges[index], list(points), self.scene.fonts.size)
-            item.set_lit(style.GRADIENT_FLOW)
+            item.set_lit(colour)
             item.setZValue(0.6)
             self.scene.addItem(item)
             self._extra.append(item)
-        if lit.grad is not None and points:
-            # near the receiving input (the source box), where edges into one node spread apart
-            sx, sy = points[0]
-            tx, ty = points[-1]
-            mid = (sx + 0.3 * (tx - sx), sy + 0.3 * (ty - sy))
-            label = QGraphicsSimpleTextItem("∇ " + short_text(lit.grad, width=2))
-            font = QFont(self.scene.fonts.mono)
-            font.setBold(True)
-            label.setFont(font)
-            label.setBrush(QBrush(QColor(style.GRADIENT_FLOW)))
-            height = label.boundingRect().height()
-            taken = sum(1 for item in self._extra if isinstance(item, QGraphicsSimpleTextItem))
-            label.setPos(mid[0] + 6, mid[1] - height / 2 + taken * height)
-            label.setZValue(3)
-            self.scene.addItem(label)
-            self._extra.append(label)
+        if lit.tensor is not None and points:
+            self._label(points, lit.tensor, colour, "" if forward else "∇ ")
+
+    def _label(self, points: list[tuple[float, float]], tensor: TensorData, colour: QColor,
+               prefix: str) -> None:
+        """The number of a scalar; else the shape and a heatmap; placed beside the edge where it
+        covers no box and no other label."""
+        if tensor.shape == () or tensor.values is None:
+            text = prefix + short_text(tensor, width=2)
+            image = None
+        else:
+            text = prefix + "×".join(map(str, tensor.shape))
+            image = heatmap_image(tensor, cell=self.scene.fonts.size * 0.9,
+                                  max_width=self.scene.fonts.size * 12,
+                                  max_height=self.scene.fonts.size * 6)
+        label = QGraphicsSimpleTextItem(text)
+        font = QFont(self.scene.fonts.mono)
+        font.setBold(True)
+        label.setFont(font)
+        label.setBrush(QBrush(QColor(colour)))
+        text_rect = label.boundingRect()
+        width = text_rect.width() + (image.width() + 4 if image is not None else 0)
+        height = max(text_rect.height(), image.height() + 4 if image is not None else 0)
+        x, y = self._free_spot(points, width, height)
+        label.setPos(x, y + (height - text_rect.height()) / 2)
+        label.setZValue(3)
+        self.scene.addItem(label)
+        self._extra.append(label)
+        if image is not None:
+            heat = QGraphicsPixmapItem(QPixmap.fromImage(image))
+            heat.setPos(x + text_rect.width() + 4, y + 2)
+            heat.setZValue(3)
+            heat.setToolTip(f"{prefix.strip() or 'value'} {text.strip()}: blue < 0 < red")
+            self.scene.addItem(heat)
+            self._extra.append(heat)
+        self._taken.append(QRectF(x, y, width, height))
+
+    def _free_spot(self, points: list[tuple[float, float]], width: float,
+                   height: float) -> tuple[float, float]:
+        """Top-left of a label beside the edge: near the receiving input first (where edges into
+        one node spread apart), covering as little of the boxes and other labels as possible."""
+        (sx, sy), (tx, ty) = points[0], points[-1]
+        candidates = []
+        for dy in (0.0, -(height + 4), height + 4):
+            for t in (0.3, 0.5, 0.15, 0.7):
+                px, py = sx + t * (tx - sx), sy + t * (ty - sy) + dy
+                for x in (px + 6, px - 6 - width):
+                    cost = abs(dy) + 2 * abs(t - 0.3) * height
+                    candidates.append((cost, QRectF(x, py - height / 2, width, height)))
+        region = candidates[0][1]
+        for _, rect in candidates[1:]:
+            region = region.united(rect)
+        # one scene query for all candidates: the boxes near this edge, and this step's labels
+        blockers = [(1.0, item.sceneBoundingRect()) for item in self.scene.items(region)
+                    if isinstance(item, NodeItem)]
+        blockers += [(2.0, rect) for rect in self._taken]
+        best, best_score = None, float("inf")
+        for cost, rect in candidates:
+            score = cost + sum(weight * _area(rect.intersected(other))
+                               for weight, other in blockers if rect.intersects(other))
+            if score < best_score:
+                best, best_score = rect, score
+        return best.x(), best.y()
 
     def _clear_lit(self) -> None:
         for index in self._lit:
@@ -108,3 +162,8 @@ class StepOverlay:
             if item.scene() is self.scene:
                 self.scene.removeItem(item)
         self._lit, self._extra = [], []
+        self._taken: list[QRectF] = []  # the rectangles of this step's labels
+
+
+def _area(rect: QRectF) -> float:
+    return rect.width() * rect.height()

@@ -36,6 +36,8 @@ INPUT_HIGHLIGHT = QColor("#0072b2")
 CONSUMER_HIGHLIGHT = QColor("#e69f00")
 STEP_CURRENT = QColor("#d55e00")  # the node the backward pass runs now
 GRADIENT_FLOW = QColor("#cc3311")  # edges carrying gradient at this step
+VALUE_FLOW = QColor("#007a5a")  # edges carrying a value at a forward step
+LEAF_GRAD_FILL = "#f5b995"  # a leaf whose .grad has been accumulated
 
 
 class Fonts:

@@ -1,7 +1,8 @@
-"""The stepper: walk through the backward pass node by node, like a slide deck.
+"""The stepper: walk through the backward pass (or the forward pass) node by node, like slides.
 
-First / previous / play-pause / next / last, a step slider, "step i of N", play speed; ← → Home End
-Space work here and on the graph view. It drives ``document.set_step``.
+First / previous / play-pause / next / last, a step slider, "step i of N", play speed, a
+backward/forward switch; ← → Home End Space (and F for the switch) work here and on the graph
+view. It drives ``document.set_step`` / ``set_step_mode`` and shows the step card.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
+    QToolButton, QVBoxLayout, QWidget,
 )
 
 from nla_explorer.document import Document
+from nla_explorer.engine.forward_rules import forward_card
 from nla_explorer.engine.gradcheck import finite_difference_check
 from nla_explorer.engine.step_rules import step_card
-from nla_explorer.value_text import short_text
+from nla_explorer.engine.stepper import BACKWARD, FORWARD
+from nla_explorer.panels.step_card import StepCardView
 
 KEYS = {"first": Qt.Key_Home, "previous": Qt.Key_Left, "next": Qt.Key_Right,
-        "last": Qt.Key_End, "play": Qt.Key_Space}
+        "last": Qt.Key_End, "play": Qt.Key_Space, "toggle_mode": Qt.Key_F}
 
 
 class StepperPanel(QWidget):
@@ -43,6 +47,21 @@ class StepperPanel(QWidget):
             button.clicked.connect(getattr(self, name))
             row.addWidget(button)
             self.buttons[name] = button
+        self.mode_buttons: dict[str, QToolButton] = {}
+        group = QButtonGroup(self)
+        for mode, text, tip in ((BACKWARD, "Backward", "Walk the backward pass: gradients (F)"),
+                                (FORWARD, "Forward", "Walk the forward pass in topological "
+                                                     "order: values (F)")):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setMinimumHeight(34)
+            button.clicked.connect(lambda _=False, m=mode: self.document.set_step_mode(m))
+            group.addButton(button)
+            row.addWidget(button)
+            self.mode_buttons[mode] = button
+        self.mode_buttons[document.step_mode].setChecked(True)
         self.speed = QDoubleSpinBox()
         self.speed.setRange(0.25, 10.0)
         self.speed.setValue(1.0)
@@ -61,14 +80,19 @@ class StepperPanel(QWidget):
         self.check_result.setWordWrap(True)
         self.label = QLabel()
         self.label.setObjectName("step_label")
-        self.detail = QLabel()
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.label.setWordWrap(True)
+        self.card = StepCardView()
+        scroll = QScrollArea()
+        scroll.setWidget(self.card)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the card wraps instead
+        scroll.setMinimumHeight(160)  # the card is the point of this panel: never crushed
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.slider)
         layout.addWidget(self.label)
-        layout.addWidget(self.detail, 1)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.check_button)
         layout.addWidget(self.check_result)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -76,6 +100,7 @@ class StepperPanel(QWidget):
         document.graph_changed.connect(self.refresh)
         document.graph_changed.connect(self.check_result.clear)
         document.step_changed.connect(self.refresh)
+        document.step_mode_changed.connect(self._mode_changed)
         self.refresh()
 
     def install_keys(self, widget: QWidget) -> None:
@@ -105,6 +130,14 @@ class StepperPanel(QWidget):
     def last(self) -> None:
         if self.total():
             self.document.set_step(self.total() - 1)
+
+    def toggle_mode(self) -> None:
+        """F: switch between walking the backward and the forward pass."""
+        self.document.set_step_mode(FORWARD if self.document.step_mode == BACKWARD else BACKWARD)
+
+    def _mode_changed(self, mode: str) -> None:
+        self.mode_buttons[mode].setChecked(True)
+        self.refresh()
 
     def play(self) -> None:
         if self.timer.isActive():
@@ -144,6 +177,18 @@ class StepperPanel(QWidget):
         return checks
 
     # -- display ---------------------------------------------------------------------------------
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode keeps the essentials: the buttons, the step and its card."""
+        for widget in (self.speed, self.check_button, self.check_result):
+            widget.setVisible(not on)
+
+    def set_font_size(self, points: int) -> None:
+        """The projector setting: the card and the step label grow with the window's font."""
+        font = self.label.font()
+        font.setPointSizeF(points * 1.1)
+        self.label.setFont(font)
+        self.card.set_font_size(points)
+
     def refresh(self, *_) -> None:
         total = self.total()
         self.slider.blockSignals(True)
@@ -151,18 +196,20 @@ class StepperPanel(QWidget):
         self.slider.setValue(self.current() + 1)
         self.slider.blockSignals(False)
         doc = self.document
+        forward = doc.step_mode == FORWARD
         if doc.step is None or doc.step < 0 or doc.trace is None:
-            self.label.setText(f"Before the backward pass · {total} steps" if total else
+            what = "forward" if forward else "backward"
+            self.label.setText(f"Before the {what} pass · {total} steps" if total else
                                "No backward pass")
-            self.detail.setText("Press → to run the first step.")
+            self.card.show_message("Press → to run the first step." if total else "")
             return
-        step = doc.trace.steps[doc.step]
-        node = doc.graph.node(step.node_id)
-        self.label.setText(f"<b>step {doc.step + 1} of {total}</b>: {node.name or node.label} "
-                           f"<span style='color:#666'>({node.op})</span>")
-        card = step_card(doc.graph, doc.trace, doc.step)
-        incoming = short_text(card.incoming)
-        lines = [*card.rule, f"g (gradient in) = {incoming}", *card.numbers]
-        if card.note:
-            lines.append(card.note)
-        self.detail.setText("\n".join(lines))
+        if forward:
+            order = doc.forward_order()
+            node = doc.graph.node(order[doc.step])
+            self.card.show_forward(forward_card(doc.graph, order, doc.step))
+        else:
+            node = doc.graph.node(doc.trace.steps[doc.step].node_id)
+            self.card.show_backward(step_card(doc.graph, doc.trace, doc.step))
+        pass_name = "forward" if forward else "backward"
+        self.label.setText(f"<b>{pass_name} step {doc.step + 1} of {total}</b>: "
+                           f"{node.name or node.label} <span style='color:#666'>({node.op})</span>")

@@ -1,0 +1,107 @@
+"""Tiny heatmaps of tensors for edge labels and step cards: diverging colours centred at zero.
+
+The colours are colorcet's CET-D1 (blue–white–red, readable by colour-blind viewers), the same map
+the inspector's heatmaps use, sampled at nine anchors so the picture code needs no pyqtgraph.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+from nla_explorer.engine.tensors import TensorData
+
+ANCHORS = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in (
+    "#2151db", "#6f74e1", "#9f9be7", "#c9c4ec", "#ede7e9", "#f0bdb1", "#e78b76", "#d6573e",
+    "#c00206")], dtype=np.float64)
+NAN_COLOUR = (128, 128, 128)
+#: Tensors with more cells than this are averaged into blocks before drawing.
+MAX_SIDE = 32
+
+
+def grid_of(values: np.ndarray) -> np.ndarray:
+    """A 2-D float grid: a vector as one row, leading dimensions flattened."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 0:
+        return values.reshape(1, 1)
+    if values.ndim == 1:
+        return values.reshape(1, -1)
+    return values.reshape(-1, values.shape[-1])
+
+
+def pooled(grid: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
+    """Average blocks so neither side exceeds ``max_side`` (a 1000×1000 gradient stays readable)."""
+    rows, cols = grid.shape
+    fr, fc = -(-rows // max_side), -(-cols // max_side)
+    if fr == 1 and fc == 1:
+        return grid
+    pad = np.full((-(-rows // fr) * fr, -(-cols // fc) * fc), np.nan)
+    pad[:rows, :cols] = grid
+    blocks = pad.reshape(pad.shape[0] // fr, fr, pad.shape[1] // fc, fc)
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(blocks, axis=(1, 3))
+
+
+def diverging_rgb(grid: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """``uint8`` RGB cells: zero is near-white, ±``limit`` (default max |v|) the darkest blue/red."""
+    finite = np.isfinite(grid)
+    if limit is None:
+        limit = float(np.abs(grid[finite]).max()) if finite.any() else 1.0
+    limit = limit if limit > 0 else 1.0
+    t = np.clip((np.where(finite, grid, 0.0) / limit + 1.0) / 2.0, 0.0, 1.0) * (len(ANCHORS) - 1)
+    low = np.minimum(t.astype(int), len(ANCHORS) - 2)
+    frac = (t - low)[..., None]
+    rgb = ANCHORS[low] * (1 - frac) + ANCHORS[low + 1] * frac
+    rgb[~finite] = NAN_COLOUR
+    return rgb.round().astype(np.uint8)
+
+
+_CACHE: OrderedDict[tuple, tuple[object, QImage | None]] = OrderedDict()
+_CACHE_SIZE = 256
+
+
+def heatmap_image(data: TensorData | np.ndarray, cell: float = 10.0,
+                  max_width: float = 160.0, max_height: float = 120.0) -> QImage | None:
+    """A framed heatmap image of a tensor's values (``None`` when only a summary is known).
+
+    Snapshots are immutable, so their images are cached: a step shows the same gradient on
+    the edge and in the card, and stepping back and forth redraws the same few.
+    """
+    if not isinstance(data, TensorData):
+        return _heatmap_image(data, cell, max_width, max_height)
+    key = (id(data), cell, max_width, max_height)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is data:  # the entry holds ``data``, so its id is not reused
+        _CACHE.move_to_end(key)
+        return hit[1]
+    image = _heatmap_image(data.values, cell, max_width, max_height)
+    _CACHE[key] = (data, image)
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return image
+
+
+def _heatmap_image(values: np.ndarray | None, cell: float, max_width: float,
+                   max_height: float) -> QImage | None:
+    if values is None or np.asarray(values).size == 0:
+        return None
+    grid = pooled(grid_of(values))
+    rows, cols = grid.shape
+    size = max(2.0, min(cell, max_width / cols, max_height / rows))
+    width, height = max(1, round(cols * size)), max(1, round(rows * size))
+    rgb = np.ascontiguousarray(diverging_rgb(grid))
+    cells = QImage(rgb.data, cols, rows, 3 * cols, QImage.Format_RGB888).copy()
+    image = QImage(width + 2, height + 2, QImage.Format_ARGB32_Premultiplied)
+    image.fill(QColor("#606060"))
+    painter = QPainter(image)
+    painter.drawImage(1, 1, cells.scaled(width, height))  # nearest: crisp cells
+    if size >= 6 and rows * cols > 1:  # thin grid lines between cells when they are big enough
+        painter.setPen(QPen(QColor(255, 255, 255, 90), 1))
+        for c in range(1, cols):
+            painter.drawLine(1 + round(c * size), 1, 1 + round(c * size), height)
+        for r in range(1, rows):
+            painter.drawLine(1, 1 + round(r * size), width, 1 + round(r * size))
+    painter.end()
+    return image

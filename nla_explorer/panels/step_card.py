@@ -1,0 +1,258 @@
+"""The step card: the rule the running node applies, its tensors as heatmaps, and accumulation.
+
+Backward: the gradient arriving (g), the formula per input, and the gradient sent to each input;
+where a tensor is used more than once, the contributions of each use and their sum. Forward: the
+formula, the inputs' values and the output. Scalars show as numbers, tensors as small heatmaps
+(blue < 0 < red, centred at zero) with their shape, so a lecture hall can read them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from nla_explorer.engine.forward_rules import ForwardCard
+from nla_explorer.engine.step_rules import StepCard
+from nla_explorer.engine.tensors import TensorData
+from nla_explorer.graph_view.heatmap import heatmap_image
+from nla_explorer.value_text import short_text
+
+GRAD_COLOUR = "#b34700"
+VALUE_COLOUR = "#00634a"
+#: Tiles per row before wrapping (a card stays narrow enough for a dock).
+TILES_PER_ROW = 2
+
+
+class TensorTile(QWidget):
+    """A caption over a tensor: a big number for a scalar, a heatmap and its shape otherwise."""
+
+    def __init__(self, caption: str, data: TensorData | None, colour: str, points: float,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption = caption
+        self.data = data
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        head = _caption(caption, colour, points)
+        head.setWordWrap(True)
+        layout.addWidget(head)
+        self.body = QLabel()
+        self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        image = None
+        if data is not None and data.shape != () and data.values is not None:
+            image = heatmap_image(data, cell=points * 1.4, max_width=points * 14,
+                                  max_height=points * 10)
+        if image is not None:
+            self.body.setPixmap(QPixmap.fromImage(image))
+            self.body.setToolTip(f"{caption}: {short_text(data, width=6)}\nblue < 0 < red, "
+                                 "centred at zero")
+            shape = QLabel("×".join(map(str, data.shape)) + "  " + short_text(data, width=3))
+            shape.setStyleSheet("color: #555")
+            shape.setFont(_sized(shape.font(), points * 0.9))
+            shape.setWordWrap(True)
+            layout.addWidget(self.body)
+            layout.addWidget(shape)
+        else:
+            self.body.setText(short_text(data, width=4))
+            font = QFont("DejaVu Sans Mono")
+            font.setPointSizeF(points * 1.25)
+            font.setBold(True)
+            self.body.setFont(font)
+            layout.addWidget(self.body)
+        layout.addStretch(1)
+
+    @property
+    def is_heatmap(self) -> bool:
+        return self.body.pixmap() is not None and not self.body.pixmap().isNull()
+
+
+class SumRow(QWidget):
+    """One line of the column addition: the caption, a heatmap (or the number) and the values."""
+
+    def __init__(self, caption: str, data: TensorData | None, points: float,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption = caption
+        self.data = data
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        head = _caption(caption, GRAD_COLOUR, points)
+        head.setMinimumWidth(int(points * 7))
+        row.addWidget(head)
+        image = None
+        if data is not None and data.shape != () and data.values is not None:
+            image = heatmap_image(data, cell=points * 1.2, max_width=points * 12,
+                                  max_height=points * 4)
+        if image is not None:
+            heat = QLabel()
+            heat.setPixmap(QPixmap.fromImage(image))
+            row.addWidget(heat)
+        values = QLabel(short_text(data, width=2))
+        values.setToolTip(short_text(data, width=12))
+        values.setFont(_sized(QFont("DejaVu Sans Mono"), points * 0.9))
+        values.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        values.setWordWrap(True)
+        row.addWidget(values, 1)
+
+
+class StepCardView(QWidget):
+    """Shows a :class:`StepCard` (backward) or :class:`ForwardCard` (forward), or a message."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.points = 10.0
+        self.tiles: list[TensorTile] = []
+        self.accumulation: list[TensorTile] = []
+        self._card = None
+        self.rule = QLabel()
+        self.rule.setWordWrap(True)
+        self.rule.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.rule.setObjectName("step_rule")
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(12)
+        self.sum_title = QLabel()
+        self.sum_title.setWordWrap(True)
+        self.sum_rows = QGridLayout()  # a column addition: + from mul / + from dot / = g
+        self.sum_rows.setHorizontalSpacing(8)
+        self.sum_rows.setVerticalSpacing(2)
+        self.numbers = QLabel()
+        self.numbers.setWordWrap(True)
+        self.numbers.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.rule)
+        layout.addLayout(self.grid)
+        layout.addWidget(self.sum_title)
+        layout.addLayout(self.sum_rows)
+        layout.addWidget(self.numbers)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self.show_message("")
+
+    # -- content ---------------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self._card = None
+        self._clear()
+        self.rule.setText(text)
+
+    def show_backward(self, card: StepCard) -> None:
+        self._card = card
+        self._clear()
+        self._set_rule(card.rule)
+        tiles = [("g = ∂L/∂" + _output_name(card.title), card.incoming, GRAD_COLOUR)]
+        tiles += [(f"→ ∂L/∂{label}", grad, GRAD_COLOUR) for label, grad in card.outgoing
+                  if grad is not None]
+        self._add_tiles(tiles)
+        if card.contributions:
+            name = _output_name(card.title)
+            self.sum_title.setText(f"<b>Accumulation</b>: {name} is used {len(card.contributions)}"
+                                   " times; autograd adds what each use sends back:")
+            self.sum_title.show()
+            rows = [("+" if i else "", f"from {label}", part)
+                    for i, (label, part) in enumerate(card.contributions)]
+            rows.append(("=", f"g of {name}", card.incoming))
+            for r, (symbol, caption, part) in enumerate(rows):
+                self.sum_rows.addWidget(_operator(symbol, self.points), r, 0)
+                tile = SumRow(caption, part, self.points)
+                self.sum_rows.addWidget(tile, r, 1)
+                self.accumulation.append(tile)
+            self.sum_rows.setColumnStretch(1, 1)
+        self.numbers.setText("\n".join(card.numbers))
+        # the accumulation rows say what the "is used by" note says, better
+        note = "; ".join(part for part in card.note.split("; ")
+                         if not (card.contributions and " is used by " in part))
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+
+    def show_forward(self, card: ForwardCard) -> None:
+        self._card = card
+        self._clear()
+        self._set_rule(card.rule)
+        tiles = [(label, value, VALUE_COLOUR) for label, value in card.inputs]
+        tiles.append(("→ " + _output_name(card.title), card.output, VALUE_COLOUR))
+        self._add_tiles(tiles)
+        self.numbers.setText("\n".join(card.numbers))
+
+    def text(self) -> str:
+        """Everything the card says, for tests and copying."""
+        parts = [self.rule.text(), *(t.caption for t in self.tiles), self.sum_title.text(),
+                 *(t.caption for t in self.accumulation), self.numbers.text(), self.note.text()]
+        return "\n".join(p for p in parts if p)
+
+    def set_font_size(self, points: float) -> None:
+        self.points = float(points)
+        font = self.font()
+        font.setPointSizeF(points)
+        self.setFont(font)
+        rule_font = QFont(font)
+        rule_font.setPointSizeF(points * 1.3)
+        self.rule.setFont(rule_font)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setPointSizeF(points * 0.9)
+        self.numbers.setFont(mono)
+        card = self._card
+        if isinstance(card, StepCard):
+            self.show_backward(card)
+        elif isinstance(card, ForwardCard):
+            self.show_forward(card)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _set_rule(self, lines: tuple[str, ...]) -> None:
+        self.rule.setText("\n".join(lines) if lines else
+                          "No formula card for this op: its numbers are shown below.")
+
+    def _add_tiles(self, tiles: list[tuple[str, TensorData | None, str]]) -> None:
+        for i, (caption, data, colour) in enumerate(tiles):
+            tile = TensorTile(caption, data, colour, self.points)
+            self.grid.addWidget(tile, i // TILES_PER_ROW, i % TILES_PER_ROW, Qt.AlignTop)
+            self.tiles.append(tile)
+
+    def _clear(self) -> None:
+        for layout in (self.grid, self.sum_rows):
+            while layout.count():
+                item = layout.takeAt(0)
+                if item.widget() is not None:  # hidden now: deleteLater waits for the loop
+                    item.widget().hide()
+                    item.widget().deleteLater()
+        self.tiles, self.accumulation = [], []
+        self.sum_title.hide()
+        self.numbers.setText("")
+        self.note.setText("")
+        self.note.hide()
+
+
+def _caption(text: str, colour: str, points: float) -> QLabel:
+    """A bold coloured caption at the card's size (a style sheet font would stop inheritance)."""
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(points)
+    font.setBold(True)
+    label.setFont(font)
+    label.setStyleSheet(f"color: {colour}")
+    return label
+
+
+def _operator(symbol: str, points: float) -> QLabel:
+    label = QLabel(symbol)
+    font = label.font()
+    font.setPointSizeF(points * 1.6)
+    font.setBold(True)
+    label.setFont(font)
+    label.setAlignment(Qt.AlignCenter)
+    return label
+
+
+def _output_name(title: str) -> str:
+    """``"x — AccumulateGrad"`` → ``"x"``."""
+    return title.split(" — ")[0]
+
+
+def _sized(font: QFont, points: float) -> QFont:
+    font = QFont(font)
+    font.setPointSizeF(points)
+    return font
