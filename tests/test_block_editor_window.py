@@ -25,7 +25,7 @@ def test_palette_block_then_wiring_updates_the_graph_live(window):
     doc = window.document
     graph_before = doc.graph
     out_id = doc.expression.output
-    window.palette.block_requested.emit("tanh")  # double-click in the palette
+    window.blocks_palette.block_requested.emit("tanh")  # double-click in the palette
     new_id = doc.expression.blocks[-1].id
     assert doc.expression.blocks[-1].op == "tanh"
     assert doc.problem and "not connected" in doc.problem
@@ -98,7 +98,7 @@ def test_code_blocks_code_round_trip_for_every_example(name):
 
 def test_unfinished_blocks_are_saved_and_reopened(window, qtbot, tmp_path):
     window.load_example("relu_layer")
-    window.palette.block_requested.emit("tanh")  # left unconnected: the work is unfinished
+    window.blocks_palette.block_requested.emit("tanh")  # left unconnected: the work is unfinished
     assert window.document.problem
     path = tmp_path / "unfinished.nla"
     assert window.sessions.save_to(path)

@@ -1,0 +1,68 @@
+"""Exporting from the window: the picture (PNG, SVG, PDF, DOT) and one picture per step.
+
+A mixin of :class:`~nla_explorer.main_window.MainWindow`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from nla_explorer.graph_view.export import ExportError, export_graph, export_scene
+
+
+class WindowExport:
+    """File ▸ Export picture… and Export all steps… (a mixin)."""
+
+    def export_dialog(self) -> None:
+        start = str(Path(str(self.settings.value("last/export_folder", str(Path.home()))))
+                    / f"{self.document.title or 'graph'}.png")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export picture", start,
+            "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf);;Graphviz DOT (*.dot)")
+        if path:
+            self.settings.setValue("last/export_folder", str(Path(path).parent))
+            self.export_to(path)
+
+    def export_to(self, path: str, scale: float = 2.0) -> bool:
+        if self.picture is None:
+            self._error_changed("nothing to export yet")
+            return False
+        try:
+            if path.lower().endswith(".dot"):
+                export_graph(path, self.picture.display, self.picture.layout, self.picture.fonts)
+            else:
+                export_scene(path, self.scene, scale=scale)
+        except ExportError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return False
+        self.statusBar().showMessage(f"Exported {path}")
+        return True
+
+    def export_steps_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export every backward step to")
+        if folder:
+            self.export_steps(folder)
+
+    def export_steps(self, folder: str, suffix: str = ".png") -> list[str]:
+        """Write ``step_001.png`` … one picture per step of the pass shown (forward mode:
+        ``forward_001.png`` …), from the window's picture."""
+        doc = self.document
+        if self.picture is None or doc.trace is None:
+            return []
+        written = []
+        shown = doc.step
+        prefix = "forward" if doc.step_mode == "forward" else "step"
+        try:
+            for k in range(len(doc.trace.steps)):
+                self.overlay.apply(doc.step_view(k))
+                path = str(Path(folder) / f"{prefix}_{k + 1:03d}{suffix}")
+                export_scene(path, self.scene, scale=2.0)
+                written.append(path)
+        except ExportError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+        finally:
+            self._step_changed(shown)
+        self.statusBar().showMessage(f"Exported {len(written)} steps to {folder}")
+        return written
