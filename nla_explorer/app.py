@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -49,13 +50,21 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     window = MainWindow()
     window.show()
     if not file and not example and window.sessions.offer_recovery():
-        return app.exec()
+        return _exec(app)
     opened = window.open_path(file) if file else window.load_example(example or DEFAULT_EXAMPLE)
     if not opened and not file:
         print(f"nla-explorer: error: {window.document.error}", file=sys.stderr)
         return 2
     window.show()
-    return app.exec()
+    return _exec(app)
+
+
+def _exec(app: QApplication) -> int:
+    """Run the event loop; then let workers reach their next checkpoint (they were cancelled when
+    the window closed) so none is cut off inside torch's C++ code at exit."""
+    status = app.exec()
+    QThreadPool.globalInstance().waitForDone(10_000)
+    return status
 
 
 def explore(tensor, names=None, title: str = "") -> MainWindow:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nla_explorer import __version__
 
-HEADLESS = ("examples", "trace", "export")
+HEADLESS = ("examples", "trace", "export", "train", "timing")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +60,11 @@ def _headless(argv: list[str]) -> int:
                      help="the graph as it looks at backward step K (1 = the first step)")
     exp.add_argument("--forward", action="store_true",
                      help="with --step: step K of the forward pass (values) instead")
+    from nla_explorer.cli_timing import add_timing_parser, run_timing
+    from nla_explorer.cli_train import add_train_parser, run_train
+
+    add_train_parser(sub)
+    add_timing_parser(sub)
     args = p.parse_args(argv)
     from nla_explorer.engine.errors import EngineError
 
@@ -68,6 +73,10 @@ def _headless(argv: list[str]) -> int:
             return _examples(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "train":
+            return run_train(args)
+        if args.command == "timing":
+            return run_timing(args)
         return _trace(args)
     except EngineError as exc:
         print(f"nla-explorer: error: {exc}", file=sys.stderr)

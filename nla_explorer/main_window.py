@@ -15,6 +15,8 @@ from nla_explorer.panels.block_editor import BlockEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
 from nla_explorer.panels.palette import PalettePanel
 from nla_explorer.panels.stepper import StepperPanel
+from nla_explorer.panels.timing import TimingPanel
+from nla_explorer.panels.training import TrainingPanel
 from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.graph_view.picture import Picture, PictureOptions
@@ -24,6 +26,17 @@ from nla_explorer.window_export import WindowExport
 
 MAX_RECENT = 8
 INSPECT_DELAY_MS = 60  # the inspector follows the selection after this pause
+
+
+def _follow_dock_shape(dock, panel) -> None:
+    """Plots side by side in the wide, short bottom area; stacked on the sides or floating."""
+    def update(*_) -> None:
+        area = dock.parent().dockWidgetArea(dock) if dock.parent() is not None else None
+        panel.set_side_by_side(not dock.isFloating() and area in (Qt.BottomDockWidgetArea,
+                                                                  Qt.TopDockWidgetArea))
+    dock.dockLocationChanged.connect(update)
+    dock.topLevelChanged.connect(update)
+    panel.set_side_by_side(True)
 
 
 class MainWindow(WindowChrome, WindowExport, QMainWindow):
@@ -57,6 +70,20 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
         self.stepper_dock = self._dock("Backward pass", "stepper_dock", self.stepper,
                                        Qt.RightDockWidgetArea)
         self.splitDockWidget(self.stepper_dock, self.inspector_dock, Qt.Vertical)
+        self.training = TrainingPanel()
+        self.training_dock = self._dock("Training", "training_dock", self.training,
+                                        Qt.BottomDockWidgetArea)
+        self.timing = TimingPanel()
+        self.timing_dock = self._dock("CPU / GPU timing", "timing_dock", self.timing,
+                                      Qt.BottomDockWidgetArea)
+        for dock, panel in ((self.training_dock, self.training), (self.timing_dock, self.timing)):
+            _follow_dock_shape(dock, panel)
+        self.tabifyDockWidget(self.block_dock, self.training_dock)
+        self.tabifyDockWidget(self.training_dock, self.timing_dock)
+        self.block_dock.raise_()
+        # the right column (stepper, inspector) runs the full height: its minimum height is not
+        # stacked on the bottom docks', so the window fits a 1366×768 laptop screen
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.stepper.install_keys(self.view)
         self.overlay = StepOverlay(self.scene)
         self._normal_state = None  # the window layout to return to after presentation mode
@@ -69,6 +96,7 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
         self._build_status()
         self._build_menus()
         self._connect()
+        self.layout().activate()  # the docks are tabified now: drop the minimum of the build-up
         self._restore()
         self._update_title()
 
@@ -78,6 +106,7 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
         self.code_panel.capture_requested.connect(
             lambda text: self.document.set_code(text, self.document.example))
         self.blocks_palette.block_requested.connect(self.block_editor.add_entry)
+        self.training.graph_requested.connect(self.show_training_graph)
         self.document.graph_changed.connect(self._graph_changed)
         self.document.code_changed.connect(self.code_panel.set_text)
         self.document.undo_stack.cleanChanged.connect(self._clean_changed)
@@ -105,7 +134,7 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
             self.restoreState(s.value("window/state"))
         else:
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
-            self.resizeDocks([self.block_dock], [260], Qt.Vertical)
+            self.resizeDocks([self.block_dock], [330], Qt.Vertical)
             self.resizeDocks([self.stepper_dock, self.inspector_dock], [430, 420], Qt.Vertical)
         for widget, key, default in ((self.font_spin, "view/font_size", 11),):
             widget.blockSignals(True)
@@ -122,6 +151,8 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.cancel_layout()
+        self.training.stop()
+        self.timing.cancel()
         if self.document.undo_stack.isClean():
             self.sessions.discard_recovery()
         else:
@@ -244,7 +275,14 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
         self.blocks_palette.set_font_size(size)
         self.code_panel.set_font_size(size)
         self.stepper.set_font_size(size)
+        self.training.set_font_size(size)
         self.relayout()
+
+    def show_training_graph(self, code: str) -> None:
+        """The training panel's "Show graph": one training step's loss, in the graph view."""
+        if self.document.set_code(code, title="training step"):
+            self.statusBar().showMessage("The graph of one training step's loss "
+                                         "(the network the sliders train)")
 
     # -- selection and search ------------------------------------------------------------------------
     def _scene_selected(self, display_id: str | None) -> None:

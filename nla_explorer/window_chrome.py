@@ -158,6 +158,8 @@ class WindowChrome:
         self.presentation_action.setCheckable(True)
         view.addAction(self.presentation_action)
         view.addAction(self.block_dock.toggleViewAction())
+        view.addAction(self.training_dock.toggleViewAction())
+        view.addAction(self.timing_dock.toggleViewAction())
         view.addAction(self.toolbar.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&About NLA Explorer", self._about))

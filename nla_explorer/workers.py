@@ -93,17 +93,25 @@ class GeneratorJob(QObject):
             for item in generator:
                 if self._cancel:
                     break
-                self.yielded.emit(item)
+                if not _emit(self.yielded, item):
+                    self._cancel = True  # nobody is listening any more
+                    break
         except Exception as exc:  # noqa: BLE001 - reported to the user, never lost
             self.running = False
             message = str(exc) or type(exc).__name__
-            self.failed.emit(message + "\n\n" + traceback.format_exc(limit=4))
+            _emit(self.failed, message + "\n\n" + traceback.format_exc(limit=4))
             return
         finally:
             if generator is not None and hasattr(generator, "close"):
                 generator.close()
         self.running = False
-        if self._cancel:
-            self.cancelled.emit()
-        else:
-            self.finished.emit()
+        _emit(self.cancelled) if self._cancel else _emit(self.finished)
+
+
+def _emit(signal, *args) -> bool:
+    """Emit from a worker; False when the job's QObject was deleted meanwhile (window closed)."""
+    try:
+        signal.emit(*args)
+    except RuntimeError:  # "Signal source has been deleted"
+        return False
+    return True

@@ -68,7 +68,6 @@ class StepperPanel(QWidget):
         self.speed.setSuffix(" steps/s")
         self.speed.setToolTip("Play speed")
         row.addStretch(1)
-        row.addWidget(self.speed)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setToolTip("Drag to any step of the backward pass")
         self.slider.valueChanged.connect(lambda v: self.document.set_step(v - 1))
@@ -87,10 +86,13 @@ class StepperPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the card wraps instead
-        scroll.setMinimumHeight(160)  # the card is the point of this panel: never crushed
+        scroll.setMinimumHeight(120)  # the card is the point of this panel: never crushed
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(self.slider)
+        slider_row = QHBoxLayout()
+        slider_row.addWidget(self.slider, 1)
+        slider_row.addWidget(self.speed)
+        layout.addLayout(slider_row)
         layout.addWidget(self.label)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.check_button)

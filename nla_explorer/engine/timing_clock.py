@@ -1,0 +1,201 @@
+"""Synchronised, cancellable timing of blocks of calls on the CPU, a CUDA GPU or Apple MPS.
+
+A CUDA block is timed with CUDA events and awaited by polling the end event, so a cancel is seen
+while a long kernel runs. CPU and MPS work (inputs, blocks) runs on one helper thread (torch
+releases the GIL) while the caller polls the cancel callable; a block abandoned by a cancel
+finishes there in the background, and the next one waits for it, so two never overlap. One thread
+also means one OpenMP team: two teams spinning on a small machine stall each other for
+milliseconds per call.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import queue
+import statistics
+import threading
+import time
+from typing import Callable, Sequence
+
+import torch
+
+from nla_explorer.engine.errors import EngineError
+from nla_explorer.engine.timing_devices import synchronize
+
+#: How often a waiting caller asks ``cancel()`` (seconds).
+POLL_S = 0.05
+#: At exit, wait at most this long for an abandoned block to finish.
+SHUTDOWN_WAIT_S = 120.0
+
+
+class TimingCancelled(EngineError):
+    """The cancel callable answered True while a measurement ran."""
+
+
+class _Helper:
+    """One daemon thread that runs CPU/MPS blocks in order, so the caller stays free to poll."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._closing = False
+
+    def submit(self, fn: Callable[[], object]) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="nla-timing",
+                                                daemon=True)
+                self._thread.start()
+                atexit.register(self._wait_until_idle)
+        self._jobs.put((fn, future, torch.get_num_threads()))
+        return future
+
+    def _loop(self) -> None:
+        threads = None
+        while True:
+            fn, future, wanted = self._jobs.get()
+            self._idle.clear()  # before looking at _closing, so that exit cannot slip between
+            try:
+                if self._closing:
+                    future.cancel()
+                if not future.set_running_or_notify_cancel():
+                    continue
+                if wanted != threads:
+                    # the caller's torch thread count; a new thread's MKL uses its own default
+                    torch.set_num_threads(wanted)
+                    threads = wanted
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                    future.set_exception(exc)
+            finally:
+                self._idle.set()
+                del fn, future
+
+    def _wait_until_idle(self) -> None:
+        # at exit: a daemon thread stopped inside torch's C++ code aborts the process, so let a
+        # block abandoned by a cancel finish first (and start no queued one)
+        self._closing = True
+        self._idle.wait(timeout=SHUTDOWN_WAIT_S)
+
+
+_HELPER = _Helper()
+
+
+def _timed_calls(fn: Callable, inputs: Sequence, number: int, device: torch.device) -> float:
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(number):
+        fn(*inputs)
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def _naive_call(fn: Callable, inputs: Sequence, device: torch.device) -> float:
+    synchronize(device)
+    start = time.perf_counter()
+    fn(*inputs)
+    elapsed = time.perf_counter() - start  # the pitfall: no synchronisation before reading
+    synchronize(device)
+    return elapsed
+
+
+class BlockClock:
+    """Times ``number`` calls of ``fn(*inputs)`` on one device, synchronised, checking cancel."""
+
+    def __init__(self, device: torch.device, cancel: Callable[[], bool] | None = None) -> None:
+        self.device = device
+        self.cancel = cancel
+
+    def check(self) -> None:
+        """Raise TimingCancelled when the cancel callable says so."""
+        if self.cancel is not None and self.cancel():
+            raise TimingCancelled("timing cancelled")
+
+    def run(self, fn: Callable[[], object]) -> object:
+        """``fn()`` on the thread that times this device's blocks (one OpenMP team for all)."""
+        self.check()
+        if self.device.type == "cuda":
+            return fn()
+        return self._wait(_HELPER.submit(fn))
+
+    def block(self, fn: Callable, inputs: Sequence, number: int) -> float:
+        """Seconds for ``number`` back-to-back calls, from a drained queue to their end."""
+        self.check()
+        if self.device.type == "cuda":
+            return self._cuda_block(fn, inputs, number)
+        return self._wait(_HELPER.submit(lambda: _timed_calls(fn, inputs, number, self.device)))
+
+    def naive(self, fn: Callable, inputs: Sequence) -> float:
+        """perf_counter around one call without synchronising: only the launch on a GPU."""
+        self.check()
+        if self.device.type == "cuda":
+            with torch.cuda.device(self.device):
+                torch.cuda.synchronize(self.device)
+                start = time.perf_counter()
+                fn(*inputs)
+                elapsed = time.perf_counter() - start
+                self._wait_event(self._record())
+            return elapsed
+        return self._wait(_HELPER.submit(lambda: _naive_call(fn, inputs, self.device)))
+
+    def transfer(self, inputs: Sequence[torch.Tensor], repeats: int = 3) -> float:
+        """Median seconds to copy the inputs host→device and back (pageable memory); 0 on CPU."""
+        if self.device.type == "cpu":
+            return 0.0
+        host = [t.detach().cpu() for t in inputs]
+        times = []
+        for k in range(repeats + 1):  # the first round is a warm-up
+            self.check()
+            synchronize(self.device)
+            start = time.perf_counter()
+            moved = [h.to(self.device) for h in host]
+            synchronize(self.device)
+            back = [m.cpu() for m in moved]
+            times.append(time.perf_counter() - start)
+            del moved, back
+            if k == 0 and times[0] > 1.0:
+                break
+        return statistics.median(times[1:] or times)
+
+    def _record(self) -> torch.cuda.Event:
+        event = torch.cuda.Event(enable_timing=True)
+        event.record()
+        return event
+
+    def _cuda_block(self, fn: Callable, inputs: Sequence, number: int) -> float:
+        with torch.cuda.device(self.device):
+            torch.cuda.synchronize(self.device)
+            start = self._record()
+            for _ in range(number):
+                fn(*inputs)
+            end = self._record()
+            self._wait_event(end)
+            return start.elapsed_time(end) / 1e3  # milliseconds → seconds
+
+    def _wait_event(self, event: torch.cuda.Event) -> None:
+        # poll instead of event.synchronize(), so that a cancel is seen while a kernel runs
+        pause, waited = 2e-5, 0.0
+        while not event.query():
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 2e-3)
+            if waited >= POLL_S:
+                waited = 0.0
+                self.check()
+
+    def _wait(self, future: concurrent.futures.Future):
+        if self.cancel is None:
+            return future.result()
+        while True:
+            try:
+                return future.result(timeout=POLL_S)
+            except concurrent.futures.TimeoutError:
+                if self.cancel():
+                    future.cancel()  # not started yet: never start it
+                    raise TimingCancelled("timing cancelled") from None
