@@ -17,7 +17,7 @@ from nla_explorer.engine.graph import AutogradGraph
 from nla_explorer.engine.code_writer import to_code
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
-from nla_explorer.engine.tensors import TensorData, snapshot
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 from nla_explorer.engine.block_edits import apply_edit
 from nla_explorer.engine.stepper import (
     BACKWARD, FORWARD, StepView, forward_order, forward_view, step_view,
@@ -77,6 +77,7 @@ class Document(QObject):
         self.selected: str | None = None
         self.step: int | None = None  # the step shown, None: the whole result
         self.step_mode = BACKWARD  # which pass the stepper walks through
+        self.value_limit = FULL_VALUE_LIMIT  # tensors up to this size keep all their values
         self._forward_order: tuple[str, ...] | None = None
         self.error: str = ""
         self.undo_stack = QUndoStack(self)

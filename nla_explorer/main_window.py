@@ -22,7 +22,10 @@ from nla_explorer.session_files import SessionFiles
 from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.picture_builder import PictureBuilder
 from nla_explorer.window_chrome import WindowChrome, scrolled
+from nla_explorer.preferences import load_preferences, save_preferences
 from nla_explorer.window_export import WindowExport
+from nla_explorer.window_help import WindowHelp
+from nla_explorer.window_preferences import WindowPreferences
 
 MAX_RECENT = 8
 INSPECT_DELAY_MS = 60  # the inspector follows the selection after this pause
@@ -39,7 +42,7 @@ def _follow_dock_shape(dock, panel) -> None:
     panel.set_side_by_side(True)
 
 
-class MainWindow(WindowChrome, WindowExport, QMainWindow):
+class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMainWindow):
     """``nla-explorer``'s window. ``settings`` defaults to the user's QSettings."""
 
     def __init__(self, settings: QSettings | None = None,
@@ -122,7 +125,7 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
         self.builder.failed.connect(self._build_failed)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.font_spin.valueChanged.connect(self._font_changed)
-        self.engine_combo.currentTextChanged.connect(lambda _: self.relayout())
+        self.engine_combo.currentTextChanged.connect(self._engine_changed)
 
     # -- settings -------------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -136,17 +139,8 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
             self.resizeDocks([self.block_dock], [330], Qt.Vertical)
             self.resizeDocks([self.stepper_dock, self.inspector_dock], [430, 420], Qt.Vertical)
-        for widget, key, default in ((self.font_spin, "view/font_size", 11),):
-            widget.blockSignals(True)
-            widget.setValue(int(s.value(key, default)))
-            widget.blockSignals(False)
-        self.engine_combo.blockSignals(True)
-        self.engine_combo.setCurrentText(str(s.value("view/layout_engine", "auto")))
-        self.engine_combo.blockSignals(False)
         self.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
-        self.inspector.set_font_size(self.font_spin.value())
-        self.code_panel.set_font_size(self.font_spin.value())
-        self.stepper.set_font_size(self.font_spin.value())
+        self.apply_preferences(load_preferences(s), relayout=False)  # a corrupt file: defaults
         self._refresh_recent()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -160,8 +154,7 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
-        s.setValue("view/font_size", self.font_spin.value())
-        s.setValue("view/layout_engine", self.engine_combo.currentText())
+        save_preferences(s, self.current_preferences())
         s.setValue("view/constants", self.constants_action.isChecked())
         s.setValue("last/example", self.document.example.name if self.document.example else "")
         s.sync()
@@ -270,12 +263,18 @@ class MainWindow(WindowChrome, WindowExport, QMainWindow):
         if view is not None and view.current is not None:
             doc.select(view.current)
 
-    def _font_changed(self, size: int) -> None:
+    def _font_changed(self, size: int, relayout: bool = True) -> None:
         self.inspector.set_font_size(size)
         self.blocks_palette.set_font_size(size)
         self.code_panel.set_font_size(size)
         self.stepper.set_font_size(size)
         self.training.set_font_size(size)
+        self.settings.setValue("view/font_size", size)
+        if relayout:
+            self.relayout()
+
+    def _engine_changed(self, engine: str) -> None:
+        self.settings.setValue("view/layout_engine", engine)
         self.relayout()
 
     def show_training_graph(self, code: str) -> None:

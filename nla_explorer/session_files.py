@@ -12,11 +12,11 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nla_explorer.document import Document
+from nla_explorer.preferences import load_preferences
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.session import load_session, save_session
 
 SESSION_FILTER = "NLA Explorer session (*.nla)"
-DEFAULT_AUTOSAVE_S = 30
 
 
 def default_recovery_path() -> Path:
@@ -38,8 +38,10 @@ class SessionFiles(QObject):
         self.recovery_path = recovery_path or default_recovery_path()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.autosave)
-        interval = int(settings.value("session/autosave_s", DEFAULT_AUTOSAVE_S))
-        self.timer.start(max(1, interval) * 1000)
+        self.set_autosave_interval(load_preferences(settings).autosave_s)
+
+    def set_autosave_interval(self, seconds: int) -> None:
+        self.timer.start(max(1, int(seconds)) * 1000)
 
     # -- save and open ---------------------------------------------------------------------------
     def save(self) -> bool:

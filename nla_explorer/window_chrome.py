@@ -7,7 +7,7 @@ window's slots, and holds no state of its own beyond the widgets it creates.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QDockWidget, QFrame, QLabel, QLineEdit, QMessageBox, QProgressBar,
     QPushButton, QScrollArea, QSpinBox, QToolBar,
@@ -139,6 +139,10 @@ class WindowChrome:
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.Redo])
         edit.addAction(self.undo_action)
         edit.addAction(self.redo_action)
+        edit.addSeparator()
+        edit.addAction(self._action("&Preferences…", self.open_preferences,
+                                    QKeySequence.Preferences,
+                                    "Font size, theme, layout engine, precision, limits, autosave"))
         view = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
             view.addAction(action)
@@ -161,7 +165,27 @@ class WindowChrome:
         view.addAction(self.training_dock.toggleViewAction())
         view.addAction(self.timing_dock.toggleViewAction())
         view.addAction(self.toolbar.toggleViewAction())
+        view.addSeparator()
+        themes = view.addMenu("&Theme")
+        self.theme_actions = {}
+        group = QActionGroup(self)
+        for theme, text in (("system", "Follow the &system"), ("light", "&Light"),
+                            ("dark", "&Dark")):
+            action = self._action(text, lambda _=False, t=theme: self.set_theme(t),
+                                  tip=f"{text.replace('&', '')} colours for the window and canvas")
+            action.setCheckable(True)
+            action.setData(theme)
+            group.addAction(action)
+            themes.addAction(action)
+            self.theme_actions[theme] = action
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("&Tour", self.start_tour,
+                                         tip="A one-minute guided tour of the window"))
+        help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts,
+                                         QKeySequence("Ctrl+/"), "Every key the window answers to"))
+        help_menu.addAction(self._action("&Course examples", self.show_examples,
+                                         tip="Each example and the notebook cell it comes from"))
+        help_menu.addSeparator()
         help_menu.addAction(self._action("&About NLA Explorer", self._about))
 
     def toggle_presentation(self) -> None:

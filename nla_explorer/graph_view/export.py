@@ -1,4 +1,4 @@
-"""Export the picture as PNG (any scale, white or transparent), SVG and PDF (vector, real text), DOT.
+"""Export the picture as PNG (any scale, on the canvas colour or transparent), SVG and PDF (vector, real text), DOT.
 
 Files are written atomically: into a temporary file beside the target, then renamed, so a failed
 export never leaves a half-written file.
@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
-from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 
 from nla_explorer.graph_view import style
@@ -97,7 +97,7 @@ def png_size(source: QRectF, scale: float) -> QSize:
 def _png(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent: bool) -> None:
     size = png_size(source, scale)
     image = QImage(size, QImage.Format_ARGB32_Premultiplied)
-    image.fill(Qt.transparent if transparent else QColor("white"))
+    image.fill(Qt.transparent if transparent else style.CANVAS)
     painter = QPainter(image)
     painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
     scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
@@ -115,7 +115,7 @@ def _svg(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent:
     generator.setDescription("exported by NLA Explorer")
     painter = QPainter(generator)
     if not transparent:
-        painter.fillRect(QRectF(0, 0, source.width(), source.height()), QColor("white"))
+        painter.fillRect(QRectF(0, 0, source.width(), source.height()), style.CANVAS)
     scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
     painter.end()
 

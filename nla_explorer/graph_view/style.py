@@ -38,6 +38,24 @@ STEP_CURRENT = QColor("#d55e00")  # the node the backward pass runs now
 GRADIENT_FLOW = QColor("#cc3311")  # edges carrying gradient at this step
 VALUE_FLOW = QColor("#007a5a")  # edges carrying a value at a forward step
 LEAF_GRAD_FILL = "#f5b995"  # a leaf whose .grad has been accumulated
+CANVAS = QColor("#ffffff")  # the graph view's background
+
+# what the dark theme changes: the canvas and what is drawn straight on it (boxes keep their
+# light fills and dark text, which read well on both)
+_LIGHT = {"CANVAS": "#ffffff", "EDGE": "#4d4d4d", "CONSTANT_EDGE": "#9c8a00",
+          "GRADIENT_FLOW": "#cc3311", "VALUE_FLOW": "#007a5a"}
+_DARK = {"CANVAS": "#202124", "EDGE": "#a8a8a8", "CONSTANT_EDGE": "#d4c24a",
+         "GRADIENT_FLOW": "#ff7a50", "VALUE_FLOW": "#3fcf9a"}
+
+
+def use_dark(dark: bool) -> None:
+    """Colours for a dark or light canvas; pictures built afterwards use them."""
+    for name, colour in (_DARK if dark else _LIGHT).items():
+        globals()[name] = QColor(colour)
+
+
+def is_dark() -> bool:
+    return CANVAS.lightness() < 128
 
 
 class Fonts:

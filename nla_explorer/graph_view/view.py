@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture
 
+from nla_explorer.graph_view import style
 from nla_explorer.graph_view.scene import GraphScene
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
@@ -39,9 +40,13 @@ class GraphView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.DontSavePainterState, True)
-        self.setBackgroundBrush(Qt.white)
+        self.setBackgroundBrush(style.CANVAS)
         self.viewport().grabGesture(Qt.PinchGesture)
         self.setFocusPolicy(Qt.StrongFocus)
+
+    def restyle(self) -> None:
+        """After a theme switch: the canvas colour (the items are rebuilt by a relayout)."""
+        self.setBackgroundBrush(style.CANVAS)
 
     def zoom(self) -> float:
         return self.transform().m11()

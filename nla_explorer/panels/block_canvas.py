@@ -7,7 +7,7 @@ descriptions of :mod:`nla_explorer.engine.block_edits`; the owner applies it (``
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QInputDialog, QMenu
 
@@ -19,6 +19,7 @@ from nla_explorer.engine.block_edits import (  # noqa: F401 - re-exported for th
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref, Var
 from nla_explorer.engine.palette import palette_entries
+from nla_explorer.graph_view import style
 from nla_explorer.graph_view.style import Fonts
 from nla_explorer.graph_view.view import zoom_keys
 from nla_explorer.panels.block_items import (
@@ -45,7 +46,7 @@ class BlockCanvas(QGraphicsView):
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setDragMode(QGraphicsView.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
-        self.setBackgroundBrush(Qt.white)
+        self.setBackgroundBrush(style.CANVAS)
         self.setAcceptDrops(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # pan by dragging instead
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -65,6 +66,11 @@ class BlockCanvas(QGraphicsView):
         self.scene().selectionChanged.connect(self._on_selection)
 
     # -- the model in ------------------------------------------------------------------------
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
+            self.setBackgroundBrush(style.CANVAS)  # the theme changed
+        super().changeEvent(event)
     def set_expression(self, expr: Expression, positions: dict[str, Position],
                        shapes: dict[str, tuple] | None = None,
                        errors: dict[str, str] | None = None) -> None:

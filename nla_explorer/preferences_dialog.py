@@ -1,0 +1,82 @@
+"""Edit ▸ Preferences: font size, theme, layout engine, value precision, full-value limit, autosave."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from nla_explorer.preferences import BOUNDS, ENGINES, THEMES, Preferences
+
+_THEME_TEXT = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+_ENGINE_TEXT = {"auto": "Automatic (Graphviz for small graphs when installed)",
+                "builtin": "Built-in layered layout", "dot": "Graphviz dot"}
+
+
+class PreferencesDialog(QDialog):
+    """A form over :class:`Preferences`; ``preferences()`` reads it back, checked."""
+
+    def __init__(self, current: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.font_spin = self._spin("font_size", " pt", "Text size of the graph, code, inspector "
+                                    "and step card (a projector wants 16 or more)")
+        self.theme_combo = self._combo(THEMES, _THEME_TEXT, "Light or dark window and canvas")
+        self.engine_combo = self._combo(ENGINES, _ENGINE_TEXT, "How graphs are laid out")
+        self.precision_spin = self._spin("precision", " digits", "Significant digits of values "
+                                         "on the graph, its edges and the step card")
+        self.limit_spin = self._spin("value_limit", " elements", "Tensors up to this size keep "
+                                     "all their values; larger ones keep min/max/mean/norm")
+        self.limit_spin.setSingleStep(1000)
+        self.autosave_spin = self._spin("autosave_s", " s", "How often unsaved work is written "
+                                        "to the recovery file")
+        form = QFormLayout()
+        form.addRow("Font size", self.font_spin)
+        form.addRow("Theme", self.theme_combo)
+        form.addRow("Layout engine", self.engine_combo)
+        form.addRow("Value precision", self.precision_spin)
+        form.addRow("Full values up to", self.limit_spin)
+        form.addRow("Autosave every", self.autosave_spin)
+        note = QLabel("The size limit applies to graphs captured from now on.")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel |
+                                   QDialogButtonBox.RestoreDefaults)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.RestoreDefaults).clicked.connect(
+            lambda: self.show_preferences(Preferences()))
+        buttons.button(QDialogButtonBox.RestoreDefaults).setToolTip("Back to the defaults")
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.show_preferences(current)
+
+    def _spin(self, name: str, suffix: str, tip: str) -> QSpinBox:
+        _, low, high = BOUNDS[name]
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setSuffix(suffix)
+        spin.setToolTip(tip)
+        return spin
+
+    def _combo(self, values: tuple[str, ...], texts: dict[str, str], tip: str) -> QComboBox:
+        combo = QComboBox()
+        for value in values:
+            combo.addItem(texts[value], value)
+        combo.setToolTip(tip)
+        return combo
+
+    def show_preferences(self, preferences: Preferences) -> None:
+        self.font_spin.setValue(preferences.font_size)
+        self.theme_combo.setCurrentIndex(THEMES.index(preferences.theme))
+        self.engine_combo.setCurrentIndex(ENGINES.index(preferences.layout_engine))
+        self.precision_spin.setValue(preferences.precision)
+        self.limit_spin.setValue(preferences.value_limit)
+        self.autosave_spin.setValue(preferences.autosave_s)
+
+    def preferences(self) -> Preferences:
+        return Preferences(self.font_spin.value(), self.theme_combo.currentData(),
+                           self.engine_combo.currentData(), self.precision_spin.value(),
+                           self.limit_spin.value(), self.autosave_spin.value()).checked()
