@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from nla_explorer.engine.capture import capture
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.trace import trace_backward
+from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.main_window import MainWindow
 from nla_explorer.resources import icon_path
 
@@ -48,6 +49,7 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     """Open the window on ``file`` or ``example`` (default: the quadratic example) and run Qt."""
     app = application()
     window = MainWindow()
+    CrashHandler(window, window.sessions.save_as).install()
     window.show()
     if not file and not example and window.sessions.offer_recovery():
         return _exec(app)

@@ -236,9 +236,10 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
     def _build_failed(self, message: str) -> None:
         self.progress.hide()
         self.cancel_button.hide()
-        self.statusBar().showMessage(message)
         if message.startswith("layout failed"):
             self._error_changed(message)
+        self.notifications.notify(message.splitlines()[0], message,
+                                  error=message.startswith("layout failed"))
 
     def _picture_shown(self, picture: Picture) -> None:
         self.progress.hide()

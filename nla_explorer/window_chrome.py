@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from nla_explorer import __version__
 from nla_explorer.engine.examples import EXAMPLES
+from nla_explorer.notifications import Notifications
 
 ENGINES = ("auto", "builtin", "dot")
 
@@ -110,6 +111,8 @@ class WindowChrome:
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_layout)
         self.zoom_label = QLabel("100 %")
+        self.zoom_label.setToolTip("Zoom of the graph (Ctrl+0: fit)")
+        self.notifications = Notifications(self.statusBar())
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
         self.statusBar().addPermanentWidget(self.zoom_label)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from nla_explorer.graph_view.export import ExportError, export_graph, export_scene
 
@@ -35,7 +36,7 @@ class WindowExport:
             else:
                 export_scene(path, self.scene, scale=scale)
         except ExportError as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            self.notifications.notify(f"Export failed: {exc}", str(exc))
             return False
         self.statusBar().showMessage(f"Exported {path}")
         return True
@@ -54,15 +55,24 @@ class WindowExport:
         written = []
         shown = doc.step
         prefix = "forward" if doc.step_mode == "forward" else "step"
+        total = len(doc.trace.steps)
+        progress = QProgressDialog("Exporting every step…", "Cancel", 0, total, self)
+        progress.setWindowModality(Qt.WindowModal)
+        progress.setMinimumDuration(500)  # shown only when it takes a while
         try:
-            for k in range(len(doc.trace.steps)):
+            for k in range(total):
+                if progress.wasCanceled():
+                    break
                 self.overlay.apply(doc.step_view(k))
                 path = str(Path(folder) / f"{prefix}_{k + 1:03d}{suffix}")
                 export_scene(path, self.scene, scale=2.0)
                 written.append(path)
+                progress.setValue(k + 1)
         except ExportError as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            self.notifications.notify(f"Export failed after {len(written)} steps: {exc}",
+                                      str(exc))
         finally:
+            progress.close()
             self._step_changed(shown)
-        self.statusBar().showMessage(f"Exported {len(written)} steps to {folder}")
+        self.statusBar().showMessage(f"Exported {len(written)} of {total} steps to {folder}")
         return written

@@ -169,7 +169,7 @@ def test_cancelled_layout_says_what_to_do(window, qtbot, monkeypatch):
     window.load_example("quadratic")
     window.cancel_button.click()
     qtbot.waitUntil(lambda: not window.busy(), timeout=10000)
-    assert "Collapse chains" in window.statusBar().currentMessage()
+    assert "Collapse chains" in window.notifications.text.text()  # not an error: no red
 
 
 def test_big_picture_bundles_edges_and_still_lights_hovered_ones(window, monkeypatch):
@@ -198,3 +198,17 @@ def test_tall_graph_opens_on_the_output_at_a_readable_zoom(window, monkeypatch):
     assert window.view.zoom() == pytest.approx(0.6)
     out = window.scene.node_items[window.document.graph.output_id]
     assert window.view.viewport().rect().contains(window.view.mapFromScene(out.scenePos()))
+
+
+def test_errors_are_non_modal_notifications_with_details(window, tmp_path, qtbot):
+    window.load_example("quadratic")
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    assert not window.export_to(str(blocked / "graph.png"))  # a file where a folder should be
+    note = window.notifications
+    assert note.text.text().startswith("Export failed") and note.details_button.isVisible()
+    box = note.show_details()
+    assert not box.isModal() and "graph.png" in box.detailedText()
+    box.close()
+    note.close_button.click()
+    assert note.text.text() == ""
