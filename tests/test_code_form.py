@@ -226,6 +226,24 @@ BAD = [
     ("x = torch.randn(3)\ny = x.max(dim=0)", "not in the whitelist"),
     ("x = " + "(" * 300 + "1" + ")" * 300, "line 1"),
     ("x = torch.randn(2)\ny = " + " + ".join(["x"] * 3000), None),
+    # found by fuzzing (tests/test_fuzz_code.py): each escaped as a crash or slipped the limits
+    ("x = torch.norm(None)", "line 1: norm: None — 'NoneType' object has no attribute"),
+    ("x = torch.eye('a')", "line 1: torch.eye('a') — eye()"),
+    ("x = torch.eye(None)", "line 1: torch.eye(None) — eye()"),
+    ("x = torch.linspace(0, 1, steps='a')", "line 1: torch.linspace(0, 1) — linspace()"),
+    ("x = torch.arange(0, 10, step='a')", "line 1: torch.arange(0, 10) — arange()"),
+    ("x = torch.zeros(size=(100000, 100000))", "would hold 10,000,000,000 elements"),
+    ("x = torch.randn(size=(10**9, 10**9))", "would hold 1,000,000,000,000,000,000 elements"),
+    ("x = torch.ones(size=(20000, 20000))", "would hold 400,000,000 elements"),
+    ("x = torch.full(size=(20000, 20000), fill_value=1.0)", "would hold 400,000,000"),
+    ("x = torch.arange(end=10**12)", "would hold 1,000,000,000,000 elements"),
+    ("x = torch.arange(0, end=10**12)", "would hold 1,000,000,000,000 elements"),
+    ("x = torch.tensor(" + "[" * 40 + "1.0" + "]" * 40 + ")", "tensor of 40 dimensions; at most 32"),
+    ("x = torch.randn(2)\ny = x" + "[None]" * 40, "line 2: index gives a tensor of 33 dimensions"),
+    ("x = torch.randn(" + "9" * 400 + ")", "line 1: a number of 400 digits is too large"),
+    ("x = torch.randn(3) * 1e400", "line 1: the number inf is not finite"),
+    ("x = 2.0 ** 1024", "line 1: 2.0 ** 1024 is too large"),
+    ("x = torch.randn(3, layout=torch.strided, size=torch)", "line 1: torch.randn(3) — "),
 ]
 
 
@@ -246,3 +264,31 @@ def test_outputs_that_cannot_be_differentiated():
         explore_code("x = torch.randn(3)\ny = x.sum()")
     with pytest.raises(ExpressionError, match="builds no tensor"):
         explore_code("n = 5\nprint(n)")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU-only build's error")
+def test_a_device_torch_was_built_without_is_a_message():
+    with pytest.raises(ExpressionError, match="line 1: torch.randn.3. — Torch not compiled"):
+        evaluate(parse_code("x = torch.randn(3, device='cuda')"))
+
+
+def test_deep_chains_are_written_in_named_steps_that_read_back():
+    """300 inline terms parse, but written inline they overflowed to_code's recursion."""
+    code = "x = torch.randn(2, requires_grad=True)\ny = " + " + ".join(["x"] * 300) + "\n"
+    expr = parse_code(code)
+    written = to_code(expr)
+    assert "t1 = x + x" in written and max(len(line) for line in written.splitlines()) < 500
+    again = parse_code(written)
+    assert [(b.op, b.args) for b in again.blocks] == [(b.op, b.args) for b in expr.blocks]
+    torch.testing.assert_close(evaluate(again).output, evaluate(expr).output)
+    assert to_code(again) == written
+
+
+def test_long_programs_take_linear_time():
+    """8,000 statements took over a minute (20,000, within the size limit, many minutes): blocks
+    were ordered in quadratic time. Now ~3 s; a hang fails after 30 s instead of blocking."""
+    from tests.fuzz_support import time_limit
+
+    code = "x = torch.randn(2, requires_grad=True)\n" + "x = -x\n" * 8_000
+    with time_limit(30):
+        assert len(evaluate(parse_code(code)).tensors) == 8_001

@@ -33,6 +33,10 @@ def good():
     return expression_to_json(EXAMPLES["quadratic"].expression())
 
 
+def good_text():
+    return json.dumps(good())
+
+
 def mutate(change):
     data = good()
     change(data)
@@ -53,6 +57,15 @@ BAD = [
     (mutate(lambda d: d.update(numbers=[["n", float("inf")]])), "bad number"),
     (mutate(lambda d: d.update(output="b99")), "not a block"),
     ("[" * 100000 + "]" * 100000, "not valid JSON"),
+    # found by fuzzing (tests/test_fuzz_sessions.py): each escaped as a TypeError or ValueError
+    (mutate(lambda d: d["blocks"][0].update(op=["randn"])), "unknown kind"),
+    (mutate(lambda d: d.update(output=["b1"])), "the output ['b1'] is not a block"),
+    (mutate(lambda d: d["blocks"][1].update(kwargs=[["dtype", {"dtype": ["float64"]}]])),
+     "not allowed"),
+    (good_text().replace('"version": 1', '"version": ' + "9" * 5000), "not valid JSON"),
+    (mutate(lambda d: d.update(version=True)), "version True"),
+    (mutate(lambda d: d.update(format="x" * 100_000)), "format is 'xxxxxxxxxxxx"),
+    (mutate(lambda d: d.update(numbers=[["n", 5], ["n", 6]])), "two numbers share a name"),
 ]
 
 
@@ -74,3 +87,18 @@ def test_huge_or_unreadable_files(tmp_path):
         load_session(binary)
     with pytest.raises(ExpressionError, match="cannot read"):
         load_session(tmp_path / "missing.nla")
+
+
+def test_a_session_that_loads_but_cannot_run_says_why():
+    """``torch.norm(None)`` raised AttributeError, which escaped the evaluator."""
+    data = expression_to_json(EXAMPLES["norm"].expression())
+    data["blocks"][2]["args"] = [None]
+    loaded, _ = session_from_text(json.dumps(data))
+    with pytest.raises(ExpressionError, match="norm: None"):
+        evaluate(loaded)
+
+
+def test_long_messages_stay_short():
+    with pytest.raises(ExpressionError) as info:
+        session_from_text(mutate(lambda d: d.update(format="x" * 100_000)))
+    assert len(str(info.value)) < 200

@@ -14,7 +14,7 @@ from typing import Iterable
 from nla_explorer.engine.code_safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
-from nla_explorer.engine.numbers import fold_binop, fold_unary
+from nla_explorer.engine.numbers import checked, fold_binop, fold_unary
 from nla_explorer.engine.ops import DTYPES, FORMS
 
 _IGNORED_CALLS = {"print", "display", "Markdown"}
@@ -29,6 +29,9 @@ class _Module:
     """A module or a dotted path inside one (``torch``, ``torch.linalg``, ``F``...)."""
 
     path: str
+
+    def __repr__(self) -> str:  # messages show ``torch.strided``, not the wrapper
+        return self.path
 
 
 class _Ignored:
@@ -51,6 +54,7 @@ def parse_code(text: str, output: str | None = None, inputs: Iterable[str] = ())
 class _Parser:
     def __init__(self, inputs: Iterable[str]) -> None:
         self.blocks: list[Block] = []
+        self.positions: dict[str, int] = {}  # block id → index in blocks (long code stays linear)
         self.numbers: dict[str, int | float] = {}
         self.env: dict[str, object] = {k: _Module(v) for k, v in _BUILTINS.items()}
         self.marked: str | None = None
@@ -189,7 +193,9 @@ class _Parser:
     # -- expressions -----------------------------------------------------------------------------
     def _expr(self, node: ast.expr) -> object:
         if isinstance(node, ast.Constant):
-            if isinstance(node.value, (bool, int, float, str)) or node.value in (None, ...):
+            if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+                return self._fold(checked, node.value)  # refuses huge and infinite literals
+            if isinstance(node.value, (bool, str)) or node.value in (None, ...):
                 return node.value
             self._fail(f"the literal {node.value!r} is not supported")
         if isinstance(node, ast.Name):
@@ -347,11 +353,12 @@ class _Parser:
     def _add(self, op: str, args: tuple, kwargs: tuple, name: str | None = None,
              form: str | None = None) -> Ref:
         block_id = f"b{len(self.blocks) + 1}"
+        self.positions[block_id] = len(self.blocks)
         self.blocks.append(Block(block_id, op, args, kwargs, name, form, self.line))
         return Ref(block_id)
 
     def _index_of(self, block_id: str) -> int:
-        return next(i for i, b in enumerate(self.blocks) if b.id == block_id)
+        return self.positions[block_id]
 
     def _fail(self, message: str, culprit: str | None = None):
         raise ExpressionError(message, line=self.line or None, culprit=culprit)

@@ -15,6 +15,7 @@ from nla_explorer.engine.ops import CATALOGUE
 _ATOM, _POWER, _UNARY, _TERM, _SUM = 100, 40, 30, 20, 10
 _BINARY_PREC = {"**": _POWER, "*": _TERM, "/": _TERM, "@": _TERM, "+": _SUM, "-": _SUM}
 _F = "torch.nn.functional."
+_MAX_INLINE = 100  # blocks nested in one line of code before one gets a name
 
 
 def to_code(expression: Expression, imports: bool = True) -> str:
@@ -39,6 +40,7 @@ class _Writer:
                 uses[i] = uses.get(i, 0) + 1
         self.uses = uses
         self.names = _unique_names(expression, uses)
+        _name_deep_chains(expression, self.names)
         self.uses_f = False
 
     def write(self, imports: bool) -> str:
@@ -178,6 +180,28 @@ def _unique_names(expression: Expression, uses: dict[str, int]) -> dict[str, str
         names[block.id] = name
         bound[name] = block.id
     return names
+
+
+def _name_deep_chains(expression: Expression, names: dict[str, str]) -> None:
+    """Name every ``_MAX_INLINE``-th block of a long inline chain (``x + x + ... + x``).
+
+    Inline blocks are written recursively and read back by a recursive parser: a chain of
+    hundreds would overflow both, so it is cut into named steps (``t1 = ...``).
+    """
+    taken = set(names.values()) | {b.name for b in expression.blocks if b.name} | {
+        n for n, _ in expression.numbers}
+    depth: dict[str, int] = {}
+    counter = 0
+    for block in expression.blocks:
+        inline = [depth.get(i, 0) for i in block.inputs if i not in names]
+        depth[block.id] = 0 if block.id in names else 1 + max(inline, default=0)
+        if depth[block.id] >= _MAX_INLINE:
+            counter += 1
+            while f"t{counter}" in taken:
+                counter += 1
+            names[block.id] = f"t{counter}"
+            taken.add(names[block.id])
+            depth[block.id] = 0
 
 
 def _read_after(expression: Expression, block_id: str, after_id: str) -> bool:

@@ -1,7 +1,8 @@
 """Evaluate an :class:`Expression`: run each block's whitelisted torch call, in dependency order.
 
-Sizes are checked before anything is allocated (constructors from their arguments, ops on torch's
-``meta`` device), and every failure names the block, its line and the shapes involved.
+Sizes are checked before anything is allocated (constructors from their arguments and a call on
+torch's ``meta`` device, ops on ``meta`` tensors), and every failure, whatever torch raised, names
+the block, its line and the shapes involved.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from nla_explorer.engine.shapes import describe_call, explain_failure, shape_tex
 
 #: The largest tensor an expression may create (elements): 50 M, 200 MB in float32.
 MAX_ELEMENTS = 50_000_000
+#: The most dimensions a tensor may have (numpy, which holds the snapshots, stops at 32 or 64).
+MAX_DIMS = 32
 DEFAULT_SEED = 0
 
 
@@ -71,25 +74,43 @@ def check_connected(expression: Expression) -> None:
 
 
 def ordered(expression: Expression) -> list[Block]:
-    """Blocks in an order where each comes after its inputs (program order where possible)."""
-    known = set(expression.ids)
+    """Blocks in an order where each comes after its inputs (program order where possible).
+
+    Rounds: each releases, in program order, every block whose inputs earlier rounds released.
+    Linear in the number of blocks and wires (a long chain of edits must not take quadratic time).
+    """
+    blocks = expression.blocks
+    waiting = [len(set(b.inputs)) for b in blocks]
+    readers: dict[str, list[int]] = {}
+    for index, block in enumerate(blocks):
+        for source in set(block.inputs):
+            readers.setdefault(source, []).append(index)
     done: set[str] = set()
-    result: list[Block] = []
-    pending = list(expression.blocks)
-    while pending:
-        ready = [b for b in pending if all(i in done for i in b.inputs)]
-        if not ready:
-            culprit = pending[0]
-            missing = [i for i in culprit.inputs if i not in known]
-            reason = (f"reads a block that does not exist ({', '.join(missing)})" if missing
-                      else "is part of a cycle")
-            raise ExpressionError(f"block {culprit.id} {reason}", culprit.line, culprit.id)
-        ready_ids = {b.id for b in ready}
-        for b in ready:  # each round keeps program order among the blocks it releases
-            result.append(b)
-            done.add(b.id)
-        pending = [b for b in pending if b.id not in ready_ids]
-    return result
+    order: list[int] = []
+    batch = [i for i, count in enumerate(waiting) if count == 0]
+    while batch:
+        batch.sort()  # program order within a round
+        order.extend(batch)
+        released = []
+        for index in batch:
+            block_id = blocks[index].id
+            if block_id in done:
+                continue
+            done.add(block_id)
+            for reader in readers.get(block_id, ()):
+                waiting[reader] -= 1
+                if waiting[reader] == 0:
+                    released.append(reader)
+        batch = released
+    if len(order) < len(blocks):
+        placed = set(order)
+        culprit = next(b for i, b in enumerate(blocks) if i not in placed)
+        known = set(expression.ids)
+        missing = [i for i in culprit.inputs if i not in known]
+        reason = (f"reads a block that does not exist ({', '.join(missing)})" if missing
+                  else "is part of a cycle")
+        raise ExpressionError(f"block {culprit.id} {reason}", culprit.line, culprit.id)
+    return [blocks[i] for i in order]
 
 
 class _Runner:
@@ -117,19 +138,22 @@ class _Runner:
         form = block.form or spec.forms[0]
         fn = callable_for(form)
         if spec.constructor:
-            self._check_constructor(block, args, kwargs)
+            self._check_constructor(block, fn, args, kwargs)
             if spec.random:
                 kwargs["generator"] = self.generator
         else:
             self._check_meta(block, form, fn, args, kwargs)
         try:
             out = fn(*args, **kwargs)
-        except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever torch raises on these arguments
             raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
                                   block.name or block.id) from None
         if not isinstance(out, torch.Tensor):
             raise ExpressionError(f"{block.op} gives a {type(out).__name__}, not a tensor",
                                   block.line, block.name or block.id)
+        if out.dim() > MAX_DIMS:
+            raise ExpressionError(f"{block.op} gives a tensor of {out.dim()} dimensions; at most "
+                                  f"{MAX_DIMS} are supported", block.line, block.name or block.id)
         self.recorder.record(out)
         self.tensors[block.id] = out
 
@@ -168,11 +192,25 @@ class _Runner:
         return arg
 
     # -- size checks before allocating ------------------------------------------------------------
-    def _check_constructor(self, block: Block, args: tuple, kwargs: dict) -> None:
-        count = constructor_numel(block.op, args, kwargs)
-        if count is None:
+    def _check_constructor(self, block: Block, fn, args: tuple, kwargs: dict) -> None:
+        """Sizes from the arguments, then exactly from a shape-only (``meta``) call."""
+        try:
+            count = constructor_numel(block.op, args, kwargs)
+        except (TypeError, ValueError, OverflowError):
+            count = None  # arguments torch refuses itself, naming them
+        if count is not None:
+            self._check_count(block, count, describe_call(block, args))
+        if block.op == "tensor":
+            return  # its values are written in the code: already in memory
+        meta_kwargs = {**kwargs, "device": "meta"}
+        meta_kwargs.pop("generator", None)
+        try:
+            with torch.no_grad():
+                out = fn(*args, **meta_kwargs)
+        except Exception:  # noqa: BLE001 - the real call reports bad arguments
             return
-        self._check_count(block, count, describe_call(block, args))
+        if isinstance(out, torch.Tensor):
+            self._check_count(block, out.numel(), describe_call(block, args))
 
     def _check_meta(self, block: Block, form: str, fn, args: tuple, kwargs: dict) -> None:
         """Run the op on shapes only (``meta`` tensors): refuses absurd results before allocating.
@@ -204,8 +242,8 @@ class _Runner:
     def _check_count(self, block: Block, count: int, what: str) -> None:
         if count > self.max_elements:
             raise ExpressionError(
-                f"{what} would hold {count:,} elements ({_bytes(count * 4)} in float32); "
-                f"the limit is {self.max_elements:,}", block.line, block.name or block.id)
+                f"{what} would hold {_count_text(count)} elements ({_bytes(count * 4)} in "
+                f"float32); the limit is {self.max_elements:,}", block.line, block.name or block.id)
 
 
 def constructor_numel(op: str, args: tuple, kwargs: dict) -> int | None:
@@ -219,9 +257,11 @@ def constructor_numel(op: str, args: tuple, kwargs: dict) -> int | None:
         return math.prod(dims)
 
     if op in ("randn", "rand", "zeros", "ones"):
-        return size(args)
+        return size(args) if args or "size" not in kwargs else size((kwargs["size"],))
     if op == "full":
-        return size(args[:1]) if args else None
+        if args:
+            return size(args[:1])
+        return size((kwargs["size"],)) if "size" in kwargs else None
     if op == "eye":
         n = args[0] if args else kwargs.get("n", 0)
         m = args[1] if len(args) > 1 else kwargs.get("m", n)
@@ -257,7 +297,14 @@ def _to_meta(value: object) -> object:
     return value
 
 
+def _count_text(count: int) -> str:
+    """``1,000,000`` — or ``more than 10^30`` for numbers too long to read."""
+    return f"{count:,}" if count < 10**30 else "more than 10^30"
+
+
 def _bytes(n: int) -> str:
+    if n >= 10**30:
+        return "more than 10^15 PB"
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if n < 1000:
             return f"{n:.1f} {unit}"

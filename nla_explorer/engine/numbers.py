@@ -19,19 +19,25 @@ def fold_binop(symbol: str, a: int | float, b: int | float) -> int | float:
         if abs(b) > 1024 or (isinstance(a, int) and isinstance(b, int) and abs(a) > 1
                              and b * math.log2(abs(a)) > 62):
             raise ValueError(f"{a} ** {b} is too large")
-    result = fn(a, b)
-    return _checked(result)
+    try:
+        result = fn(a, b)
+    except OverflowError:
+        raise ValueError(f"{a} {symbol} {b} is too large") from None
+    return checked(result)
 
 
 def fold_unary(a: int | float) -> int | float:
-    return _checked(-a)
+    return checked(-a)
 
 
-def _checked(value):
+def checked(value):
+    """``value`` if it is a real number the explorer can use, else :class:`ValueError`."""
     if isinstance(value, complex):
         raise ValueError("the result is a complex number")
     if isinstance(value, int) and abs(value) > MAX_ABS_INT:
-        raise ValueError(f"the number {value} is too large")
+        digits = len(str(abs(value)))  # a pasted 4,000-digit literal is named by its length
+        raise ValueError(f"a number of {digits} digits is too large" if digits > 30 else
+                         f"the number {value} is too large")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"the number {value} is not finite")
     return value

@@ -21,6 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from nla_explorer.engine.file_modes import match_mode
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
@@ -56,6 +57,7 @@ def save_session(path: str | os.PathLike, expression: Expression, layout: dict |
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        match_mode(tmp, path)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -82,7 +84,7 @@ def load_session(path: str | os.PathLike) -> tuple[Expression, dict]:
 def session_from_text(text: str, source: str = "session") -> tuple[Expression, dict]:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, or a 5,000-digit number
         raise ExpressionError(f"{source} is not valid JSON ({exc})", culprit=source) from None
     return expression_from_json(data, source)
 
@@ -103,10 +105,10 @@ class _Reader:
         if not isinstance(data, dict):
             self.fail("the file does not hold a session object")
         if data.get("format") != FORMAT:
-            self.fail(f"not an NLA Explorer session (format is {data.get('format')!r})")
+            self.fail(f"not an NLA Explorer session (format is {_short(data.get('format'))})")
         version = data.get("version")
-        if not isinstance(version, int) or version > VERSION or version < 1:
-            self.fail(f"session version {version!r} is not supported (this app reads up to "
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= VERSION:
+            self.fail(f"session version {_short(version)} is not supported (this app reads up to "
                       f"{VERSION})")
         numbers = self.numbers(data.get("numbers", []))
         blocks = data.get("blocks")
@@ -123,8 +125,8 @@ class _Reader:
                 if ref not in known:
                     self.fail(f"block {b.id} reads block {ref!r}, which does not exist", b.id)
         output = data.get("output")
-        if output is not None and output not in known:
-            self.fail(f"the output {output!r} is not a block")
+        if output is not None and (not isinstance(output, str) or output not in known):
+            self.fail(f"the output {_short(output)} is not a block")
         return Expression(parsed, numbers, output)
 
     def numbers(self, raw: object) -> tuple:
@@ -136,6 +138,8 @@ class _Reader:
                     or not _finite_number(item[1])):
                 self.fail(f"bad number entry {str(item)[:60]!r}")
             out.append((item[0], item[1]))
+        if len({name for name, _ in out}) != len(out):
+            self.fail("two numbers share a name")
         return tuple(out)
 
     def block(self, raw: object, index: int) -> Block:
@@ -144,7 +148,7 @@ class _Reader:
         block_id, op = raw.get("id"), raw.get("op")
         if not isinstance(block_id, str) or not block_id or len(block_id) > 64:
             self.fail(f"block #{index + 1} has no valid id")
-        if op != "input" and op not in CATALOGUE:
+        if op != "input" and (not isinstance(op, str) or op not in CATALOGUE):
             self.fail(f"block {block_id} has an unknown kind {str(op)[:40]!r}", block_id)
         form = raw.get("form")
         if form is not None and (op == "input" or form not in CATALOGUE[op].forms):
@@ -182,7 +186,7 @@ class _Reader:
                 return Ref(inner)
             if key == "var" and _identifier(inner):
                 return Var(inner)
-            if key == "dtype" and inner in DTYPES:
+            if key == "dtype" and isinstance(inner, str) and inner in DTYPES:
                 return DType(inner)
             if key == "ellipsis" and inner is True:
                 return ...
@@ -223,6 +227,12 @@ def _enc(value: object) -> object:
     if value is Ellipsis:
         return {"ellipsis": True}
     return value
+
+
+def _short(value: object) -> str:
+    """A value from the file for a message: its repr, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _identifier(value: object) -> bool:

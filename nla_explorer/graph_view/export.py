@@ -18,6 +18,7 @@ from nla_explorer.graph_view import style
 from nla_explorer.graph_view.dot_export import display_to_dot
 from nla_explorer.graph_view.layout import Layout
 from nla_explorer.graph_view.model import DisplayGraph
+from nla_explorer.engine.file_modes import match_mode
 from nla_explorer.engine.stepper import StepView
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
@@ -141,6 +142,7 @@ def _atomic(path: Path, write) -> Path:
         write(tmp)
         if os.path.getsize(tmp) == 0:
             raise ExportError(f"nothing was written to {path.name}")
+        match_mode(tmp, path)
         os.replace(tmp, path)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
