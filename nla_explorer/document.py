@@ -117,7 +117,7 @@ class Document(QObject):
     def set_code(self, text: str, example: Example | None = None, title: str = "") -> bool:
         """Capture ``text`` as an undoable edit; on failure keep everything and report why."""
         try:
-            exploration = explore_code(text)
+            exploration = explore_code(text, value_limit=self.value_limit)
         except EngineError as exc:
             self._set_error(str(exc))
             return False
@@ -135,7 +135,8 @@ class Document(QObject):
                        positions: dict | None = None) -> bool:
         """Capture an expression (an opened session) as an undoable edit."""
         try:
-            exploration, code, problem = explore_expression(expression), to_code(expression), ""
+            exploration = explore_expression(expression, self.value_limit)
+            code, problem = to_code(expression), ""
         except EngineError as exc:
             if self.state is None:  # nothing to show yet: the session cannot open
                 self._set_error(str(exc))
@@ -160,7 +161,7 @@ class Document(QObject):
             self._push(replace(state, positions=tuple(positions.items())), description)
             return True
         try:
-            exploration = explore_expression(expression)
+            exploration = explore_expression(expression, self.value_limit)
             code, problem = to_code(expression), ""
         except EngineError as exc:
             exploration, code, problem = state.exploration, state.code, str(exc)

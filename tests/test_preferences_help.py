@@ -142,3 +142,14 @@ def test_every_toolbar_and_panel_control_has_a_tooltip(window):
             missing.append(f"{type(widget).__name__} '{widget.objectName() or text}' in "
                            f"{type(parent).__name__}")
     assert not missing, missing
+
+
+def test_value_limit_decides_which_tensors_keep_all_their_values(window):
+    code = "import torch\nA = torch.randn(60, 60, requires_grad=True)\ny = (A * A).sum()\n"
+    window.document.set_code(code)
+    assert window.document.graph.find("A").value.values is not None  # 3,600 ≤ 10,000
+    prefs = window.current_preferences()
+    window.apply_preferences(prefs.__class__(**{**prefs.__dict__, "value_limit": 1000}))
+    window.document.set_code(code.replace("y =", "z ="))
+    a = window.document.graph.find("A")
+    assert a.value.values is None and a.value.summary["norm"] > 0  # now only a summary

@@ -17,6 +17,7 @@ from nla_explorer.engine.gc_pause import paused_gc
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES, callable_for
 from nla_explorer.engine.recorder import ForwardRecorder
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
 from nla_explorer.engine.shapes import describe_call, explain_failure, shape_text
 
 #: The largest tensor an expression may create (elements): 50 M, 200 MB in float32.
@@ -50,13 +51,14 @@ class Evaluation:
 
 
 def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = None,
-             max_elements: int = MAX_ELEMENTS) -> Evaluation:
-    """Run ``expression``; ``inputs`` supplies the tensors of its ``input`` blocks."""
+             max_elements: int = MAX_ELEMENTS, value_limit: int = FULL_VALUE_LIMIT) -> Evaluation:
+    """Run ``expression``; ``inputs`` supplies the tensors of its ``input`` blocks. Recorded
+    values of tensors up to ``value_limit`` elements are kept whole."""
     out_block = expression.output_block()
     if out_block is None:
         raise ExpressionError("the code builds no tensor")
     check_connected(expression)
-    runner = _Runner(expression, inputs or {}, max_elements)
+    runner = _Runner(expression, inputs or {}, max_elements, value_limit)
     with paused_gc(), runner.recorder:
         for block in ordered(expression):
             runner.run(block)
@@ -114,13 +116,14 @@ def ordered(expression: Expression) -> list[Block]:
 
 
 class _Runner:
-    def __init__(self, expression: Expression, inputs: dict, max_elements: int) -> None:
+    def __init__(self, expression: Expression, inputs: dict, max_elements: int,
+                 value_limit: int) -> None:
         self.numbers = expression.number_dict
         self.inputs = inputs
         self.max_elements = max_elements
         self.tensors: dict[str, torch.Tensor] = {}
         self.generator = torch.Generator().manual_seed(DEFAULT_SEED)
-        self.recorder = ForwardRecorder()
+        self.recorder = ForwardRecorder(value_limit)
 
     def run(self, block: Block) -> None:
         spec = CATALOGUE.get(block.op)

@@ -9,6 +9,7 @@ import torch
 from nla_explorer.engine.capture import capture
 from nla_explorer.engine.code_parser import parse_code
 from nla_explorer.engine.errors import CaptureError, ExpressionError
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
 from nla_explorer.engine.evaluate import Evaluation, evaluate
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.graph import AutogradGraph
@@ -33,9 +34,10 @@ class Exploration:
         return self.evaluation.output_name
 
 
-def explore_expression(expression: Expression) -> Exploration:
-    """Evaluate, capture and trace ``expression``; errors name the culprit."""
-    evaluation = evaluate(expression)
+def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIMIT) -> Exploration:
+    """Evaluate, capture and trace ``expression``; errors name the culprit. Tensors of up to
+    ``value_limit`` elements keep all their values, larger ones a summary."""
+    evaluation = evaluate(expression, value_limit=value_limit)
     out = evaluation.output
     block = expression.block(evaluation.output_id)
     label = block.name or block.id
@@ -44,13 +46,15 @@ def explore_expression(expression: Expression) -> Exploration:
             f"the output '{label}' does not require grad: give one of its inputs "
             "requires_grad=True", block.line, label)
     try:
-        graph = capture(out, names=evaluation.names(), recorder=evaluation.recorder)
-        trace = trace_backward(out)
+        graph = capture(out, names=evaluation.names(), recorder=evaluation.recorder,
+                        limit=value_limit)
+        trace = trace_backward(out, limit=value_limit)
     except CaptureError as exc:
         raise ExpressionError(str(exc), block.line, label) from None
     return Exploration(expression, evaluation, graph, trace)
 
 
-def explore_code(text: str, output: str | None = None) -> Exploration:
+def explore_code(text: str, output: str | None = None,
+                 value_limit: int = FULL_VALUE_LIMIT) -> Exploration:
     """``parse_code`` then :func:`explore_expression`."""
-    return explore_expression(parse_code(text, output=output))
+    return explore_expression(parse_code(text, output=output), value_limit)
