@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -41,6 +42,7 @@ def application() -> QApplication:
         app.setApplicationName("NLA Explorer")
         app.setOrganizationName("NLA Explorer")
         app.setApplicationDisplayName("NLA Explorer")
+        app.setDesktopFileName("nla-explorer")  # matches the .desktop entry (Wayland app id)
         app.setWindowIcon(QIcon(str(icon_path())))
     return app
 
@@ -51,6 +53,7 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     window = MainWindow()
     CrashHandler(window, window.sessions.save_as).install()
     window.show()
+    QTimer.singleShot(0, _collect_after_start)  # on every path into the event loop
     if not file and not example and window.sessions.offer_recovery():
         return _exec(app)
     opened = window.open_path(file) if file else window.load_example(example or DEFAULT_EXAMPLE)
@@ -60,6 +63,13 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     window.show()
     window.offer_first_tour()
     return _exec(app)
+
+
+def _collect_after_start() -> None:
+    """Garbage collection was paused during start-up (cli._gui): the import of torch and Qt
+    triggers several full collections of objects that live as long as the app. Freeze those."""
+    gc.enable()
+    gc.freeze()
 
 
 def _exec(app: QApplication) -> int:

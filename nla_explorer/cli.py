@@ -28,14 +28,39 @@ def _gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"nla-explorer {__version__}")
     p.add_argument("file", nargs="?", help="a .nla session or a .py file of course code to open")
     p.add_argument("--example", metavar="NAME", help="open a course example (see: examples)")
+    desktop = p.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop-entry", action="store_true",
+                         help="add NLA Explorer to this user's application menu and exit")
+    desktop.add_argument("--uninstall-desktop-entry", action="store_true",
+                         help="remove what --install-desktop-entry added and exit")
     return p
 
 
 def _gui(argv: list[str]) -> int:
     args = _gui_parser().parse_args(argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return _desktop_entry(install=args.install_desktop_entry)
     from nla_explorer.app import run_app  # Qt only from here on
 
     return run_app(file=args.file, example=args.example)
+
+
+def _desktop_entry(install: bool) -> int:
+    """Write or remove the freedesktop entry under $XDG_DATA_HOME; no Qt needed."""
+    from nla_explorer import desktop_entry as de
+
+    try:
+        paths = de.install_desktop_entry() if install else de.uninstall_desktop_entry()
+    except de.DesktopEntryError as exc:
+        print(f"nla-explorer: error: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"{'installed' if install else 'removed'} {path}")
+    if install:
+        print("NLA Explorer is in the application menu; it runs: " + " ".join(de.launch_command()))
+    elif not paths:
+        print(f"nothing to remove: no NLA Explorer desktop entry under {de.default_data_home()}")
+    return 0
 
 
 def _headless(argv: list[str]) -> int:

@@ -114,3 +114,17 @@ def test_engine_sources_have_no_qt_imports():
     for path in (ROOT / "nla_explorer" / "engine").rglob("*.py"):
         text = path.read_text()
         assert "PySide6" not in text and "pyqtgraph" not in text, path
+
+
+def test_recording_does_not_import_torch_dynamo():
+    """torch wraps dispatch modes to disable dynamo, importing it (~1 s) on first use; our
+    recorder opts out (start-up and every CLI call pay for it otherwise)."""
+    import subprocess
+    import sys
+    code = ("import sys\nfrom nla_explorer.engine import EXAMPLES, explore_code\n"
+            "explore_code(EXAMPLES['quadratic'].code)\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

@@ -91,6 +91,12 @@ class _FunctionMode(TorchFunctionMode):
 
 
 class _DispatchMode(TorchDispatchMode):
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch (2.9+) wraps __torch_dispatch__ in torch._disable_dynamo, whose first call imports
+        # torch._dynamo (~1 s); nothing here is ever compiled. This is torch's documented opt-out.
+        return False
+
     def __init__(self, recorder: ForwardRecorder) -> None:
         super().__init__()
         self.recorder = recorder

@@ -29,6 +29,7 @@ from nla_explorer.workers import GeneratorJob
 POLY, LEAST_SQUARES = "poly", "least_squares"
 MODES = {POLY: "Polynomial fit", LEAST_SQUARES: "Least squares (SGD)"}
 REDRAW_MS = 33
+WARM_UP_DELAY_MS = 2000
 #: The first frame waits a little: a short run (a slider step) is then drawn once, finished.
 FIRST_FRAME_MS = 100
 THROTTLE_MS = 80
@@ -313,9 +314,9 @@ class TrainingPanel(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if not self._warmed:  # when the panel is first seen: not during start-up, whose own
-            self._warmed = True  # imports would race this one and slow the first frame
-            self._warm_up()
+        if not self._warmed:  # after the panel is first seen, and after start-up's own work,
+            self._warmed = True  # which this thread would slow down (the GIL)
+            QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
 
     def _warm_up(self) -> None:
         """Import torch.optim's lazy dependencies in a worker now, not on the first slider move."""
