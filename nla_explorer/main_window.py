@@ -21,7 +21,7 @@ from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.picture_builder import PictureBuilder
-from nla_explorer.window_chrome import WindowChrome, scrolled
+from nla_explorer.window_chrome import WindowChrome
 from nla_explorer.preferences import load_preferences, save_preferences
 from nla_explorer.window_export import WindowExport
 from nla_explorer.window_help import WindowHelp
@@ -60,7 +60,7 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.code_dock = self._dock("Code", "code_dock", self.code_panel, Qt.LeftDockWidgetArea)
         self.inspector = InspectorPanel()
         self.inspector_dock = self._dock("Inspector", "inspector_dock",
-                                         scrolled(self.inspector), Qt.RightDockWidgetArea)
+                                         self.inspector, Qt.RightDockWidgetArea)
         self.blocks_palette = PalettePanel()
         self.palette_dock = self._dock("Blocks", "palette_dock", self.blocks_palette,
                                        Qt.LeftDockWidgetArea)

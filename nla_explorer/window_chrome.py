@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QDockWidget, QFrame, QLabel, QLineEdit, QMessageBox, QProgressBar,
-    QPushButton, QScrollArea, QSpinBox, QToolBar,
+    QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QMessageBox, QProgressBar,
+    QPushButton, QSpinBox, QToolBar,
 )
 
 from nla_explorer import __version__
@@ -29,16 +29,6 @@ def high_contrast_palette() -> QPalette:
                          (QPalette.Highlight, "#0050a0"), (QPalette.HighlightedText, "#ffffff")):
         palette.setColor(role, QColor(colour))
     return palette
-
-
-def scrolled(widget) -> QScrollArea:
-    """A dock's content that scrolls when the dock is short, instead of squeezing its neighbours."""
-    scroll = QScrollArea()
-    scroll.setWidget(widget)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.NoFrame)
-    return scroll
-
 
 
 class WindowChrome:

@@ -234,6 +234,9 @@ class TensorPlot(QWidget):
         rows, cols = self._values.shape
         chrome = self.heat_plot.height() - view.height()
         self._cap_height(int(max(160, min(view.width() * rows / cols + chrome + 6, 640))))
+        # the range set while this page was hidden had the old page's shape; with the aspect
+        # locked the matrix could end up outside the view: frame it again at the real size
+        view.setRange(QRectF(-0.5, -0.5, cols, rows), padding=0.02)
         if self._cell_texts:  # shrink the cells' numbers to fit the cells
             cell = min(view.width() / cols, max(view.height(), 1) / rows)
             metrics = QFontMetrics(self._cell_font)
