@@ -141,17 +141,6 @@ def run_timing(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value == 0:
-        return "0"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
-
-
 def _line(row: dict) -> str:
     head = f"{row['op']:<8} {row['dtype']:<9} {row['device']:<7} n={row['size']:<6}"
     if row["status"] != "ok":
@@ -160,13 +149,13 @@ def _line(row: dict) -> str:
 
     memory_bound = row["op"] in OPS and OPS[row["op"]].memory_bound
     rate = f"{row['gbps']:.3g} GB/s" if memory_bound else f"{row['gflops']:.4g} GFLOP/s"
-    text = f"{head} {_seconds(row['median_s'])} ± {_seconds(row['iqr_s'])}  {rate}"
+    text = f"{head} {_secs(row['median_s'])} ± {_secs(row['iqr_s'])}  {rate}"
     if row.get("naive_s") is not None:
-        text += f"  naive {_seconds(row['naive_s'])}"
+        text += f"  naive {_secs(row['naive_s'])}"
     if row.get("transfer_s") is not None:
-        text += f"  transfer {_seconds(row['transfer_s'])}"
+        text += f"  transfer {_secs(row['transfer_s'])}"
     if "ratio_vs_torch" in row:
-        text += f"  torch {_seconds(row['torch_median_s'])} (ratio {row['ratio_vs_torch']:.3f})"
+        text += f"  torch {_secs(row['torch_median_s'])} (ratio {row['ratio_vs_torch']:.3f})"
     return text + (f"  [{row['note']}]" if row.get("note") else "")
 
 
@@ -186,3 +175,9 @@ def _list(args: argparse.Namespace, devices) -> int:
     for d in devices:
         print(f"  {d.name:<7} {d.label}")
     return 0
+
+
+def _secs(value: float | None) -> str:
+    from nla_explorer.engine.timing_results import seconds_text  # lazily, like the others
+
+    return seconds_text(value, missing="-")

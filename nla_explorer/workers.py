@@ -8,7 +8,29 @@ from typing import Callable, Iterator
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 
-class Job(QObject):
+class _Cancellable(QObject):
+    """Start in the global thread pool; ``cancel()`` sets a flag the work polls."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cancel = False
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        QThreadPool.globalInstance().start(self._run)
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+    def is_cancelled(self) -> bool:
+        return self._cancel
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Job(_Cancellable):
     """``fn(progress=..., cancel=...)`` in the global thread pool.
 
     ``progressed(fraction)``, then exactly one of ``finished(result)`` / ``failed(message)`` /
@@ -24,19 +46,7 @@ class Job(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._fn = fn
-        self._cancel = False
         self._cancelled_errors = cancelled_errors
-        self.running = False
-
-    def start(self) -> None:
-        self.running = True
-        QThreadPool.globalInstance().start(self._run)
-
-    def cancel(self) -> None:
-        self._cancel = True
-
-    def is_cancelled(self) -> bool:
-        return self._cancel
 
     def _run(self) -> None:
         try:
@@ -56,7 +66,7 @@ class Job(QObject):
                 self.finished.emit(result)
 
 
-class GeneratorJob(QObject):
+class GeneratorJob(_Cancellable):
     """Iterate an engine generator in the thread pool; each item crosses as ``yielded(item)``.
 
     Items must be plain data (floats, numpy arrays, frozen dataclasses). Then exactly one of
@@ -73,18 +83,6 @@ class GeneratorJob(QObject):
     def __init__(self, generator_fn: Callable[[], Iterator], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._generator_fn = generator_fn
-        self._cancel = False
-        self.running = False
-
-    def start(self) -> None:
-        self.running = True
-        QThreadPool.globalInstance().start(self._run)
-
-    def cancel(self) -> None:
-        self._cancel = True
-
-    def is_cancelled(self) -> bool:
-        return self._cancel
 
     def _run(self) -> None:
         generator = None

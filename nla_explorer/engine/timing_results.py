@@ -166,3 +166,15 @@ def crossover(results: Iterable[TimingResult], op: str, dtype: str,
             break
         answer = size
     return answer
+
+
+def seconds_text(value: float | None, missing: str = "") -> str:
+    """``12.3 ms``, ``4.56 µs``, ``0``; ``missing`` for None."""
+    if value is None:
+        return missing
+    if value == 0:
+        return "0"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"

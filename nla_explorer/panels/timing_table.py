@@ -6,25 +6,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from nla_explorer.engine.timing_results import TimingResult
+from nla_explorer.engine.timing_results import TimingResult, seconds_text
 
 COLUMNS = ("op", "dtype", "device", "n", "median", "IQR", "repeats", "GFLOP/s", "GB/s",
            "naive", "transfer", "status", "source")
 NAIVE_COLUMN = COLUMNS.index("naive")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-def seconds_text(value: float | None) -> str:
-    """``12.3 ms``, ``4.56 µs``, ``0``; empty for None."""
-    if value is None:
-        return ""
-    if value == 0:
-        return "0"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
 
 
 def _rate(value: float | None) -> str:

@@ -158,16 +158,22 @@ class TrainingPanel(QWidget):
         controls = self.poly_controls if self.mode() == POLY else self.ls_controls
         return controls.config()
 
+    def _config_or_report(self) -> object | None:
+        """The controls' config, or None with the culprit in the status line (bad input)."""
+        self.throttle.stop()
+        try:
+            return self.current_config()
+        except EngineError as exc:
+            self._status(f"Not started: {exc}", error=True)
+            return None
+
     def is_running(self) -> bool:
         return self.run is not None and self.run.result is None
 
     def start(self) -> None:
         """Train from scratch with the current settings, cancelling any running training."""
-        self.throttle.stop()
-        try:
-            config = self.current_config()
-        except EngineError as exc:
-            self._status(f"Not started: {exc}", error=True)
+        config = self._config_or_report()
+        if config is None:
             return
         self._cancel_run()
         self._runs_started += 1
@@ -334,11 +340,8 @@ class TrainingPanel(QWidget):
 
     def _restart_if_changed(self) -> None:
         """Restart unless the running (or finished) run already has exactly these settings."""
-        self.throttle.stop()
-        try:
-            config = self.current_config()
-        except EngineError as exc:
-            self._status(f"Not started: {exc}", error=True)
+        config = self._config_or_report()
+        if config is None:
             return
         if self.run is not None and self.run.mode == self.mode() and self.run.config == config \
                 and not isinstance(self.run.result, RunFailed):
