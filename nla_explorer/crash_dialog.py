@@ -6,7 +6,15 @@ from __future__ import annotations
 import sys
 import traceback
 
+from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
+
+
+class _Relay(QObject):
+    """Carries an error raised in a worker thread (Qt's thread pool calls ``sys.excepthook``
+    there) to the GUI thread, where the dialog may be built."""
+
+    raised = Signal(str, str)  # what, details
 
 
 class CrashHandler:
@@ -17,6 +25,8 @@ class CrashHandler:
         self.save_session = save_session
         self.dialog: QMessageBox | None = None
         self._previous = None
+        self._relay = _Relay()  # built in the GUI thread: a signal from elsewhere is queued
+        self._relay.raised.connect(self._show)
 
     def install(self) -> None:
         self._previous = sys.excepthook
@@ -32,11 +42,17 @@ class CrashHandler:
             return
         details = "".join(traceback.format_exception(kind, exc, tb))
         print(details, file=sys.stderr)  # also where a bug report can copy it from
+        if QThread.currentThread() is not self._relay.thread():
+            self._relay.raised.emit(str(exc or kind.__name__), details)
+            return
+        self._show(str(exc or kind.__name__), details)
+
+    def _show(self, what: str, details: str) -> None:
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.setDetailedText(self.dialog.detailedText() + "\n" + details)
             return  # one dialog for a burst of errors
         box = QMessageBox(QMessageBox.Critical, "Something went wrong",
-                          f"An unexpected error: {exc or kind.__name__}.\n\nThe window keeps "
+                          f"An unexpected error: {what}.\n\nThe window keeps "
                           "running and your work is still here; save it now to be safe.",
                           QMessageBox.NoButton, self.window)
         box.setDetailedText(details)

@@ -24,6 +24,10 @@ from nla_explorer.engine.stepper import (
 )
 from nla_explorer.engine.trace import BackwardTrace
 
+#: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
+#: grew without end over a long session (found by the soak test, tests/test_soak.py).
+UNDO_LIMIT = 100
+
 
 @dataclass(frozen=True, eq=False)
 class State:
@@ -81,6 +85,7 @@ class Document(QObject):
         self._forward_order: tuple[str, ...] | None = None
         self.error: str = ""
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self._manual: dict[str, list[tuple[str, TensorData]]] | None = None
 
     # -- the current state ---------------------------------------------------------------------
@@ -143,6 +148,9 @@ class Document(QObject):
                 return False
             # an unfinished expression (a port left unconnected): open it, keep the last graph
             exploration, code, problem = self.state.exploration, self.state.code, str(exc)
+        except MemoryError:
+            self._set_error("out of memory while evaluating the session")
+            return False
         self._push(State(exploration, code, None, title, expression,
                          tuple((positions or {}).items()), problem), f"Open {title}")
         return True
@@ -165,6 +173,9 @@ class Document(QObject):
             code, problem = to_code(expression), ""
         except EngineError as exc:
             exploration, code, problem = state.exploration, state.code, str(exc)
+        except MemoryError:
+            self._set_error("out of memory while evaluating the blocks")
+            return False
         self._push(State(exploration, code, None, state.title, expression,
                          tuple(positions.items()), problem), description)
         return True

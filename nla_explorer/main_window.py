@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from nla_explorer.document import Document
@@ -114,6 +114,7 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.document.code_changed.connect(self.code_panel.set_text)
         self.document.undo_stack.cleanChanged.connect(self._clean_changed)
         self.sessions.message.connect(self.statusBar().showMessage)
+        self.sessions.failed.connect(lambda text: self.notifications.notify(text, text))
         self.sessions.path_changed.connect(self._update_title)
         self.document.error_changed.connect(self._error_changed)
         self.document.selection_changed.connect(self._selection_changed)
@@ -131,11 +132,10 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
     def _restore(self) -> None:
         s = self.settings
         self.resize(1400, 860)
-        if s.value("window/geometry") is not None:
-            self.restoreGeometry(s.value("window/geometry"))
-        if s.value("window/state") is not None:
-            self.restoreState(s.value("window/state"))
-        else:
+        geometry, state = s.value("window/geometry"), s.value("window/state")
+        if isinstance(geometry, QByteArray):  # a corrupt settings file can hold anything here
+            self.restoreGeometry(geometry)
+        if not (isinstance(state, QByteArray) and self.restoreState(state)):
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
             self.resizeDocks([self.block_dock], [330], Qt.Vertical)
             self.resizeDocks([self.stepper_dock, self.inspector_dock], [430, 420], Qt.Vertical)
@@ -199,7 +199,8 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
 
     def _recent(self) -> list[str]:
         value = self.settings.value("recent/files", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [v for v in values if isinstance(v, str) and v]  # a corrupt file: skip the rest
 
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()

@@ -28,6 +28,7 @@ class SessionFiles(QObject):
     """The window's File ▸ Save / Save As / Open for sessions, and crash recovery."""
 
     message = Signal(str)  # for the status bar
+    failed = Signal(str)  # a save or open that did not happen, and why
     path_changed = Signal(object)  # Path or None
 
     def __init__(self, parent: QWidget, document: Document, settings: QSettings,
@@ -133,5 +134,4 @@ class SessionFiles(QObject):
         return False
 
     def _warn(self, text: str) -> None:
-        self.message.emit(text)
-        QMessageBox.warning(self.widget, "NLA Explorer", text)
+        self.failed.emit(text)  # the window shows it as a non-modal notification

@@ -14,7 +14,6 @@ import resource
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PySide6.QtWidgets import QMessageBox
 
 from nla_explorer.engine import EXAMPLES, ExpressionError, to_code
 from nla_explorer.engine.errors import EngineError
@@ -232,7 +231,7 @@ def test_enormous_and_deep_sessions_are_bounded(case, originals, target):
 def test_opening_a_corrupted_file_keeps_the_current_session(window, monkeypatch, originals,
                                                             tmp_path):
     warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    window.sessions.failed.connect(warnings.append)
     rng = random.Random(9)
     refused = 0
     for i in range(24):

@@ -9,7 +9,6 @@ import socket
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from nla_explorer import cli
 from nla_explorer.engine import EXAMPLES, explore_code, to_code
@@ -180,7 +179,6 @@ def test_export_writes_exactly_the_chosen_path(picture, tmp_path):
 
 
 def test_autosave_that_fails_keeps_the_old_recovery_file(window, monkeypatch, tmp_path):
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: None)
     window.load_example("quadratic")
     window.code_panel.set_text(window.code_panel.text() + "g = f * f\n")
     window.code_panel.request_capture()

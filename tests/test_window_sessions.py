@@ -12,13 +12,13 @@ from nla_explorer.main_window import MainWindow
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, monkeypatch):
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    warnings = []  # what the window reported (non-modal notifications)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
 
     def make():
         w = MainWindow(settings, tmp_path / "recovery.nla")
         qtbot.addWidget(w)
+        w.sessions.failed.connect(warnings.append)
         w.warnings = warnings
         return w
     return make

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from nla_explorer.engine.graph import AutogradGraph
 from nla_explorer.engine.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
+from nla_explorer.graph_view.dot_layout import dot_available
 from nla_explorer.graph_view.layout import Layout, auto_layout
 from nla_explorer.graph_view.model import DisplayGraph, build_display_graph, split_shared
 from nla_explorer.graph_view.scene import node_sizes
@@ -73,11 +74,15 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
     """Place the prepared boxes (pure computation: safe in a worker thread)."""
     display = prepared.display
     sep = prepared.fonts.size
+    engine, note = options.engine, prepared.note
+    if engine == "dot" and not dot_available():  # chosen, or set on a machine that had Graphviz
+        engine = "builtin"
+        note = "Graphviz 'dot' not found: built-in layout" + (f"; {note}" if note else "")
     layout = auto_layout([n.id for n in display.nodes], [(e.source, e.target) for e in display.edges],
-                         prepared.sizes, engine=options.engine, dot_max_nodes=DOT_MAX_BOXES,
+                         prepared.sizes, engine=engine, dot_max_nodes=DOT_MAX_BOXES,
                          dot_timeout=DOT_TIMEOUT_S, node_sep=2.5 * sep,
                          layer_sep=4.5 * sep, progress=progress, cancel=cancel)
-    return Picture(display, layout, prepared.fonts, prepared.note)
+    return Picture(display, layout, prepared.fonts, note)
 
 
 def build_picture(graph: AutogradGraph, trace: BackwardTrace | None,
