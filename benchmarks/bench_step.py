@@ -44,6 +44,10 @@ def main() -> int:
         while window.busy():
             app.processEvents()
         app.processEvents()
+        start = time.perf_counter()
+        window.stepper.next()  # entering step mode: every box changes state once
+        app.processEvents()
+        enter = time.perf_counter() - start
         times = []
         for k in range(STEPS):
             start = time.perf_counter()
@@ -51,10 +55,13 @@ def main() -> int:
             app.processEvents()  # includes the repaint of the window
             times.append(time.perf_counter() - start)
         window.close()
+    ordered = sorted(times)
     print(json.dumps({"nodes": len(graph), "steps": STEPS,
+                      "enter_step_mode_s": round(enter, 4),
                       "median_s": round(statistics.median(times), 4),
+                      "p95_s": round(ordered[int(0.95 * len(ordered))], 4),
                       "worst_s": round(max(times), 4), "goal_s": GOAL_S,
-                      "goal_met": statistics.median(times) <= GOAL_S}, indent=1))
+                      "goal_met": max(times) <= GOAL_S}, indent=1))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -91,6 +92,7 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.overlay = StepOverlay(self.scene)
         self._normal_state = None  # the window layout to return to after presentation mode
         self._syncing_selection = False
+        self._gc_frozen = False
         self._inspect_timer = QTimer(self)
         self._inspect_timer.setSingleShot(True)
         self._inspect_timer.setInterval(INSPECT_DELAY_MS)
@@ -261,9 +263,22 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         if doc.graph is None or doc.trace is None or self.scene.display is None:
             return
         view = doc.step_view(index)
+        self._hold_collector(view is not None)
         self.overlay.apply(view)
         if view is not None and view.current is not None:
             doc.select(view.current)
+
+    def _hold_collector(self, stepping: bool) -> None:
+        """While stepping, the graph, its trace and the picture are long-lived: collect once on
+        entering step mode and freeze them, so that no full garbage collection (100–300 ms on a
+        big graph) lands on a keypress; leaving step mode hands them back to the collector."""
+        if stepping and not self._gc_frozen:
+            gc.collect()
+            gc.freeze()
+            self._gc_frozen = True
+        elif not stepping and self._gc_frozen:
+            gc.unfreeze()
+            self._gc_frozen = False
 
     def _font_changed(self, size: int, relayout: bool = True) -> None:
         self.inspector.set_font_size(size)

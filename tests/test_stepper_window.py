@@ -177,7 +177,8 @@ def test_backward_card_shows_gradients_as_heatmaps_and_the_accumulation(window):
     sub = doc.trace.steps[0]
     doc.set_step(0)
     assert [t.caption for t in card.tiles] == ["g = ∂L/∂f", "→ ∂L/∂dot", "→ ∂L/∂dot"]
-    assert [t.body.text() for t in card.tiles] == ["1", "1", "-1"]  # scalars as numbers
+    assert [t.value_text for t in card.tiles] == ["1", "1", "-1"]  # scalars as numbers
+    assert all(not t.is_heatmap and "-1" in card.tiles[2].body.text() for t in card.tiles)
     assert not card.accumulation and sub.node_id == doc.graph.output_id
     assert _overlay_texts(window, "∇") == ["∇ -1", "∇ 1"]
 

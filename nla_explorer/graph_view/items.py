@@ -172,24 +172,34 @@ class EdgeItem(QGraphicsPathItem):
         pen.setCapStyle(Qt.RoundCap)
         self.setPen(pen)
         self.base_pen = QPen(pen)
+        self._lit_pen: QPen | None = None
+        self._bounds: QRectF | None = None
         self._arrow = QPolygonF()
-        self.setPath(_bezier_path(points) if bezier else _smooth_path(points))
         if len(points) >= 2:
             self._arrow = _arrowhead(QPointF(*points[-2]), QPointF(*points[-1]), arrow_size)
+        self.setPath(_bezier_path(points) if bezier else _smooth_path(points))
+        self._bounds = None  # setPath asked for the bounds of the empty path: forget them
         self.setZValue(0)
 
     def set_lit(self, colour: QColor | None) -> None:
-        pen = QPen(self.base_pen) if colour is None else QPen(colour, 3.0)
-        self.setPen(pen)
+        # painted with another pen, not setPen(): that is a geometry change, which makes the
+        # scene re-index a long edge on every step
+        self._lit_pen = None if colour is None else QPen(colour, 3.0)
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return super().boundingRect().united(self._arrow.boundingRect()).adjusted(-2, -2, 2, 2)
+        if self._bounds is None:  # the path and pen never change: compute once (Qt asks often)
+            self._bounds = super().boundingRect().united(self._arrow.boundingRect()).adjusted(
+                -2, -2, 2, 2)
+        return self._bounds
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        super().paint(painter, option, widget)
+        pen = self._lit_pen or self.pen()
+        painter.setPen(pen)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self.path())
         if not self._arrow.isEmpty():
-            painter.setBrush(self.pen().color())
+            painter.setBrush(pen.color())
             painter.setPen(Qt.NoPen)
             painter.drawPolygon(self._arrow)
 
