@@ -17,11 +17,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop  # noqa: E402
 
 from nla_explorer.app import application  # noqa: E402
 from nla_explorer.engine.training import run_to_end, warm_up  # noqa: E402
 from nla_explorer.engine.training_config import TrainConfig  # noqa: E402
+from nla_explorer.stall_probe import StallProbe  # noqa: E402
 from nla_explorer.panels.training import TrainingPanel  # noqa: E402
 
 ENGINE_RUNS = 9
@@ -68,23 +69,13 @@ def release_times(app, panel: TrainingPanel) -> list[float]:
 def longest_stall(app, panel: TrainingPanel) -> tuple[float, int, float]:
     panel.poly_controls.slider_widget(panel.epochs_slider).set_value(LONG_EPOCHS)
     panel.throttle.stop()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    probe = QTimer(interval=5)
-    probe.timeout.connect(tick)
+    probe = StallProbe(interval_ms=5)
     start = time.perf_counter()
-    last[0] = start
     probe.start()
     panel.start()
     wait_finished(app, panel)
     probe.stop()
-    return max(gaps), len(gaps), time.perf_counter() - start
+    return probe.longest, len(probe.gaps), time.perf_counter() - start
 
 
 def main() -> int:

@@ -20,11 +20,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 
 from nla_explorer.app import application, raise_stack_limit  # noqa: E402
 from nla_explorer.engine import capture, trace_backward  # noqa: E402
 from nla_explorer.main_window import MainWindow  # noqa: E402
+from nla_explorer.stall_probe import StallProbe  # noqa: E402
 from workloads import lstm  # noqa: E402
 
 
@@ -35,25 +36,18 @@ def measure(steps: int, app, settings) -> dict:
     window.resize(1400, 860)
     window.show()
     app.processEvents()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(10)
+    probe = StallProbe(interval_ms=10)
+    probe.start()
     start = time.perf_counter()
     window.document.set_graph(graph, trace, f"lstm{steps}")
     handed = time.perf_counter() - start  # the synchronous part of set_graph
-    last[0] = time.perf_counter()
+    probe.resume()  # the blocking hand-over is reported on its own
     while window.busy():
         app.processEvents()
         time.sleep(0.002)
     total = time.perf_counter() - start
-    timer.stop()
+    probe.stop()
+    gaps = probe.gaps
     result = {"nodes": len(graph), "boxes": len(window.picture.display),
               "until_drawn_s": round(total, 3), "set_graph_blocking_s": round(handed, 3),
               "longest_stall_s": round(max(gaps, default=0.0), 3), "ticks": len(gaps)}

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 from shiboken6 import Shiboken
 
 from nla_explorer.engine import block_edits as E
+from nla_explorer.stall_probe import StallProbe
 from nla_explorer.engine.examples import EXAMPLES
 
 EXAMPLE_NAMES = tuple(e if isinstance(e, str) else e.name for e in EXAMPLES)
@@ -53,43 +54,6 @@ class Pump:
             if time.perf_counter() > deadline:
                 raise TimeoutError("waitUntil timed out")
             self.wait(5)
-
-
-class StallProbe:
-    """A 10 ms timer: the longest gap between its ticks is the longest GUI stall.
-
-    ``pause()`` / ``resume()`` leave the driver's own bookkeeping (gc.collect at checkpoints) out.
-    """
-
-    def __init__(self, interval_ms: int = 10) -> None:
-        self.timer = QTimer()
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self._tick)
-        self.longest = 0.0
-        self.longest_during = ""
-        self.current = ""  # the operation running now
-        self._last: float | None = None
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self._last is not None and now - self._last > self.longest:
-            self.longest, self.longest_during = now - self._last, self.current
-        self._last = now
-
-    def pause(self) -> None:
-        self._tick()
-        self._last = None
-
-    def resume(self) -> None:
-        self._last = time.perf_counter()
-
-    def stop(self) -> None:
-        self._tick()
-        self.timer.stop()
 
 
 def rss_mb() -> float:

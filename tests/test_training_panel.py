@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from PySide6.QtCore import QTimer
 
 from nla_explorer.engine import evaluate, parse_code
 from nla_explorer.engine.training import build
+from nla_explorer.stall_probe import StallProbe
 from nla_explorer.panels.training import LEAST_SQUARES, POLY, TrainingPanel
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -94,7 +94,6 @@ def test_dragging_retrains_the_latest_value_throttled(qtbot, panel):
 def test_gui_is_never_blocked_during_a_long_run(qtbot, panel):
     set_value(panel, panel.epochs_slider, 2000)
     panel.throttle.stop()
-    gaps, last = [], [time.perf_counter()]
     collections, gc_start = [], [0.0]
 
     def on_gc(phase, info):  # a full collection holds the GIL: name it if it is the culprit
@@ -103,24 +102,18 @@ def test_gui_is_never_blocked_during_a_long_run(qtbot, panel):
         else:
             collections.append((time.perf_counter() - gc_start[0], info["generation"]))
 
-    def tick():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    probe = QTimer(interval=5)
-    probe.timeout.connect(tick)
-    probe.start()
+    probe = StallProbe(interval_ms=5)
     gc.callbacks.append(on_gc)
     try:
         with qtbot.waitSignal(panel.run_finished, timeout=60_000) as blocker:
-            last[0] = time.perf_counter()
+            probe.start()
             panel.start()
     finally:
         gc.callbacks.remove(on_gc)
         probe.stop()
     assert len(blocker.args[0].losses) == 2000
-    worst = max(gaps)
+    gaps = probe.gaps
+    worst = probe.longest
     slowest_gc = max(collections, default=(0.0, None))
     print(f"\nlongest GUI stall during a 2,000-epoch run: {worst * 1e3:.1f} ms "
           f"({len(gaps)} probe ticks; slowest garbage collection {slowest_gc[0] * 1e3:.1f} ms, "
