@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QSyntaxHighlighter, QTextCharFormat
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import (
+    QColor, QFont, QKeySequence, QPalette, QShortcut, QSyntaxHighlighter, QTextCharFormat,
+)
+from PySide6.QtWidgets import (
+    QApplication, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
+)
 
 
 def _format(colour: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -21,17 +25,21 @@ def _format(colour: str, bold: bool = False, italic: bool = False) -> QTextCharF
 class PythonHighlighter(QSyntaxHighlighter):
     """Keywords, torch calls, numbers, strings and comments."""
 
-    RULES = [
-        (re.compile(r"\b(import|from|as|def|class|return|for|in|if|else|lambda|None|True|False)\b"),
-         _format("#7a3e9d", bold=True)),
-        (re.compile(r"\b(torch|F|nn|np)\b"), _format("#0072b2", bold=True)),
-        (re.compile(r"\b\d+(\.\d*)?([eE][-+]?\d+)?\b"), _format("#b34700")),
-        (re.compile(r"(\"[^\"]*\"|'[^']*')"), _format("#00634a")),
-        (re.compile(r"#.*$"), _format("#777777", italic=True)),
+    PATTERNS = [
+        re.compile(r"\b(import|from|as|def|class|return|for|in|if|else|lambda|None|True|False)\b"),
+        re.compile(r"\b(torch|F|nn|np)\b"),
+        re.compile(r"\b\d+(\.\d*)?([eE][-+]?\d+)?\b"),
+        re.compile(r"(\"[^\"]*\"|'[^']*')"),
+        re.compile(r"#.*$"),
     ]
+    LIGHT = [_format("#7a3e9d", bold=True), _format("#0072b2", bold=True), _format("#b34700"),
+             _format("#00634a"), _format("#777777", italic=True)]
+    DARK = [_format("#d29bf5", bold=True), _format("#6cb4ff", bold=True), _format("#ffa36c"),
+            _format("#5fd3a6"), _format("#9a9a9a", italic=True)]
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
-        for pattern, fmt in self.RULES:
+        dark = QApplication.palette().color(QPalette.Base).lightness() < 128
+        for pattern, fmt in zip(self.PATTERNS, self.DARK if dark else self.LIGHT):
             for match in pattern.finditer(text):
                 self.setFormat(match.start(), match.end() - match.start(), fmt)
 
@@ -73,6 +81,11 @@ class CodeEditorPanel(QWidget):
             shortcut.setContext(Qt.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.request_capture)
 
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
+            self.highlighter.rehighlight()  # colours for the new theme
+        super().changeEvent(event)
     def text(self) -> str:
         return self.editor.toPlainText()
 
