@@ -22,7 +22,8 @@ from nla_explorer.engine.training_code import least_squares_code, training_step_
 from nla_explorer.panels.training_controls import (
     ERROR_STYLE, LeastSquaresControls, PolyFitControls,
 )
-from nla_explorer.panels.training_plots import FitPlots, LeastSquaresPlots
+from nla_explorer.panels.least_squares_plots import LeastSquaresPlots
+from nla_explorer.panels.training_plots import FitPlots
 from nla_explorer.panels.training_runs import Run, RunFailed
 from nla_explorer.workers import GeneratorJob
 

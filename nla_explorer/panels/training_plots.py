@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
-    QBoxLayout, QGridLayout, QLabel, QVBoxLayout, QWidget,
+    QBoxLayout, QGridLayout, QWidget,
 )
 import pyqtgraph as pg  # noqa: E402
 
@@ -65,7 +65,7 @@ def _configure(widget: pg.PlotWidget, parent: QWidget, title: str, x_label: str,
     return widget
 
 
-def _plot_widget(parent: QWidget, title: str, x_label: str, log_y: bool) -> pg.PlotWidget:
+def plot_widget(parent: QWidget, title: str, x_label: str, log_y: bool) -> pg.PlotWidget:
     widget = pg.PlotWidget(background=parent.palette().color(QPalette.ColorRole.Base))
     return _configure(widget, parent, title, x_label, log_y)
 
@@ -78,7 +78,7 @@ def _fix_axis_width(widget: pg.PlotWidget, font: QFont) -> None:
                                                   metrics.height() + 8)
 
 
-def _legend(widget: pg.PlotWidget, offset: tuple[int, int], columns: int = 1) -> pg.LegendItem:
+def legend(widget: pg.PlotWidget, offset: tuple[int, int], columns: int = 1) -> pg.LegendItem:
     """A legend in the text colour on a translucent background, so curves under it stay readable."""
     palette = widget.palette()
     bg = palette.color(QPalette.ColorRole.Base)
@@ -89,7 +89,7 @@ def _legend(widget: pg.PlotWidget, offset: tuple[int, int], columns: int = 1) ->
     return legend
 
 
-def _set_font(widget: pg.PlotWidget, font: QFont) -> None:
+def set_font(widget: pg.PlotWidget, font: QFont) -> None:
     item = widget.getPlotItem()
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
@@ -110,7 +110,7 @@ def _same(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> bool:
     return (old_x is not None and np.array_equal(old_x, x) and np.array_equal(old_y, y))
 
 
-def _positive(values: np.ndarray) -> np.ndarray:
+def positive(values: np.ndarray) -> np.ndarray:
     return np.maximum(values, LOG_FLOOR)
 
 
@@ -134,8 +134,8 @@ class DecadeRange:
         values = [c for c in curves if len(c)]
         if not values:
             return
-        low = float(np.floor(np.log10(min(_positive(c).min() for c in values))))
-        high = float(np.ceil(np.log10(max(_positive(c).max() for c in values))))
+        low = float(np.floor(np.log10(min(positive(c).min() for c in values))))
+        high = float(np.ceil(np.log10(max(positive(c).max() for c in values))))
         if self.fresh or self.decades is None:
             want = (low - 3, max(high, low + 1))
         elif self.decades[0] <= low and high <= self.decades[1]:
@@ -156,7 +156,7 @@ class LossPlot(pg.PlotWidget):
         super().__init__(background=bg)
         _configure(self, parent, title, "epoch", log_y=True)
         self.what = what
-        self.legend = _legend(self, (-8, 8))
+        self.legend = legend(self, (-8, 8))
         self.curve = self.plot(pen=pg.mkPen(CURRENT, width=1), name=f"this run: {what}")
         self.curve.setZValue(10)
         self.divergence_line = pg.InfiniteLine(
@@ -190,7 +190,7 @@ class LossPlot(pg.PlotWidget):
         self.y_range.reset()
 
     def show_losses(self, losses: np.ndarray) -> None:
-        self.curve.setData(np.arange(len(losses)), _positive(losses))
+        self.curve.setData(np.arange(len(losses)), positive(losses))
         self.y_range.fit(losses, *(self.history_curves if self.y_range.fresh else ()))
 
     def mark_divergence(self, epoch: int, text: str) -> None:
@@ -217,7 +217,7 @@ class LossPlot(pg.PlotWidget):
         for i, item in enumerate(self.overlay_pool):
             losses = runs[i][1] if i < len(runs) else None
             if losses is not None and self._shown[i] is not losses:
-                item.setData(np.arange(len(losses)), _positive(losses))
+                item.setData(np.arange(len(losses)), positive(losses))
             self._shown[i] = losses
             item.setVisible(losses is not None)
         self.overlays = self.overlay_pool[:len(runs)]
@@ -244,9 +244,9 @@ class FitPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.fit_plot = _plot_widget(self, "Fit", "x", log_y=False)
+        self.fit_plot = plot_widget(self, "Fit", "x", log_y=False)
         fit = self.fit_plot.getPlotItem()
-        self.fit_legend = _legend(self.fit_plot, (8, 8), columns=3)
+        self.fit_legend = legend(self.fit_plot, (8, 8), columns=3)
         self.target_curve = fit.plot(pen=pg.mkPen(TARGET, width=1.5, style=Qt.PenStyle.DashLine),
                                      name="target")
         self.points_scatter = fit.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TARGET,
@@ -254,9 +254,9 @@ class FitPlots(QWidget):
         self.fit_curve = fit.plot(pen=pg.mkPen(CURRENT, width=2), name="network", symbol="o",
                                   symbolSize=6, symbolBrush=CURRENT, symbolPen=None)
         self.loss_plot = LossPlot(self, "Loss (MSE) per epoch")
-        self.norm_plot = _plot_widget(self, "Norms", "epoch", log_y=True)
+        self.norm_plot = plot_widget(self, "Norms", "epoch", log_y=True)
         norms = self.norm_plot.getPlotItem()
-        _legend(self.norm_plot, (-8, 8))
+        legend(self.norm_plot, (-8, 8))
         self.grad_curve = norms.plot(pen=pg.mkPen(CURRENT, width=1), name="‖gradient‖")
         self.weight_curve = norms.plot(pen=pg.mkPen(SECOND, width=1), name="‖weights‖")
         self.norm_plot.setXLink(self.loss_plot)
@@ -325,8 +325,8 @@ class FitPlots(QWidget):
             self.fit_curve.setData(self._x_fit, prediction)
         self.loss_plot.show_losses(losses)
         epochs = np.arange(len(grads))
-        self.grad_curve.setData(epochs, _positive(grads))
-        self.weight_curve.setData(epochs, _positive(weights))
+        self.grad_curve.setData(epochs, positive(grads))
+        self.weight_curve.setData(epochs, positive(weights))
         self.norm_range.fit(grads, weights)
 
     def finish(self, result) -> None:
@@ -352,75 +352,4 @@ class FitPlots(QWidget):
         font = QFont(self.font())
         font.setPointSize(points)
         for widget in (self.fit_plot, self.loss_plot, self.norm_plot):
-            _set_font(widget, font)
-
-
-class LeastSquaresPlots(QWidget):
-    """‖Ax − y‖² per SGD step, and x's distance to A⁺y and to where SGD ends up from x₀."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.loss_plot = LossPlot(self, "‖Ax − y‖² per epoch", "‖Ax − y‖²")
-        self.distance_plot = _plot_widget(self, "Distance of x to the solution", "epoch",
-                                          log_y=True)
-        item = self.distance_plot.getPlotItem()
-        _legend(self.distance_plot, (-8, 8))
-        self.distance_curve = item.plot(pen=pg.mkPen(CURRENT, width=1), name="‖x − A⁺y‖")
-        self.limit_curve = item.plot(pen=pg.mkPen(SECOND, width=1, style=Qt.PenStyle.DashLine),
-                                     name="‖x − (A⁺y + (I − A⁺A)x₀)‖")
-        self.distance_plot.setXLink(self.loss_plot)
-        self.distance_range = DecadeRange(self.distance_plot)
-        self.info_label = QLabel(wordWrap=True)
-        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.info_label.setToolTip("Facts about this A computed exactly (float64, torch.linalg)")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.plots_box = QBoxLayout(QBoxLayout.Direction.TopToBottom)
-        self.plots_box.addWidget(self.loss_plot, 1)
-        self.plots_box.addWidget(self.distance_plot, 1)
-        layout.addLayout(self.plots_box, 1)
-        layout.addWidget(self.info_label)
-
-    def set_side_by_side(self, on: bool) -> None:
-        flow_plots(self.plots_box, on)
-
-    def begin(self, start) -> None:
-        """A new run (a ``LeastSquaresStart``): what SGD should reach, and how fast it may step."""
-        config = start.config
-        self.loss_plot.begin(config.epochs, config)
-        self.distance_curve.setData([], [])
-        self.limit_curve.setData([], [])
-        self.distance_range.reset()
-        gap = float(np.linalg.norm(start.limit - start.pinv_solution))
-        where = ("A⁺y itself" if gap < 1e-6 else
-                 f"A⁺y + (I − A⁺A)x₀, at distance {gap:.3g} from A⁺y (x₀'s part in the null "
-                 "space of A never changes)")
-        self.info_label.setText(
-            f"A is {config.rows} × {config.cols}. SGD converges for lr < 1/σ_max² = "
-            f"{start.lr_limit:.3g} (this run: lr = {config.lr:.3g}); from this x₀ it ends at "
-            f"{where}. Smallest possible ‖Ax − y‖² = {start.min_loss:.3g}.")
-
-    def show_progress(self, losses: np.ndarray, distances: np.ndarray,
-                      to_limit: np.ndarray) -> None:
-        self.loss_plot.show_losses(losses)
-        epochs = np.arange(len(distances))
-        self.distance_curve.setData(epochs, _positive(distances))
-        self.limit_curve.setData(epochs, _positive(to_limit))
-        self.distance_range.fit(distances, to_limit)
-
-    def finish(self, result) -> None:
-        if result.diverged:
-            self.loss_plot.mark_divergence(result.diverged_epoch, f"diverged at epoch "
-                                           f"{result.diverged_epoch}")
-
-    def clear(self) -> None:
-        self.distance_curve.setData([], [])
-        self.limit_curve.setData([], [])
-        self.info_label.clear()
-        self.loss_plot.clear_runs()
-
-    def set_font_size(self, points: int) -> None:
-        font = QFont(self.font())
-        font.setPointSize(points)
-        for widget in (self.loss_plot, self.distance_plot):
-            _set_font(widget, font)
+            set_font(widget, font)
