@@ -24,10 +24,11 @@ def test_soak_plateaus(window, qtbot, tmp_path):
         print(c)
     half = report.checkpoints[len(report.checkpoints) // 2:]
     # Qt objects: the checkpoints show the same view, so the counts are equal unless leaked
-    # (one widget leaked per step added ~100 over this half)
-    assert max(c.qobjects for c in half) - min(c.qobjects for c in half) <= 5, figures
+    # (one widget leaked per step added ~100 over this half). The step card keeps its tiles
+    # for reuse: the first card with more inputs than any before adds one tile (~10 objects).
+    assert max(c.qobjects for c in half) - min(c.qobjects for c in half) <= 30, figures
     assert abs(figures["qobject_growth_per_1000_ops"]) < 50, figures
-    assert max(c.widgets for c in half) - min(c.widgets for c in half) <= 5, figures
+    assert max(c.widgets for c in half) - min(c.widgets for c in half) <= 30, figures
     assert figures["scene_items_max"] < 200, figures  # the old graph's items are gone
     # Python objects: one capture kept per edit was ~30,000 per 1,000 operations
     assert figures["gc_objects_growth_per_1000_ops"] < 8000, figures

@@ -27,22 +27,33 @@ TILES_PER_ROW = 2
 
 
 class TensorTile(QWidget):
-    """A caption over a tensor: a big number for a scalar, a heatmap and its shape otherwise."""
+    """A caption over a tensor: a big number for a scalar, a heatmap and its shape otherwise.
 
-    def __init__(self, caption: str, data: TensorData | None, colour: str, points: float,
-                 parent: QWidget | None = None) -> None:
+    Tiles are kept and refilled from step to step (``show_tensor``): making and deleting
+    widgets on every keypress is what made a step slow.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.caption = caption
-        self.data = data
+        self.caption, self.data, self.value_text = "", None, ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
-        head = _html_label(caption, points, colour=colour, bold=True)
-        head.setWordWrap(True)
-        layout.addWidget(head)
-        self.value_text = short_text(data, width=4)
+        self.head = _html_label("", 10)
+        self.head.setWordWrap(True)
         self.body = QLabel()
         self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.shape = _html_label("", 10)
+        self.shape.setWordWrap(True)
+        for widget in (self.head, self.body, self.shape):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    def show_tensor(self, caption: str, data: TensorData | None, colour: str,
+                    points: float) -> None:
+        self.caption, self.data = caption, data
+        self.value_text = short_text(data, width=4)
+        self.head.setText(_html(caption, points, colour=colour, bold=True))
         image = None
         if data is not None and data.shape != () and data.values is not None:
             image = heatmap_image(data, cell=points * 1.4, max_width=points * 14,
@@ -51,15 +62,14 @@ class TensorTile(QWidget):
             self.body.setPixmap(QPixmap.fromImage(image))
             self.body.setToolTip(f"{caption}: {short_text(data, width=6)}\nblue < 0 < red, "
                                  "centred at zero")
-            shape = _html_label("×".join(map(str, data.shape)) + "  " + short_text(data, width=3),
-                                points * 0.9, colour="#555")
-            shape.setWordWrap(True)
-            layout.addWidget(self.body)
-            layout.addWidget(shape)
+            self.shape.setText(_html("×".join(map(str, data.shape)) + "  " +
+                                     short_text(data, width=3), points * 0.9, colour="#555"))
+            self.shape.show()
         else:
             self.body.setText(_html(self.value_text, points * 1.25, bold=True, mono=True))
-            layout.addWidget(self.body)
-        layout.addStretch(1)
+            self.body.setToolTip("")
+            self.shape.hide()
+        self.show()
 
     @property
     def is_heatmap(self) -> bool:
@@ -69,29 +79,34 @@ class TensorTile(QWidget):
 class SumRow(QWidget):
     """One line of the column addition: the caption, a heatmap (or the number) and the values."""
 
-    def __init__(self, caption: str, data: TensorData | None, points: float,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.caption = caption
-        self.data = data
+        self.caption, self.data = "", None
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        head = _html_label(caption, points, colour=GRAD_COLOUR, bold=True)
-        head.setMinimumWidth(int(points * 7))
-        row.addWidget(head)
+        self.head = _html_label("", 10)
+        self.heat = QLabel()
+        self.values = _html_label("", 10)
+        self.values.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.values.setWordWrap(True)
+        row.addWidget(self.head)
+        row.addWidget(self.heat)
+        row.addWidget(self.values, 1)
+
+    def show_part(self, caption: str, data: TensorData | None, points: float) -> None:
+        self.caption, self.data = caption, data
+        self.head.setText(_html(caption, points, colour=GRAD_COLOUR, bold=True))
+        self.head.setMinimumWidth(int(points * 7))
         image = None
         if data is not None and data.shape != () and data.values is not None:
             image = heatmap_image(data, cell=points * 1.2, max_width=points * 12,
                                   max_height=points * 4)
         if image is not None:
-            heat = QLabel()
-            heat.setPixmap(QPixmap.fromImage(image))
-            row.addWidget(heat)
-        values = _html_label(short_text(data, width=2), points * 0.9, mono=True)
-        values.setToolTip(short_text(data, width=12))
-        values.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        values.setWordWrap(True)
-        row.addWidget(values, 1)
+            self.heat.setPixmap(QPixmap.fromImage(image))
+        self.heat.setVisible(image is not None)
+        self.values.setText(_html(short_text(data, width=2), points * 0.9, mono=True))
+        self.values.setToolTip(short_text(data, width=12))
+        self.show()
 
 
 class StepCardView(QWidget):
@@ -103,6 +118,8 @@ class StepCardView(QWidget):
         self.tiles: list[TensorTile] = []
         self.accumulation: list[TensorTile] = []
         self._card = None
+        self._tile_pool: list[TensorTile] = []  # widgets kept between steps, refilled
+        self._row_pool: list[tuple[QLabel, SumRow]] = []
         self.rule = QLabel()
         self.rule.setWordWrap(True)
         self.rule.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -154,10 +171,17 @@ class StepCardView(QWidget):
                     for i, (label, part) in enumerate(card.contributions)]
             rows.append(("=", f"g of {name}", card.incoming))
             for r, (symbol, caption, part) in enumerate(rows):
-                self.sum_rows.addWidget(_operator(symbol, self.points), r, 0)
-                tile = SumRow(caption, part, self.points)
-                self.sum_rows.addWidget(tile, r, 1)
-                self.accumulation.append(tile)
+                if r == len(self._row_pool):  # a new row position: made once, kept
+                    operator, row = _html_label("", 10), SumRow()
+                    operator.setAlignment(Qt.AlignCenter)
+                    self.sum_rows.addWidget(operator, r, 0)
+                    self.sum_rows.addWidget(row, r, 1)
+                    self._row_pool.append((operator, row))
+                operator, row = self._row_pool[r]
+                operator.setText(_html(symbol, self.points * 1.6, bold=True))
+                operator.show()
+                row.show_part(caption, part, self.points)
+                self.accumulation.append(row)
             self.sum_rows.setColumnStretch(1, 1)
         self.numbers.setText("\n".join(card.numbers))
         # the accumulation rows say what the "is used by" note says, better
@@ -205,17 +229,21 @@ class StepCardView(QWidget):
 
     def _add_tiles(self, tiles: list[tuple[str, TensorData | None, str]]) -> None:
         for i, (caption, data, colour) in enumerate(tiles):
-            tile = TensorTile(caption, data, colour, self.points)
-            self.grid.addWidget(tile, i // TILES_PER_ROW, i % TILES_PER_ROW, Qt.AlignTop)
+            if i == len(self._tile_pool):  # a new grid position: made once, kept
+                tile = TensorTile()
+                self.grid.addWidget(tile, i // TILES_PER_ROW, i % TILES_PER_ROW, Qt.AlignTop)
+                self._tile_pool.append(tile)
+            tile = self._tile_pool[i]
+            tile.show_tensor(caption, data, colour, self.points)
             self.tiles.append(tile)
 
     def _clear(self) -> None:
-        for layout in (self.grid, self.sum_rows):
-            while layout.count():
-                item = layout.takeAt(0)
-                if item.widget() is not None:  # hidden now: deleteLater waits for the loop
-                    item.widget().hide()
-                    item.widget().deleteLater()
+        """Hide every tile and row (they are refilled by the next card)."""
+        for tile in self._tile_pool:
+            tile.hide()
+        for operator, row in self._row_pool:
+            operator.hide()
+            row.hide()
         self.tiles, self.accumulation = [], []
         self.sum_title.hide()
         self.numbers.setText("")
@@ -241,12 +269,6 @@ def _html_label(text: str, points: float, colour: str | None = None, bold: bool 
                 mono: bool = False) -> QLabel:
     label = QLabel(_html(text, points, colour, bold, mono))
     label.setTextFormat(Qt.RichText)
-    return label
-
-
-def _operator(symbol: str, points: float) -> QLabel:
-    label = _html_label(symbol, points * 1.6, bold=True)
-    label.setAlignment(Qt.AlignCenter)
     return label
 
 
