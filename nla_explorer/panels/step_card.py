@@ -54,10 +54,7 @@ class TensorTile(QWidget):
         self.caption, self.data = caption, data
         self.value_text = short_text(data, width=4)
         self.head.setText(_html(caption, points, colour=colour, bold=True))
-        image = None
-        if data is not None and data.shape != () and data.values is not None:
-            image = heatmap_image(data, cell=points * 1.4, max_width=points * 14,
-                                  max_height=points * 10)
+        image = _tensor_image(data, points * 1.4, points * 14, points * 10)
         if image is not None:
             self.body.setPixmap(QPixmap.fromImage(image))
             self.body.setToolTip(f"{caption}: {short_text(data, width=6)}\nblue < 0 < red, "
@@ -97,10 +94,7 @@ class SumRow(QWidget):
         self.caption, self.data = caption, data
         self.head.setText(_html(caption, points, colour=GRAD_COLOUR, bold=True))
         self.head.setMinimumWidth(int(points * 7))
-        image = None
-        if data is not None and data.shape != () and data.values is not None:
-            image = heatmap_image(data, cell=points * 1.2, max_width=points * 12,
-                                  max_height=points * 4)
+        image = _tensor_image(data, points * 1.2, points * 12, points * 4)
         if image is not None:
             self.heat.setPixmap(QPixmap.fromImage(image))
         self.heat.setVisible(image is not None)
@@ -249,6 +243,13 @@ class StepCardView(QWidget):
         self.numbers.setText("")
         self.note.setText("")
         self.note.hide()
+
+
+def _tensor_image(data: TensorData | None, cell: float, width: float, height: float):
+    """The heatmap of a non-scalar tensor with values; None for scalars and summaries."""
+    if data is None or data.shape == () or data.values is None:
+        return None
+    return heatmap_image(data, cell=cell, max_width=width, max_height=height)
 
 
 def _html(text: str, points: float, colour: str | None = None, bold: bool = False,
