@@ -253,7 +253,7 @@ class FitPlots(QWidget):
                                        symbolPen=None, name="training points")
         self.fit_curve = fit.plot(pen=pg.mkPen(CURRENT, width=2), name="network", symbol="o",
                                   symbolSize=6, symbolBrush=CURRENT, symbolPen=None)
-        self.loss_plot = LossPlot(self, "Loss (MSE) per epoch")
+        self.loss_plot = LossPlot(self, "MSE loss per epoch")
         self.norm_plot = plot_widget(self, "Norms", "epoch", log_y=True)
         norms = self.norm_plot.getPlotItem()
         legend(self.norm_plot, (-8, 8))
@@ -339,7 +339,7 @@ class FitPlots(QWidget):
         prediction = result.prediction if self._course else result.grid_prediction
         self.fit_curve.setData(self._x_fit, prediction)
         # short: the plot may be narrow; the status line gives the details
-        self.fit_plot.setTitle(f"Fit · {len(result.losses)} epochs · error {result.fit_error:.2g}")
+        self.fit_plot.setTitle(f"Fit · error {result.fit_error:.2g}")
 
     def clear(self) -> None:
         for curve in (self.target_curve, self.points_scatter, self.fit_curve, self.grad_curve,
