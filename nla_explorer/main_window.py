@@ -93,6 +93,7 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self._normal_state = None  # the window layout to return to after presentation mode
         self._syncing_selection = False
         self._gc_frozen = False
+        self.theme: str | None = None  # "light"/"dark" once preferences are applied
         self._inspect_timer = QTimer(self)
         self._inspect_timer.setSingleShot(True)
         self._inspect_timer.setInterval(INSPECT_DELAY_MS)

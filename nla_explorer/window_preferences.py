@@ -6,6 +6,9 @@ quick access to two of the preferences; the dialog edits all of them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QDialog
 
 from nla_explorer import value_text
@@ -38,23 +41,17 @@ class WindowPreferences:
         self.document.value_limit = preferences.value_limit
         self.sessions.set_autosave_interval(preferences.autosave_s)
         theme = apply_theme(preferences.theme)
-        if theme != getattr(self, "theme", None):
+        if theme != self.theme:
             self.theme = theme
             self.view.restyle()
             restyle_plots(self)
-        for widget, value in ((self.font_spin, preferences.font_size),
-                              (self.engine_combo, preferences.layout_engine)):
-            widget.blockSignals(True)
-            if widget is self.font_spin:
-                widget.setValue(value)
-            else:
-                widget.setCurrentText(value)
-            widget.blockSignals(False)
+        with QSignalBlocker(self.font_spin), QSignalBlocker(self.engine_combo):
+            self.font_spin.setValue(preferences.font_size)
+            self.engine_combo.setCurrentText(preferences.layout_engine)
         self._font_changed(preferences.font_size, relayout=relayout)
-        for action in getattr(self, "theme_actions", {}).values():
+        for action in self.theme_actions.values():
             action.setChecked(action.data() == preferences.theme)
 
     def set_theme(self, theme: str) -> None:
         """View ▸ Theme: light, dark or the system's."""
-        self.apply_preferences(Preferences(**{**self.current_preferences().__dict__,
-                                              "theme": theme}))
+        self.apply_preferences(replace(self.current_preferences(), theme=theme))

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QBoxLayout, QLabel, QVBoxLayout, QWidget  # noqa: 
 import pyqtgraph as pg  # noqa: E402
 
 from nla_explorer.panels.training_plots import (  # noqa: E402
-    CURRENT, SECOND, DecadeRange, LossPlot, flow_plots, legend, plot_widget, positive, set_font,
+    CURRENT, SECOND, DecadeRange, LossPlot, legend, plot_widget, positive, set_font,
 )
 
 class LeastSquaresPlots(QWidget):
@@ -43,7 +43,9 @@ class LeastSquaresPlots(QWidget):
         layout.addWidget(self.info_label)
 
     def set_side_by_side(self, on: bool) -> None:
-        flow_plots(self.plots_box, on)
+        """The loss beside the distances (a wide, short bottom dock), or above them."""
+        self.plots_box.setDirection(QBoxLayout.Direction.LeftToRight if on
+                                    else QBoxLayout.Direction.TopToBottom)
 
     def begin(self, start) -> None:
         """A new run (a ``LeastSquaresStart``): what SGD should reach, and how fast it may step."""

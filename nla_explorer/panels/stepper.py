@@ -113,7 +113,7 @@ class StepperPanel(QWidget):
 
     # -- navigation ------------------------------------------------------------------------------
     def total(self) -> int:
-        return len(self.document.trace.steps) if self.document.trace is not None else 0
+        return self.document.step_count()
 
     def current(self) -> int:
         return -1 if self.document.step is None else self.document.step

@@ -45,6 +45,7 @@ class TimingPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._split_done = False  # the plots and the table share the room once, when sized
         self.devices = available_devices()
         self.results: list[TimingResult] = []  # the latest sweep on this machine
         self.loaded: list[TimingResult] = []  # from CSV files, labelled by file name
@@ -101,7 +102,7 @@ class TimingPanel(QWidget):
         splitter = self.results_splitter
         horizontal = splitter.orientation() == Qt.Orientation.Horizontal
         room = splitter.width() if horizontal else splitter.height()
-        if not getattr(self, "_split_done", False) and room > 100:
+        if not self._split_done and room > 100:
             self._split_done = True  # the plots get 2/3 (beside) or 3/5 (above the table)
             splitter.setSizes([room * 2 // 3, room // 3] if horizontal
                               else [room * 3 // 5, room * 2 // 5])

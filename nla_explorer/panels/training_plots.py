@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
-    QBoxLayout, QGridLayout, QWidget,
+    QGridLayout, QWidget,
 )
 import pyqtgraph as pg  # noqa: E402
 
@@ -231,12 +231,6 @@ class LossPlot(pg.PlotWidget):
         self.legend.clear()
         for item, text in zip([self.curve, *self.overlays], labels):
             self.legend.addItem(item, text)
-
-
-def flow_plots(box: QBoxLayout, side_by_side: bool) -> None:
-    """Plots side by side in a wide, short place (a bottom dock), stacked in a tall one."""
-    box.setDirection(QBoxLayout.Direction.LeftToRight if side_by_side
-                     else QBoxLayout.Direction.TopToBottom)
 
 
 class FitPlots(QWidget):
