@@ -89,8 +89,10 @@ def structure(expr):
 
 # -- templates -------------------------------------------------------------------------------------
 def test_every_catalogue_op_has_a_consistent_template():
-    assert set(TEMPLATES) == set(CATALOGUE)
+    assert set(TEMPLATES) == {k for k, spec in CATALOGUE.items() if not spec.statement}
     for op, spec in CATALOGUE.items():
+        if spec.statement:
+            continue  # code-only: backward calls, x.grad, in-place updates
         t = template(op)
         assert t.summary == spec.formula and t.category == spec.category
         assert t.output == (op != "manual_seed")
@@ -131,7 +133,7 @@ SHAPES = {"mv": [(3, 3), (3,)], "dot": [(3,), (3,)], "outer": [(3,), (3,)],
           "solve": [(3, 3), (3,)], "linear": [(3,), (2, 3)], "max_pool2d": [(1, 4, 4)]}
 
 
-@pytest.mark.parametrize("op", list(CATALOGUE))
+@pytest.mark.parametrize("op", [k for k, spec in CATALOGUE.items() if not spec.statement])
 def test_a_fresh_block_evaluates_once_wired_and_its_code_reads_back(op):
     t = template(op)
     many = bool(t.ports) and t.ports[0].many
@@ -525,12 +527,15 @@ def _readd(expr, old):
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_removing_and_re_adding_any_block_of_an_example(name):
     expr = EXAMPLES[name].expression()
-    reference = evaluate(expr).output
     for old in expr.blocks:
         again = _readd(expr, old)
         assert problems(again) == {}, (old, problems(again))
-        if not CATALOGUE[old.op].random and old.op != "manual_seed":  # draws keep their order
-            assert torch.allclose(evaluate(again).output, reference), old
+        # The blocks run in the order Python runs their code form (a re-added block can move an
+        # inline draw after others): the same numbers as that code, bit for bit.
+        blocks_form = evaluate(again)
+        if not blocks_form.unseeded:  # a re-added seed lands after the draws: new numbers each time
+            assert torch.equal(blocks_form.output,
+                               evaluate(parse_code(to_code(again))).output), old
 
 
 def test_the_engine_never_imports_qt():

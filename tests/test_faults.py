@@ -24,7 +24,7 @@ import pytest
 import torch
 from PySide6.QtCore import QByteArray, QSettings, QThreadPool, QTimer
 
-import nla_explorer.engine.pipeline as pipeline
+import nla_explorer.engine.backward_calls as backward_calls
 import nla_explorer.panels.timing as timing_panel
 import nla_explorer.panels.training as training_panel
 from nla_explorer.crash_dialog import CrashHandler
@@ -131,11 +131,11 @@ def raise_memory_error(*args, **kwargs):
     raise MemoryError()
 
 
-@pytest.mark.parametrize("where", ["capture", "trace_backward"])
+@pytest.mark.parametrize("where", ["capture", "record_steps"])
 def test_out_of_memory_while_capturing_code_keeps_the_last_good_graph(window, monkeypatch, where):
     window.load_example("quadratic")
     graph, code = window.document.graph, window.document.code
-    monkeypatch.setattr(pipeline, where, raise_memory_error)
+    monkeypatch.setattr(backward_calls, where, raise_memory_error)  # f.backward() ends the code
     edited_quadratic(window)
     assert "out of memory" in window.document.error
     assert window.document.graph is graph and window.document.code == code
@@ -165,7 +165,7 @@ def test_out_of_memory_in_a_block_edit_keeps_the_last_good_graph(window, monkeyp
     window.load_example("relu_layer")
     doc = window.document
     graph, expression = doc.graph, doc.expression
-    monkeypatch.setattr(pipeline, "capture", raise_memory_error)
+    monkeypatch.setattr(backward_calls, "capture", raise_memory_error)  # its out.backward()
     out = doc.expression.output
     assert not window.block_editor.apply(E.Rename(out, "result"))
     assert "out of memory" in doc.error

@@ -29,12 +29,14 @@ def capture(
     names: Mapping[str, object] | None = None,
     recorder: ForwardRecorder | None = None,
     limit: int = FULL_VALUE_LIMIT,
+    freed_ok: bool = False,
 ) -> AutogradGraph:
     """Walk ``tensor.grad_fn`` into a graph model.
 
     ``names`` maps variable names to tensors (``locals()`` works: non-tensors are ignored); named
     tensors label the node that produced them, leaves and saved constants included. ``recorder``, a
     :class:`ForwardRecorder` that was active while the expression ran, gives every op node its value.
+    ``freed_ok``: a node whose saved tensors an earlier ``backward()`` freed shows none (else an error).
     """
     if not isinstance(tensor, torch.Tensor):
         raise CaptureError(f"the output is a {type(tensor).__name__}, not a tensor")
@@ -43,10 +45,10 @@ def capture(
         raise CaptureError("the output does not require grad: no autograd graph was recorded "
                            "(give a leaf requires_grad=True)")
     with paused_gc():
-        return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit))
+        return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok)
 
 
-def _build(tensor, root, naming, recorder, snap) -> AutogradGraph:
+def _build(tensor, root, naming, recorder, snap, freed_ok=False) -> AutogradGraph:
     fns = autograd_nodes(root)
     ids = node_ids(fns)
     nodes = []
@@ -64,7 +66,7 @@ def _build(tensor, root, naming, recorder, snap) -> AutogradGraph:
             continue
         op = torch_name(fn)
         value = recorder.value_of(fn) if recorder is not None else None
-        saved = _saved_values(fn, naming, snap)
+        saved = _saved_values(fn, naming, snap, freed_ok)
         if value is None:
             value = _value_fallback(fn, tensor, root, saved, snap)
         name = naming.name_of_node(fn)
@@ -129,12 +131,15 @@ def _saved_names(fn) -> tuple[str, ...]:
     return names
 
 
-def _saved_values(fn, naming: _Naming, snap: SnapshotCache) -> tuple[SavedValue, ...]:
+def _saved_values(fn, naming: _Naming, snap: SnapshotCache,
+                  freed_ok: bool = False) -> tuple[SavedValue, ...]:
     out = []
     for attr in _saved_names(fn):
         try:
             value = getattr(fn, attr)
         except RuntimeError as exc:  # freed by an earlier backward() without retain_graph
+            if freed_ok:
+                continue
             raise CaptureError(
                 "the graph's saved tensors were freed by an earlier backward(); "
                 "capture before calling backward(), or call backward(retain_graph=True)"

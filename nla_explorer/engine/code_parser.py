@@ -15,13 +15,14 @@ from nla_explorer.engine.code_safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.numbers import checked, fold_binop, fold_unary
-from nla_explorer.engine.ops import DTYPES, FORMS
+from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
 
 _IGNORED_CALLS = {"print", "display", "Markdown"}
 #: Names a cell may use without importing them (earlier notebook cells usually did).
 _BUILTINS = {"InverseMatrix": "custom:InverseMatrix", "torch": "torch",
              "F": "torch.nn.functional", "nn": "torch.nn"}
-_AUTOGRAD_GRAD = "torch.autograd.grad"
+#: Augmented assignments Python runs in place on a tensor (``__iadd__`` ...); others rebind.
+_IN_PLACE = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,22 @@ class _Parser:
                 self._statement(stmt)
             except RecursionError:
                 raise ExpressionError("the expression is nested too deeply", line=self.line) from None
+        line = self._trailing_backward()
         out = self._output(output)
-        return Expression(tuple(self.blocks), tuple(self.numbers.items()), out)
+        return Expression(tuple(self.blocks), tuple(self.numbers.items()), out,
+                          line if out == self.marked else None)
+
+    def _trailing_backward(self) -> int | None:
+        """A program that ends with its only backward call, ``f.backward()``, marks f as the output:
+        the expression a block editor builds with "Set as output", and evaluated the same way."""
+        calls = [b for b in self.blocks if b.op in AUTOGRAD_CALLS]
+        last = self.blocks[-1] if self.blocks else None
+        if len(calls) == 1 and last is calls[0] and last.form == ".backward" and \
+                len(last.args) == 1 and not last.kwargs:
+            self.blocks.pop()
+            del self.positions[last.id]
+            return last.line
+        return None
 
     def _output(self, output: str | None) -> str | None:
         if output is not None:
@@ -102,10 +117,7 @@ class _Parser:
             for target in stmt.targets:
                 self._assign(target, value)
         elif isinstance(stmt, ast.AugAssign):
-            if not isinstance(stmt.target, ast.Name):
-                self._fail("only a plain name can be updated with an augmented assignment")
-            op = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
-            self._assign(stmt.target, self._binop(op))
+            self._augmented(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
         else:
@@ -127,17 +139,17 @@ class _Parser:
             func = node.func
             if isinstance(func, ast.Name) and func.id in _IGNORED_CALLS:
                 return
-            if isinstance(func, ast.Attribute) and func.attr == "backward":
-                self.marked = self._tensor(func.value, "backward()").block
-                return
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
                 self._requires_grad_statement(func.value, node)
                 return
-            callee = self._callee(func)
+            callee = self._callee(func)  # evaluated once: reading x.T twice would add a node
             if isinstance(callee, _Ignored):
                 return
-        value = self._expr(node)
-        if isinstance(value, Ref) and self.blocks[-1].op != "manual_seed":
+            value = self._call(node, callee)
+        else:
+            value = self._expr(node)
+        if isinstance(value, Ref) and not CATALOGUE[self.blocks[-1].op].statement \
+                and self.blocks[-1].op != "manual_seed":
             self.last_assigned = value.block
 
     def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
@@ -152,12 +164,40 @@ class _Parser:
         if isinstance(target, ast.Name):
             self._assign(target, new)
 
-    def _autograd_grad(self, call: ast.Call) -> None:
-        if not call.args:
-            self._fail("grad(...) needs the output tensor as its first argument", "grad")
-        self.marked = self._tensor(call.args[0], "grad()").block
+    def _augmented(self, stmt: ast.AugAssign) -> None:
+        """``y += v``: in place on a tensor, as Python runs it (``y.__iadd__(v)``); a number folds."""
+        target = stmt.target
+        if not isinstance(target, ast.Name):
+            self._fail("only a plain name can be updated with an augmented assignment")
+        current = self._expr(target)
+        symbol = _IN_PLACE.get(type(stmt.op))
+        if not isinstance(current, Ref) or symbol is None:
+            op = ast.BinOp(ast.Name(target.id, ast.Load()), stmt.op, stmt.value)
+            self._assign(target, self._binop(op))
+            return
+        value = self._expr(stmt.value)
+        if isinstance(value, bool) or not isinstance(value, (Ref, Var, int, float)):
+            self._fail(f"'{symbol}' between a tensor and {_describe(value)}", target.id)
+        self._assign(target, self._add(FORMS[symbol], (current, value), (), form=symbol))
+
+    def _set_attribute(self, target: ast.Attribute, value: object) -> None:
+        """``x.grad = None`` (or a tensor): the one attribute code may set."""
+        if target.attr != "grad":
+            self._fail(f"setting '.{target.attr}' is not supported (only x.grad = None)",
+                       target.attr)
+        base = self._tensor(target.value, "'.grad ='")
+        if value is not None and not isinstance(value, Ref):
+            self._fail(f"x.grad can be set to None or a tensor, not {_describe(value)}", "grad")
+        self._add("set_grad", (base, value), (), form="attr=:grad")
 
     def _assign(self, target: ast.expr, value: object) -> None:
+        if isinstance(target, ast.Attribute):
+            self._set_attribute(target, value)
+            return
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Ref) and \
+                self.blocks[self._index_of(value.block)].op == "grad":
+            value = tuple(self._add("index", (value, i), (), form="[]")
+                          for i in range(len(target.elts)))
         if isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, tuple) or len(value) != len(target.elts):
                 self._fail("unpacking needs a tuple of the same length on the right")
@@ -248,8 +288,8 @@ class _Parser:
             return target.path
         return target
 
-    def _call(self, node: ast.Call) -> object:
-        callee = self._callee(node.func)
+    def _call(self, node: ast.Call, callee: object = None) -> object:
+        callee = self._callee(node.func) if callee is None else callee
         if isinstance(callee, _Ignored):
             return callee  # numpy, matplotlib...: not modelled (nor read), unless a tensor needs it
         args = tuple(self._arg(a) for a in node.args)
@@ -265,9 +305,6 @@ class _Parser:
             if form not in FORMS:
                 self._fail(f"the tensor method '.{method}()' is not in the whitelist", method)
             return self._add(FORMS[form], (base, *args), kwargs, form=form)
-        if callee == _AUTOGRAD_GRAD:
-            self._autograd_grad(node)
-            return _Ignored("the gradients returned by grad()")
         if isinstance(callee, str):
             path = callee
             if path in FORMS:
@@ -355,6 +392,12 @@ class _Parser:
         block_id = f"b{len(self.blocks) + 1}"
         self.positions[block_id] = len(self.blocks)
         self.blocks.append(Block(block_id, op, args, kwargs, name, form, self.line))
+        if op in AUTOGRAD_CALLS:  # the graph shown by default: the last backward call's
+            outputs = args[0] if args else None
+            first = next(iter(outputs), None) if isinstance(outputs, tuple) else outputs
+            if not isinstance(first, Ref):
+                self._fail(f"{op}() needs the output tensor as its first argument", op)
+            self.marked = first.block
         return Ref(block_id)
 
     def _index_of(self, block_id: str) -> int:

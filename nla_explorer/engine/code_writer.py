@@ -15,6 +15,7 @@ from nla_explorer.engine.ops import CATALOGUE
 _ATOM, _POWER, _UNARY, _TERM, _SUM = 100, 40, 30, 20, 10
 _BINARY_PREC = {"**": _POWER, "*": _TERM, "/": _TERM, "@": _TERM, "+": _SUM, "-": _SUM}
 _F = "torch.nn.functional."
+_IN_PLACE = ("+=", "-=", "*=", "/=")
 _MAX_INLINE = 100  # blocks nested in one line of code before one gets a name
 
 
@@ -39,8 +40,10 @@ class _Writer:
             for i in b.inputs:
                 uses[i] = uses.get(i, 0) + 1
         self.uses = uses
-        self.names = _unique_names(expression, uses)
+        self.unpacked = _unpacked_grads(expression, uses)
+        self.names = _unique_names(expression, uses, set(self.unpacked))
         _name_deep_chains(expression, self.names)
+        self.unpacked_items = {i for items in self.unpacked.values() for i in items}
         self.uses_f = False
 
     def write(self, imports: bool) -> str:
@@ -52,11 +55,26 @@ class _Writer:
             if block.op == "manual_seed":
                 lines.append(f"torch.manual_seed({self._arg(block.args[0])})")
                 continue
-            if block.id in self.names:
+            if block.id in self.unpacked:  # gx, gA = torch.autograd.grad(f, [x, A])
+                targets = [self.names[i] for i in self.unpacked[block.id]]
+                left = targets[0] + "," if len(targets) == 1 else ", ".join(targets)
+                lines.append(f"{left} = {self._render(block)[0]}")
+            elif block.id in self.unpacked_items:
+                continue
+            elif block.form in _IN_PLACE and block.id in self.names:
+                target, value = block.args
+                lines.append(f"{self._arg(target)} {block.form} {self._operand(value)[0]}")
+                if self._arg(target) != self.names[block.id]:
+                    lines.append(f"{self.names[block.id]} = {self._arg(target)}")
+            elif block.form == "attr=:grad":
+                lines.append(f"{self._postfix_base(block.args[0])}.grad = "
+                             f"{self._arg(block.args[1])}")
+            elif block.id in self.names:
                 lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
             elif self.uses.get(block.id, 0) == 0:  # a bare expression (the output, if unnamed)
                 lines.append(self._render(block)[0])
-        if out_block is not None and out_block.id in self.names and self.expr.output:
+        if out_block is not None and out_block.id in self.names and \
+                self.expr.backward_line is not None:
             lines.append(f"{self.names[out_block.id]}.backward()")
         header = ["import torch"] + (["import torch.nn.functional as F"] if self.uses_f else [])
         body = "\n".join(lines)
@@ -149,7 +167,24 @@ def _number(value: int | float) -> str:
     return repr(value)
 
 
-def _unique_names(expression: Expression, uses: dict[str, int]) -> dict[str, str]:
+def _unpacked_grads(expression: Expression, uses: dict[str, int]) -> dict[str, list[str]]:
+    """``grad()`` blocks read only by the named ``[0]``, ``[1]``... blocks right after them."""
+    blocks = expression.blocks
+    found: dict[str, list[str]] = {}
+    for i, block in enumerate(blocks):
+        if block.op != "grad" or block.name is not None:
+            continue
+        count = uses.get(block.id, 0)
+        items = blocks[i + 1:i + 1 + count]
+        if count and len(items) == count and all(
+                b.op == "index" and b.args == (Ref(block.id), k) and b.name
+                for k, b in enumerate(items)):
+            found[block.id] = [b.id for b in items]
+    return found
+
+
+def _unique_names(expression: Expression, uses: dict[str, int],
+                  unnamed: set[str] = frozenset()) -> dict[str, str]:
     """A code name for each block that needs one (named, or unnamed but used more than once)."""
     taken = {b.name for b in expression.blocks if b.name} | {n for n, _ in expression.numbers}
     names: dict[str, str] = {}
@@ -161,7 +196,7 @@ def _unique_names(expression: Expression, uses: dict[str, int]) -> dict[str, str
                 names[block.id] = block.args[0]
             continue
         name = block.name
-        if name is None and uses.get(block.id, 0) > 1:
+        if name is None and uses.get(block.id, 0) > 1 and block.id not in unnamed:
             counter += 1
             while f"t{counter}" in taken:
                 counter += 1

@@ -1,4 +1,7 @@
-"""Evaluate an :class:`Expression`: run each block's whitelisted torch call, in dependency order.
+"""Evaluate an :class:`Expression`: run each block's whitelisted torch call, in Python's order.
+
+Blocks run in the order CPython runs the code form (:mod:`evaluation_order`), backward calls included
+(:mod:`backward_calls`), so sequence numbers, step order, random draws and errors are torch's.
 
 Sizes are checked before anything is allocated (constructors from their arguments and a call on
 torch's ``meta`` device, ops on ``meta`` tensors), and every failure, whatever torch raised, names
@@ -12,10 +15,12 @@ from dataclasses import dataclass
 
 import torch
 
+from nla_explorer.engine.backward_calls import BackwardCall, run_backward_call
 from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.evaluation_order import check_connected, ordered, ordered_in_rounds
 from nla_explorer.engine.gc_pause import paused_gc
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
-from nla_explorer.engine.ops import CATALOGUE, DTYPES, callable_for
+from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, callable_for
 from nla_explorer.engine.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
 from nla_explorer.engine.shapes import describe_call, explain_failure, shape_text
@@ -24,7 +29,12 @@ from nla_explorer.engine.shapes import describe_call, explain_failure, shape_tex
 MAX_ELEMENTS = 50_000_000
 #: The most dimensions a tensor may have (numpy, which holds the snapshots, stops at 32 or 64).
 MAX_DIMS = 32
-DEFAULT_SEED = 0
+#: Ops whose result may be something other than a tensor, as in Python (``x.grad`` is ``None``
+#: before a backward pass reaches x; ``grad()`` returns a tuple; ``x.grad = None`` returns nothing).
+_ANY_RESULT = {"backward", "grad_of", "grad", "set_grad", "index", "zero_"}
+
+__all__ = ["Evaluation", "MAX_DIMS", "MAX_ELEMENTS", "check_connected", "constructor_numel",
+           "evaluate", "ordered", "ordered_in_rounds"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +45,10 @@ class Evaluation:
     tensors: dict[str, torch.Tensor]
     recorder: ForwardRecorder
     output_id: str
+    #: The program's own backward calls, in the order they ran.
+    backward_calls: tuple[BackwardCall, ...] = ()
+    #: Random numbers were drawn before any ``torch.manual_seed``: each evaluation draws new ones.
+    unseeded: bool = False
 
     @property
     def output(self) -> torch.Tensor:
@@ -49,70 +63,48 @@ class Evaluation:
         return {b.name: self.tensors[b.id] for b in self.expression.blocks
                 if b.name and b.id in self.tensors}
 
+    def final_grads(self) -> dict[str, torch.Tensor | None]:
+        """``.grad`` of every named leaf that requires grad, after the whole program (``None``
+        where no backward call reached it, as in torch)."""
+        return {name: t.grad for name, t in self.names().items()
+                if t.is_leaf and t.requires_grad}
+
 
 def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = None,
-             max_elements: int = MAX_ELEMENTS, value_limit: int = FULL_VALUE_LIMIT) -> Evaluation:
+             max_elements: int = MAX_ELEMENTS, value_limit: int = FULL_VALUE_LIMIT,
+             backward: bool = True) -> Evaluation:
     """Run ``expression``; ``inputs`` supplies the tensors of its ``input`` blocks. Recorded
-    values of tensors up to ``value_limit`` elements are kept whole."""
+    values of tensors up to ``value_limit`` elements are kept whole. ``backward=False`` runs the
+    forward blocks only (finite differences re-run the forward pass alone)."""
     out_block = expression.output_block()
     if out_block is None:
         raise ExpressionError("the code builds no tensor")
     check_connected(expression)
     runner = _Runner(expression, inputs or {}, max_elements, value_limit)
-    with paused_gc(), runner.recorder:
-        for block in ordered(expression):
-            runner.run(block)
+    blocks = ordered(expression)
+    if not backward:
+        blocks = [b for b in blocks if b.op not in AUTOGRAD_CALLS]
+    with paused_gc():
+        start = 0
+        while start < len(blocks):  # forward runs under the recorder, backward calls outside it
+            end = next((i for i in range(start, len(blocks)) if blocks[i].op in AUTOGRAD_CALLS),
+                       len(blocks))
+            with runner.recorder:
+                for block in blocks[start:end]:
+                    runner.run(block)
+            if end < len(blocks):
+                runner.run(blocks[end])
+            start = end + 1
+        if backward and expression.backward_line is not None:  # "f.backward()" ends the program
+            # It is the program's last statement, so keeping the graph changes nothing the program
+            # sees, and the window can still trace, check and re-run it.
+            runner.run(Block("backward", "backward", (Ref(out_block.id),),
+                             (("retain_graph", True),), form=".backward",
+                             line=expression.backward_line))
     if out_block.id not in runner.tensors:
         raise ExpressionError("the output makes no tensor", out_block.line, out_block.name)
-    return Evaluation(expression, runner.tensors, runner.recorder, out_block.id)
-
-
-def check_connected(expression: Expression) -> None:
-    """Refuse unconnected inputs (block editor holes), naming the first block that has one."""
-    for block in expression.blocks:
-        if block.holes:
-            raise ExpressionError(f"{block.label}: input '{block.holes[0]}' is not connected",
-                                  block.line, block.id)
-
-
-def ordered(expression: Expression) -> list[Block]:
-    """Blocks in an order where each comes after its inputs (program order where possible).
-
-    Rounds: each releases, in program order, every block whose inputs earlier rounds released.
-    Linear in the number of blocks and wires (a long chain of edits must not take quadratic time).
-    """
-    blocks = expression.blocks
-    waiting = [len(set(b.inputs)) for b in blocks]
-    readers: dict[str, list[int]] = {}
-    for index, block in enumerate(blocks):
-        for source in set(block.inputs):
-            readers.setdefault(source, []).append(index)
-    done: set[str] = set()
-    order: list[int] = []
-    batch = [i for i, count in enumerate(waiting) if count == 0]
-    while batch:
-        batch.sort()  # program order within a round
-        order.extend(batch)
-        released = []
-        for index in batch:
-            block_id = blocks[index].id
-            if block_id in done:
-                continue
-            done.add(block_id)
-            for reader in readers.get(block_id, ()):
-                waiting[reader] -= 1
-                if waiting[reader] == 0:
-                    released.append(reader)
-        batch = released
-    if len(order) < len(blocks):
-        placed = set(order)
-        culprit = next(b for i, b in enumerate(blocks) if i not in placed)
-        known = set(expression.ids)
-        missing = [i for i in culprit.inputs if i not in known]
-        reason = (f"reads a block that does not exist ({', '.join(missing)})" if missing
-                  else "is part of a cycle")
-        raise ExpressionError(f"block {culprit.id} {reason}", culprit.line, culprit.id)
-    return [blocks[i] for i in order]
+    return Evaluation(expression, runner.tensors, runner.recorder, out_block.id,
+                      tuple(runner.calls), runner.unseeded)
 
 
 class _Runner:
@@ -122,7 +114,13 @@ class _Runner:
         self.inputs = inputs
         self.max_elements = max_elements
         self.tensors: dict[str, torch.Tensor] = {}
-        self.generator = torch.Generator().manual_seed(DEFAULT_SEED)
+        self.values: dict[str, object] = {}  # every block's result, tensors or not
+        self.bound: dict[str, torch.Tensor] = {}  # variable name → the tensor it holds now
+        self.generator = torch.Generator()
+        self.seeded = False
+        self.unseeded = False
+        self.calls: list[BackwardCall] = []
+        self.value_limit = value_limit
         self.recorder = ForwardRecorder(value_limit)
 
     def run(self, block: Block) -> None:
@@ -143,14 +141,25 @@ class _Runner:
         if spec.constructor:
             self._check_constructor(block, fn, args, kwargs)
             if spec.random:
+                if not self.seeded:  # as in a notebook: no seed, new numbers each time
+                    self.generator.seed()
+                    self.seeded = self.unseeded = True
                 kwargs["generator"] = self.generator
-        else:
+        elif not spec.statement:
             self._check_meta(block, form, fn, args, kwargs)
         try:
-            out = fn(*args, **kwargs)
+            if block.op in AUTOGRAD_CALLS:
+                out = self._backward_call(block, form, fn, args, kwargs)
+            else:
+                out = fn(*args, **kwargs)
+        except MemoryError:
+            raise  # the caller reports "out of memory" and keeps the last good state
         except Exception as exc:  # noqa: BLE001 - whatever torch raises on these arguments
             raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
-                                  block.name or block.id) from None
+                                  block.name or self._culprit(block)) from None
+        self.values[block.id] = out
+        if block.op in _ANY_RESULT and not isinstance(out, torch.Tensor):
+            return
         if not isinstance(out, torch.Tensor):
             raise ExpressionError(f"{block.op} gives a {type(out).__name__}, not a tensor",
                                   block.line, block.name or block.id)
@@ -159,12 +168,38 @@ class _Runner:
                                   f"{MAX_DIMS} are supported", block.line, block.name or block.id)
         self.recorder.record(out)
         self.tensors[block.id] = out
+        if block.name:
+            self.bound[block.name] = out
+
+    def _culprit(self, block: Block) -> str:
+        """The name of the tensor a failed call was about (``f`` of ``f.backward()``), else the id."""
+        first = next(iter(block.inputs), None)
+        names = {id(t): n for n, t in self.bound.items()}
+        tensor = self.tensors.get(first) if first else None
+        return names.get(id(tensor), block.id) if tensor is not None else block.id
+
+    def _backward_call(self, block: Block, form: str, fn, args: tuple, kwargs: dict) -> object:
+        self.recorder.resolve_pending()
+        culprit = self._culprit(block)
+        named = culprit in self.bound
+        what = culprit if named else "…"
+        label = f"{what}.backward()" if block.op == "backward" else f"grad({what}, …)"
+        if block.form == "torch.autograd.backward":
+            label = f"torch.autograd.backward({what}, …)"
+        out, call = run_backward_call(block.op, form, fn, args, kwargs, names=dict(self.bound),
+                                      recorder=self.recorder, limit=self.value_limit,
+                                      line=block.line, block_id=block.id, label=label,
+                                      output_name=culprit if named else None)
+        if call is not None:
+            self.calls.append(call)
+        return out
 
     def _input(self, block: Block) -> None:
         name = block.args[0]
         if name not in self.inputs:
             raise ExpressionError(f"the input '{name}' was not given", block.line, name)
-        self.tensors[block.id] = self.inputs[name]
+        self.tensors[block.id] = self.values[block.id] = self.inputs[name]
+        self.bound[name] = self.inputs[name]
 
     def _seed(self, block: Block, args: tuple) -> None:
         if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int):
@@ -173,12 +208,13 @@ class _Runner:
             raise ExpressionError(f"the seed {args[0]} is out of range", block.line,
                                   "manual_seed")
         self.generator.manual_seed(args[0])
+        self.seeded = True
 
     def _value(self, arg: object, block: Block) -> object:
         if isinstance(arg, Ref):
-            if arg.block not in self.tensors:
+            if arg.block not in self.values:
                 raise ExpressionError(f"block {arg.block} has no tensor", block.line, block.id)
-            return self.tensors[arg.block]
+            return self.values[arg.block]
         if isinstance(arg, Var):
             if arg.name not in self.numbers:
                 raise ExpressionError(f"the number '{arg.name}' is not defined", block.line,

@@ -49,6 +49,9 @@ class Hole:
     port: str
 
 
+#: Blocks that make no tensor: seeding, backward calls, ``x.grad = None``.
+NO_TENSOR_OPS = frozenset({"manual_seed", "backward", "grad", "set_grad"})
+
 Arg = Union[Ref, Var, Slice, DType, Hole, int, float, bool, str, None, tuple, type(Ellipsis)]
 
 
@@ -128,6 +131,8 @@ class Expression:
     blocks: tuple[Block, ...] = ()
     numbers: tuple[tuple[str, int | float], ...] = ()
     output: str | None = None
+    #: The line of the code's closing ``output.backward()`` (code form only: not part of equality).
+    backward_line: int | None = field(default=None, compare=False)
 
     def block(self, block_id: str) -> Block:
         for b in self.blocks:
@@ -150,7 +155,7 @@ class Expression:
         """The marked output, else the last block that makes a tensor."""
         if self.output is not None:
             return self.block(self.output)
-        tensors = [b for b in self.blocks if b.op != "manual_seed"]
+        tensors = [b for b in self.blocks if b.op not in NO_TENSOR_OPS]
         return tensors[-1] if tensors else None
 
     def named(self) -> dict[str, str]:
@@ -158,4 +163,5 @@ class Expression:
         return {b.name: b.id for b in self.blocks if b.name}
 
     def with_output(self, block_id: str | None) -> "Expression":
-        return replace(self, output=block_id)
+        line = self.backward_line if block_id == self.output else None
+        return replace(self, output=block_id, backward_line=line)

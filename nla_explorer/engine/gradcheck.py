@@ -54,7 +54,7 @@ class _Model:
         for block_id in leaf_blocks:
             inputs[block_id] = value
         with torch.no_grad():
-            out = evaluate(self.expression, inputs=inputs).output
+            out = evaluate(self.expression, inputs=inputs, backward=False).output
         if self.dtype is not None and out.dtype != self.dtype:
             raise ValueError(f"the output is {out.dtype}, not {self.dtype}")
         return float((out.double() * self.grad_output).sum())
@@ -103,6 +103,9 @@ def finite_difference_check(exploration: Exploration, eps: float | None = None,
         leaf = leaf_tensors.get(node.id)
         name = node.name or node.label
         autograd = trace.leaf_grads.get(node.id)
+        step = trace.step_of(node.id)
+        if exploration.call_index and step is not None and step.grad_outputs:
+            autograd = step.grad_outputs[0]  # this call's part: x.grad holds earlier calls' too
         if leaf is None:
             continue
         if autograd is None:

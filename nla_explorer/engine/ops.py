@@ -26,6 +26,7 @@ class OpSpec:
     arity: int = 1  # tensor inputs of a block (-1: a list of tensors)
     constructor: bool = False
     random: bool = False
+    statement: bool = False  # code-only (backward calls, in-place updates): not in the palette
 
     @property
     def label(self) -> str:
@@ -35,8 +36,9 @@ class OpSpec:
 CATALOGUE: dict[str, OpSpec] = {}
 
 
-def _op(key, category, formula, *forms, arity=1, constructor=False, random=False):
-    CATALOGUE[key] = OpSpec(key, category, formula, forms, arity, constructor, random)
+def _op(key, category, formula, *forms, arity=1, constructor=False, random=False,
+        statement=False):
+    CATALOGUE[key] = OpSpec(key, category, formula, forms, arity, constructor, random, statement)
 
 
 F = "torch.nn.functional."
@@ -111,6 +113,24 @@ _op("cross_entropy", "losses", "−log softmax(z)[target]", F + "cross_entropy",
 _op("max_pool1d", "pooling", "max over windows (1-d)", F + "max_pool1d")
 _op("max_pool2d", "pooling", "max over windows (2-d)", F + "max_pool2d")
 
+# autograd and in-place updates: code only, executed exactly as Python would (torch's own errors)
+_op("backward", "autograd", "run the backward pass", ".backward", "torch.autograd.backward",
+    statement=True)
+_op("grad", "autograd", "gradients of outputs w.r.t. inputs", "torch.autograd.grad",
+    statement=True)
+_op("grad_of", "autograd", "the .grad a backward pass left", "attr:grad", statement=True)
+_op("set_grad", "autograd", "x.grad = None", "attr=:grad", statement=True)
+_op("zero_", "autograd", "set to zero in place", ".zero_", statement=True)
+_op("iadd", "in-place", "a += b", "+=", arity=2, statement=True)
+_op("isub", "in-place", "a −= b", "-=", arity=2, statement=True)
+_op("imul", "in-place", "a *= b", "*=", arity=2, statement=True)
+_op("idiv", "in-place", "a /= b", "/=", arity=2, statement=True)
+
+#: Ops whose block makes no new tensor of the graph: they run the autograd engine or change state.
+AUTOGRAD_CALLS = frozenset({"backward", "grad"})
+#: Augmented assignments: Python calls ``__iadd__`` etc., which torch runs in place.
+IN_PLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv}
+
 #: Python operators (``u-`` is unary minus).
 OPERATORS = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
@@ -139,6 +159,10 @@ def callable_for(form: str):
         raise KeyError(form)
     if form in OPERATORS:
         return OPERATORS[form]
+    if form in IN_PLACE:
+        return IN_PLACE[form]
+    if form == "attr=:grad":
+        return _set_grad
     if form == "[]":
         return operator.getitem
     if form.startswith("attr:"):
@@ -154,6 +178,11 @@ def callable_for(form: str):
     return target
 
 
+def _set_grad(tensor, value):
+    """``tensor.grad = value`` as Python runs it (torch checks the value)."""
+    tensor.grad = value
+
+
 def _method(name: str):
     def call(tensor, *args, **kwargs):
         if not isinstance(tensor, torch.Tensor):
@@ -166,5 +195,7 @@ def categories() -> dict[str, list[OpSpec]]:
     """The catalogue grouped by category, in catalogue order (for the palette)."""
     out: dict[str, list[OpSpec]] = {}
     for spec in CATALOGUE.values():
+        if spec.statement:
+            continue
         out.setdefault(spec.category, []).append(spec)
     return out

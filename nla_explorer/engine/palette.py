@@ -151,6 +151,8 @@ def palette_entries() -> tuple[PaletteEntry, ...]:
     """Every catalogue op once, plus a "parameters" category, grouped in display order."""
     by_category: dict[str, list[PaletteEntry]] = {}
     for spec in CATALOGUE.values():
+        if spec.statement:
+            continue  # code-only: backward calls and in-place updates are not blocks to drag
         by_category.setdefault(spec.category, []).append(
             _entry(spec, spec.key, spec.category, spec.label))
     taken = set(CATALOGUE)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from nla_explorer.engine.backward_calls import BackwardCall
 from nla_explorer.engine.capture import capture
 from nla_explorer.engine.code_parser import parse_code
 from nla_explorer.engine.errors import CaptureError, ExpressionError
@@ -15,15 +16,25 @@ from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.graph import AutogradGraph
 from nla_explorer.engine.trace import BackwardTrace, trace_backward
 
+UNSEEDED_NOTE = ("unseeded: each capture draws new numbers (torch.manual_seed(0) at the top keeps "
+                 "them)")
+
 
 @dataclass(frozen=True, eq=False)
 class Exploration:
-    """One expression, evaluated, with its autograd graph and one traced backward pass."""
+    """One expression, evaluated, with the graph and the backward pass shown.
+
+    With backward calls in the code, the graph and trace are those of call ``call_index`` (by
+    default the last); without any, those of the ``backward()`` the output would get (``notes``
+    says so). ``notes``: what the user should know about the result (unseeded numbers...).
+    """
 
     expression: Expression
     evaluation: Evaluation
     graph: AutogradGraph
     trace: BackwardTrace
+    call_index: int | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def output(self) -> torch.Tensor:
@@ -31,13 +42,47 @@ class Exploration:
 
     @property
     def output_name(self) -> str | None:
+        if self.call is not None:
+            return self.call.output_name
         return self.evaluation.output_name
 
+    @property
+    def calls(self) -> tuple[BackwardCall, ...]:
+        return self.evaluation.backward_calls
 
-def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIMIT) -> Exploration:
-    """Evaluate, capture and trace ``expression``; errors name the culprit. Tensors of up to
+    @property
+    def call(self) -> BackwardCall | None:
+        return None if self.call_index is None else self.calls[self.call_index]
+
+    @property
+    def unseeded(self) -> bool:
+        return self.evaluation.unseeded
+
+
+def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIMIT,
+                       call: int | None = None) -> Exploration:
+    """Evaluate ``expression`` and show backward call ``call`` (default: the last), or trace the
+    output's ``backward()`` when the code makes none; errors name the culprit. Tensors of up to
     ``value_limit`` elements keep all their values, larger ones a summary."""
     evaluation = evaluate(expression, value_limit=value_limit)
+    notes = (UNSEEDED_NOTE,) if evaluation.unseeded else ()
+    calls = evaluation.backward_calls
+    if calls:
+        index = len(calls) - 1 if call is None else call
+        if not 0 <= index < len(calls):
+            raise ExpressionError(f"there is no backward call {index + 1}: the code makes "
+                                  f"{len(calls)}")
+        chosen = calls[index]
+        if len(calls) > 1:
+            notes += (f"backward call {index + 1} of {len(calls)}: {chosen.label} "
+                      f"(line {chosen.line})",)
+        return Exploration(expression, evaluation, chosen.graph, chosen.trace, index, notes)
+    return _hypothetical(expression, evaluation, value_limit, notes)
+
+
+def _hypothetical(expression: Expression, evaluation: Evaluation, value_limit: int,
+                  notes: tuple[str, ...]) -> Exploration:
+    """No backward call in the code: the pass ``out.backward()`` would run (ones for a non-scalar)."""
     out = evaluation.output
     block = expression.block(evaluation.output_id)
     label = block.name or block.id
@@ -51,10 +96,13 @@ def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIM
         trace = trace_backward(out, limit=value_limit)
     except CaptureError as exc:
         raise ExpressionError(str(exc), block.line, label) from None
-    return Exploration(expression, evaluation, graph, trace)
+    seed = f"{label}.backward()" if out.dim() == 0 else \
+        f"{label}.backward(torch.ones_like({label}))"
+    notes += (f"the code calls no backward: the steps show {seed}",)
+    return Exploration(expression, evaluation, graph, trace, None, notes)
 
 
 def explore_code(text: str, output: str | None = None,
-                 value_limit: int = FULL_VALUE_LIMIT) -> Exploration:
+                 value_limit: int = FULL_VALUE_LIMIT, call: int | None = None) -> Exploration:
     """``parse_code`` then :func:`explore_expression`."""
-    return explore_expression(parse_code(text, output=output), value_limit)
+    return explore_expression(parse_code(text, output=output), value_limit, call)

@@ -29,7 +29,7 @@ class BackwardStep:
     __slots__ = ("index", "node_id", "_outs", "_ins", "_snap", "_outs_data", "_ins_data")
 
     def __init__(self, index: int, node_id: str, grad_outputs: tuple, grad_inputs: tuple,
-                 snap: "_Snapshots") -> None:
+                 snap: "Snapshots") -> None:
         self.index = index
         self.node_id = node_id
         self._outs, self._ins, self._snap = grad_outputs, grad_inputs, snap
@@ -52,7 +52,7 @@ class BackwardStep:
         return f"BackwardStep({self.index}, {self.node_id!r})"
 
 
-class _Snapshots:
+class Snapshots:
     """Snapshots of the trace's gradient tensors by identity (the trace keeps them alive)."""
 
     def __init__(self, limit: int) -> None:
@@ -117,27 +117,52 @@ def trace_backward(
         raise CaptureError(f"grad_output has shape {tuple(grad_output.shape)}, "
                            f"the output has shape {tuple(tensor.shape)}")
     with paused_gc():
-        return _run(tensor, root, grad_output.detach().clone(), _Snapshots(limit))
+        return _run(tensor, root, grad_output.detach().clone(), Snapshots(limit))
 
 
 def _record(raw: list, fn, grad_inputs, grad_outputs) -> None:
     raw.append((fn, grad_inputs, grad_outputs))
 
 
-def _run(tensor, root, grad_output, snap: _Snapshots) -> BackwardTrace:
+def _record_copies(raw: list, fn, grad_inputs, grad_outputs) -> None:
+    """Copies: a real program may change a gradient later (``x.grad.zero_()``, accumulation)."""
+    def copy(ts):
+        return tuple(None if t is None else t.detach().clone() for t in ts)
+    raw.append((fn, copy(grad_inputs), copy(grad_outputs)))
+
+
+def record_steps(fns: list, run, copies: bool = False) -> list[tuple[object, tuple, tuple]]:
+    """Call ``run()`` with a post-hook on every Node of ``fns``: ``(fn, grad_inputs, grad_outputs)``
+    in torch's execution order. No hook is left behind, whatever ``run`` raises."""
+    raw: list[tuple[object, tuple, tuple]] = []
+    hook = _record_copies if copies else _record
+    handles = []
+    try:
+        for fn in fns:
+            handles.append(fn.register_hook(partial(hook, raw, fn)))
+        run()
+    finally:
+        for h in handles:
+            h.remove()
+    return raw
+
+
+def steps_from(raw: list, ids: dict, snap: "Snapshots") -> tuple[BackwardStep, ...]:
+    return tuple(BackwardStep(i, ids[fn], gouts, gins, snap)
+                 for i, (fn, gins, gouts) in enumerate(raw))
+
+
+def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
     fns = autograd_nodes(root)
     ids = node_ids(fns)
     leaves = [fn.variable for fn in fns if is_leaf_node(fn)]
-    raw: list[tuple[object, tuple, tuple]] = []
-    handles = []
     before = [leaf.grad for leaf in leaves]
     try:
-        for fn in fns:
-            handles.append(fn.register_hook(partial(_record, raw, fn)))
         for leaf in leaves:
             leaf.grad = None
         try:
-            torch.autograd.backward(tensor, grad_tensors=grad_output, retain_graph=True)
+            raw = record_steps(fns, lambda: torch.autograd.backward(
+                tensor, grad_tensors=grad_output, retain_graph=True))
         except RuntimeError as exc:
             raise CaptureError(f"backward failed: {str(exc).splitlines()[0]}") from exc
         leaf_grads = {
@@ -146,10 +171,6 @@ def _run(tensor, root, grad_output, snap: _Snapshots) -> BackwardTrace:
             if is_leaf_node(fn) and fn.variable.grad is not None
         }
     finally:
-        for h in handles:
-            h.remove()
         for leaf, old in zip(leaves, before):
             leaf.grad = old
-    steps = tuple(BackwardStep(i, ids[fn], gouts, gins, snap)
-                  for i, (fn, gins, gouts) in enumerate(raw))
-    return BackwardTrace(steps, leaf_grads, snap(grad_output))
+    return BackwardTrace(steps_from(raw, ids, snap), leaf_grads, snap(grad_output))
