@@ -117,6 +117,8 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--code", metavar="FILE", help="a .py file of course-style PyTorch code")
     src.add_argument("--session", metavar="FILE", help="a .nla session file")
     parser.add_argument("--output", metavar="NAME", help="the variable to differentiate")
+    parser.add_argument("--call", metavar="N", type=int,
+                        help="the backward call of the code to show (1 = first; default: last)")
 
 
 def _export(args) -> int:
@@ -125,7 +127,7 @@ def _export(args) -> int:
 
     from nla_explorer.engine.pipeline import explore_expression
 
-    exploration = explore_expression(_load_expression(args))
+    exploration = explore_expression(_load_expression(args), call=_call_index(args))
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from nla_explorer.app import application
@@ -198,11 +200,11 @@ def _load_expression(args):
 
 def _trace(args) -> int:
     from nla_explorer.engine.pipeline import explore_expression
-    from nla_explorer.engine.report import graph_json
+    from nla_explorer.engine.report import exploration_json
 
-    exploration = explore_expression(_load_expression(args))
+    exploration = explore_expression(_load_expression(args), call=_call_index(args))
     if args.json:
-        data = graph_json(exploration.graph, exploration.trace, exploration.output_name)
+        data = exploration_json(exploration)
         json.dump(data, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
@@ -210,9 +212,15 @@ def _trace(args) -> int:
     return 0
 
 
+def _call_index(args) -> int | None:
+    return None if args.call is None else args.call - 1
+
+
 def _print_trace(exploration) -> None:
     graph, trace = exploration.graph, exploration.trace
     out = graph.output
+    for note in exploration.notes:
+        print(f"note: {note}")
     print(f"output {exploration.output_name or out.id}: {_short(out.value)}")
     print(f"{len(graph)} nodes, {len(graph.edges)} edges, {len(trace)} backward steps\n")
     print(f"{'step':>4}  {'node':<5} {'op':<26} {'name':<8} {'shape':<10} grad in")

@@ -81,15 +81,19 @@ def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs:
     graph (torch's call then raises its own error, which propagates like any other).
     """
     bound = call_arguments(kind, form, args, kwargs)
-    output = _first(bound.get("tensors" if kind == "backward" else "outputs"))
+    outputs = _as_tuple(bound.get("tensors" if kind == "backward" else "outputs"))
+    output = outputs[0] if outputs else None
     root = output_node(output) if isinstance(output, torch.Tensor) else None
     if root is None:
         return call(*args, **kwargs), None
+    more = tuple(t for t in outputs[1:] if isinstance(t, torch.Tensor))
+    more_roots = [fn for fn in (output_node(t) for t in more) if fn is not None]
+    options = {"names": names, "recorder": recorder, "limit": limit, "more_outputs": more}
     try:
-        graph = capture(output, names=names, recorder=recorder, limit=limit)
+        graph = capture(output, **options)
     except CaptureError:  # saved tensors freed: torch raises its own error, unless it needs none
-        graph = capture(output, names=names, recorder=recorder, limit=limit, freed_ok=True)
-    fns = autograd_nodes(root)
+        graph = capture(output, freed_ok=True, **options)
+    fns = autograd_nodes(root, *more_roots)
     ids = node_ids(fns)
     result: list[object] = []
     raw = record_steps(fns, lambda: result.append(call(*args, **kwargs)), copies=True)

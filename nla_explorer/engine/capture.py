@@ -30,6 +30,7 @@ def capture(
     recorder: ForwardRecorder | None = None,
     limit: int = FULL_VALUE_LIMIT,
     freed_ok: bool = False,
+    more_outputs: tuple[torch.Tensor, ...] = (),
 ) -> AutogradGraph:
     """Walk ``tensor.grad_fn`` into a graph model.
 
@@ -37,6 +38,7 @@ def capture(
     tensors label the node that produced them, leaves and saved constants included. ``recorder``, a
     :class:`ForwardRecorder` that was active while the expression ran, gives every op node its value.
     ``freed_ok``: a node whose saved tensors an earlier ``backward()`` freed shows none (else an error).
+    ``more_outputs``: the other outputs of a backward call on several (their graphs join this one).
     """
     if not isinstance(tensor, torch.Tensor):
         raise CaptureError(f"the output is a {type(tensor).__name__}, not a tensor")
@@ -45,11 +47,13 @@ def capture(
         raise CaptureError("the output does not require grad: no autograd graph was recorded "
                            "(give a leaf requires_grad=True)")
     with paused_gc():
-        return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok)
+        more = [output_node(t) for t in more_outputs if isinstance(t, torch.Tensor)]
+        return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok,
+                      [fn for fn in more if fn is not None])
 
 
-def _build(tensor, root, naming, recorder, snap, freed_ok=False) -> AutogradGraph:
-    fns = autograd_nodes(root)
+def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=()) -> AutogradGraph:
+    fns = autograd_nodes(root, *more_roots)
     ids = node_ids(fns)
     nodes = []
     edges = []

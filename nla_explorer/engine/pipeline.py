@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -58,6 +58,16 @@ class Exploration:
     def unseeded(self) -> bool:
         return self.evaluation.unseeded
 
+    def with_call(self, index: int) -> "Exploration":
+        """The same run, showing backward call ``index`` (nothing is evaluated again)."""
+        calls = self.calls
+        if not 0 <= index < len(calls):
+            raise ExpressionError(f"there is no backward call {index + 1}: the code makes "
+                                  f"{len(calls)}")
+        notes = tuple(n for n in self.notes if not n.startswith("backward call "))
+        return replace(self, graph=calls[index].graph, trace=calls[index].trace,
+                       call_index=index, notes=notes + (_call_note(calls, index),))
+
 
 def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIMIT,
                        call: int | None = None) -> Exploration:
@@ -74,10 +84,15 @@ def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIM
                                   f"{len(calls)}")
         chosen = calls[index]
         if len(calls) > 1:
-            notes += (f"backward call {index + 1} of {len(calls)}: {chosen.label} "
-                      f"(line {chosen.line})",)
+            notes += (_call_note(calls, index),)
         return Exploration(expression, evaluation, chosen.graph, chosen.trace, index, notes)
     return _hypothetical(expression, evaluation, value_limit, notes)
+
+
+def _call_note(calls: tuple[BackwardCall, ...], index: int) -> str:
+    call = calls[index]
+    line = f" (line {call.line})" if call.line else ""
+    return f"backward call {index + 1} of {len(calls)}: {call.label}{line}"
 
 
 def _hypothetical(expression: Expression, evaluation: Evaluation, value_limit: int,

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 
 import torch
 from torch.overrides import TorchFunctionMode
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 
@@ -82,7 +82,11 @@ class _FunctionMode(TorchFunctionMode):
         self.recorder = recorder
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
+        if func in _WITHOUT_DISPATCH_MODE:
+            with _disable_current_modes():
+                out = func(*args, **(kwargs or {}))
+        else:
+            out = func(*args, **(kwargs or {}))
         self.recorder.resolve_pending()
         for t in _tensors(out):
             if t.grad_fn is not None:
@@ -114,3 +118,8 @@ class _DispatchMode(TorchDispatchMode):
 
 
 _SKIP = {torch.ops.aten.detach, torch.ops.aten.lift_fresh, torch.ops.aten.alias}
+#: Ops that build another graph while a dispatch mode is active (``reshape`` makes a ViewBackward0
+#: instead of torch's ReshapeAliasBackward0): run outside it, so the graph is exactly torch's. Found
+#: by the differential test against plain Python (tests/test_differential.py).
+_WITHOUT_DISPATCH_MODE = {torch.reshape, torch.Tensor.reshape, torch.Tensor.reshape_as,
+                          torch.flatten, torch.Tensor.flatten}

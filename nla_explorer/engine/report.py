@@ -63,3 +63,18 @@ def graph_json(graph: AutogradGraph, trace: BackwardTrace | None = None,
             for s in trace.steps
         ],
     }
+
+
+def exploration_json(exploration) -> dict:
+    """:func:`graph_json` of the shown call, with every backward call of the program, which one is
+    shown, each named leaf's ``.grad`` after the whole program and the notes (unseeded...)."""
+    out = graph_json(exploration.graph, exploration.trace, exploration.output_name)
+    out["calls"] = [{"index": i + 1, "kind": c.kind, "label": c.label, "line": c.line,
+                     "output": c.output_name, "steps": len(c.trace.steps)}
+                    for i, c in enumerate(exploration.calls)]
+    out["shown_call"] = None if exploration.call_index is None else exploration.call_index + 1
+    out["final_grads"] = {name: None if grad is None else grad.detach().tolist()
+                          for name, grad in exploration.evaluation.final_grads().items()}
+    out["notes"] = list(exploration.notes)
+    out["unseeded"] = exploration.unseeded
+    return out

@@ -43,6 +43,11 @@ class BackwardStep:
         return self._outs_data
 
     @property
+    def grad_output_tensors(self) -> tuple[torch.Tensor | None, ...]:
+        """The incoming gradients as torch handed them to the node (for bitwise comparisons)."""
+        return self._outs
+
+    @property
     def grad_inputs(self) -> tuple[TensorData | None, ...]:
         if self._ins_data is None:
             self._ins_data = self._snap.all(self._ins)

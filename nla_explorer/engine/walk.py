@@ -19,10 +19,11 @@ def output_node(tensor: torch.Tensor):
     return None
 
 
-def autograd_nodes(root) -> list:
-    """All Nodes reachable from ``root`` through ``next_functions``, breadth-first, each once."""
-    order = [root]
-    seen = {root}
+def autograd_nodes(root, *more_roots) -> list:
+    """All Nodes reachable from ``root`` (and ``more_roots``: a backward call on several outputs)
+    through ``next_functions``, breadth-first, each once."""
+    order = list(dict.fromkeys((root, *more_roots)))
+    seen = set(order)
     queue = deque(order)
     while queue:
         fn = queue.popleft()
