@@ -18,6 +18,8 @@ from nla_explorer.engine.code_writer import to_code
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
+from nla_explorer.engine.backward_calls import BackwardCall
+from nla_explorer.engine.graph import LEAF
 from nla_explorer.engine.block_edits import apply_edit
 from nla_explorer.engine.stepper import (
     BACKWARD, FORWARD, StepView, forward_order, forward_view, step_view,
@@ -27,6 +29,7 @@ from nla_explorer.engine.trace import BackwardTrace
 #: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
 #: grew without end over a long session (found by the soak test, tests/test_soak.py).
 UNDO_LIMIT = 100
+SEED_LINE = "torch.manual_seed(0)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,9 +87,11 @@ class Document(QObject):
         self.value_limit = FULL_VALUE_LIMIT  # tensors up to this size keep all their values
         self._forward_order: tuple[str, ...] | None = None
         self.error: str = ""
+        self.error_culprit: str | None = None  # the variable or block the error is about
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self._manual: dict[str, list[tuple[str, TensorData]]] | None = None
+        self._final_grads: dict[str, TensorData | None] | None = None
 
     # -- the current state ---------------------------------------------------------------------
     @property
@@ -118,13 +123,32 @@ class Document(QObject):
     def problem(self) -> str:
         return self.state.problem if self.state else ""
 
+    @property
+    def calls(self) -> tuple[BackwardCall, ...]:
+        """The code's own backward calls, in the order they ran (empty: none, or no code)."""
+        return self.exploration.calls if self.exploration else ()
+
+    @property
+    def call_index(self) -> int | None:
+        """Which of ``calls`` the graph and steps show (None: the hypothetical ``backward()``)."""
+        return self.exploration.call_index if self.exploration else None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the user should know about the result shown (unseeded numbers, which call...)."""
+        return self.exploration.notes if self.exploration else ()
+
+    @property
+    def unseeded(self) -> bool:  # random draws without torch.manual_seed: new numbers each time
+        return bool(self.exploration and self.exploration.unseeded)
+
     # -- edits (undoable) ------------------------------------------------------------------------
     def set_code(self, text: str, example: Example | None = None, title: str = "") -> bool:
         """Capture ``text`` as an undoable edit; on failure keep everything and report why."""
         try:
             exploration = explore_code(text, value_limit=self.value_limit)
         except EngineError as exc:
-            self._set_error(str(exc))
+            self._set_error(str(exc), getattr(exc, "culprit", None))
             return False
         except MemoryError:
             self._set_error("out of memory while evaluating the code")
@@ -144,7 +168,7 @@ class Document(QObject):
             code, problem = to_code(expression), ""
         except EngineError as exc:
             if self.state is None:  # nothing to show yet: the session cannot open
-                self._set_error(str(exc))
+                self._set_error(str(exc), getattr(exc, "culprit", None))
                 return False
             # an unfinished expression (a port left unconnected): open it, keep the last graph
             exploration, code, problem = self.state.exploration, self.state.code, str(exc)
@@ -179,6 +203,24 @@ class Document(QObject):
         self._push(State(exploration, code, None, state.title, expression,
                          tuple(positions.items()), problem), description)
         return True
+
+    def insert_seed(self) -> bool:
+        """Seed unseeded code (``torch.manual_seed(0)`` after its imports) as an undoable edit."""
+        if self.state is None or not self.unseeded:
+            return False
+        return self.set_code(with_seed(self.code), title=self.title)
+
+    def show_call(self, index: int) -> None:
+        """Show the code's backward call ``index`` (the same run; a view, not an undo step)."""
+        if self.state is None or index == self.call_index:
+            return
+        try:
+            exploration = self.state.exploration.with_call(index)
+        except EngineError as exc:
+            self._set_error(str(exc))
+            return
+        self.state = replace(self.state, exploration=exploration)
+        self._replace(exploration.graph, exploration.trace)
 
     def load_example(self, name: str) -> bool:
         try:
@@ -253,13 +295,24 @@ class Document(QObject):
             self.step_changed.emit(None)
         self.selected = None
         self._manual = None
+        self._final_grads = None
         self._set_error("")
         self.graph_changed.emit()
         self.selection_changed.emit(None)
 
-    def _set_error(self, message: str) -> None:
-        self.error = message
+    def _set_error(self, message: str, culprit: str | None = None) -> None:
+        self.error, self.error_culprit = message, (culprit if message else None)
         self.error_changed.emit(message)
+        node = self.error_node
+        if node is not None:  # the tensor torch complained about, on the graph still shown
+            self.select(node)
+
+    @property
+    def error_node(self) -> str | None:
+        """The id of the node on screen named by the last error's culprit, if any."""
+        if not self.error_culprit or self.graph is None:
+            return None
+        return next((n.id for n in self.graph.nodes if n.name == self.error_culprit), None)
 
     # -- selection and per-node data -------------------------------------------------------------------
     def select(self, node_id: str | None) -> None:
@@ -276,6 +329,19 @@ class Document(QObject):
     def step_index_of(self, node_id: str) -> int | None:
         step = self.trace.step_of(node_id) if self.trace is not None else None
         return step.index if step is not None else None
+
+    def final_grad_of(self, node_id: str) -> TensorData | None:
+        """A leaf's ``.grad`` after the whole program when the code makes several backward calls."""
+        if len(self.calls) < 2 or self.graph is None:
+            return None
+        node = self.graph.node(node_id)
+        if node.kind != LEAF or not node.name:
+            return None
+        if self._final_grads is None:
+            self._final_grads = {
+                name: None if grad is None else snapshot(grad, self.value_limit)
+                for name, grad in self.exploration.evaluation.final_grads().items()}
+        return self._final_grads.get(node.name)
 
     def manual_for(self, node_id: str) -> list[tuple[str, TensorData]]:
         """The example's manual gradient formulas for this leaf, evaluated (course comparison)."""
@@ -312,3 +378,21 @@ def kept_positions(old: Expression | None, positions: dict, new: Expression
         if old_id in positions:
             kept.append((block_id, positions[old_id]))
     return tuple(kept)
+
+
+def with_seed(text: str) -> str:
+    """``text`` with ``torch.manual_seed(0)`` after its leading imports (at the top without any)."""
+    lines = text.splitlines()
+    after, open_parens = 0, 0
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if open_parens:  # inside ``from m import (a,\n b)``
+            open_parens += stripped.count("(") - stripped.count(")")
+            after = i + 1
+        elif stripped.startswith(("import ", "from ")):
+            open_parens = stripped.count("(") - stripped.count(")")
+            after = i + 1
+        elif stripped and not stripped.startswith("#"):
+            break
+    lines.insert(after, SEED_LINE)
+    return "\n".join(lines) + ("\n" if text.endswith("\n") or not text else "")

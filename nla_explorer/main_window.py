@@ -328,7 +328,8 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
             self.inspector.show_node(None)
             return
         self.inspector.show_node(doc.graph.node(node_id), doc.grad_of(node_id),
-                                 doc.step_index_of(node_id), doc.manual_for(node_id))
+                                 doc.step_index_of(node_id), doc.manual_for(node_id),
+                                 doc.final_grad_of(node_id))
 
     def find_next(self) -> str | None:
         """Select and centre the next node matching the search text."""
@@ -345,8 +346,13 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
     # -- messages --------------------------------------------------------------------------------------
     def _error_changed(self, message: str) -> None:
         self.code_panel.show_error(message)
+        node = self.document.error_node if message else None
+        box = self.picture.display.node_for_graph_id(node) if node and self.picture else None
+        if box is not None:  # the tensor the error is about: the document selects it
+            self.view.center_on_node(box.id)
         if message:
-            self.statusBar().showMessage("Error — the last good graph is kept")
+            culprit = f"; {self.document.error_culprit} is selected" if box is not None else ""
+            self.statusBar().showMessage(f"Error — the last good graph is kept{culprit}")
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)

@@ -146,3 +146,17 @@ def test_unseeded_code_draws_new_numbers_and_says_so():
     assert torch.equal(a.evaluation.names()["x"], b.evaluation.names()["x"])
     torch.manual_seed(0)
     assert torch.equal(a.evaluation.names()["x"], torch.randn(4))  # the numbers Python draws
+
+
+@pytest.mark.parametrize("text", [
+    # reshape under a dispatch mode made ViewBackward0 instead of torch's ReshapeAliasBackward0
+    HEAD + "x = torch.randn(2, 3, requires_grad=True)\nz = torch.reshape(x.T, (3, 2))\n"
+           "out = z.sum()\nout.backward()\n",
+    # max_pool1d of a constant returned a view under the dispatch mode: s += x then recorded
+    # AsStridedBackward0 where torch records AddBackward0
+    HEAD + "x = torch.randn(1, requires_grad=True)\nc = torch.randn(1, 2)\n"
+           "s = torch.nn.functional.max_pool1d(c, 1)\ns += x\nout = 0.5 * s.sum()\nout.backward()\n",
+], ids=["reshape-alias", "max_pool1d-constant-in-place"])
+def test_the_value_recorder_leaves_torchs_graph_alone(oracle, text):
+    """Found by the long differential run: the recorder's dispatch mode changed the graph."""
+    same(oracle, text)

@@ -8,38 +8,18 @@ no ``eval``/``exec`` is ever called on user text.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Iterable
 
+from nla_explorer.engine.code_names import (
+    BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES, Ignored, PyModule,
+    describe,
+)
 from nla_explorer.engine.code_safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.numbers import checked, fold_binop, fold_unary
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
-
-_IGNORED_CALLS = {"print", "display", "Markdown"}
-#: Names a cell may use without importing them (earlier notebook cells usually did).
-_BUILTINS = {"InverseMatrix": "custom:InverseMatrix", "torch": "torch",
-             "F": "torch.nn.functional", "nn": "torch.nn"}
-#: Augmented assignments Python runs in place on a tensor (``__iadd__`` ...); others rebind.
-_IN_PLACE = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
-
-
-@dataclass(frozen=True)
-class _Module:
-    """A module or a dotted path inside one (``torch``, ``torch.linalg``, ``F``...)."""
-
-    path: str
-
-    def __repr__(self) -> str:  # messages show ``torch.strided``, not the wrapper
-        return self.path
-
-
-class _Ignored:
-    """A value the explorer does not model (matplotlib, a gradient handle): only print/ignore it."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
 
 
 def parse_code(text: str, output: str | None = None, inputs: Iterable[str] = ()) -> Expression:
@@ -57,7 +37,7 @@ class _Parser:
         self.blocks: list[Block] = []
         self.positions: dict[str, int] = {}  # block id → index in blocks (long code stays linear)
         self.numbers: dict[str, int | float] = {}
-        self.env: dict[str, object] = {k: _Module(v) for k, v in _BUILTINS.items()}
+        self.env: dict[str, object] = {k: PyModule(v) for k, v in BUILTINS.items()}
         self.marked: str | None = None
         self.last_assigned: str | None = None
         self.line = 0
@@ -121,29 +101,29 @@ class _Parser:
         elif isinstance(stmt, ast.Pass):
             pass
         else:
-            what = _STATEMENT_NAMES.get(type(stmt), type(stmt).__name__)
+            what = STATEMENT_NAMES.get(type(stmt), type(stmt).__name__)
             self._fail(f"{what} is not supported; write the expression with assignments and "
                        "whitelisted torch calls", what)
 
     def _import(self, module: str, bound: str, path: str) -> None:
         """Bind an import's name (modules were checked by :func:`check_safe`); nothing is imported."""
         if path.startswith("torch"):
-            self.env[bound] = _Module(path)
+            self.env[bound] = PyModule(path)
         else:
-            self.env[bound] = _Ignored(path)
+            self.env[bound] = Ignored(path)
 
     def _expression_statement(self, node: ast.expr) -> None:
         if isinstance(node, (ast.Constant, ast.Name, ast.Attribute)):
             return  # a docstring or a value shown by the notebook: nothing to build
         if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Name) and func.id in _IGNORED_CALLS:
+            if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
                 return
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
                 self._requires_grad_statement(func.value, node)
                 return
             callee = self._callee(func)  # evaluated once: reading x.T twice would add a node
-            if isinstance(callee, _Ignored):
+            if isinstance(callee, Ignored):
                 return
             value = self._call(node, callee)
         else:
@@ -170,14 +150,14 @@ class _Parser:
         if not isinstance(target, ast.Name):
             self._fail("only a plain name can be updated with an augmented assignment")
         current = self._expr(target)
-        symbol = _IN_PLACE.get(type(stmt.op))
+        symbol = IN_PLACE.get(type(stmt.op))
         if not isinstance(current, Ref) or symbol is None:
             op = ast.BinOp(ast.Name(target.id, ast.Load()), stmt.op, stmt.value)
             self._assign(target, self._binop(op))
             return
         value = self._expr(stmt.value)
         if isinstance(value, bool) or not isinstance(value, (Ref, Var, int, float)):
-            self._fail(f"'{symbol}' between a tensor and {_describe(value)}", target.id)
+            self._fail(f"'{symbol}' between a tensor and {describe(value)}", target.id)
         self._assign(target, self._add(FORMS[symbol], (current, value), (), form=symbol))
 
     def _set_attribute(self, target: ast.Attribute, value: object) -> None:
@@ -187,7 +167,7 @@ class _Parser:
                        target.attr)
         base = self._tensor(target.value, "'.grad ='")
         if value is not None and not isinstance(value, Ref):
-            self._fail(f"x.grad can be set to None or a tensor, not {_describe(value)}", "grad")
+            self._fail(f"x.grad can be set to None or a tensor, not {describe(value)}", "grad")
         self._add("set_grad", (base, value), (), form="attr=:grad")
 
     def _assign(self, target: ast.expr, value: object) -> None:
@@ -209,8 +189,8 @@ class _Parser:
         name = target.id
         if isinstance(value, Var):
             value = self.numbers[value.name]
-        if isinstance(value, bool) or not isinstance(value, (int, float, Ref, _Ignored)):
-            self._fail(f"'{name}' must be a tensor or a number, not {_describe(value)}", name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, Ref, Ignored)):
+            self._fail(f"'{name}' must be a tensor or a number, not {describe(value)}", name)
         if isinstance(value, (int, float)):
             if name in self.numbers and self.numbers[name] != value:
                 self._fail(f"'{name}' is already {self.numbers[name]}; a size name keeps one value",
@@ -254,53 +234,53 @@ class _Parser:
             return self._call(node)
         if isinstance(node, ast.Subscript):
             return self._subscript(node)
-        what = _EXPRESSION_NAMES.get(type(node), type(node).__name__)
+        what = EXPRESSION_NAMES.get(type(node), type(node).__name__)
         self._fail(f"{what} is not supported here", what)
 
     def _attribute(self, node: ast.Attribute) -> object:
         base = self._expr(node.value)
-        if isinstance(base, _Module):
+        if isinstance(base, PyModule):
             path = f"{base.path}.{node.attr}"
             if base.path == "torch" and node.attr in DTYPES:
                 return DType(node.attr)
-            return _Module(path)
-        if isinstance(base, _Ignored):
+            return PyModule(path)
+        if isinstance(base, Ignored):
             return base
         if isinstance(base, Ref):
             form = f"attr:{node.attr}"
             if form in FORMS:
                 return self._add(FORMS[form], (base,), (), form=form)
             self._fail(f"the tensor attribute '.{node.attr}' is not supported", node.attr)
-        self._fail(f"'.{node.attr}' of {_describe(base)} is not supported", node.attr)
+        self._fail(f"'.{node.attr}' of {describe(base)} is not supported", node.attr)
 
     def _callee(self, func: ast.expr) -> object:
-        if isinstance(func, ast.Name) and func.id in _IGNORED_CALLS:
-            return _Ignored(func.id)
+        if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
+            return Ignored(func.id)
         target = self._expr(func) if not isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Attribute):
             base = self._expr(func.value)
-            if isinstance(base, _Ignored):
+            if isinstance(base, Ignored):
                 return base
-            if isinstance(base, _Module):
+            if isinstance(base, PyModule):
                 return f"{base.path}.{func.attr}"
             return ("method", base, func.attr)
-        if isinstance(target, _Module):
+        if isinstance(target, PyModule):
             return target.path
         return target
 
     def _call(self, node: ast.Call, callee: object = None) -> object:
         callee = self._callee(node.func) if callee is None else callee
-        if isinstance(callee, _Ignored):
+        if isinstance(callee, Ignored):
             return callee  # numpy, matplotlib...: not modelled (nor read), unless a tensor needs it
         args = tuple(self._arg(a) for a in node.args)
         kwargs = tuple((k.arg, self._expr(k.value)) for k in node.keywords if self._keyword(k))
         for value in (*args, *(v for _, v in kwargs)):
-            if isinstance(value, _Ignored):
+            if isinstance(value, Ignored):
                 self._fail(f"{value.what} cannot be used in a tensor expression here")
         if isinstance(callee, tuple) and callee[0] == "method":
             _, base, method = callee
             if not isinstance(base, Ref):
-                self._fail(f"'.{method}()' of {_describe(base)} is not supported", method)
+                self._fail(f"'.{method}()' of {describe(base)} is not supported", method)
             form = f".{method}"
             if form not in FORMS:
                 self._fail(f"the tensor method '.{method}()' is not in the whitelist", method)
@@ -311,7 +291,7 @@ class _Parser:
                 return self._add(FORMS[path], args, kwargs, form=path)
             name = path.split(".")[-1]
             self._fail(f"'{path}' is not in the whitelist of torch functions", name)
-        self._fail(f"{_describe(callee)} cannot be called")
+        self._fail(f"{describe(callee)} cannot be called")
 
     def _keyword(self, keyword: ast.keyword) -> bool:
         if keyword.arg is None:
@@ -324,17 +304,17 @@ class _Parser:
         return self._expr(node)
 
     def _binop(self, node: ast.BinOp) -> object:
-        symbol = _BINOPS.get(type(node.op))
+        symbol = BINOPS.get(type(node.op))
         left, right = self._expr(node.left), self._expr(node.right)
         if symbol is None:
             self._fail(f"the operator {type(node.op).__name__} is not supported")
         for side in (left, right):
-            if isinstance(side, _Ignored):
+            if isinstance(side, Ignored):
                 self._fail(f"{side.what} cannot be used in a tensor expression here")
         if isinstance(left, Ref) or isinstance(right, Ref):
             for side in (left, right):
                 if not isinstance(side, (Ref, Var, int, float)) or isinstance(side, bool):
-                    self._fail(f"'{symbol}' between a tensor and {_describe(side)}")
+                    self._fail(f"'{symbol}' between a tensor and {describe(side)}")
             return self._add(FORMS[symbol], (left, right), (), form=symbol)
         return self._fold(lambda a, b: fold_binop(symbol, a, b), left, right)
 
@@ -353,7 +333,7 @@ class _Parser:
         for v in values:
             v = self.numbers[v.name] if isinstance(v, Var) else v
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                self._fail(f"arithmetic on {_describe(v)} is not supported")
+                self._fail(f"arithmetic on {describe(v)} is not supported")
             concrete.append(v)
         try:
             return fn(*concrete)
@@ -362,10 +342,10 @@ class _Parser:
 
     def _subscript(self, node: ast.Subscript) -> object:
         base = self._expr(node.value)
-        if isinstance(base, _Ignored):
+        if isinstance(base, Ignored):
             return base
         if not isinstance(base, Ref):
-            self._fail(f"indexing {_describe(base)} is not supported")
+            self._fail(f"indexing {describe(base)} is not supported")
         index = self._index_item(node.slice)
         return self._add("index", (base, index), (), form="[]")
 
@@ -378,13 +358,13 @@ class _Parser:
         value = self._expr(node)
         if value is None or value is ... or isinstance(value, (int, Var, Ref)):
             return value
-        self._fail(f"an index must be a number, a slice, None or ..., not {_describe(value)}")
+        self._fail(f"an index must be a number, a slice, None or ..., not {describe(value)}")
 
     # -- helpers ---------------------------------------------------------------------------------
     def _tensor(self, node: ast.expr, what: str) -> Ref:
         value = self._expr(node)
         if not isinstance(value, Ref):
-            self._fail(f"{what} needs a tensor, got {_describe(value)}")
+            self._fail(f"{what} needs a tensor, got {describe(value)}")
         return value
 
     def _add(self, op: str, args: tuple, kwargs: tuple, name: str | None = None,
@@ -405,33 +385,3 @@ class _Parser:
 
     def _fail(self, message: str, culprit: str | None = None):
         raise ExpressionError(message, line=self.line or None, culprit=culprit)
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, Ref):
-        return "a tensor"
-    if isinstance(value, _Module):
-        return f"'{value.path}'"
-    if isinstance(value, _Ignored):
-        return f"'{value.what}'"
-    if isinstance(value, tuple):
-        return "a tuple"
-    if isinstance(value, Var):
-        return f"the number '{value.name}'"
-    return f"{type(value).__name__} {value!r}"
-
-
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-           ast.MatMult: "@"}
-_STATEMENT_NAMES = {
-    ast.FunctionDef: "a function definition (def)", ast.ClassDef: "a class definition",
-    ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
-    ast.With: "a with block", ast.Try: "a try block", ast.Delete: "del", ast.Return: "return",
-    ast.Raise: "raise", ast.Assert: "assert", ast.AnnAssign: "an annotated assignment",
-}
-_EXPRESSION_NAMES = {
-    ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.IfExp: "a conditional expression",
-    ast.ListComp: "a list comprehension", ast.GeneratorExp: "a generator expression",
-    ast.DictComp: "a dict comprehension", ast.SetComp: "a set comprehension",
-    ast.Dict: "a dict", ast.Set: "a set", ast.JoinedStr: "an f-string", ast.Starred: "'*'",
-}

@@ -82,7 +82,7 @@ class _FunctionMode(TorchFunctionMode):
         self.recorder = recorder
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in _WITHOUT_DISPATCH_MODE:
+        if func in _WITHOUT_DISPATCH_MODE or not _builds_graph(args, kwargs):
             with _disable_current_modes():
                 out = func(*args, **(kwargs or {}))
         else:
@@ -118,6 +118,24 @@ class _DispatchMode(TorchDispatchMode):
 
 
 _SKIP = {torch.ops.aten.detach, torch.ops.aten.lift_fresh, torch.ops.aten.alias}
+def _builds_graph(args: tuple, kwargs: dict | None) -> bool:
+    """Whether a call can make autograd Nodes (a tensor argument requires grad)."""
+    if not torch.is_grad_enabled():
+        return False
+    stack = [*args, *(kwargs or {}).values()]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, torch.Tensor):
+            if value.requires_grad:
+                return True
+        elif isinstance(value, (tuple, list)):
+            stack.extend(value)
+    return False
+
+
+#: A call that builds no graph runs outside the dispatch mode too: there is no Node to give a value,
+#: and some ops take another path while a dispatch mode is active (``max_pool1d`` of a constant
+#: returns a view instead of a new tensor, which changes what a later in-place update records).
 #: Ops that build another graph while a dispatch mode is active (``reshape`` makes a ViewBackward0
 #: instead of torch's ReshapeAliasBackward0): run outside it, so the graph is exactly torch's. Found
 #: by the differential test against plain Python (tests/test_differential.py).

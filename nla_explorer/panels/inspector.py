@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget,
-    QVBoxLayout, QWidget,
+    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from nla_explorer.engine.graph import LEAF, GraphNode
@@ -24,6 +24,7 @@ RELATIVE_TOLERANCE = 1e-5
 AGREE_COLOUR = "#117733"  # Paul Tol's green and red, with ✓ / ✗ so colour is never the only cue
 DIFFER_COLOUR = "#cc3311"
 TABS = ("value", "gradient", "saved", "manual")
+SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
 
 
 @dataclass(frozen=True)
@@ -221,11 +222,9 @@ class InspectorPanel(QWidget):
         self.placeholder = QLabel("Select a node in the graph to see its value, gradient and "
                                   "saved tensors.", alignment=Qt.AlignmentFlag.AlignCenter,
                                   wordWrap=True)
-        self.title = QLabel()
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title = QLabel(textInteractionFlags=SELECTABLE)
         self.kind_badge = QLabel()
-        self.subtitle = QLabel(wordWrap=True)
-        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel(wordWrap=True, textInteractionFlags=SELECTABLE)
         self._info: dict[str, QLabel] = {}
         info = QGridLayout()
         info.setHorizontalSpacing(10)
@@ -238,6 +237,7 @@ class InspectorPanel(QWidget):
             info.addWidget(value, i // 2, (i % 2) * 2 + 1)
             info.setColumnStretch((i % 2) * 2 + 1, 1)
             self._info[key], self._info_keys = value, [*self._info_keys, name]
+        self.after_program = QLabel(wordWrap=True, textInteractionFlags=SELECTABLE)
         self.value_view, self.grad_view = TensorView(), TensorView()
         self.saved_view, self.manual_view = SavedView(), ManualView()
         self.tabs = QTabWidget()
@@ -246,7 +246,6 @@ class InspectorPanel(QWidget):
                            (self.saved_view, "Saved"), (self.manual_view, "Manual")):
             self.tabs.addTab(view, name)
             view.copied.connect(self.copied)
-
         header = QFrame()
         head = QVBoxLayout(header)
         head.setContentsMargins(10, 8, 10, 6)
@@ -257,6 +256,7 @@ class InspectorPanel(QWidget):
         head.addLayout(top)
         head.addWidget(self.subtitle)
         head.addLayout(info)
+        head.addWidget(self.after_program)
         self.content = content = QWidget()
         body = QVBoxLayout(content)
         body.setContentsMargins(0, 0, 0, 0)
@@ -265,7 +265,9 @@ class InspectorPanel(QWidget):
         body.addWidget(self.tabs, 1)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.placeholder)
-        self.pages.addWidget(content)
+        page = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        page.setWidget(content)  # a short dock scrolls instead of making the window taller
+        self.pages.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
@@ -275,8 +277,9 @@ class InspectorPanel(QWidget):
     # -- public API -------------------------------------------------------------------------
     def show_node(self, node: GraphNode | None, grad: TensorData | None = None,
                   step_index: int | None = None,
-                  manual: Sequence[tuple[str, TensorData]] = ()) -> None:
-        """Show ``node`` (``None`` clears the panel) with its gradient and manual gradients."""
+                  manual: Sequence[tuple[str, TensorData]] = (),
+                  final_grad: TensorData | None = None) -> None:
+        """Show ``node`` (``None`` clears the panel): its gradients, manual and after the end."""
         self._node = node
         if node is None:
             for view in (self.value_view, self.grad_view):
@@ -305,6 +308,7 @@ class InspectorPanel(QWidget):
                      else f"∂ output / ∂ ({title}): the gradient flowing into {node.op}")
         self.grad_view.set_tensor(grad, "No gradient reaches this node in the backward pass.",
                                   "Gradient", grad_what + ".")
+        self._show_after_program(title, grad, final_grad if leaf else None)
         self.saved_view.set_saved(node)
         self.tabs.setTabText(2, f"Saved ({len(node.saved)})" if node.saved else "Saved")
         self.manual_view.set_manual(manual, grad)
@@ -315,7 +319,7 @@ class InspectorPanel(QWidget):
         if comparisons:
             mark = "✓" if all(c.agrees for c in comparisons) else "✗"
             self.tabs.setTabText(3, f"Manual {mark}")
-        self.pages.setCurrentWidget(self.content)
+        self.pages.setCurrentIndex(1)
 
     def set_font_size(self, points: int) -> None:
         """Scale every label, table and plot axis (for a projector: 14–20 pt)."""
@@ -325,6 +329,7 @@ class InspectorPanel(QWidget):
         self.setFont(font)
         self.title.setStyleSheet(f"font-size: {round(points * 1.6)}pt; font-weight: 700;")
         self.subtitle.setStyleSheet(f"color: {MUTED}; font-size: {points}pt;")
+        self.after_program.setStyleSheet(f"font-size: {points}pt;")
         self.placeholder.setStyleSheet(f"color: {MUTED}; font-size: {points + 2}pt; padding: 24px;")
         for label in self._info_keys:
             label.setStyleSheet(f"color: {MUTED}; font-size: {max(6, points - 1)}pt;")
@@ -369,6 +374,16 @@ class InspectorPanel(QWidget):
         return self._table(tab).copy_all()
 
     # -- internals --------------------------------------------------------------------------
+    def _show_after_program(self, name: str, grad, final: TensorData | None) -> None:
+        differs = final is not None and not (grad is not None and grad.summary == final.summary
+                                             and np.array_equal(grad.values, final.values))
+        self.after_program.setVisible(differs)
+        if differs:
+            self.after_program.setText(  # the Gradient tab: .grad after the call shown
+                f"<b>{html.escape(name)}.grad after the program</b>: <code>"
+                f"{html.escape(short_text(final))}</code> (later backward calls changed it)")
+            self.after_program.setToolTip(matrix_html(final))
+
     def _table(self, tab: str | None) -> CopyTable:
         view = (self.value_view, self.grad_view, self.saved_view,
                 self.manual_view)[TABS.index(tab or self.current_tab())]

@@ -2,7 +2,9 @@
 
 First / previous / play-pause / next / last, a step slider, "step i of N", play speed, a
 backward/forward switch; ← → Home End Space (and F for the switch) work here and on the graph
-view. It drives ``document.set_step`` / ``set_step_mode`` and shows the step card.
+view. It drives ``document.set_step`` / ``set_step_mode`` and shows the step card. When the code
+makes several backward calls, a "Backward call" box picks the one shown; the result's notes
+(unseeded numbers, which call) sit above the steps, with a button that seeds unseeded code.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QButtonGroup, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
-    QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+    QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from nla_explorer.document import Document
@@ -77,6 +79,28 @@ class StepperPanel(QWidget):
         self.check_button.clicked.connect(self.check_gradients)
         self.check_result = QLabel()
         self.check_result.setWordWrap(True)
+        self.call_box = QComboBox()
+        self.call_box.setToolTip("The code makes several backward calls: show this one's graph "
+                                 "and steps")
+        self.call_box.activated.connect(self.document.show_call)
+        call_label = QLabel("Backward &call:")
+        call_label.setBuddy(self.call_box)
+        self.call_row = QWidget()
+        call_row = QHBoxLayout(self.call_row)
+        call_row.setContentsMargins(0, 0, 0, 0)
+        call_row.addWidget(call_label)
+        call_row.addWidget(self.call_box, 1)
+        self.notes = QLabel()
+        self.notes.setObjectName("result_notes")
+        self.notes.setWordWrap(True)
+        self.notes.setTextFormat(Qt.PlainText)  # code labels are not HTML
+        self.notes.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.notes.setStyleSheet("QLabel { color: #1f3f66; background: #eaf2fb; border: 1px solid "
+                                 "#b6cde6; border-radius: 4px; padding: 4px 6px; }")
+        self.seed_button = QPushButton("Insert torch.manual_seed(0)")
+        self.seed_button.setToolTip("Seed the random numbers (a line after the imports), so that "
+                                    "every capture shows the same numbers")
+        self.seed_button.clicked.connect(self.document.insert_seed)
         self.label = QLabel()
         self.label.setObjectName("step_label")
         self.label.setWordWrap(True)
@@ -89,6 +113,9 @@ class StepperPanel(QWidget):
         scroll.setMinimumHeight(120)  # the card is the point of this panel: never crushed
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addWidget(self.call_row)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.seed_button, 0, Qt.AlignLeft)
         slider_row = QHBoxLayout()
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.speed)
@@ -100,10 +127,12 @@ class StepperPanel(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         self.install_keys(self)
         document.graph_changed.connect(self.refresh)
+        document.graph_changed.connect(self.show_result_notes)
         document.graph_changed.connect(self.check_result.clear)
         document.step_changed.connect(self.refresh)
         document.step_mode_changed.connect(self._mode_changed)
         self.refresh()
+        self.show_result_notes()
 
     def install_keys(self, widget: QWidget) -> None:
         for name, key in KEYS.items():
@@ -179,6 +208,21 @@ class StepperPanel(QWidget):
         return checks
 
     # -- display ---------------------------------------------------------------------------------
+    def show_result_notes(self) -> None:
+        """The backward calls to choose from, the notes on the result and the seed button."""
+        doc = self.document
+        calls = doc.calls
+        self.call_box.clear()
+        for i, call in enumerate(calls):
+            line = f" · line {call.line}" if call.line else ""
+            self.call_box.addItem(f"{i + 1} · {call.label}{line}")
+        if doc.call_index is not None:
+            self.call_box.setCurrentIndex(doc.call_index)
+        self.call_row.setVisible(len(calls) > 1)
+        self.notes.setText("\n".join(doc.notes))
+        self.notes.setVisible(bool(doc.notes))
+        self.seed_button.setVisible(doc.unseeded and doc.state is not None)
+
     def set_presentation(self, on: bool) -> None:
         """Presentation mode keeps the essentials: the buttons, the step and its card."""
         for widget in (self.speed, self.check_button, self.check_result):
@@ -189,6 +233,8 @@ class StepperPanel(QWidget):
         font = self.label.font()
         font.setPointSizeF(points * 1.1)
         self.label.setFont(font)
+        font.setPointSize(points)
+        self.notes.setFont(font)
         self.card.set_font_size(points)
 
     def refresh(self, *_) -> None:
