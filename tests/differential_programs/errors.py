@@ -20,19 +20,9 @@ def _error(b: _Builder, kind: str) -> None:
         b.lines.append(f"{out_name} = {body}")
         leaf = next((x for x in b.leaves if x in t.graph), None)
         first = b.draw(st.sampled_from(["method", "function", "grad"]))
-        if first == "grad" and leaf is not None:
-            b.lines.append(f"_g, = torch.autograd.grad({out_name}, {leaf})")
-        elif first == "function":
-            b.lines.append(f"torch.autograd.backward({out_name})")
-        else:
-            b.lines.append(f"{out_name}.backward()")
+        b.lines.append(_call(first, out_name, leaf, "_g, = ", leaf))
         second = b.draw(st.sampled_from(["method", "function", "grad"]))
-        if second == "grad" and leaf is not None:
-            b.lines.append(f"_g, = torch.autograd.grad({out_name}, [{leaf}])")
-        elif second == "function":
-            b.lines.append(f"torch.autograd.backward({out_name})")
-        else:
-            b.lines.append(f"{out_name}.backward()")
+        b.lines.append(_call(second, out_name, leaf, "_g, = ", f"[{leaf}]"))
     elif kind == "non_scalar":
         t = _live(b, lambda v: v.numel > 1)
         if t.numel == 1:
@@ -40,12 +30,7 @@ def _error(b: _Builder, kind: str) -> None:
         y = b.assign(b.binop(t, "*", _num("2"), t.shape, t.mag * 2))
         leaf = next((x for x in b.leaves if x in t.graph), None)
         form = b.draw(st.sampled_from(["method", "function", "grad"]))
-        if form == "grad" and leaf is not None:
-            b.lines.append(f"_g = torch.autograd.grad({y.text}, [{leaf}])")
-        elif form == "function":
-            b.lines.append(f"torch.autograd.backward({y.text})")
-        else:
-            b.lines.append(f"{y.text}.backward()")
+        b.lines.append(_call(form, y.text, leaf, "_g = ", f"[{leaf}]"))
     elif kind == "leaf_inplace":
         name = b.draw(st.sampled_from(b.leaves)) if b.leaves else b.leaf().text
         if name in b.grad_set and b.draw(st.booleans()):
@@ -73,3 +58,12 @@ def _error(b: _Builder, kind: str) -> None:
         if b.draw(st.booleans()):
             inputs.reverse()
         b.lines.append(f"_gs = torch.autograd.grad({out.text}, [{', '.join(inputs)}])")
+
+
+def _call(form: str, out: str, leaf: str | None, target: str, inputs: str) -> str:
+    """One backward call on ``out``: ``grad`` (when a leaf is at hand), the function, the method."""
+    if form == "grad" and leaf is not None:
+        return f"{target}torch.autograd.grad({out}, {inputs})"
+    if form == "function":
+        return f"torch.autograd.backward({out})"
+    return f"{out}.backward()"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from hypothesis import strategies as st
 
@@ -257,11 +258,13 @@ def _linalg(b: _Builder) -> _V | None:
     key = b.draw(st.sampled_from(["det", "inverse", "inv", "solve"]))
     if key == "solve":
         rhs = b.pick(lambda v: v.shape in ((n,), (n, 1))) or b.constant((n,))
-        return b.result(f"torch.linalg.solve({well.text}, {rhs.text})", [well, rhs], rhs.shape,
-                        rhs.mag, saves_in=True, saves_out=True)
+        solved = b.result(f"torch.linalg.solve({well.text}, {rhs.text})", [well, rhs],
+                          rhs.shape, rhs.mag, saves_in=True, saves_out=True)
+        return replace(solved, contig=False)  # LAPACK's column-major result
     if key == "det":
         return b.call("det", [well], (), (n + 3.0) ** n, saves_in=True, saves_out=True)
-    return b.call(key, [well], (n, n), 1.0, saves_out=True)
+    # LAPACK returns the inverse column-major: s.view(4) fails, as torch says
+    return replace(b.call(key, [well], (n, n), 1.0, saves_out=True), contig=False)
 
 
 def _loss(b: _Builder) -> _V | None:
