@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from nla_explorer.app import application  # noqa: E402
-from nla_explorer.engine import block_edits as E  # noqa: E402
+from nla_explorer.engine.blocks import edits as E  # noqa: E402
 from nla_explorer.main_window import MainWindow  # noqa: E402
 
 EDITS = 20

@@ -1,7 +1,7 @@
 """Our timing loop against torch.utils.benchmark, per device; naive vs synchronised on CUDA.
 
 For matmul at a few sizes on every device found (float32; bfloat16 too on CUDA), measures the
-median with ``nla_explorer.engine.timing.measure`` and with ``torch.utils.benchmark`` back to
+median with ``nla_explorer.engine.timing.sweep.measure`` and with ``torch.utils.benchmark`` back to
 back and reports the ratio (goal: within 10 %). On CUDA it also shows the naive, unsynchronised
 perf_counter time beside the real one. Prints ONE JSON object; runs on a GPU box without Qt.
 
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from nla_explorer.engine.timing import (  # noqa: E402
+from nla_explorer.engine.timing.sweep import (  # noqa: E402
     SweepPlan, available_devices, measure, sweep, torch_reference,
 )
 

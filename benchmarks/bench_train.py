@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QEventLoop  # noqa: E402
 
 from nla_explorer.app import application  # noqa: E402
-from nla_explorer.engine.training import run_to_end, warm_up  # noqa: E402
-from nla_explorer.engine.training_config import TrainConfig  # noqa: E402
+from nla_explorer.engine.training.loop import run_to_end, warm_up  # noqa: E402
+from nla_explorer.engine.training.config import TrainConfig  # noqa: E402
 from nla_explorer.stall_probe import StallProbe  # noqa: E402
 from nla_explorer.panels.training import TrainingPanel  # noqa: E402
 

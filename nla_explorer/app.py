@@ -9,9 +9,9 @@ from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from nla_explorer.engine.capture import capture
+from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.trace import trace_backward
+from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.main_window import MainWindow
 from nla_explorer.resources import icon_path

@@ -139,7 +139,7 @@ def _export(args) -> int:
     options = PictureOptions(args.layout, not args.no_constants, args.collapse, args.font_size)
     step = None
     if args.step is not None:
-        from nla_explorer.engine.stepper import forward_order, forward_view, step_view
+        from nla_explorer.engine.autograd.stepper import forward_order, forward_view, step_view
 
         graph, trace = exploration.graph, exploration.trace
         total = len(trace.steps)
@@ -174,10 +174,10 @@ def _examples(args) -> int:
 
 
 def _load_expression(args):
-    from nla_explorer.engine.code_parser import parse_code
+    from nla_explorer.engine.code.parser import parse_code
     from nla_explorer.engine.errors import ExpressionError
     from nla_explorer.engine.examples import get_example
-    from nla_explorer.engine.session import load_session
+    from nla_explorer.engine.sessions.nla_file import load_session
 
     if args.code:
         try:

@@ -20,7 +20,7 @@ DEFAULT_DTYPES = "float32"
 
 def add_timing_parser(subparsers) -> None:
     """Add the ``timing`` subcommand to an ``argparse`` subparsers object."""
-    from nla_explorer.engine.timing_ops import DTYPES, OPS
+    from nla_explorer.engine.timing.ops import DTYPES, OPS
 
     p = subparsers.add_parser(
         "timing", help="time linear algebra on CPU and GPU, synchronised (the honest way)",
@@ -73,11 +73,11 @@ def run_timing(args: argparse.Namespace) -> int:
     import torch
 
     from nla_explorer.engine.errors import EngineError
-    from nla_explorer.engine.timing import (
+    from nla_explorer.engine.timing.sweep import (
         OPS, DTYPES, SweepPlan, available_devices, crossover, parse_sizes, results_to_csv,
         sweep, torch_reference,
     )
-    from nla_explorer.engine.timing_devices import parse_device, unavailable_reason
+    from nla_explorer.engine.timing.devices import parse_device, unavailable_reason
 
     devices = available_devices()
     if args.list:
@@ -145,7 +145,7 @@ def _line(row: dict) -> str:
     head = f"{row['op']:<8} {row['dtype']:<9} {row['device']:<7} n={row['size']:<6}"
     if row["status"] != "ok":
         return f"{head} {row['status']}: {row['error']}"
-    from nla_explorer.engine.timing_ops import OPS
+    from nla_explorer.engine.timing.ops import OPS
 
     memory_bound = row["op"] in OPS and OPS[row["op"]].memory_bound
     rate = f"{row['gbps']:.3g} GB/s" if memory_bound else f"{row['gflops']:.4g} GFLOP/s"
@@ -160,7 +160,7 @@ def _line(row: dict) -> str:
 
 
 def _list(args: argparse.Namespace, devices) -> int:
-    from nla_explorer.engine.timing import DTYPES, OPS
+    from nla_explorer.engine.timing.sweep import DTYPES, OPS
 
     if args.json:
         print(json.dumps({"ops": {name: op.description for name, op in OPS.items()},
@@ -178,6 +178,6 @@ def _list(args: argparse.Namespace, devices) -> int:
 
 
 def _secs(value: float | None) -> str:
-    from nla_explorer.engine.timing_results import seconds_text  # lazily, like the others
+    from nla_explorer.engine.timing.results import seconds_text  # lazily, like the others
 
     return seconds_text(value, missing="-")

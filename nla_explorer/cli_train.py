@@ -12,7 +12,7 @@ SETTINGS = ("network", "hidden", "lr", "epochs", "points", "activation", "optimi
 
 def add_train_parser(subparsers) -> None:
     """Add the ``train`` subcommand to an ``argparse`` subparsers object."""
-    from nla_explorer.engine.training_config import (
+    from nla_explorer.engine.training.config import (
         ACTIVATIONS, BOUNDS, NETWORKS, OPTIMIZERS, TrainConfig, bound_text,
     )
 
@@ -57,8 +57,8 @@ def add_train_parser(subparsers) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Run the ``train`` subcommand; 0 on success (also when training diverged), 2 on bad input."""
     from nla_explorer.engine.errors import EngineError
-    from nla_explorer.engine.training import run_to_end
-    from nla_explorer.engine.training_config import config_from
+    from nla_explorer.engine.training.loop import run_to_end
+    from nla_explorer.engine.training.config import config_from
 
     values = {name: getattr(args, name) for name in SETTINGS
               if getattr(args, name, None) is not None}

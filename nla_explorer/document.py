@@ -13,18 +13,18 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.examples import Example, get_example, manual_gradients
-from nla_explorer.engine.graph import AutogradGraph
-from nla_explorer.engine.code_writer import to_code
+from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
-from nla_explorer.engine.backward_calls import BackwardCall
-from nla_explorer.engine.graph import LEAF
-from nla_explorer.engine.block_edits import apply_edit
-from nla_explorer.engine.stepper import (
+from nla_explorer.engine.autograd.backward_calls import BackwardCall
+from nla_explorer.engine.autograd.graph import LEAF
+from nla_explorer.engine.blocks.edits import apply_edit
+from nla_explorer.engine.autograd.stepper import (
     BACKWARD, FORWARD, StepView, forward_order, forward_view, step_view,
 )
-from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.engine.autograd.trace import BackwardTrace
 
 #: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
 #: grew without end over a long session (found by the soak test, tests/test_soak.py).

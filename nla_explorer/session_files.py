@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from nla_explorer.document import Document
 from nla_explorer.preferences import load_preferences
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.session import load_session, save_session
+from nla_explorer.engine.sessions.nla_file import load_session, save_session
 
 SESSION_FILTER = "NLA Explorer session (*.nla)"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from hypothesis import strategies as st
 
-from nla_explorer.engine.custom_functions import CUSTOM_FUNCTIONS
+from nla_explorer.engine.autograd.custom_functions import CUSTOM_FUNCTIONS
 from nla_explorer.engine.ops import CATALOGUE
 
 F_PATH = "torch.nn.functional."

@@ -25,7 +25,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from shiboken6 import Shiboken
 
-from nla_explorer.engine import block_edits as E
+from nla_explorer.engine.blocks import edits as E
 from nla_explorer.stall_probe import StallProbe
 from nla_explorer.engine.examples import EXAMPLES
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from nla_explorer.engine import EXAMPLES, Expression, ExpressionError, explore_expression, to_code
-from nla_explorer.engine.evaluate import evaluate
+from nla_explorer.engine.code.evaluation import evaluate
 from nla_explorer.panels.block_canvas import (
     AddBlock, BlockCanvas, Connect, Disconnect, MoveBlocks, Paste, RemoveBlocks, SetNumber,
     SetOutput, SetParam, apply_edit,

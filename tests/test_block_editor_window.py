@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from nla_explorer.engine import block_edits as E
+from nla_explorer.engine.blocks import edits as E
 from nla_explorer.main_window import MainWindow
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -63,7 +63,7 @@ def test_window_with_block_editor_screenshot(window):
 def test_block_edits_undo_to_identical_json_and_redo(window):
     import json
 
-    from nla_explorer.engine.session import expression_to_json
+    from nla_explorer.engine.sessions.nla_file import expression_to_json
 
     def snapshot():
         return json.dumps(expression_to_json(window.document.expression,

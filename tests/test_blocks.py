@@ -11,14 +11,14 @@ from nla_explorer.engine import (
     EXAMPLES, Block, DType, Expression, ExpressionError, Hole, Ref, Slice, Var, evaluate,
     explore_code, explore_expression, parse_code, to_code,
 )
-from nla_explorer.engine.blocks import (
+from nla_explorer.engine.blocks.editing import (
     KINDS, TEMPLATES, add_block, connect, disconnect, new_block_id, param_value, param_values,
     port_value, port_values, problems, remove_blocks, remove_number, rename, set_number,
     set_output, set_param, template,
 )
-from nla_explorer.engine.evaluate import MAX_ELEMENTS
+from nla_explorer.engine.code.evaluation import MAX_ELEMENTS
 from nla_explorer.engine.ops import CATALOGUE
-from nla_explorer.engine.session import expression_to_json, session_from_text
+from nla_explorer.engine.sessions.nla_file import expression_to_json, session_from_text
 from tests.helpers import plain_quadratic
 
 QUADRATIC = EXAMPLES["quadratic"].code
@@ -114,7 +114,7 @@ def test_every_catalogue_op_has_a_consistent_template():
 
 
 def test_palette_presets_are_parameters_of_the_templates():
-    from nla_explorer.engine.palette import palette_entries
+    from nla_explorer.engine.blocks.palette_entries import palette_entries
     for entry in palette_entries():
         e, block_id = add_block(Expression(), entry.op, params=entry.kwargs)
         for key, value in entry.preset:
@@ -539,7 +539,7 @@ def test_removing_and_re_adding_any_block_of_an_example(name):
 
 
 def test_the_engine_never_imports_qt():
-    code = ("import sys, nla_explorer.engine.blocks, nla_explorer.engine\n"
+    code = ("import sys, nla_explorer.engine.blocks.editing, nla_explorer.engine\n"
             "print(sorted(m for m in sys.modules if 'Qt' in m or 'PySide' in m))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,7 +7,7 @@ import torch
 from nla_explorer.engine import (
     CaptureError, ForwardRecorder, capture, trace_backward,
 )
-from nla_explorer.engine.custom_functions import InverseMatrix
+from nla_explorer.engine.autograd.custom_functions import InverseMatrix
 from tests.helpers import assert_consumers_first, op_names, walk_next_functions
 
 

@@ -64,7 +64,7 @@ def test_trace_code_file_with_output_and_session(tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["output"]["name"] == "y"
     from nla_explorer.engine import parse_code
-    from nla_explorer.engine.session import save_session
+    from nla_explorer.engine.sessions.nla_file import save_session
     save_session(tmp_path / "s.nla", parse_code(code.read_text()))
     out = run_cli("trace", "--session", str(tmp_path / "s.nla"), "--json")
     assert out.returncode == 0, out.stderr

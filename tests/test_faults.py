@@ -24,12 +24,12 @@ import pytest
 import torch
 from PySide6.QtCore import QByteArray, QSettings, QThreadPool, QTimer
 
-import nla_explorer.engine.backward_calls as backward_calls
+import nla_explorer.engine.autograd.backward_calls as backward_calls
 import nla_explorer.panels.timing as timing_panel
 import nla_explorer.panels.training as training_panel
 from nla_explorer.crash_dialog import CrashHandler
-from nla_explorer.engine import block_edits as E
-from nla_explorer.engine.timing import OPS
+from nla_explorer.engine.blocks import edits as E
+from nla_explorer.engine.timing.sweep import OPS
 from nla_explorer.graph_view import dot_layout
 from nla_explorer.main_window import MainWindow
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from nla_explorer.engine import EXAMPLES, explore_code
-from nla_explorer.engine.forward_rules import forward_card
-from nla_explorer.engine.step_rules import step_card
-from nla_explorer.engine.stepper import CURRENT, DONE, FORWARD, forward_order, forward_view
+from nla_explorer.engine.autograd.forward_rules import forward_card
+from nla_explorer.engine.autograd.step_rules import step_card
+from nla_explorer.engine.autograd.stepper import CURRENT, DONE, FORWARD, forward_order, forward_view
 from nla_explorer.graph_view.heatmap import diverging_rgb, grid_of, pooled
 
 SHARED = {

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from nla_explorer.engine import explore_code, parse_code, to_code
 from nla_explorer.engine.errors import EngineError, ExpressionError
-from nla_explorer.engine.evaluate import ordered, ordered_in_rounds
+from nla_explorer.engine.code.evaluation import ordered, ordered_in_rounds
 from nla_explorer.engine.expression import Block, Expression, Ref
 from tests.canaries import Canary
 from tests.fuzz_garbage import garbage

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from nla_explorer.engine import EXAMPLES, ExpressionError, to_code
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.pipeline import explore_expression
-from nla_explorer.engine.session import FORMAT, load_session, save_session
+from nla_explorer.engine.sessions.nla_file import FORMAT, load_session, save_session
 from tests.canaries import Canary
 from tests.fuzz_garbage import ATTACKS
 from tests.fuzz_support import TALLY, fuzz_settings, time_limit, write_tally

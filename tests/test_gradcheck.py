@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from nla_explorer.engine import EXAMPLES, explore_code
-from nla_explorer.engine.gradcheck import LeafCheck, finite_difference_check
+from nla_explorer.engine.autograd.gradcheck import LeafCheck, finite_difference_check
 from nla_explorer.engine.tensors import snapshot
-from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.engine.autograd.trace import BackwardTrace
 
 QUADRATIC64 = """import torch
 n = 5

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextDocument
 
 from nla_explorer.engine.ops import CATALOGUE, OpSpec
-from nla_explorer.engine.palette import (
+from nla_explorer.engine.blocks.palette_entries import (
     CATEGORY_ORDER, PARAMETERS, code_example, palette_entries, search,
 )
 from nla_explorer.panels.palette import MIME_TYPE, PalettePanel, block_icon, tooltip_html
@@ -35,7 +35,7 @@ def test_every_catalogue_op_is_in_the_palette():
 
 
 def test_engine_palette_is_qt_free():
-    from nla_explorer.engine import palette as engine_palette
+    from nla_explorer.engine.blocks import palette_entries as engine_palette
     assert "PySide6" not in Path(engine_palette.__file__).read_text(encoding="utf-8")
 
 

@@ -14,7 +14,7 @@ from nla_explorer import cli
 from nla_explorer.engine import EXAMPLES, explore_code, to_code
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.pipeline import explore_expression
-from nla_explorer.engine.session import expression_to_json, load_session, save_session
+from nla_explorer.engine.sessions.nla_file import expression_to_json, load_session, save_session
 from nla_explorer.graph_view.export import ExportError, export_graph
 from nla_explorer.graph_view.picture import PictureOptions, build_picture
 from tests.canaries import MARKER, Canary
@@ -252,7 +252,7 @@ def test_saved_files_keep_ordinary_permissions(tmp_path):
     import os
     import stat
     from nla_explorer.engine.examples import get_example
-    from nla_explorer.engine.session import save_session
+    from nla_explorer.engine.sessions.nla_file import save_session
     new = tmp_path / "new.nla"
     save_session(new, get_example("quadratic").expression())
     mask = os.umask(0o022)

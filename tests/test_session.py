@@ -5,7 +5,7 @@ import json
 import pytest
 
 from nla_explorer.engine import EXAMPLES, ExpressionError, evaluate, parse_code
-from nla_explorer.engine.session import (
+from nla_explorer.engine.sessions.nla_file import (
     expression_to_json, load_session, save_session, session_from_text,
 )
 

@@ -10,7 +10,7 @@ import json
 import weakref
 
 from nla_explorer.document import UNDO_LIMIT
-from nla_explorer.engine import block_edits as E
+from nla_explorer.engine.blocks import edits as E
 from tests.soak_driver import soak
 
 OPS, WARMUP = 360, 200

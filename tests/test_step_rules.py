@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nla_explorer.engine import EXAMPLES, capture, explore_code, trace_backward
-from nla_explorer.engine.step_rules import (
+from nla_explorer.engine.autograd.step_rules import (
     RULES,
     StepCard,
     contributions,

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nla_explorer.engine import EXAMPLES, explore_code
-from nla_explorer.engine.stepper import CURRENT, DONE, WAITING, step_view
+from nla_explorer.engine.autograd.stepper import CURRENT, DONE, WAITING, step_view
 
 
 SHARED = {  # graphs where a tensor is used more than once

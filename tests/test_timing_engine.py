@@ -16,12 +16,12 @@ import torch
 
 from nla_explorer.cli_timing import add_timing_parser, run_timing
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.timing import (
+from nla_explorer.engine.timing.sweep import (
     OPS, SweepPlan, TimingCSVError, TimingCancelled, TimingInputError, TimingResult,
     UnknownNameError, available_devices, crossover, measure, parse_sizes, power_of_two_sizes,
     results_from_csv, results_to_csv, speedup, sweep, torch_reference,
 )
-from nla_explorer.engine.timing_devices import known_peaks
+from nla_explorer.engine.timing.devices import known_peaks
 
 ROOT = Path(__file__).resolve().parents[1]
 

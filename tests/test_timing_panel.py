@@ -8,7 +8,7 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from nla_explorer.engine.timing import TimingResult, results_from_csv, results_to_csv
+from nla_explorer.engine.timing.sweep import TimingResult, results_from_csv, results_to_csv
 from nla_explorer.panels.timing import NO_GPU, TimingPanel
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"

@@ -15,16 +15,16 @@ from hypothesis import given, settings, strategies as st
 
 from nla_explorer.cli_train import add_train_parser, run_train
 from nla_explorer.engine import ExpressionError, evaluate, parse_code
-from nla_explorer.engine.least_squares_demo import (
+from nla_explorer.engine.training.least_squares import (
     LeastSquaresConfig, LeastSquaresProgress, LeastSquaresResult, LeastSquaresStart,
     least_squares_sgd,
 )
-from nla_explorer.engine.target_functions import PRESETS, parse_target
-from nla_explorer.engine.training import (
+from nla_explorer.engine.training.targets import PRESETS, parse_target
+from nla_explorer.engine.training.loop import (
     TrainProgress, TrainResult, TrainStart, build, run_to_end, train,
 )
-from nla_explorer.engine.training_code import least_squares_code, training_step_code
-from nla_explorer.engine.training_config import (
+from nla_explorer.engine.training.step_code import least_squares_code, training_step_code
+from nla_explorer.engine.training.config import (
     ACTIVATIONS, OPTIMIZERS, ConfigError, TrainConfig,
 )
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from nla_explorer.engine import evaluate, parse_code
-from nla_explorer.engine.training import build
+from nla_explorer.engine.training.loop import build
 from nla_explorer.stall_probe import StallProbe
 from nla_explorer.panels.training import LEAST_SQUARES, POLY, TrainingPanel
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from nla_explorer.engine.code_parser import parse_code
+from nla_explorer.engine.code.parser import parse_code
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 

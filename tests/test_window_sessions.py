@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from nla_explorer.engine.session import expression_to_json
+from nla_explorer.engine.sessions.nla_file import expression_to_json
 from nla_explorer.main_window import MainWindow
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-from nla_explorer.engine.code_parser import parse_code
+from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.evaluate import Evaluation, evaluate
+from nla_explorer.engine.code.evaluation import Evaluation, evaluate
 from nla_explorer.engine.expression import Expression
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nla_explorer.engine.custom_functions import CUSTOM_FUNCTIONS
+from nla_explorer.engine.autograd.custom_functions import CUSTOM_FUNCTIONS
 
 
 @dataclass(frozen=True)

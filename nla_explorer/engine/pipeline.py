@@ -6,15 +6,15 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from nla_explorer.engine.backward_calls import BackwardCall
-from nla_explorer.engine.capture import capture
-from nla_explorer.engine.code_parser import parse_code
+from nla_explorer.engine.autograd.backward_calls import BackwardCall
+from nla_explorer.engine.autograd.capture import capture
+from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.errors import CaptureError, ExpressionError
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
-from nla_explorer.engine.evaluate import Evaluation, evaluate
+from nla_explorer.engine.code.evaluation import Evaluation, evaluate
 from nla_explorer.engine.expression import Expression
-from nla_explorer.engine.graph import AutogradGraph
-from nla_explorer.engine.trace import BackwardTrace, trace_backward
+from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.autograd.trace import BackwardTrace, trace_backward
 
 UNSEEDED_NOTE = ("unseeded: each capture draws new numbers (torch.manual_seed(0) at the top keeps "
                  "them)")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nla_explorer.engine.graph import AutogradGraph, GraphNode
+from nla_explorer.engine.autograd.graph import AutogradGraph, GraphNode
 from nla_explorer.engine.tensors import TensorData
-from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.engine.autograd.trace import BackwardTrace
 
 
 def _values(data: TensorData | None) -> object:

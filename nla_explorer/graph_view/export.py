@@ -18,8 +18,8 @@ from nla_explorer.graph_view import style
 from nla_explorer.graph_view.dot_export import display_to_dot
 from nla_explorer.graph_view.layout import Layout
 from nla_explorer.graph_view.model import DisplayGraph
-from nla_explorer.engine.file_modes import match_mode
-from nla_explorer.engine.stepper import StepView
+from nla_explorer.engine.sessions.atomic import match_mode
+from nla_explorer.engine.autograd.stepper import StepView
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
 

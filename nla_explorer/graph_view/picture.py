@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nla_explorer.engine.graph import AutogradGraph
-from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
 from nla_explorer.graph_view.dot_layout import dot_available
 from nla_explorer.graph_view.layout import Layout, auto_layout

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsSimpleTextItem
 
-from nla_explorer.engine.stepper import FORWARD, StepView
+from nla_explorer.engine.autograd.stepper import FORWARD, StepView
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view import style
 from nla_explorer.graph_view.heatmap import heatmap_image

@@ -1,7 +1,7 @@
 """The block canvas: draws an Expression as wired blocks and turns gestures into edit requests.
 
 The canvas never changes the model. A gesture emits ``edit_requested`` with one of the frozen edit
-descriptions of :mod:`nla_explorer.engine.block_edits`; the owner applies it (``apply_edit``, inside an undo command) and calls
+descriptions of :mod:`nla_explorer.engine.blocks.edits`; the owner applies it (``apply_edit``, inside an undo command) and calls
 ``set_expression`` with the new expression and positions.
 """
 
@@ -11,14 +11,14 @@ from PySide6.QtCore import QEvent, QLineF, QPointF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QInputDialog, QMenu
 
-from nla_explorer.engine import blocks as B
-from nla_explorer.engine.block_edits import (  # noqa: F401 - re-exported for the canvas' users
+from nla_explorer.engine.blocks import editing as B
+from nla_explorer.engine.blocks.edits import (  # noqa: F401 - re-exported for the canvas' users
     AddBlock, Connect, Disconnect, MoveBlocks, Paste, Position, RemoveBlocks, Rename, SetNumber,
     SetOutput, SetParam, apply_edit,
 )
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref, Var
-from nla_explorer.engine.palette import palette_entries
+from nla_explorer.engine.blocks.palette_entries import palette_entries
 from nla_explorer.graph_view import style
 from nla_explorer.graph_view.style import Fonts
 from nla_explorer.graph_view.view import zoom_keys

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from nla_explorer.document import Document
-from nla_explorer.engine import block_edits as E
+from nla_explorer.engine.blocks import edits as E
 from nla_explorer.panels.block_canvas import BlockCanvas
 from nla_explorer.panels.block_items import diagnose
 from nla_explorer.panels.block_params import BlockParamsPanel

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsTextItem,
 )
 
-from nla_explorer.engine import blocks as B
+from nla_explorer.engine.blocks import editing as B
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Expression
 from nla_explorer.graph_view.style import EDGE, GRAD, MUTED, SELECTED, TEXT, VALUE, Fonts
@@ -230,7 +230,7 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
 
 def diagnose(expr: Expression) -> tuple[dict[str, tuple], dict[str, str]]:
     """Shapes by block id (when it evaluates) and error messages by block id (when not)."""
-    from nla_explorer.engine.evaluate import evaluate
+    from nla_explorer.engine.code.evaluation import evaluate
     errors = {k: v for k, v in B.problems(expr).items() if not v.startswith("waits on")}
     if errors or not expr.blocks:
         return {}, errors

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
-from nla_explorer.engine import blocks as B
+from nla_explorer.engine.blocks import editing as B
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref, Var
 from nla_explorer.engine.ops import DTYPES
@@ -159,7 +159,7 @@ class BlockParamsPanel(QWidget):
             return
         if isinstance(editor, QLineEdit) and value == editor.property("shown"):
             return  # editingFinished fires on focus loss too: nothing changed
-        from nla_explorer.engine.block_edits import Rename, SetParam, apply_edit
+        from nla_explorer.engine.blocks.edits import Rename, SetParam, apply_edit
         edit = Rename(self._block_id, value.strip()) if name == "name" else \
             SetParam(self._block_id, name, value)
         try:

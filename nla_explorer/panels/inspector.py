@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QTabWidget, QVBoxLayout, QWidget,
 )
 
-from nla_explorer.engine.graph import LEAF, GraphNode
+from nla_explorer.engine.autograd.graph import LEAF, GraphNode
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.panels.tensor_plot import MUTED, CopyTable, TensorPlot, TensorView, number_text
 from nla_explorer.value_text import matrix_html, short_text

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from nla_explorer.engine.palette import PaletteEntry, category_order, palette_entries, search
+from nla_explorer.engine.blocks.palette_entries import PaletteEntry, category_order, palette_entries, search
 
 MIME_TYPE = "application/x-nla-block"
 KEY_ROLE = Qt.UserRole + 1

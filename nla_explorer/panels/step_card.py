@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from nla_explorer.engine.forward_rules import ForwardCard
-from nla_explorer.engine.step_rules import StepCard
+from nla_explorer.engine.autograd.forward_rules import ForwardCard
+from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.heatmap import heatmap_image
 from nla_explorer.value_text import short_text

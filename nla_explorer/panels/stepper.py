@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.document import Document
-from nla_explorer.engine.forward_rules import forward_card
-from nla_explorer.engine.gradcheck import finite_difference_check
-from nla_explorer.engine.step_rules import step_card
-from nla_explorer.engine.stepper import BACKWARD, FORWARD
+from nla_explorer.engine.autograd.forward_rules import forward_card
+from nla_explorer.engine.autograd.gradcheck import finite_difference_check
+from nla_explorer.engine.autograd.step_rules import step_card
+from nla_explorer.engine.autograd.stepper import BACKWARD, FORWARD
 from nla_explorer.panels.step_card import StepCardView
 
 KEYS = {"first": Qt.Key_Home, "previous": Qt.Key_Left, "next": Qt.Key_Right,

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.timing import (
+from nla_explorer.engine.timing.sweep import (
     DTYPES, OPS, SweepPlan, TimingResult, available_devices, power_of_two_sizes,
     results_from_csv, results_to_csv, sweep,
 )

@@ -13,8 +13,8 @@ from PySide6.QtGui import QPalette  # noqa: E402
 from PySide6.QtWidgets import QComboBox, QLabel, QStackedWidget, QVBoxLayout, QWidget  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 
-from nla_explorer.engine.timing_devices import known_peaks  # noqa: E402
-from nla_explorer.engine.timing_results import TimingResult, crossover, speedup  # noqa: E402
+from nla_explorer.engine.timing.devices import known_peaks  # noqa: E402
+from nla_explorer.engine.timing.results import TimingResult, crossover, speedup  # noqa: E402
 
 #: Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")

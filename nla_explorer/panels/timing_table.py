@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from nla_explorer.engine.timing_results import TimingResult, seconds_text
+from nla_explorer.engine.timing.results import TimingResult, seconds_text
 
 COLUMNS = ("op", "dtype", "device", "n", "median", "IQR", "repeats", "GFLOP/s", "GB/s",
            "naive", "transfer", "status", "source")

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.least_squares_demo import least_squares_sgd
-from nla_explorer.engine.training import train, warm_up
-from nla_explorer.engine.training_code import least_squares_code, training_step_code
+from nla_explorer.engine.training.least_squares import least_squares_sgd
+from nla_explorer.engine.training.loop import train, warm_up
+from nla_explorer.engine.training.step_code import least_squares_code, training_step_code
 from nla_explorer.panels.training_controls import (
     ERROR_STYLE, LeastSquaresControls, PolyFitControls,
 )

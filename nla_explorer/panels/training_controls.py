@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.least_squares_demo import INITS, LS_BOUNDS, LeastSquaresConfig
-from nla_explorer.engine.target_functions import DEFAULT_TARGET, PRESETS, parse_target
-from nla_explorer.engine.training_config import (
+from nla_explorer.engine.training.least_squares import INITS, LS_BOUNDS, LeastSquaresConfig
+from nla_explorer.engine.training.targets import DEFAULT_TARGET, PRESETS, parse_target
+from nla_explorer.engine.training.config import (
     ACTIVATIONS, NETWORK_LABELS, OPTIMIZER_LABELS, TrainConfig,
 )
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 )
 import pyqtgraph as pg  # noqa: E402
 
-from nla_explorer.engine.training_config import OPTIMIZER_LABELS  # noqa: E402
+from nla_explorer.engine.training.config import OPTIMIZER_LABELS  # noqa: E402
 
 CURRENT = "#1f77b4"
 SECOND = "#d95f02"

@@ -8,10 +8,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from nla_explorer.engine.least_squares_demo import (
+from nla_explorer.engine.training.least_squares import (
     LeastSquaresProgress, LeastSquaresResult, LeastSquaresStart,
 )
-from nla_explorer.engine.training import TrainProgress, TrainResult, TrainStart
+from nla_explorer.engine.training.loop import TrainProgress, TrainResult, TrainStart
 
 #: Epochs cross to the GUI thread in batches at most this often.
 BATCH_S = 0.015

@@ -13,13 +13,13 @@ from typing import Callable
 
 import torch
 
-from nla_explorer.engine.capture import capture
+from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.errors import CaptureError
-from nla_explorer.engine.graph import AutogradGraph
-from nla_explorer.engine.recorder import ForwardRecorder
+from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import TensorData, snapshot
-from nla_explorer.engine.trace import BackwardTrace, Snapshots, record_steps, steps_from
-from nla_explorer.engine.walk import autograd_nodes, is_leaf_node, node_ids, output_node
+from nla_explorer.engine.autograd.trace import BackwardTrace, Snapshots, record_steps, steps_from
+from nla_explorer.engine.autograd.walk import autograd_nodes, is_leaf_node, node_ids, output_node
 
 #: Where each call keeps its outputs, seed gradients and inputs (positionally, then by keyword).
 _ARGUMENTS = {

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.target_functions import DEFAULT_TARGET, Target, parse_target
+from nla_explorer.engine.training.targets import DEFAULT_TARGET, Target, parse_target
 
 NETWORKS = ("course", "per_point")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")

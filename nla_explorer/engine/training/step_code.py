@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from nla_explorer.engine.least_squares_demo import LeastSquaresConfig
-from nla_explorer.engine.training import Network, training_data
-from nla_explorer.engine.training_config import TrainConfig
+from nla_explorer.engine.training.least_squares import LeastSquaresConfig
+from nla_explorer.engine.training.loop import Network, training_data
+from nla_explorer.engine.training.config import TrainConfig
 
 _ACTIVATION_CODE = {"sigmoid": "torch.sigmoid", "tanh": "torch.tanh", "relu": "torch.relu"}
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nla_explorer.engine.graph import LEAF, AutogradGraph
+from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
 from nla_explorer.engine.tensors import TensorData
-from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.engine.autograd.trace import BackwardTrace
 
 CURRENT, DONE, WAITING = "current", "done", "waiting"
 BACKWARD, FORWARD = "backward", "forward"

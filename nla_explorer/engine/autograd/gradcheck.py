@@ -9,11 +9,11 @@ import numpy as np
 import torch
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.evaluate import evaluate
+from nla_explorer.engine.code.evaluation import evaluate
 from nla_explorer.engine.expression import Block, Expression
 from nla_explorer.engine.pipeline import Exploration
 from nla_explorer.engine.tensors import TensorData, snapshot
-from nla_explorer.engine.walk import autograd_nodes, is_leaf_node, node_ids, output_node
+from nla_explorer.engine.autograd.walk import autograd_nodes, is_leaf_node, node_ids, output_node
 
 #: Default step by the dtype the differences are computed in; tolerance by the leaf's dtype.
 EPS = {"float64": 1e-6, "float32": 1e-3}

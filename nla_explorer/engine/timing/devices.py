@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nla_explorer.engine.timing_ops import UnknownNameError
+from nla_explorer.engine.timing.ops import UnknownNameError
 
 VALID_DEVICES = ("cpu", "cuda", "cuda:<index>", "mps")
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 import torch
 
-from nla_explorer.engine.backward_calls import BackwardCall, run_backward_call
+from nla_explorer.engine.autograd.backward_calls import BackwardCall, run_backward_call
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.evaluation_order import check_connected, ordered, ordered_in_rounds
-from nla_explorer.engine.gc_pause import paused_gc
+from nla_explorer.engine.code.order import check_connected, ordered, ordered_in_rounds
+from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, callable_for
-from nla_explorer.engine.recorder import ForwardRecorder
+from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
-from nla_explorer.engine.shapes import describe_call, explain_failure, shape_text
+from nla_explorer.engine.code.shape_messages import describe_call, explain_failure, shape_text
 
 #: The largest tensor an expression may create (elements): 50 M, 200 MB in float32.
 MAX_ELEMENTS = 50_000_000

@@ -21,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from nla_explorer.engine.file_modes import match_mode
+from nla_explorer.engine.sessions.atomic import match_mode
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES

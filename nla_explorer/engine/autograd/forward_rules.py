@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nla_explorer.engine.graph import LEAF, AutogradGraph
-from nla_explorer.engine.step_rules import RULES, fmt, op_base, saved_operand, slot_labels
+from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
+from nla_explorer.engine.autograd.step_rules import RULES, fmt, op_base, saved_operand, slot_labels
 from nla_explorer.engine.tensors import TensorData
 
 #: The forward formula of an op in the symbols of its inputs (slots in order).

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Iterable
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.timing_ops import OPS
+from nla_explorer.engine.timing.ops import OPS
 
 STATUSES = ("ok", "skipped", "failed")
 REQUIRED_COLUMNS = ("op", "size", "device", "dtype", "median_s")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 import math
 
-from nla_explorer.engine.block_templates import Param, MAX_DIMS, MAX_MATRIX_TEXT
+from nla_explorer.engine.blocks.templates import Param, MAX_DIMS, MAX_MATRIX_TEXT
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.evaluate import MAX_ELEMENTS, constructor_numel
+from nla_explorer.engine.code.evaluation import MAX_ELEMENTS, constructor_numel
 from nla_explorer.engine.expression import Block, DType, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
 

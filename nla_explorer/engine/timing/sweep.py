@@ -18,15 +18,15 @@ from typing import Callable, Iterable, Iterator, Sequence
 import torch
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.timing_clock import BlockClock, TimingCancelled
-from nla_explorer.engine.timing_devices import (
+from nla_explorer.engine.timing.clock import BlockClock, TimingCancelled
+from nla_explorer.engine.timing.devices import (
     DeviceInfo, available_devices, available_memory, canonical_name, empty_cache, parse_device,
     unavailable_reason,
 )
-from nla_explorer.engine.timing_ops import (
+from nla_explorer.engine.timing.ops import (
     DTYPES, OPS, UnknownNameError, check_names, get_dtype, get_op,
 )
-from nla_explorer.engine.timing_results import (
+from nla_explorer.engine.timing.results import (
     TimingCSVError, TimingResult, crossover, results_from_csv, results_to_csv, speedup,
 )
 

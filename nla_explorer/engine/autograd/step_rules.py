@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nla_explorer.engine.graph import LEAF, AutogradGraph, GraphNode, SavedValue
+from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
 from nla_explorer.engine.tensors import TensorData
-from nla_explorer.engine.trace import BackwardTrace
+from nla_explorer.engine.autograd.trace import BackwardTrace
 
 #: Tensors with at most this many elements show their numbers; larger ones show their shape.
 SMALL = 6

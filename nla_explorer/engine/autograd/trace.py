@@ -12,9 +12,9 @@ from functools import partial
 import torch
 
 from nla_explorer.engine.errors import CaptureError
-from nla_explorer.engine.gc_pause import paused_gc
+from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
-from nla_explorer.engine.walk import autograd_nodes, is_leaf_node, node_ids, output_node
+from nla_explorer.engine.autograd.walk import autograd_nodes, is_leaf_node, node_ids, output_node
 
 
 class BackwardStep:

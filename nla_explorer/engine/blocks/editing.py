@@ -12,13 +12,13 @@ from collections import Counter, deque
 from dataclasses import replace
 from typing import Iterable
 
-from nla_explorer.engine.block_templates import (  # noqa: F401 - also the reading API (canvas)
+from nla_explorer.engine.blocks.templates import (  # noqa: F401 - also the reading API (canvas)
     BlockTemplate, KINDS, NAMES_IN_CODE, Param, param_value, param_values,
     Port, port_value, port_values, template, TEMPLATES, _append,
     _fail, _items, _param, _VARARGS, _where, _write_param,
     _write_port,
 )
-from nla_explorer.engine.block_values import check_size, clean_value, number_value, uses_var, vars_in
+from nla_explorer.engine.blocks.values import check_size, clean_value, number_value, uses_var, vars_in
 from nla_explorer.engine.expression import Block, Expression, Hole, Ref
 
 

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 import torch
 
 from nla_explorer.engine.errors import CaptureError
-from nla_explorer.engine.gc_pause import paused_gc
-from nla_explorer.engine.graph import LEAF, OP, AutogradGraph, GraphEdge, GraphNode, SavedValue
-from nla_explorer.engine.recorder import ForwardRecorder
+from nla_explorer.engine.autograd.gc_pause import paused_gc
+from nla_explorer.engine.autograd.graph import LEAF, OP, AutogradGraph, GraphEdge, GraphNode, SavedValue
+from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
-from nla_explorer.engine.walk import (
+from nla_explorer.engine.autograd.walk import (
     autograd_nodes,
     is_leaf_node,
     node_ids,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from nla_explorer.engine import blocks as B
+from nla_explorer.engine.blocks import editing as B
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref
 

@@ -15,7 +15,7 @@ from typing import Iterator, Union
 import numpy as np
 import torch
 
-from nla_explorer.engine.training_config import ConfigError, bound_text
+from nla_explorer.engine.training.config import ConfigError, bound_text
 
 INITS = ("random", "zeros")
 LS_BOUNDS: dict[str, tuple[float, float]] = {

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nla_explorer.engine.training_config import (
+from nla_explorer.engine.training.config import (
     GRID_POINTS, MOMENTUM, OPTIMIZER_LABELS, TrainConfig,
 )
 

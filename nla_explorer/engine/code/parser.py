@@ -11,14 +11,14 @@ import ast
 from dataclasses import replace
 from typing import Iterable
 
-from nla_explorer.engine.code_names import (
+from nla_explorer.engine.code.names import (
     BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES, Ignored, PyModule,
     describe,
 )
-from nla_explorer.engine.code_safety import parse_source
+from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
-from nla_explorer.engine.numbers import checked, fold_binop, fold_unary
+from nla_explorer.engine.code.numbers import checked, fold_binop, fold_unary
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
 
 

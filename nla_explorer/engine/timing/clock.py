@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 import torch
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.timing_devices import synchronize
+from nla_explorer.engine.timing.devices import synchronize
 
 #: How often a waiting caller asks ``cancel()`` (seconds).
 POLL_S = 0.05

@@ -1,0 +1,1 @@
+""".nla session files: JSON data, validated, written atomically."""

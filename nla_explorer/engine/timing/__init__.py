@@ -1,0 +1,1 @@
+"""Honest CPU/GPU timings of linear algebra: devices, clock, operations, sweeps, results."""

@@ -1,0 +1,1 @@
+"""Training demos as generators: the course network, least squares, target functions."""
