@@ -75,7 +75,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=()) 
             value = _value_fallback(fn, tensor, root, saved, snap)
         name = naming.name_of_node(fn)
         nodes.append(GraphNode(node_id, OP, op, readable_name(op), name, value, saved,
-                               len(fn.next_functions)))
+                               len(fn.next_functions), fn._sequence_nr()))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root])
 
 

@@ -39,6 +39,8 @@ class GraphNode:
     value: TensorData | None = None  # forward value (the op's output or the leaf's data)
     saved: tuple[SavedValue, ...] = ()
     n_inputs: int = 0  # len(next_functions)
+    #: torch's creation number of an op's Node (``Node._sequence_nr()``): the forward order
+    sequence_nr: int | None = None
 
     @property
     def shape(self) -> tuple[int, ...] | None:

@@ -73,11 +73,16 @@ def step_view(graph: AutogradGraph, trace: BackwardTrace, index: int) -> StepVie
 
 
 def forward_order(graph: AutogradGraph, trace: BackwardTrace) -> tuple[str, ...]:
-    """Node ids in an order the forward pass could have run them: inputs before their consumers.
+    """Node ids in the order the forward pass made them: leaves first, then the ops in torch's
+    creation order (the sequence numbers it gave their Nodes: Python's order of the code).
 
-    The backward pass runs consumers before producers, so its order reversed is a topological
-    order of the forward pass; nodes the backward never reached go first (they are inputs).
+    A graph captured without sequence numbers falls back to the backward order reversed (also
+    inputs before consumers); nodes the backward never reached go first (they are inputs).
     """
+    ops = [n for n in graph.nodes if n.kind != LEAF]
+    if ops and all(n.sequence_nr is not None for n in ops):
+        leaves = [n.id for n in graph.nodes if n.kind == LEAF]
+        return tuple(leaves + [n.id for n in sorted(ops, key=lambda n: n.sequence_nr)])
     ran = [s.node_id for s in reversed(trace.steps)]
     seen = set(ran)
     return tuple([n.id for n in graph.nodes if n.id not in seen] + ran)
