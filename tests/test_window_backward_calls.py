@@ -84,7 +84,8 @@ def test_two_calls_choose_which_one_is_shown(window, qtbot):
     assert doc.graph.node(doc.graph.output_id).name == "f"
     assert sorted(doc.graph.node(s.node_id).op for s in doc.trace.steps) == f_ops
     assert window.scene.node_items.keys() >= {n.id for n in doc.graph.nodes}
-    assert "backward call 1 of 2: f.backward() (line 6)" in stepper.notes.text()
+    assert stepper.call_box.currentText() == "1 · f.backward() · line 6"
+    assert "backward call" not in stepper.notes.text()  # the call box says it already
     x_id = node_named(window, "x")
     inspect(window, qtbot, x_id)
     np.testing.assert_allclose(doc.grad_of(x_id).values, after_f.numpy(), rtol=1e-6)
@@ -207,3 +208,15 @@ def test_screenshot_two_calls_at_1280x720(window, qtbot):
                   else widget.sizeHint().height())
         assert widget.isVisible() and widget.height() >= needed - 1, widget
         assert widget.visibleRegion().boundingRect().height() >= widget.height() - 1  # not cut
+
+
+def test_backward_calls_stay_in_the_code_view_not_on_the_block_canvas(window):
+    window.code_panel.set_text(TWO_CALLS)
+    window.code_panel.request_capture()
+    expression = window.document.expression
+    calls = [b.id for b in expression.blocks if b.op == "backward"]
+    assert len(calls) == 2
+    canvas = window.block_editor.canvas
+    drawn = {item.look.block_id for item in canvas.scene().items() if hasattr(item, "look")}
+    assert drawn and not drawn & set(calls)
+    assert {b.id for b in expression.blocks if b.op != "backward"} <= drawn

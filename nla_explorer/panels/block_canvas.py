@@ -31,6 +31,9 @@ MIME_TYPE = "application/x-nla-block"
 SNAP_DISTANCE = 20.0
 MIN_ZOOM, MAX_ZOOM, WHEEL_STEP = 0.1, 4.0, 1.15
 
+#: Code-only statements that make nothing a block could read: not drawn on the canvas.
+CODE_ONLY_SINKS = frozenset({"backward", "set_grad", "zero_"})
+
 
 # -- the view ---------------------------------------------------------------------------------
 class BlockCanvas(QGraphicsView):
@@ -84,6 +87,8 @@ class BlockCanvas(QGraphicsView):
         self._items, self._wires, self._rubber, self._wire_from = {}, {}, None, None
         out = expr.output_block()
         for block in expr.blocks:
+            if block.op in CODE_ONLY_SINKS:
+                continue  # backward calls and x.grad = None live in the code view only
             item = BlockItem(self._look(block, shapes.get(block.id), errors.get(block.id),
                                         out is not None and out.id == block.id), self.fonts)
             item.setPos(QPointF(*self._positions[block.id]))
@@ -91,6 +96,8 @@ class BlockCanvas(QGraphicsView):
             self.scene().addItem(item)
             self._items[block.id] = item
         for block in expr.blocks:
+            if block.id not in self._items:
+                continue
             for address, value in self._port_values(block):
                 if isinstance(value, Ref) and value.block in self._items:
                     wire = WireItem(self._items[value.block], self._items[block.id], address)
