@@ -8,25 +8,10 @@ from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
 from nla_explorer.engine.autograd.step_rules import RULES, fmt, op_base, saved_operand, slot_labels
 from nla_explorer.engine.tensors import TensorData
 
-#: The forward formula of an op in the symbols of its inputs (slots in order).
-FORMULAS: dict[str, str] = {
-    "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
-    "Pow": "xᵖ", "Pow1": "aᵇ", "Pow2": "cˣ", "Exp": "eˣ", "Log": "ln x", "Sqrt": "√x",
-    "Sin": "sin x", "Cos": "cos x", "Tanh": "tanh x", "Sigmoid": "σ(x) = 1 / (1 + e⁻ˣ)",
-    "Relu": "max(0, x)", "Sum": "Σᵢ xᵢ", "Mean": "(1/N) Σᵢ xᵢ", "Mm": "A · B", "Mv": "A x",
-    "Dot": "aᵀ b", "Addmm": "c + A · B", "Matmul": "A @ B", "T": "xᵀ", "Transpose": "xᵀ",
-    "Abs": "|x|", "LinalgInvEx": "A⁻¹", "InverseMatrix": "A⁻¹", "Inv": "A⁻¹",
-    "LinalgDet": "det A", "LinalgSolveEx": "A⁻¹ B (solve A X = B)",
-    "LinalgVectorNorm": "‖x‖", "Norm": "‖x‖", "Softmax": "eˣ / Σⱼ eˣʲ",
-    "MseLoss": "(1/N) Σ (ŷ − y)²", "Trace": "Σᵢ Aᵢᵢ",
-}
+#: The forward formula of a node in the symbols of its inputs (slots in order), from its rule.
+FORMULAS: dict[str, str] = {base: rule.forward for base, rule in RULES.items() if rule.forward}
 _SYMBOLS: dict[str, tuple[str, ...]] = {
-    "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
-    "Pow1": ("a", "b"), "Pow2": ("c", "x"), "Mm": ("A", "B"), "Mv": ("A", "x"),
-    "Dot": ("a", "b"), "Addmm": ("c", "A", "B"), "Matmul": ("A", "B"),
-    "LinalgSolveEx": ("A", "B"), "MseLoss": ("ŷ", "y"),
-    "LinalgInvEx": ("A",), "InverseMatrix": ("A",), "Inv": ("A",), "LinalgDet": ("A",),
-    "Trace": ("A",),
+    base: rule.forward_symbols for base, rule in RULES.items() if rule.forward_symbols is not None
 }
 
 

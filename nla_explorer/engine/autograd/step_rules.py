@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
-from nla_explorer.engine.tensors import TensorData
 from nla_explorer.engine.autograd.trace import BackwardTrace
+from nla_explorer.engine.ops import CATALOGUE, NodeRule
+from nla_explorer.engine.ops.parts import reshaped, unary
+from nla_explorer.engine.tensors import TensorData
 
 #: Tensors with at most this many elements show their numbers; larger ones show their shape.
 SMALL = 6
@@ -31,97 +33,28 @@ class StepCard:
     contributions: tuple[tuple[str, TensorData], ...] = ()
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """Formula of an op: one symbol per input slot, formula lines per slot, operands to show."""
-
-    symbols: tuple[str, ...]
-    lines: tuple[tuple[int | None, str], ...]  # (slot, line); slot None: always shown
-    operands: tuple[tuple[int, tuple[str, ...]], ...] = ()  # slot → symbols its line reads
-    saved: tuple[tuple[str, str], ...] = ()  # symbol → saved name (``_saved_<name>``)
-
-
-def _unary(line: str, uses: tuple[str, ...] = (), saved: tuple[tuple[str, str], ...] = (),
-           extra: str | None = None) -> _Rule:
-    lines = ((0, line),) + (((None, extra),) if extra else ())
-    return _Rule(("x",), lines, ((0, uses),), saved)
+#: Nodes no catalogue op declares: torch makes them for leaves, broadcasting, copies, inside
+#: other ops (matmul's UnsafeView), or for code run as Python (``x.max()``).
+NODES_OF_NO_OP: tuple[NodeRule, ...] = (
+    NodeRule("AccumulateGrad", ("x",), ((None, "x.grad = Σ contributions"),)),
+    unary("Clone", "∂L/∂x = g"),
+    unary("Expand", "∂L/∂x = g summed over the expanded dimensions"),
+    reshaped("UnsafeView"),
+    unary("Max", "∂L/∂x = g at the position of the maximum, 0 elsewhere"),
+)
 
 
-_SHAPE = _unary("∂L/∂x = g reshaped back to x's shape")
-_INVERSE = _unary("∂L/∂A = −A⁻ᵀ g A⁻ᵀ")
-_AB = (("a", "self"), ("b", "other"))
-_NORM = _unary("∂L/∂x = g · x / ‖x‖", ("x", "‖x‖"), (("x", "self"), ("‖x‖", "result")))
+def _rules() -> dict[str, NodeRule]:
+    out: dict[str, NodeRule] = {}
+    for rule in (*(r for op in CATALOGUE.values() for r in op.nodes), *NODES_OF_NO_OP):
+        if rule.node in out:
+            raise ValueError(f"backward node '{rule.node}' has two rules")
+        out[rule.node] = rule
+    return out
 
-RULES: dict[str, _Rule] = {
-    "Add": _Rule(("a", "b"), ((0, "∂L/∂a = g"), (1, "∂L/∂b = g"))),
-    "Sub": _Rule(("a", "b"), ((0, "∂L/∂a = g"), (1, "∂L/∂b = −g"))),
-    "Mul": _Rule(("a", "b"), ((0, "∂L/∂a = g · b"), (1, "∂L/∂b = g · a")),
-                 ((0, ("b",)), (1, ("a",))), _AB),
-    "Div": _Rule(("a", "b"), ((0, "∂L/∂a = g / b"), (1, "∂L/∂b = −g · a / b²")),
-                 ((0, ("b",)), (1, ("a", "b"))), _AB),
-    "Pow": _unary("∂L/∂x = g · p · x^(p−1)", ("x", "p"), (("x", "self"), ("p", "exponent"))),
-    "Pow1": _Rule(("a", "b"), ((0, "∂L/∂a = g · b · a^(b−1)"), (1, "∂L/∂b = g · aᵇ · ln a")),
-                  ((0, ("a", "b")), (1, ("a", "b"))), (("a", "self"), ("b", "exponent"))),
-    "Pow2": _unary("∂L/∂x = g · cˣ · ln c", ("c", "x"), (("c", "self"), ("x", "exponent"))),
-    "Neg": _unary("∂L/∂x = −g"),
-    "Exp": _unary("∂L/∂x = g · eˣ = g · y", ("y",), (("y", "result"),)),
-    "Log": _unary("∂L/∂x = g / x", ("x",), (("x", "self"),)),
-    "Sqrt": _unary("∂L/∂x = g / (2√x) = g / (2y)", ("y",), (("y", "result"),)),
-    "Sin": _unary("∂L/∂x = g · cos x", ("x",), (("x", "self"),)),
-    "Cos": _unary("∂L/∂x = −g · sin x", ("x",), (("x", "self"),)),
-    "Tanh": _unary("∂L/∂x = g · (1 − y²),  y = tanh x", ("y",), (("y", "result"),)),
-    "Sigmoid": _unary("∂L/∂x = g · y · (1 − y),  y = σ(x)", ("y",), (("y", "result"),)),
-    "Relu": _unary("∂L/∂x = g where x > 0, else 0", ("y",), (("y", "result"),)),
-    "Sum": _unary("∂L/∂xᵢ = g for every element: g copied to x's shape"),
-    "Mean": _unary("∂L/∂xᵢ = g / N for every element (N = number of elements averaged)",
-                   ("N",), (("N", "self_sym_numel"),)),
-    "Mm": _Rule(("A", "B"), ((0, "∂L/∂A = g · Bᵀ"), (1, "∂L/∂B = Aᵀ · g")),
-                ((0, ("B",)), (1, ("A",))), (("A", "self"), ("B", "mat2"))),
-    "Mv": _Rule(("A", "x"), ((0, "∂L/∂A = g xᵀ (outer product)"), (1, "∂L/∂x = Aᵀ g")),
-                ((0, ("x",)), (1, ("A",))), (("A", "self"), ("x", "vec"))),
-    "Dot": _Rule(("a", "b"), ((0, "∂L/∂a = g · b"), (1, "∂L/∂b = g · a")),
-                 ((0, ("b",)), (1, ("a",))), (("a", "self"), ("b", "tensor"))),
-    "Addmm": _Rule(("c", "A", "B"), ((0, "∂L/∂c = g (summed over broadcast rows)"),
-                                     (1, "∂L/∂A = g · Bᵀ"), (2, "∂L/∂B = Aᵀ · g")),
-                   ((1, ("B",)), (2, ("A",))), (("A", "mat1"), ("B", "mat2"))),
-    "Matmul": _Rule(("A", "B"), ((0, "∂L/∂A = g · Bᵀ"), (1, "∂L/∂B = Aᵀ · g"))),
-    "T": _unary("∂L/∂x = gᵀ (transposed back)"),
-    "Transpose": _unary("∂L/∂x = gᵀ (the two dimensions swapped back)"),
-    "Squeeze": _SHAPE, "Unsqueeze": _SHAPE, "View": _SHAPE, "UnsafeView": _SHAPE,
-    "Reshape": _SHAPE, "ReshapeAlias": _SHAPE, "Permute": _SHAPE, "Clone": _unary("∂L/∂x = g"),
-    "Expand": _unary("∂L/∂x = g summed over the expanded dimensions"),
-    "Abs": _unary("∂L/∂x = g · sign(x)", ("x",), (("x", "self"),)),
-    "Clamp": _unary("∂L/∂x = g where min ≤ x ≤ max, else 0"),
-    "ClampMin": _unary("∂L/∂x = g where x ≥ min, else 0"),
-    "ClampMax": _unary("∂L/∂x = g where x ≤ max, else 0"),
-    "Max": _unary("∂L/∂x = g at the position of the maximum, 0 elsewhere"),
-    "Maximum": _Rule(("a", "b"), ((0, "∂L/∂a = g where a > b (half where equal)"),
-                                  (1, "∂L/∂b = g where b > a (half where equal)"))),
-    "Select": _unary("∂L/∂x = g put back at the selected position, 0 elsewhere"),
-    "Slice": _unary("∂L/∂x = g put back at the sliced positions, 0 elsewhere"),
-    "Index": _unary("∂L/∂x = g added back at the indexed positions, 0 elsewhere"),
-    "Cat": _Rule((), ((None, "∂L/∂xₖ = the block of g where xₖ was placed"),)),
-    "Stack": _Rule((), ((None, "∂L/∂xₖ = g[k], the k-th slice of g"),)),
-    "Trace": _unary("∂L/∂A = g · I"),
-    "Diag": _unary("∂L/∂x = the diagonal of g (or g placed on the diagonal)"),
-    "LinalgInvEx": _INVERSE, "InverseMatrix": _INVERSE, "Inv": _INVERSE,
-    "LinalgDet": _unary("∂L/∂A = g · det(A) · A⁻ᵀ", ("det",), (("det", "result"),)),
-    "LinalgSolveEx": _Rule(("A", "B"), ((1, "∂L/∂B = A⁻ᵀ g"), (0, "∂L/∂A = −(A⁻ᵀ g) Xᵀ"),
-                                        (None, "X = A⁻¹B, the solution")),
-                           saved=(("X", "result"),)),
-    "LinalgVectorNorm": _NORM, "Norm": _NORM,
-    "Softmax": _unary("∂L/∂x = y ⊙ (g − Σⱼ gⱼ yⱼ),  y = softmax(x)", ("y",),
-                      (("y", "result"),)),
-    "LogSoftmax": _unary("∂L/∂x = g − softmax(x) · Σⱼ gⱼ", (), (),
-                         "cross-entropy = log_softmax then nll_loss"),
-    "MseLoss": _Rule(("ŷ", "y"), ((0, "∂L/∂ŷ = g · 2(ŷ − y) / N"), (1, "∂L/∂y = −g · 2(ŷ − y) / N"),
-                                  (None, "N = number of elements (1 with reduction='sum')")),
-                     ((0, ("ŷ", "y")), (1, ("ŷ", "y"))), (("ŷ", "self"), ("y", "target"))),
-    "NllLoss": _unary("∂L/∂zᵢₖ = −g / N if k is sample i's target class, else 0",
-                      extra="cross-entropy: with log_softmax before it, ∂L/∂logits = "
-                            "(softmax − one-hot) · g / N"),
-    "AccumulateGrad": _Rule(("x",), ((None, "x.grad = Σ contributions"),)),
-}
+
+#: Node base name (see :func:`op_base`) → its rule: the ops' records, then ``NODES_OF_NO_OP``.
+RULES: dict[str, NodeRule] = _rules()
 
 
 def op_base(op: str) -> str:
@@ -174,7 +107,7 @@ def _label_of(node: GraphNode) -> str:
     return node.name or node.label
 
 
-def slot_labels(graph: AutogradGraph, node: GraphNode, rule: _Rule | None) -> list[str]:
+def slot_labels(graph: AutogradGraph, node: GraphNode, rule: NodeRule | None) -> list[str]:
     """A label per input slot: the producer's name or op, a constant's name, else the symbol."""
     sources = {e.slot: graph.node(e.source) for e in graph.inputs_of(node.id)}
     labels = []
@@ -190,12 +123,12 @@ def slot_labels(graph: AutogradGraph, node: GraphNode, rule: _Rule | None) -> li
     return labels
 
 
-def saved_operand(node: GraphNode, rule: _Rule | None, symbol: str) -> SavedValue | None:
+def saved_operand(node: GraphNode, rule: NodeRule | None, symbol: str) -> SavedValue | None:
     saved_name = dict(rule.saved).get(symbol) if rule else None
     return next((s for s in node.saved if s.name == saved_name), None) if saved_name else None
 
 
-def _operand_text(node: GraphNode, rule: _Rule, symbol: str) -> str | None:
+def _operand_text(node: GraphNode, rule: NodeRule, symbol: str) -> str | None:
     s = saved_operand(node, rule, symbol)
     if s is None:
         return None
@@ -231,7 +164,7 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int) -> St
                     _shared_parts(graph, trace, node.id))
 
 
-def _numbers(node: GraphNode, rule: _Rule | None, incoming: TensorData | None,
+def _numbers(node: GraphNode, rule: NodeRule | None, incoming: TensorData | None,
              labels: list[str], grads: list[TensorData | None]) -> list[str]:
     out = []
     operands = dict(rule.operands) if rule else {}

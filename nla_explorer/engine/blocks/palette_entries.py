@@ -1,10 +1,10 @@
-"""The block palette as plain data: an entry per catalogue op, parameter presets and search."""
+"""The block palette as plain data: an entry per catalogue op, from its record; presets, search."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nla_explorer.engine.ops import CATALOGUE, OpSpec
+from nla_explorer.engine.ops import CATALOGUE, Op
 
 #: Display order of the categories; any other category follows in catalogue order.
 CATEGORY_ORDER = (
@@ -12,69 +12,12 @@ CATEGORY_ORDER = (
     "activations", "losses", "pooling",
 )
 PARAMETERS = "parameters"
-#: The constructors offered again as trainable leaves (``requires_grad=True``).
-PARAMETER_CONSTRUCTORS = ("randn", "rand", "zeros", "ones")
+#: The constructors offered again as trainable leaves (their records' ``parameter_entry``).
+PARAMETER_CONSTRUCTORS = tuple(key for key, op in CATALOGUE.items() if op.parameter_entry)
 PARAMETER_PRESET = (("requires_grad", True),)
 
 _F = "torch.nn.functional."
 _OPERATOR_FORMS = {"+", "-", "*", "/", "**", "@"}
-
-#: Full code examples where the generic rule (form + placeholder arguments) would not run.
-_CODE = {
-    "randn": "torch.randn(3, 3)", "rand": "torch.rand(3, 3)", "zeros": "torch.zeros(3, 3)",
-    "ones": "torch.ones(3, 3)", "full": "torch.full((3, 3), 0.5)", "eye": "torch.eye(3)",
-    "linspace": "torch.linspace(0, 1, 5)", "arange": "torch.arange(5)",
-    "tensor": "torch.tensor([[1., 2.], [3., 4.]])", "manual_seed": "torch.manual_seed(0)",
-    "requires_grad_": "x.requires_grad_()", "neg": "-x", "matmul": "A @ B", "index": "x[0, 1:]",
-}
-#: Extra arguments after the tensor inputs, for ops that need them.
-_EXTRA_ARGS = {
-    "transpose": "0, 1", "reshape": "-1", "view": "-1", "unsqueeze": "0", "clamp": "min=0",
-    "softmax": "dim=-1", "log_softmax": "dim=-1", "max_pool1d": "2", "max_pool2d": "2",
-}
-#: Input names by op, where ``x`` / ``a, b`` would read badly.
-_ARG_NAMES = {
-    "mm": ("A", "B"), "mv": ("A", "x"), "dot": ("x", "y"), "outer": ("x", "y"),
-    "solve": ("A", "b"), "linear": ("x", "W", "b"), "mse_loss": ("y_hat", "y"),
-    "cross_entropy": ("z", "target"), "t": ("A",), "T": ("A",), "inverse": ("A",),
-    "inv": ("A",), "det": ("A",), "trace": ("A",), "inverse_matrix": ("A",),
-}
-#: Extra words a student might type (searched like the formula).
-_KEYWORDS = {
-    "randn": "normal gaussian random", "rand": "uniform random", "eye": "identity",
-    "tensor": "matrix literal", "manual_seed": "seed random", "requires_grad_": "parameter leaf",
-    "add": "plus sum", "sub": "minus subtract difference", "mul": "times multiply hadamard",
-    "div": "divide quotient", "pow": "power square exponent", "neg": "negate minus",
-    "matmul": "matrix multiply product", "mm": "matrix multiply product",
-    "mv": "matrix vector product", "dot": "inner product scalar", "outer": "outer product rank one",
-    "t": "transpose", "T": "transpose", "inverse": "invert inverse", "inv": "invert inverse",
-    "det": "determinant", "solve": "linear system", "norm": "length euclidean",
-    "inverse_matrix": "custom function backward", "index": "slice getitem",
-    "cat": "concatenate join", "sum": "sigma total", "mean": "average", "max": "amax maximum",
-    "abs": "absolute", "sqrt": "square root", "exp": "exponential", "log": "logarithm",
-    "maximum": "max", "clamp": "clip", "relu": "rectifier", "sigmoid": "sigma logistic σ",
-    "tanh": "hyperbolic tangent", "softmax": "probabilities normalise",
-    "linear": "layer dense affine",
-    "mse_loss": "mean squared error", "cross_entropy": "classification log likelihood nll",
-}
-#: Icon glyphs (1–3 characters); an op not listed here shows its key's first two letters.
-_GLYPHS = {
-    "randn": "N", "rand": "U", "zeros": "0", "ones": "1", "full": "c", "eye": "I", "linspace": "⋯",
-    "arange": "#", "tensor": "[ ]", "manual_seed": "⚄", "requires_grad_": "∇",
-    "add": "+", "sub": "−", "mul": "⊙", "div": "÷", "pow": "xⁿ", "neg": "−x",
-    "matmul": "@", "mm": "AB", "mv": "Ax", "dot": "x·y", "outer": "⊗", "t": "Aᵀ", "T": "Aᵀ",
-    "transpose": "⇄", "inverse": "A⁻¹", "inv": "A⁻¹", "det": "|A|", "solve": "A\\b", "trace": "tr",
-    "diag": "⋱", "norm": "‖x‖", "inverse_matrix": "ƒ⁻¹",
-    "reshape": "⊞", "view": "⊡", "index": "[i]", "cat": "++", "stack": "≡", "unsqueeze": "↑",
-    "squeeze": "↓",
-    "sum": "Σ", "mean": "μ", "max": "⋁",
-    "abs": "|x|", "sqrt": "√", "exp": "eˣ", "log": "ln", "sin": "sin", "cos": "cos",
-    "maximum": "∨", "clamp": "⌊⌉",
-    "relu": "_/", "sigmoid": "σ", "tanh": "th", "softmax": "sm", "log_softmax": "ls",
-    "linear": "Wx",
-    "mse_loss": "L₂", "cross_entropy": "CE",
-    "max_pool1d": "▁▇", "max_pool2d": "▦",
-}
 
 
 @dataclass(frozen=True)
@@ -99,16 +42,16 @@ class PaletteEntry:
         return dict(self.preset)
 
 
-def code_example(spec: OpSpec, preset: tuple[tuple[str, object], ...] = ()) -> str:
+def code_example(spec: Op, preset: tuple[tuple[str, object], ...] = ()) -> str:
     """A short, runnable-looking example of the op's canonical form (``forms[0]``)."""
-    code = _CODE.get(spec.key) or _generic_code(spec)
+    code = spec.code or _generic_code(spec)
     if preset and code.endswith(")"):
         extra = ", ".join(f"{name}={value!r}" for name, value in preset)
         code = code[:-1] + (", " if not code.endswith("()") else "") + extra + ")"
     return code
 
 
-def _generic_code(spec: OpSpec) -> str:
+def _generic_code(spec: Op) -> str:
     form = spec.forms[0] if spec.forms else spec.key
     if spec.arity < 0:
         names: tuple[str, ...] = ("[a, b]",)
@@ -116,9 +59,9 @@ def _generic_code(spec: OpSpec) -> str:
         names = ()
     else:
         default = ("x",) if spec.arity == 1 else tuple("abcdefgh"[:spec.arity])
-        names = _ARG_NAMES.get(spec.key) or default
+        names = spec.arg_names or default
     receiver = names[0] if names else "x"
-    extra = _EXTRA_ARGS.get(spec.key, "")
+    extra = spec.code_args
     if form in _OPERATOR_FORMS and len(names) == 2:
         return f"{names[0]} {form} {names[1]}"
     if form == "u-":
@@ -138,13 +81,13 @@ def _generic_code(spec: OpSpec) -> str:
     return f"{form}({args})"
 
 
-def _entry(spec: OpSpec, key: str, category: str, label: str,
+def _entry(spec: Op, key: str, category: str, label: str,
            preset: tuple[tuple[str, object], ...] = ()) -> PaletteEntry:
     forms = " ".join(form.replace("torch.nn.functional.", "F.") for form in spec.forms)
-    keywords = " ".join(part for part in (_KEYWORDS.get(spec.key, ""), forms) if part)
+    keywords = " ".join(part for part in (spec.keywords, forms) if part)
     return PaletteEntry(key=key, op=spec.key, category=category, label=label, formula=spec.formula,
                         code=code_example(spec, preset), preset=preset,
-                        glyph=_GLYPHS.get(spec.key) or spec.key[:2], keywords=keywords)
+                        glyph=spec.glyph or spec.key[:2], keywords=keywords)
 
 
 def palette_entries() -> tuple[PaletteEntry, ...]:
@@ -157,13 +100,13 @@ def palette_entries() -> tuple[PaletteEntry, ...]:
             _entry(spec, spec.key, spec.category, spec.label))
     taken = set(CATALOGUE)
     parameters = []
-    for op in PARAMETER_CONSTRUCTORS:
-        if op in CATALOGUE:
-            key = f"{op}_parameter"
+    for spec in CATALOGUE.values():
+        if spec.parameter_entry:
+            key = f"{spec.key}_parameter"
             while key in taken:
                 key += "_"
             taken.add(key)
-            parameters.append(_entry(CATALOGUE[op], key, PARAMETERS, f"{op} parameter",
+            parameters.append(_entry(spec, key, PARAMETERS, f"{spec.key} parameter",
                                      PARAMETER_PRESET))
     by_category[PARAMETERS] = parameters
     order = [c for c in CATEGORY_ORDER if c in by_category]

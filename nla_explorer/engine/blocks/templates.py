@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Hole
-from nla_explorer.engine.ops import CATALOGUE
+from nla_explorer.engine.ops import CATALOGUE, Param, Port
 
 #: Parameter kinds: what ``set_param`` accepts for each (text from an edit field is parsed too).
 KINDS = ("shape", "reshape", "int", "float", "number", "bool", "dtype", "dim", "dims", "index",
@@ -15,35 +15,6 @@ KINDS = ("shape", "reshape", "int", "float", "number", "bool", "dtype", "dim", "
 NAMES_IN_CODE = frozenset({"torch", "F", "nn", "InverseMatrix", "print", "display", "Markdown"})
 MAX_MATRIX_TEXT = 100_000  # characters of a typed-in matrix
 MAX_DIMS = 16
-
-
-@dataclass(frozen=True)
-class Port:
-    """A tensor input: positional argument ``index`` (pasted code may use ``keyword`` instead)."""
-
-    name: str
-    index: int
-    keyword: str | None = None
-    optional: bool = False  # may be left out (linear's bias): unwired means absent
-    number: bool = False  # may hold a number instead of a wire (``0.5 * x``)
-    default: int | float | None = None  # what an unwired number port holds (None: a hole)
-    many: bool = False  # a list of tensors (cat, stack); items are addressed "tensors[i]"
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter: its kind (see ``KINDS``), the value a new block gets, and where it lives."""
-
-    name: str
-    kind: str
-    initial: object = None  # what a new block gets (None: left out)
-    index: int | None = None  # positional argument, when it can be one
-    keyword: str | None = None
-    default: object = None  # torch's value when left out; setting it leaves the argument out
-    required: bool = False
-    positional: bool = True  # added as a positional argument (else as a keyword)
-    choices: tuple = ()  # extra values allowed besides the kind's (norm's 'fro', 'nuc')
-    minimum: int | float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,89 +44,13 @@ class BlockTemplate:
 
 
 # -- the templates ---------------------------------------------------------------------------------
-def _in(*names: str, keywords: tuple = (), number: bool = False) -> tuple[Port, ...]:
-    kws = keywords or (("input", "other") if len(names) == 2 else ("input",))
-    return tuple(Port(n, i, kws[i] if i < len(kws) else None, number=number)
-                 for i, n in enumerate(names))
-
-
-_X, _A = _in("x"), _in("A")
-_GRAD = Param("requires_grad", "bool", keyword="requires_grad", default=False, positional=False)
-_DTYPE = Param("dtype", "dtype", keyword="dtype", positional=False)
-_KEEPDIM = Param("keepdim", "bool", index=2, keyword="keepdim", default=False, positional=False)
-
-
-def _shape(initial: tuple, kind: str = "shape", index: int = 0, kw: str = "size") -> Param:
-    return Param("shape", kind, initial, index, kw, required=True)
-
-
-def _dim(initial: object = None, index: int = 1, required: bool = False, kind: str = "dim",
-         positional: bool = False, default: object = None, name: str = "dim") -> Param:
-    return Param(name, kind, initial, index, name, default, required, positional)
-
-
-_FILL = Param("fill_value", "float", 1.0, 1, "fill_value", required=True)
-_MAKERS = (_GRAD, _DTYPE)
-_SPECS: dict[str, tuple[tuple[Port, ...], tuple[Param, ...]]] = {
-    **{op: ((), (_shape((3, 3)), *_MAKERS)) for op in ("randn", "rand", "zeros", "ones")},
-    "full": ((), (_shape((3,), kw="size"), _FILL, *_MAKERS)),
-    "eye": ((), (Param("n", "int", 3, 0, "n", required=True, minimum=0),
-                 Param("m", "int", None, 1, "m", minimum=0), *_MAKERS)),
-    "linspace": ((), (Param("start", "number", -1, 0, "start", required=True),
-                      Param("end", "number", 1, 1, "end", required=True),
-                      Param("steps", "int", 5, 2, "steps", required=True, minimum=0), *_MAKERS)),
-    "arange": ((), (Param("start", "number", None, None, "start", default=0),  # see _arange_*
-                    Param("end", "number", 5, None, "end", required=True),
-                    Param("step", "number", None, None, "step", default=1), *_MAKERS)),
-    "tensor": ((), (Param("data", "matrix", ((1.0, 2.0), (3.0, 4.0)), 0, "data", required=True),
-                    *_MAKERS)),
-    "manual_seed": ((), (Param("seed", "int", 0, 0, "seed", required=True, minimum=0),)),
-    "requires_grad_": (_X, ()),
-    **{op: (_in("a", "b", number=True), ()) for op in ("add", "sub", "mul", "div")},
-    "pow": ((Port("a", 0, "input", number=True),
-             Port("b", 1, "exponent", number=True, default=2)), ()),
-    "neg": (_X, ()),
-    "matmul": (_in("a", "b"), ()), "mm": (_in("A", "B", keywords=("input", "mat2")), ()),
-    "mv": (_in("A", "x", keywords=("input", "vec")), ()),
-    "dot": (_in("x", "y", keywords=("input", "tensor")), ()),
-    "outer": (_in("x", "y", keywords=("input", "vec2")), ()),
-    **{op: (_A, ()) for op in ("t", "T", "inverse", "inv", "det", "trace", "inverse_matrix")},
-    "transpose": (_A, (_dim(0, 1, True, name="dim0", positional=True),
-                       _dim(1, 2, True, name="dim1", positional=True))),
-    "solve": (_in("A", "b", keywords=("A", "B")), ()),
-    "diag": (_X, (Param("diagonal", "int", None, 1, "diagonal", 0, positional=False),)),
-    "norm": (_X, (Param("p", "number", None, 1, "p", positional=False, choices=("fro", "nuc")),
-                  _dim(kind="dims", index=2), replace(_KEEPDIM, index=3))),
-    "reshape": (_X, (_shape((-1,), "reshape", 1, "shape"),)),
-    "view": (_X, (_shape((-1,), "reshape", 1, "size"),)),
-    "index": (_X, (Param("index", "index", 0, 1, None, required=True),)),
-    **{op: ((Port("tensors", 0, "tensors", many=True),), (_dim(default=0),))
-       for op in ("cat", "stack")},
-    "unsqueeze": (_X, (_dim(0, required=True, positional=True),)),
-    "squeeze": (_X, (_dim(kind="dims", positional=True),)),
-    **{op: (_X, (_dim(kind="dims"), _KEEPDIM)) for op in ("sum", "mean", "max")},
-    **{op: (_X, ()) for op in ("abs", "sqrt", "exp", "log", "sin", "cos", "relu", "sigmoid",
-                               "tanh")},
-    "maximum": (_in("a", "b"), ()),
-    "clamp": (_X, (Param("min", "number", 0.0, 1, "min", positional=False),
-                   Param("max", "number", None, 2, "max", positional=False))),
-    **{op: (_X, (_dim(0, required=True),)) for op in ("softmax", "log_softmax")},
-    "linear": ((Port("x", 0, "input"), Port("W", 1, "weight"),
-                Port("b", 2, "bias", optional=True)), ()),
-    "mse_loss": (_in("y_hat", "y", keywords=("input", "target")), ()),
-    "cross_entropy": (_in("z", "target", keywords=("input", "target")), ()),
-    **{op: (_X, (Param("kernel_size", "int", 2, 1, "kernel_size", required=True, minimum=1),
-                 Param("stride", "int", None, 2, "stride", positional=False, minimum=1)))
-       for op in ("max_pool1d", "max_pool2d")},
-}
-_VARARGS = {"randn", "rand", "zeros", "ones", "reshape", "view"}  # shape may be spelled f(2, 3)
-
-#: op → template, for every op of the catalogue.
+#: op → template, for every op of the catalogue that is a block (not a code-only statement).
 TEMPLATES: dict[str, BlockTemplate] = {
-    key: BlockTemplate(key, spec.category, spec.formula, *_SPECS[key],
-                       output=key != "manual_seed")
-    for key, spec in CATALOGUE.items() if key in _SPECS
+    key: BlockTemplate(key, op.category, op.formula, op.ports, op.params, output=op.output)
+    for key, op in CATALOGUE.items() if not op.statement
 }
+#: Ops whose shape may be spelled as separate arguments: ``torch.randn(2, 3)``, ``x.view(2, 3)``.
+_VARARGS = frozenset(key for key, op in CATALOGUE.items() if op.varargs)
 
 
 def template(op: str) -> BlockTemplate:

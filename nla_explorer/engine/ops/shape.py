@@ -1,0 +1,34 @@
+"""Shape: reshaping, indexing, joining and (un)squeezing without changing the values."""
+
+from __future__ import annotations
+
+from nla_explorer.engine.ops.parts import X, dim, reshaped, shape, unary
+from nla_explorer.engine.ops.record import NodeRule, Op, Param, Port
+
+_TENSORS = (Port("tensors", 0, "tensors", many=True),)
+
+OPS = (
+    Op("reshape", "shape", "same values, new shape", (".reshape", "torch.reshape"), ports=X,
+       params=(shape((-1,), "reshape", 1, "shape"),), varargs=True, glyph="⊞", code_args="-1",
+       nodes=(reshaped("Reshape"), reshaped("ReshapeAlias"))),
+    Op("view", "shape", "same storage, new shape", (".view",), ports=X,
+       params=(shape((-1,), "reshape", 1, "size"),), varargs=True, glyph="⊡", code_args="-1",
+       nodes=(reshaped("View"),)),
+    Op("index", "shape", "x[i], x[a:b], x[:, None]", ("[]",), ports=X,
+       params=(Param("index", "index", 0, 1, None, required=True),),
+       glyph="[i]", keywords="slice getitem", code="x[0, 1:]",
+       nodes=(unary("Select", "∂L/∂x = g put back at the selected position, 0 elsewhere"),
+              unary("Slice", "∂L/∂x = g put back at the sliced positions, 0 elsewhere"),
+              unary("Index", "∂L/∂x = g added back at the indexed positions, 0 elsewhere"))),
+    Op("cat", "shape", "join along a dim", ("torch.cat",), arity=-1, ports=_TENSORS,
+       params=(dim(default=0),), glyph="++", keywords="concatenate join",
+       nodes=(NodeRule("Cat", (), ((None, "∂L/∂xₖ = the block of g where xₖ was placed"),)),)),
+    Op("stack", "shape", "stack along a new dim", ("torch.stack",), arity=-1, ports=_TENSORS,
+       params=(dim(default=0),), glyph="≡",
+       nodes=(NodeRule("Stack", (), ((None, "∂L/∂xₖ = g[k], the k-th slice of g"),)),)),
+    Op("unsqueeze", "shape", "insert a dim of size 1", (".unsqueeze", "torch.unsqueeze"),
+       ports=X, params=(dim(0, required=True, positional=True),), glyph="↑", code_args="0",
+       nodes=(reshaped("Unsqueeze"),)),
+    Op("squeeze", "shape", "drop dims of size 1", (".squeeze", "torch.squeeze"), ports=X,
+       params=(dim(kind="dims", positional=True),), glyph="↓", nodes=(reshaped("Squeeze"),)),
+)
