@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterator, Union
 
+from nla_explorer.engine.ops import CATALOGUE
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -48,9 +50,6 @@ class Hole:
 
     port: str
 
-
-#: Blocks that make no tensor: seeding, backward calls, ``x.grad = None``.
-NO_TENSOR_OPS = frozenset({"manual_seed", "backward", "grad", "set_grad"})
 
 Arg = Union[Ref, Var, Slice, DType, Hole, int, float, bool, str, None, tuple, type(Ellipsis)]
 
@@ -155,7 +154,7 @@ class Expression:
         """The marked output, else the last block that makes a tensor."""
         if self.output is not None:
             return self.block(self.output)
-        tensors = [b for b in self.blocks if b.op not in NO_TENSOR_OPS]
+        tensors = [b for b in self.blocks if b.op not in CATALOGUE or CATALOGUE[b.op].output]
         return tensors[-1] if tensors else None
 
     def named(self) -> dict[str, str]:

@@ -29,9 +29,6 @@ from nla_explorer.engine.code.shape_messages import describe_call, explain_failu
 MAX_ELEMENTS = 50_000_000
 #: The most dimensions a tensor may have (numpy, which holds the snapshots, stops at 32 or 64).
 MAX_DIMS = 32
-#: Ops whose result may be something other than a tensor, as in Python (``x.grad`` is ``None``
-#: before a backward pass reaches x; ``grad()`` returns a tuple; ``x.grad = None`` returns nothing).
-_ANY_RESULT = {"backward", "grad_of", "grad", "set_grad", "index", "zero_"}
 
 __all__ = ["Evaluation", "MAX_DIMS", "MAX_ELEMENTS", "check_connected", "constructor_numel",
            "evaluate", "ordered", "ordered_in_rounds"]
@@ -158,7 +155,7 @@ class _Runner:
             raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
                                   block.name or self._culprit(block)) from None
         self.values[block.id] = out
-        if block.op in _ANY_RESULT and not isinstance(out, torch.Tensor):
+        if spec.any_result and not isinstance(out, torch.Tensor):
             return
         if not isinstance(out, torch.Tensor):
             raise ExpressionError(f"{block.op} gives a {type(out).__name__}, not a tensor",

@@ -136,8 +136,8 @@ class _Parser:
         ref = self._tensor(target, "requires_grad_()")
         index = self._index_of(ref.block)
         block = self.blocks[index]
-        if block.op in ("randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange",
-                        "tensor") and not call.args and not call.keywords:
+        spec = CATALOGUE.get(block.op)  # an "input" block is no op of the catalogue
+        if spec is not None and spec.constructor and not call.args and not call.keywords:
             self.blocks[index] = block.with_kwarg("requires_grad", True)
             return
         new = self._add("requires_grad_", (ref,), (), form=".requires_grad_")

@@ -67,10 +67,13 @@ class Op:
     random: bool = False
     statement: bool = False  # code-only (backward calls, in-place updates): not in the palette
     autograd_call: bool = False  # runs the autograd engine: its block makes no tensor of the graph
+    #: its result may be no tensor, as in Python: None (``x.grad`` before any backward, what
+    #: ``backward()`` returns), a tuple (``grad()``), an item of one (``grads[0]``)
+    any_result: bool = False
     # -- the block
     ports: tuple[Port, ...] = ()
     params: tuple[Param, ...] = ()
-    output: bool = True  # False: the block makes no tensor (manual_seed) and cannot feed others
+    output: bool = True  # False: makes no tensor (manual_seed, backward calls, x.grad = None)
     varargs: bool = False  # the shape may be spelled as separate arguments: f(2, 3)
     # -- the palette
     glyph: str = ""  # 1–3 characters; empty: the key's first two letters

@@ -14,7 +14,7 @@ OPS = (
     Op("view", "shape", "same storage, new shape", (".view",), ports=X,
        params=(shape((-1,), "reshape", 1, "size"),), varargs=True, glyph="⊡", code_args="-1",
        nodes=(reshaped("View"),)),
-    Op("index", "shape", "x[i], x[a:b], x[:, None]", ("[]",), ports=X,
+    Op("index", "shape", "x[i], x[a:b], x[:, None]", ("[]",), ports=X, any_result=True,
        params=(Param("index", "index", 0, 1, None, required=True),),
        glyph="[i]", keywords="slice getitem", code="x[0, 1:]",
        nodes=(unary("Select", "∂L/∂x = g put back at the selected position, 0 elsewhere"),
