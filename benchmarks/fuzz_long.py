@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ["tests/test_fuzz_code.py", "tests/test_fuzz_sessions.py"]
+FILES = ["tests/engine/test_fuzz_code.py", "tests/engine/test_fuzz_sessions.py",
+         "tests/app/test_fuzz_sessions.py"]
 
 
 def main() -> int:

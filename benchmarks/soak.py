@@ -1,9 +1,9 @@
 """Soak the real window: thousands of mixed operations, then memory and Qt object growth.
 
-The long version of tests/test_soak.py, with the same driver (tests/soak_driver.py): code
-captures, examples, broken code, undo/redo, block edits, backward/forward steps with the stepper
-keys, training slider moves (debounced restarts), small timing sweeps (some cancelled) and SVG
-exports. Growth per 1,000 operations is the least-squares slope over the second half of the
+The long version of tests/app/test_soak.py, with the same driver (tests/app/soak_driver.py):
+code captures, examples, broken code, undo/redo, block edits, backward/forward steps with the
+stepper keys, training slider moves (debounced restarts), small timing sweeps (some cancelled)
+and SVG exports. Growth per 1,000 operations is the least-squares slope over the second half of the
 checkpoints, after an unmeasured warm-up (the undo history and the caches fill up). The longest
 stall is the longest gap of a 10 ms timer while the operations run. Prints ONE JSON object.
 
@@ -27,7 +27,7 @@ from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
 
 from nla_explorer.app import application  # noqa: E402
 from nla_explorer.main_window import MainWindow  # noqa: E402
-from tests.soak_driver import MIX, Pump, soak  # noqa: E402
+from tests.app.soak_driver import MIX, Pump, soak  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -53,7 +53,7 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     window = MainWindow()
     CrashHandler(window, window.sessions.save_as).install()
     window.show()
-    QTimer.singleShot(0, _collect_after_start)  # on every path into the event loop
+    QTimer.singleShot(0, _freeze_after_start)  # on every path into the event loop
     if not file and not example and window.sessions.offer_recovery():
         return _exec(app)
     opened = window.open_path(file) if file else window.load_example(example or DEFAULT_EXAMPLE)
@@ -65,10 +65,9 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     return _exec(app)
 
 
-def _collect_after_start() -> None:
-    """Garbage collection was paused during start-up (cli._gui): the import of torch and Qt
-    triggers several full collections of objects that live as long as the app. Freeze those."""
-    gc.enable()
+def _freeze_after_start() -> None:
+    """Freeze what start-up made (torch, Qt, the window: objects that live as long as the app)
+    into the permanent generation, so later full collections do not walk them again."""
     gc.freeze()
 
 

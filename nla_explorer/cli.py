@@ -132,7 +132,7 @@ def _export(args) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from nla_explorer.app import application
     from nla_explorer.graph_view.export import ExportError, export_graph
-    from nla_explorer.graph_view.layout import LayoutError
+    from nla_explorer.graph_view.layout_model import LayoutError
     from nla_explorer.graph_view.picture import PictureOptions, build_picture
 
     application()

@@ -1,4 +1,5 @@
-"""Test set-up: Qt offscreen before any Qt import; shared fixtures."""
+"""Set-up shared by the engine and app tests (imports no Qt): Qt offscreen before any Qt import,
+a fixed torch seed, the skip of ``gpu`` tests without CUDA. Qt fixtures: tests/app/conftest.py."""
 
 import os
 
@@ -7,14 +8,6 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _test_paths():
-    """Keep QStandardPaths (recovery files) away from the user's folders."""
-    from PySide6.QtCore import QStandardPaths
-    QStandardPaths.setTestModeEnabled(True)
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -30,22 +23,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    """QSettings in a temporary INI file, so tests never touch the user's settings."""
-    from PySide6.QtCore import QSettings
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, settings, tmp_path):
-    """The main window, shown at 1400×900, with its recovery file in ``tmp_path``."""
-    from nla_explorer.main_window import MainWindow
-    w = MainWindow(settings, tmp_path / "recovery.nla")
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    return w

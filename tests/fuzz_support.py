@@ -1,4 +1,5 @@
-"""Shared plumbing of the fuzz tests: short/long settings, a per-example time bound, tallies.
+"""Shared plumbing of the fuzz tests: short/long settings, a per-example time bound, tallies,
+the course examples saved as session files.
 
 Short runs (``make test``) are derandomized and bounded; ``NLA_FUZZ_LONG=1`` runs thousands of
 random examples per test. With ``NLA_FUZZ_REPORT=FILE`` the tallies (programs, garbage texts,
@@ -16,6 +17,9 @@ from collections import Counter
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
+
+from nla_explorer.engine import EXAMPLES
+from nla_explorer.engine.sessions.nla_file import save_session
 
 LONG = os.environ.get("NLA_FUZZ_LONG", "") not in ("", "0")
 #: Seconds one example may take before it counts as a hang (generous: the CI box is shared).
@@ -67,3 +71,22 @@ def write_tally() -> None:
             old[key] = old.get(key, 0) + count
         path.write_text(json.dumps(old, indent=1, sort_keys=True))
     TALLY.clear()
+
+
+class Saved(dict):
+    """Example name → bytes of its ``.nla`` file (a short repr in hypothesis' failure reports)."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} saved sessions>"
+
+
+def saved_examples(folder: Path) -> Saved:
+    """Every course example saved by the engine into ``folder``: name → bytes of its ``.nla``."""
+    out = Saved()
+    for name, example in EXAMPLES.items():
+        expression = example.expression()
+        path = folder / f"{name}.nla"
+        layout = {b.id: (10.0 * i, -20.5) for i, b in enumerate(expression.blocks)}
+        save_session(path, expression, layout)
+        out[name] = path.read_bytes()
+    return out

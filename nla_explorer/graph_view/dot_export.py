@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import graphviz
 
-from nla_explorer.graph_view.layout import Layout
+from nla_explorer.graph_view.layout_model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 
 _POINTS_PER_PIXEL = 0.75  # the picture is laid out at 96 px per inch; DOT positions are in points
 
-# Fill and border per kind, kept in step with style.KIND_STYLES (which needs Qt to import).
+# Fill, border and DOT line style per kind, kept in step with kind_styles.KIND_STYLES.
 _COLOURS = {
     "leaf": ("#d4e8f7", "#0072b2", "solid"),
     "op": ("#f1f1f1", "#5f5f5f", "solid"),

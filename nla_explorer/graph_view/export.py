@@ -14,9 +14,9 @@ from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 
-from nla_explorer.graph_view import style
+from nla_explorer.drawing import style
 from nla_explorer.graph_view.dot_export import display_to_dot
-from nla_explorer.graph_view.layout import Layout
+from nla_explorer.graph_view.layout_model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 from nla_explorer.engine.sessions.atomic import match_mode
 from nla_explorer.engine.autograd.stepper import StepView

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
     QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem,
 )
 
-from nla_explorer.graph_view import style
+from nla_explorer.drawing import style
+from nla_explorer.graph_view.kind_styles import KIND_STYLES
 from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
 
 #: Below this zoom the text is not drawn; below BOX_LOD boxes are plain rectangles.
@@ -116,7 +117,7 @@ class NodeItem(QGraphicsRectItem):
             self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        kind = style.KIND_STYLES[self.node.kind]
+        kind = KIND_STYLES[self.node.kind]
         border = QColor(kind.border)
         width = kind.border_width
         if self.step_state == "current":  # the running node outranks the selection

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from nla_explorer.graph_view import layout_core as core
+from nla_explorer.graph_view.dot_layout import dot_available, dot_layout
+from nla_explorer.graph_view.layout_model import (
+    DEFAULT_SIZE, Layout, LayoutCancelled, LayoutError, Point,
+)
 
-DEFAULT_SIZE = (120.0, 40.0)
 #: Dummy nodes allowed before the longest fan-outs (shared weights of an unrolled RNN) go
 #: through side lanes instead: their spans grow with the square of the number of steps.
 DUMMY_BUDGET = 20_000
@@ -20,28 +23,6 @@ PORT_STEP = 8.0  # px between the ends of edges sharing a node side
 NS_WORK, NS_WORK_CAP = 300, 1_500_000  # network-simplex effort per node and edge, and its cap
 HUB_FANOUT = 16  # a value used by this many nodes (a shared RNN weight) is a hub
 TWO_STARTS = 4_000  # up to this many nodes + dummies, order from both ends, keep the better
-
-Point = tuple[float, float]
-
-
-class LayoutError(Exception):
-    """The graph could not be laid out; the message is meant for the user."""
-
-
-class LayoutCancelled(LayoutError):
-    """The caller's ``cancel()`` asked the layout to stop."""
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Node centres (y grows downward) and one polyline per input edge, in input order."""
-
-    positions: dict[str, tuple[float, float]]
-    edge_points: tuple[tuple[tuple[float, float], ...], ...]
-    width: float
-    height: float
-    engine: str
-    layers: dict[str, int]
 
 
 class _Steps:
@@ -348,8 +329,6 @@ def auto_layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]],
                 **kw) -> Layout:
     """Graphviz dot for small graphs when installed (the built-in layout if dot fails or times
     out), the built-in layout otherwise; ``engine`` forces "builtin" or "dot"."""
-    from nla_explorer.graph_view.dot_layout import dot_available, dot_layout
-
     if engine not in ("auto", "builtin", "dot"):
         raise LayoutError(f"unknown layout engine {engine!r}: use 'auto', 'builtin' or 'dot'")
     if engine == "dot" and not dot_available():

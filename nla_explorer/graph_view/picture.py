@@ -12,10 +12,11 @@ from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
 from nla_explorer.graph_view.dot_layout import dot_available
-from nla_explorer.graph_view.layout import Layout, auto_layout
+from nla_explorer.graph_view.layout import auto_layout
+from nla_explorer.graph_view.layout_model import Layout
 from nla_explorer.graph_view.model import DisplayGraph, build_display_graph, split_shared
 from nla_explorer.graph_view.scene import node_sizes
-from nla_explorer.graph_view.style import Fonts
+from nla_explorer.drawing.style import Fonts
 
 #: Above this many boxes, chains are collapsed automatically (the view says so).
 AUTO_COLLAPSE_OVER = 20_000

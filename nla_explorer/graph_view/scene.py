@@ -13,10 +13,10 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
+from nla_explorer.drawing import style
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.graph_view import style
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem, node_lines, node_size
-from nla_explorer.graph_view.layout import Layout
+from nla_explorer.graph_view.layout_model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 
 

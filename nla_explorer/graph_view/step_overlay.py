@@ -11,10 +11,10 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsSimpleTextItem
 
+from nla_explorer.drawing import style
+from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.engine.autograd.stepper import FORWARD, StepView
 from nla_explorer.engine.tensors import TensorData
-from nla_explorer.graph_view import style
-from nla_explorer.graph_view.heatmap import heatmap_image
 from nla_explorer.graph_view.items import EdgeItem, NodeItem
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.value_text import short_text

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRectF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture
 
-from nla_explorer.graph_view import style
+from nla_explorer.drawing import style
+from nla_explorer.drawing.zoom import WHEEL_STEP, zoom_keys
 from nla_explorer.graph_view.scene import GraphScene
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
-WHEEL_STEP = 1.15
-
-
-def zoom_keys(view, event) -> bool:
-    """+ / - / 0 zoom in, out and fit ``view`` (anything with ``zoom_by`` and ``fit``)."""
-    if event.matches(QKeySequence.ZoomIn) or event.key() in (Qt.Key_Plus, Qt.Key_Equal):
-        view.zoom_by(WHEEL_STEP)
-    elif event.matches(QKeySequence.ZoomOut) or event.key() == Qt.Key_Minus:
-        view.zoom_by(1 / WHEEL_STEP)
-    elif event.key() == Qt.Key_0:
-        view.fit()
-    else:
-        return False
-    return True
 
 
 class GraphView(QGraphicsView):

@@ -19,9 +19,9 @@ from nla_explorer.engine.blocks.edits import (  # noqa: F401 - re-exported for t
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref, Var
 from nla_explorer.engine.blocks.palette_entries import palette_entries
-from nla_explorer.graph_view import style
-from nla_explorer.graph_view.style import Fonts
-from nla_explorer.graph_view.view import zoom_keys
+from nla_explorer.drawing import style
+from nla_explorer.drawing.style import Fonts
+from nla_explorer.drawing.zoom import zoom_keys
 from nla_explorer.panels.block_items import (
     BlockItem, BlockLook, PortItem, RubberWire, WireItem, auto_positions,
 )

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from nla_explorer.engine.blocks import editing as B
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Expression
-from nla_explorer.graph_view.style import EDGE, GRAD, MUTED, SELECTED, TEXT, VALUE, Fonts
+from nla_explorer.drawing.style import EDGE, GRAD, MUTED, SELECTED, TEXT, VALUE, Fonts
 
 PORT_RADIUS = 6.0
 LAYER_GAP, COLUMN_GAP = 150.0, 230.0

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from nla_explorer.engine.autograd.forward_rules import ForwardCard
 from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
-from nla_explorer.graph_view.heatmap import heatmap_image
+from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.value_text import short_text
 
 GRAD_COLOUR = "#b34700"

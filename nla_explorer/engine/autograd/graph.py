@@ -105,14 +105,3 @@ class AutogradGraph:
         """The node carrying variable ``name`` (the last one if the name was rebound)."""
         hits = [n for n in self.nodes if n.name == name]
         return hits[0] if hits else None
-
-    def to_networkx(self):
-        """A ``networkx.MultiDiGraph`` with node attributes ``kind``, ``op``, ``label``."""
-        import networkx as nx
-
-        g = nx.MultiDiGraph()
-        for n in self.nodes:
-            g.add_node(n.id, kind=n.kind, op=n.op, label=n.label)
-        for e in self.edges:
-            g.add_edge(e.source, e.target, slot=e.slot)
-        return g

@@ -1,0 +1,29 @@
+"""Fixtures of the Qt tests: test-mode standard paths, temporary settings, the main window."""
+
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_paths():
+    """Keep QStandardPaths (recovery files) away from the user's folders."""
+    QStandardPaths.setTestModeEnabled(True)
+    yield
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """QSettings in a temporary INI file, so tests never touch the user's settings."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings, tmp_path):
+    """The main window, shown at 1400×900, with its recovery file in ``tmp_path``."""
+    from nla_explorer.main_window import MainWindow
+    w = MainWindow(settings, tmp_path / "recovery.nla")
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

@@ -1,0 +1,206 @@
+"""Stepping through the backward pass in the window: keys, the picture, the inspector, presentation."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+
+
+def test_keys_walk_the_trace_in_order(window, qtbot):
+    window.load_example("quadratic")
+    doc = window.document
+    window.view.setFocus()
+    visited = []
+    for _ in range(len(doc.trace)):
+        qtbot.keyClick(window.view, Qt.Key_Right)
+        visited.append(doc.trace.steps[doc.step].node_id)
+        assert doc.selected == visited[-1]  # the inspector follows the running node
+    assert visited == [s.node_id for s in doc.trace.steps]
+    qtbot.keyClick(window.view, Qt.Key_Home)
+    assert doc.step == -1
+    qtbot.keyClick(window.view, Qt.Key_End)
+    assert doc.step == len(doc.trace) - 1
+    qtbot.keyClick(window.view, Qt.Key_Left)
+    assert doc.step == len(doc.trace) - 2
+
+
+def test_picture_shows_running_done_and_waiting_nodes_and_lit_edges(window):
+    window.load_example("quadratic")
+    doc = window.document
+    mm = next(s for s in doc.trace.steps if doc.graph.node(s.node_id).op == "MmBackward0")
+    doc.set_step(mm.index)
+    items = window.scene.node_items
+    assert items[mm.node_id].step_state == "current"
+    assert items[doc.trace.steps[0].node_id].step_state == "done"
+    assert items[doc.trace.steps[-1].node_id].step_state == "waiting"
+    assert items[doc.trace.steps[-1].node_id].opacity() < 1
+    labels = [i.text() for i in window.scene.items() if hasattr(i, "text") and
+              callable(i.text) and i.text().startswith("∇")]
+    assert len(labels) == 2  # mm sends gradients to its two inputs
+    np.testing.assert_allclose(doc.trace.step_of(mm.node_id).grad_inputs[1].values.shape, (5, 5))
+    doc.set_step(None)
+    assert all(i.step_state is None for i in items.values())
+
+
+def test_stepper_panel_buttons_and_label(window):
+    window.load_example("norm")
+    stepper = window.stepper
+    stepper.buttons["next"].click()
+    assert window.document.step == 0 and "step 1 of" in stepper.label.text()
+    stepper.buttons["last"].click()
+    assert stepper.slider.value() == stepper.slider.maximum()
+    stepper.slider.setValue(1)
+    assert window.document.step == 0
+
+
+def test_presentation_mode_toggles(window):
+    window.load_example("quadratic")
+    font = window.font_spin.value()
+    window.presentation_action.trigger()
+    assert window.font_spin.value() >= 20 and not window.code_dock.isVisible()
+    assert window.stepper_dock.isVisible()
+    assert window.stepper.check_button.isHidden() and window.stepper.speed.isHidden()
+    assert window.palette().color(window.palette().ColorRole.WindowText).name() == "#000000"
+    window.presentation_action.trigger()
+    assert not window.stepper.check_button.isHidden()
+    assert window.font_spin.value() == font and window.code_dock.isVisible()
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5, 1.0])
+def test_step_screenshots(window, fraction):
+    window.load_example("quadratic")
+    doc = window.document
+    doc.set_step(int(fraction * (len(doc.trace) - 1)))
+    SHOTS.mkdir(exist_ok=True)
+    assert window.grab().save(str(SHOTS / f"step_quadratic_{int(fraction * 100)}.png"))
+
+
+def test_export_all_steps_writes_one_picture_per_step(window, tmp_path):
+    from PySide6.QtGui import QImage
+    window.load_example("quadratic")
+    written = window.export_steps(str(tmp_path))
+    assert len(written) == len(window.document.trace)
+    assert sorted(p.name for p in tmp_path.glob("step_*.png")) == [
+        f"step_{k:03d}.png" for k in range(1, len(written) + 1)]
+    assert not QImage(written[0]).isNull()
+    assert window.document.step is None  # the window's own view is left as it was
+
+
+def test_cli_export_at_a_step(tmp_path):
+    import os
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen")
+    run = [sys.executable, "-m", "nla_explorer", "export", "--example", "quadratic", "--layout",
+           "builtin"]
+    out = subprocess.run(run + ["-o", "s4.svg", "--step", "4"], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "∇" in (tmp_path / "s4.svg").read_text()  # the lit edges carry gradient labels
+    fwd = subprocess.run(run + ["-o", "f9.svg", "--step", "9", "--forward"], capture_output=True,
+                         text=True, cwd=tmp_path, env=env, timeout=180)
+    assert fwd.returncode == 0, fwd.stderr
+    svg = (tmp_path / "f9.svg").read_text()
+    assert "∇ ?" in svg and "∇ 1" not in svg  # forward: no gradient is known yet
+    bad = subprocess.run(run + ["-o", "s.svg", "--step", "99"], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=180)
+    assert bad.returncode == 2 and "--step must be between 1 and 9" in bad.stderr
+
+
+def test_finite_difference_check_from_the_stepper(window):
+    window.load_example("quadratic")
+    window.stepper.check_button.click()
+    text = window.stepper.check_result.text()
+    assert "✓ A:" in text and "✓ x:" in text and "✗" not in text
+    window.load_example("norm")
+    assert window.stepper.check_result.text() == ""  # a new graph clears the old verdict
+
+
+def _overlay_texts(window, prefix=""):
+    return sorted(i.text() for i in window.scene.items() if hasattr(i, "text") and
+                  callable(i.text) and i.zValue() == 3 and i.text().startswith(prefix))
+
+
+def test_forward_mode_walks_values_in_topological_order(window, qtbot):
+    from PySide6.QtWidgets import QGraphicsPixmapItem
+    window.load_example("quadratic")
+    doc = window.document
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key_F)
+    assert doc.step_mode == "forward" and window.stepper.mode_buttons["forward"].isChecked()
+    order = doc.forward_order()
+    position = {node_id: i for i, node_id in enumerate(order)}
+    seen = []
+    for _ in range(len(order)):
+        qtbot.keyClick(window.view, Qt.Key_Right)
+        seen.append(order[doc.step])
+        assert "forward step" in window.stepper.label.text()
+    assert seen == list(order)
+    assert all(position[e.source] < position[e.target] for e in doc.graph.edges)
+    mm = next(n for n in doc.graph.nodes if n.op == "MmBackward0")
+    doc.set_step(position[mm.id])
+    items = window.scene.node_items
+    assert items[mm.id].step_state == "current" and items[mm.id].step_mode == "forward"
+    waiting = items[doc.graph.output_id]
+    assert waiting.step_state == "waiting" and waiting._unknown("value")
+    assert _overlay_texts(window) == ["1×5", "5×5"]  # mm's inputs: values as shape + heatmap
+    assert sum(isinstance(i, QGraphicsPixmapItem) for i in window.scene.items()) == 2
+    card = window.stepper.card
+    assert card.rule.text() == "mm = A · B"
+    assert [t.caption for t in card.tiles] == ["A (unsqueeze)", "B (A)", "→ mm"]
+    assert all(t.is_heatmap for t in card.tiles)
+    qtbot.keyClick(window.view, Qt.Key_F)
+    assert doc.step_mode == "backward" and "backward step" in window.stepper.label.text()
+
+
+def test_backward_card_shows_gradients_as_heatmaps_and_the_accumulation(window):
+    window.load_example("quadratic")
+    doc = window.document
+    x = doc.graph.find("x").id
+    doc.set_step(doc.trace.step_of(x).index)
+    card = window.stepper.card
+    assert card.tiles[0].caption == "g = ∂L/∂x" and card.tiles[0].is_heatmap
+    assert [t.caption for t in card.accumulation] == [
+        "from dot", "from dot", "from mul", "g of x"]
+    parts = [np.asarray(t.data.values, dtype=np.float64) for t in card.accumulation]
+    np.testing.assert_allclose(sum(parts[:-1]), parts[-1], rtol=1e-5, atol=1e-6)
+    assert "used 3 times" in card.text()
+    item = window.scene.node_items[x]
+    assert item.step_state == "current"  # the leaf fills with its gradient when it accumulates
+    sub = doc.trace.steps[0]
+    doc.set_step(0)
+    assert [t.caption for t in card.tiles] == ["g = ∂L/∂f", "→ ∂L/∂dot", "→ ∂L/∂dot"]
+    assert [t.value_text for t in card.tiles] == ["1", "1", "-1"]  # scalars as numbers
+    assert all(not t.is_heatmap and "-1" in card.tiles[2].body.text() for t in card.tiles)
+    assert not card.accumulation and sub.node_id == doc.graph.output_id
+    assert _overlay_texts(window, "∇") == ["∇ -1", "∇ 1"]
+
+
+def test_forward_steps_export_and_large_font_card_screenshot(window, tmp_path, qtbot):
+    window.load_example("quadratic")
+    doc = window.document
+    doc.set_step_mode("forward")
+    written = window.export_steps(str(tmp_path))
+    assert len(written) == len(doc.forward_order())
+    assert all(Path(p).name.startswith("forward_") for p in written)
+    window.font_spin.setValue(20)  # the projector setting reaches the card
+    doc.set_step(5)
+    assert window.stepper.card.rule.font().pointSizeF() >= 20
+    qtbot.wait(150)  # let the layouts settle, as they do on screen
+    SHOTS.mkdir(exist_ok=True)
+    assert window.grab().save(str(SHOTS / "step_quadratic_forward_font20.png"))
+    doc.set_step_mode("backward")
+    doc.set_step(doc.trace.step_of(doc.graph.find("x").id).index)
+    qtbot.wait(150)
+    assert window.stepper_dock.grab().save(str(SHOTS / "step_card_accumulation_font20.png"))
+    window.presentation_action.trigger()
+    qtbot.wait(150)
+    assert window.grab().save(str(SHOTS / "step_quadratic_presentation.png"))
+    window.presentation_action.trigger()
