@@ -29,16 +29,25 @@ def run(args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def package_files() -> set[str]:
-    """The files of the package as git sees them (tracked or new, not ignored), else on disk."""
+    """The package's source files, nla_explorer/ and resources/ (installed as
+    nla_explorer/resources/), as git sees them (tracked or new, not ignored), else on disk."""
     try:
         out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
-                              "nla_explorer"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+                              "nla_explorer", "resources"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60)
     except OSError:
         out = None
     if out is not None and out.returncode == 0 and out.stdout.strip():
-        return {line for line in out.stdout.splitlines() if (ROOT / line).is_file()}
-    return {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
+        files = {line for line in out.stdout.splitlines() if (ROOT / line).is_file()}
+    else:
+        files = {p.relative_to(ROOT).as_posix() for folder in (PACKAGE, ROOT / "resources")
+                 for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return files
+
+
+def in_wheel(source: str) -> str:
+    """Where a source file goes in the wheel (resources/ is mapped into the package)."""
+    return "nla_explorer/" + source if source.startswith("resources/") else source
 
 
 def offline_build_problem() -> str | None:
@@ -109,11 +118,13 @@ def nla(venv: Path, cwd: Path, *args, **extra) -> str:
 
 def test_wheel_holds_every_package_file_and_the_command(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {name for name in package_files() if not name.endswith(".pyc")}
+    expected = {in_wheel(name) for name in package_files() if not name.endswith(".pyc")}
     assert expected - names == set(), "files left out of the wheel (see package-data)"
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert {"nla_explorer/resources/nla-explorer.svg",
-            "nla_explorer/resources/icons/nla-explorer-256.png"} <= names
+            "nla_explorer/resources/icons/nla-explorer-256.png",
+            "nla_explorer/resources/notebooks/nla_and_neural_networks.ipynb",
+            "nla_explorer/resources/examples/quadratic.nla"} <= names
     info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "nla-explorer = nla_explorer.cli:main" in zipfile.ZipFile(wheel).read(info).decode()
 

@@ -1,6 +1,6 @@
 """Every course example and every notebook cell the interpreter accepts: what plain Python does.
 
-The cells of ``../shared/seeds`` are run as a notebook would (each after the accepted cells before
+The cells of the course notebooks (``resources/notebooks``) are run as a notebook would (each after the accepted cells before
 it; a refused cell is tried alone and left out), seeded at the top so both runs draw the same
 numbers; the oracle (plain CPython in a child, :mod:`tests.engine.oracle`) and the explorer must agree on
 nodes, step order, every gradient and every value bit for bit (:func:`assert_same`).
@@ -13,7 +13,7 @@ import pytest
 from nla_explorer.engine import EXAMPLES, explore_code
 from nla_explorer.engine.errors import ExpressionError
 from tests.engine.app_record import app_record
-from tests.engine.course_cells import SEEDS, course_cells
+from tests.engine.course_cells import course_cells
 from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
@@ -52,7 +52,7 @@ def accepted_cells() -> list[tuple[str, str]]:
     """``(label, program)`` for each cell the interpreter accepts, with the cells before it."""
     programs, prefix = [], {}
     for label, code in course_cells():
-        notebook = label[:3]
+        notebook = label.split("#")[0]
         for text, keep in ((prefix.get(notebook, "") + code + "\n", True), (code + "\n", False)):
             try:
                 explore_code(SEEDED + text)
@@ -65,11 +65,11 @@ def accepted_cells() -> list[tuple[str, str]]:
     return programs
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the course notebooks (../shared/seeds) are absent")
 def test_every_accepted_notebook_cell_is_what_plain_python_does(oracle):
     programs = accepted_cells()
     assert len(programs) >= 13  # 4 cells alone; 13 once earlier cells define their names
-    assert {"000:15", "003:19"} <= {label for label, _ in programs}
+    assert {"nla_and_neural_networks#1", "basics_of_neural_networks#3"} <= {
+        label for label, _ in programs}
     for label, text in programs:
         expected = oracle.run(text)
         if _notebook_only(expected["error"]):
