@@ -55,7 +55,7 @@ def view_pipeline(name: str, app: QApplication) -> dict:
     scene = GraphScene()
     view = GraphView(scene)
     view.resize(1400, 860)
-    t_scene, _ = timed(lambda: scene.show_graph(picture.display, picture.layout, picture.fonts))
+    t_scene, _ = timed(lambda: scene.show_graph(picture.display, picture.layout, picture.style))
 
     output = picture.display.node_for_graph_id(graph.output_id)
 

@@ -48,7 +48,7 @@ def measure(steps: int, app, settings) -> dict:
     total = time.perf_counter() - start
     probe.stop()
     gaps = probe.gaps
-    result = {"nodes": len(graph), "boxes": len(window.picture.display),
+    result = {"nodes": len(graph), "boxes": len(window.graph_pane.picture.display),
               "until_drawn_s": round(total, 3), "set_graph_blocking_s": round(handed, 3),
               "longest_stall_s": round(max(gaps, default=0.0), 3), "ticks": len(gaps)}
     window.close()

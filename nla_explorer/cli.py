@@ -131,12 +131,14 @@ def _export(args) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from nla_explorer.app import application
+    from nla_explorer.drawing.style import ViewStyle
     from nla_explorer.graph_view.export import ExportError, export_graph
     from nla_explorer.graph_view.layout_model import LayoutError
     from nla_explorer.graph_view.picture import PictureOptions, build_picture
 
     application()
-    options = PictureOptions(args.layout, not args.no_constants, args.collapse, args.font_size)
+    options = PictureOptions(args.layout, not args.no_constants, args.collapse,
+                             ViewStyle.light().with_font(args.font_size))
     step = None
     if args.step is not None:
         from nla_explorer.engine.autograd.stepper import forward_order, forward_view, step_view
@@ -150,7 +152,7 @@ def _export(args) -> int:
             else step_view(graph, trace, args.step - 1)
     try:
         picture = build_picture(exploration.graph, exploration.trace, options)
-        path = export_graph(args.out, picture.display, picture.layout, picture.fonts,
+        path = export_graph(args.out, picture.display, picture.layout, picture.style,
                             scale=args.scale, transparent=args.transparent, step=step)
     except (ExportError, LayoutError) as exc:
         print(f"nla-explorer: error: {exc}", file=sys.stderr)

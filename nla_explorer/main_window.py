@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from nla_explorer.document import Document
-from nla_explorer.graph_view.scene import GraphScene
-from nla_explorer.graph_view.view import GraphView
+from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.graph_view.pane import GraphPane
+from nla_explorer.graph_view.picture import PictureOptions
 from nla_explorer.panels.code_editor import CodeEditorPanel
 from nla_explorer.panels.block_editor import BlockEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
@@ -18,10 +18,7 @@ from nla_explorer.panels.palette import PalettePanel
 from nla_explorer.panels.stepper import StepperPanel
 from nla_explorer.panels.timing import TimingPanel
 from nla_explorer.panels.training import TrainingPanel
-from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.session_files import SessionFiles
-from nla_explorer.graph_view.picture import Picture, PictureOptions
-from nla_explorer.picture_builder import PictureBuilder
 from nla_explorer.window_chrome import WindowChrome
 from nla_explorer.preferences import load_preferences, save_preferences
 from nla_explorer.window_export import WindowExport
@@ -52,11 +49,7 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.settings = settings if settings is not None else QSettings()
         self.document = Document(self)
         self.sessions = SessionFiles(self, self.document, self.settings, recovery_path)
-        self.picture: Picture | None = None
-        self.scene = GraphScene(self)
-        self.builder = PictureBuilder(self.scene, self)
-        self.view = GraphView(self.scene)
-        self.setCentralWidget(self.view)
+        self.view_style = ViewStyle.light()  # the theme, font and precision of what draws
         self.code_panel = CodeEditorPanel()
         self.code_dock = self._dock("Code", "code_dock", self.code_panel, Qt.LeftDockWidgetArea)
         self.inspector = InspectorPanel()
@@ -88,11 +81,11 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         # the right column (stepper, inspector) runs the full height: its minimum height is not
         # stacked on the bottom docks', so the window fits a 1366×768 laptop screen
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
-        self.stepper.install_keys(self.view)
-        self.overlay = StepOverlay(self.scene)
+        # made after the panels: it hears the document's signals after them, as the window did
+        self.graph_pane = GraphPane(self.document, PictureOptions(style=self.view_style))
+        self.setCentralWidget(self.graph_pane)
+        self.stepper.install_keys(self.graph_pane.view)
         self._normal_state = None  # the window layout to return to after presentation mode
-        self._syncing_selection = False
-        self._gc_frozen = False
         self.theme: str | None = None  # "light"/"dark" once preferences are applied
         self._inspect_timer = QTimer(self)
         self._inspect_timer.setSingleShot(True)
@@ -113,21 +106,22 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
             lambda text: self.document.set_code(text, self.document.example))
         self.blocks_palette.block_requested.connect(self.block_editor.add_entry)
         self.training.graph_requested.connect(self.show_training_graph)
-        self.document.graph_changed.connect(self._graph_changed)
+        self.document.graph_changed.connect(self._update_title)
         self.document.code_changed.connect(self.code_panel.set_text)
         self.document.undo_stack.cleanChanged.connect(self._clean_changed)
         self.sessions.message.connect(self.statusBar().showMessage)
         self.sessions.failed.connect(lambda text: self.notifications.notify(text, text))
         self.sessions.path_changed.connect(self._update_title)
         self.document.error_changed.connect(self._error_changed)
-        self.document.selection_changed.connect(self._selection_changed)
-        self.document.step_changed.connect(self._step_changed)
-        self.scene.node_selected.connect(self._scene_selected)
-        self.builder.started.connect(self._build_started)
-        self.builder.progressed.connect(self.progress.setValue)
-        self.builder.finished.connect(self._picture_shown)
-        self.builder.failed.connect(self._build_failed)
-        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        # Rapid stepping changes the selection many times a second: the inspector (plots and
+        # tables) follows the latest one a moment later instead of redrawing for each.
+        self.document.selection_changed.connect(lambda _: self._inspect_timer.start())
+        pane = self.graph_pane
+        pane.build_started.connect(self._build_started)
+        pane.build_progressed.connect(self.progress.setValue)
+        pane.picture_shown.connect(self._picture_shown)
+        pane.build_failed.connect(self._build_failed)
+        pane.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.font_spin.valueChanged.connect(self._font_changed)
         self.engine_combo.currentTextChanged.connect(self._engine_changed)
 
@@ -143,7 +137,7 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
             self.resizeDocks([self.block_dock], [330], Qt.Vertical)
             self.resizeDocks([self.stepper_dock, self.inspector_dock], [430, 420], Qt.Vertical)
         self.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
-        self.apply_preferences(load_preferences(s), relayout=False)  # a corrupt file: defaults
+        self.apply_preferences(load_preferences(s))  # a corrupt file: defaults
         self._refresh_recent()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -212,24 +206,26 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.recent_menu.setEnabled(bool(self._recent()))
 
     # -- the picture ---------------------------------------------------------------------------------
-    def _options(self) -> PictureOptions:
-        return PictureOptions(self.engine_combo.currentText(), self.constants_action.isChecked(),
-                              self.collapse_action.isChecked(), float(self.font_spin.value()))
+    def layout_options_changed(self) -> None:
+        """The toolbar's layout engine, Constants and Collapse chains, to the graph pane."""
+        self.graph_pane.set_options(PictureOptions(
+            self.engine_combo.currentText(), self.constants_action.isChecked(),
+            self.collapse_action.isChecked(), self.view_style))
 
-    def _graph_changed(self) -> None:
-        self._update_title()
-        self.relayout()
-
-    def relayout(self) -> None:
-        """Draw the current graph again (big graphs in the background, see PictureBuilder)."""
-        if self.document.graph is not None:
-            self.builder.build(self.document.graph, self.document.trace, self._options())
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Hand a new style (theme, font size, precision) to every view that draws with it."""
+        self.view_style = style
+        self.layout_options_changed()
+        self.block_editor.set_view_style(style)
+        self.stepper.set_view_style(style)
+        self.inspector.set_precision(style.precision)
+        self._inspect_timer.start()
 
     def busy(self) -> bool:
-        return self.builder.busy()
+        return self.graph_pane.busy()
 
     def cancel_layout(self) -> None:
-        self.builder.cancel()
+        self.graph_pane.cancel()
 
     def _build_started(self, message: str) -> None:
         self.progress.setValue(0)
@@ -245,55 +241,26 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.notifications.notify(message.splitlines()[0], message,
                                   error=message.startswith("layout failed"))
 
-    def _picture_shown(self, picture: Picture) -> None:
+    def _picture_shown(self, summary: str) -> None:
         self.progress.hide()
         self.cancel_button.hide()
-        self.picture = picture
-        self._step_changed(self.document.step)
-        output = picture.display.node_for_graph_id(self.document.graph.output_id)
-        self.view.show_start(output.id if output is not None else None)
-        graph, trace = self.document.graph, self.document.trace
-        parts = [f"{len(graph):,} autograd nodes", f"{len(graph.edges):,} edges",
-                 f"{len(trace):,} backward steps", f"layout: {picture.layout.engine}"]
-        if picture.note:
-            parts.append(picture.note)
-        self.statusBar().showMessage(" · ".join(parts))
+        self.statusBar().showMessage(summary)
 
-    def _step_changed(self, index: int | None) -> None:
-        doc = self.document
-        if doc.graph is None or doc.trace is None or self.scene.display is None:
-            return
-        view = doc.step_view(index)
-        self._hold_collector(view is not None)
-        self.overlay.apply(view)
-        if view is not None and view.current is not None:
-            doc.select(view.current)
+    def _font_changed(self, size: int) -> None:
+        self._set_panel_fonts(size)
+        self.set_view_style(self.view_style.with_font(size))
 
-    def _hold_collector(self, stepping: bool) -> None:
-        """While stepping, the graph, its trace and the picture are long-lived: collect once on
-        entering step mode and freeze them, so that no full garbage collection (100–300 ms on a
-        big graph) lands on a keypress; leaving step mode hands them back to the collector."""
-        if stepping and not self._gc_frozen:
-            gc.collect()
-            gc.freeze()
-            self._gc_frozen = True
-        elif not stepping and self._gc_frozen:
-            gc.unfreeze()
-            self._gc_frozen = False
-
-    def _font_changed(self, size: int, relayout: bool = True) -> None:
+    def _set_panel_fonts(self, size: int) -> None:
         self.inspector.set_font_size(size)
         self.blocks_palette.set_font_size(size)
         self.code_panel.set_font_size(size)
         self.stepper.set_font_size(size)
         self.training.set_font_size(size)
         self.settings.setValue("view/font_size", size)
-        if relayout:
-            self.relayout()
 
     def _engine_changed(self, engine: str) -> None:
         self.settings.setValue("view/layout_engine", engine)
-        self.relayout()
+        self.layout_options_changed()
 
     def show_training_graph(self, code: str) -> None:
         """The training panel's "Show graph": one training step's loss, in the graph view."""
@@ -302,25 +269,6 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
                                          "(the network the sliders train)")
 
     # -- selection and search ------------------------------------------------------------------------
-    def _scene_selected(self, display_id: str | None) -> None:
-        if self._syncing_selection:
-            return  # the scene follows the document here, not the other way round
-        if display_id is None or self.picture is None:
-            self.document.select(None)
-            return
-        self.document.select(self.picture.display.node(display_id).graph_id)
-
-    def _selection_changed(self, node_id: str | None) -> None:
-        if self.picture is not None and node_id is not None:
-            box = self.picture.display.node_for_graph_id(node_id)
-            if box is not None and self.scene.selected_id() != box.id:
-                self._syncing_selection = True
-                self.scene.select(box.id)
-                self._syncing_selection = False
-        # Rapid stepping changes the selection many times a second: the inspector (plots and
-        # tables) follows the latest one a moment later instead of redrawing for each.
-        self._inspect_timer.start()
-
     def _inspect(self) -> None:
         doc = self.document
         node_id = doc.selected
@@ -333,25 +281,19 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
 
     def find_next(self) -> str | None:
         """Select and centre the next node matching the search text."""
-        hit = self.scene.find(self.search.text(), after=self.scene.selected_id())
+        hit = self.graph_pane.find_next(self.search.text())
         if hit is None:
             self.statusBar().showMessage(f"No node matches '{self.search.text()}'")
-            return None
-        self.scene.select(hit)
-        self.view.center_on_node(hit)
         return hit
-
-    # -- export ---------------------------------------------------------------------------------------
 
     # -- messages --------------------------------------------------------------------------------------
     def _error_changed(self, message: str) -> None:
         self.code_panel.show_error(message)
         node = self.document.error_node if message else None
-        box = self.picture.display.node_for_graph_id(node) if node and self.picture else None
-        if box is not None:  # the tensor the error is about: the document selects it
-            self.view.center_on_node(box.id)
+        # the tensor the error is about: the document selects it, the graph pane centres it
+        shown = self.graph_pane.box_of(node) is not None
         if message:
-            culprit = f"; {self.document.error_culprit} is selected" if box is not None else ""
+            culprit = f"; {self.document.error_culprit} is selected" if shown else ""
             self.statusBar().showMessage(f"Error — the last good graph is kept{culprit}")
 
     def _clean_changed(self, clean: bool) -> None:

@@ -1,4 +1,5 @@
-"""Light and dark themes for the whole window: Qt's palette, and the graph picture's colours.
+"""Light and dark themes for the whole window: Qt's palette (what draws takes a ViewStyle of the
+theme from the window: drawing/style.py).
 
 "system" follows the desktop's colour scheme (Qt 6.5+ reports it); "light" and "dark" force one.
 Both use the Fusion style, whose widgets follow the palette on every platform.
@@ -9,8 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
-
-from nla_explorer.drawing import style
 
 _DARK = {
     QPalette.Window: "#2b2b2b", QPalette.WindowText: "#e8e8e8", QPalette.Base: "#1f1f1f",
@@ -53,12 +52,9 @@ def palette_for(name: str) -> QPalette:
 def apply_theme(theme: str, app: QApplication | None = None) -> str:
     """Switch the running application to ``theme``; returns the resolved ``"light"``/``"dark"``."""
     app = app or QApplication.instance()
-    if app is None:  # headless (export from the CLI): only the picture's colours matter
-        name = "dark" if theme == "dark" else "light"
-        style.use_dark(name == "dark")
-        return name
+    if app is None:  # headless: no palette to set
+        return "dark" if theme == "dark" else "light"
     name = resolve(theme)
-    style.use_dark(name == "dark")  # first: widgets read it when the palette change reaches them
     if app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
     app.setPalette(palette_for(name))

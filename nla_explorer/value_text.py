@@ -6,23 +6,16 @@ import html
 
 from nla_explorer.engine.tensors import TensorData
 
-#: Significant digits of a scalar in compact text (Preferences ▸ value precision); vector
-#: elements get one fewer.
+#: Significant digits of a scalar in compact text (Preferences ▸ value precision, carried by
+#: the views' ViewStyle); vector elements get one fewer.
 DEFAULT_PRECISION = 4
-_precision = DEFAULT_PRECISION
 
 
-def set_precision(digits: int) -> None:
-    """The display precision of every compact value: graph badges, edge labels, step cards."""
-    global _precision
-    _precision = max(2, min(int(digits), 12))
-
-
-def short_text(data: TensorData | None, width: int = 4) -> str:
-    """``9.467`` for a scalar, ``[0.26, 1.6, …]`` for a tensor, a norm for a summary."""
+def short_text(data: TensorData | None, width: int = 4, digits: int = DEFAULT_PRECISION) -> str:
+    """``9.467`` for a scalar, ``[0.26, 1.6, …]`` for a tensor, a norm for a summary; ``digits``
+    significant digits (graph badges, edge labels, step cards, the inspector's saved values)."""
     if data is None:
         return "—"
-    digits = _precision
     if data.values is None:
         return f"‖·‖={data.summary['norm']:.{digits}g}" if data.summary else "—"
     flat = data.values.reshape(-1)

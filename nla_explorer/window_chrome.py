@@ -52,11 +52,12 @@ class WindowChrome:
     def _build_toolbar(self) -> None:
         bar = QToolBar("Graph", self)
         bar.setObjectName("graph_toolbar")
-        self.zoom_in_action = self._action("Zoom in", lambda: self.view.zoom_by(1.25),
+        pane = self.graph_pane
+        self.zoom_in_action = self._action("Zoom in", lambda: pane.zoom_by(1.25),
                                            QKeySequence.ZoomIn)
-        self.zoom_out_action = self._action("Zoom out", lambda: self.view.zoom_by(0.8),
+        self.zoom_out_action = self._action("Zoom out", lambda: pane.zoom_by(0.8),
                                             QKeySequence.ZoomOut)
-        self.fit_action = self._action("Fit", self.view.fit, QKeySequence("Ctrl+0"),
+        self.fit_action = self._action("Fit", pane.fit, QKeySequence("Ctrl+0"),
                                        "Fit the whole graph in the window")
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
             bar.addAction(action)
@@ -81,10 +82,10 @@ class WindowChrome:
         self.engine_combo.setToolTip("auto: Graphviz dot for small graphs when installed, "
                                      "else the built-in layered layout")
         bar.addWidget(self.engine_combo)
-        self.constants_action = self._action("Constants", self.relayout,
+        self.constants_action = self._action("Constants", self.layout_options_changed,
                                              tip="Show the constants torch saved as boxes")
         self.constants_action.setCheckable(True)
-        self.collapse_action = self._action("Collapse chains", self.relayout,
+        self.collapse_action = self._action("Collapse chains", self.layout_options_changed,
                                             tip="Draw long chains of ops as one box")
         self.collapse_action.setCheckable(True)
         bar.addAction(self.constants_action)
@@ -202,7 +203,8 @@ class WindowChrome:
             if not full:
                 self.showNormal()
         self.presentation_action.setChecked(self._normal_state is not None)
-        QTimer.singleShot(120, self.view.fit)  # the graph fills the new room, once laid out
+        # the graph fills the new room, once laid out
+        QTimer.singleShot(120, self.graph_pane.fit)
 
     def _about(self) -> None:
         QMessageBox.about(self, "About NLA Explorer",

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
-from nla_explorer.graph_view.export import ExportError, export_graph, export_scene
+from nla_explorer.graph_view.export import ExportError
 
 
 class WindowExport:
@@ -27,14 +27,11 @@ class WindowExport:
             self.export_to(path)
 
     def export_to(self, path: str, scale: float = 2.0) -> bool:
-        if self.picture is None:
+        if self.graph_pane.picture is None:
             self._error_changed("nothing to export yet")
             return False
         try:
-            if path.lower().endswith(".dot"):
-                export_graph(path, self.picture.display, self.picture.layout, self.picture.fonts)
-            else:
-                export_scene(path, self.scene, scale=scale)
+            self.graph_pane.export(path, scale)
         except ExportError as exc:
             self.notifications.notify(f"Export failed: {exc}", str(exc))
             return False
@@ -50,10 +47,9 @@ class WindowExport:
         """Write ``step_001.png`` … one picture per step of the pass shown (forward mode:
         ``forward_001.png`` …), from the window's picture."""
         doc = self.document
-        if self.picture is None or doc.trace is None:
+        if self.graph_pane.picture is None or doc.trace is None:
             return []
         written = []
-        shown = doc.step
         prefix = "forward" if doc.step_mode == "forward" else "step"
         total = len(doc.trace.steps)
         progress = QProgressDialog("Exporting every step…", "Cancel", 0, total, self)
@@ -63,9 +59,8 @@ class WindowExport:
             for k in range(total):
                 if progress.wasCanceled():
                     break
-                self.overlay.apply(doc.step_view(k))
                 path = str(Path(folder) / f"{prefix}_{k + 1:03d}{suffix}")
-                export_scene(path, self.scene, scale=2.0)
+                self.graph_pane.export_step(k, path)
                 written.append(path)
                 progress.setValue(k + 1)
         except ExportError as exc:
@@ -73,6 +68,6 @@ class WindowExport:
                                       str(exc))
         finally:
             progress.close()
-            self._step_changed(shown)
+            self.graph_pane.show_current_step()
         self.statusBar().showMessage(f"Exported {len(written)} of {total} steps to {folder}")
         return written

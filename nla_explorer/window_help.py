@@ -39,7 +39,7 @@ class WindowHelp:
             Stop("The autograd graph",
                  "Every box is a node of the grad_fn chain: blue leaves, grey ops, the orange "
                  "output. Green numbers are forward values, ∇ gradients. Click a box to inspect "
-                 "it; wheel to zoom.", lambda: self.view),
+                 "it; wheel to zoom.", lambda: self.graph_pane),
             Stop("Step through the backward pass",
                  "Press → to run the next node: its gradient arrives, the rule it applies is "
                  "written out with this step's numbers, and the gradients it sends are lit on "

@@ -11,7 +11,7 @@ from dataclasses import replace
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QDialog
 
-from nla_explorer import value_text
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.panels.plot_theme import restyle_plots
 from nla_explorer.preferences import Preferences, load_preferences, save_preferences
 from nla_explorer.preferences_dialog import PreferencesDialog
@@ -33,22 +33,23 @@ class WindowPreferences:
         dialog.open()  # window-modal sheet, not a blocking exec()
         return dialog
 
-    def apply_preferences(self, preferences: Preferences, relayout: bool = True) -> None:
-        """Store ``preferences`` and make the window follow them (no restart)."""
+    def apply_preferences(self, preferences: Preferences) -> None:
+        """Store ``preferences`` and make the window follow them (no restart): the views get a
+        new style and draw again only where it changed what they show."""
         preferences = preferences.checked()
         save_preferences(self.settings, preferences)
-        value_text.set_precision(preferences.precision)
         self.document.value_limit = preferences.value_limit
         self.sessions.set_autosave_interval(preferences.autosave_s)
         theme = apply_theme(preferences.theme)
         if theme != self.theme:
             self.theme = theme
-            self.view.restyle()
             restyle_plots(self)
         with QSignalBlocker(self.font_spin), QSignalBlocker(self.engine_combo):
             self.font_spin.setValue(preferences.font_size)
             self.engine_combo.setCurrentText(preferences.layout_engine)
-        self._font_changed(preferences.font_size, relayout=relayout)
+        self._set_panel_fonts(preferences.font_size)
+        self.set_view_style(ViewStyle.for_theme(theme).with_font(preferences.font_size)
+                            .with_precision(preferences.precision))
         for action in self.theme_actions.values():
             action.setChecked(action.data() == preferences.theme)
 

@@ -1,41 +1,21 @@
-"""Colours and fonts of the graph picture and the block canvas (Okabe–Ito hues: distinguishable
-by colour-blind readers). The fills and borders of the graph's boxes: graph_view/kind_styles.py."""
+"""How the views draw, as a value: :class:`ViewStyle` (colours, font size, precision of numbers).
+
+Colours are Okabe–Ito hues (distinguishable by colour-blind readers); the fills and borders of
+the graph's boxes are in graph_view/kind_styles.py. A style is frozen: switching the theme, the
+font or the precision makes a new one, which the window hands to the views (each view keeps its
+own, so two windows may draw in two styles).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
+
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
-TEXT = QColor("#1a1a1a")
-MUTED = QColor("#555555")
-VALUE = QColor("#00634a")  # bluish green: forward values
-GRAD = QColor("#b34700")  # vermillion: gradients
-EDGE = QColor("#4d4d4d")
-CONSTANT_EDGE = QColor("#9c8a00")
-SELECTED = QColor("#009e73")
-INPUT_HIGHLIGHT = QColor("#0072b2")
-CONSUMER_HIGHLIGHT = QColor("#e69f00")
-STEP_CURRENT = QColor("#d55e00")  # the node the backward pass runs now
-GRADIENT_FLOW = QColor("#cc3311")  # edges carrying gradient at this step
-VALUE_FLOW = QColor("#007a5a")  # edges carrying a value at a forward step
-LEAF_GRAD_FILL = "#f5b995"  # a leaf whose .grad has been accumulated
-CANVAS = QColor("#ffffff")  # the graph view's background
+from nla_explorer.value_text import DEFAULT_PRECISION
 
-# what the dark theme changes: the canvas and what is drawn straight on it (boxes keep their
-# light fills and dark text, which read well on both)
-_LIGHT = {"CANVAS": "#ffffff", "EDGE": "#4d4d4d", "CONSTANT_EDGE": "#9c8a00",
-          "GRADIENT_FLOW": "#cc3311", "VALUE_FLOW": "#007a5a"}
-_DARK = {"CANVAS": "#202124", "EDGE": "#a8a8a8", "CONSTANT_EDGE": "#d4c24a",
-         "GRADIENT_FLOW": "#ff7a50", "VALUE_FLOW": "#3fcf9a"}
-
-
-def use_dark(dark: bool) -> None:
-    """Colours for a dark or light canvas; pictures built afterwards use them."""
-    for name, colour in (_DARK if dark else _LIGHT).items():
-        globals()[name] = QColor(colour)
-
-
-def is_dark() -> bool:
-    return CANVAS.lightness() < 128
+MIN_PRECISION, MAX_PRECISION = 2, 12  # significant digits a style may ask for
 
 
 class Fonts:
@@ -57,3 +37,80 @@ class Fonts:
     @property
     def padding(self) -> float:
         return self.size * 0.7
+
+
+@dataclass(frozen=True)
+class ViewStyle:
+    """Colours (``#rrggbb``), the font size (points) and the precision (significant digits).
+
+    Boxes keep their light fills and dark text in both themes (they read well on either); the
+    dark theme changes the canvas and what is drawn straight on it (edges, wires, flows), and
+    the text of the step card, which sits on the window's background.
+    """
+
+    theme: str = "light"
+    canvas: str = "#ffffff"  # the graph view's and the block canvas' background
+    text: str = "#1a1a1a"
+    muted: str = "#555555"
+    value: str = "#00634a"  # bluish green: forward values
+    grad: str = "#b34700"  # vermillion: gradients
+    edge: str = "#4d4d4d"  # graph edges and block wires
+    constant_edge: str = "#9c8a00"
+    selected: str = "#009e73"
+    input_highlight: str = "#0072b2"
+    consumer_highlight: str = "#e69f00"
+    step_current: str = "#d55e00"  # the node the backward pass runs now
+    gradient_flow: str = "#cc3311"  # edges carrying gradient at this step
+    value_flow: str = "#007a5a"  # edges carrying a value at a forward step
+    leaf_grad_fill: str = "#f5b995"  # a leaf whose .grad has been accumulated
+    card_grad: str = "#b34700"  # the step card's captions, on the window's background
+    card_value: str = "#00634a"
+    card_muted: str = "#555555"
+    font_size: float = 11.0
+    precision: int = DEFAULT_PRECISION
+
+    @classmethod
+    def light(cls) -> ViewStyle:
+        return cls()
+
+    @classmethod
+    def dark(cls) -> ViewStyle:
+        return cls(theme="dark", canvas="#202124", edge="#a8a8a8", constant_edge="#d4c24a",
+                   gradient_flow="#ff7a50", value_flow="#3fcf9a", card_grad="#ff9a5c",
+                   card_value="#3fcf9a", card_muted="#a0a0a0")
+
+    @classmethod
+    def for_theme(cls, theme: str) -> ViewStyle:
+        """The style of a resolved theme: ``"dark"`` or else light."""
+        return cls.dark() if theme == "dark" else cls.light()
+
+    def with_font(self, size: float) -> ViewStyle:
+        return replace(self, font_size=float(size))
+
+    def with_precision(self, digits: int) -> ViewStyle:
+        return replace(self, precision=max(MIN_PRECISION, min(int(digits), MAX_PRECISION)))
+
+    def with_colours_of(self, other: ViewStyle) -> ViewStyle:
+        """``other``'s theme and colours with this style's font size and precision."""
+        return replace(other, font_size=self.font_size, precision=self.precision)
+
+    @property
+    def is_dark(self) -> bool:
+        return self.colour("canvas").lightness() < 128
+
+    def same_layout(self, other: ViewStyle) -> bool:
+        """Would a picture drawn in ``other`` have the same boxes? (Colours do not move them.)"""
+        return (self.font_size, self.precision) == (other.font_size, other.precision)
+
+    def colour(self, role: str) -> QColor:
+        """The colour of ``role`` (a field name: ``"edge"``, ``"grad"`` …)."""
+        return QColor(self._colours[role])
+
+    @cached_property
+    def _colours(self) -> dict[str, QColor]:
+        return {f.name: QColor(getattr(self, f.name)) for f in fields(self)
+                if isinstance(getattr(self, f.name), str) and f.name != "theme"}
+
+    @cached_property
+    def fonts(self) -> Fonts:
+        return Fonts(self.font_size)

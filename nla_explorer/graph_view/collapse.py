@@ -48,7 +48,8 @@ def collapse_chains(display: DisplayGraph, min_length: int = 3) -> DisplayGraph:
             group_id, GROUP, f"{len(chain)} ops", f"{first.title} … {last.title}",
             "collapsed chain:\n" + " → ".join(titles[:12]) + (" …" if len(titles) > 12 else ""),
             last.value, first.grad, last.graph_id, tuple(display.node(c).graph_id or c
-                                                         for c in chain)))
+                                                         for c in chain),
+            precision=first.precision))
     if not groups:
         return display
     nodes = [n for n in display.nodes if n.id not in group_of] + groups

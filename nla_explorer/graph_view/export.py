@@ -14,7 +14,7 @@ from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 
-from nla_explorer.drawing import style
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.dot_export import display_to_dot
 from nla_explorer.graph_view.layout_model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
@@ -50,10 +50,11 @@ def check_target(path: str | os.PathLike) -> Path:
 
 
 def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
-                 fonts: style.Fonts | None = None, scale: float = 1.0,
+                 style: ViewStyle | None = None, scale: float = 1.0,
                  transparent: bool = False, step: StepView | None = None) -> Path:
-    """Write the picture of ``display`` placed by ``layout`` to ``path`` (format from the suffix);
-    with ``step``, as it looks at that step of the backward pass."""
+    """Write the picture of ``display`` placed by ``layout`` (measured in ``style``, default
+    light at 11 pt) to ``path`` (format from the suffix); with ``step``, as it looks at that
+    step of the backward pass."""
     path = check_target(path)
     suffix = path.suffix.lower()
     if not 0.05 <= scale <= 20:
@@ -61,9 +62,10 @@ def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
     if suffix == ".dot":
         return _atomic(path, lambda tmp: Path(tmp).write_text(display_to_dot(display, layout),
                                                                 encoding="utf-8"))
-    scene = GraphScene()
+    style = style or ViewStyle.light()
+    scene = GraphScene(view_style=style)
     overlay = StepOverlay(scene)
-    scene.show_graph(display, layout, fonts or style.Fonts())
+    scene.show_graph(display, layout, style)
     if step is not None:
         overlay.apply(step)
     return export_scene(path, scene, scale, transparent)
@@ -98,7 +100,7 @@ def png_size(source: QRectF, scale: float) -> QSize:
 def _png(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent: bool) -> None:
     size = png_size(source, scale)
     image = QImage(size, QImage.Format_ARGB32_Premultiplied)
-    image.fill(Qt.transparent if transparent else style.CANVAS)
+    image.fill(Qt.transparent if transparent else scene.view_style.colour("canvas"))
     painter = QPainter(image)
     painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
     scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
@@ -116,7 +118,8 @@ def _svg(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent:
     generator.setDescription("exported by NLA Explorer")
     painter = QPainter(generator)
     if not transparent:
-        painter.fillRect(QRectF(0, 0, source.width(), source.height()), style.CANVAS)
+        painter.fillRect(QRectF(0, 0, source.width(), source.height()),
+                         scene.view_style.colour("canvas"))
     scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
     painter.end()
 

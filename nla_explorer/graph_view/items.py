@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem,
 )
 
-from nla_explorer.drawing import style
+from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.graph_view.kind_styles import KIND_STYLES
 from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
 
@@ -33,7 +33,7 @@ def node_lines(node: DisplayNode) -> list[tuple[str, str]]:
     return lines
 
 
-def node_size(node: DisplayNode, fonts: style.Fonts) -> tuple[float, float]:
+def node_size(node: DisplayNode, fonts: Fonts) -> tuple[float, float]:
     """The box size for ``node`` with ``fonts`` (also given to the layout)."""
     width = 0.0
     height = 0.0
@@ -45,29 +45,34 @@ def node_size(node: DisplayNode, fonts: style.Fonts) -> tuple[float, float]:
     return (max(width + 2 * pad, fonts.size * 6), height + pad * 1.2)
 
 
-def _metrics(role: str, fonts: style.Fonts):
+def _metrics(role: str, fonts: Fonts):
     return {"title": fonts.title_metrics, "sub": fonts.small_metrics}.get(role, fonts.mono_metrics)
 
 
-def _font(role: str, fonts: style.Fonts):
+def _font(role: str, fonts: Fonts):
     return {"title": fonts.title, "sub": fonts.small}.get(role, fonts.mono)
 
 
 _BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), 8.0)
-_COLOURS = {"title": style.TEXT, "sub": style.MUTED, "value": style.VALUE, "grad": style.GRAD}
+_ROLE_COLOURS = {"title": "text", "sub": "muted", "value": "value", "grad": "grad"}
+#: The border (a style colour) and its width of a box that is running, selected or lit.
+_MARKS = {"current": ("step_current", 5.0), "selected": ("selected", 3.5),
+          "input": ("input_highlight", 3.0), "consumer": ("consumer_highlight", 3.0)}
 
 
 class NodeItem(QGraphicsRectItem):
     """One box; ``highlight`` is ``None``, ``"input"`` or ``"consumer"`` (hover of a neighbour).
 
     A rect item, so Qt computes the bounding box in C++: indexing 100,000 boxes calls no Python.
+    ``style`` gives the colours and fonts (``size`` was measured with its fonts).
     """
 
-    def __init__(self, node: DisplayNode, size: tuple[float, float], fonts: style.Fonts,
+    def __init__(self, node: DisplayNode, size: tuple[float, float], style: ViewStyle,
                  cache: bool = True) -> None:
         super().__init__()
         self.node = node
-        self.fonts = fonts
+        self.view_style = style
+        self.fonts = style.fonts
         w, h = size
         self._rect = QRectF(-w / 2, -h / 2, w, h)
         self.setRect(self._rect)
@@ -116,18 +121,21 @@ class NodeItem(QGraphicsRectItem):
             self.highlight = highlight
             self.update()
 
+    def set_view_style(self, style: ViewStyle) -> None:
+        """New colours (the same fonts: the box keeps its size)."""
+        self.view_style = style
+        self.update()
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         kind = KIND_STYLES[self.node.kind]
+        style = self.view_style
         border = QColor(kind.border)
         width = kind.border_width
-        if self.step_state == "current":  # the running node outranks the selection
-            border, width = style.STEP_CURRENT, 5.0
-        elif self.isSelected():
-            border, width = style.SELECTED, 3.5
-        elif self.highlight == "input":
-            border, width = style.INPUT_HIGHLIGHT, 3.0
-        elif self.highlight == "consumer":
-            border, width = style.CONSUMER_HIGHLIGHT, 3.0
+        mark = "current" if self.step_state == "current" else (  # running outranks selected
+            "selected" if self.isSelected() else self.highlight)
+        if mark is not None:
+            role, width = _MARKS[mark]
+            border = style.colour(role)
         pen = QPen(border, width)
         if kind.dashed:
             pen.setStyle(Qt.DashLine)
@@ -135,7 +143,7 @@ class NodeItem(QGraphicsRectItem):
         fill = kind.fill
         if self.step_mode == "backward" and self.step_state in ("current", "done") \
                 and self.node.kind == PARAMETER:
-            fill = style.LEAF_GRAD_FILL  # x.grad is in: the leaf fills with gradient colour
+            fill = style.leaf_grad_fill  # x.grad is in: the leaf fills with gradient colour
         painter.setBrush(QBrush(QColor(fill)))
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < BOX_LOD:  # a few pixels wide: a plain rectangle is all that can be seen
@@ -151,9 +159,9 @@ class NodeItem(QGraphicsRectItem):
             painter.setFont(_font(role, self.fonts))
             if self._unknown(role):
                 text = "∇ ?" if role == "grad" else "?"
-                painter.setPen(style.MUTED)
+                painter.setPen(style.colour("muted"))
             else:
-                painter.setPen(_COLOURS[role])
+                painter.setPen(style.colour(_ROLE_COLOURS[role]))
             line = QRectF(self._rect.left(), y, self._rect.width(), metrics.height())
             painter.drawText(line, Qt.AlignHCenter | Qt.AlignVCenter, text)
             y += metrics.height()
@@ -162,17 +170,12 @@ class NodeItem(QGraphicsRectItem):
 class EdgeItem(QGraphicsPathItem):
     """A smoothed polyline (or Graphviz's Bézier spline) from source to target, with an arrowhead."""
 
-    def __init__(self, edge: DisplayEdge, points: list[tuple[float, float]],
+    def __init__(self, edge: DisplayEdge, points: list[tuple[float, float]], style: ViewStyle,
                  arrow_size: float = 9.0, bezier: bool = False) -> None:
         super().__init__()
         self.edge = edge
-        colour = style.CONSTANT_EDGE if edge.constant else style.EDGE
-        pen = QPen(colour, 1.4)
-        if edge.constant:
-            pen.setStyle(Qt.DashLine)
-        pen.setCapStyle(Qt.RoundCap)
-        self.setPen(pen)
-        self.base_pen = QPen(pen)
+        self.setPen(_edge_pen(style, edge.constant))  # its width sizes the bounding box
+        self.base_pen = QPen(self.pen())
         self._lit_pen: QPen | None = None
         self._bounds: QRectF | None = None
         self._arrow = QPolygonF()
@@ -181,6 +184,11 @@ class EdgeItem(QGraphicsPathItem):
         self.setPath(_bezier_path(points) if bezier else _smooth_path(points))
         self._bounds = None  # setPath asked for the bounds of the empty path: forget them
         self.setZValue(0)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """New colours: painted with another pen (the width, and so the bounds, stay)."""
+        self.base_pen = _edge_pen(style, self.edge.constant)
+        self.update()
 
     def set_lit(self, colour: QColor | None) -> None:
         # painted with another pen, not setPen(): that is a geometry change, which makes the
@@ -195,7 +203,7 @@ class EdgeItem(QGraphicsPathItem):
         return self._bounds
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        pen = self._lit_pen or self.pen()
+        pen = self._lit_pen or self.base_pen
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path())
@@ -209,7 +217,7 @@ class EdgeBundleItem(QGraphicsItem):
     """Many edges painted as one path (big graphs): one item instead of hundreds."""
 
     def __init__(self, polylines: list[list[tuple[float, float]]], constant: bool,
-                 arrow_size: float, bezier: bool) -> None:
+                 arrow_size: float, bezier: bool, style: ViewStyle) -> None:
         super().__init__()
         self._lines = QPainterPath()
         self._arrows = QPainterPath()
@@ -219,14 +227,17 @@ class EdgeBundleItem(QGraphicsItem):
             if len(points) >= 2:
                 self._arrows.addPolygon(_arrowhead(QPointF(*points[-2]), QPointF(*points[-1]),
                                                    arrow_size))
-        colour = style.CONSTANT_EDGE if constant else style.EDGE
-        self._pen = QPen(colour, 1.4)
-        if constant:
-            self._pen.setStyle(Qt.DashLine)
-        self._brush = QBrush(colour)
+        self._constant = constant
+        self.set_view_style(style)
         self._rect = self._lines.boundingRect().united(self._arrows.boundingRect()).adjusted(
             -2, -2, 2, 2)
         self.setZValue(0)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        self._pen = _edge_pen(style, self._constant)
+        self._pen.setCapStyle(Qt.SquareCap)  # Qt's default: one path of many edges
+        self._brush = QBrush(self._pen.color())
+        self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         return self._rect
@@ -234,6 +245,15 @@ class EdgeBundleItem(QGraphicsItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.strokePath(self._lines, self._pen)
         painter.fillPath(self._arrows, self._brush)
+
+
+def _edge_pen(style: ViewStyle, constant: bool) -> QPen:
+    """Solid edges, dashed constants feeding the node that saved them."""
+    pen = QPen(style.colour("constant_edge" if constant else "edge"), 1.4)
+    if constant:
+        pen.setStyle(Qt.DashLine)
+    pen.setCapStyle(Qt.RoundCap)
+    return pen
 
 
 def _smooth_path(points: list[tuple[float, float]]) -> QPainterPath:

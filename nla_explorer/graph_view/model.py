@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.engine.autograd.trace import BackwardTrace
-from nla_explorer.value_text import short_text
+from nla_explorer.value_text import DEFAULT_PRECISION, short_text
 
 # Display kinds
 PARAMETER = "leaf"  # a leaf variable that requires grad (AccumulateGrad)
@@ -39,14 +39,15 @@ class DisplayNode:
     graph_id: str | None = None  # the autograd node it shows (constants: the node that saved them)
     members: tuple[str, ...] = ()  # for a collapsed group: the autograd node ids inside
     proxy_of: str | None = None  # one use of a widely shared leaf, drawn beside its consumer
+    precision: int = DEFAULT_PRECISION  # significant digits of the badges
 
     @property
     def value_badge(self) -> str | None:
-        return _badge(self.value)
+        return _badge(self.value, self.precision)
 
     @property
     def grad_badge(self) -> str | None:
-        return _badge(self.grad)
+        return _badge(self.grad, self.precision)
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,10 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
     return "scalar" if shape == () else "×".join(str(s) for s in shape)
 
 
-def _badge(data: TensorData | None) -> str | None:
+def _badge(data: TensorData | None, digits: int) -> str | None:
     if data is None or data.values is None or data.numel > BADGE_LIMIT:
         return None
-    return short_text(data, width=BADGE_LIMIT)
+    return short_text(data, width=BADGE_LIMIT, digits=digits)
 
 
 def _tooltip(node: GraphNode, kind: str) -> str:
@@ -105,8 +106,10 @@ def _tooltip(node: GraphNode, kind: str) -> str:
 
 
 def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None,
-                        show_constants: bool = True) -> DisplayGraph:
-    """Boxes for every autograd node (and saved constants), edges in data-flow direction."""
+                        show_constants: bool = True,
+                        precision: int = DEFAULT_PRECISION) -> DisplayGraph:
+    """Boxes for every autograd node (and saved constants), edges in data-flow direction;
+    numbers in badges and constant titles with ``precision`` significant digits."""
     nodes: list[DisplayNode] = []
     edges: list[DisplayEdge] = [DisplayEdge(e.source, e.target) for e in graph.edges]
     named_constants: dict[str, str] = {}
@@ -118,7 +121,8 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
             title = f"{node.name} = {node.label}"
         grad = trace.node_grad(node.id) if trace is not None else None
         nodes.append(DisplayNode(node.id, kind, title, shape_text(node.shape),
-                                 _tooltip(node, kind), node.value, grad, node.id))
+                                 _tooltip(node, kind), node.value, grad, node.id,
+                                 precision=precision))
         if not show_constants:
             continue
         for saved in node.constants:
@@ -131,13 +135,13 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
             const_id = key or f"{node.id}_{saved.name}"
             if key:
                 named_constants[key] = const_id
-            title = saved.label or (short_text(saved.tensor) if saved.tensor.numel == 1
-                                    else saved.name)
+            title = saved.label or (short_text(saved.tensor, digits=precision)
+                                    if saved.tensor.numel == 1 else saved.name)
             nodes.append(DisplayNode(
                 const_id, CONSTANT, title, shape_text(saved.tensor.shape),
                 f"constant {saved.label or saved.name} saved by {node.op}\n"
                 f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}",
-                saved.tensor, None, node.id))
+                saved.tensor, None, node.id, precision=precision))
             edges.append(DisplayEdge(const_id, node.id, True))
     return DisplayGraph(tuple(nodes), tuple(edges))
 
@@ -166,7 +170,8 @@ def split_shared(display: DisplayGraph, min_uses: int = 8) -> DisplayGraph:
             nodes.append(DisplayNode(
                 copy_id, node.kind, node.title, node.subtitle,
                 f"{node.tooltip}\nread by {count} ops: drawn beside each of them",
-                node.value, node.grad, node.graph_id, (), node.graph_id or node_id))
+                node.value, node.grad, node.graph_id, (), node.graph_id or node_id,
+                node.precision))
             edge = edges[index]
             edges[index] = DisplayEdge(copy_id, edge.target, edge.constant)
     return DisplayGraph(tuple(nodes), tuple(edges))

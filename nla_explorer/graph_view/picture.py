@@ -16,7 +16,7 @@ from nla_explorer.graph_view.layout import auto_layout
 from nla_explorer.graph_view.layout_model import Layout
 from nla_explorer.graph_view.model import DisplayGraph, build_display_graph, split_shared
 from nla_explorer.graph_view.scene import node_sizes
-from nla_explorer.drawing.style import Fonts
+from nla_explorer.drawing.style import ViewStyle
 
 #: Above this many boxes, chains are collapsed automatically (the view says so).
 AUTO_COLLAPSE_OVER = 20_000
@@ -29,17 +29,22 @@ DOT_TIMEOUT_S = 4.0
 
 @dataclass(frozen=True)
 class PictureOptions:
+    """What to draw and how: the layout engine, constants, collapse, and the style (its font
+    size and precision shape the boxes)."""
+
     engine: str = "auto"  # "auto" | "builtin" | "dot"
     show_constants: bool = True
     collapse: bool = False
-    font_size: float = 11.0
+    style: ViewStyle = ViewStyle()
 
 
 @dataclass(frozen=True, eq=False)
 class Picture:
+    """A display graph placed by a layout, in the style it was measured with."""
+
     display: DisplayGraph
     layout: Layout
-    fonts: Fonts
+    style: ViewStyle
     note: str = ""  # e.g. "chains collapsed automatically"
 
 
@@ -47,14 +52,16 @@ class Picture:
 class Prepared:
     display: DisplayGraph
     sizes: dict[str, tuple[float, float]]
-    fonts: Fonts
+    style: ViewStyle
     note: str
 
 
 def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
             options: PictureOptions) -> Prepared:
     """The boxes to draw and their sizes (needs Qt's font metrics: call on the GUI thread)."""
-    display = build_display_graph(graph, trace, show_constants=options.show_constants)
+    style = options.style
+    display = build_display_graph(graph, trace, show_constants=options.show_constants,
+                                  precision=style.precision)
     note = ""
     if len(display) > SPLIT_SHARED_OVER:
         split = split_shared(display)
@@ -67,14 +74,13 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
             note = (f"{len(display):,} boxes: chains collapsed automatically to "
                     f"{len(collapsed):,}" + (f"; {note}" if note else ""))
         display = collapsed
-    fonts = Fonts(options.font_size)
-    return Prepared(display, node_sizes(display, fonts), fonts, note)
+    return Prepared(display, node_sizes(display, style.fonts), style, note)
 
 
 def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:
     """Place the prepared boxes (pure computation: safe in a worker thread)."""
     display = prepared.display
-    sep = prepared.fonts.size
+    sep = prepared.style.font_size
     engine, note = options.engine, prepared.note
     if engine == "dot" and not dot_available():  # chosen, or set on a machine that had Graphviz
         engine = "builtin"
@@ -83,7 +89,7 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
                          prepared.sizes, engine=engine, dot_max_nodes=DOT_MAX_BOXES,
                          dot_timeout=DOT_TIMEOUT_S, node_sep=2.5 * sep,
                          layer_sep=4.5 * sep, progress=progress, cancel=cancel)
-    return Picture(display, layout, prepared.fonts, note)
+    return Picture(display, layout, prepared.style, note)
 
 
 def build_picture(graph: AutogradGraph, trace: BackwardTrace | None,

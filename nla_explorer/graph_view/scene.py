@@ -1,7 +1,7 @@
 """The scene of one autograd graph: builds node and edge items from a display graph and its layout.
 
-It owns selection and hover highlighting (a node's inputs in blue, its consumers in orange) and
-reports the selected autograd node by its graph id.
+It paints selection and hover highlighting (a node's inputs in blue, its consumers in orange) and
+reports what the user selects; it never writes into the document (the graph pane does).
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from collections import defaultdict
 from typing import Iterator
 
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
-from nla_explorer.drawing import style
+from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem, node_lines, node_size
 from nla_explorer.graph_view.layout_model import Layout
@@ -26,7 +25,7 @@ BUNDLE_EDGES_OVER = 1500
 CACHE_NODES_UP_TO = 3000
 
 
-def node_sizes(display: DisplayGraph, fonts: style.Fonts) -> dict[str, tuple[float, float]]:
+def node_sizes(display: DisplayGraph, fonts: Fonts) -> dict[str, tuple[float, float]]:
     """Box sizes; boxes with the same text (``mul``, ``1×16``) are measured once."""
     measured: dict[tuple, tuple[float, float]] = {}
     sizes = {}
@@ -40,15 +39,18 @@ def node_sizes(display: DisplayGraph, fonts: style.Fonts) -> dict[str, tuple[flo
 
 
 class GraphScene(QGraphicsScene):
-    """Items for one :class:`DisplayGraph` placed by a :class:`Layout`."""
+    """Items for one :class:`DisplayGraph` placed by a :class:`Layout`, drawn in a
+    :class:`ViewStyle`. ``node_selected`` reports the user's selection (a click, a rubber band),
+    not the changes made by :meth:`select`."""
 
     node_selected = Signal(object)  # display node id, or None
     changed_picture = Signal()  # a new picture replaced the items
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, view_style: ViewStyle = ViewStyle()) -> None:
         super().__init__(parent)
         self.display: DisplayGraph | None = None
-        self.fonts = style.Fonts()
+        self.view_style = view_style
+        self._selecting = False  # select() at work: not the user's doing, nothing to report
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: list[EdgeItem] = []
         self._inputs: dict[str, list[int]] = defaultdict(list)
@@ -58,24 +60,36 @@ class GraphScene(QGraphicsScene):
         self._edge_points: tuple = ()
         self.selectionChanged.connect(self._selection_changed)
 
-    def show_graph(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts) -> None:
-        """Replace the picture (sizes must be those the layout was computed with)."""
-        for _ in self.build(display, layout, fonts):
+    @property
+    def fonts(self) -> Fonts:
+        return self.view_style.fonts
+
+    def show_graph(self, display: DisplayGraph, layout: Layout, style: ViewStyle) -> None:
+        """Replace the picture (``style``'s fonts must be those the layout was computed with)."""
+        for _ in self.build(display, layout, style):
             pass
 
-    def build(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts,
+    def build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
               chunk: int = 2000) -> Iterator[float]:
         """Replace the picture ``chunk`` items at a time, yielding the fraction done, so a
         window can keep painting between chunks while 100,000 boxes are added."""
         with paused_gc():  # full collections over 100,000 fresh wrappers found nothing, slowly
-            yield from self._build(display, layout, fonts, chunk)
+            yield from self._build(display, layout, style, chunk)
 
-    def _build(self, display: DisplayGraph, layout: Layout, fonts: style.Fonts,
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Repaint in the colours of ``style``; its fonts must be the picture's (same box sizes)."""
+        self.view_style = style
+        for item in self.items():
+            if isinstance(item, (NodeItem, EdgeItem, EdgeBundleItem)):
+                item.set_view_style(style)
+
+    def _build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
                chunk: int) -> Iterator[float]:
         self.blockSignals(True)
         self.clear()
         self.blockSignals(False)
-        self.display, self.fonts = display, fonts
+        self.display, self.view_style = display, style
+        fonts = style.fonts
         self.node_items, self.edge_items = {}, []
         self._inputs, self._consumers = defaultdict(list), defaultdict(list)
         self._hovered = None
@@ -89,7 +103,7 @@ class GraphScene(QGraphicsScene):
         total = len(display.nodes) + len(display.edges) or 1
         for start in range(0, len(display.nodes), chunk):
             for node in display.nodes[start:start + chunk]:
-                item = NodeItem(node, sizes[node.id], fonts, cache)
+                item = NodeItem(node, sizes[node.id], self.view_style, cache)
                 item.setPos(*layout.positions[node.id])
                 self.addItem(item)
                 self.node_items[node.id] = item
@@ -101,26 +115,32 @@ class GraphScene(QGraphicsScene):
             yield from self._bundle_edges(display, layout, total)
         else:
             for edge, points in zip(display.edges, layout.edge_points):
-                item = EdgeItem(edge, list(points), self._arrow, bezier=self._bezier)
+                item = EdgeItem(edge, list(points), self.view_style, self._arrow,
+                                bezier=self._bezier)
                 self.addItem(item)
                 self.edge_items.append(item)
         margin = fonts.size * 3
         self.setSceneRect(self.itemsBoundingRect().adjusted(-margin, -margin, margin, margin))
-        self.node_selected.emit(None)
         yield 1.0
 
     # -- selection ---------------------------------------------------------------------------------
     def select(self, node_id: str | None) -> None:
-        self.clearSelection()
-        if node_id is not None and node_id in self.node_items:
-            self.node_items[node_id].setSelected(True)
+        """Show ``node_id`` selected (what the document says); not reported as the user's."""
+        self._selecting = True
+        try:
+            self.clearSelection()
+            if node_id is not None and node_id in self.node_items:
+                self.node_items[node_id].setSelected(True)
+        finally:
+            self._selecting = False
 
     def selected_id(self) -> str | None:
         items = [i for i in self.selectedItems() if isinstance(i, NodeItem)]
         return items[0].node.id if items else None
 
     def _selection_changed(self) -> None:
-        self.node_selected.emit(self.selected_id())
+        if not self._selecting:
+            self.node_selected.emit(self.selected_id())
 
     # -- hover -----------------------------------------------------------------------------------
     def hover(self, node_id: str | None) -> None:
@@ -136,16 +156,17 @@ class GraphScene(QGraphicsScene):
             return
         edges = self.display.edges
         for index in self._inputs.get(node_id, []):
-            self._light_edge(index, "input", style.INPUT_HIGHLIGHT, on, edges[index].source)
+            self._light_edge(index, "input", on, edges[index].source)
         for index in self._consumers.get(node_id, []):
-            self._light_edge(index, "consumer", style.CONSUMER_HIGHLIGHT, on, edges[index].target)
+            self._light_edge(index, "consumer", on, edges[index].target)
 
-    def _light_edge(self, index: int, role: str, colour: QColor, on: bool, other: str) -> None:
+    def _light_edge(self, index: int, role: str, on: bool, other: str) -> None:
+        colour = self.view_style.colour(f"{role}_highlight")
         if self.edge_items:
             self.edge_items[index].set_lit(colour if on else None)
         elif on:  # bundled edges: draw the lit one as an item of its own while hovered
             item = EdgeItem(self.display.edges[index], list(self._edge_points[index]),
-                            self._arrow, bezier=self._bezier)
+                            self.view_style, self._arrow, bezier=self._bezier)
             item.set_lit(colour)
             item.setZValue(0.5)
             self.addItem(item)
@@ -167,7 +188,7 @@ class GraphScene(QGraphicsScene):
             for start in range(0, len(chosen), per_item):
                 chunk = chosen[start:start + per_item]
                 item = EdgeBundleItem([list(layout.edge_points[i]) for i in chunk], constant,
-                                      self._arrow, self._bezier)
+                                      self._arrow, self._bezier, self.view_style)
                 self.addItem(item)
                 done += len(chunk)
                 if start % (per_item * 8) == 0:

@@ -11,7 +11,6 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsSimpleTextItem
 
-from nla_explorer.drawing import style
 from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.engine.autograd.stepper import FORWARD, StepView
 from nla_explorer.engine.tensors import TensorData
@@ -21,7 +20,8 @@ from nla_explorer.value_text import short_text
 
 
 class StepOverlay:
-    """Applies :class:`StepView`s to a :class:`GraphScene` (``None`` leaves step mode)."""
+    """Applies :class:`StepView`s to a :class:`GraphScene` (``None`` leaves step mode), in the
+    scene's style (its flow colours and precision)."""
 
     def __init__(self, scene: GraphScene) -> None:
         self.scene = scene
@@ -80,12 +80,13 @@ class StepOverlay:
         index = candidates[min(lit.slot, len(candidates) - 1)] if len(candidates) > 1 \
             else candidates[0]
         points = self.scene.edge_points(index)
-        colour = style.VALUE_FLOW if forward else style.GRADIENT_FLOW
+        colour = self.scene.view_style.colour("value_flow" if forward else "gradient_flow")
         if self.scene.edge_items:
             self.scene.edge_items[index].set_lit(colour)
             self._lit.append(index)
         else:
-            item = EdgeItem(self.scene.display.edges[index], list(points), self.scene.fonts.size)
+            item = EdgeItem(self.scene.display.edges[index], list(points),
+                            self.scene.view_style, self.scene.fonts.size)
             item.set_lit(colour)
             item.setZValue(0.6)
             self.scene.addItem(item)
@@ -98,7 +99,8 @@ class StepOverlay:
         """The number of a scalar; else the shape and a heatmap; placed beside the edge where it
         covers no box and no other label."""
         if tensor.shape == () or tensor.values is None:
-            text = prefix + short_text(tensor, width=2)
+            digits = self.scene.view_style.precision
+            text = prefix + short_text(tensor, width=2, digits=digits)
             image = None
         else:
             text = prefix + "×".join(map(str, tensor.shape))

@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture
 
-from nla_explorer.drawing import style
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.drawing.zoom import WHEEL_STEP, zoom_keys
 from nla_explorer.graph_view.scene import GraphScene
 
@@ -27,13 +27,13 @@ class GraphView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.DontSavePainterState, True)
-        self.setBackgroundBrush(style.CANVAS)
+        self.set_view_style(scene.view_style)
         self.viewport().grabGesture(Qt.PinchGesture)
         self.setFocusPolicy(Qt.StrongFocus)
 
-    def restyle(self) -> None:
-        """After a theme switch: the canvas colour (the items are rebuilt by a relayout)."""
-        self.setBackgroundBrush(style.CANVAS)
+    def set_view_style(self, style: ViewStyle) -> None:
+        """The canvas colour (the scene repaints its items)."""
+        self.setBackgroundBrush(style.colour("canvas"))
 
     def zoom(self) -> float:
         return self.transform().m11()

@@ -7,7 +7,7 @@ descriptions of :mod:`nla_explorer.engine.blocks.edits`; the owner applies it (`
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QLineF, QPointF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QInputDialog, QMenu
 
@@ -19,8 +19,7 @@ from nla_explorer.engine.blocks.edits import (  # noqa: F401 - re-exported for t
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref, Var
 from nla_explorer.engine.blocks.palette_entries import palette_entries
-from nla_explorer.drawing import style
-from nla_explorer.drawing.style import Fonts
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.drawing.zoom import zoom_keys
 from nla_explorer.panels.block_items import (
     BlockItem, BlockLook, PortItem, RubberWire, WireItem, auto_positions,
@@ -37,24 +36,26 @@ CODE_ONLY_SINKS = frozenset({"backward", "set_grad", "zero_"})
 
 # -- the view ---------------------------------------------------------------------------------
 class BlockCanvas(QGraphicsView):
-    """Blocks and wires of one expression; gestures become ``edit_requested(edit)``."""
+    """Blocks and wires of one expression; gestures become ``edit_requested(edit)``. Drawn in
+    the colours of a :class:`ViewStyle` at its own font size (``font_size``)."""
 
     edit_requested = Signal(object)
     block_selected = Signal(object)
 
-    def __init__(self, parent=None, font_size: float = 10.0) -> None:
+    def __init__(self, parent=None, font_size: float = 10.0,
+                 view_style: ViewStyle = ViewStyle()) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.setObjectName("block_canvas")
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setDragMode(QGraphicsView.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
-        self.setBackgroundBrush(style.CANVAS)
+        self.view_style = view_style.with_font(font_size)
+        self.setBackgroundBrush(self.view_style.colour("canvas"))
         self.setAcceptDrops(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # pan by dragging instead
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.StrongFocus)
-        self.fonts = Fonts(font_size)
         self._expr = Expression()
         self._positions: dict[str, Position] = {}
         self._items: dict[str, BlockItem] = {}
@@ -69,11 +70,16 @@ class BlockCanvas(QGraphicsView):
         self.scene().selectionChanged.connect(self._on_selection)
 
     # -- the model in ------------------------------------------------------------------------
+    def set_view_style(self, style: ViewStyle) -> None:
+        """The colours of ``style`` (the canvas keeps its font size): the blocks are redrawn."""
+        style = style.with_font(self.view_style.font_size)
+        if style != self.view_style:
+            self.view_style = style
+            self.setBackgroundBrush(style.colour("canvas"))
+            for item in self.scene().items():
+                if isinstance(item, (BlockItem, WireItem)):
+                    item.set_view_style(style)
 
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
-            self.setBackgroundBrush(style.CANVAS)  # the theme changed
-        super().changeEvent(event)
     def set_expression(self, expr: Expression, positions: dict[str, Position],
                        shapes: dict[str, tuple] | None = None,
                        errors: dict[str, str] | None = None) -> None:
@@ -90,7 +96,8 @@ class BlockCanvas(QGraphicsView):
             if block.op in CODE_ONLY_SINKS:
                 continue  # backward calls and x.grad = None live in the code view only
             item = BlockItem(self._look(block, shapes.get(block.id), errors.get(block.id),
-                                        out is not None and out.id == block.id), self.fonts)
+                                        out is not None and out.id == block.id),
+                             self.view_style)
             item.setPos(QPointF(*self._positions[block.id]))
             item.setSelected(block.id in selected)
             self.scene().addItem(item)
@@ -100,7 +107,8 @@ class BlockCanvas(QGraphicsView):
                 continue
             for address, value in self._port_values(block):
                 if isinstance(value, Ref) and value.block in self._items:
-                    wire = WireItem(self._items[value.block], self._items[block.id], address)
+                    wire = WireItem(self._items[value.block], self._items[block.id], address,
+                                    self.view_style)
                     self.scene().addItem(wire)
                     self._wires[(block.id, address)] = wire
         self.scene().blockSignals(False)
@@ -278,7 +286,7 @@ class BlockCanvas(QGraphicsView):
 
     def _start_wire(self, source_id: str, detached: tuple[str, str] | None) -> None:
         self._wire_from = (source_id, detached)
-        self._rubber = RubberWire(self.output_port_pos(source_id))
+        self._rubber = RubberWire(self.output_port_pos(source_id), self.view_style)
         self.scene().addItem(self._rubber)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt override

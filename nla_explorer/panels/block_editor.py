@@ -11,6 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from nla_explorer.document import Document
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.blocks import edits as E
 from nla_explorer.panels.block_canvas import BlockCanvas
 from nla_explorer.panels.block_items import diagnose
@@ -47,6 +48,10 @@ class BlockEditorPanel(QWidget):
         self.params.edit_requested.connect(self.apply)
         self.canvas.block_selected.connect(self._block_selected)
         document.blocks_changed.connect(self.refresh)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """The canvas' colours (it keeps its own font size)."""
+        self.canvas.set_view_style(style)
 
     def apply(self, edit: object) -> bool:
         return self.document.edit_blocks(edit, _DESCRIPTIONS.get(type(edit), "Edit blocks"))

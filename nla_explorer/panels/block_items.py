@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from nla_explorer.engine.blocks import editing as B
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Expression
-from nla_explorer.drawing.style import EDGE, GRAD, MUTED, SELECTED, TEXT, VALUE, Fonts
+from nla_explorer.drawing.style import ViewStyle
 
 PORT_RADIUS = 6.0
 LAYER_GAP, COLUMN_GAP = 150.0, 230.0
@@ -76,12 +76,14 @@ class PortItem(QGraphicsEllipseItem):
 
 
 class BlockItem(QGraphicsItem):
-    """A rounded box: title, op, parameter summary, shape; input ports on top, output below."""
+    """A rounded box: title, op, parameter summary, shape; input ports on top, output below.
+    Its texts are in ``style``'s colours and fonts."""
 
-    def __init__(self, look: BlockLook, fonts: Fonts) -> None:
+    def __init__(self, look: BlockLook, style: ViewStyle) -> None:
         super().__init__()
         self.look = look
-        self.fonts = fonts
+        self.view_style = style
+        self.fonts = fonts = style.fonts
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setZValue(1)
@@ -128,6 +130,11 @@ class BlockItem(QGraphicsItem):
     def block_id(self) -> str:
         return self.look.block_id
 
+    def set_view_style(self, style: ViewStyle) -> None:
+        """New colours (the same fonts: the box keeps its size)."""
+        self.view_style = style
+        self.update()
+
     def box(self) -> QRectF:
         """The box in item coordinates (the item's origin is the middle of its top edge)."""
         return QRectF(self._rect)
@@ -137,18 +144,19 @@ class BlockItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         look, fonts, pad = self.look, self.fonts, self.fonts.padding
+        colour = self.view_style.colour
         fill = OUTPUT_FILL if look.is_output else LEAF_FILL if look.is_leaf else BLOCK_FILL
         border = ERROR_COLOUR if look.error else OUTPUT_BORDER if look.is_output else BLOCK_BORDER
         width = 2.5 if (look.error or look.is_output) else 1.5
         if self.isSelected():
-            painter.setPen(QPen(SELECTED, 2.0, Qt.DashLine))
+            painter.setPen(QPen(colour("selected"), 2.0, Qt.DashLine))
             painter.setBrush(Qt.NoBrush)
             painter.drawRoundedRect(self._rect.adjusted(-3, -3, 3, 3), 10, 10)
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(self._rect, 8, 8)
         painter.setFont(fonts.small)
-        painter.setPen(MUTED)
+        painter.setPen(colour("muted"))
         sm = fonts.small_metrics
         for (address, label), port in zip(look.inputs, self.input_ports.values()):
             text_width = sm.horizontalAdvance(label)
@@ -157,19 +165,19 @@ class BlockItem(QGraphicsItem):
         y = self._top + pad + fonts.title_metrics.ascent()
         left = self._rect.left() + pad
         painter.setFont(fonts.title)
-        painter.setPen(TEXT)
+        painter.setPen(colour("text"))
         painter.drawText(QPointF(left, y), look.title)
         painter.setFont(fonts.small)
-        painter.setPen(MUTED)
+        painter.setPen(colour("muted"))
         painter.drawText(QPointF(left + fonts.title_metrics.horizontalAdvance(look.title + "   "),
                                  y), look.op_label)
         y += fonts.title_metrics.descent()
-        for text, font, colour in ((look.summary, fonts.small, TEXT),
-                                   (look.shape, fonts.mono, VALUE)):
+        for text, font, role in ((look.summary, fonts.small, "text"),
+                                 (look.shape, fonts.mono, "value")):
             if text:
                 y += sm.height() + 2
                 painter.setFont(font)
-                painter.setPen(colour)
+                painter.setPen(colour(role))
                 painter.drawText(QPointF(left, y - sm.descent()), text)
 
     def itemChange(self, change, value):  # noqa: N802 - Qt override
@@ -180,17 +188,22 @@ class BlockItem(QGraphicsItem):
 
 
 class WireItem(QGraphicsPathItem):
-    """A curve from ``source``'s output port to ``target``'s input ``address``, with an arrow."""
+    """A curve from ``source``'s output port to ``target``'s input ``address``, with an arrow,
+    in ``style``'s edge colour (drawn on the canvas: light on a dark one)."""
 
-    def __init__(self, source: BlockItem, target: BlockItem, address: str) -> None:
+    def __init__(self, source: BlockItem, target: BlockItem, address: str,
+                 style: ViewStyle) -> None:
         super().__init__()
         self.source, self.target, self.address = source, target, address
         self.setZValue(0)
-        self.setPen(QPen(EDGE, 1.8, Qt.SolidLine, Qt.RoundCap))
+        self.set_view_style(style)
         source.wires.append(self)
         target.wires.append(self)
         self.setToolTip(f"{source.look.title} → {target.look.title}.{address}")
         self.update_path()
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        self.setPen(QPen(style.colour("edge"), 1.8, Qt.SolidLine, Qt.RoundCap))
 
     def update_path(self) -> None:
         start = self.source.output_port.scenePos() if self.source.output_port else \
@@ -200,16 +213,19 @@ class WireItem(QGraphicsPathItem):
 
 
 class RubberWire(QGraphicsPathItem):
-    """The wire drawn while dragging from a port; orange when over an input it would connect."""
+    """The wire drawn while dragging from a port: dashed in the wire colour, solid orange over
+    an input it would connect."""
 
-    def __init__(self, start: QPointF) -> None:
+    def __init__(self, start: QPointF, style: ViewStyle) -> None:
         super().__init__()
         self.start = QPointF(start)
+        self.view_style = style
         self.setZValue(5)
         self.set_end(start, False)
 
     def set_end(self, end: QPointF, snapped: bool) -> None:
-        self.setPen(QPen(GRAD if snapped else MUTED, 2.0, Qt.SolidLine if snapped else Qt.DashLine))
+        colour = self.view_style.colour("grad" if snapped else "edge")
+        self.setPen(QPen(colour, 2.0, Qt.SolidLine if snapped else Qt.DashLine))
         self.setPath(wire_path(self.start, end))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -16,44 +15,14 @@ from PySide6.QtWidgets import (
 
 from nla_explorer.engine.autograd.graph import LEAF, GraphNode
 from nla_explorer.engine.tensors import TensorData
+from nla_explorer.panels.manual_compare import RELATIVE_TOLERANCE, ManualComparison, compare_manual
 from nla_explorer.panels.tensor_plot import MUTED, CopyTable, TensorPlot, TensorView, number_text
-from nla_explorer.value_text import matrix_html, short_text
+from nla_explorer.value_text import DEFAULT_PRECISION, matrix_html, short_text
 
-#: A manual gradient agrees with autograd when max |Δ| ≤ RELATIVE_TOLERANCE · max |autograd|.
-RELATIVE_TOLERANCE = 1e-5
 AGREE_COLOUR = "#117733"  # Paul Tol's green and red, with ✓ / ✗ so colour is never the only cue
 DIFFER_COLOUR = "#cc3311"
 TABS = ("value", "gradient", "saved", "manual")
 SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
-
-
-@dataclass(frozen=True)
-class ManualComparison:
-    """A manual gradient against autograd's: max |Δ|, relative error and the verdict."""
-
-    label: str
-    agrees: bool
-    max_abs: float
-    relative: float
-    reason: str = ""  # why no element-wise comparison was possible, if so
-
-
-def compare_manual(label: str, manual: TensorData, grad: TensorData | None) -> ManualComparison:
-    """Compare element-wise; the relative error is max |Δ| / max |autograd|."""
-    nan = float("nan")
-    if grad is None:
-        return ManualComparison(label, False, nan, nan, "no autograd gradient reaches this node")
-    if manual.values is None or grad.values is None:
-        return ManualComparison(label, False, nan, nan, "too large to compare element-wise")
-    if tuple(manual.shape) != tuple(grad.shape):
-        return ManualComparison(label, False, nan, nan,
-                                f"shapes differ: {tuple(manual.shape)} vs {tuple(grad.shape)}")
-    ours = np.asarray(grad.values, dtype=np.float64)
-    delta = np.abs(np.asarray(manual.values, dtype=np.float64) - ours)
-    max_abs = float(delta.max()) if delta.size else 0.0
-    scale = float(np.abs(ours).max()) if ours.size else 0.0
-    relative = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
-    return ManualComparison(label, bool(relative <= RELATIVE_TOLERANCE), max_abs, relative)
 
 
 class SavedView(QWidget):
@@ -63,6 +32,7 @@ class SavedView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.precision = DEFAULT_PRECISION  # significant digits of the values in the table
         self._tensors: list[TensorData | None] = []
         self.caption = QLabel(wordWrap=True)
         self.copy_button = QPushButton("Copy")
@@ -88,7 +58,8 @@ class SavedView(QWidget):
         rows = []
         for s in saved:
             shape = str(tuple(s.tensor.shape)) if s.tensor is not None else ""
-            value = short_text(s.tensor) if s.tensor is not None else repr(s.attribute)
+            value = short_text(s.tensor, digits=self.precision) if s.tensor is not None \
+                else repr(s.attribute)
             rows.append([s.name, s.role, s.label or "", shape, value])
         self.table.set_cells(rows, headers=["name", "role", "label", "shape", "value"],
                              copy_headers=True, text_columns=5)
@@ -219,6 +190,7 @@ class InspectorPanel(QWidget):
         super().__init__(parent)
         self._node: GraphNode | None = None
         self._points = self.font().pointSize()
+        self.precision = DEFAULT_PRECISION
         self.placeholder = QLabel("Select a node in the graph to see its value, gradient and "
                                   "saved tensors.", alignment=Qt.AlignmentFlag.AlignCenter,
                                   wordWrap=True)
@@ -339,6 +311,10 @@ class InspectorPanel(QWidget):
         for view in (self.value_view, self.grad_view, self.saved_view, self.manual_view):
             view.set_font_size(points)
 
+    def set_precision(self, digits: int) -> None:
+        """Significant digits of compact values (saved tensors, .grad after the program)."""
+        self.precision = self.saved_view.precision = digits
+
     def current_node_id(self) -> str | None:
         return self._node.id if self._node is not None else None
 
@@ -381,7 +357,8 @@ class InspectorPanel(QWidget):
         if differs:
             self.after_program.setText(  # the Gradient tab: .grad after the call shown
                 f"<b>{html.escape(name)}.grad after the program</b>: <code>"
-                f"{html.escape(short_text(final))}</code> (later backward calls changed it)")
+                f"{html.escape(short_text(final, digits=self.precision))}</code> "
+                "(later backward calls changed it)")
             self.after_program.setToolTip(matrix_html(final))
 
     def _table(self, tab: str | None) -> CopyTable:

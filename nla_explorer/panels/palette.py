@@ -288,7 +288,7 @@ class PalettePanel(QWidget):
         self.search_box.setFont(font)
         self.search_box.setStyleSheet(
             f"QLineEdit {{ padding: {max(3, points // 3)}px 4px; border: 1px solid #b0b0b0;"
-            " border-radius: 4px; background: white; }"
+            " border-radius: 4px; }"  # the theme's base and text colours: readable in both
             " QLineEdit:focus { border: 2px solid #0072b2; }")
         self.search_box.removeAction(self._search_action)
         self._search_action = self.search_box.addAction(

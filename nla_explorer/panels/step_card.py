@@ -18,10 +18,9 @@ from nla_explorer.engine.autograd.forward_rules import ForwardCard
 from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.drawing.heatmap import heatmap_image
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.value_text import short_text
 
-GRAD_COLOUR = "#b34700"
-VALUE_COLOUR = "#00634a"
 #: Tiles per row before wrapping (a card stays narrow enough for a dock).
 TILES_PER_ROW = 2
 
@@ -50,17 +49,19 @@ class TensorTile(QWidget):
         layout.addStretch(1)
 
     def show_tensor(self, caption: str, data: TensorData | None, colour: str,
-                    points: float) -> None:
+                    points: float, style: ViewStyle) -> None:
         self.caption, self.data = caption, data
-        self.value_text = short_text(data, width=4)
+        digits = style.precision
+        self.value_text = short_text(data, width=4, digits=digits)
         self.head.setText(_html(caption, points, colour=colour, bold=True))
         image = _tensor_image(data, points * 1.4, points * 14, points * 10)
         if image is not None:
             self.body.setPixmap(QPixmap.fromImage(image))
-            self.body.setToolTip(f"{caption}: {short_text(data, width=6)}\nblue < 0 < red, "
-                                 "centred at zero")
+            self.body.setToolTip(f"{caption}: {short_text(data, width=6, digits=digits)}\n"
+                                 "blue < 0 < red, centred at zero")
             self.shape.setText(_html("×".join(map(str, data.shape)) + "  " +
-                                     short_text(data, width=3), points * 0.9, colour="#555"))
+                                     short_text(data, width=3, digits=digits), points * 0.9,
+                                     colour=style.card_muted))
             self.shape.show()
         else:
             self.body.setText(_html(self.value_text, points * 1.25, bold=True, mono=True))
@@ -90,25 +91,31 @@ class SumRow(QWidget):
         row.addWidget(self.heat)
         row.addWidget(self.values, 1)
 
-    def show_part(self, caption: str, data: TensorData | None, points: float) -> None:
+    def show_part(self, caption: str, data: TensorData | None, points: float,
+                  style: ViewStyle) -> None:
         self.caption, self.data = caption, data
-        self.head.setText(_html(caption, points, colour=GRAD_COLOUR, bold=True))
+        digits = style.precision
+        self.head.setText(_html(caption, points, colour=style.card_grad, bold=True))
         self.head.setMinimumWidth(int(points * 7))
         image = _tensor_image(data, points * 1.2, points * 12, points * 4)
         if image is not None:
             self.heat.setPixmap(QPixmap.fromImage(image))
         self.heat.setVisible(image is not None)
-        self.values.setText(_html(short_text(data, width=2), points * 0.9, mono=True))
-        self.values.setToolTip(short_text(data, width=12))
+        self.values.setText(_html(short_text(data, width=2, digits=digits), points * 0.9,
+                                  mono=True))
+        self.values.setToolTip(short_text(data, width=12, digits=digits))
         self.show()
 
 
 class StepCardView(QWidget):
-    """Shows a :class:`StepCard` (backward) or :class:`ForwardCard` (forward), or a message."""
+    """Shows a :class:`StepCard` (backward) or :class:`ForwardCard` (forward), or a message,
+    in a :class:`ViewStyle`'s card colours and precision."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 view_style: ViewStyle = ViewStyle()) -> None:
         super().__init__(parent)
         self.points = 10.0
+        self.view_style = view_style
         self.tiles: list[TensorTile] = []
         self.accumulation: list[TensorTile] = []
         self._card = None
@@ -130,7 +137,7 @@ class StepCardView(QWidget):
         self.numbers.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #555")
+        self.note.setStyleSheet(f"color: {view_style.card_muted}")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.rule)
@@ -152,9 +159,10 @@ class StepCardView(QWidget):
         self._card = card
         self._clear()
         self._set_rule(card.rule)
-        tiles = [("g = ∂L/∂" + _output_name(card.title), card.incoming, GRAD_COLOUR)]
-        tiles += [(f"→ ∂L/∂{label}", grad, GRAD_COLOUR) for label, grad in card.outgoing
-                  if grad is not None]
+        grad = self.view_style.card_grad
+        tiles = [("g = ∂L/∂" + _output_name(card.title), card.incoming, grad)]
+        tiles += [(f"→ ∂L/∂{label}", tensor, grad) for label, tensor in card.outgoing
+                  if tensor is not None]
         self._add_tiles(tiles)
         if card.contributions:
             name = _output_name(card.title)
@@ -174,7 +182,7 @@ class StepCardView(QWidget):
                 operator, row = self._row_pool[r]
                 operator.setText(_html(symbol, self.points * 1.6, bold=True))
                 operator.show()
-                row.show_part(caption, part, self.points)
+                row.show_part(caption, part, self.points, self.view_style)
                 self.accumulation.append(row)
             self.sum_rows.setColumnStretch(1, 1)
         self.numbers.setText("\n".join(card.numbers))
@@ -188,8 +196,9 @@ class StepCardView(QWidget):
         self._card = card
         self._clear()
         self._set_rule(card.rule)
-        tiles = [(label, value, VALUE_COLOUR) for label, value in card.inputs]
-        tiles.append(("→ " + _output_name(card.title), card.output, VALUE_COLOUR))
+        value = self.view_style.card_value
+        tiles = [(label, tensor, value) for label, tensor in card.inputs]
+        tiles.append(("→ " + _output_name(card.title), card.output, value))
         self._add_tiles(tiles)
         self.numbers.setText("\n".join(card.numbers))
 
@@ -198,6 +207,12 @@ class StepCardView(QWidget):
         parts = [self.rule.text(), *(t.caption for t in self.tiles), self.sum_title.text(),
                  *(t.caption for t in self.accumulation), self.numbers.text(), self.note.text()]
         return "\n".join(p for p in parts if p)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """The card's colours and precision: the card shown is drawn again."""
+        self.view_style = style
+        self.note.setStyleSheet(f"color: {style.card_muted}")
+        self._show_again()
 
     def set_font_size(self, points: float) -> None:
         self.points = float(points)
@@ -210,13 +225,16 @@ class StepCardView(QWidget):
         mono = QFont("DejaVu Sans Mono")
         mono.setPointSizeF(points * 0.9)
         self.numbers.setFont(mono)
+        self._show_again()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _show_again(self) -> None:
         card = self._card
         if isinstance(card, StepCard):
             self.show_backward(card)
         elif isinstance(card, ForwardCard):
             self.show_forward(card)
 
-    # -- helpers ---------------------------------------------------------------------------------
     def _set_rule(self, lines: tuple[str, ...]) -> None:
         self.rule.setText("\n".join(lines) if lines else
                           "No formula card for this op: its numbers are shown below.")
@@ -228,7 +246,7 @@ class StepCardView(QWidget):
                 self.grid.addWidget(tile, i // TILES_PER_ROW, i % TILES_PER_ROW, Qt.AlignTop)
                 self._tile_pool.append(tile)
             tile = self._tile_pool[i]
-            tile.show_tensor(caption, data, colour, self.points)
+            tile.show_tensor(caption, data, colour, self.points, self.view_style)
             self.tiles.append(tile)
 
     def _clear(self) -> None:

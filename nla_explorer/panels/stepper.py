@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.document import Document
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.autograd.gradcheck import finite_difference_check
 from nla_explorer.engine.autograd.step_rules import step_card
@@ -237,6 +238,10 @@ class StepperPanel(QWidget):
         font.setPointSize(points)
         self.notes.setFont(font)
         self.card.set_font_size(points)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """The step card's colours and precision."""
+        self.card.set_view_style(style)
 
     def refresh(self, *_) -> None:
         total = self.total()

@@ -198,7 +198,7 @@ class Soaker:
         timing.size_min.setCurrentText("16")
         timing.size_max.setCurrentText("32")
         timing.min_time.setValue(0.01)
-        w.view.setFocus()
+        w.graph_pane.view.setFocus()
         self.idle()
 
     def idle(self, timeout_ms: int = 60_000) -> None:
@@ -262,7 +262,7 @@ class Soaker:
             editor.apply(E.SetOutput(None))
 
     def op_step(self) -> None:
-        QTest.keyClick(self.window.view, self.rng.choice(STEP_KEYS))
+        QTest.keyClick(self.window.graph_pane.view, self.rng.choice(STEP_KEYS))
 
     def op_slider(self) -> None:
         training = self.window.training
@@ -310,7 +310,7 @@ class Soaker:
         w = self.window
         self.report.checkpoints.append(Checkpoint(
             self.report.ops, rss_mb(), len(w.findChildren(QObject)),
-            len(QApplication.allWidgets()), len(w.scene.items()), live, dead))
+            len(QApplication.allWidgets()), len(w.graph_pane.scene.items()), live, dead))
         self.probe.resume()
 
     def one(self, mix=None) -> None:

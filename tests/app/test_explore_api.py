@@ -15,7 +15,7 @@ def test_explore_picks_up_local_names_and_returns_inside_a_running_app(qapp, qtb
     graph = window.document.graph
     assert graph.find("weights") is not None and graph.find("loss") is not None
     assert "loss" in window.windowTitle()
-    assert len(window.scene.node_items) >= len(graph)
+    assert len(window.graph_pane.scene.node_items) >= len(graph)
     x = torch.randn(2, requires_grad=True)
     window2 = nla_explorer.explore((x * 2).sum(), names={"input": x})
     qtbot.addWidget(window2)

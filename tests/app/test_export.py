@@ -28,20 +28,20 @@ def picture(qapp):
 
 def test_png_has_the_scaled_size_and_background(picture, tmp_path):
     _, pic = picture
-    path = export_graph(tmp_path / "g.png", pic.display, pic.layout, pic.fonts, scale=2.0)
+    path = export_graph(tmp_path / "g.png", pic.display, pic.layout, pic.style, scale=2.0)
     image = QImage(str(path))
     assert not image.isNull()
     rect = pic.layout
     assert image.width() >= 2 * rect.width and image.height() >= 2 * rect.height
     assert image.pixelColor(1, 1).name() == "#ffffff"
-    clear = export_graph(tmp_path / "t.png", pic.display, pic.layout, pic.fonts,
+    clear = export_graph(tmp_path / "t.png", pic.display, pic.layout, pic.style,
                          transparent=True)
     assert QImage(str(clear)).pixelColor(1, 1).alpha() == 0
 
 
 def test_svg_is_xml_with_every_label_as_text(picture, tmp_path):
     _, pic = picture
-    path = export_graph(tmp_path / "g.svg", pic.display, pic.layout, pic.fonts)
+    path = export_graph(tmp_path / "g.svg", pic.display, pic.layout, pic.style)
     root = ET.parse(path).getroot()
     texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
     for node in pic.display.nodes:
@@ -50,13 +50,13 @@ def test_svg_is_xml_with_every_label_as_text(picture, tmp_path):
 
 def test_pdf_has_a_page(picture, tmp_path):
     _, pic = picture
-    data = export_graph(tmp_path / "g.pdf", pic.display, pic.layout, pic.fonts).read_bytes()
+    data = export_graph(tmp_path / "g.pdf", pic.display, pic.layout, pic.style).read_bytes()
     assert data.startswith(b"%PDF") and b"/Type /Page" in data
 
 
 def test_dot_holds_the_same_nodes_and_edges(picture, tmp_path):
     exp, pic = picture
-    text = export_graph(tmp_path / "g.dot", pic.display, pic.layout, pic.fonts).read_text()
+    text = export_graph(tmp_path / "g.dot", pic.display, pic.layout, pic.style).read_text()
     ids = set(re.findall(r"^\s*\"?(\w+)\"? \[", text, flags=re.M))
     assert {n.id for n in exp.graph.nodes} <= ids
     assert len(re.findall(r"->", text)) == len(pic.display.edges)
@@ -73,7 +73,7 @@ def test_dot_holds_the_same_nodes_and_edges(picture, tmp_path):
 def test_bad_targets(picture, tmp_path, name, message):
     _, pic = picture
     with pytest.raises(ExportError, match=message):
-        export_graph(tmp_path / name, pic.display, pic.layout, pic.fonts)
+        export_graph(tmp_path / name, pic.display, pic.layout, pic.style)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -83,7 +83,7 @@ def test_unwritable_folder(picture, tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     with pytest.raises(ExportError, match="not writable"):
-        export_graph(locked / "g.png", pic.display, pic.layout, pic.fonts)
+        export_graph(locked / "g.png", pic.display, pic.layout, pic.style)
 
 
 def test_failed_write_leaves_nothing(picture, tmp_path, monkeypatch):
@@ -94,7 +94,7 @@ def test_failed_write_leaves_nothing(picture, tmp_path, monkeypatch):
         raise ExportError("the PNG could not be written")
     monkeypatch.setitem(export_module.__dict__, "_png", broken)
     with pytest.raises(ExportError):
-        export_graph(tmp_path / "g.png", pic.display, pic.layout, pic.fonts)
+        export_graph(tmp_path / "g.png", pic.display, pic.layout, pic.style)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -180,12 +180,14 @@ def test_layout_engine_dot_without_graphviz_falls_back_with_a_note(window, monke
     monkeypatch.setattr(dot_layout.shutil, "which", lambda name: None)
     window.load_example("quadratic")
     window.engine_combo.setCurrentText("dot")
-    assert window.picture is not None and window.picture.layout.engine == "builtin"
-    assert "Graphviz 'dot' not found" in window.picture.note
+    picture = window.graph_pane.picture
+    assert picture is not None and picture.layout.engine == "builtin"
+    assert "Graphviz 'dot' not found" in window.graph_pane.picture.note
     assert "Graphviz 'dot' not found" in window.statusBar().currentMessage()
     assert window.document.error == ""
     edited_quadratic(window)  # the next graph is drawn too
-    assert window.picture.display.node_for_graph_id(window.document.graph.output_id) is not None
+    output = window.document.graph.output_id
+    assert window.graph_pane.picture.display.node_for_graph_id(output) is not None
     assert window.export_to(str(tmp_path / "g.dot"))  # DOT text needs no Graphviz program
     assert (tmp_path / "g.dot").read_text().lstrip().startswith("digraph")
     assert window.export_to(str(tmp_path / "g.svg"))
@@ -235,7 +237,7 @@ def test_a_corrupt_settings_file_opens_the_window_with_defaults(qtbot, tmp_path)
     window = MainWindow(settings, tmp_path / "recovery.nla")
     qtbot.addWidget(window)
     window.show()
-    assert window.load_example("quadratic") and window.picture is not None
+    assert window.load_example("quadratic") and window.graph_pane.picture is not None
     assert window.font_spin.value() == 11 and window.engine_combo.currentText() == "auto"
     assert [a.text() for a in window.recent_menu.actions()] == ["/no/such/file.py"]
     window.close()  # and the file is written back clean

@@ -16,7 +16,7 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def boxes(w):
-    return {k: v.node for k, v in w.scene.node_items.items()}
+    return {k: v.node for k, v in w.graph_pane.scene.node_items.items()}
 
 
 def test_quadratic_graph_is_drawn_with_every_node(window):
@@ -27,7 +27,7 @@ def test_quadratic_graph_is_drawn_with_every_node(window):
     assert {b.kind for b in drawn.values()} == {"leaf", "op", "output", "constant"}
     assert drawn[graph.output_id].title == "f = sub"
     assert any(b.kind == "constant" and b.title == "b" for b in drawn.values())
-    assert len(window.scene.edge_items) == len(window.picture.display.edges)
+    assert len(window.graph_pane.scene.edge_items) == len(window.graph_pane.picture.display.edges)
     assert "9 autograd nodes" in window.statusBar().currentMessage()
     assert window.windowTitle().startswith("quadratic")
 
@@ -35,10 +35,10 @@ def test_quadratic_graph_is_drawn_with_every_node(window):
 def test_clicking_a_node_shows_its_values_in_the_inspector(window, qtbot):
     window.load_example("quadratic")
     x_id = window.document.graph.find("x").id
-    item = window.scene.node_items[x_id]
-    window.view.centerOn(item)
-    pos = window.view.mapFromScene(item.scenePos())
-    qtbot.mouseClick(window.view.viewport(), Qt.LeftButton, pos=pos)
+    item = window.graph_pane.scene.node_items[x_id]
+    window.graph_pane.view.centerOn(item)
+    pos = window.graph_pane.view.mapFromScene(item.scenePos())
+    qtbot.mouseClick(window.graph_pane.view.viewport(), Qt.LeftButton, pos=pos)
     assert window.document.selected == x_id
     qtbot.waitUntil(lambda: window.inspector.current_node_id() == x_id, timeout=2000)
     grad = window.document.trace.leaf_grads[x_id].values
@@ -51,7 +51,7 @@ def test_pasted_code_and_ctrl_enter(window, qtbot):
     qtbot.keyClick(window.code_panel.editor, Qt.Key_Return, Qt.ControlModifier)
     ops = sorted(n.op for n in window.document.graph.nodes)
     assert ops == ["AccumulateGrad", "MulBackward0", "SumBackward0"]
-    assert len(window.scene.node_items) == 3
+    assert len(window.graph_pane.scene.node_items) == 3
 
 
 def test_bad_code_keeps_the_last_good_graph(window):
@@ -72,14 +72,14 @@ def test_hover_lights_inputs_and_consumers(window):
     window.load_example("quadratic")
     graph = window.document.graph
     mm = next(n for n in graph.nodes if n.op == "MmBackward0")
-    window.scene.hover(mm.id)
-    lit = window.scene.highlighted()
+    window.graph_pane.scene.hover(mm.id)
+    lit = window.graph_pane.scene.highlighted()
     inputs = {e.source for e in graph.inputs_of(mm.id)}
     consumers = {e.target for e in graph.consumers_of(mm.id)}
     assert {k for k, v in lit.items() if v == "input"} == inputs
     assert {k for k, v in lit.items() if v == "consumer"} == consumers
-    window.scene.hover(None)
-    assert window.scene.highlighted() == {}
+    window.graph_pane.scene.hover(None)
+    assert window.graph_pane.scene.highlighted() == {}
 
 
 def test_search_selects_and_cycles(window):
@@ -96,13 +96,13 @@ def test_search_selects_and_cycles(window):
 
 def test_zoom_and_fit(window):
     window.load_example("polyfit_net")
-    window.view.fit()
-    rect = window.view.mapFromScene(window.scene.sceneRect()).boundingRect()
-    assert rect.width() <= window.view.viewport().width() + 2
-    assert rect.height() <= window.view.viewport().height() + 2
-    zoom = window.view.zoom()
+    window.graph_pane.view.fit()
+    rect = window.graph_pane.view.mapFromScene(window.graph_pane.scene.sceneRect()).boundingRect()
+    assert rect.width() <= window.graph_pane.view.viewport().width() + 2
+    assert rect.height() <= window.graph_pane.view.viewport().height() + 2
+    zoom = window.graph_pane.view.zoom()
     window.zoom_in_action.trigger()
-    assert window.view.zoom() == pytest.approx(zoom * 1.25)
+    assert window.graph_pane.view.zoom() == pytest.approx(zoom * 1.25)
 
 
 def test_settings_persist(qtbot, settings):
@@ -119,9 +119,9 @@ def test_settings_persist(qtbot, settings):
 def test_font_size_makes_boxes_bigger(window):
     window.load_example("quadratic")
     x_id = window.document.graph.find("x").id
-    small = window.scene.node_items[x_id].boundingRect().width()
+    small = window.graph_pane.scene.node_items[x_id].boundingRect().width()
     window.font_spin.setValue(22)
-    big = window.scene.node_items[x_id].boundingRect().width()
+    big = window.graph_pane.scene.node_items[x_id].boundingRect().width()
     assert big > small * 1.5
 
 
@@ -146,18 +146,18 @@ def test_screenshots(window, example):
 
 
 def test_big_graph_lays_out_in_a_worker_with_progress(window, qtbot, monkeypatch):
-    import nla_explorer.picture_builder as pb
+    import nla_explorer.graph_view.picture_builder as pb
     monkeypatch.setattr(pb, "SYNC_LAYOUT_LIMIT", 5)
     window.load_example("polyfit_net")
     assert window.progress.isVisible() and window.cancel_button.isVisible()
     assert "Laying out" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: not window.busy(), timeout=20000)
     assert not window.progress.isVisible()
-    assert set(window.scene.node_items) >= {n.id for n in window.document.graph.nodes}
+    assert set(window.graph_pane.scene.node_items) >= {n.id for n in window.document.graph.nodes}
 
 
 def test_cancelled_layout_says_what_to_do(window, qtbot, monkeypatch):
-    import nla_explorer.picture_builder as pb
+    import nla_explorer.graph_view.picture_builder as pb
     from nla_explorer.graph_view.layout_model import LayoutCancelled
 
     def never_finishes(prepared, options, progress=None, cancel=None):
@@ -178,7 +178,7 @@ def test_big_picture_bundles_edges_and_still_lights_hovered_ones(window, monkeyp
     monkeypatch.setattr(scene_module, "BUNDLE_EDGES_OVER", 2)
     monkeypatch.setattr(scene_module, "CACHE_NODES_UP_TO", 2)
     window.load_example("quadratic")
-    scene = window.scene
+    scene = window.graph_pane.scene
     assert scene.edge_items == []
     assert any(isinstance(i, EdgeBundleItem) for i in scene.items())
     mm = next(n for n in window.document.graph.nodes if n.op == "MmBackward0")
@@ -195,9 +195,10 @@ def test_tall_graph_opens_on_the_output_at_a_readable_zoom(window, monkeypatch):
         "out = y.sum()\n"
     window.code_panel.set_text(code)
     window.code_panel.request_capture()
-    assert window.view.zoom() == pytest.approx(0.6)
-    out = window.scene.node_items[window.document.graph.output_id]
-    assert window.view.viewport().rect().contains(window.view.mapFromScene(out.scenePos()))
+    assert window.graph_pane.view.zoom() == pytest.approx(0.6)
+    out = window.graph_pane.scene.node_items[window.document.graph.output_id]
+    view = window.graph_pane.view
+    assert view.viewport().rect().contains(view.mapFromScene(out.scenePos()))
 
 
 def test_errors_are_non_modal_notifications_with_details(window, tmp_path, qtbot):

@@ -7,8 +7,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
-from nla_explorer import value_text
-from nla_explorer.drawing import style
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.preferences import Preferences, load_preferences, save_preferences
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -16,11 +15,10 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 @pytest.fixture(autouse=True)
 def _light_again():
-    """Themes and precision are application-wide: leave them as the next test expects."""
+    """The Qt palette is application-wide: leave it as the next test expects."""
     yield
     from nla_explorer.themes import apply_theme
     apply_theme("light")
-    value_text.set_precision(value_text.DEFAULT_PRECISION)
 
 
 def test_preferences_round_trip_and_corrupt_values_fall_back(tmp_path):
@@ -48,7 +46,7 @@ def test_preferences_dialog_applies_and_persists_across_a_restart(window, qtbot,
     assert window.font_spin.value() == 16 and window.engine_combo.currentText() == "builtin"
     assert window.sessions.timer.interval() == 45_000
     f = window.document.graph.find("f")
-    box = window.picture.display.node_for_graph_id(f.id)
+    box = window.graph_pane.picture.display.node_for_graph_id(f.id)
     assert box.value_badge == "9.46745"  # six significant digits
     window.close()
     settings.sync()
@@ -66,8 +64,9 @@ def test_theme_switch_repaints_without_restart(window, qtbot):
     qtbot.waitUntil(lambda: not window.busy(), timeout=10_000)
     app = QApplication.instance()
     assert app.palette().color(QPalette.Window).lightness() < 100
-    assert window.view.backgroundBrush().color() == style.CANVAS and style.is_dark()
-    edge = window.scene.edge_items[0] if window.scene.edge_items else None
+    assert window.view_style == ViewStyle.dark() and window.view_style.is_dark
+    assert window.graph_pane.view.backgroundBrush().color().name() == ViewStyle.dark().canvas
+    edge = window.graph_pane.scene.edge_items[0] if window.graph_pane.scene.edge_items else None
     assert edge is None or edge.base_pen.color().lightness() > 128  # edges drawn light on dark
     assert window.theme_actions["dark"].isChecked()
     import pyqtgraph as pg
@@ -79,7 +78,8 @@ def test_theme_switch_repaints_without_restart(window, qtbot):
     assert window.grab().save(str(SHOTS / "window_dark.png"))
     window.theme_actions["light"].trigger()
     qtbot.waitUntil(lambda: not window.busy(), timeout=10_000)
-    assert app.palette().color(QPalette.Window).lightness() > 200 and not style.is_dark()
+    assert app.palette().color(QPalette.Window).lightness() > 200
+    assert not window.view_style.is_dark
     assert load_preferences(window.settings).theme == "light"
 
 

@@ -25,7 +25,7 @@ def test_export_that_fails_keeps_the_old_file(picture, suffix, tmp_path, monkeyp
     path.write_bytes(b"old picture")
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(ExportError, match="No space left"):
-        export_graph(path, picture.display, picture.layout, picture.fonts)
+        export_graph(path, picture.display, picture.layout, picture.style)
     assert path.read_bytes() == b"old picture" and list(tmp_path.iterdir()) == [path]
 
 
@@ -36,8 +36,8 @@ def test_export_writes_exactly_the_chosen_path(picture, tmp_path):
     target = outside / "target.svg"
     target.write_text("keep me")
     (here / "link.svg").symlink_to(target)
-    export_graph(here / "link.svg", picture.display, picture.layout, picture.fonts)
-    export_graph(here / "sub" / ".." / "g.dot", picture.display, picture.layout, picture.fonts)
+    export_graph(here / "link.svg", picture.display, picture.layout, picture.style)
+    export_graph(here / "sub" / ".." / "g.dot", picture.display, picture.layout, picture.style)
     assert target.read_text() == "keep me" and list(outside.iterdir()) == [target]
     assert sorted(p.name for p in here.iterdir()) == ["g.dot", "link.svg", "sub"]
     assert not (here / "link.svg").is_symlink() and "<svg" in (here / "link.svg").read_text()

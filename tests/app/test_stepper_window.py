@@ -15,18 +15,18 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 def test_keys_walk_the_trace_in_order(window, qtbot):
     window.load_example("quadratic")
     doc = window.document
-    window.view.setFocus()
+    window.graph_pane.view.setFocus()
     visited = []
     for _ in range(len(doc.trace)):
-        qtbot.keyClick(window.view, Qt.Key_Right)
+        qtbot.keyClick(window.graph_pane.view, Qt.Key_Right)
         visited.append(doc.trace.steps[doc.step].node_id)
         assert doc.selected == visited[-1]  # the inspector follows the running node
     assert visited == [s.node_id for s in doc.trace.steps]
-    qtbot.keyClick(window.view, Qt.Key_Home)
+    qtbot.keyClick(window.graph_pane.view, Qt.Key_Home)
     assert doc.step == -1
-    qtbot.keyClick(window.view, Qt.Key_End)
+    qtbot.keyClick(window.graph_pane.view, Qt.Key_End)
     assert doc.step == len(doc.trace) - 1
-    qtbot.keyClick(window.view, Qt.Key_Left)
+    qtbot.keyClick(window.graph_pane.view, Qt.Key_Left)
     assert doc.step == len(doc.trace) - 2
 
 
@@ -35,12 +35,12 @@ def test_picture_shows_running_done_and_waiting_nodes_and_lit_edges(window):
     doc = window.document
     mm = next(s for s in doc.trace.steps if doc.graph.node(s.node_id).op == "MmBackward0")
     doc.set_step(mm.index)
-    items = window.scene.node_items
+    items = window.graph_pane.scene.node_items
     assert items[mm.node_id].step_state == "current"
     assert items[doc.trace.steps[0].node_id].step_state == "done"
     assert items[doc.trace.steps[-1].node_id].step_state == "waiting"
     assert items[doc.trace.steps[-1].node_id].opacity() < 1
-    labels = [i.text() for i in window.scene.items() if hasattr(i, "text") and
+    labels = [i.text() for i in window.graph_pane.scene.items() if hasattr(i, "text") and
               callable(i.text) and i.text().startswith("∇")]
     assert len(labels) == 2  # mm sends gradients to its two inputs
     np.testing.assert_allclose(doc.trace.step_of(mm.node_id).grad_inputs[1].values.shape, (5, 5))
@@ -124,7 +124,7 @@ def test_finite_difference_check_from_the_stepper(window):
 
 
 def _overlay_texts(window, prefix=""):
-    return sorted(i.text() for i in window.scene.items() if hasattr(i, "text") and
+    return sorted(i.text() for i in window.graph_pane.scene.items() if hasattr(i, "text") and
                   callable(i.text) and i.zValue() == 3 and i.text().startswith(prefix))
 
 
@@ -132,31 +132,31 @@ def test_forward_mode_walks_values_in_topological_order(window, qtbot):
     from PySide6.QtWidgets import QGraphicsPixmapItem
     window.load_example("quadratic")
     doc = window.document
-    window.view.setFocus()
-    qtbot.keyClick(window.view, Qt.Key_F)
+    window.graph_pane.view.setFocus()
+    qtbot.keyClick(window.graph_pane.view, Qt.Key_F)
     assert doc.step_mode == "forward" and window.stepper.mode_buttons["forward"].isChecked()
     order = doc.forward_order()
     position = {node_id: i for i, node_id in enumerate(order)}
     seen = []
     for _ in range(len(order)):
-        qtbot.keyClick(window.view, Qt.Key_Right)
+        qtbot.keyClick(window.graph_pane.view, Qt.Key_Right)
         seen.append(order[doc.step])
         assert "forward step" in window.stepper.label.text()
     assert seen == list(order)
     assert all(position[e.source] < position[e.target] for e in doc.graph.edges)
     mm = next(n for n in doc.graph.nodes if n.op == "MmBackward0")
     doc.set_step(position[mm.id])
-    items = window.scene.node_items
+    items = window.graph_pane.scene.node_items
     assert items[mm.id].step_state == "current" and items[mm.id].step_mode == "forward"
     waiting = items[doc.graph.output_id]
     assert waiting.step_state == "waiting" and waiting._unknown("value")
     assert _overlay_texts(window) == ["1×5", "5×5"]  # mm's inputs: values as shape + heatmap
-    assert sum(isinstance(i, QGraphicsPixmapItem) for i in window.scene.items()) == 2
+    assert sum(isinstance(i, QGraphicsPixmapItem) for i in window.graph_pane.scene.items()) == 2
     card = window.stepper.card
     assert card.rule.text() == "mm = A · B"
     assert [t.caption for t in card.tiles] == ["A (unsqueeze)", "B (A)", "→ mm"]
     assert all(t.is_heatmap for t in card.tiles)
-    qtbot.keyClick(window.view, Qt.Key_F)
+    qtbot.keyClick(window.graph_pane.view, Qt.Key_F)
     assert doc.step_mode == "backward" and "backward step" in window.stepper.label.text()
 
 
@@ -172,7 +172,7 @@ def test_backward_card_shows_gradients_as_heatmaps_and_the_accumulation(window):
     parts = [np.asarray(t.data.values, dtype=np.float64) for t in card.accumulation]
     np.testing.assert_allclose(sum(parts[:-1]), parts[-1], rtol=1e-5, atol=1e-6)
     assert "used 3 times" in card.text()
-    item = window.scene.node_items[x]
+    item = window.graph_pane.scene.node_items[x]
     assert item.step_state == "current"  # the leaf fills with its gradient when it accumulates
     sub = doc.trace.steps[0]
     doc.set_step(0)

@@ -83,7 +83,7 @@ def test_two_calls_choose_which_one_is_shown(window, qtbot):
     assert doc.step is None  # a new pass: the stepper starts over
     assert doc.graph.node(doc.graph.output_id).name == "f"
     assert sorted(doc.graph.node(s.node_id).op for s in doc.trace.steps) == f_ops
-    assert window.scene.node_items.keys() >= {n.id for n in doc.graph.nodes}
+    assert window.graph_pane.scene.node_items.keys() >= {n.id for n in doc.graph.nodes}
     assert stepper.call_box.currentText() == "1 · f.backward() · line 6"
     assert "backward call" not in stepper.notes.text()  # the call box says it already
     x_id = node_named(window, "x")
@@ -177,12 +177,13 @@ def test_torch_error_marks_the_node_it_is_about(window, qtbot):
     assert window.code_panel.error_label.text() == doc.error
     assert doc.graph is graph  # the last good graph stays
     assert doc.error_culprit == "y" and doc.error_node == y_id
-    assert doc.selected == y_id and window.scene.selected_id() == y_id
+    assert doc.selected == y_id and window.graph_pane.scene.selected_id() == y_id
     assert "y is selected" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.inspector.current_node_id() == y_id, timeout=2000)
     assert capture(window, good.replace("x * 2", "x * 3"))
     assert doc.error_culprit is None and doc.error_node is None and doc.selected is None
-    assert window.scene.selected_id() is None and window.code_panel.error_label.isHidden()
+    assert window.graph_pane.scene.selected_id() is None
+    assert window.code_panel.error_label.isHidden()
 
 
 def test_error_about_a_name_not_on_screen_marks_nothing(window):

@@ -10,7 +10,8 @@ import pytest
 
 from nla_explorer.graph_view import dot_layout as dot_module
 from nla_explorer.graph_view.dot_layout import dot_available, dot_layout, dot_source
-from nla_explorer.graph_view.layout import auto_layout, count_crossings, layered_layout
+from nla_explorer.graph_view.crossings import count_crossings
+from nla_explorer.graph_view.layout import auto_layout, layered_layout
 from nla_explorer.graph_view.layout_model import DEFAULT_SIZE, Layout, LayoutCancelled, LayoutError
 
 needs_dot = pytest.mark.skipif(not dot_available(), reason="Graphviz dot is not installed")

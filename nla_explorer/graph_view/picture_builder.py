@@ -52,7 +52,7 @@ class PictureBuilder(QObject):
             except LayoutError as exc:
                 self.failed.emit(f"layout failed: {exc}")
                 return
-            self.scene.show_graph(picture.display, picture.layout, picture.fonts)
+            self.scene.show_graph(picture.display, picture.layout, picture.style)
             self.finished.emit(picture)
             return
         job = Job(lambda progress, cancel: lay_out(prepare(graph, trace, options), options,
@@ -75,7 +75,7 @@ class PictureBuilder(QObject):
         """Add the items of a big picture a chunk per event-loop turn."""
         self.job = None
         self.started.emit(f"Drawing {len(picture.display):,} boxes…")
-        steps = self.scene.build(picture.display, picture.layout, picture.fonts)
+        steps = self.scene.build(picture.display, picture.layout, picture.style)
         self._building = steps
 
         def next_chunk() -> None:

@@ -1,0 +1,197 @@
+"""The graph pane: the autograd graph of the document, drawn, stepped through and selected in.
+
+It owns the scene, the view, the step overlay, the picture builder and the picture on screen, and
+maps the boxes to the autograd nodes they show (a box shows one node, a group of nodes, a constant
+saved by a node, or one use of a shared leaf). It listens to the document (graph, step, selection,
+error) and turns the user's gestures on the scene into document calls; the scene only paints and
+reports, and never writes into the document. Progress and summaries go out as signals for the
+window's status bar.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from nla_explorer.document import Document
+from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.graph_view.export import export_graph, export_scene
+from nla_explorer.graph_view.picture import Picture, PictureOptions
+from nla_explorer.graph_view.picture_builder import PictureBuilder
+from nla_explorer.graph_view.scene import GraphScene
+from nla_explorer.graph_view.step_overlay import StepOverlay
+from nla_explorer.graph_view.view import GraphView
+
+
+class GraphPane(QWidget):
+    """The view of ``document``'s graph, drawn with ``options`` (layout engine, constants,
+    collapse, style); the window places it and wires its menus and toolbar to
+    :meth:`set_options`, :meth:`find_next`, :meth:`zoom_by`, :meth:`fit` and the exports."""
+
+    build_started = Signal(str)  # a big picture is laid out in the background: what is done
+    build_progressed = Signal(int)  # percent
+    build_failed = Signal(str)
+    picture_shown = Signal(str)  # a new picture is on screen: a summary line
+    zoom_changed = Signal(float)
+
+    def __init__(self, document: Document, options: PictureOptions = PictureOptions(),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.options = options
+        self.picture: Picture | None = None
+        self.scene = GraphScene(self, options.style)
+        self.view = GraphView(self.scene)
+        self.builder = PictureBuilder(self.scene, self)
+        self.overlay = StepOverlay(self.scene)
+        self._gc_frozen = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.setFocusProxy(self.view)
+        document.graph_changed.connect(self.relayout)
+        document.step_changed.connect(self._show_step)
+        document.selection_changed.connect(self._show_selection)
+        document.error_changed.connect(self._show_error)
+        self.scene.node_selected.connect(self._box_selected)
+        self.builder.started.connect(self.build_started)
+        self.builder.progressed.connect(self.build_progressed)
+        self.builder.finished.connect(self._picture_shown)
+        self.builder.failed.connect(self.build_failed)
+        self.view.zoom_changed.connect(self.zoom_changed)
+
+    # -- what to draw, and how -----------------------------------------------------------------
+    @property
+    def view_style(self) -> ViewStyle:
+        return self.options.style
+
+    def set_options(self, options: PictureOptions) -> None:
+        """Draw with ``options``: new colours repaint the picture in place; another layout
+        engine, constants, collapse, font size or precision draw it again."""
+        if options == self.options:
+            return
+        old, self.options = self.options, options
+        style = options.style
+        self.view.set_view_style(style)
+        layout_kept = replace(old, style=style) == options and style.same_layout(old.style)
+        repaint = layout_kept and not self.builder.busy()
+        if repaint or self.scene.display is None:
+            self.scene.set_view_style(style)
+        if repaint:
+            self._show_step(self.document.step)  # the lit edges and labels in the new colours
+        else:
+            self.relayout()
+
+    def relayout(self) -> None:
+        """Draw the document's graph again (big graphs in the background: see PictureBuilder)."""
+        doc = self.document
+        if doc.graph is not None:
+            self.builder.build(doc.graph, doc.trace, self.options)
+
+    def busy(self) -> bool:
+        return self.builder.busy()
+
+    def cancel(self) -> None:
+        self.builder.cancel()
+
+    def _picture_shown(self, picture: Picture) -> None:
+        self.picture = picture
+        doc = self.document
+        self._show_step(doc.step)
+        self._show_selection(doc.selected)  # a relayout keeps what the document selects
+        output = picture.display.node_for_graph_id(doc.graph.output_id)
+        self.view.show_start(output.id if output is not None else None)
+        graph, trace = doc.graph, doc.trace
+        parts = [f"{len(graph):,} autograd nodes", f"{len(graph.edges):,} edges",
+                 f"{len(trace):,} backward steps", f"layout: {picture.layout.engine}"]
+        if picture.note:
+            parts.append(picture.note)
+        self.picture_shown.emit(" · ".join(parts))
+
+    # -- boxes and autograd nodes --------------------------------------------------------------
+    def box_of(self, node_id: str | None) -> str | None:
+        """The id of the box on screen showing autograd node ``node_id`` (None if none does)."""
+        display = self.scene.display
+        box = display.node_for_graph_id(node_id) if display and node_id is not None else None
+        return box.id if box is not None else None
+
+    def node_of(self, box_id: str | None) -> str | None:
+        """The autograd node a box on screen stands for (a constant: the node that saved it)."""
+        display = self.scene.display
+        if display is None or box_id is None or box_id not in self.scene.node_items:
+            return None
+        return display.node(box_id).graph_id
+
+    # -- the document in -----------------------------------------------------------------------
+    def _show_selection(self, node_id: str | None) -> None:
+        box = self.box_of(node_id)
+        if self.scene.selected_id() != box:
+            self.scene.select(box)
+
+    def _show_step(self, index: int | None) -> None:
+        doc = self.document
+        if doc.graph is None or doc.trace is None or self.scene.display is None:
+            return
+        view = doc.step_view(index)
+        self._hold_collector(view is not None)
+        self.overlay.apply(view)
+        if view is not None and view.current is not None:
+            doc.select(view.current)
+
+    def _show_error(self, message: str) -> None:
+        """The tensor an error is about (the document selects it): centred in the view."""
+        box = self.box_of(self.document.error_node if message else None)
+        if box is not None:
+            self.view.center_on_node(box)
+
+    def _hold_collector(self, stepping: bool) -> None:
+        """While stepping, the graph, its trace and the picture are long-lived: collect once on
+        entering step mode and freeze them, so that no full garbage collection (100–300 ms on a
+        big graph) lands on a keypress; leaving step mode hands them back to the collector."""
+        if stepping and not self._gc_frozen:
+            gc.collect()
+            gc.freeze()
+            self._gc_frozen = True
+        elif not stepping and self._gc_frozen:
+            gc.unfreeze()
+            self._gc_frozen = False
+
+    # -- the user's gestures out ---------------------------------------------------------------
+    def _box_selected(self, box_id: str | None) -> None:
+        self.document.select(self.node_of(box_id))
+
+    def find_next(self, text: str) -> str | None:
+        """Select and centre the next box matching ``text``; its id, or None if none matches."""
+        hit = self.scene.find(text, after=self.scene.selected_id())
+        if hit is None:
+            return None
+        self.scene.select(hit)  # the next search goes on from here (a copy of a shared leaf)
+        self.document.select(self.node_of(hit))
+        self.view.center_on_node(hit)
+        return hit
+
+    def zoom_by(self, factor: float) -> None:
+        self.view.zoom_by(factor)
+
+    def fit(self) -> None:
+        self.view.fit()
+
+    # -- export --------------------------------------------------------------------------------
+    def export(self, path: str, scale: float = 2.0) -> Path:
+        """The picture as shown (PNG, SVG, PDF) or as a graph (DOT); raises ExportError."""
+        if path.lower().endswith(".dot"):
+            picture = self.picture
+            return export_graph(path, picture.display, picture.layout, picture.style)
+        return export_scene(path, self.scene, scale=scale)
+
+    def export_step(self, index: int, path: str, scale: float = 2.0) -> Path:
+        """The picture at step ``index`` of the pass shown; :meth:`show_current_step` after."""
+        self.overlay.apply(self.document.step_view(index))
+        return export_scene(path, self.scene, scale=scale)
+
+    def show_current_step(self) -> None:
+        self._show_step(self.document.step)
