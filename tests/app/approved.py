@@ -10,10 +10,12 @@ the new screenshots and re-approve them with ``NLA_APPROVE=1 make test-app`` (or
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QApplication, QWidget
 
 HERE = Path(__file__).resolve().parent
 APPROVED = HERE / "approved"
@@ -27,6 +29,21 @@ def pixels(image: QImage) -> np.ndarray:
     data = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
     return data.reshape(height, image.bytesPerLine())[:, :width * 4].reshape(
         height, width, 4).copy()
+
+
+def settled(widget: QWidget, timeout: float = 3.0) -> QImage:
+    """``widget`` grabbed once two grabs 100 ms apart are the same (layouts still settling, e.g.
+    the inspector's heatmap fitting its width, must not make a screenshot differ)."""
+    end = time.monotonic() + timeout
+    previous = None
+    while True:
+        for _ in range(5):
+            QApplication.processEvents()
+        image = widget.grab().toImage()
+        if image == previous or time.monotonic() > end:
+            return image
+        previous = image
+        time.sleep(0.1)
 
 
 def _image(picture: QImage | QPixmap) -> QImage:

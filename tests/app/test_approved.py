@@ -13,6 +13,7 @@ import tests.app.approved as approved
 def folders(tmp_path, monkeypatch):
     monkeypatch.setattr(approved, "APPROVED", tmp_path / "approved")
     monkeypatch.setattr(approved, "SHOTS", tmp_path / "shots")
+    monkeypatch.delenv("NLA_APPROVE", raising=False)  # also when the suite runs to re-approve
     return tmp_path
 
 

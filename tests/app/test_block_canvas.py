@@ -1,6 +1,5 @@
 """The block canvas: gestures become edit requests; applied, they build the course expressions."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,8 +17,8 @@ from nla_explorer.panels.block_items import diagnose
 from nla_explorer.panels.block_params import BlockParamsPanel, param_summary
 from nla_explorer.panels.palette import block_mime_data
 from tests.helpers import plain_quadratic
+from tests.app.approved import assert_looks_approved, settled
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 class Owner:
@@ -230,7 +229,4 @@ def test_relu_layer_screenshot(owner, qtbot):
     out = owner.canvas.block_item(expr.output_block().id)
     assert out.look.is_output and out.look.shape == "shape scalar ()"
     assert evaluate(expr).output.shape == ()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / "canvas_relu_layer.png"
-    assert owner.canvas.grab().save(str(path))
-    assert path.stat().st_size > 5000
+    assert_looks_approved(settled(owner.canvas), "canvas_relu_layer")

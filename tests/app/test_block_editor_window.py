@@ -7,6 +7,7 @@ from PySide6.QtCore import QSettings
 
 from nla_explorer.engine.blocks import edits as E
 from nla_explorer.main_window import MainWindow
+from tests.app.approved import assert_looks_approved, settled
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -57,7 +58,7 @@ def test_window_with_block_editor_screenshot(window):
     window.load_example("relu_layer")
     window.block_editor.canvas.select_blocks([])
     SHOTS.mkdir(exist_ok=True)
-    assert window.grab().save(str(SHOTS / "window_blocks_relu_layer.png"))
+    assert_looks_approved(settled(window), "window_blocks_relu_layer")
 
 
 def test_block_edits_undo_to_identical_json_and_redo(window):

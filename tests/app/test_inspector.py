@@ -17,6 +17,7 @@ from nla_explorer.engine import (
 )
 from nla_explorer.panels.inspector import InspectorPanel
 from nla_explorer.panels.tensor_plot import number_text
+from tests.app.approved import assert_looks_approved, settled
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 _CACHE: dict[str, object] = {}
@@ -281,12 +282,10 @@ def _screenshot(panel, qtbot, filename: str) -> Path:
     qtbot.waitExposed(panel)
     for _ in range(3):  # the heatmap fits its height once the view box knows its width
         QGuiApplication.processEvents()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / filename
-    image = panel.grab().toImage()
+    image = settled(panel)
     assert image.width() == 420 and image.height() == 900
-    assert image.save(str(path))
-    return path
+    assert_looks_approved(image, filename.removesuffix(".png"))
+    return SCREENSHOTS / filename
 
 
 def test_screenshot_matrix_gradient(panel, qtbot):

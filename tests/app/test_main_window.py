@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from nla_explorer.main_window import MainWindow
+from tests.app.approved import assert_looks_approved, settled
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -137,9 +138,9 @@ def test_screenshots(window, example):
     x = window.document.graph.leaves[0].id
     window.document.select(x)
     SHOTS.mkdir(exist_ok=True)
-    image = window.grab()
-    assert image.save(str(SHOTS / f"window_{example}.png"))
-    img = image.toImage()
+    image = settled(window)
+    assert_looks_approved(image, f"window_{example}")
+    img = image
     colours = {img.pixelColor(x, y).name() for x in range(0, img.width(), 7)
                for y in range(0, img.height(), 7)}
     assert len(colours) > 20  # a real picture, not a blank window

@@ -8,6 +8,7 @@ from PySide6.QtGui import QGuiApplication, QTextDocument
 
 from nla_explorer.engine.blocks.palette_entries import palette_entries
 from nla_explorer.panels.palette import MIME_TYPE, PalettePanel, block_icon, tooltip_html
+from tests.app.approved import assert_looks_approved, settled
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
@@ -144,17 +145,17 @@ def test_screenshot(panel, qtbot):
     qtbot.waitExposed(panel)
     QGuiApplication.processEvents()
     SCREENSHOTS.mkdir(exist_ok=True)
-    image = panel.grab().toImage()
+    image = settled(panel)
     assert (image.width(), image.height()) == (300, 700)
-    assert image.save(str(SCREENSHOTS / "palette.png"))
+    assert_looks_approved(image, "palette")
     panel.set_search_text("mat")
     QGuiApplication.processEvents()
-    assert panel.grab().toImage().save(str(SCREENSHOTS / "palette_search.png"))
+    assert_looks_approved(settled(panel), "palette_search")
     panel.set_search_text("qwertz")
     QGuiApplication.processEvents()
-    assert panel.grab().toImage().save(str(SCREENSHOTS / "palette_no_match.png"))
+    assert_looks_approved(settled(panel), "palette_no_match")
     panel.set_search_text("")
     panel.set_font_size(16)
     QGuiApplication.processEvents()
-    assert panel.grab().toImage().save(str(SCREENSHOTS / "palette_large_font.png"))
+    assert_looks_approved(settled(panel), "palette_large_font")
     assert (SCREENSHOTS / "palette.png").stat().st_size > 10_000

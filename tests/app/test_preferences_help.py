@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.preferences import Preferences, load_preferences, save_preferences
+from tests.app.approved import assert_looks_approved, settled
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -75,7 +76,7 @@ def test_theme_switch_repaints_without_restart(window, qtbot):
     window.document.select(window.document.graph.find("A").id)
     qtbot.wait(200)
     SHOTS.mkdir(exist_ok=True)
-    assert window.grab().save(str(SHOTS / "window_dark.png"))
+    assert_looks_approved(settled(window), "window_dark")
     window.theme_actions["light"].trigger()
     qtbot.waitUntil(lambda: not window.busy(), timeout=10_000)
     assert app.palette().color(QPalette.Window).lightness() > 200

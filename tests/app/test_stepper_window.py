@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from tests.app.approved import assert_looks_approved, settled
 
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -78,7 +79,7 @@ def test_step_screenshots(window, fraction):
     doc = window.document
     doc.set_step(int(fraction * (len(doc.trace) - 1)))
     SHOTS.mkdir(exist_ok=True)
-    assert window.grab().save(str(SHOTS / f"step_quadratic_{int(fraction * 100)}.png"))
+    assert_looks_approved(settled(window), f"step_quadratic_{int(fraction * 100)}")
 
 
 def test_export_all_steps_writes_one_picture_per_step(window, tmp_path):
@@ -195,12 +196,12 @@ def test_forward_steps_export_and_large_font_card_screenshot(window, tmp_path, q
     assert window.stepper.card.rule.font().pointSizeF() >= 20
     qtbot.wait(150)  # let the layouts settle, as they do on screen
     SHOTS.mkdir(exist_ok=True)
-    assert window.grab().save(str(SHOTS / "step_quadratic_forward_font20.png"))
+    assert_looks_approved(settled(window), "step_quadratic_forward_font20")
     doc.set_step_mode("backward")
     doc.set_step(doc.trace.step_of(doc.graph.find("x").id).index)
     qtbot.wait(150)
-    assert window.stepper_dock.grab().save(str(SHOTS / "step_card_accumulation_font20.png"))
+    assert_looks_approved(settled(window.stepper_dock), "step_card_accumulation_font20")
     window.presentation_action.trigger()
     qtbot.wait(150)
-    assert window.grab().save(str(SHOTS / "step_quadratic_presentation.png"))
+    assert_looks_approved(settled(window), "step_quadratic_presentation")
     window.presentation_action.trigger()

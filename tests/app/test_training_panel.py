@@ -9,6 +9,7 @@ from nla_explorer.engine import evaluate, parse_code
 from nla_explorer.engine.training.loop import build
 from nla_explorer.stall_probe import StallProbe
 from nla_explorer.panels.training import LEAST_SQUARES, POLY, TrainingPanel
+from tests.app.approved import assert_looks_approved, settled
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -249,15 +250,15 @@ def test_screenshot_mid_training(qtbot, panel):
     qtbot.waitUntil(lambda: panel.run.count > 400, timeout=30_000)
     panel.pause_button.click()
     qtbot.wait(100)  # the redraw timer draws what arrived
-    panel.grab().save(str(SHOTS / "training_panel.png"))
+    assert_looks_approved(settled(panel), "training_panel", max_changed=0.01)
     panel.set_font_size(16)
     panel.resize(1400, 950)
     qtbot.wait(100)
-    panel.grab().save(str(SHOTS / "training_panel_large_font.png"))
+    assert_looks_approved(settled(panel), "training_panel_large_font", max_changed=0.01)
     panel.mode_combo.setCurrentIndex(panel.mode_combo.findData(LEAST_SQUARES))
     panel.set_font_size(10)
     panel.resize(1200, 800)
     with qtbot.waitSignal(panel.run_finished, timeout=30_000):
         panel.start()
-    panel.grab().save(str(SHOTS / "training_panel_least_squares.png"))
+    assert_looks_approved(settled(panel), "training_panel_least_squares", max_changed=0.01)
     assert (SHOTS / "training_panel.png").stat().st_size > 10_000

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from nla_explorer.engine.code.parser import parse_code
+from tests.app.approved import assert_looks_approved, settled
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -48,7 +49,7 @@ def test_window_screenshot_with_the_training_tab(window, qtbot):
         window.training.start()
     qtbot.wait(100)
     SHOTS.mkdir(exist_ok=True)
-    assert window.grab().save(str(SHOTS / "window_training_tab.png"))
+    assert_looks_approved(settled(window), "window_training_tab", max_changed=0.01)
 
 
 def test_window_screenshot_with_the_timing_tab(window, qtbot):
@@ -60,4 +61,4 @@ def test_window_screenshot_with_the_timing_tab(window, qtbot):
     assert done.args == ["done"]
     assert timing.table.rowCount() == len(timing.all_results()) > 0
     qtbot.wait(100)
-    assert window.grab().save(str(SHOTS / "window_timing_tab.png"))
+    assert_looks_approved(settled(window), "window_timing_tab", max_changed=0.01)
