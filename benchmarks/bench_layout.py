@@ -32,10 +32,10 @@ import torch  # noqa: E402
 import workloads as graphs  # noqa: E402
 
 from nla_explorer.engine import capture  # noqa: E402
-from nla_explorer.graph_view.dot_layout import dot_available, dot_layout  # noqa: E402
-from nla_explorer.graph_view.crossings import count_crossings  # noqa: E402
-from nla_explorer.graph_view.layout import layered_layout  # noqa: E402
-from nla_explorer.graph_view.layout_model import LayoutError  # noqa: E402
+from nla_explorer.graph_view.layout.dot import dot_available, dot_layout  # noqa: E402
+from nla_explorer.graph_view.layout.crossings import count_crossings  # noqa: E402
+from nla_explorer.graph_view.layout.layered import layered_layout  # noqa: E402
+from nla_explorer.graph_view.layout.model import LayoutError  # noqa: E402
 
 DOT_MAX_NODES = 3_000
 DOT_TIMEOUT_S = 60.0

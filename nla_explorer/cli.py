@@ -133,7 +133,7 @@ def _export(args) -> int:
     from nla_explorer.app import application
     from nla_explorer.drawing.style import ViewStyle
     from nla_explorer.graph_view.export import ExportError, export_graph
-    from nla_explorer.graph_view.layout_model import LayoutError
+    from nla_explorer.graph_view.layout.model import LayoutError
     from nla_explorer.graph_view.picture import PictureOptions, build_picture
 
     application()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import graphviz
 
-from nla_explorer.graph_view.layout_model import Layout
+from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 
 _POINTS_PER_PIXEL = 0.75  # the picture is laid out at 96 px per inch; DOT positions are in points

@@ -16,7 +16,7 @@ from PySide6.QtSvg import QSvgGenerator
 
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.dot_export import display_to_dot
-from nla_explorer.graph_view.layout_model import Layout
+from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 from nla_explorer.engine.sessions.atomic import match_mode
 from nla_explorer.engine.autograd.stepper import StepView

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
-from nla_explorer.graph_view.dot_layout import dot_available
-from nla_explorer.graph_view.layout import auto_layout
-from nla_explorer.graph_view.layout_model import Layout
+from nla_explorer.graph_view.layout.dot import dot_available
+from nla_explorer.graph_view.layout.layered import auto_layout
+from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.model import DisplayGraph, build_display_graph, split_shared
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
-from nla_explorer.graph_view.layout_model import LayoutError
+from nla_explorer.graph_view.layout.model import LayoutError
 from nla_explorer.graph_view.picture import Picture, PictureOptions, lay_out, prepare
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.workers import Job

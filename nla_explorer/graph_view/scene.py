@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem, node_lines, node_size
-from nla_explorer.graph_view.layout_model import Layout
+from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 
 

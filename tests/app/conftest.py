@@ -13,8 +13,14 @@ def _test_paths():
 
 @pytest.fixture
 def settings(tmp_path):
-    """QSettings in a temporary INI file, so tests never touch the user's settings."""
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    """QSettings in a temporary INI file, so tests never touch the user's settings.
+
+    The layout engine is the built-in one: "auto" would pick Graphviz where it is installed, and
+    the approved screenshots must not depend on the machine (tests that want dot choose it).
+    """
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    settings.setValue("view/layout_engine", "builtin")
+    return settings
 
 
 @pytest.fixture

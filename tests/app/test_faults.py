@@ -30,7 +30,7 @@ import nla_explorer.panels.training as training_panel
 from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.engine.blocks import edits as E
 from nla_explorer.engine.timing.sweep import OPS
-from nla_explorer.graph_view import dot_layout
+from nla_explorer.graph_view.layout import dot as dot_layout
 from nla_explorer.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]

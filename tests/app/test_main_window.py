@@ -159,7 +159,7 @@ def test_big_graph_lays_out_in_a_worker_with_progress(window, qtbot, monkeypatch
 
 def test_cancelled_layout_says_what_to_do(window, qtbot, monkeypatch):
     import nla_explorer.graph_view.picture_builder as pb
-    from nla_explorer.graph_view.layout_model import LayoutCancelled
+    from nla_explorer.graph_view.layout.model import LayoutCancelled
 
     def never_finishes(prepared, options, progress=None, cancel=None):
         while not cancel():

@@ -8,11 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
-from nla_explorer.graph_view import dot_layout as dot_module
-from nla_explorer.graph_view.dot_layout import dot_available, dot_layout, dot_source
-from nla_explorer.graph_view.crossings import count_crossings
-from nla_explorer.graph_view.layout import auto_layout, layered_layout
-from nla_explorer.graph_view.layout_model import DEFAULT_SIZE, Layout, LayoutCancelled, LayoutError
+from nla_explorer.graph_view.layout import dot as dot_module
+from nla_explorer.graph_view.layout.dot import dot_available, dot_layout, dot_source
+from nla_explorer.graph_view.layout.crossings import count_crossings
+from nla_explorer.graph_view.layout.layered import auto_layout, layered_layout
+from nla_explorer.graph_view.layout.model import DEFAULT_SIZE, Layout, LayoutCancelled, LayoutError
 
 needs_dot = pytest.mark.skipif(not dot_available(), reason="Graphviz dot is not installed")
 
@@ -344,7 +344,7 @@ def test_layout_modules_do_not_import_qt():
     import subprocess
     import sys
 
-    code = ("import sys, nla_explorer.graph_view.layout, nla_explorer.graph_view.dot_layout; "
+    code = ("import sys, nla_explorer.graph_view.layout.layered, nla_explorer.graph_view.layout.dot; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

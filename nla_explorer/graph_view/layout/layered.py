@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nla_explorer.graph_view import layout_core as core
-from nla_explorer.graph_view.layout_place import assign_x
-from nla_explorer.graph_view.dot_layout import dot_available, dot_layout
-from nla_explorer.graph_view.layout_model import (
+from nla_explorer.graph_view.layout import phases as core
+from nla_explorer.graph_view.layout.placement import assign_x
+from nla_explorer.graph_view.layout.dot import dot_available, dot_layout
+from nla_explorer.graph_view.layout.model import (
     DEFAULT_SIZE, Layout, LayoutCancelled, LayoutError, Point,
 )
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from nla_explorer.graph_view.layout_core import Check, Tick
+from nla_explorer.graph_view.layout.phases import Check, Tick
 
 
 def _type1_conflicts(rows: list[list[int]], up: list[list[int]], dummy: list[bool],

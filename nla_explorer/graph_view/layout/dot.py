@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from nla_explorer.graph_view.layout_model import DEFAULT_SIZE, Layout, LayoutCancelled, LayoutError
+from nla_explorer.graph_view.layout.model import DEFAULT_SIZE, Layout, LayoutCancelled, LayoutError
 
 PX_PER_INCH = 72.0  # dot works in inches and points; 1 px == 1 pt at 72 px per inch
 _POLL_S = 0.1

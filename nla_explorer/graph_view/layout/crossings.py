@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nla_explorer.graph_view import layout_core as core
-from nla_explorer.graph_view.layout_model import Layout, Point
+from nla_explorer.graph_view.layout import phases as core
+from nla_explorer.graph_view.layout.model import Layout, Point
 
 
 def _layer_xs(pts: Sequence[Point], ls: int, lt: int, ys: list[float], x_s: float,
