@@ -14,9 +14,8 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox, QHBoxLayout,
-    QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter,
-    QTabWidget,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
+    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
     QVBoxLayout, QWidget,
 )
 
@@ -25,6 +24,7 @@ from nla_explorer.engine.timing.sweep import (
     DTYPES, OPS, SweepPlan, TimingResult, available_devices, power_of_two_sizes,
     results_from_csv, results_to_csv, sweep,
 )
+from nla_explorer.panels.timing_buttons import ResultsButtons
 from nla_explorer.panels.timing_plots import TimingPlots
 from nla_explorer.panels.timing_table import ResultsTable
 from nla_explorer.workers import GeneratorJob
@@ -205,33 +205,11 @@ class TimingPanel(QWidget):
         col.addLayout(buttons)
         col.addWidget(self.progress)
         col.addWidget(self.status_label)
-        col.addWidget(self._build_result_buttons())
+        col.addWidget(ResultsButtons(self.copy_results, self.save_csv, self.load_csv,
+                                     self.clear_results))
         col.addStretch(1)
         box.setMaximumWidth(360)
         return box
-
-    def _build_result_buttons(self) -> QWidget:
-        """Copy / Save / Load / Clear, beside the controls so the table keeps its width."""
-        self.copy_button = QPushButton("Copy")
-        self.copy_button.setToolTip("Copy every result to the clipboard (tab-separated, pastes "
-                                    "into a spreadsheet)")
-        self.copy_button.clicked.connect(self.copy_results)
-        self.save_button = QPushButton("Save CSV…")
-        self.save_button.setToolTip("Save every result (this run and loaded ones) as CSV")
-        self.save_button.clicked.connect(self._choose_save)
-        self.load_button = QPushButton("Load CSV…")
-        self.load_button.setToolTip("Load results measured elsewhere (e.g. on a GPU box with "
-                                    "nla-explorer timing --csv FILE) to compare")
-        self.load_button.clicked.connect(self._choose_load)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Forget all results, measured and loaded")
-        self.clear_button.clicked.connect(self.clear_results)
-        group = QGroupBox("Results")
-        grid = QGridLayout(group)
-        for i, button in enumerate((self.copy_button, self.save_button, self.load_button,
-                                    self.clear_button)):
-            grid.addWidget(button, i // 2, i % 2)
-        return group
 
     # --- the plan ---------------------------------------------------------------------------
 
@@ -402,18 +380,6 @@ class TimingPanel(QWidget):
         self.redraw()
         self.results_changed.emit()
         self._status("Cleared.")
-
-    def _choose_load(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load timing results", "",
-                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
-        if path:
-            self.load_csv(path)
-
-    def _choose_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save timing results", "timing.csv",
-                                              "CSV files (*.csv)")
-        if path:
-            self.save_csv(path)
 
     def _status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)

@@ -1,0 +1,48 @@
+"""The timing panel's Results box: Copy, Save CSV…, Load CSV…, Clear (it asks for file names)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QGridLayout, QGroupBox, QPushButton, QWidget
+
+
+class ResultsButtons(QGroupBox):
+    """Buttons wired to what the panel does with its results; the file dialogs live here."""
+
+    def __init__(self, copy: Callable[[], object], save: Callable[[Path], object],
+                 load: Callable[[Path], object], clear: Callable[[], object],
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Results", parent)
+        self._save, self._load = save, load
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy every result to the clipboard (tab-separated, pastes "
+                                    "into a spreadsheet)")
+        self.copy_button.clicked.connect(copy)
+        self.save_button = QPushButton("Save CSV…")
+        self.save_button.setToolTip("Save every result (this run and loaded ones) as CSV")
+        self.save_button.clicked.connect(self._choose_save)
+        self.load_button = QPushButton("Load CSV…")
+        self.load_button.setToolTip("Load results measured elsewhere (e.g. on a GPU box with "
+                                    "nla-explorer timing --csv FILE) to compare")
+        self.load_button.clicked.connect(self._choose_load)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Forget all results, measured and loaded")
+        self.clear_button.clicked.connect(clear)
+        grid = QGridLayout(self)
+        for i, button in enumerate((self.copy_button, self.save_button, self.load_button,
+                                    self.clear_button)):
+            grid.addWidget(button, i // 2, i % 2)
+
+    def _choose_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load timing results", "",
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self._load(Path(path))
+
+    def _choose_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save timing results", "timing.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            self._save(Path(path))
