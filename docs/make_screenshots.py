@@ -67,10 +67,10 @@ def main() -> int:
             settle(app, 0.1)
         shot("timing")
         window.block_dock.raise_()
-        window.set_theme("dark")
+        window.preferences.set_theme("dark")
         settle(app, 1.0)
         shot("dark")
-        window.set_theme("light")
+        window.preferences.set_theme("light")
         window.close()
     return 0
 

@@ -61,7 +61,7 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
         print(f"nla-explorer: error: {window.document.error}", file=sys.stderr)
         return 2
     window.show()
-    window.offer_first_tour()
+    window.help.offer_first_tour()
     return _exec(app)
 
 

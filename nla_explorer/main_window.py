@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QMainWindow
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton
 
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.engine.examples import EXAMPLES
 from nla_explorer.graph_view.pane import GraphPane
 from nla_explorer.graph_view.picture import PictureOptions
 from nla_explorer.panels.code_editor import CodeEditorPanel
@@ -18,9 +20,10 @@ from nla_explorer.panels.palette import PalettePanel
 from nla_explorer.panels.stepper import StepperPanel
 from nla_explorer.panels.timing import TimingPanel
 from nla_explorer.panels.training import TrainingPanel
-from nla_explorer.session_files import SessionFiles
-from nla_explorer.window_chrome import WindowChrome
+from nla_explorer.notifications import Notifications
 from nla_explorer.preferences import load_preferences, save_preferences
+from nla_explorer.session_files import SessionFiles
+from nla_explorer.window_chrome import GraphToolbar, Presentation, add_dock, make_action
 from nla_explorer.window_export import WindowExport
 from nla_explorer.window_help import WindowHelp
 from nla_explorer.window_preferences import WindowPreferences
@@ -40,8 +43,8 @@ def _follow_dock_shape(dock, panel) -> None:
     panel.set_side_by_side(True)
 
 
-class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMainWindow):
-    """``nla-explorer``'s window. ``settings`` defaults to the user's QSettings."""
+class MainWindow(QMainWindow):
+    """``nla-explorer``'s window, assembled from its panels, docks and collaborators."""
 
     def __init__(self, settings: QSettings | None = None,
                  recovery_path: Path | None = None) -> None:
@@ -51,28 +54,29 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.sessions = SessionFiles(self, self.document, self.settings, recovery_path)
         self.view_style = ViewStyle.light()  # the theme, font and precision of what draws
         self.code_panel = CodeEditorPanel()
-        self.code_dock = self._dock("Code", "code_dock", self.code_panel, Qt.LeftDockWidgetArea)
+        self.code_dock = add_dock(self, "Code", "code_dock", self.code_panel,
+                                  Qt.LeftDockWidgetArea)
         self.inspector = InspectorPanel()
-        self.inspector_dock = self._dock("Inspector", "inspector_dock",
-                                         self.inspector, Qt.RightDockWidgetArea)
+        self.inspector_dock = add_dock(self, "Inspector", "inspector_dock",
+                                       self.inspector, Qt.RightDockWidgetArea)
         self.blocks_palette = PalettePanel()
-        self.palette_dock = self._dock("Blocks", "palette_dock", self.blocks_palette,
-                                       Qt.LeftDockWidgetArea)
+        self.palette_dock = add_dock(self, "Blocks", "palette_dock", self.blocks_palette,
+                                     Qt.LeftDockWidgetArea)
         self.tabifyDockWidget(self.code_dock, self.palette_dock)
         self.code_dock.raise_()
         self.block_editor = BlockEditorPanel(self.document)
-        self.block_dock = self._dock("Block editor", "block_dock", self.block_editor,
-                                     Qt.BottomDockWidgetArea)
+        self.block_dock = add_dock(self, "Block editor", "block_dock", self.block_editor,
+                                   Qt.BottomDockWidgetArea)
         self.stepper = StepperPanel(self.document)
-        self.stepper_dock = self._dock("Backward pass", "stepper_dock", self.stepper,
-                                       Qt.RightDockWidgetArea)
+        self.stepper_dock = add_dock(self, "Backward pass", "stepper_dock", self.stepper,
+                                     Qt.RightDockWidgetArea)
         self.splitDockWidget(self.stepper_dock, self.inspector_dock, Qt.Vertical)
         self.training = TrainingPanel()
-        self.training_dock = self._dock("Training", "training_dock", self.training,
-                                        Qt.BottomDockWidgetArea)
-        self.timing = TimingPanel()
-        self.timing_dock = self._dock("CPU / GPU timing", "timing_dock", self.timing,
+        self.training_dock = add_dock(self, "Training", "training_dock", self.training,
                                       Qt.BottomDockWidgetArea)
+        self.timing = TimingPanel()
+        self.timing_dock = add_dock(self, "CPU / GPU timing", "timing_dock", self.timing,
+                                    Qt.BottomDockWidgetArea)
         for dock, panel in ((self.training_dock, self.training), (self.timing_dock, self.timing)):
             _follow_dock_shape(dock, panel)
         self.tabifyDockWidget(self.block_dock, self.training_dock)
@@ -85,14 +89,26 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self.graph_pane = GraphPane(self.document, PictureOptions(style=self.view_style))
         self.setCentralWidget(self.graph_pane)
         self.stepper.install_keys(self.graph_pane.view)
-        self._normal_state = None  # the window layout to return to after presentation mode
-        self.theme: str | None = None  # "light"/"dark" once preferences are applied
         self._inspect_timer = QTimer(self)
         self._inspect_timer.setSingleShot(True)
         self._inspect_timer.setInterval(INSPECT_DELAY_MS)
         self._inspect_timer.timeout.connect(self._inspect)
-        self._build_toolbar()
+        self.toolbar = GraphToolbar(self, self.graph_pane)
+        self.addToolBar(self.toolbar)
         self._build_status()
+        self.export = WindowExport(self, self.document, self.graph_pane, self.settings,
+                                   self.notifications, self.statusBar().showMessage,
+                                   self._error_changed)
+        self.help = WindowHelp(self, self.settings, self.menuBar(), self.load_example,
+                               self.graph_pane, self.code_dock, self.block_dock,
+                               self.stepper_dock, self.training_dock)
+        self.preferences = WindowPreferences(self, self.settings, self.document, self.sessions,
+                                             self.toolbar.font_spin, self.toolbar.engine_combo,
+                                             self._set_panel_fonts, self.set_view_style)
+        self.presentation = Presentation(
+            self, self.graph_pane, self.stepper, self.stepper_dock,
+            [self.code_dock, self.palette_dock, self.block_dock, self.inspector_dock],
+            self.toolbar.font_spin)
         self._build_menus()
         self._connect()
         self.layout().activate()  # the docks are tabified now: drop the minimum of the build-up
@@ -100,6 +116,68 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         self._update_title()
 
     # -- construction -----------------------------------------------------------------------------
+
+    def _build_status(self) -> None:
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setRange(0, 100)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.zoom_label = QLabel("100 %")
+        self.zoom_label.setToolTip("Zoom of the graph (Ctrl+0: fit)")
+        self.notifications = Notifications(self.statusBar())
+        for widget in (self.progress, self.cancel_button, self.zoom_label):
+            self.statusBar().addPermanentWidget(widget)
+
+    def _build_menus(self) -> None:
+        bar, tools = self.menuBar(), self.toolbar
+        menu = bar.addMenu("&File")
+        menu.addAction(make_action(self, "&Open code or session…", self.open_dialog,
+                                   QKeySequence.Open))
+        menu.addAction(make_action(self, "&Save session", self.sessions.save, QKeySequence.Save))
+        menu.addAction(make_action(self, "Save session &as…", self.sessions.save_as,
+                                   QKeySequence("Ctrl+Shift+S")))
+        examples = menu.addMenu("&Examples")
+        for example in EXAMPLES.values():
+            examples.addAction(make_action(self, f"{example.name} — {example.title}",
+                                           lambda _=False, n=example.name: self.load_example(n),
+                                           tip=example.description))
+        self.recent_menu = menu.addMenu("&Recent files")
+        menu.addAction(self.export.picture_action)
+        menu.addAction(self.export.steps_action)
+        menu.addSeparator()
+        menu.addAction(make_action(self, "&Quit", self.close, QKeySequence.Quit))
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.Undo)
+        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.Redo])
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+        edit.addSeparator()
+        edit.addAction(self.preferences.dialog_action)
+        view = bar.addMenu("&View")
+        for action in (tools.zoom_in_action, tools.zoom_out_action, tools.fit_action):
+            view.addAction(action)
+        view.addAction(make_action(self, "&Find node", tools.search.setFocus, QKeySequence.Find))
+        view.addSeparator()
+        view.addAction(tools.constants_action)
+        view.addAction(tools.collapse_action)
+        view.addSeparator()
+        for dock in (self.code_dock, self.inspector_dock, self.palette_dock, self.stepper_dock):
+            view.addAction(dock.toggleViewAction())
+        view.addAction(self.presentation.action)
+        for dock in (self.block_dock, self.training_dock, self.timing_dock, tools):
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        themes = view.addMenu("&Theme")
+        for action in self.preferences.theme_actions.values():
+            themes.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions(self.help.actions)
+        help_menu.addSeparator()
+        help_menu.addAction(self.help.about_action)
 
     def _connect(self) -> None:
         self.code_panel.capture_requested.connect(
@@ -122,8 +200,13 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         pane.picture_shown.connect(self._picture_shown)
         pane.build_failed.connect(self._build_failed)
         pane.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
-        self.font_spin.valueChanged.connect(self._font_changed)
-        self.engine_combo.currentTextChanged.connect(self._engine_changed)
+        self.cancel_button.clicked.connect(self.cancel_layout)
+        tools = self.toolbar
+        tools.search.returnPressed.connect(self.find_next)
+        tools.constants_action.triggered.connect(self.layout_options_changed)
+        tools.collapse_action.triggered.connect(self.layout_options_changed)
+        tools.font_spin.valueChanged.connect(self._font_changed)
+        tools.engine_combo.currentTextChanged.connect(self._engine_changed)
 
     # -- settings -------------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -136,8 +219,8 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
             self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
             self.resizeDocks([self.block_dock], [330], Qt.Vertical)
             self.resizeDocks([self.stepper_dock, self.inspector_dock], [430, 420], Qt.Vertical)
-        self.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
-        self.apply_preferences(load_preferences(s))  # a corrupt file: defaults
+        self.toolbar.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
+        self.preferences.apply(load_preferences(s))  # a corrupt file: defaults
         self._refresh_recent()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -151,8 +234,8 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
-        save_preferences(s, self.current_preferences())
-        s.setValue("view/constants", self.constants_action.isChecked())
+        save_preferences(s, self.preferences.current())
+        s.setValue("view/constants", self.toolbar.constants_action.isChecked())
         s.setValue("last/example", self.document.example.name if self.document.example else "")
         s.sync()
         super().closeEvent(event)
@@ -202,15 +285,15 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
         for path in self._recent():
-            self.recent_menu.addAction(self._action(path, lambda _=False, p=path: self.open_path(p)))
+            self.recent_menu.addAction(make_action(self, path, lambda _=False, p=path: self.open_path(p)))
         self.recent_menu.setEnabled(bool(self._recent()))
 
     # -- the picture ---------------------------------------------------------------------------------
     def layout_options_changed(self) -> None:
         """The toolbar's layout engine, Constants and Collapse chains, to the graph pane."""
         self.graph_pane.set_options(PictureOptions(
-            self.engine_combo.currentText(), self.constants_action.isChecked(),
-            self.collapse_action.isChecked(), self.view_style))
+            self.toolbar.engine_combo.currentText(), self.toolbar.constants_action.isChecked(),
+            self.toolbar.collapse_action.isChecked(), self.view_style))
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Hand a new style (theme, font size, precision) to every view that draws with it."""
@@ -281,9 +364,9 @@ class MainWindow(WindowChrome, WindowExport, WindowHelp, WindowPreferences, QMai
 
     def find_next(self) -> str | None:
         """Select and centre the next node matching the search text."""
-        hit = self.graph_pane.find_next(self.search.text())
+        hit = self.graph_pane.find_next(self.toolbar.search.text())
         if hit is None:
-            self.statusBar().showMessage(f"No node matches '{self.search.text()}'")
+            self.statusBar().showMessage(f"No node matches '{self.toolbar.search.text()}'")
         return hit
 
     # -- messages --------------------------------------------------------------------------------------

@@ -1,20 +1,43 @@
-"""Help for the student alone with the app: the guided tour, keyboard shortcuts, course examples.
-
-A mixin of :class:`~nla_explorer.main_window.MainWindow`.
-"""
+"""Help for the student alone with the app: the guided tour, keyboard shortcuts, course examples."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from typing import Callable
 
+from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenuBar, QMessageBox, QWidget
+
+from nla_explorer import __version__
 from nla_explorer.help_dialogs import ExamplesDialog, ShortcutsDialog
 from nla_explorer.tour import Stop, Tour
+from nla_explorer.window_chrome import make_action
 
 TOUR_DONE_KEY = "help/tour_done"
 
 
-class WindowHelp:
-    """Help ▸ Tour, Keyboard shortcuts, Course examples (a mixin)."""
+class WindowHelp(QObject):
+    """Help ▸ Tour, Keyboard shortcuts, Course examples and About, for ``window``."""
+
+    def __init__(self, window: QWidget, settings: QSettings, menu_bar: QMenuBar,
+                 load_example: Callable[[str], object], graph: QWidget,
+                 code_dock: QDockWidget, block_dock: QDockWidget, stepper_dock: QDockWidget,
+                 training_dock: QDockWidget) -> None:
+        super().__init__(window)
+        self.window, self.settings, self.menu_bar = window, settings, menu_bar
+        self.load_example, self.graph = load_example, graph
+        self.code_dock, self.block_dock = code_dock, block_dock
+        self.stepper_dock, self.training_dock = stepper_dock, training_dock
+        self.tour: Tour | None = None
+        self.actions = [
+            make_action(window, "&Tour", self.start_tour,
+                        tip="A one-minute guided tour of the window"),
+            make_action(window, "&Keyboard shortcuts", self.show_shortcuts,
+                        QKeySequence("Ctrl+/"), "Every key the window answers to"),
+            make_action(window, "&Course examples", self.show_examples,
+                        tip="Each example and the notebook cell it comes from"),
+        ]
+        self.about_action = make_action(window, "&About NLA Explorer", self.about)
 
     def tour_stops(self) -> list[Stop]:
         def raised(dock):
@@ -39,7 +62,7 @@ class WindowHelp:
             Stop("The autograd graph",
                  "Every box is a node of the grad_fn chain: blue leaves, grey ops, the orange "
                  "output. Green numbers are forward values, ∇ gradients. Click a box to inspect "
-                 "it; wheel to zoom.", lambda: self.graph_pane),
+                 "it; wheel to zoom.", lambda: self.graph),
             Stop("Step through the backward pass",
                  "Press → to run the next node: its gradient arrives, the rule it applies is "
                  "written out with this step's numbers, and the gradients it sends are lit on "
@@ -56,8 +79,8 @@ class WindowHelp:
         ]
 
     def start_tour(self) -> Tour:
-        if getattr(self, "tour", None) is None:
-            self.tour = Tour(self, self.tour_stops())
+        if self.tour is None:
+            self.tour = Tour(self.window, self.tour_stops())
             self.tour.finished.connect(lambda _: self.settings.setValue(TOUR_DONE_KEY, True))
         self.tour.start()
         return self.tour
@@ -68,16 +91,22 @@ class WindowHelp:
             QTimer.singleShot(400, self.start_tour)
 
     def show_shortcuts(self) -> ShortcutsDialog:
-        actions = [a for menu in self.menuBar().actions() if menu.menu() is not None
+        actions = [a for menu in self.menu_bar.actions() if menu.menu() is not None
                    for a in _all_actions(menu.menu())]
-        dialog = ShortcutsDialog(actions, self)
+        dialog = ShortcutsDialog(actions, self.window)
         dialog.show()
         return dialog
 
     def show_examples(self) -> ExamplesDialog:
-        dialog = ExamplesDialog(self.load_example, self)
+        dialog = ExamplesDialog(self.load_example, self.window)
         dialog.show()
         return dialog
+
+    def about(self) -> None:
+        QMessageBox.about(self.window, "About NLA Explorer",
+                          f"<b>NLA Explorer {__version__}</b><p>See automatic differentiation: the "
+                          "autograd graph torch builds, the forward value and gradient at every "
+                          "node, and the backward pass step by step.</p>")
 
 
 def _all_actions(menu) -> list:

@@ -1,39 +1,69 @@
 """Preferences in the window: read them at start, edit them in a dialog, apply them live.
 
-A mixin of :class:`~nla_explorer.main_window.MainWindow`. The toolbar's font and layout boxes are
-quick access to two of the preferences; the dialog edits all of them.
+The toolbar's font and layout boxes are quick access to two of the preferences; the dialog edits
+all of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
-from PySide6.QtCore import QSignalBlocker
-from PySide6.QtWidgets import QDialog
+from PySide6.QtCore import QObject, QSettings, QSignalBlocker
+from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox, QWidget
 
+from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.panels.plot_theme import restyle_plots
 from nla_explorer.preferences import Preferences, load_preferences, save_preferences
 from nla_explorer.preferences_dialog import PreferencesDialog
+from nla_explorer.session_files import SessionFiles
 from nla_explorer.themes import apply_theme
+from nla_explorer.window_chrome import make_action
+
+THEME_MENU = (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark"))
 
 
-class WindowPreferences:
-    """Edit ▸ Preferences and the theme switch (a mixin)."""
+class WindowPreferences(QObject):
+    """Edit ▸ Preferences and View ▸ Theme: the preferences, stored and followed by ``window``."""
 
-    def current_preferences(self) -> Preferences:
+    def __init__(self, window: QWidget, settings: QSettings, document: Document,
+                 sessions: SessionFiles, font_spin: QSpinBox, engine_combo: QComboBox,
+                 set_fonts: Callable[[int], None],
+                 set_view_style: Callable[[ViewStyle], None]) -> None:
+        super().__init__(window)
+        self.window, self.settings, self.document, self.sessions = (window, settings, document,
+                                                                    sessions)
+        self.font_spin, self.engine_combo = font_spin, engine_combo
+        self.set_fonts, self.set_view_style = set_fonts, set_view_style
+        self.theme: str | None = None  # "light"/"dark" once preferences are applied
+        self.dialog_action = make_action(
+            window, "&Preferences…", self.open_dialog, QKeySequence.Preferences,
+            "Font size, theme, layout engine, precision, limits, autosave")
+        self.theme_actions = {}
+        group = QActionGroup(window)
+        for theme, text in THEME_MENU:
+            action = make_action(window, text, lambda _=False, t=theme: self.set_theme(t),
+                                 tip=f"{text.replace('&', '')} colours for the window and canvas")
+            action.setCheckable(True)
+            action.setData(theme)
+            group.addAction(action)
+            self.theme_actions[theme] = action
+
+    def current(self) -> Preferences:
         stored = load_preferences(self.settings)
         return Preferences(self.font_spin.value(), stored.theme, self.engine_combo.currentText(),
                            stored.precision, stored.value_limit, stored.autosave_s).checked()
 
-    def open_preferences(self) -> PreferencesDialog:
-        dialog = PreferencesDialog(self.current_preferences(), self)
+    def open_dialog(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.current(), self.window)
         dialog.finished.connect(lambda result: result == QDialog.Accepted and
-                                self.apply_preferences(dialog.preferences()))
+                                self.apply(dialog.preferences()))
         dialog.open()  # window-modal sheet, not a blocking exec()
         return dialog
 
-    def apply_preferences(self, preferences: Preferences) -> None:
+    def apply(self, preferences: Preferences) -> None:
         """Store ``preferences`` and make the window follow them (no restart): the views get a
         new style and draw again only where it changed what they show."""
         preferences = preferences.checked()
@@ -43,11 +73,11 @@ class WindowPreferences:
         theme = apply_theme(preferences.theme)
         if theme != self.theme:
             self.theme = theme
-            restyle_plots(self)
+            restyle_plots(self.window)
         with QSignalBlocker(self.font_spin), QSignalBlocker(self.engine_combo):
             self.font_spin.setValue(preferences.font_size)
             self.engine_combo.setCurrentText(preferences.layout_engine)
-        self._set_panel_fonts(preferences.font_size)
+        self.set_fonts(preferences.font_size)
         self.set_view_style(ViewStyle.for_theme(theme).with_font(preferences.font_size)
                             .with_precision(preferences.precision))
         for action in self.theme_actions.values():
@@ -55,4 +85,4 @@ class WindowPreferences:
 
     def set_theme(self, theme: str) -> None:
         """View ▸ Theme: light, dark or the system's."""
-        self.apply_preferences(replace(self.current_preferences(), theme=theme))
+        self.apply(replace(self.current(), theme=theme))

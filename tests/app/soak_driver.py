@@ -293,7 +293,7 @@ class Soaker:
             timing.cancel()
 
     def op_export(self) -> None:
-        if not self.window.export_to(str(self.tmp / "soak.svg")):
+        if not self.window.export.export_to(str(self.tmp / "soak.svg")):
             raise AssertionError("export to SVG failed")
 
     # -- the run -----------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_out_of_memory_in_a_block_edit_keeps_the_last_good_graph(window, monkeyp
 def test_layout_engine_dot_without_graphviz_falls_back_with_a_note(window, monkeypatch, tmp_path):
     monkeypatch.setattr(dot_layout.shutil, "which", lambda name: None)
     window.load_example("quadratic")
-    window.engine_combo.setCurrentText("dot")
+    window.toolbar.engine_combo.setCurrentText("dot")
     picture = window.graph_pane.picture
     assert picture is not None and picture.layout.engine == "builtin"
     assert "Graphviz 'dot' not found" in window.graph_pane.picture.note
@@ -188,9 +188,9 @@ def test_layout_engine_dot_without_graphviz_falls_back_with_a_note(window, monke
     edited_quadratic(window)  # the next graph is drawn too
     output = window.document.graph.output_id
     assert window.graph_pane.picture.display.node_for_graph_id(output) is not None
-    assert window.export_to(str(tmp_path / "g.dot"))  # DOT text needs no Graphviz program
+    assert window.export.export_to(str(tmp_path / "g.dot"))  # DOT text needs no Graphviz program
     assert (tmp_path / "g.dot").read_text().lstrip().startswith("digraph")
-    assert window.export_to(str(tmp_path / "g.svg"))
+    assert window.export.export_to(str(tmp_path / "g.svg"))
 
 
 # -- unwritable export and session paths, through the window ------------------------------------
@@ -199,7 +199,7 @@ def test_unwritable_export_and_session_paths_are_reported_and_the_work_kept(
     edited_quadratic(window)
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")  # works as root too, unlike a read-only folder
-    assert not window.export_to(str(blocker / "graph.svg"))
+    assert not window.export.export_to(str(blocker / "graph.svg"))
     assert window.notifications.text.text().startswith("Export failed")
     assert not window.sessions.save_to(blocker / "work.nla")
     note = window.notifications.text.text()  # non-modal: no box blocks the window
@@ -238,7 +238,8 @@ def test_a_corrupt_settings_file_opens_the_window_with_defaults(qtbot, tmp_path)
     qtbot.addWidget(window)
     window.show()
     assert window.load_example("quadratic") and window.graph_pane.picture is not None
-    assert window.font_spin.value() == 11 and window.engine_combo.currentText() == "auto"
+    assert window.toolbar.font_spin.value() == 11
+    assert window.toolbar.engine_combo.currentText() == "auto"
     assert [a.text() for a in window.recent_menu.actions()] == ["/no/such/file.py"]
     window.close()  # and the file is written back clean
     settings.sync()

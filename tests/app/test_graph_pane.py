@@ -24,14 +24,15 @@ def test_relayout_keeps_the_selection_in_the_document_and_the_inspector(window, 
     assert window.document.selected == a
     qtbot.waitUntil(lambda: window.inspector.current_node_id() == a, timeout=2000)
     picture = window.graph_pane.picture
-    window.font_spin.setValue(window.font_spin.value() + 3)  # the toolbar's Font box
+    font_spin = window.toolbar.font_spin  # the toolbar's Font box
+    font_spin.setValue(font_spin.value() + 3)
     qtbot.waitUntil(lambda: not window.busy(), timeout=10_000)
     assert window.graph_pane.picture is not picture  # drawn again, bigger
     assert window.document.selected == a and window.graph_pane.scene.selected_id() == a
     qtbot.wait(200)  # the inspector follows a moment later: it must still show A
     assert window.inspector.current_node_id() == a
-    window.constants_action.trigger()  # Constants off: boxes go, the selection stays
-    window.engine_combo.setCurrentText("builtin")
+    window.toolbar.constants_action.trigger()  # Constants off: boxes go, the selection stays
+    window.toolbar.engine_combo.setCurrentText("builtin")
     assert window.document.selected == a and window.graph_pane.scene.selected_id() == a
     qtbot.wait(200)
     assert window.inspector.current_node_id() == a
@@ -69,7 +70,7 @@ def test_the_scene_reports_only_the_users_selection(window, tmp_path):
     scene.select(None)
     assert reported == [] and window.document.selected is None
     window.document.select(a)
-    assert window.export_to(str(tmp_path / "g.png"))  # hides the selection for a moment
+    assert window.export.export_to(str(tmp_path / "g.png"))  # hides the selection for a moment
     assert reported == [] and window.document.selected == a
 
 

@@ -85,13 +85,13 @@ def test_hover_lights_inputs_and_consumers(window):
 
 def test_search_selects_and_cycles(window):
     window.load_example("quadratic")
-    window.search.setText("dot")
+    window.toolbar.search.setText("dot")
     first = window.find_next()
     second = window.find_next()
     assert first != second
     assert {boxes(window)[first].title, boxes(window)[second].title} == {"dot"}
     assert window.document.selected in (first, second)
-    window.search.setText("no such node")
+    window.toolbar.search.setText("no such node")
     assert window.find_next() is None
 
 
@@ -102,33 +102,33 @@ def test_zoom_and_fit(window):
     assert rect.width() <= window.graph_pane.view.viewport().width() + 2
     assert rect.height() <= window.graph_pane.view.viewport().height() + 2
     zoom = window.graph_pane.view.zoom()
-    window.zoom_in_action.trigger()
+    window.toolbar.zoom_in_action.trigger()
     assert window.graph_pane.view.zoom() == pytest.approx(zoom * 1.25)
 
 
 def test_settings_persist(qtbot, settings):
     w = MainWindow(settings)
     qtbot.addWidget(w)
-    w.font_spin.setValue(17)
-    w.engine_combo.setCurrentText("builtin")
+    w.toolbar.font_spin.setValue(17)
+    w.toolbar.engine_combo.setCurrentText("builtin")
     w.close()
     w2 = MainWindow(settings)
     qtbot.addWidget(w2)
-    assert w2.font_spin.value() == 17 and w2.engine_combo.currentText() == "builtin"
+    assert w2.toolbar.font_spin.value() == 17 and w2.toolbar.engine_combo.currentText() == "builtin"
 
 
 def test_font_size_makes_boxes_bigger(window):
     window.load_example("quadratic")
     x_id = window.document.graph.find("x").id
     small = window.graph_pane.scene.node_items[x_id].boundingRect().width()
-    window.font_spin.setValue(22)
+    window.toolbar.font_spin.setValue(22)
     big = window.graph_pane.scene.node_items[x_id].boundingRect().width()
     assert big > small * 1.5
 
 
 def test_export_from_the_window(window, tmp_path):
     window.load_example("quadratic")
-    assert window.export_to(str(tmp_path / "g.svg"))
+    assert window.export.export_to(str(tmp_path / "g.svg"))
     assert "<svg" in (tmp_path / "g.svg").read_text()
 
 
@@ -206,7 +206,8 @@ def test_errors_are_non_modal_notifications_with_details(window, tmp_path, qtbot
     window.load_example("quadratic")
     blocked = tmp_path / "file"
     blocked.write_text("x")
-    assert not window.export_to(str(blocked / "graph.png"))  # a file where a folder should be
+    # a file where a folder should be
+    assert not window.export.export_to(str(blocked / "graph.png"))
     note = window.notifications
     assert note.text.text().startswith("Export failed") and note.details_button.isVisible()
     box = note.show_details()

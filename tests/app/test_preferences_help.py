@@ -38,13 +38,14 @@ def test_preferences_round_trip_and_corrupt_values_fall_back(tmp_path):
 def test_preferences_dialog_applies_and_persists_across_a_restart(window, qtbot, settings,
                                                                    tmp_path):
     window.load_example("quadratic")
-    dialog = window.open_preferences()
+    dialog = window.preferences.open_dialog()
     dialog.font_spin.setValue(16)
     dialog.precision_spin.setValue(6)
     dialog.autosave_spin.setValue(45)
     dialog.engine_combo.setCurrentIndex(1)  # builtin
     dialog.accept()
-    assert window.font_spin.value() == 16 and window.engine_combo.currentText() == "builtin"
+    assert window.toolbar.font_spin.value() == 16
+    assert window.toolbar.engine_combo.currentText() == "builtin"
     assert window.sessions.timer.interval() == 45_000
     f = window.document.graph.find("f")
     box = window.graph_pane.picture.display.node_for_graph_id(f.id)
@@ -54,14 +55,15 @@ def test_preferences_dialog_applies_and_persists_across_a_restart(window, qtbot,
     from nla_explorer.main_window import MainWindow
     again = MainWindow(QSettings(settings.fileName(), QSettings.IniFormat), tmp_path / "r2.nla")
     qtbot.addWidget(again)
-    assert again.font_spin.value() == 16 and again.engine_combo.currentText() == "builtin"
-    assert again.current_preferences().precision == 6
+    assert again.toolbar.font_spin.value() == 16
+    assert again.toolbar.engine_combo.currentText() == "builtin"
+    assert again.preferences.current().precision == 6
     assert again.sessions.timer.interval() == 45_000
 
 
 def test_theme_switch_repaints_without_restart(window, qtbot):
     window.load_example("quadratic")
-    window.theme_actions["dark"].trigger()
+    window.preferences.theme_actions["dark"].trigger()
     qtbot.waitUntil(lambda: not window.busy(), timeout=10_000)
     app = QApplication.instance()
     assert app.palette().color(QPalette.Window).lightness() < 100
@@ -69,7 +71,7 @@ def test_theme_switch_repaints_without_restart(window, qtbot):
     assert window.graph_pane.view.backgroundBrush().color().name() == ViewStyle.dark().canvas
     edge = window.graph_pane.scene.edge_items[0] if window.graph_pane.scene.edge_items else None
     assert edge is None or edge.base_pen.color().lightness() > 128  # edges drawn light on dark
-    assert window.theme_actions["dark"].isChecked()
+    assert window.preferences.theme_actions["dark"].isChecked()
     import pyqtgraph as pg
     plot = window.findChildren(pg.PlotWidget)[0]
     assert plot.backgroundBrush().color().lightness() < 100  # the plots follow the theme
@@ -77,7 +79,7 @@ def test_theme_switch_repaints_without_restart(window, qtbot):
     qtbot.wait(200)
     SHOTS.mkdir(exist_ok=True)
     assert_looks_approved(settled(window), "window_dark")
-    window.theme_actions["light"].trigger()
+    window.preferences.theme_actions["light"].trigger()
     qtbot.waitUntil(lambda: not window.busy(), timeout=10_000)
     assert app.palette().color(QPalette.Window).lightness() > 200
     assert not window.view_style.is_dark
@@ -86,7 +88,7 @@ def test_theme_switch_repaints_without_restart(window, qtbot):
 
 def test_tour_can_be_skipped_and_reopened(window, qtbot):
     assert window.settings.value("help/tour_done") is None
-    tour = window.start_tour()
+    tour = window.help.start_tour()
     assert tour.isVisible() and tour.counter.text().startswith("1 /")
     tour.next()
     assert tour.index == 1 and window.code_dock.isVisible()
@@ -94,7 +96,7 @@ def test_tour_can_be_skipped_and_reopened(window, qtbot):
         tour.skip_button.click()
     assert done.args == [False] and not tour.isVisible()
     assert window.settings.value("help/tour_done") in (True, "true")
-    again = window.start_tour()  # Help ▸ Tour
+    again = window.help.start_tour()  # Help ▸ Tour
     assert again.isVisible() and again.index == 0
     for _ in range(len(again.stops)):
         again.next()
@@ -103,12 +105,12 @@ def test_tour_can_be_skipped_and_reopened(window, qtbot):
 
 def test_help_pages_list_shortcuts_and_course_examples(window, qtbot):
     from nla_explorer.engine.examples import EXAMPLES
-    page = window.show_shortcuts()
+    page = window.help.show_shortcuts()
     keys = {page.table.item(r, 1).text(): page.table.item(r, 0).text()
             for r in range(page.table.rowCount())}
     assert "F11" in keys["Presentation mode"] and "Ctrl+Z" in keys["Undo"]
     assert "Next / previous step of the pass (stepper, graph view)" in keys
-    examples = window.show_examples()
+    examples = window.help.show_examples()
     assert examples.table.rowCount() == len(EXAMPLES)
     assert examples.table.item(0, 2).text() == next(iter(EXAMPLES.values())).source
     row = list(EXAMPLES).index("norm")
@@ -149,8 +151,8 @@ def test_value_limit_decides_which_tensors_keep_all_their_values(window):
     code = "import torch\nA = torch.randn(60, 60, requires_grad=True)\ny = (A * A).sum()\n"
     window.document.set_code(code)
     assert window.document.graph.find("A").value.values is not None  # 3,600 ≤ 10,000
-    prefs = window.current_preferences()
-    window.apply_preferences(prefs.__class__(**{**prefs.__dict__, "value_limit": 1000}))
+    prefs = window.preferences.current()
+    window.preferences.apply(prefs.__class__(**{**prefs.__dict__, "value_limit": 1000}))
     window.document.set_code(code.replace("y =", "z ="))
     a = window.document.graph.find("A")
     assert a.value.values is None and a.value.summary["norm"] > 0  # now only a summary

@@ -62,15 +62,15 @@ def test_stepper_panel_buttons_and_label(window):
 
 def test_presentation_mode_toggles(window):
     window.load_example("quadratic")
-    font = window.font_spin.value()
-    window.presentation_action.trigger()
-    assert window.font_spin.value() >= 20 and not window.code_dock.isVisible()
+    font = window.toolbar.font_spin.value()
+    window.presentation.action.trigger()
+    assert window.toolbar.font_spin.value() >= 20 and not window.code_dock.isVisible()
     assert window.stepper_dock.isVisible()
     assert window.stepper.check_button.isHidden() and window.stepper.speed.isHidden()
     assert window.palette().color(window.palette().ColorRole.WindowText).name() == "#000000"
-    window.presentation_action.trigger()
+    window.presentation.action.trigger()
     assert not window.stepper.check_button.isHidden()
-    assert window.font_spin.value() == font and window.code_dock.isVisible()
+    assert window.toolbar.font_spin.value() == font and window.code_dock.isVisible()
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.5, 1.0])
@@ -85,7 +85,7 @@ def test_step_screenshots(window, fraction):
 def test_export_all_steps_writes_one_picture_per_step(window, tmp_path):
     from PySide6.QtGui import QImage
     window.load_example("quadratic")
-    written = window.export_steps(str(tmp_path))
+    written = window.export.export_steps(str(tmp_path))
     assert len(written) == len(window.document.trace)
     assert sorted(p.name for p in tmp_path.glob("step_*.png")) == [
         f"step_{k:03d}.png" for k in range(1, len(written) + 1)]
@@ -188,10 +188,10 @@ def test_forward_steps_export_and_large_font_card_screenshot(window, tmp_path, q
     window.load_example("quadratic")
     doc = window.document
     doc.set_step_mode("forward")
-    written = window.export_steps(str(tmp_path))
+    written = window.export.export_steps(str(tmp_path))
     assert len(written) == len(doc.forward_order())
     assert all(Path(p).name.startswith("forward_") for p in written)
-    window.font_spin.setValue(20)  # the projector setting reaches the card
+    window.toolbar.font_spin.setValue(20)  # the projector setting reaches the card
     doc.set_step(5)
     assert window.stepper.card.rule.font().pointSizeF() >= 20
     qtbot.wait(150)  # let the layouts settle, as they do on screen
@@ -201,7 +201,7 @@ def test_forward_steps_export_and_large_font_card_screenshot(window, tmp_path, q
     doc.set_step(doc.trace.step_of(doc.graph.find("x").id).index)
     qtbot.wait(150)
     assert_looks_approved(settled(window.stepper_dock), "step_card_accumulation_font20")
-    window.presentation_action.trigger()
+    window.presentation.action.trigger()
     qtbot.wait(150)
     assert_looks_approved(settled(window), "step_quadratic_presentation")
-    window.presentation_action.trigger()
+    window.presentation.action.trigger()

@@ -47,7 +47,7 @@ def test_dark_theme_draws_block_wires_light_on_the_dark_canvas(window, qtbot):
     window.load_example("quadratic")
     canvas = window.block_editor.canvas
     assert all(w.pen().color().lightness() < 100 for w in _wires(window))  # light theme
-    window.theme_actions["dark"].trigger()
+    window.preferences.theme_actions["dark"].trigger()
     assert canvas.backgroundBrush().color().lightness() < 60
     assert _wires(window) and all(w.pen().color().lightness() > 150 for w in _wires(window))
     window.load_example("norm")  # a new drawing keeps the style
@@ -61,7 +61,7 @@ def test_dark_theme_draws_block_wires_light_on_the_dark_canvas(window, qtbot):
     pixels = [image.pixelColor(at.x() + dx, at.y() + dy) for dx in range(-2, 3)
               for dy in range(-2, 3)]
     assert max(p.lightness() for p in pixels) > 120
-    window.theme_actions["light"].trigger()
+    window.preferences.theme_actions["light"].trigger()
     assert all(w.pen().color().lightness() < 100 for w in _wires(window))
 
 
@@ -70,7 +70,7 @@ def test_a_theme_switch_repaints_the_graph_in_place(window, qtbot):
     pane = window.graph_pane
     window.document.set_step(2)
     selected, picture = window.document.selected, pane.picture
-    window.theme_actions["dark"].trigger()
+    window.preferences.theme_actions["dark"].trigger()
     assert pane.picture is picture and pane.scene.view_style.is_dark  # no new layout
     assert window.document.selected == selected and pane.scene.selected_id() == selected
     edges = [i for i in pane.scene.items() if isinstance(i, EdgeItem)]
@@ -95,14 +95,14 @@ def test_precision_reaches_graph_badges_edge_labels_step_card_and_inspector(wind
     code = ("import torch\nx = torch.tensor(1.2345678, requires_grad=True)\n"
             "y = x * 3.3333333\nz = y * y\nz.backward()\n")
     assert window.document.set_code(code)
-    prefs = window.current_preferences()
-    window.apply_preferences(prefs.__class__(**{**prefs.__dict__, "precision": 2}))
+    prefs = window.preferences.current()
+    window.preferences.apply(prefs.__class__(**{**prefs.__dict__, "precision": 2}))
     pane = window.graph_pane
     assert _badge(pane, "z") == "17" and _badge(pane, "x") == "1.2"
     assert "∇ 4.1" in _edge_labels(window)  # what z = y * y sends back along each use of y
     window.document.set_step(0)
     assert [t.value_text for t in window.stepper.card.tiles][:2] == ["1", "4.1"]
-    window.apply_preferences(prefs.__class__(**{**prefs.__dict__, "precision": 6}))
+    window.preferences.apply(prefs.__class__(**{**prefs.__dict__, "precision": 6}))
     assert _badge(pane, "x") == "1.23457"
     assert "∇ 4.11523" in _edge_labels(window)
     window.document.set_step(0)
@@ -121,7 +121,8 @@ def test_two_windows_hold_two_styles(window, qtbot, tmp_path):
     from nla_explorer.main_window import MainWindow
     other = MainWindow(dark_settings, tmp_path / "r.nla")
     qtbot.addWidget(other)
-    window.set_theme("light")  # the application's palette is light again; `other` stays dark
+    # the application's palette is light again; `other` stays dark
+    window.preferences.set_theme("light")
     for w in (window, other):
         w.load_example("quadratic")
     assert not window.view_style.is_dark and other.view_style.is_dark
@@ -152,7 +153,7 @@ def test_dark_theme_keeps_plot_titles_legends_and_the_palette_search_readable(wi
     """Regression: plot titles and legends kept the light theme's black on the dark background;
     the palette's search text was light on a white field."""
     import pyqtgraph as pg
-    window.theme_actions["dark"].trigger()
+    window.preferences.theme_actions["dark"].trigger()
     for plot in window.training.findChildren(pg.PlotWidget):
         item = plot.getPlotItem()
         background = plot.backgroundBrush().color().lightness()
@@ -182,8 +183,8 @@ def _text_contrast(image: QImage) -> int:
 def test_the_step_card_takes_the_dark_colours(window):
     window.load_example("quadratic")
     window.document.set_step(0)
-    window.theme_actions["dark"].trigger()
+    window.preferences.theme_actions["dark"].trigger()
     card = window.stepper.card
     assert ViewStyle.dark().card_grad in card.tiles[0].head.text()
-    window.theme_actions["light"].trigger()
+    window.preferences.theme_actions["light"].trigger()
     assert ViewStyle.light().card_grad in card.tiles[0].head.text()
