@@ -160,3 +160,14 @@ def test_unseeded_code_draws_new_numbers_and_says_so():
 def test_the_value_recorder_leaves_torchs_graph_alone(oracle, text):
     """Found by the long differential run: the recorder's dispatch mode changed the graph."""
     same(oracle, text)
+
+
+@pytest.mark.parametrize("targets, message, line", [
+    ("a, b", "not enough values to unpack (expected 2, got 1)", 6),
+    ("a,", "too many values to unpack (expected 1)", 6),
+])
+def test_unpacking_grads_raises_pythons_message(oracle, targets, message, line):
+    text = HEAD + (f"x = torch.randn(3, requires_grad=True)\nf = (x * x).sum()\n"
+                   f"{targets} = torch.autograd.grad(f, [x{', x' if targets == 'a,' else ''}])\n")
+    expected, _ = same(oracle, text)
+    assert expected["error"]["message"] == message and expected["error"]["line"] == line

@@ -170,12 +170,22 @@ class _Parser:
             self._fail(f"x.grad can be set to None or a tensor, not {describe(value)}", "grad")
         self._add("set_grad", (base, value), (), form="attr=:grad")
 
+    def _check_unpacking(self, grad: Block, wanted: int) -> None:
+        """``gx, gA = grad(f, [x])``: Python's own ValueError, as torch returns one per input."""
+        inputs = grad.args[1] if len(grad.args) > 1 else grad.kwarg("inputs")
+        count = len(inputs) if isinstance(inputs, tuple) else 1 if inputs is not None else None
+        if count is not None and count < wanted:
+            self._fail(f"not enough values to unpack (expected {wanted}, got {count})", "grad")
+        if count is not None and count > wanted:
+            self._fail(f"too many values to unpack (expected {wanted})", "grad")
+
     def _assign(self, target: ast.expr, value: object) -> None:
         if isinstance(target, ast.Attribute):
             self._set_attribute(target, value)
             return
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Ref) and \
                 self.blocks[self._index_of(value.block)].op == "grad":
+            self._check_unpacking(self.blocks[self._index_of(value.block)], len(target.elts))
             value = tuple(self._add("index", (value, i), (), form="[]")
                           for i in range(len(target.elts)))
         if isinstance(target, (ast.Tuple, ast.List)):
