@@ -135,8 +135,9 @@ class Document(QObject):
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """What the user should know about the result shown (unseeded numbers, which call...)."""
-        return self.exploration.notes if self.exploration else ()
+        """What the user should know about the result shown (unseeded numbers...); which call is
+        shown is the stepper's call box, not a note."""
+        return self.exploration.remarks if self.exploration else ()
 
     @property
     def unseeded(self) -> bool:  # random draws without torch.manual_seed: new numbers each time

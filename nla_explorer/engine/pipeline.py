@@ -25,8 +25,8 @@ class Exploration:
     """One expression, evaluated, with the graph and the backward pass shown.
 
     With backward calls in the code, the graph and trace are those of call ``call_index`` (by
-    default the last); without any, those of the ``backward()`` the output would get (``notes``
-    says so). ``notes``: what the user should know about the result (unseeded numbers...).
+    default the last); without any, those of the ``backward()`` the output would get (``remarks``
+    says so). ``remarks``: what the user should know about the result (unseeded numbers...).
     """
 
     expression: Expression
@@ -34,7 +34,7 @@ class Exploration:
     graph: AutogradGraph
     trace: BackwardTrace
     call_index: int | None = None
-    notes: tuple[str, ...] = ()
+    remarks: tuple[str, ...] = ()
 
     @property
     def output(self) -> torch.Tensor:
@@ -58,15 +58,28 @@ class Exploration:
     def unseeded(self) -> bool:
         return self.evaluation.unseeded
 
+    @property
+    def call_note(self) -> str | None:
+        """Which call is shown, when the code makes several: "backward call 2 of 3: g.backward()"."""
+        calls = self.calls
+        if self.call is None or len(calls) < 2:
+            return None
+        line = f" (line {self.call.line})" if self.call.line else ""
+        return f"backward call {self.call_index + 1} of {len(calls)}: {self.call.label}{line}"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The remarks, then which call is shown (for the JSON and the command line)."""
+        return self.remarks + ((self.call_note,) if self.call_note else ())
+
     def with_call(self, index: int) -> "Exploration":
         """The same run, showing backward call ``index`` (nothing is evaluated again)."""
         calls = self.calls
         if not 0 <= index < len(calls):
             raise ExpressionError(f"there is no backward call {index + 1}: the code makes "
                                   f"{len(calls)}")
-        notes = tuple(n for n in self.notes if not n.startswith("backward call "))
         return replace(self, graph=calls[index].graph, trace=calls[index].trace,
-                       call_index=index, notes=notes + (_call_note(calls, index),))
+                       call_index=index)
 
 
 def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIMIT,
@@ -75,7 +88,7 @@ def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIM
     output's ``backward()`` when the code makes none; errors name the culprit. Tensors of up to
     ``value_limit`` elements keep all their values, larger ones a summary."""
     evaluation = evaluate(expression, value_limit=value_limit)
-    notes = (UNSEEDED_NOTE,) if evaluation.unseeded else ()
+    remarks = (UNSEEDED_NOTE,) if evaluation.unseeded else ()
     calls = evaluation.backward_calls
     if calls:
         index = len(calls) - 1 if call is None else call
@@ -83,20 +96,12 @@ def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIM
             raise ExpressionError(f"there is no backward call {index + 1}: the code makes "
                                   f"{len(calls)}")
         chosen = calls[index]
-        if len(calls) > 1:
-            notes += (_call_note(calls, index),)
-        return Exploration(expression, evaluation, chosen.graph, chosen.trace, index, notes)
-    return _hypothetical(expression, evaluation, value_limit, notes)
-
-
-def _call_note(calls: tuple[BackwardCall, ...], index: int) -> str:
-    call = calls[index]
-    line = f" (line {call.line})" if call.line else ""
-    return f"backward call {index + 1} of {len(calls)}: {call.label}{line}"
+        return Exploration(expression, evaluation, chosen.graph, chosen.trace, index, remarks)
+    return _hypothetical(expression, evaluation, value_limit, remarks)
 
 
 def _hypothetical(expression: Expression, evaluation: Evaluation, value_limit: int,
-                  notes: tuple[str, ...]) -> Exploration:
+                  remarks: tuple[str, ...]) -> Exploration:
     """No backward call in the code: the pass ``out.backward()`` would run (ones for a non-scalar)."""
     out = evaluation.output
     block = expression.block(evaluation.output_id)
@@ -113,8 +118,8 @@ def _hypothetical(expression: Expression, evaluation: Evaluation, value_limit: i
         raise ExpressionError(str(exc), block.line, label) from None
     seed = f"{label}.backward()" if out.dim() == 0 else \
         f"{label}.backward(torch.ones_like({label}))"
-    notes += (f"the code calls no backward: the steps show {seed}",)
-    return Exploration(expression, evaluation, graph, trace, None, notes)
+    remarks += (f"the code calls no backward: the steps show {seed}",)
+    return Exploration(expression, evaluation, graph, trace, None, remarks)
 
 
 def explore_code(text: str, output: str | None = None,

@@ -220,9 +220,8 @@ class StepperPanel(QWidget):
         if doc.call_index is not None:
             self.call_box.setCurrentIndex(doc.call_index)
         self.call_row.setVisible(len(calls) > 1)
-        notes = [n for n in doc.notes if len(calls) < 2 or not n.startswith("backward call ")]
-        self.notes.setText("\n".join(notes))  # the call box already says which call is shown
-        self.notes.setVisible(bool(notes))
+        self.notes.setText("\n".join(doc.notes))
+        self.notes.setVisible(bool(doc.notes))
         self.seed_button.setVisible(doc.unseeded and doc.state is not None)
 
     def set_presentation(self, on: bool) -> None:
