@@ -74,7 +74,8 @@ def _as_tuple(value: object) -> tuple:
 def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs: dict, *,
                       names: dict[str, object], recorder: ForwardRecorder | None, limit: int,
                       line: int | None, block_id: str, label: str,
-                      output_name: str | None) -> tuple[object, BackwardCall | None]:
+                      output_name: str | None, module_of=None,
+                      ) -> tuple[object, BackwardCall | None]:
     """Run ``call(*args, **kwargs)`` (torch's own function) and record it.
 
     Returns what the call returned and its record; the record is ``None`` when the first output has no
@@ -88,7 +89,8 @@ def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs:
         return call(*args, **kwargs), None
     more = tuple(t for t in outputs[1:] if isinstance(t, torch.Tensor))
     more_roots = [fn for fn in (output_node(t) for t in more) if fn is not None]
-    options = {"names": names, "recorder": recorder, "limit": limit, "more_outputs": more}
+    options = {"names": names, "recorder": recorder, "limit": limit, "more_outputs": more,
+               "module_of": module_of}
     try:
         graph = capture(output, **options)
     except CaptureError:  # saved tensors freed: torch raises its own error, unless it needs none

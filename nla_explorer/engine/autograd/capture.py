@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import torch
 
@@ -31,6 +31,7 @@ def capture(
     limit: int = FULL_VALUE_LIMIT,
     freed_ok: bool = False,
     more_outputs: tuple[torch.Tensor, ...] = (),
+    module_of: Callable[[object], str | None] | None = None,
 ) -> AutogradGraph:
     """Walk ``tensor.grad_fn`` into a graph model.
 
@@ -39,6 +40,7 @@ def capture(
     :class:`ForwardRecorder` that was active while the expression ran, gives every op node its value.
     ``freed_ok``: a node whose saved tensors an earlier ``backward()`` freed shows none (else an error).
     ``more_outputs``: the other outputs of a backward call on several (their graphs join this one).
+    ``module_of(grad_fn)``: the path of the ``nn.Module`` that made a node (Run as Python's hooks).
     """
     if not isinstance(tensor, torch.Tensor):
         raise CaptureError(f"the output is a {type(tensor).__name__}, not a tensor")
@@ -49,10 +51,11 @@ def capture(
     with paused_gc():
         more = [output_node(t) for t in more_outputs if isinstance(t, torch.Tensor)]
         return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok,
-                      [fn for fn in more if fn is not None])
+                      [fn for fn in more if fn is not None], module_of)
 
 
-def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=()) -> AutogradGraph:
+def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
+           module_of=None) -> AutogradGraph:
     fns = autograd_nodes(root, *more_roots)
     ids = node_ids(fns)
     nodes = []
@@ -75,7 +78,8 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=()) 
             value = _value_fallback(fn, tensor, root, saved, snap)
         name = naming.name_of_node(fn)
         nodes.append(GraphNode(node_id, OP, op, readable_name(op), name, value, saved,
-                               len(fn.next_functions), fn._sequence_nr()))
+                               len(fn.next_functions), fn._sequence_nr(),
+                               module_of(fn) if module_of is not None else None))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root])
 
 

@@ -41,6 +41,8 @@ class GraphNode:
     n_inputs: int = 0  # len(next_functions)
     #: torch's creation number of an op's Node (``Node._sequence_nr()``): the forward order
     sequence_nr: int | None = None
+    #: the ``nn.Module`` that ran the op, by its path in the program (``net.l1``), when known
+    module: str | None = None
 
     @property
     def shape(self) -> tuple[int, ...] | None:

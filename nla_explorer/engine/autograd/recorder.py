@@ -31,8 +31,12 @@ class ForwardRecorder:
     Use it around any code: ``with ForwardRecorder() as rec: y = f(x)``; then ``capture(y, recorder=rec)``.
     """
 
-    def __init__(self, limit: int = FULL_VALUE_LIMIT) -> None:
+    def __init__(self, limit: int = FULL_VALUE_LIMIT, on_call=None) -> None:
+        """``on_call(func, args, kwargs, out)``: told of every top-level torch call (Run as Python
+        watches comparisons with ``.grad`` and random draws through it)."""
         self.limit = limit
+        self.on_call = on_call
+        self.latest_sequence_nr = -1  # of the newest Node seen: where a module's ops begin
         self._values: dict[object, dict[int, TensorData]] = {}
         self._pending: list[tuple[torch.Tensor, TensorData]] = []
         self._stack: ExitStack | None = None
@@ -57,12 +61,24 @@ class ForwardRecorder:
             fn = tensor.grad_fn
             if fn is not None:
                 self._values.setdefault(fn, {}).setdefault(tensor.output_nr, data)
+                self._seen(fn)
 
     def record(self, tensor: torch.Tensor, data: TensorData | None = None) -> None:
         """Record ``tensor`` as the authoritative value of its ``grad_fn`` output."""
         fn = tensor.grad_fn
         if fn is not None:
             self._values.setdefault(fn, {})[tensor.output_nr] = data or snapshot(tensor, self.limit)
+            self._seen(fn)
+
+    def _seen(self, fn) -> None:
+        number = fn._sequence_nr()
+        if number > self.latest_sequence_nr:
+            self.latest_sequence_nr = number
+
+    def sequence_mark(self) -> int:
+        """A number below every Node made from now on (and above those seen so far)."""
+        self.resolve_pending()
+        return self.latest_sequence_nr + 1
 
     def stage(self, tensor: torch.Tensor) -> None:
         """Snapshot ``tensor`` now; attach it to its ``grad_fn`` once autograd has set one."""
@@ -71,6 +87,12 @@ class ForwardRecorder:
     # -- reading ---------------------------------------------------------------------------------
     def value_of(self, fn, output_nr: int = 0) -> TensorData | None:
         return self._values.get(fn, {}).get(output_nr)
+
+    def forget(self, fns) -> None:
+        """Drop the values of these Nodes (a long training loop would otherwise keep every
+        iteration's graph alive: the map holds its Nodes)."""
+        for fn in fns:
+            self._values.pop(fn, None)
 
     def __len__(self) -> int:
         return len(self._values)
@@ -91,6 +113,8 @@ class _FunctionMode(TorchFunctionMode):
         for t in _tensors(out):
             if t.grad_fn is not None:
                 self.recorder.record(t)
+        if self.recorder.on_call is not None:
+            self.recorder.on_call(func, args, kwargs or {}, out)
         return out
 
 

@@ -36,6 +36,23 @@ class BackwardStep:
         self._outs_data: tuple[TensorData | None, ...] | None = None
         self._ins_data: tuple[TensorData | None, ...] | None = None
 
+    @classmethod
+    def restored(cls, index: int, node_id: str, grad_outputs: tuple, grad_inputs: tuple,
+                 snap: "Snapshots") -> "BackwardStep":
+        """A step rebuilt from plain data: each gradient a tensor, a :class:`TensorData` (a large
+        one sent as its summary) or ``None``."""
+        def tensors(items: tuple) -> tuple:
+            return tuple(g if isinstance(g, torch.Tensor) else None for g in items)
+
+        def data(items: tuple) -> tuple:
+            return tuple(g if isinstance(g, TensorData) or g is None else snap(g) for g in items)
+        step = cls(index, node_id, tensors(grad_outputs), tensors(grad_inputs), snap)
+        if any(isinstance(g, TensorData) for g in grad_outputs):
+            step._outs_data = data(grad_outputs)
+        if any(isinstance(g, TensorData) for g in grad_inputs):
+            step._ins_data = data(grad_inputs)
+        return step
+
     @property
     def grad_outputs(self) -> tuple[TensorData | None, ...]:
         if self._outs_data is None:
@@ -46,6 +63,11 @@ class BackwardStep:
     def grad_output_tensors(self) -> tuple[torch.Tensor | None, ...]:
         """The incoming gradients as torch handed them to the node (for bitwise comparisons)."""
         return self._outs
+
+    @property
+    def grad_input_tensors(self) -> tuple[torch.Tensor | None, ...]:
+        """The gradients the node sent, as torch computed them."""
+        return self._ins
 
     @property
     def grad_inputs(self) -> tuple[TensorData | None, ...]:

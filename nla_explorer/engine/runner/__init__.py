@@ -1,0 +1,1 @@
+"""Running the user's code: the supervised child process and what runs inside it."""
