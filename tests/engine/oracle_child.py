@@ -6,6 +6,9 @@ It must not import ``nla_explorer``: it is the independent side of the different
 Protocol: one JSON line in (``{"text": program}``), one JSON line out (the observation, see
 :func:`run_program`). The program's own output is swallowed: file descriptors 0 and 1 point at
 ``/dev/null`` while programs run, requests and replies travel over the saved originals.
+
+``stand_ins/`` (next to this file) is appended to ``sys.path``: a minimal ``IPython`` for the course
+notebooks' ``from IPython.display import ...``; appended last, a real IPython wins where installed.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import sys
 from collections import deque
 
 PROGRAM = "<program>"
+STAND_INS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stand_ins")
 
 
 def main() -> None:
+    sys.path.append(STAND_INS)
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     devnull = os.open(os.devnull, os.O_RDWR)

@@ -37,6 +37,10 @@ def _clear_output(wait: bool = False) -> None:
     """Nothing to clear: each cell's output is kept."""
 
 
+def _no_shell() -> None:
+    """No interactive shell: this is a plain process."""
+
+
 def _display_module() -> types.ModuleType:
     module = types.ModuleType("IPython.display")
     module.display = _display
@@ -61,11 +65,14 @@ class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return _display_module()
         module = types.ModuleType("IPython")
         module.__path__ = []
+        module.get_ipython = _no_shell  # matplotlib asks for the shell it runs in
+        module.version_info, module.__version__ = (8, 24, 0, ""), "8.24.0"  # its modern path
         return module
 
     def exec_module(self, module) -> None:
         if module.__name__ == "IPython":
-            module.display = importlib.import_module("IPython.display")
+            from IPython import display  # the stand-in above
+            module.display = display
 
 
 def install() -> None:

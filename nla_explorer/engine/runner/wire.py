@@ -80,7 +80,7 @@ def encode(obj: object, step_limit: int = FULL_VALUE_LIMIT) -> bytes:
         if isinstance(v, (bytes, bytearray)):
             return {"b": blob(bytes(v))}
         if isinstance(v, np.ndarray):
-            arr = np.ascontiguousarray(v)
+            arr = v if v.flags.c_contiguous else v.copy(order="C")  # (keeps 0-d arrays 0-d)
             return {"n": [arr.dtype.str, list(arr.shape), blob(arr.tobytes())]}
         if isinstance(v, torch.Tensor):
             name = str(v.dtype).removeprefix("torch.")
@@ -150,14 +150,14 @@ class _Decoder:
             kind = np.dtype(dtype)
             if kind.kind not in _NUMPY_KINDS:
                 raise ValueError(f"array dtype {dtype!r} is not plain numbers")
-            arr = np.frombuffer(self.blobs[index], dtype=kind).reshape(shape)
+            arr = np.frombuffer(self.blobs[index], dtype=kind).reshape(tuple(shape))
             return arr
         if tag == "T":
             dtype, shape, index = body
             raw = self.blobs[index]
             flat = torch.frombuffer(bytearray(raw), dtype=torch.uint8) if raw else \
                 torch.empty(0, dtype=torch.uint8)
-            return flat.view(_TORCH_DTYPES[dtype]).reshape(shape)
+            return flat.view(_TORCH_DTYPES[dtype]).reshape(tuple(shape))
         if tag == "S":
             index, node_id, outs, ins = body
             return BackwardStep.restored(int(index), str(node_id), tuple(self.dec(outs)),
