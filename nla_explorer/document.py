@@ -17,10 +17,13 @@ from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
+from nla_explorer.engine.runner.result import RunResult
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 from nla_explorer.engine.autograd.backward_calls import BackwardCall
 from nla_explorer.engine.autograd.graph import LEAF
 from nla_explorer.engine.blocks.edits import apply_edit
+from nla_explorer.engine.blocks.positions import kept_positions
+from nla_explorer.engine.code.seeding import with_seed
 from nla_explorer.engine.autograd.stepper import (
     BACKWARD, FORWARD, StepView, forward_order, forward_view, step_view,
 )
@@ -29,7 +32,6 @@ from nla_explorer.engine.autograd.trace import BackwardTrace
 #: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
 #: grew without end over a long session (found by the soak test, tests/test_soak.py).
 UNDO_LIMIT = 100
-SEED_LINE = "torch.manual_seed(0)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +42,7 @@ class State:
     then ``problem`` says why and ``exploration`` is still the last good capture.
     """
 
-    exploration: Exploration
+    exploration: Exploration | RunResult  # the safe interpreter's, or a Run as Python result
     code: str
     example: Example | None
     title: str
@@ -159,6 +161,19 @@ class Document(QObject):
         positions = kept_positions(self.expression, self.positions, exploration.expression)
         self._push(State(exploration, text, example, title, exploration.expression, positions),
                    "Edit code")
+        return True
+
+    def set_run(self, result: RunResult, text: str, title: str = "") -> bool:
+        """Show a Run as Python result (an undoable step); one with nothing to draw keeps the
+        graph on screen and only reports its error, if any."""
+        if result.graph is None or result.trace is None:
+            self._set_error(str(result.error) if result.error else "", None)
+            return False
+        # the blocks cannot say what Python ran (classes, loops): the canvas is empty meanwhile
+        after = State(result, text, None, title or self.title or "untitled", Expression(()))
+        self._push(after, "Run as Python")
+        if result.error is not None:  # the cells after the error did not run: say so
+            self._set_error(str(result.error))
         return True
 
     def set_expression(self, expression: Expression, title: str,
@@ -339,13 +354,19 @@ class Document(QObject):
         if node.kind != LEAF or not node.name:
             return None
         if self._final_grads is None:
-            self._final_grads = {
+            exploration = self.exploration
+            self._final_grads = dict(exploration.final_grads or {}) if isinstance(
+                exploration, RunResult) else {
                 name: None if grad is None else snapshot(grad, self.value_limit)
-                for name, grad in self.exploration.evaluation.final_grads().items()}
+                for name, grad in exploration.evaluation.final_grads().items()}
         return self._final_grads.get(node.name)
 
     def manual_for(self, node_id: str) -> list[tuple[str, TensorData]]:
-        """The example's manual gradient formulas for this leaf, evaluated (course comparison)."""
+        """The example's manual gradient formulas for this leaf, evaluated (course comparison), or
+        what a Python run compared with its ``.grad``."""
+        if isinstance(self.exploration, RunResult) and self.graph is not None:
+            name = self.graph.node(node_id).name
+            return [(c.label, c.value) for c in self.exploration.comparisons if c.leaf == name]
         if self.example is None or self.exploration is None or self.graph is None:
             return []
         if self._manual is None:
@@ -354,46 +375,3 @@ class Document(QObject):
                 self._manual.setdefault(manual.leaf, []).append((manual.label, snapshot(value)))
         name = self.graph.node(node_id).name
         return self._manual.get(name, []) if name else []
-
-
-def kept_positions(old: Expression | None, positions: dict, new: Expression
-                   ) -> tuple[tuple[str, tuple[float, float]], ...]:
-    """Positions for ``new``'s blocks, kept from ``old``'s equal blocks (by name, else by op and
-    order), so editing the code does not rearrange the canvas."""
-    if old is None or not positions:
-        return ()
-    def keys(expr: Expression) -> dict[str, tuple]:
-        seen: dict[str, int] = {}
-        out = {}
-        for b in expr.blocks:
-            if b.name:
-                out[b.id] = ("name", b.name)
-            else:
-                seen[b.op] = seen.get(b.op, 0) + 1
-                out[b.id] = ("op", b.op, seen[b.op])
-        return out
-    old_by_key = {k: i for i, k in keys(old).items()}
-    kept = []
-    for block_id, key in keys(new).items():
-        old_id = old_by_key.get(key)
-        if old_id in positions:
-            kept.append((block_id, positions[old_id]))
-    return tuple(kept)
-
-
-def with_seed(text: str) -> str:
-    """``text`` with ``torch.manual_seed(0)`` after its leading imports (at the top without any)."""
-    lines = text.splitlines()
-    after, open_parens = 0, 0
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if open_parens:  # inside ``from m import (a,\n b)``
-            open_parens += stripped.count("(") - stripped.count(")")
-            after = i + 1
-        elif stripped.startswith(("import ", "from ")):
-            open_parens = stripped.count("(") - stripped.count(")")
-            after = i + 1
-        elif stripped and not stripped.startswith("#"):
-            break
-    lines.insert(after, SEED_LINE)
-    return "\n".join(lines) + ("\n" if text.endswith("\n") or not text else "")

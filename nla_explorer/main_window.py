@@ -26,6 +26,7 @@ from nla_explorer.session_files import SessionFiles
 from nla_explorer.window_chrome import GraphToolbar, Presentation, add_dock, make_action
 from nla_explorer.window_export import WindowExport
 from nla_explorer.window_help import WindowHelp
+from nla_explorer.window_runs import WindowRuns
 from nla_explorer.window_preferences import WindowPreferences
 
 MAX_RECENT = 8
@@ -102,6 +103,8 @@ class MainWindow(QMainWindow):
         self.help = WindowHelp(self, self.settings, self.menuBar(), self.load_example,
                                self.graph_pane, self.code_dock, self.block_dock,
                                self.stepper_dock, self.training_dock)
+        self.runs = WindowRuns(self, self.document, self.code_panel, self.settings,
+                               self.statusBar().showMessage)
         self.preferences = WindowPreferences(self, self.settings, self.document, self.sessions,
                                              self.toolbar.font_spin, self.toolbar.engine_combo,
                                              self._set_panel_fonts, self.set_view_style)
@@ -227,6 +230,7 @@ class MainWindow(QMainWindow):
         self.cancel_layout()
         self.training.stop()
         self.timing.cancel()
+        self.runs.close()
         if self.document.undo_stack.isClean():
             self.sessions.discard_recovery()
         else:
@@ -248,17 +252,8 @@ class MainWindow(QMainWindow):
         return ok
 
     def open_path(self, path: str) -> bool:
-        """Open a ``.nla`` session or a ``.py``/``.txt`` file of course code."""
-        if path.endswith(".nla"):
-            ok = self.sessions.open(path)
-        else:
-            try:
-                text = Path(path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                self._error_changed(f"cannot read {path}: {exc}")
-                return False
-            self.code_panel.set_text(text)
-            ok = self.document.set_code(text, title=Path(path).name)
+        """Open a ``.nla`` session, or course code (``.py``, ``.txt``, ``.ipynb``: shown, not run)."""
+        ok = self.sessions.open(path) if path.endswith(".nla") else self.runs.open_code(path)
         if ok:
             self._add_recent(path)
         return ok
@@ -267,7 +262,7 @@ class MainWindow(QMainWindow):
         start = str(self.settings.value("last/folder", str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(
             self, "Open course code or session", start,
-            "Code or session (*.py *.txt *.nla);;All files (*)")
+            "Code, notebook or session (*.py *.txt *.ipynb *.nla);;All files (*)")
         if path:
             self.settings.setValue("last/folder", str(Path(path).parent))
             self.open_path(path)

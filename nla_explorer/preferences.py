@@ -19,6 +19,9 @@ BOUNDS = {
     "precision": ("view/precision", 2, 12),
     "value_limit": ("engine/full_value_limit", 100, 1_000_000),
     "autosave_s": ("session/autosave_s", 5, 3600),
+    "run_memory_mb": ("python/memory_mb", 256, 262_144),
+    "run_time_limit_s": ("python/time_limit_s", 1, 3600),
+    "python_runs_allowed": ("python/runs_allowed", 0, 1),
 }
 KEYS = {"theme": "view/theme", "layout_engine": "view/layout_engine",
         **{name: key for name, (key, _, _) in BOUNDS.items()}}
@@ -27,7 +30,8 @@ KEYS = {"theme": "view/theme", "layout_engine": "view/layout_engine",
 @dataclass(frozen=True)
 class Preferences:
     """Font size (points), theme, default layout engine, significant digits of values, the tensor
-    size up to which full values are kept, and the autosave interval (seconds)."""
+    size up to which full values are kept, the autosave interval (seconds), and for Run as Python
+    the child's memory (MB) and time (s) limits and whether the user agreed to runs (1) once."""
 
     font_size: int = 11
     theme: str = "system"
@@ -35,6 +39,9 @@ class Preferences:
     precision: int = 4
     value_limit: int = 10_000
     autosave_s: int = 30
+    run_memory_mb: int = 4096
+    run_time_limit_s: int = 60
+    python_runs_allowed: int = 0
 
     def checked(self) -> "Preferences":
         """The same preferences with every value brought into its allowed set or range."""

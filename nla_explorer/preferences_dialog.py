@@ -1,9 +1,10 @@
-"""Edit ▸ Preferences: font size, theme, layout engine, value precision, full-value limit, autosave."""
+"""Edit ▸ Preferences: font, theme, layout engine, precision, value limit, autosave, Python runs."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout,
+    QWidget,
 )
 
 from nla_explorer.preferences import BOUNDS, ENGINES, THEMES, Preferences
@@ -30,6 +31,14 @@ class PreferencesDialog(QDialog):
         self.limit_spin.setSingleStep(1000)
         self.autosave_spin = self._spin("autosave_s", " s", "How often unsaved work is written "
                                         "to the recovery file")
+        self.memory_spin = self._spin("run_memory_mb", " MB", "Run as Python: the most memory the "
+                                      "program's process may take (it stops with a message)")
+        self.memory_spin.setSingleStep(512)
+        self.time_spin = self._spin("run_time_limit_s", " s", "Run as Python: a run longer than "
+                                    "this is stopped (Cancel stops it sooner)")
+        self.trust_check = QCheckBox("Run my code as Python without asking")
+        self.trust_check.setToolTip("Run as Python runs your code like a notebook does: run only "
+                                    "code you trust")
         form = QFormLayout()
         form.addRow("Font size", self.font_spin)
         form.addRow("Theme", self.theme_combo)
@@ -37,6 +46,9 @@ class PreferencesDialog(QDialog):
         form.addRow("Value precision", self.precision_spin)
         form.addRow("Full values up to", self.limit_spin)
         form.addRow("Autosave every", self.autosave_spin)
+        form.addRow("Python run memory", self.memory_spin)
+        form.addRow("Python run time limit", self.time_spin)
+        form.addRow("", self.trust_check)
         note = QLabel("The size limit applies to graphs captured from now on.")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel |
@@ -75,8 +87,13 @@ class PreferencesDialog(QDialog):
         self.precision_spin.setValue(preferences.precision)
         self.limit_spin.setValue(preferences.value_limit)
         self.autosave_spin.setValue(preferences.autosave_s)
+        self.memory_spin.setValue(preferences.run_memory_mb)
+        self.time_spin.setValue(preferences.run_time_limit_s)
+        self.trust_check.setChecked(bool(preferences.python_runs_allowed))
 
     def preferences(self) -> Preferences:
         return Preferences(self.font_spin.value(), self.theme_combo.currentData(),
                            self.engine_combo.currentData(), self.precision_spin.value(),
-                           self.limit_spin.value(), self.autosave_spin.value()).checked()
+                           self.limit_spin.value(), self.autosave_spin.value(),
+                           self.memory_spin.value(), self.time_spin.value(),
+                           int(self.trust_check.isChecked())).checked()

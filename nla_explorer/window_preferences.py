@@ -53,8 +53,8 @@ class WindowPreferences(QObject):
 
     def current(self) -> Preferences:
         stored = load_preferences(self.settings)
-        return Preferences(self.font_spin.value(), stored.theme, self.engine_combo.currentText(),
-                           stored.precision, stored.value_limit, stored.autosave_s).checked()
+        return replace(stored, font_size=self.font_spin.value(),
+                       layout_engine=self.engine_combo.currentText()).checked()
 
     def open_dialog(self) -> PreferencesDialog:
         dialog = PreferencesDialog(self.current(), self.window)

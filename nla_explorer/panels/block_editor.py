@@ -67,6 +67,8 @@ class BlockEditorPanel(QWidget):
             return
         if doc.problem:
             shapes, errors = diagnose(expression)
+        elif doc.exploration.expression is None:  # a Python run: the code has no blocks
+            shapes, errors = {}, {}
         else:
             tensors = doc.exploration.evaluation.tensors
             shapes, errors = {k: tuple(t.shape) for k, t in tensors.items()}, {}

@@ -196,7 +196,14 @@ class StepperPanel(QWidget):
         if exploration is None:
             self.check_result.setText("Only expressions built here can be re-evaluated.")
             return []
-        checks = finite_difference_check(exploration)
+        if exploration.expression is None:  # Run as Python: its own Functions, checked in the run
+            checks = list(exploration.checks_of_call())
+            if not checks:
+                self.check_result.setText("This call runs no autograd.Function of the program's "
+                                          "own: torch's backward formulas are exact.")
+                return []
+        else:
+            checks = finite_difference_check(exploration)
         lines = []
         for c in checks:
             if not c.checked:
@@ -214,9 +221,10 @@ class StepperPanel(QWidget):
         doc = self.document
         calls = doc.calls
         self.call_box.clear()
-        for i, call in enumerate(calls):
+        numbers = getattr(doc.exploration, "call_numbers", ()) or range(1, len(calls) + 1)
+        for number, call in zip(numbers, calls):
             line = f" · line {call.line}" if call.line else ""
-            self.call_box.addItem(f"{i + 1} · {call.label}{line}")
+            self.call_box.addItem(f"{number} · {call.label}{line}")
         if doc.call_index is not None:
             self.call_box.setCurrentIndex(doc.call_index)
         self.call_row.setVisible(len(calls) > 1)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from nla_explorer.document import with_seed
+from nla_explorer.engine.code.seeding import with_seed
 from nla_explorer.engine.pipeline import UNSEEDED_NOTE
 from nla_explorer.engine.tensors import snapshot
 from nla_explorer.value_text import short_text

@@ -20,7 +20,7 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 #: The largest program file read, in bytes.
 MAX_BYTES = 5_000_000
 #: Suffixes :func:`read_program` reads.
-SUFFIXES = (".py", ".ipynb")
+SUFFIXES = (".py", ".txt", ".ipynb")  # .txt: course code pasted into a text file
 MAGIC_NOTE = "(IPython magic, skipped)"
 #: Cell magics whose body is Python: only their first line is skipped.
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "python", "python3"})
@@ -132,8 +132,8 @@ def read_program(path: str | os.PathLike) -> str:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ExpressionError(f"{path.name}: NLA Explorer runs Python files (.py) and Jupyter "
-                              f"notebooks (.ipynb), not {suffix or 'files without a suffix'}",
+        raise ExpressionError(f"{path.name}: NLA Explorer runs Python files (.py, .txt) and "
+                              f"Jupyter notebooks (.ipynb), not {suffix or 'files without a suffix'}",
                               culprit=str(path))
     data = _read_bytes(path)
     try:

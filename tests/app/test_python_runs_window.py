@@ -1,0 +1,182 @@
+"""Run as Python in the window, as a user drives it: cells, consent, Cancel, errors, every call.
+
+The child process is real (a warm one per window); the window must keep painting while a program
+runs (StallProbe) and say what happened when it fails.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from nla_explorer.engine.runner.cells import read_program
+from nla_explorer.stall_probe import StallProbe
+from tests.engine.course_cells import NOTEBOOKS
+
+pytestmark = [pytest.mark.timeout(240)]
+
+QUADRATIC = NOTEBOOKS / "nla_and_neural_networks.ipynb"
+SQUARE = """# %% In[1]
+import torch
+from torch.autograd import Function
+
+class Square(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 3 * x * g  # the student's slip: 2 * x * g is right
+
+z = torch.randn(4, dtype=torch.float64, requires_grad=True)
+y = Square.apply(z).sum()
+y.backward()
+"""
+LOOP = """# %% In[1]
+import torch
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+xs = torch.randn(8, 3)
+for epoch in range(100):
+    opt.zero_grad()
+    loss = (net(xs) ** 2).mean()
+    loss.backward()
+    opt.step()
+"""
+
+
+@pytest.fixture
+def trusted(settings):
+    settings.setValue("python/runs_allowed", 1)
+    settings.setValue("python/time_limit_s", 60)
+    return settings
+
+
+def finish(qtbot, window, timeout=120_000):
+    qtbot.waitUntil(lambda: not window.runs.runs.running, timeout=timeout)
+    QApplication.processEvents()  # the result's signal, queued from the worker thread
+
+
+def test_run_all_cells_of_a_course_notebook(qtbot, trusted, window):
+    window.code_panel.set_text(read_program(QUADRATIC))
+    qtbot.keyClick(window.code_panel.editor, Qt.Key_Return,
+                   Qt.ControlModifier | Qt.ShiftModifier)
+    finish(qtbot, window)
+    doc = window.document
+    assert doc.error == "" and len(doc.calls) == 1
+    assert doc.graph.output.name == "f"
+    texts = window.code_panel.output.texts()
+    assert any("tensor(" in t for t in texts)
+    x = doc.graph.find("x")
+    manual = doc.manual_for(x.id)  # the notebook printed manual_grad_x beside x.grad
+    assert [label for label, _ in manual] == ["manual_grad_x"]
+    assert np.allclose(manual[0][1].values, doc.grad_of(x.id).values, atol=1e-5)
+
+
+def test_cells_share_the_namespace_and_errors_mark_their_line(qtbot, trusted, window):
+    text = ("# %% In[1]\nimport torch\nA = torch.eye(2, requires_grad=True)\n\n"
+            "# %% In[2]\nf = (A * A).sum()\nf.backward()\nprint(A.grad)\n\n"
+            "# %% In[3]\nprint(undefined_name)\n")
+    window.code_panel.set_text(text)
+    window.runs.run_cell(2)
+    finish(qtbot, window)
+    window.runs.run_cell(6)  # In[2] uses A from In[1]
+    finish(qtbot, window)
+    assert window.document.error == ""
+    assert [n.name for n in window.document.graph.leaves] == ["A"]
+    window.runs.run_cell(11)
+    finish(qtbot, window)
+    assert "NameError" in window.code_panel.error_label.text()
+    assert window.code_panel.editor.error_block == 10  # line 11, 0-based block
+    assert window.document.graph.output.name == "f"  # the last good graph stays
+
+
+def test_the_window_paints_while_a_program_runs_and_cancel_ends_it(qtbot, trusted, window):
+    window.code_panel.set_text("import time\ntime.sleep(60)\n")
+    window.runs.run_cell(1)
+    finish(qtbot, window)  # a warm child first: its start is not the point here
+    probe = StallProbe()
+    probe.start()
+    window.runs.run_cell(1)
+    assert window.code_panel.cancel_button.isVisible()
+    qtbot.wait(800)
+    started = time.monotonic()
+    qtbot.mouseClick(window.code_panel.cancel_button, Qt.LeftButton)
+    finish(qtbot, window, timeout=5000)
+    probe.stop()
+    assert time.monotonic() - started < 1.5
+    assert "cancelled" in window.code_panel.error_label.text()
+    assert probe.longest < 0.5, probe.longest
+    window.code_panel.set_text("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                               "y = (x * 3).sum()\ny.backward()\n")
+    window.runs.run_cell(1)  # a fresh child answers the next run
+    finish(qtbot, window)
+    assert window.document.graph.output.name == "y"
+
+
+def test_a_crash_in_the_child_is_a_message_not_a_dead_window(qtbot, trusted, window):
+    window.code_panel.set_text("import os\nos.abort()\n")
+    window.runs.run_cell(1)
+    finish(qtbot, window)
+    assert "SIGABRT" in window.code_panel.error_label.text()
+    assert window.isVisible()
+
+
+def test_the_first_run_asks_for_consent(qtbot, settings, window):
+    window.code_panel.set_text("x = 1\n")
+    answers = []
+
+    def answer(button):
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(50, lambda: answer(button))
+            return
+        answers.append(box.text())
+        box.button(button).click()
+    QTimer.singleShot(50, lambda: answer(QMessageBox.Cancel))
+    assert window.runs.run_cell(1) is False
+    assert "Run only code you trust" in answers[0]
+    QTimer.singleShot(50, lambda: answer(QMessageBox.Ok))
+    assert window.runs.run_cell(1) is True
+    finish(qtbot, window)
+    assert window.runs.run_cell(1) is True  # asked once per session
+    finish(qtbot, window)
+    assert len(answers) == 2
+
+
+def test_a_training_loop_lists_its_backward_calls(qtbot, trusted, window):
+    window.code_panel.set_text(LOOP)
+    window.runs.run_all()
+    finish(qtbot, window)
+    box = window.stepper.call_box
+    assert box.count() == len(window.document.calls) < 100
+    assert box.itemText(0).startswith("1 · loss.backward()")
+    assert box.itemText(box.count() - 1).startswith("100 · ")
+    assert any("kept" in note and "of 100" in note for note in window.document.notes)
+    modules = {n.module for n in window.document.graph.nodes if n.kind == "op"}
+    assert {"net.0", "net.1", "net.2"} <= modules
+    box.activated.emit(0)  # the user picks call 1
+    assert window.document.call_index == 0
+    assert window.stepper.call_box.currentIndex() == 0
+
+
+def test_the_students_own_backward_is_checked(qtbot, trusted, window):
+    window.code_panel.set_text(SQUARE)
+    window.runs.run_all()
+    finish(qtbot, window)
+    checks = window.stepper.check_gradients()
+    assert len(checks) == 1 and checks[0].checked and not checks[0].ok
+    assert "✗ Square.backward" in window.stepper.check_result.text()
+    z = window.document.graph.find("z")
+    torch_z = torch.from_numpy(np.array(window.document.grad_of(z.id).values))
+    numerical = torch.from_numpy(np.array(checks[0].numerical.values))
+    assert torch.allclose(torch_z, 1.5 * numerical)  # 3x where 2x is right
