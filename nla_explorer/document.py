@@ -224,6 +224,10 @@ class Document(QObject):
         """Seed unseeded code (``torch.manual_seed(0)`` after its imports) as an undoable edit."""
         if self.state is None or not self.unseeded:
             return False
+        if isinstance(self.exploration, RunResult):  # Python: the text changes; Run runs it
+            self.state = replace(self.state, code=with_seed(self.code))
+            self.code_changed.emit(self.state.code)
+            return True
         return self.set_code(with_seed(self.code), title=self.title)
 
     def show_call(self, index: int) -> None:

@@ -46,14 +46,16 @@ class Kernel:
     def names_at(self, frame) -> dict[str, object]:
         """The program's tensors by name at ``frame`` (its locals over the globals), and every
         ``nn.Module``'s parameters by path (``net.w.weight``)."""
-        names: dict[str, object] = {}
-        for name, value in self.modules().items():
-            for pname, param in value.named_parameters(prefix=name):
-                names[pname] = param
-        names.update(self.namespace)
+        names: dict[str, object] = dict(self.namespace)
         if frame is not None and frame.f_locals is not frame.f_globals:
             names.update(frame.f_locals)
-        return {k: v for k, v in names.items() if not k.startswith("_")}
+        names = {k: v for k, v in names.items() if not k.startswith("_")}
+        params = {pname: param for name, value in self.modules().items()
+                  for pname, param in value.named_parameters(prefix=name)}
+        ids = {id(p) for p in params.values()}  # a path names a parameter better than a loop
+        names = {k: v for k, v in names.items() if id(v) not in ids}  # variable does
+        names.update(params)
+        return names
 
     def modules(self) -> dict[str, torch.nn.Module]:
         return {k: v for k, v in list(self.namespace.items())
@@ -189,8 +191,10 @@ class Kernel:
         return None
 
     def _final_grads(self, limit: int) -> dict:
+        named = {**{k: v for k, v in self.namespace.items() if not k.startswith("_")},
+                 **self.names_at(None)}  # variables and parameter paths alike
         return {name: None if t.grad is None else snapshot(t.grad, limit)
-                for name, t in self.names_at(None).items()
+                for name, t in named.items()
                 if isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad}
 
     def _tensors(self, limit: int) -> dict:
