@@ -151,6 +151,11 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int) -> St
         for slot, line in rule.lines:
             if slot is None or (slot < len(grads) and grads[slot] is not None):
                 lines.append(line)
+    elif is_own_function(node.op):
+        function = node.op.removesuffix("Backward")
+        targets = ", ".join(f"∂L/∂{label}" for label, g in zip(labels, grads) if g is not None)
+        lines.append(f"{targets} = {function}.backward(ctx, g)")
+        lines.append("the program's own backward: the numbers are what it returned")
     numbers = _numbers(node, rule, incoming, labels, grads)
     notes = []
     dead = [labels[i] for i, g in enumerate(grads[:node.n_inputs]) if g is None]
@@ -162,6 +167,12 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int) -> St
     return StepCard(f"{_label_of(node)} — {node.op}", tuple(lines), incoming, outgoing,
                     tuple(numbers), "; ".join(notes), node.id, node.op,
                     _shared_parts(graph, trace, node.id))
+
+
+def is_own_function(op: str) -> bool:
+    """A node of a Python ``autograd.Function`` (``SquareBackward``); torch's own nodes carry a
+    number (``MulBackward0``)."""
+    return op.endswith("Backward") and op != "Backward"
 
 
 def _numbers(node: GraphNode, rule: NodeRule | None, incoming: TensorData | None,
