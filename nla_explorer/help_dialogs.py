@@ -26,6 +26,8 @@ WIDGET_KEYS = (
     ("+ / −", "Zoom the graph in / out (graph view)"),
     ("Wheel, pinch", "Zoom the graph; drag to pan"),
     ("Ctrl+Enter", "Capture the graph of the code (code editor)"),
+    ("Shift+Enter", "Run the cell at the cursor as Python (code editor)"),
+    ("Ctrl+Shift+Enter", "Run all cells as Python, in a fresh namespace (code editor)"),
     ("Delete", "Delete the selected blocks (block editor)"),
 )
 
