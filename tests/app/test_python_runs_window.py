@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from nla_explorer.engine.runner.cells import read_program
 from nla_explorer.stall_probe import StallProbe
@@ -180,3 +180,28 @@ def test_the_students_own_backward_is_checked(qtbot, trusted, window):
     torch_z = torch.from_numpy(np.array(window.document.grad_of(z.id).values))
     numerical = torch.from_numpy(np.array(checks[0].numerical.values))
     assert torch.allclose(torch_z, 1.5 * numerical)  # 3x where 2x is right
+
+
+@pytest.mark.parametrize("code, says", [
+    ("print('x' * 10_000_000)", "more characters"),
+    ("import torch\nt = torch.empty(50_000_000_000 // 4)", "out of memory"),
+    ("import sys\nsys.exit(3)", "sys.exit(3)"),
+    ("while True:\n    pass", "time limit"),
+])
+def test_faults_are_messages_and_the_window_keeps_painting(qtbot, trusted, window, code, says):
+    trusted.setValue("python/time_limit_s", 3)
+    window.code_panel.set_text("x = 1\n")
+    window.runs.run_cell(1)  # a warm child first: its start is not the point here
+    finish(qtbot, window)
+    probe = StallProbe()
+    probe.start()
+    window.code_panel.set_text(code)
+    window.runs.run_cell(1)
+    finish(qtbot, window, timeout=30_000)
+    qtbot.wait(50)
+    probe.stop()
+    output = window.code_panel.output
+    shown = "\n".join([window.code_panel.error_label.text(), *output.texts(),
+                       *(label.text() for label in output.findChildren(QLabel))])
+    assert says in shown
+    assert probe.longest < 0.5, probe.longest
