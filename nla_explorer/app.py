@@ -9,9 +9,8 @@ from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.autograd.trace import trace_backward
+from nla_explorer.engine.recording import capture_tensor, model_names
 from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.main_window import MainWindow
 from nla_explorer.resources import icon_path
@@ -79,21 +78,25 @@ def _exec(app: QApplication) -> int:
     return status
 
 
-def explore(tensor, names=None, title: str = "") -> MainWindow:
+def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> MainWindow:
     """Open a window on ``tensor``'s autograd graph.
 
+    ``model``: an ``nn.Module`` or a dict name → module (parameter names, module paths);
+    ``recorder``: the ``recording()`` that ran the forward (default: the latest that made it).
     Inside a running Qt application (a notebook with ``%gui qt``, another app) it returns the window
     at once; otherwise it runs the event loop until the window is closed.
     """
+    models = model_names(model, names)
     try:
-        graph = capture(tensor, names=names)
-        trace = trace_backward(tensor)
+        captured = capture_tensor(tensor, names=names, models=models, recorder=recorder)
     except EngineError as exc:
         raise ValueError(str(exc)) from None
     running = QApplication.instance() is not None
     app = application()
     window = MainWindow()
-    window.document.set_graph(graph, trace, title or (graph.output.name or "tensor"))
+    graph = captured.graph
+    window.document.set_graph(graph, captured.trace, title or (graph.output.name or "tensor"),
+                              captured.notes)
     window.code_dock.hide()
     window.show()
     if running:

@@ -83,6 +83,7 @@ class Document(QObject):
         self.graph: AutogradGraph | None = None
         self.trace: BackwardTrace | None = None
         self._title = ""  # for graphs captured elsewhere (no state)
+        self._notes: tuple[str, ...] = ()  # and what the user should know about them
         self.selected: str | None = None
         self.step: int | None = None  # the step shown, None: the whole result
         self.step_mode = BACKWARD  # which pass the stepper walks through
@@ -139,7 +140,7 @@ class Document(QObject):
     def notes(self) -> tuple[str, ...]:
         """What the user should know about the result shown (unseeded numbers...); which call is
         shown is the stepper's call box, not a note."""
-        return self.exploration.remarks if self.exploration else ()
+        return self.exploration.remarks if self.exploration else self._notes
 
     @property
     def unseeded(self) -> bool:  # random draws without torch.manual_seed: new numbers each time
@@ -265,11 +266,13 @@ class Document(QObject):
         if before is None or before.code != state.code:
             self.code_changed.emit(state.code)
 
-    def set_graph(self, graph: AutogradGraph, trace: BackwardTrace, title: str = "") -> None:
+    def set_graph(self, graph: AutogradGraph, trace: BackwardTrace, title: str = "",
+                  notes: tuple[str, ...] = ()) -> None:
         """Show a graph captured elsewhere (``explore(tensor)``); it has no code to undo."""
         self.undo_stack.clear()
         self.state = None
         self._title = title or "tensor"
+        self._notes = tuple(notes)  # before _replace: graph_changed refreshes the notes
         self._replace(graph, trace)
 
     def set_step(self, index: int | None) -> None:

@@ -284,8 +284,10 @@ def test_a_too_big_file_is_refused(tmp_path):
 
 def test_missing_unsupported_and_undecodable_files(tmp_path):
     _raises(tmp_path / "absent.py", "absent.py")
-    (tmp_path / "notes.txt").write_text("hi", encoding="utf-8")
-    _raises(tmp_path / "notes.txt", "notes.txt", ".txt")
+    (tmp_path / "notes.md").write_text("hi", encoding="utf-8")
+    _raises(tmp_path / "notes.md", "notes.md", ".md")
+    (tmp_path / "cell.txt").write_text("x = 1\n", encoding="utf-8")
+    assert read_program(tmp_path / "cell.txt") == "x = 1\n"  # course code saved as text
     _raises(tmp_path, tmp_path.name)  # a folder: not a .py/.ipynb suffix
     folder = tmp_path / "folder.py"
     folder.mkdir()

@@ -15,6 +15,7 @@ from nla_explorer.engine.code.names import (
     BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES, Ignored, PyModule,
     describe,
 )
+from nla_explorer.engine.code import refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
@@ -102,8 +103,7 @@ class _Parser:
             pass
         else:
             what = STATEMENT_NAMES.get(type(stmt), type(stmt).__name__)
-            self._fail(f"{what} is not supported; write the expression with assignments and "
-                       "whitelisted torch calls", what)
+            self._fail(refusals.statement_refusal(stmt, what), what)
 
     def _import(self, module: str, bound: str, path: str) -> None:
         """Bind an import's name (modules were checked by :func:`check_safe`); nothing is imported."""
@@ -266,6 +266,8 @@ class _Parser:
     def _callee(self, func: ast.expr) -> object:
         if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
             return Ignored(func.id)
+        if isinstance(func, ast.Name) and func.id not in self.env:
+            self._fail(refusals.undefined_call(func.id), func.id)
         target = self._expr(func) if not isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Attribute):
             base = self._expr(func.value)
@@ -293,14 +295,14 @@ class _Parser:
                 self._fail(f"'.{method}()' of {describe(base)} is not supported", method)
             form = f".{method}"
             if form not in FORMS:
-                self._fail(f"the tensor method '.{method}()' is not in the whitelist", method)
+                self._fail(refusals.method_refusal(method), method)
             return self._add(FORMS[form], (base, *args), kwargs, form=form)
         if isinstance(callee, str):
             path = callee
             if path in FORMS:
                 return self._add(FORMS[path], args, kwargs, form=path)
             name = path.split(".")[-1]
-            self._fail(f"'{path}' is not in the whitelist of torch functions", name)
+            self._fail(refusals.call_refusal(path), name)
         self._fail(f"{describe(callee)} cannot be called")
 
     def _keyword(self, keyword: ast.keyword) -> bool:

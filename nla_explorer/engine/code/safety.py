@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 
+from nla_explorer.engine.code.refusals import (
+    CLASS_NAMES, RUN, class_hints, enclosing_class, with_hint,
+)
 from nla_explorer.engine.errors import ExpressionError
 
 MAX_CODE_CHARS = 200_000
@@ -63,7 +66,15 @@ def check_safe(tree: ast.AST) -> None:
     problems = [p for node in ast.walk(tree) for p in _problems(node)]
     if problems:
         line, _, message, culprit = min(problems, key=lambda p: (p[0] or 0, p[1]))
+        if culprit in CLASS_NAMES or (_dunder(culprit) and _defines(tree, culprit)):
+            message = with_hint(message, *class_hints(enclosing_class(tree, line)))
         raise ExpressionError(message, line=line, culprit=culprit)
+
+
+def _defines(tree: ast.AST, name: str) -> bool:
+    """Whether ``name`` is the name of a ``def`` or ``class`` in ``tree`` (``__init__``)."""
+    return any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name
+               for node in ast.walk(tree))
 
 
 def _problems(node: ast.AST) -> list[tuple[int | None, int, str, str]]:
@@ -71,7 +82,7 @@ def _problems(node: ast.AST) -> list[tuple[int | None, int, str, str]]:
     found = []
     for kind, what in _FORBIDDEN_NODES.items():
         if isinstance(node, kind):
-            found.append((*at, f"{what} is not allowed", what))
+            found.append((*at, with_hint(f"{what} is not allowed", RUN), what))
     if isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or _dunder(node.id)):
         found.append((*at, f"'{node.id}' is not allowed", node.id))
     if isinstance(node, ast.Attribute) and (
@@ -91,8 +102,9 @@ def _problems(node: ast.AST) -> list[tuple[int | None, int, str, str]]:
         modules = [node.module or "."]
     for module in modules:
         if module not in ALLOWED_MODULES:
-            found.append((*at, f"import {module} is not allowed (only torch, numpy, math, "
-                          "matplotlib and IPython.display are accepted)", module))
+            found.append((*at, with_hint(f"import {module} is not allowed (only torch, numpy, "
+                                         "math, matplotlib and IPython.display are accepted)",
+                                         RUN), module))
     return found
 
 

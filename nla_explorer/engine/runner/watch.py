@@ -5,20 +5,19 @@
 first and every step recorded), tags each op Node with the ``nn.Module`` that made it (global
 module hooks), and remembers the inputs of each ``autograd.Function`` the program applies so that
 the student's own ``backward`` can be checked by finite differences. Everything is undone by
-:meth:`Watch.uninstall`.
+:meth:`Watch.uninstall`. The module tags are :class:`ModuleTags`, shared with ``recording()``.
 """
 
 from __future__ import annotations
 
 import sys
-from collections import deque
 
 import torch
-from torch.nn.modules import module as nn_module
 
 from nla_explorer.engine.autograd.backward_calls import BackwardCall, run_backward_call
+from nla_explorer.engine.autograd.module_tags import ModuleTags
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
-from nla_explorer.engine.autograd.walk import autograd_nodes, is_leaf_node, node_ids, output_node
+from nla_explorer.engine.autograd.walk import autograd_nodes, node_ids, output_node
 from nla_explorer.engine.runner.calls_kept import CallsKept
 from nla_explorer.engine.runner.function_check import check_function
 
@@ -50,9 +49,8 @@ class Watch:
         self.recorder, self.kept, self.limit = recorder, kept, limit
         self.names_at, self.line_text, self.paths_now = names_at, line_text, paths_now
         self.module_paths: dict[int, str] = {}  # id(module) → path, refreshed before each call
-        self._tags: dict[object, object] = {}  # grad_fn → module
+        self.tags = ModuleTags(recorder)  # grad_fn → the module that made it
         self._applied: dict[object, tuple] = {}  # grad_fn → (Function class, input copies)
-        self._stack: list[tuple[object, int]] = []
         self._depth = 0
         self._undo: list = []
 
@@ -88,9 +86,8 @@ class Watch:
         torch.autograd.backward = functional_backward
         torch.autograd.grad = grad
         torch.autograd.Function.apply = classmethod(applied)
-        pre = nn_module.register_module_forward_pre_hook(self._module_enter)
-        post = nn_module.register_module_forward_hook(self._module_exit)
-        self._undo = [pre.remove, post.remove, lambda: self._restore(
+        self.tags.install()
+        self._undo = [self.tags.uninstall, lambda: self._restore(
             tensor_backward, autograd_backward, autograd_grad, apply)]
 
     @staticmethod
@@ -106,35 +103,16 @@ class Watch:
         self._undo = []
 
     # -- modules ---------------------------------------------------------------------------------
-    def _module_enter(self, module, args) -> None:
-        self._stack.append((module, self.recorder.sequence_mark()))
-
-    def _module_exit(self, module, args, output) -> None:
-        if not self._stack:
-            return
-        _, start = self._stack.pop()
-        if not torch.is_grad_enabled():
-            return
-        outs = [output] if isinstance(output, torch.Tensor) else [
-            o for o in (output if isinstance(output, (tuple, list)) else ())
-            if isinstance(o, torch.Tensor)]
-        queue = deque(o.grad_fn for o in outs if o.grad_fn is not None)
-        seen: set[int] = set()
-        while queue:
-            fn = queue.popleft()
-            if id(fn) in seen or is_leaf_node(fn) or fn._sequence_nr() < start:
-                continue
-            seen.add(id(fn))
-            self._tags.setdefault(fn, module)  # an inner module tagged it first
-            queue.extend(child for child, _ in fn.next_functions if child is not None)
-
     def module_of(self, fn) -> str | None:
-        module = self._tags.get(fn)
+        module = self.tags.module_of(fn)
         return None if module is None else self.module_paths.get(id(module))
 
     # -- the student's own Functions -------------------------------------------------------------
     def remember_application(self, cls, args: tuple, out) -> None:
         outs = out if isinstance(out, tuple) else (out,)
+        for o in outs:  # torch's function mode does not see apply(): record its value here
+            if isinstance(o, torch.Tensor) and o.grad_fn is not None:
+                self.recorder.record(o)
         fn = next((o.grad_fn for o in outs if isinstance(o, torch.Tensor)
                    and o.grad_fn is not None), None)
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
@@ -176,8 +154,8 @@ class Watch:
             a is True for a in args[2:4])
         if fns and not retained:  # a training loop would otherwise keep every iteration's graph
             self.recorder.forget(fns)
+            self.tags.forget(fns)
             for fn in fns:
-                self._tags.pop(fn, None)
                 self._applied.pop(fn, None)
         return returned
 

@@ -1,0 +1,174 @@
+"""``recording()``: watch a forward pass in the user's own code, so ``explore`` shows every value.
+
+Without it ``explore(loss)`` only knows what autograd kept: an op that saved no result (``mv`` and
+``pow`` in ``torch.tanh(W @ x).pow(2).sum()``) has no value to show. Inside ``with recording():`` a
+:class:`ForwardRecorder` snapshots every op's output and :class:`ModuleTags` notes which
+``nn.Module`` made each Node. The most recent recording is remembered, so ``explore(loss)`` picks it
+up when ``loss`` was made inside it. :func:`capture_tensor` is what ``explore`` shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import torch
+
+from nla_explorer.engine.autograd.capture import capture
+from nla_explorer.engine.autograd.graph import OP, AutogradGraph
+from nla_explorer.engine.autograd.module_tags import ModuleTags
+from nla_explorer.engine.autograd.recorder import ForwardRecorder
+from nla_explorer.engine.autograd.trace import BackwardTrace, trace_backward
+from nla_explorer.engine.autograd.walk import autograd_nodes, output_node
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
+
+MISSING_VALUES = ("values of ops that saved no result show ?; wrap the forward in "
+                  "`with nla_explorer.recording():` to see them all")
+MISSING_MODULES = ("the nodes show the modules that made them when the forward runs inside "
+                   "`with nla_explorer.recording():`")
+
+_latest: "Recording | None" = None  # the recording entered or left most recently
+
+
+class Recording:
+    """One ``with recording():``: every op's forward value, and the module that made each Node.
+
+    Held strongly while it is the latest (``with recording():`` without ``as`` keeps no other
+    reference), so its graph stays alive until the next recording starts.
+    """
+
+    def __init__(self, limit: int = FULL_VALUE_LIMIT) -> None:
+        self.recorder = ForwardRecorder(limit)
+        self.tags = ModuleTags(self.recorder)
+        self.active = False
+
+    def __enter__(self) -> "Recording":
+        if self.active:
+            raise RuntimeError("this recording is already running; start another with "
+                               "nla_explorer.recording()")
+        self.recorder.__enter__()
+        try:
+            self.tags.install()
+        except BaseException:
+            self.recorder.__exit__(None, None, None)
+            raise
+        self.active = True
+        _remember(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.active = False
+        try:
+            self.tags.uninstall()
+        finally:
+            self.recorder.__exit__(*exc)
+            _remember(self)
+
+    def covers(self, tensor: torch.Tensor) -> bool:
+        """Whether any Node of ``tensor``'s graph was made inside this recording."""
+        root = output_node(tensor) if isinstance(tensor, torch.Tensor) else None
+        if root is None:
+            return False
+        self.recorder.resolve_pending()
+        return any(self.recorder.value_of(fn) is not None or self.tags.module_of(fn) is not None
+                   for fn in autograd_nodes(root))
+
+    def module_of(self, fn: object) -> torch.nn.Module | None:
+        """The innermost module whose forward made Node ``fn`` inside this recording."""
+        return self.tags.module_of(fn)
+
+
+def recording(limit: int = FULL_VALUE_LIMIT) -> Recording:
+    """A context manager: ``with recording(): loss = f(x)``, then ``explore(loss)`` shows every
+    value. ``limit``: tensors up to this many elements keep all their values."""
+    return Recording(limit)
+
+
+def latest_recording() -> Recording | None:
+    """The recording entered or left most recently (None before the first)."""
+    return _latest
+
+
+def _remember(rec: Recording) -> None:
+    global _latest
+    _latest = rec
+
+
+def model_names(model: object, scope: Mapping[str, object] | None = None) -> dict[str, torch.nn.Module]:
+    """``model`` (an ``nn.Module`` or a dict name → module) by name: a module is named by the
+    variable of ``scope`` (the caller's locals) that holds it, else ``"model"``."""
+    if model is None:
+        return {}
+    if isinstance(model, torch.nn.Module):
+        name = next((k for k, v in (scope or {}).items()
+                     if v is model and isinstance(k, str) and not k.startswith("_")), "model")
+        return {name: model}
+    if isinstance(model, Mapping):
+        bad = [k for k, v in model.items() if not isinstance(v, torch.nn.Module)]
+        if bad:
+            raise TypeError(f"model['{bad[0]}'] is not an nn.Module")
+        return {str(k): v for k, v in model.items()}
+    raise TypeError(f"model must be an nn.Module or a dict of them, not {type(model).__name__}")
+
+
+@dataclass(frozen=True, eq=False)
+class TensorCapture:
+    """What ``explore(tensor)`` shows: the graph, its backward trace, and notes on them."""
+
+    graph: AutogradGraph
+    trace: BackwardTrace
+    notes: tuple[str, ...] = ()
+    recorded: bool = False  # a recording (or recorder) gave the forward values
+
+
+def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = None,
+                   models: Mapping[str, torch.nn.Module] | None = None,
+                   recorder: Recording | ForwardRecorder | None = None,
+                   limit: int = FULL_VALUE_LIMIT) -> TensorCapture:
+    """Capture ``tensor``'s graph and trace its backward pass, as ``explore`` shows them.
+
+    ``names``: variable name → tensor (modules among them name their parameters too); ``models``:
+    name → ``nn.Module``, whose parameters are named ``net.0.weight`` and whose submodules give the
+    module paths of Nodes made inside a recording. ``recorder``: a :class:`Recording` or a
+    :class:`ForwardRecorder` that ran the forward; by default the latest recording, if it made
+    part of ``tensor``'s graph. Raises :class:`CaptureError` for a tensor without a graph.
+    """
+    names = dict(names or {})
+    models = dict(models or {})
+    found = {k: v for k, v in names.items()
+             if isinstance(v, torch.nn.Module) and isinstance(k, str) and not k.startswith("_")}
+    modules = {**found, **models}
+    every = {**_parameters(found), **names, **_parameters(models)}
+    if recorder is None and _latest is not None and _latest.covers(tensor):
+        recorder = _latest
+    module_of = _module_paths(recorder, modules) if isinstance(recorder, Recording) else None
+    forward = recorder.recorder if isinstance(recorder, Recording) else recorder
+    graph = capture(tensor, names=every, recorder=forward, limit=limit, module_of=module_of)
+    trace = trace_backward(tensor, limit=limit)
+    notes = []
+    if any(n.kind == OP and n.value is None for n in graph.nodes):
+        notes.append(MISSING_VALUES)
+    elif models and not isinstance(recorder, Recording):
+        notes.append(MISSING_MODULES)
+    return TensorCapture(graph, trace, tuple(notes), forward is not None)
+
+
+def _parameters(modules: Mapping[str, torch.nn.Module]) -> dict[str, torch.Tensor]:
+    params: dict[str, torch.Tensor] = {}
+    for name, module in modules.items():
+        for pname, param in module.named_parameters(prefix=name):
+            params.setdefault(pname, param)
+    return params
+
+
+def _module_paths(rec: Recording, modules: Mapping[str, torch.nn.Module]
+                  ) -> Callable[[object], str | None]:
+    paths: dict[int, str] = {}
+    for name, module in modules.items():
+        for path, sub in module.named_modules(prefix=name):
+            paths.setdefault(id(sub), path)
+
+    def module_of(fn) -> str | None:
+        module = rec.module_of(fn)
+        return None if module is None else paths.get(id(module))
+    return module_of

@@ -1,0 +1,98 @@
+"""Refusals of the safe interpreter say what to do instead: Run as Python, or the Training tab."""
+
+from __future__ import annotations
+
+import pytest
+
+from nla_explorer.engine import explore_code
+from nla_explorer.engine.errors import ExpressionError
+from tests.engine.course_cells import course_cells
+
+SEEDED = "import torch\ntorch.manual_seed(0)\n"
+#: Failures that are no refusal of a construct: the cell explains itself (an import-only cell, a
+#: tensor without requires_grad) or uses a name that an import in an earlier cell gave it.
+NOT_REFUSALS = ("the code builds no tensor", "does not require grad", "name 'np' is not defined")
+HINTS = ("Run cell (Shift+Enter)", "Training tab")
+
+
+def refused_cells() -> list[tuple[str, ExpressionError]]:
+    """``(label, error)`` for each notebook cell the interpreter refuses, run as a notebook runs it
+    (after the accepted cells before it; a cell refused so is tried alone, as the course test does)."""
+    refused, prefix = [], {}
+    for label, code in course_cells():
+        notebook = label.split("#")[0]
+        errors = []
+        for text, keep in ((prefix.get(notebook, "") + code + "\n", True), (code + "\n", False)):
+            try:
+                explore_code(SEEDED + text)
+            except ExpressionError as exc:
+                errors.append(exc)
+                continue
+            if keep:
+                prefix[notebook] = text
+            errors = []
+            break
+        if errors:
+            refused.append((label, errors[-1]))
+    return refused
+
+
+def test_every_refused_course_cell_says_what_to_do_instead():
+    refused = refused_cells()
+    hinted = [(label, exc) for label, exc in refused
+              if not any(reason in exc.reason for reason in NOT_REFUSALS)]
+    assert len(hinted) >= 8, refused  # class, def, lambda, for, import time, MSELoss, Net()...
+    for label, exc in hinted:
+        assert any(hint in str(exc) for hint in HINTS), (label, str(exc))
+    messages = {label: str(exc) for label, exc in hinted}
+    assert "Training tab" in messages["basics_of_neural_networks#12"]  # class Net(nn.Module)
+    assert "Training tab" in messages["basics_of_neural_networks#17"]  # torch.nn.MSELoss
+    assert "autograd.Function" in messages["tensors_gradients_least_squares#11"]
+
+
+X = "x = torch.randn(3, requires_grad=True)\n"
+CASES = [
+    ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()",
+     "'__init__' is not allowed", ("classes need Run as Python", "Training tab")),
+    ("class Net:\n    pass", "a class definition is not supported", ("classes need Run",)),
+    ("from torch.autograd import Function\nclass Inv(Function):\n    pass",
+     "a class definition is not supported", ("autograd.Function needs Run as Python",)),
+    ("def f(x):\n    return x", "a function definition (def) is not supported", ("Run cell",)),
+    ("f = lambda x: x", "lambda is not allowed", ("Run cell",)),
+    (X + "for i in range(3):\n    x = x * 2", "a for loop is not supported", ("Run cell",)),
+    (X + "while False:\n    pass", "a while loop is not supported", ("Run cell",)),
+    (X + "with torch.no_grad():\n    y = x * 2", "a with block is not supported", ("Run cell",)),
+    ("import time", "import time is not allowed (only torch", ("Run cell",)),
+    ("net = torch.nn.Linear(2, 3)", "'torch.nn.Linear' is not in the whitelist",
+     ("Run cell", "Training tab")),
+    ("criterion = nn.MSELoss()", "'torch.nn.MSELoss' is not in the whitelist",
+     ("Run cell", "Training tab")),
+    ("opt = torch.optim.SGD([], lr=0.1)", "'torch.optim.SGD' is not in the whitelist",
+     ("Run cell", "Training tab")),
+    (X + "y = x.detach()", "the tensor method '.detach()' is not in the whitelist", ("Run cell",)),
+    (X + "y = x * 2\ny.retain_grad()", "the tensor method '.retain_grad()' is not in the whitelist",
+     ("Run cell",)),
+    (X + "y = torch.autograd.Function.apply(x)", "'torch.autograd.Function.apply' is not in",
+     ("autograd.Function",)),
+    (X + "y = Net()(x)", "name 'Net' is not defined", ("Run cell",)),
+    (X + "y = torch.foo(x)", "'torch.foo' is not in the whitelist of torch functions",
+     ("Run cell",)),
+]
+
+
+@pytest.mark.parametrize("code,start,hints", CASES)
+def test_a_refusal_keeps_its_start_and_gains_a_hint(code, start, hints):
+    with pytest.raises(ExpressionError) as info:
+        explore_code(code)
+    assert info.value.reason.startswith(start), info.value.reason
+    for hint in hints:
+        assert hint in info.value.reason, info.value.reason
+
+
+@pytest.mark.parametrize("code", ["x = __import__('os')", "y = torch.__dict__",
+                                  "f = open('/etc/passwd')", "x = torch.load('w.pt')",
+                                  X + "y = x.__class__", "y = z * 2"])
+def test_security_refusals_and_plain_mistakes_suggest_no_run(code):
+    with pytest.raises(ExpressionError) as info:
+        explore_code(code)
+    assert "Run cell" not in str(info.value) and "Training tab" not in str(info.value)
