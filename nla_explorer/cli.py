@@ -10,6 +10,7 @@ from pathlib import Path
 from nla_explorer import __version__
 
 HEADLESS = ("examples", "trace", "export", "train", "timing")
+RUN_TIMEOUT_S = 60.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +72,13 @@ def _headless(argv: list[str]) -> int:
     tr = sub.add_parser("trace", help="capture the autograd graph and trace one backward pass")
     _source_arguments(tr)
     tr.add_argument("--json", action="store_true", help="print the graph and trace as JSON")
+    tr.add_argument("--run", action="store_true",
+                    help="run --code FILE (.py or .ipynb) as Python in a supervised child "
+                         "process, every backward call recorded (without it: the safe reader)")
+    tr.add_argument("--timeout", type=float, metavar="SECONDS",
+                    help=f"with --run: the time limit (default {RUN_TIMEOUT_S:g})")
+    tr.add_argument("--memory-mb", type=int, metavar="N",
+                    help="with --run: the child's memory limit in MB (default: the runner's)")
     exp = sub.add_parser("export", help="export the graph picture (PNG, SVG, PDF or DOT)")
     _source_arguments(exp)
     exp.add_argument("-o", "--out", required=True, metavar="FILE",
@@ -102,9 +110,12 @@ def _headless(argv: list[str]) -> int:
             return run_train(args)
         if args.command == "timing":
             return run_timing(args)
+        if args.run or args.timeout is not None or args.memory_mb is not None:
+            return _trace_run(args)
         return _trace(args)
-    except EngineError as exc:
-        print(f"nla-explorer: error: {exc}", file=sys.stderr)
+    except EngineError as exc:  # the window's "press Run cell (Shift+Enter)" is --run here
+        message = str(exc).replace("press Run cell (Shift+Enter)", "add --run")
+        print(f"nla-explorer: error: {message}", file=sys.stderr)
         return 2
     except MemoryError:
         print("nla-explorer: error: out of memory", file=sys.stderr)
@@ -212,6 +223,85 @@ def _trace(args) -> int:
         return 0
     _print_trace(exploration)
     return 0
+
+
+def _run_argument_error(args) -> str | None:
+    if not args.run:
+        return "--timeout and --memory-mb go with --run"
+    if not args.code:
+        return "--run runs a program file: give --code FILE.py or --code FILE.ipynb"
+    if args.output:
+        return "--output does not go with --run (the program's backward calls are shown)"
+    if args.call is not None and args.call < 1:
+        return "--call must be 1 or more"
+    if args.timeout is not None and not args.timeout > 0:
+        return "--timeout must be a positive number of seconds"
+    if args.memory_mb is not None and args.memory_mb < 1:
+        return "--memory-mb must be a positive number of megabytes"
+    return None
+
+
+def _trace_run(args) -> int:
+    """Run the file as Python in a supervised child (no Qt here either) and show its calls."""
+    problem = _run_argument_error(args)
+    if problem:
+        print(f"nla-explorer: error: {problem}", file=sys.stderr)
+        return 2
+    from nla_explorer.engine.report import run_json
+    from nla_explorer.engine.runner.cells import read_program, split_cells
+    from nla_explorer.engine.runner.supervisor import MEMORY_MB, Runner, RunFailure
+
+    cells = [(c.label, c.first_line, c.source) for c in split_cells(read_program(args.code))]
+    timeout = RUN_TIMEOUT_S if args.timeout is None else args.timeout
+    try:
+        with Runner(memory_mb=args.memory_mb or MEMORY_MB) as runner:
+            result = runner.run_cells(cells, timeout=timeout)
+    except RunFailure as exc:
+        reason = f"the program ran past the time limit of {timeout:g} s (--timeout)" \
+            if exc.kind == "timeout" else str(exc)
+        print(f"nla-explorer: error: {Path(args.code).name}: {reason}", file=sys.stderr)
+        return 1
+    if args.call is not None and (result.error is None or args.call in result.call_numbers):
+        if args.call not in result.call_numbers:  # --call K: the program's K-th backward call
+            kept = ", ".join(map(str, result.call_numbers[:12])) + (
+                ", …" if len(result.call_numbers) > 12 else "")
+            print(f"nla-explorer: error: --call {args.call}: the program made "
+                  f"{result.total_calls} backward calls and the run kept {kept or 'none'}",
+                  file=sys.stderr)
+            return 2
+        result = result.with_call(result.call_numbers.index(args.call))
+    if args.json:
+        json.dump(run_json(result), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_run(result)
+    if result.error is not None:
+        sys.stdout.flush()
+        print(f"nla-explorer: error: {Path(args.code).name}: {result.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_run(result) -> None:
+    printed = "".join(cell.text for cell in result.outputs)
+    if printed:
+        print(printed, end="" if printed.endswith("\n") else "\n")
+        print()
+    numbers = result.call_numbers or tuple(range(1, len(result.calls) + 1))
+    if result.calls:
+        print(f"backward calls ({len(result.calls)} kept of {result.total_calls}; "
+              "* = shown):")
+    for k, (number, call) in enumerate(zip(numbers, result.calls)):
+        line = f"  line {call.line}" if call.line else ""
+        print(f"{'*' if k == result.call_index else ' '} {number:>5}  {call.label}{line}")
+    if result.calls:
+        print()
+    if result.graph is None:
+        for note in result.notes:
+            print(f"note: {note}")
+        print("no autograd graph: the program made no tensor that requires grad")
+        return
+    _print_trace(result)
 
 
 def _call_index(args) -> int | None:

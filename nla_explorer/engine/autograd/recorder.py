@@ -8,7 +8,7 @@ The function mode sees each top-level call and records its outputs authoritative
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -87,6 +87,14 @@ class ForwardRecorder:
     # -- reading ---------------------------------------------------------------------------------
     def value_of(self, fn, output_nr: int = 0) -> TensorData | None:
         return self._values.get(fn, {}).get(output_nr)
+
+    @contextmanager
+    def paused(self):
+        """Nothing is recorded inside (the engine's own work: capture, snapshots, checks), and
+        torch runs it without the modes' overhead."""
+        self.resolve_pending()
+        with _disable_current_modes(), torch._C.DisableTorchFunction():
+            yield
 
     def forget(self, fns) -> None:
         """Drop the values of these Nodes (a long training loop would otherwise keep every

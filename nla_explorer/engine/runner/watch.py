@@ -11,10 +11,13 @@ the student's own ``backward`` can be checked by finite differences. Everything 
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import torch
 
-from nla_explorer.engine.autograd.backward_calls import BackwardCall, run_backward_call
+from nla_explorer.engine.autograd.backward_calls import (
+    BackwardCall, call_arguments, run_backward_call,
+)
 from nla_explorer.engine.autograd.module_tags import ModuleTags
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.walk import autograd_nodes, node_ids, output_node
@@ -127,8 +130,12 @@ class Watch:
         if self._depth:  # Tensor.backward calls torch.autograd.backward: record it once
             return original(*args, **kwargs)
         self._depth += 1
+        # the engine's own capture and snapshots are not the program's: nothing to record there
+        # (a graph made by create_graph=True is the program's, and its values are recorded)
+        creates = bool(call_arguments(kind, form, args, kwargs).get("create_graph"))
         try:
-            return self._recorded(kind, form, original, args, kwargs)
+            with nullcontext() if creates else self.recorder.paused():
+                return self._recorded(kind, form, original, args, kwargs)
         finally:
             self._depth -= 1
 
@@ -150,8 +157,8 @@ class Watch:
             module_of=self.module_of)
         if record is not None:
             self.kept.offer(number, record, self._checks(record, fns))
-        retained = kwargs.get("retain_graph") or kwargs.get("create_graph") or any(
-            a is True for a in args[2:4])
+        bound = call_arguments(kind, form, args, kwargs)
+        retained = bound.get("retain_graph") or bound.get("create_graph")
         if fns and not retained:  # a training loop would otherwise keep every iteration's graph
             self.recorder.forget(fns)
             self.tags.forget(fns)

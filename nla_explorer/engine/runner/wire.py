@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from nla_explorer.engine.autograd.backward_calls import BackwardCall
+from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.autograd.graph import AutogradGraph, GraphEdge, GraphNode, SavedValue
 from nla_explorer.engine.autograd.trace import BackwardStep, BackwardTrace, Snapshots
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
@@ -97,7 +98,8 @@ def encode(obj: object, step_limit: int = FULL_VALUE_LIMIT) -> bytes:
             return {"o": [type(v).__name__, fields]}
         return repr(v)  # anything else arrives as text
 
-    header = json.dumps(enc(obj), separators=(",", ":")).encode("utf-8")
+    with paused_gc():  # tens of thousands of small objects: a collection would find nothing
+        header = json.dumps(enc(obj), separators=(",", ":")).encode("utf-8")
     parts = [_LENGTH.pack(len(header)), header, _LENGTH.pack(len(blobs))]
     for data in blobs:
         parts += [_LENGTH.pack(len(data)), data]
@@ -116,14 +118,18 @@ def decode(frame: bytes, limit: int = FULL_VALUE_LIMIT) -> object:
         blobs = []
         for _ in range(count):
             (length,) = _LENGTH.unpack_from(frame, offset)
+            if offset + 8 + length > len(frame):
+                raise ValueError("a blob is shorter than its length says")
             blobs.append(frame[offset + 8:offset + 8 + length])
             offset += 8 + length
-    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+        if offset != len(frame):
+            raise ValueError("bytes after the last blob")
+    except (struct.error, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise WireError(f"malformed frame: {exc}") from None
-    snap = Snapshots(limit)
     try:
-        return _Decoder(blobs, snap).dec(header)
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        with paused_gc():
+            return _Decoder(blobs, Snapshots(limit)).dec(header)
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:  # RecursionError
         raise WireError(f"malformed message: {type(exc).__name__}: {exc}") from None
 
 
@@ -144,20 +150,19 @@ class _Decoder:
         if tag == "d":
             return {_hashable(self.dec(k)): self.dec(x) for k, x in body}
         if tag == "b":
-            return self.blobs[body]
+            return self.blobs[_index(body)]
         if tag == "n":
             dtype, shape, index = body
             kind = np.dtype(dtype)
             if kind.kind not in _NUMPY_KINDS:
                 raise ValueError(f"array dtype {dtype!r} is not plain numbers")
-            arr = np.frombuffer(self.blobs[index], dtype=kind).reshape(tuple(shape))
-            return arr
+            return np.frombuffer(self.blobs[_index(index)], dtype=kind).reshape(_shape(shape))
         if tag == "T":
             dtype, shape, index = body
-            raw = self.blobs[index]
+            raw = self.blobs[_index(index)]
             flat = torch.frombuffer(bytearray(raw), dtype=torch.uint8) if raw else \
                 torch.empty(0, dtype=torch.uint8)
-            return flat.view(_TORCH_DTYPES[dtype]).reshape(tuple(shape))
+            return flat.view(_TORCH_DTYPES[dtype]).reshape(_shape(shape))
         if tag == "S":
             index, node_id, outs, ins = body
             return BackwardStep.restored(int(index), str(node_id), tuple(self.dec(outs)),
@@ -171,6 +176,19 @@ class _Decoder:
                 raise ValueError(f"{name} has no field {sorted(unknown)[0]!r}")
             return cls(**{k: self.dec(x) for k, x in fields.items()})
         raise ValueError(f"unknown tag {tag!r}")
+
+
+def _index(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"bad blob index {value!r}")
+    return value
+
+
+def _shape(value: object) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in value):
+        raise ValueError(f"bad shape {value!r}")
+    return tuple(value)
 
 
 def _hashable(key: object) -> object:
