@@ -266,7 +266,9 @@ class InspectorPanel(QWidget):
         self.kind_badge.setText("leaf" if leaf else "op")
         self._style_badge()
         extra = f"{node.label} · " if node.name and node.label != node.name else ""
-        self.subtitle.setText(f"{html.escape(extra)}torch: <code>{html.escape(node.op)}</code>")
+        module = (f" · in <code>{html.escape(node.module)}</code>" if node.module else "")
+        self.subtitle.setText(f"{html.escape(extra)}torch: <code>{html.escape(node.op)}</code>"
+                              f"{module}")
         value = node.value
         self._info["shape"].setText(str(tuple(node.shape)) if node.shape is not None else "—")
         self._info["dtype"].setText(value.dtype if value is not None else "—")

@@ -17,29 +17,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from nla_explorer.engine.runner.cells import read_program
 from nla_explorer.stall_probe import StallProbe
 from tests.engine.course_cells import NOTEBOOKS
+from tests.engine.test_own_function import SQUARE as OWN_FUNCTION
 
 pytestmark = [pytest.mark.timeout(240)]
 
 QUADRATIC = NOTEBOOKS / "nla_and_neural_networks.ipynb"
-SQUARE = """# %% In[1]
-import torch
-from torch.autograd import Function
-
-class Square(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return 3 * x * g  # the student's slip: 2 * x * g is right
-
-z = torch.randn(4, dtype=torch.float64, requires_grad=True)
-y = Square.apply(z).sum()
-y.backward()
-"""
+SQUARE = "# %% In[1]\n" + OWN_FUNCTION.replace("FACTOR", "3")  # 2 * x * g is right
 LOOP = """# %% In[1]
 import torch
 torch.manual_seed(0)
@@ -164,6 +147,10 @@ def test_a_training_loop_lists_its_backward_calls(qtbot, trusted, window):
     assert any("kept" in note and "of 100" in note for note in window.document.notes)
     modules = {n.module for n in window.document.graph.nodes if n.kind == "op"}
     assert {"net.0", "net.1", "net.2"} <= modules
+    tanh = next(n for n in window.document.graph.nodes if n.op == "TanhBackward0")
+    window.document.select(tanh.id)
+    qtbot.waitUntil(lambda: "net.1" in window.inspector.subtitle.text())
+    assert "net.0.weight" in {n.name for n in window.document.graph.leaves}
     box.activated.emit(0)  # the user picks call 1
     assert window.document.call_index == 0
     assert window.stepper.call_box.currentIndex() == 0

@@ -29,15 +29,6 @@ PROGRAM = "<program>"  # the file name the cells are compiled with
 CHECK_INPUT_LIMIT = 10_000
 
 
-def program_line(frame) -> int | None:
-    """The line in the program of the innermost program frame from ``frame`` outwards."""
-    while frame is not None:
-        if frame.f_code.co_filename == PROGRAM:
-            return frame.f_lineno
-        frame = frame.f_back
-    return None
-
-
 def program_frame(frame):
     while frame is not None and frame.f_code.co_filename != PROGRAM:
         frame = frame.f_back
