@@ -14,7 +14,7 @@ from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.blocks import edits as E
 from nla_explorer.panels.block_canvas import BlockCanvas
-from nla_explorer.panels.block_items import diagnose
+from nla_explorer.engine.blocks.diagnosis import diagnose
 from nla_explorer.panels.block_params import BlockParamsPanel
 
 _DESCRIPTIONS = {

@@ -11,8 +11,6 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsTextItem,
 )
 
-from nla_explorer.engine.blocks import editing as B
-from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Expression
 from nla_explorer.drawing.style import ViewStyle
 
@@ -242,20 +240,6 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
                     tip.y() - size * math.sin(angle + 0.45))
     path.addPolygon(QPolygonF([tip, left, right, tip]))
     return path
-
-
-def diagnose(expr: Expression) -> tuple[dict[str, tuple], dict[str, str]]:
-    """Shapes by block id (when it evaluates) and error messages by block id (when not)."""
-    from nla_explorer.engine.code.evaluation import evaluate
-    errors = {k: v for k, v in B.problems(expr).items() if not v.startswith("waits on")}
-    if errors or not expr.blocks:
-        return {}, errors
-    try:
-        evaluation = evaluate(expr)
-    except ExpressionError as exc:
-        culprit = exc.culprit if exc.culprit in expr.ids else expr.named().get(exc.culprit)
-        return {}, {culprit or expr.blocks[-1].id: exc.reason}
-    return {k: tuple(t.shape) for k, t in evaluation.tensors.items()}, {}
 
 
 def auto_positions(expr: Expression) -> dict[str, tuple[float, float]]:

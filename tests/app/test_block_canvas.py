@@ -13,7 +13,7 @@ from nla_explorer.panels.block_canvas import (
     AddBlock, BlockCanvas, Connect, Disconnect, MoveBlocks, Paste, RemoveBlocks, SetNumber,
     SetOutput, SetParam, apply_edit,
 )
-from nla_explorer.panels.block_items import diagnose
+from nla_explorer.engine.blocks.diagnosis import diagnose
 from nla_explorer.panels.block_params import BlockParamsPanel, param_summary
 from nla_explorer.panels.palette import block_mime_data
 from tests.helpers import plain_quadratic

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 import os
 import re
-import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.sessions.atomic import FileTooBigError, NotRegularFileError, read_limited
 
 #: A line opening a cell: ``# %%`` (or ``#%%``, as some editors write it) at the start of the line.
 MARKER = re.compile(r"#\s?%%")
@@ -147,39 +147,18 @@ def read_program(path: str | os.PathLike) -> str:
 def _read_bytes(path: Path) -> bytes:
     """The bytes of a regular file of at most :data:`MAX_BYTES`, never blocking on a FIFO."""
     culprit = str(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        _check_regular(path, os.stat(path))
-        fd = os.open(path, flags)
+        return read_limited(path, MAX_BYTES)
+    except NotRegularFileError:
+        raise ExpressionError(f"{path} is not a regular file", culprit=culprit) from None
+    except FileTooBigError as exc:
+        text = (f"{path.name} is {exc.size:,} bytes; programs are at most {MAX_BYTES:,}"
+                if exc.size is not None else
+                f"{path.name} is over {MAX_BYTES:,} bytes: too big to open")
+        raise ExpressionError(text, culprit=culprit) from None
     except OSError as exc:
         raise ExpressionError(f"cannot read {path}: {exc.strerror or exc}",
                               culprit=culprit) from None
-    try:
-        _check_regular(path, os.fstat(fd))  # the path may have changed since the stat
-        chunks, size = [], 0
-        while size <= MAX_BYTES:
-            chunk = os.read(fd, MAX_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise ExpressionError(f"cannot read {path}: {exc.strerror or exc}",
-                              culprit=culprit) from None
-    finally:
-        os.close(fd)
-    if size > MAX_BYTES:
-        raise ExpressionError(f"{path.name} is over {MAX_BYTES:,} bytes: too big to open",
-                              culprit=culprit)
-    return b"".join(chunks)
-
-
-def _check_regular(path: Path, status: os.stat_result) -> None:
-    if not stat.S_ISREG(status.st_mode):
-        raise ExpressionError(f"{path} is not a regular file", culprit=str(path))
-    if status.st_size > MAX_BYTES:
-        raise ExpressionError(f"{path.name} is {status.st_size:,} bytes; programs are at most "
-                              f"{MAX_BYTES:,}", culprit=str(path))
 
 
 def notebook_program(text: str, name: str = "notebook", culprit: str | None = None) -> str:

@@ -8,6 +8,9 @@ code writing to file descriptor 1) can mix with a reply. Requests are dicts::
     {"op": "run", "mode": "python", "cells": ((label, first_line, source), ...), "call": K | None,
      "seed": S | None, "limit": N, "output_limit": N}
     {"op": "run", "mode": "safe", "text": ..., "call": K | None, "limit": N}
+    {"op": "explore", "code": ... | None, "expression": Expression | None, "call": K | None,
+     "limit": N, "example": name | None}  # the window's safe evaluations
+    {"op": "check", "expression": Expression, "call": K | None, "limit": N}  # finite differences
     {"op": "reset"}  # a fresh namespace
 
 and each gets one reply, ``{"result": RunResult}`` or ``{"failure": "message"}``.
@@ -33,7 +36,7 @@ def main() -> None:
 
     from nla_explorer.engine.runner import wire
     from nla_explorer.engine.runner.program import Kernel
-    from nla_explorer.engine.runner.safe_run import run_safe
+    from nla_explorer.engine.runner.safe_run import check_safe, explore_safe, run_safe
 
     kernel = Kernel()
     wire.write_frame(replies, wire.encode({"ready": torch.__version__, "pid": os.getpid()}))
@@ -46,6 +49,13 @@ def main() -> None:
             if request.get("op") == "reset":
                 kernel.reset()
                 reply = {"result": None}
+            elif request.get("op") == "explore":  # the safe interpreter, for the window
+                reply = {"result": explore_safe(
+                    request.get("code"), request.get("expression"), request.get("call"),
+                    request.get("limit", 10_000), request.get("example"))}
+            elif request.get("op") == "check":
+                reply = {"result": check_safe(request["expression"], request.get("call"),
+                                              request.get("limit", 10_000))}
             elif request.get("mode") == "safe":
                 reply = {"result": run_safe(request["text"], request.get("call"),
                                             request.get("limit", 10_000))}

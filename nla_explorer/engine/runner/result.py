@@ -9,6 +9,7 @@ from nla_explorer.engine.autograd.gradcheck import LeafCheck
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.runner.wire import register
 from nla_explorer.engine.tensors import TensorData
 
@@ -91,8 +92,10 @@ class RunResult:
     output_name: str | None = None
     unseeded: bool = False
     seconds: float = 0.0
-
-    expression = None  # no block form: the code ran as Python
+    #: the safe interpreter's expression (``None``: the code ran as Python, it has no blocks)
+    expression: Expression | None = None
+    shapes: dict[str, tuple[int, ...]] | None = None  # by block id (safe mode)
+    block_errors: dict[str, str] | None = None  # by block id, when the blocks do not evaluate
 
     @property
     def call(self) -> BackwardCall | None:

@@ -128,7 +128,20 @@ class Runner:
         return self._run({"op": "run", "mode": "safe", "text": text, "call": call,
                           "limit": limit}, timeout)
 
-    def _run(self, request: dict, timeout: float) -> RunResult:
+    def explore(self, code: str | None = None, expression=None, call: int | None = None,
+                limit: int = FULL_VALUE_LIMIT, example: str | None = None,
+                timeout: float = TIME_LIMIT_S) -> RunResult:
+        """The safe interpreter on ``code`` or an expression, in the child (the window's edits)."""
+        return self._run({"op": "explore", "code": code, "expression": expression, "call": call,
+                          "limit": limit, "example": example}, timeout)
+
+    def check(self, expression, call: int | None = None, limit: int = FULL_VALUE_LIMIT,
+              timeout: float = TIME_LIMIT_S) -> tuple:
+        """Finite-difference checks of the expression's leaves, in the child."""
+        return self._run({"op": "check", "expression": expression, "call": call,
+                          "limit": limit}, timeout, tuple)
+
+    def _run(self, request: dict, timeout: float, kind: type = RunResult):
         with self._lock:
             self._cancelled.clear()
             self.start()
@@ -146,7 +159,7 @@ class Runner:
             if "failure" in reply:
                 raise RunFailure("runner", f"the runner failed: {reply['failure']}")
             result = reply.get("result")
-            if not isinstance(result, RunResult):
+            if not isinstance(result, kind):
                 raise RunFailure("runner", "the runner sent something that is not a result")
             return result
 

@@ -4,7 +4,7 @@ A message is one frame: an 8-byte length, a JSON document, then the binary blobs
 (tensor and array bytes), each with its own 8-byte length. The JSON holds only plain values and
 tagged objects: ``{"t": [...]}`` a tuple, ``{"d": [[k, v], ...]}`` a dict, ``{"b": i}`` bytes,
 ``{"n": [dtype, shape, i]}`` a numpy array, ``{"T": [dtype, shape, i]}`` a tensor,
-``{"S": [...]}`` a backward step and ``{"o": [type, {field: value}]}`` one of the frozen
+``{"S": [...]}`` a backward step, ``{"E": 0}`` the ``...`` of an index and ``{"o": [type, {field: value}]}`` one of the frozen
 dataclasses registered in :data:`TYPES`. Decoding builds nothing else: an unknown type, a field
 the type does not have or a dtype outside the table is an error, so a child that misbehaves can
 send wrong numbers but never make the window run anything.
@@ -24,11 +24,13 @@ from nla_explorer.engine.autograd.backward_calls import BackwardCall
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.autograd.graph import AutogradGraph, GraphEdge, GraphNode, SavedValue
 from nla_explorer.engine.autograd.trace import BackwardStep, BackwardTrace, Snapshots
+from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 
 #: The dataclasses a message may hold, by name (the runner's own are added by result.py).
 TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    TensorData, SavedValue, GraphNode, GraphEdge, AutogradGraph, BackwardTrace, BackwardCall)}
+    TensorData, SavedValue, GraphNode, GraphEdge, AutogradGraph, BackwardTrace, BackwardCall,
+    Expression, Block, Ref, Var, Slice, DType, Hole)}
 
 _TORCH_DTYPES = {str(d).removeprefix("torch."): d for d in (
     torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64,
@@ -72,6 +74,8 @@ def encode(obj: object, step_limit: int = FULL_VALUE_LIMIT) -> bytes:
     def enc(v: object) -> object:
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
+        if v is Ellipsis:  # an index of the code form: x[..., 0]
+            return {"E": 0}
         if isinstance(v, tuple):
             return {"t": [enc(x) for x in v]}
         if isinstance(v, list):
@@ -147,6 +151,8 @@ class _Decoder:
         (tag, body), = v.items()
         if tag == "t":
             return tuple(self.dec(x) for x in body)
+        if tag == "E":
+            return Ellipsis
         if tag == "d":
             return {_hashable(self.dec(k)): self.dec(x) for k, x in body}
         if tag == "b":
