@@ -6,17 +6,19 @@ last good capture: they are reported through ``error_changed`` and the old state
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 
 from nla_explorer.engine.errors import EngineError
+from nla_explorer.document_state import CaptureCommand, State
 from nla_explorer.engine.examples import Example, get_example, manual_gradients
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.expression import Expression
-from nla_explorer.engine.pipeline import Exploration, explore_code, explore_expression
+from nla_explorer import document_sources as sources
+from nla_explorer.engine.pipeline import Exploration
 from nla_explorer.engine.runner.result import RunResult
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 from nla_explorer.engine.autograd.backward_calls import BackwardCall
@@ -32,38 +34,6 @@ from nla_explorer.engine.autograd.trace import BackwardTrace
 #: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
 #: grew without end over a long session (found by the soak test, tests/test_soak.py).
 UNDO_LIMIT = 100
-
-
-@dataclass(frozen=True, eq=False)
-class State:
-    """What an undo step restores: the blocks being edited, and the last good capture of them.
-
-    ``expression`` is what the block canvas shows and may not evaluate yet (an unconnected port);
-    then ``problem`` says why and ``exploration`` is still the last good capture.
-    """
-
-    exploration: Exploration | RunResult  # the safe interpreter's, or a Run as Python result
-    code: str
-    example: Example | None
-    title: str
-    expression: Expression
-    positions: tuple[tuple[str, tuple[float, float]], ...] = ()
-    problem: str = ""
-
-
-class CaptureCommand(QUndoCommand):
-    """One edit (code, a block gesture, an example, a session): undo restores the state before."""
-
-    def __init__(self, document: "Document", before: State | None, after: State, text: str):
-        super().__init__(text)
-        self.document, self.before, self.after = document, before, after
-
-    def redo(self) -> None:
-        self.document.restore(self.after)
-
-    def undo(self) -> None:
-        if self.before is not None:
-            self.document.restore(self.before)
 
 
 class Document(QObject):
@@ -95,6 +65,8 @@ class Document(QObject):
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self._manual: dict[str, list[tuple[str, TensorData]]] | None = None
         self._final_grads: dict[str, TensorData | None] | None = None
+        #: evaluates code and blocks (the window's child process); None: in this process
+        self.evaluator = None
 
     # -- the current state ---------------------------------------------------------------------
     @property
@@ -150,14 +122,15 @@ class Document(QObject):
     def set_code(self, text: str, example: Example | None = None, title: str = "") -> bool:
         """Capture ``text`` as an undoable edit; on failure keep everything and report why."""
         try:
-            exploration = explore_code(text, value_limit=self.value_limit)
+            example = example if example is not None and example.code == text else None
+            exploration = sources.explore(self.evaluator, self.value_limit, code=text,
+                                          example=example)
         except EngineError as exc:
             self._set_error(str(exc), getattr(exc, "culprit", None))
             return False
         except MemoryError:
             self._set_error("out of memory while evaluating the code")
             return False
-        example = example if example is not None and example.code == text else None
         title = title or (example.name if example else (self.title or "untitled"))
         positions = kept_positions(self.expression, self.positions, exploration.expression)
         self._push(State(exploration, text, example, title, exploration.expression, positions),
@@ -181,19 +154,21 @@ class Document(QObject):
                        positions: dict | None = None) -> bool:
         """Capture an expression (an opened session) as an undoable edit."""
         try:
-            exploration = explore_expression(expression, self.value_limit)
-            code, problem = to_code(expression), ""
+            exploration = sources.explore(self.evaluator, self.value_limit,
+                                          expression=expression)
+            code, problem, diagnosis = to_code(expression), "", None
         except EngineError as exc:
             if self.state is None:  # nothing to show yet: the session cannot open
                 self._set_error(str(exc), getattr(exc, "culprit", None))
                 return False
             # an unfinished expression (a port left unconnected): open it, keep the last graph
             exploration, code, problem = self.state.exploration, self.state.code, str(exc)
+            diagnosis = getattr(exc, "diagnosis", None)
         except MemoryError:
             self._set_error("out of memory while evaluating the session")
             return False
         self._push(State(exploration, code, None, title, expression,
-                         tuple((positions or {}).items()), problem), f"Open {title}")
+                         tuple((positions or {}).items()), problem, diagnosis), f"Open {title}")
         return True
 
     def edit_blocks(self, edit, description: str = "Edit blocks") -> bool:
@@ -210,22 +185,25 @@ class Document(QObject):
             self._push(replace(state, positions=tuple(positions.items())), description)
             return True
         try:
-            exploration = explore_expression(expression, self.value_limit)
-            code, problem = to_code(expression), ""
+            exploration = sources.explore(self.evaluator, self.value_limit,
+                                          expression=expression)
+            code, problem, diagnosis = to_code(expression), "", None
         except EngineError as exc:
             exploration, code, problem = state.exploration, state.code, str(exc)
+            diagnosis = getattr(exc, "diagnosis", None)
         except MemoryError:
             self._set_error("out of memory while evaluating the blocks")
             return False
         self._push(State(exploration, code, None, state.title, expression,
-                         tuple(positions.items()), problem), description)
+                         tuple(positions.items()), problem, diagnosis), description)
         return True
 
     def insert_seed(self) -> bool:
         """Seed unseeded code (``torch.manual_seed(0)`` after its imports) as an undoable edit."""
         if self.state is None or not self.unseeded:
             return False
-        if isinstance(self.exploration, RunResult):  # Python: the text changes; Run runs it
+        if isinstance(self.exploration, RunResult) and self.exploration.expression is None:
+            # a Python run: the text changes, and Run runs it
             self.state = replace(self.state, code=with_seed(self.code))
             self.code_changed.emit(self.state.code)
             return True
@@ -368,10 +346,22 @@ class Document(QObject):
                 for name, grad in exploration.evaluation.final_grads().items()}
         return self._final_grads.get(node.name)
 
+    def block_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of each block of the current capture, by block id."""
+        return sources.block_shapes(self.exploration) if self.exploration else {}
+
+    def diagnosis(self) -> tuple[dict, dict]:
+        """Shapes and per-block messages of the edited blocks when they do not evaluate."""
+        return sources.diagnosis_of(self.expression, self.state.diagnosis if self.state else None)
+
+    def check_gradients(self) -> list:
+        """The shown call's gradients against finite differences (evaluated again, elsewhere)."""
+        return sources.check(self.evaluator, self.exploration) if self.exploration else []
+
     def manual_for(self, node_id: str) -> list[tuple[str, TensorData]]:
         """The example's manual gradient formulas for this leaf, evaluated (course comparison), or
         what a Python run compared with its ``.grad``."""
-        if isinstance(self.exploration, RunResult) and self.graph is not None:
+        if isinstance(self.exploration, RunResult) and self.graph is not None:  # the child's
             name = self.graph.node(node_id).name
             return [(c.label, c.value) for c in self.exploration.comparisons if c.leaf == name]
         if self.example is None or self.exploration is None or self.graph is None:

@@ -1,5 +1,5 @@
 """Run as Python in the window: the Code dock's cells run by a child process, with consent, limits,
-Cancel, output and the result on the graph.
+Cancel, output and the result on the graph; and the safe interpreter's child for every capture.
 
 Shift+Enter runs the cell at the cursor in the warm namespace (In[20] after In[18] works);
 Ctrl+Shift+Enter runs every cell in a fresh one. The first run asks once whether to run the code
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from nla_explorer.document import Document
 from nla_explorer.engine.errors import EngineError
+from nla_explorer.evaluator import ChildEvaluator
 from nla_explorer.engine.runner.cells import cell_at, read_program, split_cells
 from nla_explorer.engine.runner.result import RunResult
 from nla_explorer.panels.code_editor import CodeEditorPanel
@@ -46,6 +47,12 @@ class WindowRuns(QObject):
         code_panel.run_cell_requested.connect(self.run_cell)
         code_panel.run_all_requested.connect(self.run_all)
         code_panel.cancel_requested.connect(self.runs.cancel)
+        # the safe interpreter runs in a child too: nothing of a program runs in the window
+        self.evaluator = ChildEvaluator.shared()
+        self.evaluator.set_limits(prefs.run_memory_mb, prefs.run_time_limit_s)
+        document.evaluator = self.evaluator
+        self.evaluator.busy_changed.connect(self._evaluating)
+        code_panel.cancel_requested.connect(self.evaluator.cancel)
         self.runs.finished.connect(self._finished)
         self.runs.failed.connect(self._failed)
 
@@ -73,6 +80,7 @@ class WindowRuns(QObject):
             return False
         prefs = load_preferences(self.settings)
         self.runs.set_limits(prefs.run_memory_mb, prefs.run_time_limit_s)
+        self.evaluator.set_limits(prefs.run_memory_mb, prefs.run_time_limit_s)
         self._what = what
         self.code_panel.show_error("")
         self.code_panel.mark_error_line(None)
@@ -100,6 +108,11 @@ class WindowRuns(QObject):
         return True
 
     # -- results ---------------------------------------------------------------------------------
+    def _evaluating(self, busy: bool) -> None:
+        """A capture that takes a while: say so, and offer Cancel (the window keeps painting)."""
+        if not self.runs.running:
+            self.code_panel.set_running(busy, "Evaluating… (Cancel stops it)" if busy else "")
+
     def _tick(self) -> None:
         self.code_panel.set_running(True, f"Running {self._what} as Python… "
                                           f"{self.runs.elapsed():.1f} s   (Cancel stops it)")

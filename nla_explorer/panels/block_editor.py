@@ -14,7 +14,6 @@ from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.blocks import edits as E
 from nla_explorer.panels.block_canvas import BlockCanvas
-from nla_explorer.engine.blocks.diagnosis import diagnose
 from nla_explorer.panels.block_params import BlockParamsPanel
 
 _DESCRIPTIONS = {
@@ -66,12 +65,11 @@ class BlockEditorPanel(QWidget):
         if expression is None:
             return
         if doc.problem:
-            shapes, errors = diagnose(expression)
+            shapes, errors = doc.diagnosis()
         elif doc.exploration.expression is None:  # a Python run: the code has no blocks
             shapes, errors = {}, {}
         else:
-            tensors = doc.exploration.evaluation.tensors
-            shapes, errors = {k: tuple(t.shape) for k, t in tensors.items()}, {}
+            shapes, errors = doc.block_shapes(), {}
         self.canvas.set_expression(expression, doc.positions, shapes, errors)
         if doc.state is not None and self._fitted_for is not doc.state.exploration and \
                 not doc.positions:

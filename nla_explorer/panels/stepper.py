@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.autograd.forward_rules import forward_card
-from nla_explorer.engine.autograd.gradcheck import finite_difference_check
+from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.step_rules import step_card
 from nla_explorer.engine.autograd.stepper import BACKWARD, FORWARD
 from nla_explorer.panels.step_card import StepCardView
@@ -196,14 +196,15 @@ class StepperPanel(QWidget):
         if exploration is None:
             self.check_result.setText("Only expressions built here can be re-evaluated.")
             return []
-        if exploration.expression is None:  # Run as Python: its own Functions, checked in the run
-            checks = list(exploration.checks_of_call())
-            if not checks:
-                self.check_result.setText("This call runs no autograd.Function of the program's "
-                                          "own: torch's backward formulas are exact.")
-                return []
-        else:
-            checks = finite_difference_check(exploration)
+        try:
+            checks = self.document.check_gradients()
+        except EngineError as exc:  # the child could not evaluate it again (time, memory)
+            self.check_result.setText(f"Not checked: {exc}")
+            return []
+        if not checks and exploration.expression is None:  # a Python run: its own Functions
+            self.check_result.setText("This call runs no autograd.Function of the program's "
+                                      "own: torch's backward formulas are exact.")
+            return []
         lines = []
         for c in checks:
             if not c.checked:

@@ -12,6 +12,7 @@ code writing to file descriptor 1) can mix with a reply. Requests are dicts::
      "limit": N, "example": name | None}  # the window's safe evaluations
     {"op": "check", "expression": Expression, "call": K | None, "limit": N}  # finite differences
     {"op": "reset"}  # a fresh namespace
+    {"op": "ping"}  # answered {"result": "pong"}: the child is alive
 
 and each gets one reply, ``{"result": RunResult}`` or ``{"failure": "message"}``.
 """
@@ -46,7 +47,9 @@ def main() -> None:
             return
         try:
             request = wire.decode(frame)
-            if request.get("op") == "reset":
+            if request.get("op") == "ping":
+                reply = {"result": "pong"}
+            elif request.get("op") == "reset":
                 kernel.reset()
                 reply = {"result": None}
             elif request.get("op") == "explore":  # the safe interpreter, for the window

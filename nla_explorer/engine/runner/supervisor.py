@@ -31,6 +31,7 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
 START_TIMEOUT_S = 120.0  # importing torch on a busy machine
 MEMORY_MB = 4096
 TIME_LIMIT_S = 60.0
+PING_TIMEOUT_S = 5.0
 
 
 class RunFailure(Exception):
@@ -144,6 +145,9 @@ class Runner:
     def _run(self, request: dict, timeout: float, kind: type = RunResult):
         with self._lock:
             self._cancelled.clear()
+            if self.warm and not self._answers_ping():  # killed meanwhile: start afresh
+                self._kill()
+                self._discard()
             self.start()
             try:
                 self._proc.stdin.write(wire.encode(request))
@@ -162,6 +166,17 @@ class Runner:
             if not isinstance(result, kind):
                 raise RunFailure("runner", "the runner sent something that is not a result")
             return result
+
+    def _answers_ping(self) -> bool:
+        """Whether the warm child still answers (it may have died since its last answer): no
+        user code travels until it does."""
+        try:
+            self._proc.stdin.write(wire.encode({"op": "ping"}))
+            self._proc.stdin.flush()
+        except OSError:
+            return False
+        reply = self._reply(PING_TIMEOUT_S)
+        return isinstance(reply, dict) and reply.get("result") == "pong"
 
     def _reply(self, timeout: float):
         deadline = time.monotonic() + timeout

@@ -1,0 +1,69 @@
+"""Where the document's explorations come from: the window's child process, or this process.
+
+With an evaluator (the window's :class:`~nla_explorer.evaluator.ChildEvaluator`) code and blocks
+are evaluated in the child and come back as a safe-mode :class:`RunResult`; without one (the
+engine's own users, a bare document in a test) in this process as an :class:`Exploration`. Both
+read the same for the views; these functions hide the difference from the document.
+"""
+
+from __future__ import annotations
+
+from nla_explorer.engine.autograd.gradcheck import LeafCheck, finite_difference_check
+from nla_explorer.engine.blocks.diagnosis import diagnose
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.examples import Example
+from nla_explorer.engine.expression import Expression
+from nla_explorer.engine.pipeline import explore_code, explore_expression
+from nla_explorer.engine.runner.result import RunResult
+
+
+class BlocksError(ExpressionError):
+    """Blocks that do not evaluate, with the child's diagnosis (shapes, and a message per block)."""
+
+    def __init__(self, message: str, line: int | None, culprit: str | None,
+                 diagnosis: tuple[dict, dict] | None) -> None:
+        super().__init__(message, line, culprit)
+        self.diagnosis = diagnosis
+
+
+def explore(evaluator, limit: int, code: str | None = None,
+            expression: Expression | None = None, example: Example | None = None):
+    """The exploration of ``code`` or ``expression``; errors raise like the engine's."""
+    if evaluator is None:
+        if expression is None:
+            return explore_code(code, value_limit=limit)
+        return explore_expression(expression, limit)
+    result = evaluator.explore(code=code, expression=expression, limit=limit,
+                               example=example.name if example is not None else None)
+    if result.error is not None:
+        error = result.error
+        diagnosis = (result.shapes or {}, result.block_errors or {}) \
+            if result.block_errors is not None else None
+        raise BlocksError(error.message, error.line, error.culprit, diagnosis)
+    return result
+
+
+def block_shapes(exploration) -> dict[str, tuple[int, ...]]:
+    """The shape of each block's tensor, by block id."""
+    if isinstance(exploration, RunResult):
+        return dict(exploration.shapes or {})
+    return {k: tuple(t.shape) for k, t in exploration.evaluation.tensors.items()}
+
+
+def diagnosis_of(expression: Expression, stored: tuple[dict, dict] | None
+                 ) -> tuple[dict, dict]:
+    """Shapes and per-block messages of blocks that do not evaluate (the child's, when it said)."""
+    return stored if stored is not None else diagnose(expression)
+
+
+def check(evaluator, exploration) -> list[LeafCheck]:
+    """The finite-difference check of the shown call: in the child, in the run (a Python run's
+    own Functions), or here."""
+    if isinstance(exploration, RunResult):
+        if exploration.expression is None:
+            return list(exploration.checks_of_call())
+        if evaluator is not None:
+            return list(evaluator.check(exploration.expression, exploration.call_index))
+        return list(finite_difference_check(explore_expression(
+            exploration.expression, call=exploration.call_index)))
+    return finite_difference_check(exploration)
