@@ -75,6 +75,7 @@ class Runner:
 
         def limits() -> None:  # in the child, before it runs anything
             import resource
+            os.nice(5)  # the window comes first: it keeps painting while a program computes
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             if limit > 0:
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
