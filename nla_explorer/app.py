@@ -9,6 +9,7 @@ from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from nla_explorer.cli_args import no_display_message
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.recording import capture_tensor, model_names
 from nla_explorer.crash_dialog import CrashHandler
@@ -47,7 +48,12 @@ def application() -> QApplication:
 
 
 def run_app(file: str | None = None, example: str | None = None) -> int:
-    """Open the window on ``file`` or ``example`` (default: the quadratic example) and run Qt."""
+    """Open the window on ``file`` or ``example`` (default: the quadratic example) and run Qt;
+    without a display, one line on stderr and status 2 (Qt would abort the process)."""
+    message = None if QApplication.instance() is not None else no_display_message()
+    if message:
+        print(message, file=sys.stderr)
+        return 2
     app = application()
     window = MainWindow()
     CrashHandler(window, window.sessions.save_as).install()

@@ -8,9 +8,14 @@ import sys
 from pathlib import Path
 
 from nla_explorer import __version__
+from nla_explorer.cli_args import (
+    HEADLESS, Parser, check_files, check_gui_file, example_problem, no_display_message, number_type,
+)
 
-HEADLESS = ("examples", "trace", "export", "train", "timing")
 RUN_TIMEOUT_S = 60.0
+MAX_TIMEOUT_S = 86400.0  # --run: a day
+MAX_MEMORY_MB = 1 << 20  # --run: a terabyte
+EXPORT_FORMATS = (".png", ".svg", ".pdf", ".dot")  # graph_view.export.FORMATS, without Qt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _gui_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="nla-explorer",
         description="See automatic differentiation: autograd graphs, values, gradients and the "
                     "backward pass. Headless commands: " + ", ".join(HEADLESS) +
@@ -41,6 +46,14 @@ def _gui(argv: list[str]) -> int:
     args = _gui_parser().parse_args(argv)
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return _desktop_entry(install=args.install_desktop_entry)
+    problem = check_gui_file(args.file) or example_problem(args.example)
+    if problem:
+        print(f"nla-explorer: error: {problem}", file=sys.stderr)
+        return 2
+    message = no_display_message()
+    if message:  # Qt would abort the process (SIGABRT) without a display
+        print(message, file=sys.stderr)
+        return 2
     from nla_explorer.app import run_app  # Qt only from here on
 
     return run_app(file=args.file, example=args.example)
@@ -65,7 +78,7 @@ def _desktop_entry(install: bool) -> int:
 
 
 def _headless(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="nla-explorer")
+    p = Parser(prog="nla-explorer")
     sub = p.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("examples", help="list the course examples")
     ex.add_argument("--json", action="store_true", help="machine-readable output")
@@ -83,9 +96,11 @@ def _headless(argv: list[str]) -> int:
     _source_arguments(exp)
     exp.add_argument("-o", "--out", required=True, metavar="FILE",
                      help="the picture: .png, .svg, .pdf or .dot")
-    exp.add_argument("--scale", type=float, default=2.0, help="PNG pixels per layout pixel")
+    exp.add_argument("--scale", type=number_type(0.05, 20), default=2.0,
+                     help="PNG pixels per layout pixel, 0.05 to 20 (default 2)")
     exp.add_argument("--layout", choices=("auto", "builtin", "dot"), default="auto")
-    exp.add_argument("--font-size", type=float, default=11.0)
+    exp.add_argument("--font-size", type=number_type(4, 72, unit="points"), default=11.0,
+                     help="4 to 72 points (default 11)")
     exp.add_argument("--transparent", action="store_true", help="PNG/SVG without a background")
     exp.add_argument("--no-constants", action="store_true", help="hide saved constants")
     exp.add_argument("--collapse", action="store_true", help="collapse chains of ops")
@@ -101,6 +116,12 @@ def _headless(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from nla_explorer.engine.errors import EngineError
 
+    running = args.command == "trace" and (args.run or args.timeout is not None
+                                           or args.memory_mb is not None)
+    problem = None if running else check_files(args)  # --run checks its own file, later
+    if problem:
+        print(f"nla-explorer: error: {problem}", file=sys.stderr)
+        return 2
     try:
         if args.command == "examples":
             return _examples(args)
@@ -110,7 +131,7 @@ def _headless(argv: list[str]) -> int:
             return run_train(args)
         if args.command == "timing":
             return run_timing(args)
-        if args.run or args.timeout is not None or args.memory_mb is not None:
+        if running:
             return _trace_run(args)
         return _trace(args)
     except EngineError as exc:  # the window's "press Run cell (Shift+Enter)" is --run here
@@ -119,6 +140,10 @@ def _headless(argv: list[str]) -> int:
         return 2
     except MemoryError:
         print("nla-explorer: error: out of memory", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that went away or a disk that filled up after the checks
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"nla-explorer: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 
@@ -138,18 +163,11 @@ def _export(args) -> int:
 
     from nla_explorer.engine.pipeline import explore_expression
 
+    if Path(args.out).suffix.lower() not in EXPORT_FORMATS:  # before Qt and the work
+        print(f"nla-explorer: error: cannot export to '{Path(args.out).name}': the extension "
+              f"must be one of {', '.join(EXPORT_FORMATS)}", file=sys.stderr)
+        return 2
     exploration = explore_expression(_load_expression(args), call=_call_index(args))
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from nla_explorer.app import application
-    from nla_explorer.drawing.style import ViewStyle
-    from nla_explorer.graph_view.export import ExportError, export_graph
-    from nla_explorer.graph_view.layout.model import LayoutError
-    from nla_explorer.graph_view.picture import PictureOptions, build_picture
-
-    application()
-    options = PictureOptions(args.layout, not args.no_constants, args.collapse,
-                             ViewStyle.light().with_font(args.font_size))
     step = None
     if args.step is not None:
         from nla_explorer.engine.autograd.stepper import forward_order, forward_view, step_view
@@ -161,12 +179,27 @@ def _export(args) -> int:
             return 2
         step = forward_view(graph, forward_order(graph, trace), args.step - 1) if args.forward \
             else step_view(graph, trace, args.step - 1)
+    if no_display_message():  # no window system here: Qt draws offscreen (it would abort)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from nla_explorer.app import application
+    from nla_explorer.drawing.style import ViewStyle
+    from nla_explorer.graph_view.export import ExportError, export_graph
+    from nla_explorer.graph_view.layout.model import LayoutError
+    from nla_explorer.graph_view.picture import PictureOptions, build_picture
+
+    application()
+    options = PictureOptions(args.layout, not args.no_constants, args.collapse,
+                             ViewStyle.light().with_font(args.font_size))
     try:
         picture = build_picture(exploration.graph, exploration.trace, options)
         path = export_graph(args.out, picture.display, picture.layout, picture.style,
                             scale=args.scale, transparent=args.transparent, step=step)
     except (ExportError, LayoutError) as exc:
         print(f"nla-explorer: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. no room for the temporary file next to the picture
+        print(f"nla-explorer: error: cannot write {args.out}: {exc.strerror or exc}",
+              file=sys.stderr)
         return 2
     print(f"{path} ({len(picture.display)} boxes, layout: {picture.layout.engine})")
     return 0
@@ -190,14 +223,11 @@ def _load_expression(args):
     from nla_explorer.engine.code.parser import parse_code
     from nla_explorer.engine.errors import ExpressionError
     from nla_explorer.engine.examples import get_example
+    from nla_explorer.engine.runner.cells import read_program
     from nla_explorer.engine.sessions.nla_file import load_session
 
-    if args.code:
-        try:
-            text = Path(args.code).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ExpressionError(f"cannot read {args.code}: {exc}", culprit=args.code) from None
-        return parse_code(text, output=args.output)
+    if args.code:  # the reader refuses what is not a regular file or is too big, never blocking
+        return parse_code(read_program(args.code), output=args.output)
     if args.example:
         expr = get_example(args.example).expression()
     else:
@@ -234,10 +264,10 @@ def _run_argument_error(args) -> str | None:
         return "--output does not go with --run (the program's backward calls are shown)"
     if args.call is not None and args.call < 1:
         return "--call must be 1 or more"
-    if args.timeout is not None and not args.timeout > 0:
-        return "--timeout must be a positive number of seconds"
-    if args.memory_mb is not None and args.memory_mb < 1:
-        return "--memory-mb must be a positive number of megabytes"
+    if args.timeout is not None and not 0 < args.timeout <= MAX_TIMEOUT_S:  # NaN, inf too
+        return f"--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_S:g}"
+    if args.memory_mb is not None and not 1 <= args.memory_mb <= MAX_MEMORY_MB:
+        return f"--memory-mb must be a positive number of megabytes, at most {MAX_MEMORY_MB}"
     return None
 
 

@@ -2,8 +2,8 @@
 
 Devices asked for but absent here (``--devices cuda`` on a machine without a GPU) are not an
 error: a note goes to stderr and their cases come back as skipped results, so the same command
-runs on a laptop and on a GPU box. Unknown op, dtype or device names exit with status 2 and a
-message listing the valid ones.
+runs on a laptop and on a GPU box. Unknown op, dtype or device names, and numbers out of range,
+exit with status 2 and one line (listing the valid names).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import asdict
 DEFAULT_OPS = "matmul"
 DEFAULT_SIZES = "64,256,1024"
 DEFAULT_DTYPES = "float32"
+#: The largest --max-call-time, in seconds (a day).
+MAX_CALL_TIME_S = 86400.0
 
 
 def add_timing_parser(subparsers) -> None:
@@ -40,10 +42,11 @@ def add_timing_parser(subparsers) -> None:
                    help=f"comma-separated: {', '.join(DTYPES)} (half precision is meant for "
                         f"GPUs; default: {DEFAULT_DTYPES})")
     p.add_argument("--min-time", type=float, default=0.2, metavar="S",
-                   help="measure each case for at least S seconds (default: 0.2)")
+                   help="measure each case for at least S seconds, up to 3600 (default: 0.2)")
     p.add_argument("--max-call-time", type=float, default=10.0, metavar="S",
-                   help="skip sizes where one call is predicted to take over S seconds "
-                        "(default: 10)")
+                   help="skip sizes where one call (or making its inputs) is estimated to take "
+                        "over S seconds, and stop a case's repeats after max(S, min-time) "
+                        "seconds (default: 10)")
     p.add_argument("--naive", action="store_true",
                    help="also time one call without synchronising (the pitfall: on a GPU it "
                         "measures only the launch)")
@@ -64,7 +67,7 @@ def _names(text: str, every: list[str]) -> list[str]:
 
 
 def _error(message: str) -> int:
-    print(f"nla-explorer timing: error: {message}", file=sys.stderr)
+    print(f"nla-explorer: error: {' '.join(message.split())}", file=sys.stderr)
     return 2
 
 
@@ -72,6 +75,7 @@ def run_timing(args: argparse.Namespace) -> int:
     """Run the sweep the arguments describe; print a table or JSON. Returns the exit status."""
     import torch
 
+    from nla_explorer.cli_args import output_problem
     from nla_explorer.engine.errors import EngineError
     from nla_explorer.engine.timing.sweep import (
         OPS, DTYPES, SweepPlan, available_devices, crossover, parse_sizes, results_to_csv,
@@ -82,6 +86,12 @@ def run_timing(args: argparse.Namespace) -> int:
     devices = available_devices()
     if args.list:
         return _list(args, devices)
+    if not 0 < args.max_call_time <= MAX_CALL_TIME_S:  # also NaN
+        return _error(f"--max-call-time must be over 0 and at most {MAX_CALL_TIME_S:g} seconds, "
+                      f"got {args.max_call_time!r}")
+    problem = output_problem(args.csv) if args.csv else None
+    if problem:  # before the sweep, not after it
+        return _error(problem)
     try:
         plan = SweepPlan(ops=_names(args.ops, list(OPS)), sizes=parse_sizes(args.sizes),
                          devices=_names(args.devices, [d.name for d in devices]),

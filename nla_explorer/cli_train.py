@@ -12,6 +12,7 @@ SETTINGS = ("network", "hidden", "lr", "epochs", "points", "activation", "optimi
 
 def add_train_parser(subparsers) -> None:
     """Add the ``train`` subcommand to an ``argparse`` subparsers object."""
+    from nla_explorer.cli_args import positive_int
     from nla_explorer.engine.training.config import (
         ACTIVATIONS, BOUNDS, NETWORKS, OPTIMIZERS, TrainConfig, bound_text,
     )
@@ -48,7 +49,7 @@ def add_train_parser(subparsers) -> None:
                    f"targets, {bounds('noise')} (default 0)")
     p.add_argument("--seed", type=int, metavar="S", help=f"torch.manual_seed, {bounds('seed')} "
                    f"(default {d.seed})")
-    p.add_argument("--every", type=int, default=10, metavar="K",
+    p.add_argument("--every", type=positive_int(), default=10, metavar="K",
                    help="text output: print every K-th epoch (default 10, like the notebook)")
     p.add_argument("--json", action="store_true",
                    help="print {config, loss (per epoch), final_loss, fit_error, diverged} as JSON")
@@ -69,7 +70,7 @@ def run_train(args: argparse.Namespace) -> int:
         config = config_from(values)
         result = run_to_end(config)
     except EngineError as exc:
-        print(f"nla-explorer train: error: {exc}", file=sys.stderr)
+        print(f"nla-explorer: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     if args.json:
         json.dump(_as_json(result), sys.stdout)

@@ -5,6 +5,11 @@ timer and synchronisation overhead stay small, repeated until ``min_time``; it r
 time per call and the spread (IQR) of the blocks. ``sweep`` runs a ``SweepPlan`` and yields one
 ``TimingResult`` per case, including skipped cases with their reason. Agrees with
 ``torch.utils.benchmark`` (see ``torch_reference``), which the tests check.
+
+Limits hold before and during a case: with ``max_call_s``, a case whose call (or the making of its
+inputs) is estimated to take longer is skipped before it runs; the estimate comes from a smaller
+size of the same sweep or from a quick calibration at doubling sizes. Once running, its repeats
+stop when they have taken ``max(min_time, max_call_s)``, and the result says how many were timed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 import torch
 
 from nla_explorer.engine.errors import EngineError
-from nla_explorer.engine.timing.clock import BlockClock, TimingCancelled
+from nla_explorer.engine.timing.clock import (
+    CALIBRATION_S, BlockClock, Rate, TimingCancelled, too_slow,
+)
 from nla_explorer.engine.timing.devices import (
     DeviceInfo, available_devices, available_memory, canonical_name, empty_cache, parse_device,
     unavailable_reason,
@@ -45,6 +52,10 @@ MIN_BLOCKS = 3
 MAX_NUMBER = 100_000
 #: Refuse a case whose estimated memory exceeds this share of what is free.
 MEMORY_SHARE = 0.9
+#: The largest matrix side accepted (a 2^20 × 2^20 float32 matrix is already 4 TB).
+MAX_SIZE = 1 << 20
+#: The largest device index torch keeps as given (it stores the index in 8 bits).
+MAX_DEVICE_INDEX = 127
 
 
 class TimingInputError(EngineError):
@@ -67,7 +78,7 @@ class SweepPlan:
     def __post_init__(self) -> None:
         ops, dtypes = _unique(self.ops), _unique(self.dtypes)
         check_names(ops, dtypes)
-        devices = _unique(canonical_name(parse_device(d)) for d in self.devices)
+        devices = _unique(canonical_name(_device(d)) for d in self.devices)
         sizes = sorted(set(check_size(s) for s in self.sizes))
         for name, values in (("ops", ops), ("sizes", sizes), ("devices", devices),
                              ("dtypes", dtypes)):
@@ -94,10 +105,21 @@ def _unique(names: Iterable[str]) -> list[str]:
     return out
 
 
+def _device(name: str) -> torch.device:
+    """``parse_device`` with the index checked first (torch wraps cuda:200 round to cuda:-56)."""
+    index = name.strip().partition(":")[2]
+    if index.isdigit() and int(index) > MAX_DEVICE_INDEX:
+        raise UnknownNameError(f"unknown device {name.strip()!r}: the index is over "
+                               f"{MAX_DEVICE_INDEX}")
+    return parse_device(name)
+
+
 def check_size(size: object) -> int:
-    """``size`` as a positive int; TimingInputError naming it otherwise."""
+    """``size`` as a positive int up to MAX_SIZE; TimingInputError naming it otherwise."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise TimingInputError(f"size {size!r} is not a positive whole number")
+    if size > MAX_SIZE:
+        raise TimingInputError(f"size {size} is over the largest, {MAX_SIZE:,}")
     return size
 
 
@@ -169,14 +191,17 @@ def _label(device: torch.device) -> str:
 
 def measure(op: str, size: int, device: str = "cpu", dtype: str = "float32", *,
             min_time: float = 0.2, naive: bool = False, transfer: bool = False,
-            cancel: Callable[[], bool] | None = None,
-            max_call_s: float | None = None) -> TimingResult:
+            cancel: Callable[[], bool] | None = None, max_call_s: float | None = None,
+            rates: dict[tuple[str, str, str], Rate] | None = None) -> TimingResult:
     """Time ``op`` at ``size`` on ``device`` in ``dtype``; a skipped/failed result says why.
 
+    With ``max_call_s``, a case estimated to take longer per call (or to make its inputs) is
+    skipped before it runs, and its repeats stop after ``max(min_time, max_call_s)`` seconds;
+    ``rates`` (op, device, dtype) → :class:`Rate` carries what a sweep learnt between sizes.
     Raises UnknownNameError for unknown names, TimingInputError for a bad size or time, and
     TimingCancelled when ``cancel()`` turns True (checked at least every ~50 ms).
     """
-    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), parse_device(device)
+    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), _device(device)
     check_size(size)
     check_min_time(min_time)
     base = TimingResult(op, size, canonical_name(dev), dtype)
@@ -187,9 +212,14 @@ def measure(op: str, size: int, device: str = "cpu", dtype: str = "float32", *,
     if reason is not None:
         return replace(base, status="skipped", error=reason)
     failure = None
+    clock = BlockClock(dev, cancel)
     try:
-        return _measure(base, dev, torch_dtype, min_time, naive, transfer,
-                        BlockClock(dev, cancel), max_call_s)
+        if max_call_s is not None:
+            reason = too_slow(spec, (op, base.device, dtype), size, torch_dtype, clock,
+                              max_call_s, rates)
+            if reason is not None:
+                return replace(base, status="skipped", error=reason)
+        return _measure(base, dev, torch_dtype, min_time, naive, transfer, clock, max_call_s)
     except TimingCancelled:
         raise
     except Exception as exc:  # noqa: BLE001 - reported in the result, the sweep goes on
@@ -218,7 +248,11 @@ def _measure(base: TimingResult, dev: torch.device, torch_dtype: torch.dtype, mi
         times, number = [clock.block(spec.call, inputs, 1)], 1
         note = f"a single run after the warm-up (one call takes over {LONG_CALL_S:g} s)"
     else:
-        times, number = _repeat(clock, spec.call, inputs, min_time)
+        budget = None if max_call_s is None else max(min_time, max_call_s)
+        times, number = _repeat(clock, spec.call, inputs, min_time, budget)
+        if len(times) < MIN_BLOCKS:
+            note = (f"stopped after {len(times)} of {MIN_BLOCKS} repeats: they took over the "
+                    f"limit of {budget:g} s")
     median = statistics.median(times)
     quartiles = statistics.quantiles(times, n=4) if len(times) >= 2 else [median] * 3
     itemsize = torch_dtype.itemsize
@@ -233,9 +267,10 @@ def _measure(base: TimingResult, dev: torch.device, torch_dtype: torch.dtype, mi
     return result
 
 
-def _repeat(clock: BlockClock, fn: Callable, inputs: Sequence,
-            min_time: float) -> tuple[list[float], int]:
-    """Per-call times of blocks of ``number`` calls, until ``min_time`` and MIN_BLOCKS."""
+def _repeat(clock: BlockClock, fn: Callable, inputs: Sequence, min_time: float,
+            budget: float | None = None) -> tuple[list[float], int]:
+    """Per-call times of blocks of ``number`` calls, until ``min_time`` and MIN_BLOCKS; timed one
+    block at a time, they stop early once they have taken ``budget`` seconds."""
     target = max(min_time / 10, 1e-3)  # a block long enough that sync/timer cost is < ~1 %
     number = 1
     elapsed = clock.block(fn, inputs, number)  # calibration; it is also a second warm-up
@@ -248,6 +283,8 @@ def _repeat(clock: BlockClock, fn: Callable, inputs: Sequence,
         elapsed = clock.block(fn, inputs, number)
         times.append(elapsed / number)
         total += elapsed
+        if budget is not None and total >= budget:
+            break
     return times, number
 
 
@@ -255,10 +292,10 @@ def sweep(plan: SweepPlan, cancel: Callable[[], bool] | None = None) -> Iterator
     """Yield one result per (op, dtype, size, device) of ``plan``, sizes ascending.
 
     Stops (without yielding a partial result) soon after ``cancel()`` returns True. A size whose
-    call is predicted, from the best speed at smaller sizes, to exceed ``plan.max_call_s`` is
-    skipped with that reason.
+    call is estimated, from the best speed at smaller sizes or a quick calibration, to exceed
+    ``plan.max_call_s`` is skipped with that reason before anything of its size is made.
     """
-    best_rate: dict[tuple[str, str, str], tuple[int, float]] = {}
+    rates: dict[tuple[str, str, str], Rate] = {}
     for op in plan.ops:
         spec = OPS[op]
         for dtype in plan.dtypes:
@@ -267,26 +304,17 @@ def sweep(plan: SweepPlan, cancel: Callable[[], bool] | None = None) -> Iterator
                 for device in plan.devices:
                     if cancel is not None and cancel():
                         return
-                    key = (op, device, dtype)
-                    predicted = None
-                    if key in best_rate and best_rate[key][0] * 16 >= size:
-                        predicted = spec.work(size, itemsize) / best_rate[key][1]
-                    if plan.max_call_s is not None and predicted is not None \
-                            and predicted > plan.max_call_s:
-                        yield TimingResult(
-                            op, size, device, dtype, status="skipped",
-                            error=f"too slow: one call would take about {predicted:.3g} s, over "
-                                  f"the limit of {plan.max_call_s:g} s per call")
-                        continue
                     try:
                         result = measure(op, size, device, dtype, min_time=plan.min_time,
                                          naive=plan.naive, transfer=plan.transfer,
-                                         cancel=cancel, max_call_s=plan.max_call_s)
+                                         cancel=cancel, max_call_s=plan.max_call_s, rates=rates)
                     except TimingCancelled:
                         return
                     if result.ok:
-                        rate = spec.work(size, itemsize) / result.median_s
-                        best_rate[key] = (size, max(rate, best_rate.get(key, (0, 0.0))[1]))
+                        key = (op, result.device, dtype)
+                        rates[key] = Rate(size, spec.work(size, itemsize) / result.median_s,
+                                          steady=result.median_s >= CALIBRATION_S
+                                          ).better(rates.get(key))
                     yield result
 
 
@@ -295,7 +323,7 @@ def torch_reference(op: str, size: int, device: str = "cpu", dtype: str = "float
     """Median seconds per call by ``torch.utils.benchmark`` (same inputs, same thread count)."""
     from torch.utils import benchmark
 
-    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), parse_device(device)
+    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), _device(device)
     reason = unavailable_reason(dev) or spec.unsupported(dev.type, dtype)
     if reason is not None:
         raise TimingInputError(f"cannot time {op} on {device} in {dtype}: {reason}")
