@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
@@ -10,6 +9,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from nla_explorer.engine.sessions.atomic import clean_stale_temps, write_bytes_atomically
 from nla_explorer.resources import PNG_SIZES, icon_path, png_icon_path
 
 APP_ID = "nla-explorer"
@@ -97,14 +97,11 @@ def install_desktop_entry(data_home: Path | None = None, refresh: bool = True) -
     root = _root(data_home)
     written = []
     for path, data in _contents(root, launch_command()).items():
-        partial = path.with_name(path.name + ".partial")  # readers never see half a file
-        try:
+        try:  # atomically: readers never see half a file, a full disk keeps the old one
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(data)
-            os.replace(partial, path)
+            clean_stale_temps(path.parent)
+            write_bytes_atomically(path, data)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                partial.unlink()
             raise DesktopEntryError(f"cannot write {path}: {exc.strerror or exc}") from None
         written.append(path)
     if refresh:

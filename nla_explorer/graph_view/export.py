@@ -1,14 +1,16 @@
 """Export the picture as PNG (any scale, on the canvas colour or transparent), SVG and PDF (vector, real text), DOT.
 
-Files are written atomically: into a temporary file beside the target, then renamed, so a failed
-export never leaves a half-written file.
+Files are written atomically (``write_atomically``): into a temporary file beside the target,
+checked (an SVG parses, a PDF ends with ``%%EOF``, a PNG is whole, a DOT has every byte), synced,
+then renamed; so a failed export, a full disk included, never replaces a good file nor leaves one.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
@@ -18,7 +20,10 @@ from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.dot_export import display_to_dot
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
-from nla_explorer.engine.sessions.atomic import match_mode
+from nla_explorer.engine.sessions.atomic import (
+    WriteCheckError, check_pdf, check_png, check_size, check_svg, clean_stale_temps,
+    write_atomically,
+)
 from nla_explorer.engine.autograd.stepper import StepView
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
@@ -60,8 +65,8 @@ def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
     if not 0.05 <= scale <= 20:
         raise ExportError(f"the scale {scale} is out of range (0.05 to 20)")
     if suffix == ".dot":
-        return _atomic(path, lambda tmp: Path(tmp).write_text(display_to_dot(display, layout),
-                                                                encoding="utf-8"))
+        data = display_to_dot(display, layout).encode("utf-8")
+        return _atomic(path, lambda tmp: tmp.write_bytes(data), check_size(len(data)))
     style = style or ViewStyle.light()
     scene = GraphScene(view_style=style)
     overlay = StepOverlay(scene)
@@ -83,8 +88,10 @@ def export_scene(path: str | os.PathLike, scene: GraphScene, scale: float = 1.0,
     scene.set_caching(False)
     source = scene.sceneRect()
     try:
-        writer = {".png": _png, ".svg": _svg, ".pdf": _pdf}[suffix]
-        return _atomic(path, lambda tmp: writer(tmp, scene, source, scale, transparent))
+        writer, check = {".png": (_png, check_png), ".svg": (_svg, check_svg),
+                         ".pdf": (_pdf, check_pdf)}[suffix]
+        return _atomic(path, lambda tmp: writer(str(tmp), scene, source, scale, transparent),
+                       check)
     finally:
         scene.set_caching(True)
         scene.select(selected)
@@ -106,7 +113,7 @@ def _png(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent:
     scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
     painter.end()
     if not image.save(tmp, "PNG", PNG_QUALITY):
-        raise ExportError("the PNG could not be written")
+        raise WriteCheckError(errno.EIO, "the PNG could not be written")
 
 
 def _svg(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent: bool) -> None:
@@ -116,12 +123,13 @@ def _svg(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent:
     generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
     generator.setTitle("autograd graph")
     generator.setDescription("exported by NLA Explorer")
-    painter = QPainter(generator)
+    painter = _painter(generator, "SVG")
     if not transparent:
         painter.fillRect(QRectF(0, 0, source.width(), source.height()),
                          scene.view_style.colour("canvas"))
     scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
-    painter.end()
+    if not painter.end():
+        raise WriteCheckError(errno.EIO, "the SVG could not be written")
 
 
 def _pdf(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent: bool) -> None:
@@ -132,24 +140,24 @@ def _pdf(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent:
     page = QPageSize(QSizeF(source.width() * 0.75, source.height() * 0.75), QPageSize.Point,
                      "graph", QPageSize.ExactMatch)
     writer.setPageLayout(QPageLayout(page, QPageLayout.Portrait, QMarginsF(0, 0, 0, 0)))
-    painter = QPainter(writer)
+    painter = _painter(writer, "PDF")
     target = QRectF(0, 0, writer.width(), writer.height())
     scene.render(painter, target, source)
-    painter.end()
+    if not painter.end():
+        raise WriteCheckError(errno.EIO, "the PDF could not be written")
 
 
-def _atomic(path: Path, write) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+def _painter(device, kind: str) -> QPainter:
+    painter = QPainter()
+    if not painter.begin(device):
+        raise WriteCheckError(errno.EIO, f"the {kind} could not be started")
+    return painter
+
+
+def _atomic(path: Path, write: Callable[[Path], None], check: Callable[[Path], None]) -> Path:
+    """Write through ``write_atomically``; a failure (a full disk too) is an ExportError."""
+    clean_stale_temps(path.parent if str(path.parent) else Path("."))  # of a killed export
     try:
-        write(tmp)
-        if os.path.getsize(tmp) == 0:
-            raise ExportError(f"nothing was written to {path.name}")
-        match_mode(tmp, path)
-        os.replace(tmp, path)
+        return write_atomically(path, write, check)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

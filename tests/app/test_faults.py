@@ -369,7 +369,7 @@ def test_kill_9_while_editing_then_the_next_start_restores_the_work(tmp_path):
         deadline, recovery = time.monotonic() + 60, None
         while recovery is None and time.monotonic() < deadline and first.poll() is None:
             time.sleep(0.1)
-            for path in (tmp_path / "data").rglob("recovery.nla"):
+            for path in (tmp_path / "data").rglob("recovery-*.nla"):
                 if '"name": "g"' in path.read_text():
                     recovery = path  # the autosave timer wrote the edit
         assert first.poll() is None, log.read_text()

@@ -93,21 +93,29 @@ def test_autosave_and_restore_after_a_crash(make_window, tmp_path):
     assert not w.sessions.autosave()  # nothing unsaved yet
     w.code_panel.set_text(w.code_panel.text() + "g = f * f\n")
     w.code_panel.request_capture()
-    assert w.sessions.autosave() and (tmp_path / "recovery.nla").is_file()
+    assert w.sessions.autosave() and w.sessions.recovery_path.is_file()
+    assert w.sessions.recovery_path.parent == tmp_path
+    assert w.sessions.recovery_path.name.startswith("recovery-")
     edited = state(w)
-    # the app is killed here: no clean close. The next start finds the recovery file.
+    assert not make_window().sessions.has_recovery()  # w is alive: its file is not an orphan
+    w.sessions.recovery.release()  # the app is killed here: no clean close, its lock goes
     w2 = make_window()
     assert w2.sessions.has_recovery()
     assert w2.sessions.restore_recovery()
     assert state(w2) == edited and w2.isWindowModified()
+    orphan = w.sessions.recovery_path
+    assert orphan.is_file()  # kept until w2's own recovery file holds the work
+    assert w2.sessions.autosave() and not orphan.exists()
 
 
-def test_clean_close_removes_the_recovery_file(make_window, tmp_path):
+def test_clean_close_removes_only_this_windows_recovery_file(make_window, tmp_path):
     w = make_window()
     w.load_example("quadratic")
-    (tmp_path / "recovery.nla").write_text("{}")
+    other = tmp_path / "recovery.nla"  # another window's (or an older version's) file
+    other.write_text("{}")
+    w.sessions.recovery_path.write_text("{}")
     w.close()
-    assert not (tmp_path / "recovery.nla").exists()
+    assert not w.sessions.recovery_path.exists() and other.read_text() == "{}"
 
 
 def test_start_up_offers_to_restore_and_honours_the_answer(make_window, monkeypatch, tmp_path):
@@ -119,10 +127,14 @@ def test_start_up_offers_to_restore_and_honours_the_answer(make_window, monkeypa
     asked = []
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: asked.append(a[1]) or QMessageBox.No)
+    assert make_window().sessions.offer_recovery() is False and not asked  # w is running
+    assert w.sessions.recovery_path.is_file()
+    w.sessions.recovery.release()  # w crashes
     declined = make_window()
     assert declined.sessions.offer_recovery() is False and asked
-    assert not (tmp_path / "recovery.nla").exists()  # declined: the file is discarded
+    assert not w.sessions.recovery_path.exists()  # declined: the orphan is discarded
     assert w.sessions.autosave()
+    w.sessions.recovery.release()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     accepted = make_window()
     assert accepted.sessions.offer_recovery() is True

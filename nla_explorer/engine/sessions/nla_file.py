@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
-from nla_explorer.engine.sessions.atomic import match_mode
+from nla_explorer.engine.sessions.atomic import (
+    FileTooBigError, NotRegularFileError, check_size, read_limited, write_atomically,
+)
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
@@ -50,29 +51,32 @@ def expression_to_json(expression: Expression, layout: dict | None = None) -> di
 
 
 def save_session(path: str | os.PathLike, expression: Expression, layout: dict | None = None) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    path = Path(path)
-    text = json.dumps(expression_to_json(expression, layout), indent=1, ensure_ascii=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        match_mode(tmp, path)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically and checked: a temporary file in the same folder, then a rename."""
+    data = json.dumps(expression_to_json(expression, layout), indent=1,
+                      ensure_ascii=False).encode("utf-8")
+
+    def write(tmp: Path) -> None:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
+            fh.write(data)
+
+    write_atomically(path, write, check_size(len(data)))
 
 
 def load_session(path: str | os.PathLike) -> tuple[Expression, dict]:
-    """Read a session file; any problem is an :class:`ExpressionError` naming the culprit."""
+    """Read a session file; any problem is an :class:`ExpressionError` naming the culprit.
+
+    Only a regular file of at most :data:`MAX_BYTES` is read (a FIFO or a device is refused
+    before reading)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ExpressionError(f"{path.name} is {size:,} bytes; sessions are at most "
-                                  f"{MAX_BYTES:,}", culprit=str(path))
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, MAX_BYTES).decode("utf-8")
+    except NotRegularFileError:
+        raise ExpressionError(f"cannot read {path}: it is not a regular file",
+                              culprit=str(path)) from None
+    except FileTooBigError as exc:
+        size = f"{exc.size:,} bytes" if exc.size is not None else "bigger"
+        raise ExpressionError(f"{path.name} is {size}; sessions are at most {MAX_BYTES:,} bytes",
+                              culprit=str(path)) from None
     except OSError as exc:
         raise ExpressionError(f"cannot read {path}: {exc.strerror or exc}",
                               culprit=str(path)) from None

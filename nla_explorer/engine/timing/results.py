@@ -5,14 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Iterable
 
 from nla_explorer.engine.errors import EngineError
+from nla_explorer.engine.sessions.atomic import (
+    FileTooBigError, NotRegularFileError, read_limited, write_bytes_atomically,
+)
 from nla_explorer.engine.timing.ops import OPS
 
 STATUSES = ("ok", "skipped", "failed")
 REQUIRED_COLUMNS = ("op", "size", "device", "dtype", "median_s")
+#: The largest CSV of results read, in bytes.
+MAX_CSV_BYTES = 20_000_000
 
 
 class TimingCSVError(EngineError):
@@ -63,6 +70,32 @@ def results_to_csv(results: Iterable[TimingResult], delimiter: str = ",") -> str
         writer.writerow(["" if getattr(r, c) is None else
                          repr(getattr(r, c)) if c in _FLOATS else getattr(r, c) for c in COLUMNS])
     return out.getvalue()
+
+
+def save_results_csv(path: str | os.PathLike, results: Iterable[TimingResult],
+                     delimiter: str = ",") -> Path:
+    """Write ``results_to_csv`` to ``path`` atomically: on any failure (a full disk too) the
+    OSError propagates and the file that was there is left as it was."""
+    return write_bytes_atomically(path, results_to_csv(results, delimiter).encode("utf-8"))
+
+
+def load_results_csv(path: str | os.PathLike) -> list[TimingResult]:
+    """The results in the CSV file ``path`` (labelled by its name). A file that is not regular
+    (a FIFO, a device) or over :data:`MAX_CSV_BYTES` is refused before reading; every problem is
+    a :class:`TimingCSVError`."""
+    path = Path(path)
+    try:
+        text = read_limited(path, MAX_CSV_BYTES).decode("utf-8")
+    except NotRegularFileError:
+        raise TimingCSVError(f"{path.name} is not a regular file") from None
+    except FileTooBigError:
+        raise TimingCSVError(f"{path.name} is over {MAX_CSV_BYTES:,} bytes: too big to "
+                             "read") from None
+    except OSError as exc:
+        raise TimingCSVError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise TimingCSVError(f"{path.name} is not a UTF-8 text file") from None
+    return results_from_csv(text, source=path.name)
 
 
 def _number(text: str, column: str, line: int, whole: bool = False) -> float | int | None:
