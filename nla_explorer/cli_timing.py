@@ -78,9 +78,10 @@ def run_timing(args: argparse.Namespace) -> int:
     from nla_explorer.cli_args import output_problem
     from nla_explorer.engine.errors import EngineError
     from nla_explorer.engine.timing.sweep import (
-        OPS, DTYPES, SweepPlan, available_devices, crossover, parse_sizes, results_to_csv,
+        OPS, DTYPES, SweepPlan, available_devices, crossover, parse_sizes,
         sweep, torch_reference,
     )
+    from nla_explorer.engine.timing.results import save_results_csv
     from nla_explorer.engine.timing.devices import parse_device, unavailable_reason
 
     devices = available_devices()
@@ -127,8 +128,7 @@ def run_timing(args: argparse.Namespace) -> int:
                  if d.is_gpu and d.name in plan.devices]
     if args.csv:
         try:
-            with open(args.csv, "w", encoding="utf-8", newline="") as f:
-                f.write(results_to_csv(results))
+            save_results_csv(args.csv, results)  # atomic: a full disk keeps the old file
         except OSError as exc:
             return _error(f"cannot write {args.csv}: {exc.strerror or exc}")
     if args.json:

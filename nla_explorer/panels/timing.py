@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.timing.sweep import (
     DTYPES, OPS, SweepPlan, TimingResult, available_devices, power_of_two_sizes,
-    results_from_csv, results_to_csv, sweep,
+    results_to_csv, sweep,
 )
+from nla_explorer.engine.timing.results import load_results_csv, save_results_csv
 from nla_explorer.panels.timing_buttons import ResultsButtons
 from nla_explorer.panels.timing_plots import TimingPlots
 from nla_explorer.panels.timing_table import ResultsTable
@@ -334,13 +335,11 @@ class TimingPanel(QWidget):
         """Add the results in a CSV file (labelled by its name); a message and False if bad."""
         path = Path(path)
         try:
-            loaded = results_from_csv(path.read_text(encoding="utf-8"), source=path.name)
-        except (OSError, UnicodeDecodeError) as exc:
-            self._status(f"Could not read {path.name}: {getattr(exc, 'strerror', None) or exc}",
-                         error=True)
-            return False
-        except EngineError as exc:
-            self._status(f"Could not load {path.name}: {exc}", error=True)
+            loaded = load_results_csv(path)  # regular files of a sane size only
+        except EngineError as exc:  # the message names the file when the file is the problem
+            text = str(exc)
+            self._status(text[:1].upper() + text[1:] if path.name in text else
+                         f"Could not load {path.name}: {text}", error=True)
             return False
         sources = {r.source for r in loaded}
         self.loaded = [r for r in self.loaded if r.source not in sources] + loaded
@@ -356,7 +355,7 @@ class TimingPanel(QWidget):
         """Write every result as CSV; a message and False on failure."""
         path = Path(path)
         try:
-            path.write_text(results_to_csv(self.all_results()), encoding="utf-8")
+            save_results_csv(path, self.all_results())  # atomic: a full disk keeps the old file
         except OSError as exc:
             self._status(f"Could not save {path.name}: {exc.strerror or exc}", error=True)
             return False

@@ -127,12 +127,19 @@ def test_out_of_memory_in_a_timing_case_is_a_failed_row_and_the_sweep_goes_on(
 
 
 # -- out of memory while capturing ----------------------------------------------------------
+def in_process(window) -> None:
+    """The document's own handling of what the engine raises: evaluated here, not in the child,
+    so that a monkeypatched engine takes part (the window's child is tested on its own)."""
+    window.document.evaluator = None
+
+
 def raise_memory_error(*args, **kwargs):
     raise MemoryError()
 
 
 @pytest.mark.parametrize("where", ["capture", "record_steps"])
 def test_out_of_memory_while_capturing_code_keeps_the_last_good_graph(window, monkeypatch, where):
+    in_process(window)  # the injection patches this process (test_evaluation_child.py: the child)
     window.load_example("quadratic")
     graph, code = window.document.graph, window.document.code
     monkeypatch.setattr(backward_calls, where, raise_memory_error)  # f.backward() ends the code
@@ -146,6 +153,7 @@ def test_out_of_memory_while_capturing_code_keeps_the_last_good_graph(window, mo
 
 
 def test_torch_out_of_memory_in_an_op_names_the_block(window, monkeypatch):
+    in_process(window)  # the injection patches this process (test_evaluation_child.py: the child)
     window.load_example("relu_layer")
     graph = window.document.graph
 
@@ -162,6 +170,7 @@ def test_torch_out_of_memory_in_an_op_names_the_block(window, monkeypatch):
 
 def test_out_of_memory_in_a_block_edit_keeps_the_last_good_graph(window, monkeypatch):
     """Regression: a MemoryError in a block edit escaped ``edit_blocks`` (only code was guarded)."""
+    in_process(window)  # the injection patches this process (test_evaluation_child.py: the child)
     window.load_example("relu_layer")
     doc = window.document
     graph, expression = doc.graph, doc.expression
@@ -321,12 +330,18 @@ CHILD = textwrap.dedent('''
 
     def edit():
         w = window()
+        if w.document.graph is None:  # the start-up capture is still in the child
+            QTimer.singleShot(100, edit)
+            return
         w.code_panel.set_text(w.code_panel.text().replace(*EDIT))
         w.code_panel.request_capture()
         print("EDITED", w.document.graph.output.name, flush=True)
 
     def report():
         w = window()
+        if w.document.graph is None:
+            QTimer.singleShot(100, report)
+            return
         print("STATE " + json.dumps({"asked": asked, "code": w.document.code,
                                      "output": w.document.graph.output.name,
                                      "modified": w.isWindowModified()}), flush=True)

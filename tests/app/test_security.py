@@ -48,7 +48,7 @@ def test_autosave_that_fails_keeps_the_old_recovery_file(window, monkeypatch, tm
     window.load_example("quadratic")
     window.code_panel.set_text(window.code_panel.text() + "g = f * f\n")
     window.code_panel.request_capture()
-    recovery = tmp_path / "recovery.nla"
+    recovery = window.sessions.recovery_path  # this window's own file (one per window)
     assert window.sessions.autosave()
     before = recovery.read_bytes()
     window.code_panel.set_text(window.code_panel.text() + "h = g * g\n")
@@ -58,5 +58,5 @@ def test_autosave_that_fails_keeps_the_old_recovery_file(window, monkeypatch, tm
     monkeypatch.setattr(os, "replace", fail)
     assert not window.sessions.autosave()
     assert recovery.read_bytes() == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".recovery.nla.")]
+    assert not [p for p in recovery.parent.iterdir() if p.name.startswith(".nla-tmp-")]
     assert messages and "Autosave failed" in messages[-1]

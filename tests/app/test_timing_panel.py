@@ -138,7 +138,7 @@ def test_bad_csv_gives_a_message_and_keeps_previous_results(qtbot, panel, tmp_pa
     assert "size" in panel.status_label.text()
     assert len(panel.loaded) == len(rows) and panel.table.rowCount() == len(rows)
     assert not panel.load_csv(tmp_path / "missing.csv")
-    assert "Could not read missing.csv" in panel.status_label.text()
+    assert "Cannot read missing.csv: No such file" in panel.status_label.text()
 
 
 def test_save_and_copy_round_trip(qtbot, panel, tmp_path):
