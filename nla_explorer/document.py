@@ -15,6 +15,7 @@ from nla_explorer.engine.errors import EngineError
 from nla_explorer.document_state import CaptureCommand, State
 from nla_explorer.engine.examples import Example, get_example, manual_gradients
 from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.code.budget import CaptureSizes
 from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.expression import Expression
 from nla_explorer import document_sources as sources
@@ -34,6 +35,7 @@ from nla_explorer.engine.autograd.trace import BackwardTrace
 #: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
 #: grew without end over a long session (found by the soak test, tests/test_soak.py).
 UNDO_LIMIT = 100
+UNDO_BYTES = 2**30  #: bytes the undo steps may hold besides the capture shown; then the oldest go
 
 
 class Document(QObject):
@@ -63,6 +65,7 @@ class Document(QObject):
         self.error_culprit: str | None = None  # the variable or block the error is about
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self._sizes, self._replaying = CaptureSizes(), False  # the undo steps' bytes; re-pushing
         self._manual: dict[str, list[tuple[str, TensorData]]] | None = None
         self._final_grads: dict[str, TensorData | None] | None = None
         #: evaluates code and blocks (the window's child process); None: in this process
@@ -231,9 +234,31 @@ class Document(QObject):
 
     def _push(self, after: State, text: str) -> None:
         self.undo_stack.push(CaptureCommand(self, self.state, after, text))
+        self._trim_history()
+
+    def _trim_history(self) -> None:
+        """Drop the oldest undo steps while their captures pass :data:`UNDO_BYTES`: re-push the rest."""
+        stack = self.undo_stack
+        steps = [(c.before, c.after, c.text()) for c in map(stack.command, range(stack.count()))]
+        held = [(b and b.exploration, a.exploration) for b, a, _ in steps]
+        kept = self._sizes.steps_kept(held, self.exploration, UNDO_BYTES)
+        if kept == len(steps):
+            return
+        clean = stack.cleanIndex() - (len(steps) - kept)  # the saved state's index, once trimmed
+        stack.clear()  # (QUndoStack cannot drop its oldest commands itself)
+        self._replaying = True  # restore() does nothing: the last state kept is the one shown
+        for i, step in enumerate(steps[len(steps) - kept:]):
+            stack.push(CaptureCommand(self, *step))
+            if i + 1 == clean:
+                stack.setClean()
+        self._replaying = False
+        if clean < 0:
+            stack.resetClean()
 
     def restore(self, state: State) -> None:
         """Make ``state`` current (undo commands call this)."""
+        if self._replaying:
+            return
         before = self.state
         self.state = state
         if before is None or before.exploration is not state.exploration:

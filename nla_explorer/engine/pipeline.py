@@ -10,7 +10,7 @@ from nla_explorer.engine.autograd.backward_calls import BackwardCall
 from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.errors import CaptureError, ExpressionError
-from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, values_budget
 from nla_explorer.engine.code.evaluation import Evaluation, evaluate
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.autograd.graph import AutogradGraph
@@ -86,7 +86,13 @@ def explore_expression(expression: Expression, value_limit: int = FULL_VALUE_LIM
                        call: int | None = None) -> Exploration:
     """Evaluate ``expression`` and show backward call ``call`` (default: the last), or trace the
     output's ``backward()`` when the code makes none; errors name the culprit. Tensors of up to
-    ``value_limit`` elements keep all their values, larger ones a summary."""
+    ``value_limit`` elements keep all their values, larger ones a summary; all the snapshots of
+    one exploration share one values budget (:func:`values_budget`)."""
+    with values_budget():
+        return _explore(expression, value_limit, call)
+
+
+def _explore(expression: Expression, value_limit: int, call: int | None) -> Exploration:
     evaluation = evaluate(expression, value_limit=value_limit)
     remarks = (UNSEEDED_NOTE,) if evaluation.unseeded else ()
     calls = evaluation.backward_calls

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +13,13 @@ import torch
 
 #: Tensors with at most this many elements keep their full values; larger ones keep a summary.
 FULL_VALUE_LIMIT = 10_000
+#: Values the snapshots of one capture keep in full, all together (elements): past it they keep
+#: a summary, so a program of thousands of lines holds at most ~160 MB of values.
+VALUES_BUDGET = 20_000_000
+#: Tensors this small keep their values whatever the budget (scalars, losses, short vectors).
+ALWAYS_KEPT = 100
+
+_budget: ContextVar[list[int] | None] = ContextVar("nla_values_budget", default=None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -17,7 +27,8 @@ class TensorData:
     """A detached snapshot of a tensor.
 
     ``values`` is a read-only float/int ndarray when the tensor has at most ``FULL_VALUE_LIMIT``
-    elements, otherwise ``None`` and ``summary`` holds min, max, mean and 2-norm.
+    elements (and the capture's :func:`values_budget` has room), otherwise ``None`` and
+    ``summary`` holds min, max, mean and 2-norm.
     """
 
     shape: tuple[int, ...]
@@ -69,6 +80,32 @@ def _json_safe(value: object) -> object:
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
 
+@contextmanager
+def values_budget(elements: int | None = None) -> Iterator[None]:
+    """Snapshots taken inside keep at most ``elements`` (default :data:`VALUES_BUDGET`) values in
+    full, all together; past it, their summary. A budget opened inside another is the outer one
+    (one capture, one budget)."""
+    if _budget.get() is not None:
+        yield
+        return
+    token = _budget.set([VALUES_BUDGET if elements is None else elements])
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def _keep_values(numel: int) -> bool:
+    """Whether the open :func:`values_budget` (if any) has room for ``numel`` more values."""
+    budget = _budget.get()
+    if budget is None or numel <= ALWAYS_KEPT:
+        return True
+    if numel > budget[0]:
+        return False
+    budget[0] -= numel
+    return True
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     name = _DTYPE_NAMES.get(dtype)
     if name is None:
@@ -87,7 +124,7 @@ def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
     summary = None
     if device.type == "meta":
         pass  # shapes only: no data to copy
-    elif numel <= limit:
+    elif numel <= limit and _keep_values(numel):
         values = _to_numpy(t)
     elif numel > 0:
         summary = _summarise(t)

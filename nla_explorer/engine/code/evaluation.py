@@ -3,14 +3,16 @@
 Blocks run in the order CPython runs the code form (:mod:`evaluation_order`), backward calls included
 (:mod:`backward_calls`), so sequence numbers, step order, random draws and errors are torch's.
 
-Sizes are checked before anything is allocated (constructors from their arguments and a call on
-torch's ``meta`` device, ops on ``meta`` tensors), and every failure, whatever torch raised, names
-the block, its line and the shapes involved.
+Sizes are checked from the result before anything is allocated: constructors from their arguments
+and a call on torch's ``meta`` device; ops from a bound on the result that takes every argument
+into account (broadcast shapes, products, diagonal offsets, dtype views) or, when that bound is not
+small, on ``meta`` tensors with all their arguments; ``out=`` is refused. A :class:`ProgramBudget`
+adds up the bytes the program holds and refuses the block that would pass it. Every failure,
+whatever torch raised, names the block, its line and the shapes involved.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -22,16 +24,23 @@ from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, callable_for
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
-from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, values_budget
+from nla_explorer.engine.code.budget import (
+    GRADIENT_ROOM, MAX_PROGRAM_BYTES, ProgramBudget, byte_text, constructor_numel, count_text,
+    result_bound, tensors_in, will_require_grad,
+)
 from nla_explorer.engine.code.shape_messages import describe_call, explain_failure, shape_text
 
 #: The largest tensor an expression may create (elements): 50 M, 200 MB in float32.
 MAX_ELEMENTS = 50_000_000
 #: The most dimensions a tensor may have (numpy, which holds the snapshots, stops at 32 or 64).
 MAX_DIMS = 32
+#: Results bounded by this many elements are sized from their arguments, without a ``meta`` call
+#: (torch's first one imports its compiler: ~1 s).
+_SMALL = 1_000_000
 
-__all__ = ["Evaluation", "MAX_DIMS", "MAX_ELEMENTS", "check_connected", "constructor_numel",
-           "evaluate", "ordered", "ordered_in_rounds"]
+__all__ = ["Evaluation", "MAX_DIMS", "MAX_ELEMENTS", "MAX_PROGRAM_BYTES", "check_connected",
+           "constructor_numel", "evaluate", "ordered", "ordered_in_rounds"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,19 +78,21 @@ class Evaluation:
 
 def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = None,
              max_elements: int = MAX_ELEMENTS, value_limit: int = FULL_VALUE_LIMIT,
-             backward: bool = True) -> Evaluation:
+             backward: bool = True, max_bytes: int = MAX_PROGRAM_BYTES) -> Evaluation:
     """Run ``expression``; ``inputs`` supplies the tensors of its ``input`` blocks. Recorded
-    values of tensors up to ``value_limit`` elements are kept whole. ``backward=False`` runs the
-    forward blocks only (finite differences re-run the forward pass alone)."""
+    values of tensors up to ``value_limit`` elements are kept whole (within the snapshots'
+    :func:`values_budget`). ``backward=False`` runs the forward blocks only (finite differences
+    re-run the forward pass alone). No tensor may pass ``max_elements``, nor the program's tensors
+    ``max_bytes`` in all."""
     out_block = expression.output_block()
     if out_block is None:
         raise ExpressionError("the code builds no tensor")
     check_connected(expression)
-    runner = _Runner(expression, inputs or {}, max_elements, value_limit)
+    runner = _Runner(expression, inputs or {}, max_elements, value_limit, max_bytes)
     blocks = ordered(expression)
     if not backward:
         blocks = [b for b in blocks if b.op not in AUTOGRAD_CALLS]
-    with paused_gc():
+    with paused_gc(), values_budget():
         start = 0
         while start < len(blocks):  # forward runs under the recorder, backward calls outside it
             end = next((i for i in range(start, len(blocks)) if blocks[i].op in AUTOGRAD_CALLS),
@@ -106,10 +117,11 @@ def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = No
 
 class _Runner:
     def __init__(self, expression: Expression, inputs: dict, max_elements: int,
-                 value_limit: int) -> None:
+                 value_limit: int, max_bytes: int) -> None:
         self.numbers = expression.number_dict
         self.inputs = inputs
         self.max_elements = max_elements
+        self.budget = ProgramBudget(max_bytes)
         self.tensors: dict[str, torch.Tensor] = {}
         self.values: dict[str, object] = {}  # every block's result, tensors or not
         self.bound: dict[str, torch.Tensor] = {}  # variable name → the tensor it holds now
@@ -128,6 +140,9 @@ class _Runner:
         if spec is None:
             raise ExpressionError(f"unknown block kind '{block.op}'", block.line,
                                   block.name or block.id)
+        if any(key == "out" for key, _ in block.kwargs):
+            raise ExpressionError("out= is not supported: assign the result to a variable instead",
+                                  block.line, block.name or block.id)
         args = tuple(self._value(a, block) for a in block.args)
         kwargs = {k: self._value(v, block) for k, v in block.kwargs}
         if block.op == "manual_seed":
@@ -135,15 +150,14 @@ class _Runner:
             return
         form = block.form or spec.forms[0]
         fn = callable_for(form)
-        if spec.constructor:
-            self._check_constructor(block, fn, args, kwargs)
-            if spec.random:
-                if not self.seeded:  # as in a notebook: no seed, new numbers each time
-                    self.generator.seed()
-                    self.seeded = self.unseeded = True
-                kwargs["generator"] = self.generator
-        elif not spec.statement:
-            self._check_meta(block, form, fn, args, kwargs)
+        with torch._C.DisableTorchFunction():  # the engine's own work: not the program's calls
+            what = self._check_size(block, spec, form, fn, args, kwargs)
+        if spec.random:
+            if not self.seeded:  # as in a notebook: no seed, new numbers each time
+                self.generator.seed()
+                self.seeded = self.unseeded = True
+            kwargs["generator"] = self.generator
+        calls = len(self.calls)
         try:
             if block.op in AUTOGRAD_CALLS:
                 out = self._backward_call(block, form, fn, args, kwargs)
@@ -154,6 +168,8 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001 - whatever torch raises on these arguments
             raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
                                   block.name or self._culprit(block)) from None
+        with torch._C.DisableTorchFunction():
+            self._hold(block, out, what, len(self.calls) > calls)
         self.values[block.id] = out
         if spec.any_result and not isinstance(out, torch.Tensor):
             return
@@ -228,101 +244,105 @@ class _Runner:
         return arg
 
     # -- size checks before allocating ------------------------------------------------------------
-    def _check_constructor(self, block: Block, fn, args: tuple, kwargs: dict) -> None:
-        """Sizes from the arguments, then exactly from a shape-only (``meta``) call."""
+    def _check_size(self, block: Block, spec, form: str, fn, args: tuple, kwargs: dict) -> str:
+        """Refuse the block if its result is too large or would take the program past its
+        budget (with room for the result's gradient); how the call reads in messages."""
+        new_bytes = 0
+        if spec.constructor:
+            new_bytes = self._check_constructor(block, form, fn, args, kwargs)
+        elif not spec.statement:
+            new_bytes = self._check_meta(block, form, fn, args, kwargs)
+        if will_require_grad(args, kwargs):
+            new_bytes *= 1 + GRADIENT_ROOM  # and room for its gradients
+        what = describe_call(block, args)
+        self.budget.check(new_bytes, what, block.line, block.name or block.id)
+        return what
+
+    def _check_constructor(self, block: Block, form: str, fn, args: tuple, kwargs: dict) -> int:
+        """Sizes from the arguments, then exactly from a shape-only (``meta``) call: the bytes."""
+        what = describe_call(block, args)
         try:
             count = constructor_numel(block.op, args, kwargs)
         except (TypeError, ValueError, OverflowError):
             count = None  # arguments torch refuses itself, naming them
         if count is not None:
-            self._check_count(block, count, describe_call(block, args))
+            self._check_count(block, count, what)
         if block.op == "tensor":
-            return  # its values are written in the code: already in memory
+            return 0  # its values are written in the code: already in memory
         meta_kwargs = {**kwargs, "device": "meta"}
         meta_kwargs.pop("generator", None)
         try:
-            with torch.no_grad():
+            with self.recorder.paused(), torch.no_grad():
                 out = fn(*args, **meta_kwargs)
-        except Exception:  # noqa: BLE001 - the real call reports bad arguments
-            return
-        if isinstance(out, torch.Tensor):
-            self._check_count(block, out.numel(), describe_call(block, args))
+        except TypeError:  # arguments torch's parser refuses: the real call says which
+            return 8 * (count or 0)
+        except Exception as exc:  # noqa: BLE001 - the size could not be checked: no real call
+            if count is None:
+                raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
+                                      block.name or block.id) from None
+            return 8 * count
+        if not isinstance(out, torch.Tensor):
+            return 0
+        self._check_count(block, out.numel(), what)
+        return out.numel() * out.element_size()
 
-    def _check_meta(self, block: Block, form: str, fn, args: tuple, kwargs: dict) -> None:
-        """Run the op on shapes only (``meta`` tensors): refuses absurd results before allocating.
+    def _check_meta(self, block: Block, form: str, fn, args: tuple, kwargs: dict) -> int:
+        """Size the result before allocating it; the bytes it will add (none for a view).
 
-        Skipped when the inputs are too small for any whitelisted op to exceed the limit: its
-        output has at most max(sum, product) of the inputs' sizes (``diag`` at most the square).
+        Results that an exact or upper bound from the arguments (:func:`result_bound`) keeps small
+        are not run on ``meta``; the others run there on shapes only, every argument kept. Where
+        the op has no shape-only version, the real call runs only if its result is bounded.
         """
-        sizes = [t.numel() for t in _tensors_in(args) + _tensors_in(tuple(kwargs.values()))]
-        bound = max(sum(sizes), math.prod(sizes)) if sizes else 0
-        if block.op == "diag":
-            bound = max(sizes, default=0) ** 2
-        if sizes and bound <= self.max_elements:
-            return
+        tensors = tensors_in(args) + tensors_in(tuple(kwargs.values()))
+        bound = result_bound(block.op, args, kwargs, tensors)
+        dtypes = [v for v in kwargs.values() if isinstance(v, torch.dtype)]
+        item = max([4, *(t.element_size() for t in tensors), *(d.itemsize for d in dtypes)])
+        if bound is not None and bound <= _SMALL:
+            return bound * item
         meta_args = tuple(_to_meta(a) for a in args)
         meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
         try:
-            with torch.no_grad():
+            with self.recorder.paused(), torch.no_grad():
                 out = fn(*meta_args, **meta_kwargs)
-        except (RuntimeError, TypeError, ValueError, IndexError) as exc:
-            if "meta" in str(exc).lower() or isinstance(exc, NotImplementedError):
-                return  # the op has no shape-only version: the real call will tell
+        except Exception as exc:  # noqa: BLE001 - whatever torch raises on these arguments
+            if bound is not None and bound <= self.max_elements:
+                return bound * item  # the real call runs: torch says what is wrong
+            text = str(exc).lower()
+            if isinstance(exc, NotImplementedError) or "meta" in text or "data-dependent" in text:
+                raise ExpressionError(f"{describe_call(block, args)} — its size cannot be checked "
+                                      "before it runs", block.line, block.name or block.id) from None
             raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
                                   block.name or block.id) from None
-        except Exception:  # noqa: BLE001 - custom Functions etc. may not run on meta at all
-            return
-        if isinstance(out, torch.Tensor):
-            self._check_count(block, out.numel(), f"{block.op} → {shape_text(tuple(out.shape))}")
+        inputs = {id(t) for t in tensors_in(meta_args) + tensors_in(tuple(meta_kwargs.values()))}
+        new_bytes = 0
+        for t in tensors_in(out if isinstance(out, tuple) else (out,)):
+            self._check_count(block, t.numel(), f"{block.op} → {shape_text(tuple(t.shape))}")
+            if id(t) not in inputs and not t._is_view():
+                new_bytes += t.numel() * t.element_size()
+        return new_bytes
 
     def _check_count(self, block: Block, count: int, what: str) -> None:
         if count > self.max_elements:
             raise ExpressionError(
-                f"{what} would hold {_count_text(count)} elements ({_bytes(count * 4)} in "
+                f"{what} would hold {count_text(count)} elements ({byte_text(count * 4)} in "
                 f"float32); the limit is {self.max_elements:,}", block.line, block.name or block.id)
 
-
-def constructor_numel(op: str, args: tuple, kwargs: dict) -> int | None:
-    """How many elements a constructor call would allocate, computed from its arguments alone."""
-    def size(values) -> int:
-        if len(values) == 1 and isinstance(values[0], (tuple, list)):
-            values = values[0]
-        dims = [int(v) for v in values if isinstance(v, (int, float))]
-        if any(d < 0 for d in dims):
-            raise ExpressionError(f"negative size {tuple(values)}")
-        return math.prod(dims)
-
-    if op in ("randn", "rand", "zeros", "ones"):
-        return size(args) if args or "size" not in kwargs else size((kwargs["size"],))
-    if op == "full":
-        if args:
-            return size(args[:1])
-        return size((kwargs["size"],)) if "size" in kwargs else None
-    if op == "eye":
-        n = args[0] if args else kwargs.get("n", 0)
-        m = args[1] if len(args) > 1 else kwargs.get("m", n)
-        return int(n) * int(m)
-    if op == "linspace":
-        return int(args[2]) if len(args) > 2 else int(kwargs.get("steps", 0))
-    if op == "arange":
-        nums = [float(a) for a in args if isinstance(a, (int, float))]
-        if len(nums) == 1:
-            nums = [0.0, nums[0]]
-        step = nums[2] if len(nums) > 2 else float(kwargs.get("step", 1))
-        if not nums or step == 0:
-            return None
-        return max(0, math.ceil((nums[1] - nums[0]) / step))
-    return None
-
-
-def _tensors_in(values: tuple) -> list[torch.Tensor]:
-    out = []
-    for v in values:
-        if isinstance(v, torch.Tensor):
-            out.append(v)
-        elif isinstance(v, tuple):
-            out.extend(_tensors_in(v))
-    return out
+    # -- what the program holds -------------------------------------------------------------------
+    def _hold(self, block: Block, out: object, what: str, called: bool) -> None:
+        """Count ``out`` (and, after a backward call, the gradients and the trace it made) in the
+        program's budget; refuse the block if that took the program past it."""
+        for t in tensors_in(out if isinstance(out, tuple) else (out,)):
+            self._check_count(block, t.numel(), f"{block.op} → {shape_text(tuple(t.shape))}")
+        self.budget.hold(out)
+        if isinstance(out, torch.Tensor):
+            self.budget.reserve_grad(out)
+        if block.op in AUTOGRAD_CALLS:
+            self.budget.hold([t.grad for t in self.tensors.values()
+                              if t.is_leaf and t.requires_grad], saved=False)
+        if called:
+            for step in self.calls[-1].trace.steps:
+                self.budget.hold((step.grad_output_tensors, step.grad_input_tensors))
+        self.budget.check_held(what, block.line, block.name or block.id)
 
 
 def _to_meta(value: object) -> object:
@@ -331,18 +351,3 @@ def _to_meta(value: object) -> object:
     if isinstance(value, tuple):
         return tuple(_to_meta(v) for v in value)
     return value
-
-
-def _count_text(count: int) -> str:
-    """``1,000,000`` — or ``more than 10^30`` for numbers too long to read."""
-    return f"{count:,}" if count < 10**30 else "more than 10^30"
-
-
-def _bytes(n: int) -> str:
-    if n >= 10**30:
-        return "more than 10^15 PB"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000:
-            return f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} PB"
