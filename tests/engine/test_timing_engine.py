@@ -222,32 +222,34 @@ def test_cancel_stops_a_sweep_between_cases():
 
 @pytest.fixture
 def stuck_call(monkeypatch):
-    """matmul replaced by a call that blocks until the test ends: (started, returned) events."""
+    """matmul replaced by a call that takes 0.3 s: (started, returned) events."""
     started, returned, release = threading.Event(), threading.Event(), threading.Event()
 
     def stuck(a, b):  # one call that cannot be interrupted
         started.set()
-        release.wait(120)
+        release.wait(0.3)
         returned.set()
 
     fake_op(monkeypatch, call=stuck)
     yield started, returned
-    release.set()  # the timing thread finishes the abandoned call; later tests queue behind it
+    release.set()
 
 
-def test_cancel_stops_measure_inside_a_long_call(stuck_call):
-    """The cancel is answered while the call still runs (how soon: benchmarks/bench_timing.py)."""
+def test_cancel_stops_measure_after_the_running_call(stuck_call):
+    """The cancel is answered when the running call returns: blocks run on the caller's thread
+    (a helper thread crashed the window's process now and then); the per-call limit keeps a
+    call short."""
     started, returned = stuck_call
     with pytest.raises(TimingCancelled):
         measure("matmul", 8, min_time=10, cancel=started.is_set)
-    assert started.is_set() and not returned.is_set()
+    assert started.is_set() and returned.is_set()
 
 
-def test_cancel_stops_a_sweep_inside_a_long_call(stuck_call):
+def test_cancel_stops_a_sweep_after_the_running_call(stuck_call):
     started, returned = stuck_call
     results = list(sweep(SweepPlan(ops=["matmul"], sizes=[8], min_time=10),
                          cancel=started.is_set))
-    assert results == [] and started.is_set() and not returned.is_set()
+    assert results == [] and started.is_set() and returned.is_set()
 
 
 def test_slow_sizes_are_skipped_by_prediction(monkeypatch):

@@ -1,11 +1,9 @@
 """Synchronised, cancellable timing of blocks of calls on the CPU, a CUDA GPU or Apple MPS.
 
 A CUDA block is timed with CUDA events and awaited by polling the end event, so a cancel is seen
-while a long kernel runs. CPU and MPS work (inputs, blocks) runs on one helper thread (torch
-releases the GIL) while the caller polls the cancel callable; a block abandoned by a cancel
-finishes there in the background, and the next one waits for it, so two never overlap. One thread
-also means one OpenMP team: two teams spinning on a small machine stall each other for
-milliseconds per call.
+while a long kernel runs. CPU and MPS blocks run on the caller's thread (the timing worker's), and
+a cancel is seen between blocks; the per-call limit (``too_slow``) keeps each block short. (They
+ran on a helper thread that the caller polled; that crashed the window's process now and then.)
 
 ``too_slow`` estimates a case's call (and the making of its inputs) before it runs, from a rate a
 sweep learnt or one ``calibrate`` measures at small sizes, so that a limit holds before a call
@@ -14,11 +12,7 @@ that would break it starts.
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures
-import queue
 import statistics
-import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
@@ -31,8 +25,6 @@ from nla_explorer.engine.timing.ops import TimingOp
 
 #: How often a waiting caller asks ``cancel()`` (seconds).
 POLL_S = 0.05
-#: At exit, wait at most this long for an abandoned block to finish.
-SHUTDOWN_WAIT_S = 120.0
 #: Below these rates (flop/s or bytes/s for a call, input bytes/s for making the inputs) no
 #: machine runs; a case that takes under QUICK_S even at these rates is not estimated first.
 FLOOR_RATE, FLOOR_SETUP_RATE, QUICK_S = 2e9, 1e8, 0.5
@@ -47,58 +39,6 @@ class TimingCancelled(EngineError):
     """The cancel callable answered True while a measurement ran."""
 
 
-class _Helper:
-    """One daemon thread that runs CPU/MPS blocks in order, so the caller stays free to poll."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._closing = False
-
-    def submit(self, fn: Callable[[], object]) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="nla-timing",
-                                                daemon=True)
-                self._thread.start()
-                atexit.register(self._wait_until_idle)
-        self._jobs.put((fn, future, torch.get_num_threads()))
-        return future
-
-    def _loop(self) -> None:
-        threads = None
-        while True:
-            fn, future, wanted = self._jobs.get()
-            self._idle.clear()  # before looking at _closing, so that exit cannot slip between
-            try:
-                if self._closing:
-                    future.cancel()
-                if not future.set_running_or_notify_cancel():
-                    continue
-                if wanted != threads:
-                    # the caller's torch thread count; a new thread's MKL uses its own default
-                    torch.set_num_threads(wanted)
-                    threads = wanted
-                try:
-                    future.set_result(fn())
-                except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                    future.set_exception(exc)
-            finally:
-                self._idle.set()
-                del fn, future
-
-    def _wait_until_idle(self) -> None:
-        # at exit: a daemon thread stopped inside torch's C++ code aborts the process, so let a
-        # block abandoned by a cancel finish first (and start no queued one)
-        self._closing = True
-        self._idle.wait(timeout=SHUTDOWN_WAIT_S)
-
-
-_HELPER = _Helper()
 
 
 def _timed_calls(fn: Callable, inputs: Sequence, number: int, device: torch.device) -> float:
@@ -132,18 +72,17 @@ class BlockClock:
             raise TimingCancelled("timing cancelled")
 
     def run(self, fn: Callable[[], object]) -> object:
-        """``fn()`` on the thread that times this device's blocks (one OpenMP team for all)."""
+        """``fn()``, here: a helper thread for CPU blocks crashed the window's process
+        intermittently (a segfault in the soak test), and the per-call limit bounds a block."""
         self.check()
-        if self.device.type == "cuda":
-            return fn()
-        return self._wait(_HELPER.submit(fn))
+        return fn()
 
     def block(self, fn: Callable, inputs: Sequence, number: int) -> float:
         """Seconds for ``number`` back-to-back calls, from a drained queue to their end."""
         self.check()
         if self.device.type == "cuda":
             return self._cuda_block(fn, inputs, number)
-        return self._wait(_HELPER.submit(lambda: _timed_calls(fn, inputs, number, self.device)))
+        return _timed_calls(fn, inputs, number, self.device)
 
     def naive(self, fn: Callable, inputs: Sequence) -> float:
         """perf_counter around one call without synchronising: only the launch on a GPU."""
@@ -156,7 +95,7 @@ class BlockClock:
                 elapsed = time.perf_counter() - start
                 self._wait_event(self._record())
             return elapsed
-        return self._wait(_HELPER.submit(lambda: _naive_call(fn, inputs, self.device)))
+        return _naive_call(fn, inputs, self.device)
 
     def transfer(self, inputs: Sequence[torch.Tensor], repeats: int = 3) -> float:
         """Median seconds to copy the inputs host→device and back (pageable memory); 0 on CPU."""
@@ -202,17 +141,6 @@ class BlockClock:
             if waited >= POLL_S:
                 waited = 0.0
                 self.check()
-
-    def _wait(self, future: concurrent.futures.Future):
-        if self.cancel is None:
-            return future.result()
-        while True:
-            try:
-                return future.result(timeout=POLL_S)
-            except concurrent.futures.TimeoutError:
-                if self.cancel():
-                    future.cancel()  # not started yet: never start it
-                    raise TimingCancelled("timing cancelled") from None
 
 
 @dataclass(frozen=True)
