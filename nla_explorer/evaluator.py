@@ -85,9 +85,10 @@ class ChildEvaluator(QObject):
                 box["failure"] = str(exc)
             except Exception as exc:  # noqa: BLE001 - never leave the caller waiting
                 box["failure"] = f"the evaluation failed: {type(exc).__name__}: {exc}"
-            finally:
-                done.set()
+            finally:  # post the quit first: once ``done`` is set the caller may return and
+                # the loop be deleted, and a call on a deleted QObject crashes or deadlocks
                 QMetaObject.invokeMethod(loop, "quit", Qt.QueuedConnection)
+                done.set()
 
         threading.Thread(target=run, name="evaluation", daemon=True).start()
         try:
