@@ -36,6 +36,7 @@ class ChildEvaluator(QObject):
         self.runner = Runner(memory_mb)
         self.time_limit_s = time_limit_s
         self.busy = False
+        self._loop = QEventLoop(self)  # the local loop of every wait (see :meth:`_wait`)
 
     @classmethod
     def shared(cls) -> "ChildEvaluator":
@@ -76,7 +77,7 @@ class ChildEvaluator(QObject):
         self.busy = True
         box: dict[str, object] = {}
         done = threading.Event()
-        loop = QEventLoop()
+        loop = self._loop
 
         def run() -> None:
             try:
@@ -85,10 +86,14 @@ class ChildEvaluator(QObject):
                 box["failure"] = str(exc)
             except Exception as exc:  # noqa: BLE001 - never leave the caller waiting
                 box["failure"] = f"the evaluation failed: {type(exc).__name__}: {exc}"
-            finally:  # post the quit first: once ``done`` is set the caller may return and
-                # the loop be deleted, and a call on a deleted QObject crashes or deadlocks
-                QMetaObject.invokeMethod(loop, "quit", Qt.QueuedConnection)
+            finally:  # ``done`` first, then the wake-up: a caller woken before ``done`` is set
+                # would wait again with nobody left to wake it. The loop is the evaluator's own,
+                # so it outlives this call; a late quit only makes a later wait look once more.
                 done.set()
+                try:
+                    QMetaObject.invokeMethod(loop, "quit", Qt.QueuedConnection)
+                except RuntimeError:  # the evaluator was deleted meanwhile: nobody waits
+                    pass
 
         threading.Thread(target=run, name="evaluation", daemon=True).start()
         try:

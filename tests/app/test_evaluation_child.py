@@ -84,3 +84,34 @@ def test_out_of_memory_in_the_child_keeps_the_last_good_graph(window, settings):
     assert window.document.graph.output.name == "y"
     window.document.evaluator.set_limits(4096, 60)
     assert capture(window, SMALL.replace("x * x", "x - 1"))
+
+
+def test_every_wait_wakes_when_its_answer_arrives(qtbot):
+    """An answer that comes while the caller waits always ends the wait (a lost wake-up once hung
+    the suite: the caller woke before the answer was marked done and waited again for nobody).
+
+    A rescuer wakes a stuck wait after 10 s so that a regression fails instead of hanging.
+    """
+    import threading
+
+    from nla_explorer.evaluator import QUIET_WAIT_S, ChildEvaluator
+    evaluator = ChildEvaluator()
+    rescued = []
+
+    def rescue(stop: threading.Event) -> None:
+        while not stop.wait(10):
+            rescued.append(time.monotonic())
+            QTimer.singleShot(0, evaluator._loop.quit)
+            from PySide6.QtCore import QMetaObject
+            QMetaObject.invokeMethod(evaluator._loop, "quit", Qt.QueuedConnection)
+    try:
+        for k in range(12):
+            stop = threading.Event()
+            threading.Thread(target=rescue, args=(stop,), daemon=True).start()
+            try:
+                assert evaluator._wait(lambda: time.sleep(QUIET_WAIT_S + 0.05 * (k % 3)) or k) == k
+            finally:
+                stop.set()
+        assert not rescued, "a wait was only ended by the rescuer"
+    finally:
+        evaluator.close()
