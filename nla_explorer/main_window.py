@@ -6,7 +6,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton
+from PySide6.QtWidgets import (
+    QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+)
 
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
@@ -23,25 +25,17 @@ from nla_explorer.panels.training import TrainingPanel
 from nla_explorer.notifications import Notifications
 from nla_explorer.preferences import load_preferences, save_preferences
 from nla_explorer.session_files import SessionFiles
-from nla_explorer.window_chrome import GraphToolbar, Presentation, add_dock, make_action
+from nla_explorer.window_chrome import (
+    GraphToolbar, Presentation, add_dock, fitting_size, make_action,
+)
 from nla_explorer.window_export import WindowExport
 from nla_explorer.window_help import WindowHelp
 from nla_explorer.window_runs import WindowRuns
 from nla_explorer.window_preferences import WindowPreferences
+from nla_explorer.workspaces import Workspaces, follow_dock_shape
 
 MAX_RECENT = 8
 INSPECT_DELAY_MS = 60  # the inspector follows the selection after this pause
-
-
-def _follow_dock_shape(dock, panel) -> None:
-    """Plots side by side in the wide, short bottom area; stacked on the sides or floating."""
-    def update(*_) -> None:
-        area = dock.parent().dockWidgetArea(dock) if dock.parent() is not None else None
-        panel.set_side_by_side(not dock.isFloating() and area in (Qt.BottomDockWidgetArea,
-                                                                  Qt.TopDockWidgetArea))
-    dock.dockLocationChanged.connect(update)
-    dock.topLevelChanged.connect(update)
-    panel.set_side_by_side(True)
 
 
 class MainWindow(QMainWindow):
@@ -63,8 +57,6 @@ class MainWindow(QMainWindow):
         self.blocks_palette = PalettePanel()
         self.palette_dock = add_dock(self, "Blocks", "palette_dock", self.blocks_palette,
                                      Qt.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.code_dock, self.palette_dock)
-        self.code_dock.raise_()
         self.block_editor = BlockEditorPanel(self.document)
         self.block_dock = add_dock(self, "Block editor", "block_dock", self.block_editor,
                                    Qt.BottomDockWidgetArea)
@@ -79,10 +71,7 @@ class MainWindow(QMainWindow):
         self.timing_dock = add_dock(self, "CPU / GPU timing", "timing_dock", self.timing,
                                     Qt.BottomDockWidgetArea)
         for dock, panel in ((self.training_dock, self.training), (self.timing_dock, self.timing)):
-            _follow_dock_shape(dock, panel)
-        self.tabifyDockWidget(self.block_dock, self.training_dock)
-        self.tabifyDockWidget(self.training_dock, self.timing_dock)
-        self.block_dock.raise_()
+            follow_dock_shape(dock, panel)
         # the right column (stepper, inspector) runs the full height: its minimum height is not
         # stacked on the bottom docks', so the window fits a 1366×768 laptop screen
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
@@ -95,7 +84,13 @@ class MainWindow(QMainWindow):
         self._inspect_timer.setInterval(INSPECT_DELAY_MS)
         self._inspect_timer.timeout.connect(self._inspect)
         self.toolbar = GraphToolbar(self, self.graph_pane)
+        self.workspaces = Workspaces(self, self.graph_pane, [
+            self.code_dock, self.palette_dock, self.block_dock, self.stepper_dock,
+            self.inspector_dock, self.training_dock, self.timing_dock], self.settings)
+        self.addToolBar(self.workspaces.bar)
         self.addToolBar(self.toolbar)
+        self.workspaces.changed.connect(lambda _: self.toolbar.setVisible(
+            self.graph_pane.isVisibleTo(self)))
         self._build_status()
         self.export = WindowExport(self, self.document, self.graph_pane, self.settings,
                                    self.notifications, self.statusBar().showMessage,
@@ -108,14 +103,12 @@ class MainWindow(QMainWindow):
         self.preferences = WindowPreferences(self, self.settings, self.document, self.sessions,
                                              self.toolbar.font_spin, self.toolbar.engine_combo,
                                              self._set_panel_fonts, self.set_view_style)
-        self.presentation = Presentation(
-            self, self.graph_pane, self.stepper, self.stepper_dock,
-            [self.code_dock, self.palette_dock, self.block_dock, self.inspector_dock],
-            self.toolbar.font_spin)
+        self.presentation = Presentation(self, self.graph_pane, self.stepper, self.stepper_dock,
+                                         self.toolbar.font_spin)
         self._build_menus()
         self._connect()
-        self.layout().activate()  # the docks are tabified now: drop the minimum of the build-up
         self._restore()
+        self.layout().activate()  # the workspace is arranged: drop the minimum of the build-up
         self._update_title()
 
     # -- construction -----------------------------------------------------------------------------
@@ -155,24 +148,29 @@ class MainWindow(QMainWindow):
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.Undo)
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.Redo])
+        # Ctrl+Y too; never QKeySequence.Redo beside Ctrl+Shift+Z: on Linux they are the same keys,
+        # and a key bound twice is ambiguous, so Qt triggers neither
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit.addAction(self.undo_action)
         edit.addAction(self.redo_action)
         edit.addSeparator()
         edit.addAction(self.preferences.dialog_action)
         view = bar.addMenu("&View")
+        for action in self.workspaces.actions.values():
+            view.addAction(action)
+        view.addAction(self.workspaces.reset_action)
+        view.addAction(self.presentation.action)
+        view.addSeparator()
         for action in (tools.zoom_in_action, tools.zoom_out_action, tools.fit_action):
             view.addAction(action)
         view.addAction(make_action(self, "&Find node", tools.search.setFocus, QKeySequence.Find))
         view.addSeparator()
         view.addAction(tools.constants_action)
         view.addAction(tools.collapse_action)
-        view.addSeparator()
-        for dock in (self.code_dock, self.inspector_dock, self.palette_dock, self.stepper_dock):
-            view.addAction(dock.toggleViewAction())
-        view.addAction(self.presentation.action)
-        for dock in (self.block_dock, self.training_dock, self.timing_dock, tools):
-            view.addAction(dock.toggleViewAction())
+        panels = view.addMenu("&Panels")
+        for dock in (self.code_dock, self.palette_dock, self.block_dock, self.stepper_dock,
+                     self.inspector_dock, self.training_dock, self.timing_dock, tools):
+            panels.addAction(dock.toggleViewAction())
         view.addSeparator()
         themes = view.addMenu("&Theme")
         for action in self.preferences.theme_actions.values():
@@ -183,8 +181,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.help.about_action)
 
     def _connect(self) -> None:
-        self.code_panel.capture_requested.connect(
-            lambda text: self.document.set_code(text, self.document.example))
+        self.code_panel.capture_requested.connect(self._capture_code)
         self.blocks_palette.block_requested.connect(self.block_editor.add_entry)
         self.training.graph_requested.connect(self.show_training_graph)
         self.document.graph_changed.connect(self._update_title)
@@ -214,14 +211,11 @@ class MainWindow(QMainWindow):
     # -- settings -------------------------------------------------------------------------------------
     def _restore(self) -> None:
         s = self.settings
-        self.resize(1400, 860)
-        geometry, state = s.value("window/geometry"), s.value("window/state")
+        self.resize(fitting_size(self))
+        geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray):  # a corrupt settings file can hold anything here
             self.restoreGeometry(geometry)
-        if not (isinstance(state, QByteArray) and self.restoreState(state)):
-            self.resizeDocks([self.code_dock, self.inspector_dock], [400, 440], Qt.Horizontal)
-            self.resizeDocks([self.block_dock], [330], Qt.Vertical)
-            self.resizeDocks([self.stepper_dock, self.inspector_dock], [430, 420], Qt.Vertical)
+        self.workspaces.start()
         self.toolbar.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
         self.preferences.apply(load_preferences(s))  # a corrupt file: defaults
         self._refresh_recent()
@@ -237,7 +231,7 @@ class MainWindow(QMainWindow):
             self.sessions.autosave()  # unsaved work is offered back at the next start
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        self.workspaces.save()
         save_preferences(s, self.preferences.current())
         s.setValue("view/constants", self.toolbar.constants_action.isChecked())
         s.setValue("last/example", self.document.example.name if self.document.example else "")
@@ -340,9 +334,22 @@ class MainWindow(QMainWindow):
         self.settings.setValue("view/layout_engine", engine)
         self.layout_options_changed()
 
+    def _capture_code(self, text: str) -> None:
+        """Ctrl+Enter: the graph of the code; the keys then step (→ no longer moves the cursor)."""
+        if self.document.set_code(text, self.document.example) and self.graph_pane.isVisible():
+            self.graph_pane.view.setFocus()
+
     def show_training_graph(self, code: str) -> None:
-        """The training panel's "Show graph": one training step's loss, in the graph view."""
-        if self.document.set_code(code, title="training step"):
+        """The training panel's "Show graph": one training step's loss, in the graph view (after
+        asking, when it would replace the user's code; Undo brings that back too)."""
+        doc = self.document
+        if doc.code.strip() and doc.title != "training step" and QMessageBox.question(
+                self, "Show the training step's graph",
+                "Replace the code in the Graph workspace by one training step of the network "
+                "the sliders train?\n\nEdit ▸ Undo brings your code back.",
+                QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel) != QMessageBox.Yes:
+            return
+        if doc.set_code(code, title="training step"):
             self.statusBar().showMessage("The graph of one training step's loss "
                                          "(the network the sliders train)")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow, QSpinBox, QToolBar,
     QWidget,
@@ -89,38 +89,75 @@ class GraphToolbar(QToolBar):
         self.addAction(self.collapse_action)
 
 
+def fitting_size(window: QWidget, wanted: QSize = QSize(1400, 860)) -> QSize:
+    """``wanted``, shrunk to the available geometry of the window's screen (minus its frame)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return wanted
+    room = screen.availableGeometry().size() - QSize(16, 40)  # a title bar and borders
+    return wanted.boundedTo(room).expandedTo(QSize(640, 400))
+
+
 class Presentation(QObject):
-    """View ▸ Presentation mode (F11/F5): full screen, big fonts, the graph and the stepper."""
+    """View ▸ Presentation mode (F11/F5): full screen, high contrast, the graph and the step card.
+
+    Every dock but the stepper's, the toolbars, the menu and the status bar go away; leaving
+    puts the workspace back as it was.
+    """
 
     def __init__(self, window: QMainWindow, pane: GraphPane, stepper: StepperPanel,
-                 stepper_dock: QDockWidget, hidden_docks: list[QDockWidget],
-                 font_spin: QSpinBox) -> None:
+                 stepper_dock: QDockWidget, font_spin: QSpinBox) -> None:
         super().__init__(window)
         self.window, self.pane, self.stepper, self.stepper_dock = window, pane, stepper, stepper_dock
-        self.hidden_docks, self.font_spin = hidden_docks, font_spin
+        self.font_spin = font_spin
         self._normal_state = None  # the window layout to return to after presentation mode
         self.action = make_action(window, "&Presentation mode", self.toggle,
                                   [QKeySequence("F11"), QKeySequence("F5")],
-                                  "Full screen, large fonts, the graph and the stepper only")
+                                  "Full screen, high contrast: the graph and the step card only")
         self.action.setCheckable(True)
+        self._leave = QShortcut(QKeySequence("Esc"), window, self._escape)
+
+    @property
+    def active(self) -> bool:
+        return self._normal_state is not None
+
+    def _escape(self) -> None:
+        if self.active:
+            self.toggle()
 
     def toggle(self) -> None:
-        """F11/F5: full screen, big fonts, only the graph and the stepper (again: back)."""
+        """F11/F5: full screen, big fonts, only the graph and the step card (again: back)."""
         window = self.window
         if self._normal_state is None:
             self._normal_state = (window.saveState(), self.font_spin.value(),
-                                  window.isFullScreen())
-            for dock in self.hidden_docks:
-                dock.hide()
+                                  window.isFullScreen(), self.pane.isVisibleTo(window))
+            for bar in window.findChildren(QToolBar):
+                bar.hide()
+            for dock in window.findChildren(QDockWidget):
+                if dock is not self.stepper_dock:
+                    dock.hide()
+            window.menuBar().hide()
+            window.statusBar().hide()
+            self.pane.show()
+            self.pane.set_presentation(True)
+            self.stepper_dock.setFloating(False)
+            window.addDockWidget(Qt.RightDockWidgetArea, self.stepper_dock)
             self.stepper_dock.show()
             self.stepper.set_presentation(True)
             window.setPalette(high_contrast_palette())
             self.font_spin.setValue(max(20, self.font_spin.value()))
             window.showFullScreen()
+            # the card takes about a third of the screen: its rule and numbers without scrolling
+            QTimer.singleShot(0, lambda: window.resizeDocks(
+                [self.stepper_dock], [max(420, window.width() * 36 // 100)], Qt.Horizontal))
         else:
-            state, font, full = self._normal_state
+            state, font, full, graph = self._normal_state
             self._normal_state = None
             window.restoreState(state)
+            window.menuBar().show()
+            window.statusBar().show()
+            self.pane.setVisible(graph)
+            self.pane.set_presentation(False)
             self.stepper.set_presentation(False)
             window.setPalette(QApplication.palette())
             self.font_spin.setValue(font)

@@ -24,7 +24,7 @@ from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
-from nla_explorer.graph_view.view import GraphView
+from nla_explorer.graph_view.view import LEGIBLE_PX, PRESENTATION_PX, GraphView
 
 
 class GraphPane(QWidget):
@@ -141,6 +141,7 @@ class GraphPane(QWidget):
         self.overlay.apply(view)
         if view is not None and view.current is not None:
             doc.select(view.current)
+            self.view.follow(self.box_of(view.current))
 
     def _show_error(self, message: str) -> None:
         """The tensor an error is about (the document selects it): centred in the view."""
@@ -178,7 +179,20 @@ class GraphPane(QWidget):
         self.view.zoom_by(factor)
 
     def fit(self) -> None:
-        self.view.fit()
+        """The whole graph, or the running step's neighbourhood where the whole is too small."""
+        self.view.fit(self._focus_box())
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode: larger names after Fit, and small graphs magnified to the room."""
+        self.view.min_label_px = PRESENTATION_PX if on else LEGIBLE_PX
+        self.view.max_fit_zoom = 2.5 if on else 1.0
+
+    def _focus_box(self) -> str | None:
+        doc = self.document
+        view = doc.step_view(doc.step) if doc.trace is not None else None
+        current = view.current if view is not None else None
+        return self.box_of(current if current is not None else
+                           (doc.graph.output_id if doc.graph is not None else None))
 
     # -- export --------------------------------------------------------------------------------
     def export(self, path: str, scale: float = 2.0) -> Path:

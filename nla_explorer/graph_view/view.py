@@ -11,6 +11,8 @@ from nla_explorer.drawing.zoom import WHEEL_STEP, zoom_keys
 from nla_explorer.graph_view.scene import GraphScene
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
+#: Op names at least this tall on screen after Fit (presentation mode: PRESENTATION_PX).
+LEGIBLE_PX, PRESENTATION_PX = 12.0, 16.0
 
 
 class GraphView(QGraphicsView):
@@ -30,6 +32,8 @@ class GraphView(QGraphicsView):
         self.set_view_style(scene.view_style)
         self.viewport().grabGesture(Qt.PinchGesture)
         self.setFocusPolicy(Qt.StrongFocus)
+        self.min_label_px = LEGIBLE_PX  # presentation mode asks for more
+        self.max_fit_zoom = 1.0
 
     def set_view_style(self, style: ViewStyle) -> None:
         """The canvas colour (the scene repaints its items)."""
@@ -48,33 +52,55 @@ class GraphView(QGraphicsView):
     def zoom_by(self, factor: float) -> None:
         self.set_zoom(self.zoom() * factor)
 
-    def fit(self) -> None:
-        """Show the whole graph (never magnified beyond 100 %)."""
+    def label_px(self, zoom: float | None = None) -> float:
+        """The height in screen pixels of an op name (a box's title) at ``zoom`` (now: None)."""
+        metrics = self.scene().view_style.fonts.title_metrics
+        return metrics.height() * (self.zoom() if zoom is None else zoom)
+
+    def legible_zoom(self) -> float:
+        """The smallest zoom at which op names are ``min_label_px`` tall on screen."""
+        return self.min_label_px / max(self.label_px(1.0), 1e-6) * 1.0001  # not a hair below
+
+    def fit(self, focus: str | None = None) -> None:
+        """Show the whole graph if its op names stay legible there (never magnified beyond
+        ``max_fit_zoom``); else the neighbourhood of box ``focus`` at the legible zoom."""
         scene = self.scene()
         rect: QRectF = scene.sceneRect() if scene is not None else QRectF()
         if rect.isEmpty():
             return
         self.resetTransform()
-        self.fitInView(rect, Qt.KeepAspectRatio)
-        if self.zoom() > 1.0:
-            self.set_zoom(1.0)
+        self.fitInView(rect.adjusted(-8, -8, 8, 8), Qt.KeepAspectRatio)
+        legible = self.legible_zoom()
+        if self.zoom() > self.max_fit_zoom:
+            self.set_zoom(self.max_fit_zoom)
             self.centerOn(rect.center())
+        elif self.zoom() < legible:
+            self.set_zoom(legible)
+            item = scene.node_items.get(focus) if focus is not None else None
+            self.centerOn(item if item is not None else rect.center())
         self.zoom_changed.emit(self.zoom())
 
-    def show_start(self, node_id: str | None, readable_zoom: float = 0.6) -> None:
-        """The first view of a new graph: all of it if that stays readable, else the output
-        (``node_id``) at a readable zoom — a 15,000-node RNN fitted whole is a thin line."""
-        self.fit()
-        if self.zoom() >= 0.25 or node_id is None:
+    def follow(self, node_id: str | None) -> None:
+        """Keep box ``node_id`` (the running step's) in view: scroll only when it is not."""
+        item = self.scene().node_items.get(node_id) if node_id is not None else None
+        if item is None:
             return
-        self.set_zoom(readable_zoom)
-        self.center_on_node(node_id)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        box = item.sceneBoundingRect()
+        margin = min(visible.width(), visible.height()) * 0.08
+        if not visible.adjusted(margin, margin, -margin, -margin).contains(box):
+            self.centerOn(item)
+
+    def show_start(self, node_id: str | None) -> None:
+        """The first view of a new graph: all of it if its names stay legible, else the output
+        (``node_id``) at the legible zoom — a 15,000-node RNN fitted whole is a thin line."""
+        self.fit(node_id)
 
     def center_on_node(self, node_id: str) -> None:
         item = self.scene().node_items.get(node_id)
         if item is not None:
-            if self.zoom() < 0.6:
-                self.set_zoom(0.8)
+            if self.zoom() < self.legible_zoom():
+                self.set_zoom(self.legible_zoom())
             self.centerOn(item)
 
     # -- input -----------------------------------------------------------------------------------

@@ -196,9 +196,9 @@ def test_tall_graph_opens_on_the_output_at_a_readable_zoom(window, monkeypatch):
         "out = y.sum()\n"
     window.code_panel.set_text(code)
     window.code_panel.request_capture()
-    assert window.graph_pane.view.zoom() == pytest.approx(0.6)
-    out = window.graph_pane.scene.node_items[window.document.graph.output_id]
     view = window.graph_pane.view
+    assert view.zoom() == pytest.approx(view.legible_zoom()) and view.label_px() >= 12
+    out = window.graph_pane.scene.node_items[window.document.graph.output_id]
     assert view.viewport().rect().contains(view.mapFromScene(out.scenePos()))
 
 

@@ -1,0 +1,192 @@
+"""Workspaces: one job big at a time (Graph, Build, Train, Time), each remembering its layout.
+
+A workspace is a set of docks in given areas and proportions, with the graph shown or not. The
+window switches between them from the workspace bar or Ctrl+1…4; leaving one saves the window's
+dock state under its name (and in the settings), coming back restores it, and View ▸ Reset layout
+puts the current one back to its default arrangement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+
+from nla_explorer.window_chrome import make_action
+
+LEFT, RIGHT, BOTTOM = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
+#: Bump when a default arrangement changes: saved layouts of an older version are dropped.
+LAYOUT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """A workspace's default: docks by name with their area and share of the window's width,
+    docks split below another one (name, above, share of the height), the graph shown or not."""
+
+    title: str
+    tip: str
+    docks: tuple[tuple[str, Qt.DockWidgetArea, float], ...]
+    below: tuple[tuple[str, str, float], ...] = ()
+    graph: bool = True
+
+
+ARRANGEMENTS: dict[str, Arrangement] = {
+    "graph": Arrangement(
+        "Graph", "The graph, the backward pass, the inspector and the code (Ctrl+1)",
+        (("code_dock", LEFT, 0.27), ("stepper_dock", RIGHT, 0.30)),
+        (("inspector_dock", "stepper_dock", 0.45),)),
+    "build": Arrangement(
+        "Build", "Blocks: the palette and the canvas beside the live graph (Ctrl+2)",
+        (("palette_dock", LEFT, 0.15), ("block_dock", LEFT, 0.42))),
+    "train": Arrangement(
+        "Train", "Sliders and training curves, with one training step's graph (Ctrl+3)",
+        (("training_dock", LEFT, 0.72),)),
+    "time": Arrangement(
+        "Time", "CPU and GPU timings of matrix operations: controls, plots, table (Ctrl+4)",
+        (("timing_dock", LEFT, 1.0),), graph=False),
+}
+
+
+class Workspaces(QObject):
+    """The window's workspaces: ``switch(name)``, ``reset()``, the bar and the actions."""
+
+    changed = Signal(str)
+
+    def __init__(self, window: QMainWindow, graph: QWidget, docks: list[QDockWidget],
+                 settings: QSettings) -> None:
+        super().__init__(window)
+        self.window, self.graph, self.settings = window, graph, settings
+        self.docks = {dock.objectName(): dock for dock in docks}
+        for dock in docks:  # all side by side until a workspace is arranged: a huge minimum size
+            dock.hide()
+        self.current = ""
+        self._states: dict[str, QByteArray] = {}
+        self.bar = QToolBar("Workspaces", window)
+        self.bar.setObjectName("workspace_bar")
+        self.bar.setMovable(False)
+        group = QActionGroup(self)
+        self.actions = {}
+        for number, (name, arrangement) in enumerate(ARRANGEMENTS.items(), start=1):
+            action = make_action(window, arrangement.title,
+                                 lambda _=False, n=name: self.switch(n),
+                                 QKeySequence(f"Ctrl+{number}"), arrangement.tip)
+            action.setCheckable(True)
+            action.setObjectName(f"workspace_{name}")
+            group.addAction(action)
+            self.bar.addAction(action)
+            self.actions[name] = action
+        self.reset_action = make_action(window, "&Reset layout", self.reset,
+                                        tip="Put this workspace's panels back where they started")
+        self._load()
+
+    # -- switching ---------------------------------------------------------------------------------
+    def switch(self, name: str) -> None:
+        """Show workspace ``name``: its saved layout, or its default arrangement the first time."""
+        if name not in ARRANGEMENTS:
+            raise ValueError(f"no workspace named {name!r} (one of {', '.join(ARRANGEMENTS)})")
+        if name == self.current:
+            self.actions[name].setChecked(True)
+            return
+        if self.current:
+            self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
+        self.current = name
+        self.actions[name].setChecked(True)
+        state = self._states.get(name)
+        if not (state is not None and self.window.restoreState(state, LAYOUT_VERSION)):
+            self._arrange(name)
+        self.graph.setVisible(ARRANGEMENTS[name].graph)
+        self.changed.emit(name)
+
+    def reset(self) -> None:
+        """View ▸ Reset layout: the current workspace's default arrangement."""
+        self._states.pop(self.current, None)
+        self._arrange(self.current)
+
+    def save(self) -> None:
+        """Keep every workspace's layout (and which one is shown) in the settings."""
+        if self.current:
+            self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
+        for name, state in self._states.items():
+            self.settings.setValue(f"workspaces/{name}", state)
+        self.settings.setValue("workspaces/current", self.current)
+        self.settings.setValue("workspaces/version", LAYOUT_VERSION)
+
+    def _load(self) -> None:
+        if str(self.settings.value("workspaces/version", "")) != str(LAYOUT_VERSION):
+            return  # none saved, or an older arrangement: the defaults
+        for name in ARRANGEMENTS:
+            state = self.settings.value(f"workspaces/{name}")
+            if isinstance(state, QByteArray):  # a corrupt settings file can hold anything here
+                self._states[name] = state
+
+    def start(self) -> None:
+        """Show the workspace the user left last (Graph the first time)."""
+        saved = self.settings.value("workspaces/current", "graph")
+        self.switch(saved if saved in ARRANGEMENTS else "graph")
+
+    # -- arranging -----------------------------------------------------------------------------------
+    def _arrange(self, name: str) -> None:
+        arrangement = ARRANGEMENTS[name]
+        window = self.window
+        shown = {dock for dock, _area, _share in arrangement.docks}
+        shown |= {dock for dock, _above, _share in arrangement.below}
+        for dock_name, dock in self.docks.items():
+            if dock_name not in shown:
+                dock.hide()
+        previous = None
+        for dock_name, area, _share in arrangement.docks:
+            dock = self.docks[dock_name]
+            dock.setFloating(False)
+            if previous is not None and window.dockWidgetArea(previous) == area:
+                window.splitDockWidget(previous, dock, Qt.Horizontal)
+            else:
+                window.addDockWidget(area, dock)
+            dock.show()
+            previous = dock
+        for dock_name, above, _share in arrangement.below:
+            dock = self.docks[dock_name]
+            dock.setFloating(False)
+            window.splitDockWidget(self.docks[above], dock, Qt.Vertical)
+            dock.show()
+        self.graph.setVisible(arrangement.graph)
+        # sizes once the window has its size (the first arrangement comes before it is shown)
+        QTimer.singleShot(0, lambda: self._size(arrangement))
+        self._size(arrangement)
+
+    def _size(self, arrangement: Arrangement) -> None:
+        window = self.window
+        width = max(window.width(), 640)
+        docks = [self.docks[n] for n, _a, _s in arrangement.docks]
+        window.resizeDocks(docks, [max(120, int(width * share)) for _n, _a, share
+                                   in arrangement.docks], Qt.Horizontal)
+        for dock_name, above, share in arrangement.below:
+            height = max(window.height() - 120, 300)
+            window.resizeDocks([self.docks[above], self.docks[dock_name]],
+                               [int(height * (1 - share)), int(height * share)], Qt.Vertical)
+
+
+class _ShapeWatcher(QObject):
+    """Calls ``panel.set_side_by_side(wide)`` whenever the dock's shape changes."""
+
+    def __init__(self, dock: QDockWidget, panel) -> None:
+        super().__init__(dock)
+        self.dock, self.panel, self.wide = dock, panel, None
+        dock.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Resize:
+            size = self.dock.size()
+            wide = size.width() > 1.4 * size.height()
+            if wide != self.wide:
+                self.wide = wide
+                self.panel.set_side_by_side(wide)
+        return False
+
+
+def follow_dock_shape(dock: QDockWidget, panel) -> None:
+    """Plots side by side in a wide dock, stacked in a tall one (whatever the workspace)."""
+    _ShapeWatcher(dock, panel)
+    panel.set_side_by_side(True)
