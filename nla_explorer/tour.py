@@ -108,8 +108,10 @@ class Tour(QFrame):
         self.counter.setText(f"{self.index + 1} / {len(self.stops)}")
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setText("Done" if self.index == len(self.stops) - 1 else "Next")
+        target = stop.target()  # may switch the workspace and raise a dock: then over it all
         self.adjustSize()
-        self.move(self._position(stop.target()))
+        self.move(self._position(target))
+        self.raise_()
 
     def _position(self, target: QWidget | None) -> QPoint:
         """Beside the target (right of it if there is room, else left), inside the window."""
@@ -119,11 +121,13 @@ class Tour(QFrame):
                           // 3)
         top_left = target.mapTo(window, QPoint(0, 0))
         x = top_left.x() + target.width() + 12
+        y = top_left.y() + 12
         if x + self.width() > window.width():
             x = top_left.x() - self.width() - 12
-        if x < 0:  # a wide target: over its top-right corner
+        if x < 0 and target.height() < window.height() // 2:  # a wide, short target: below it
+            x, y = top_left.x() + 12, top_left.y() + target.height() + 12
+        elif x < 0:  # a wide, tall target: over its top-right corner
             x = max(0, top_left.x() + target.width() - self.width() - 12)
-        y = top_left.y() + 12
         x = max(0, min(x, window.width() - self.width()))
         y = max(0, min(y, window.height() - self.height()))
         return QPoint(x, y)

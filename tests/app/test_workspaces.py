@@ -241,3 +241,32 @@ def test_no_key_is_bound_twice(window):
         if shortcut.context() == Qt.WindowShortcut and shortcut.key().toString() in seen:
             clashes.append(f"{shortcut.key().toString()}: a shortcut and {seen[shortcut.key().toString()]!r}")
     assert clashes == []
+
+
+@pytest.mark.parametrize("width, height", SIZES)
+def test_the_tour_shows_every_stop_on_top_beside_its_target(window, qtbot, width, height):
+    window.resize(width, height)
+    tour = window.help.start_tour()
+    seen = []
+    for index in range(len(tour.stops)):
+        assert tour.index == index and tour.isVisible()
+        qtbot.wait(30)
+        geometry = tour.geometry()
+        assert QRect(0, 0, window.width(), window.height()).contains(geometry), index
+        for point in (geometry.center(), geometry.topLeft() + tour.rect().center() / 2):
+            on_top = window.childAt(point)
+            assert on_top is tour or tour.isAncestorOf(on_top), (index, on_top)
+        target = tour.stops[index].target()
+        if target is not None:
+            assert target.isVisible(), index
+            if target.width() < window.width() * 0.6:  # beside a narrow target, not over it
+                centre = target.mapTo(window, target.rect().center())
+                assert not geometry.contains(centre), index
+        seen.append((window.workspaces.current, tour.title.text()))
+        if index < len(tour.stops) - 1:
+            assert tour.next_button.text() == "Next"
+        else:
+            assert tour.next_button.text() == "Done"
+        qtbot.keyClick(tour, Qt.Key_Return)
+    assert not tour.isVisible() and len(seen) == len(tour.stops)
+    assert {w for w, _ in seen} == set(ARRANGEMENTS)  # the tour visits every workspace
