@@ -96,8 +96,7 @@ class MainWindow(QMainWindow):
                                    self.notifications, self.statusBar().showMessage,
                                    self._error_changed)
         self.help = WindowHelp(self, self.settings, self.menuBar(), self.load_example,
-                               self.graph_pane, self.code_dock, self.block_dock,
-                               self.stepper_dock, self.training_dock)
+                               self.graph_pane, self.workspaces)
         self.runs = WindowRuns(self, self.document, self.code_panel, self.settings,
                                self.statusBar().showMessage)
         self.preferences = WindowPreferences(self, self.settings, self.document, self.sessions,
