@@ -61,13 +61,21 @@ def run_app(file: str | None = None, example: str | None = None) -> int:
     QTimer.singleShot(0, _freeze_after_start)  # on every path into the event loop
     if not file and not example and window.sessions.offer_recovery():
         return _exec(app)
-    opened = window.open_path(file) if file else window.load_example(example or DEFAULT_EXAMPLE)
+    opened = open_start(window, file, example)
     if not opened and not file:
         print(f"nla-explorer: error: {window.document.error}", file=sys.stderr)
         return 2
     window.show()
     window.help.offer_first_tour()
     return _exec(app)
+
+
+def open_start(window: MainWindow, file: str | None, example: str | None) -> bool:
+    """What the window opens on: ``file``, or ``example`` (default: the quadratic). It is the
+    start, not an edit: Edit ▸ Undo has nothing to offer yet."""
+    opened = window.open_path(file) if file else window.load_example(example or DEFAULT_EXAMPLE)
+    window.document.undo_stack.clear()
+    return opened
 
 
 def _freeze_after_start() -> None:

@@ -270,3 +270,13 @@ def test_the_tour_shows_every_stop_on_top_beside_its_target(window, qtbot, width
         qtbot.keyClick(tour, Qt.Key_Return)
     assert not tour.isVisible() and len(seen) == len(tour.stops)
     assert {w for w, _ in seen} == set(ARRANGEMENTS)  # the tour visits every workspace
+
+
+def test_a_fresh_start_offers_nothing_to_undo(window, tmp_path):
+    from nla_explorer.app import open_start
+    assert open_start(window, None, "quadratic")
+    assert not window.undo_action.isEnabled() and window.document.graph.output.name == "f"
+    code = tmp_path / "cell.py"
+    code.write_text("import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
+    assert open_start(window, str(code), None)
+    assert not window.undo_action.isEnabled()
