@@ -1,4 +1,5 @@
-"""Tiny heatmaps of tensors for edge labels and step cards: diverging colours centred at zero.
+"""Tiny heatmaps of tensors for edge labels, step cards and the graph's boxes (value and gradient
+strips): diverging colours centred at zero.
 
 The colours are colorcet's CET-D1 (blue–white–red, readable by colour-blind viewers), the same map
 the inspector's heatmaps use, sampled at nine anchors so the picture code needs no pyqtgraph.
@@ -31,10 +32,11 @@ def grid_of(values: np.ndarray) -> np.ndarray:
     return values.reshape(-1, values.shape[-1])
 
 
-def pooled(grid: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
-    """Average blocks so neither side exceeds ``max_side`` (a 1000×1000 gradient stays readable)."""
+def pooled(grid: np.ndarray, max_side: int = MAX_SIDE, max_rows: int | None = None) -> np.ndarray:
+    """Average blocks so neither side exceeds ``max_side`` (a 1000×1000 gradient stays readable);
+    ``max_rows`` caps the rows on their own (a strip a few cells tall)."""
     rows, cols = grid.shape
-    fr, fc = -(-rows // max_side), -(-cols // max_side)
+    fr, fc = -(-rows // (max_rows or max_side)), -(-cols // max_side)
     if fr == 1 and fc == 1:
         return grid
     pad = np.full((-(-rows // fr) * fr, -(-cols // fc) * fc), np.nan)
@@ -56,6 +58,36 @@ def diverging_rgb(grid: np.ndarray, limit: float | None = None) -> np.ndarray:
     rgb = ANCHORS[low] * (1 - frac) + ANCHORS[low + 1] * frac
     rgb[~finite] = NAN_COLOUR
     return rgb.round().astype(np.uint8)
+
+
+def pooled_shape(rows: int, cols: int, max_cols: int, max_rows: int) -> tuple[int, int]:
+    """The shape :func:`pooled` gives a ``rows``×``cols`` grid (sides capped as given)."""
+    fr, fc = -(-rows // max_rows), -(-cols // max_cols)
+    return -(-rows // fr), -(-cols // fc)
+
+
+def strip_grid(values: np.ndarray, max_cols: int = 16, max_rows: int = 6) -> tuple[np.ndarray,
+                                                                                   bool]:
+    """The cells of a value strip and whether entries were left out: a vector's first
+    ``max_cols`` entries (clipped), a matrix averaged down to at most ``max_rows``×``max_cols``."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim <= 1:
+        flat = values.reshape(-1)
+        return flat[:max_cols].reshape(1, -1), flat.size > max_cols
+    return pooled(grid_of(values), max_cols, max_rows), False
+
+
+def strip_image(data: TensorData, max_cols: int = 16, max_rows: int = 6) -> QImage | None:
+    """One pixel per cell of :func:`strip_grid` (draw it scaled, without smoothing), coloured
+    on the scale of the whole tensor's largest magnitude; ``None`` when only a summary is known."""
+    if data.values is None or data.values.size == 0:
+        return None
+    grid, _ = strip_grid(data.values, max_cols, max_rows)
+    finite = np.isfinite(data.values)
+    limit = float(np.abs(data.values[finite]).max()) if finite.any() else None
+    rgb = np.ascontiguousarray(diverging_rgb(grid, limit))
+    rows, cols = grid.shape
+    return QImage(rgb.data, cols, rows, 3 * cols, QImage.Format_RGB888).copy()
 
 
 _CACHE: OrderedDict[tuple, tuple[object, QImage | None]] = OrderedDict()

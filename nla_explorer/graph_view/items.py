@@ -1,7 +1,10 @@
-"""Graphics items: a node box (title, shape, value/gradient badges) and an edge with an arrowhead.
+"""Graphics items: a node box (title, shape, value/gradient numbers or strips) and an edge with an
+arrowhead.
 
-Items only paint and hold their state; the scene decides what is selected or highlighted.
-When zoomed far out, nodes paint a plain box (level of detail) so big graphs stay fluid.
+Items only paint and hold their state; the scene decides what is selected or highlighted. What a
+box holds and what a zoom shows of it (its level of detail) is in :mod:`box_content`: zoomed out,
+a box shows its name in large type instead of lines too small to read, and a plain rectangle
+only when even that would be a few pixels tall.
 """
 
 from __future__ import annotations
@@ -14,47 +17,19 @@ from PySide6.QtWidgets import (
     QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem,
 )
 
-from nla_explorer.drawing.style import Fonts, ViewStyle
+from nla_explorer.drawing.heatmap import strip_image
+from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.graph_view.box_content import (
+    DEFAULT_LABEL_PX, FULL, NAME, STRIP_COLS, STRIP_ROLES, STRIP_ROWS, LabelSizes, detail_level,
+    font, label_px, label_sizes, metrics, name_font, node_lines, strip_caption, strip_cell,
+    strip_of, strip_side, strip_size,
+)
 from nla_explorer.graph_view.kind_styles import KIND_STYLES
 from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
 
-#: Below this zoom the text is not drawn; below BOX_LOD boxes are plain rectangles.
-TEXT_LOD = 0.45
-BOX_LOD = 0.12
-
-
-def node_lines(node: DisplayNode) -> list[tuple[str, str]]:
-    """(role, text) lines of a box: title, shape, then value and gradient badges."""
-    lines = [("title", node.title), ("sub", node.subtitle)]
-    if node.value_badge:
-        lines.append(("value", node.value_badge))
-    if node.grad_badge:
-        lines.append(("grad", "∇ " + node.grad_badge))
-    return lines
-
-
-def node_size(node: DisplayNode, fonts: Fonts) -> tuple[float, float]:
-    """The box size for ``node`` with ``fonts`` (also given to the layout)."""
-    width = 0.0
-    height = 0.0
-    for role, text in node_lines(node):
-        metrics = _metrics(role, fonts)
-        width = max(width, metrics.horizontalAdvance(text))
-        height += metrics.height()
-    pad = fonts.padding
-    return (max(width + 2 * pad, fonts.size * 6), height + pad * 1.2)
-
-
-def _metrics(role: str, fonts: Fonts):
-    return {"title": fonts.title_metrics, "sub": fonts.small_metrics}.get(role, fonts.mono_metrics)
-
-
-def _font(role: str, fonts: Fonts):
-    return {"title": fonts.title, "sub": fonts.small}.get(role, fonts.mono)
-
-
 _BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), 8.0)
-_ROLE_COLOURS = {"title": "text", "sub": "muted", "value": "value", "grad": "grad"}
+_ROLE_COLOURS = {"title": "text", "sub": "muted", "value": "value", "grad": "grad",
+                 "value_strip": "value", "grad_strip": "grad"}
 #: The border (a style colour) and its width of a box that is running, selected or lit.
 _MARKS = {"current": ("step_current", 5.0), "selected": ("selected", 3.5),
           "input": ("input_highlight", 3.0), "consumer": ("consumer_highlight", 3.0)}
@@ -68,7 +43,7 @@ class NodeItem(QGraphicsRectItem):
     """
 
     def __init__(self, node: DisplayNode, size: tuple[float, float], style: ViewStyle,
-                 cache: bool = True) -> None:
+                 cache: bool = True, min_label_px: float = DEFAULT_LABEL_PX) -> None:
         super().__init__()
         self.node = node
         self.view_style = style
@@ -78,6 +53,9 @@ class NodeItem(QGraphicsRectItem):
         self.setRect(self._rect)
         self.setPen(_BOUNDS_PEN)  # invisible; its width keeps the selection border inside bounds
         self._lines = node_lines(node)
+        self.min_label_px = min_label_px
+        self._sizes: LabelSizes | None = None  # measured when first needed
+        self._strips: dict[str, object] = {}  # role → the strip's image, made when first drawn
         self.highlight: str | None = None
         self.step_state: str | None = None  # "current" | "done" | "waiting" while stepping
         self.step_mode = "backward"
@@ -88,6 +66,29 @@ class NodeItem(QGraphicsRectItem):
         if cache:  # a pixmap per box: fast repaints, too costly for thousands of boxes
             self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
+    # -- what a zoom shows ---------------------------------------------------------------------
+    def label_sizes(self) -> LabelSizes:
+        """The type sizes of this box (its title, its large name) and its full-detail zoom."""
+        if self._sizes is None:
+            self._sizes = label_sizes(self.node, (self._rect.width(), self._rect.height()),
+                                      self.fonts, self.min_label_px)
+        return self._sizes
+
+    def label_px(self, zoom: float) -> float:
+        """How tall (view pixels) this box's name is drawn at ``zoom``."""
+        return label_px(zoom, self.label_sizes())
+
+    def detail_at(self, zoom: float) -> str:
+        """``"full"``, ``"name"`` or ``"plain"``: what this box shows at ``zoom``."""
+        return detail_level(zoom, self.label_sizes())
+
+    def set_min_label_px(self, px: float) -> None:
+        """Draw the full box only once its title is ``px`` tall on screen."""
+        if px != self.min_label_px:
+            self.min_label_px, self._sizes = px, None
+            self.update()
+
+    # -- state ---------------------------------------------------------------------------------
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
         self._report_hover(self.node.id)
 
@@ -112,9 +113,10 @@ class NodeItem(QGraphicsRectItem):
         """Is this line's quantity still unknown at the step shown?"""
         if self.step_state is None:
             return False
+        quantity = role.removesuffix("_strip")
         if self.step_mode == "forward":  # no gradient exists during the forward pass
-            return role == "grad" or (role == "value" and self.step_state == "waiting")
-        return role == "grad" and self.step_state == "waiting"
+            return quantity == "grad" or (quantity == "value" and self.step_state == "waiting")
+        return quantity == "grad" and self.step_state == "waiting"
 
     def set_highlight(self, highlight: str | None) -> None:
         if highlight != self.highlight:
@@ -126,6 +128,7 @@ class NodeItem(QGraphicsRectItem):
         self.view_style = style
         self.update()
 
+    # -- painting ------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         kind = KIND_STYLES[self.node.kind]
         style = self.view_style
@@ -145,26 +148,80 @@ class NodeItem(QGraphicsRectItem):
                 and self.node.kind == PARAMETER:
             fill = style.leaf_grad_fill  # x.grad is in: the leaf fills with gradient colour
         painter.setBrush(QBrush(QColor(fill)))
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < BOX_LOD:  # a few pixels wide: a plain rectangle is all that can be seen
+        level = self.detail_at(option.levelOfDetailFromTransform(painter.worldTransform()))
+        if level not in (FULL, NAME):  # a few pixels tall: a plain rectangle is all one sees
             painter.drawRect(self._rect)
             return
         radius = self.fonts.size * 0.6
         painter.drawRoundedRect(self._rect, radius, radius)
-        if lod < TEXT_LOD:
+        if level == NAME:
+            painter.setFont(name_font(self.fonts, self.label_sizes()))
+            painter.setPen(style.colour("text"))
+            painter.drawText(self._rect, Qt.AlignCenter, self.node.label)
             return
-        y = self._rect.top() + self.fonts.padding * 0.6
+        self._paint_lines(painter, QColor(fill))
+
+    def _paint_lines(self, painter: QPainter, fill: QColor) -> None:
+        style, fonts = self.view_style, self.fonts
+        y = self._rect.top() + fonts.padding * 0.6
         for role, text in self._lines:
-            metrics = _metrics(role, self.fonts)
-            painter.setFont(_font(role, self.fonts))
+            if role in STRIP_ROLES:
+                strip = strip_of(self.node.value if role == "value_strip" else self.node.grad)
+                height = strip_size(strip, role, fonts)[1]
+                line = QRectF(self._rect.left(), y, self._rect.width(), height)
+                if not self._unknown(role):
+                    self._paint_strip(painter, line, role, strip, fill)
+                    y += height
+                    continue
+                role, text = role.removesuffix("_strip"), ""
+            else:
+                height = metrics(role, fonts).height()
+                line = QRectF(self._rect.left(), y, self._rect.width(), height)
+            painter.setFont(font(role, fonts))
             if self._unknown(role):
                 text = "∇ ?" if role == "grad" else "?"
                 painter.setPen(style.colour("muted"))
             else:
                 painter.setPen(style.colour(_ROLE_COLOURS[role]))
-            line = QRectF(self._rect.left(), y, self._rect.width(), metrics.height())
             painter.drawText(line, Qt.AlignHCenter | Qt.AlignVCenter, text)
-            y += metrics.height()
+            y += height
+
+    def _paint_strip(self, painter: QPainter, line: QRectF, role: str, strip, fill: QColor) -> None:
+        """A caption (∇ for the gradient), one coloured cell per entry (blue < 0 < red), framed,
+        and an ellipsis when entries were left out."""
+        style, fonts = self.view_style, self.fonts
+        cell_w, cell_h = strip_cell(strip, fonts)
+        side = strip_side(fonts)
+        cells = QRectF(line.center().x() - strip.cols * cell_w / 2,
+                       line.center().y() - strip.rows * cell_h / 2, strip.cols * cell_w,
+                       strip.rows * cell_h)
+        painter.setFont(fonts.mono)
+        painter.setPen(style.colour(_ROLE_COLOURS[role]))
+        caption = strip_caption(role)
+        if caption:
+            painter.drawText(QRectF(cells.left() - side, line.top(), side * 0.8, line.height()),
+                             Qt.AlignRight | Qt.AlignVCenter, caption)
+        image = self._strips.get(role)
+        if image is None:
+            data = self.node.value if role == "value_strip" else self.node.grad
+            image = self._strips[role] = strip_image(data, STRIP_COLS, STRIP_ROWS)
+        smooth = painter.testRenderHint(QPainter.SmoothPixmapTransform)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, False)  # crisp cells
+        painter.drawImage(cells, image)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, smooth)
+        painter.setPen(QPen(fill, max(cell_w * 0.12, 0.6)))  # the box shows between cells
+        for c in range(1, strip.cols):
+            painter.drawLine(QPointF(cells.left() + c * cell_w, cells.top()),
+                             QPointF(cells.left() + c * cell_w, cells.bottom()))
+        for r in range(1, strip.rows):
+            painter.drawLine(QPointF(cells.left(), cells.top() + r * cell_h),
+                             QPointF(cells.right(), cells.top() + r * cell_h))
+        painter.setPen(QPen(style.colour("muted"), 0.8))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawRect(cells)
+        if strip.clipped:
+            painter.drawText(QRectF(cells.right(), line.top(), side, line.height()),
+                             Qt.AlignLeft | Qt.AlignVCenter, " …")
 
 
 class EdgeItem(QGraphicsPathItem):

@@ -31,7 +31,7 @@ class DisplayNode:
 
     id: str
     kind: str
-    title: str  # "mul", "x", "b", "0.5"
+    title: str  # "mul", "x", "b", "0.5", "f = sub" (an op the program named)
     subtitle: str  # the shape: "5×5", "scalar"
     tooltip: str
     value: TensorData | None = None
@@ -40,6 +40,13 @@ class DisplayNode:
     members: tuple[str, ...] = ()  # for a collapsed group: the autograd node ids inside
     proxy_of: str | None = None  # one use of a widely shared leaf, drawn beside its consumer
     precision: int = DEFAULT_PRECISION  # significant digits of the badges
+    name: str | None = None  # the program's variable name ("f", "y"), when it named the tensor
+
+    @property
+    def label(self) -> str:
+        """What the box says when there is room for one word only: the program's name, else
+        the title (the op, a constant's value)."""
+        return self.name or self.title
 
     @property
     def value_badge(self) -> str | None:
@@ -117,12 +124,12 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
         kind = PARAMETER if node.kind == LEAF else (
             OUTPUT if node.id == graph.output_id else OPERATION)
         title = node.name if node.kind == LEAF else node.label
-        if kind == OUTPUT and node.name:
+        if node.kind != LEAF and node.name:  # an intermediate the program named: f = sub
             title = f"{node.name} = {node.label}"
         grad = trace.node_grad(node.id) if trace is not None else None
         nodes.append(DisplayNode(node.id, kind, title, shape_text(node.shape),
                                  _tooltip(node, kind), node.value, grad, node.id,
-                                 precision=precision))
+                                 precision=precision, name=node.name))
         if not show_constants:
             continue
         for saved in node.constants:
@@ -141,7 +148,7 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
                 const_id, CONSTANT, title, shape_text(saved.tensor.shape),
                 f"constant {saved.label or saved.name} saved by {node.op}\n"
                 f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}",
-                saved.tensor, None, node.id, precision=precision))
+                saved.tensor, None, node.id, precision=precision, name=saved.label))
             edges.append(DisplayEdge(const_id, node.id, True))
     return DisplayGraph(tuple(nodes), tuple(edges))
 
@@ -171,7 +178,7 @@ def split_shared(display: DisplayGraph, min_uses: int = 8) -> DisplayGraph:
                 copy_id, node.kind, node.title, node.subtitle,
                 f"{node.tooltip}\nread by {count} ops: drawn beside each of them",
                 node.value, node.grad, node.graph_id, (), node.graph_id or node_id,
-                node.precision))
+                node.precision, node.name))
             edge = edges[index]
             edges[index] = DisplayEdge(copy_id, edge.target, edge.constant)
     return DisplayGraph(tuple(nodes), tuple(edges))

@@ -25,6 +25,11 @@ SPLIT_SHARED_OVER = 150
 #: Graphviz dot only for graphs it lays out quickly (it takes minutes on unrolled RNNs).
 DOT_MAX_BOXES = 500
 DOT_TIMEOUT_S = 4.0
+#: Gaps between boxes in a layer and between layers (scene units). They do not grow with the
+#: font: a bigger font makes only the boxes bigger (as big as their text needs), so Fit shows
+#: the text bigger, not smaller.
+NODE_GAP = 24.0
+LAYER_GAP = 40.0
 
 
 @dataclass(frozen=True)
@@ -80,15 +85,14 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
 def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:
     """Place the prepared boxes (pure computation: safe in a worker thread)."""
     display = prepared.display
-    sep = prepared.style.font_size
     engine, note = options.engine, prepared.note
     if engine == "dot" and not dot_available():  # chosen, or set on a machine that had Graphviz
         engine = "builtin"
         note = "Graphviz 'dot' not found: built-in layout" + (f"; {note}" if note else "")
     layout = auto_layout([n.id for n in display.nodes], [(e.source, e.target) for e in display.edges],
                          prepared.sizes, engine=engine, dot_max_nodes=DOT_MAX_BOXES,
-                         dot_timeout=DOT_TIMEOUT_S, node_sep=2.5 * sep,
-                         layer_sep=4.5 * sep, progress=progress, cancel=cancel)
+                         dot_timeout=DOT_TIMEOUT_S, node_sep=NODE_GAP,
+                         layer_sep=LAYER_GAP, progress=progress, cancel=cancel)
     return Picture(display, layout, prepared.style, note)
 
 

@@ -14,7 +14,10 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem, node_lines, node_size
+from nla_explorer.graph_view.box_content import (
+    DEFAULT_LABEL_PX, legible_zoom, node_lines, node_size,
+)
+from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.model import DisplayGraph
 
@@ -23,6 +26,9 @@ from nla_explorer.graph_view.model import DisplayGraph
 BUNDLE_EDGES_OVER = 1500
 #: Above this many boxes, boxes are not cached as pixmaps (thousands of pixmaps cost more).
 CACHE_NODES_UP_TO = 3000
+#: Space around the picture (scene units): the same at every font size, so Fit gives the text
+#: the room the boxes leave.
+MARGIN = 20.0
 
 
 def node_sizes(display: DisplayGraph, fonts: Fonts) -> dict[str, tuple[float, float]]:
@@ -58,6 +64,7 @@ class GraphScene(QGraphicsScene):
         self._hovered: str | None = None
         self._lit_items: list[EdgeItem] = []
         self._edge_points: tuple = ()
+        self.min_label_px = DEFAULT_LABEL_PX
         self.selectionChanged.connect(self._selection_changed)
 
     @property
@@ -94,7 +101,7 @@ class GraphScene(QGraphicsScene):
         self._inputs, self._consumers = defaultdict(list), defaultdict(list)
         self._hovered = None
         self._lit_items = []
-        self._arrow = fonts.size * 0.85
+        self._arrow = min(fonts.size, 14.0) * 0.85  # in the gaps between layers, which stay put
         self._bezier = layout.engine == "dot"
         self._edge_points = layout.edge_points
         self.changed_picture.emit()
@@ -103,7 +110,7 @@ class GraphScene(QGraphicsScene):
         total = len(display.nodes) + len(display.edges) or 1
         for start in range(0, len(display.nodes), chunk):
             for node in display.nodes[start:start + chunk]:
-                item = NodeItem(node, sizes[node.id], self.view_style, cache)
+                item = NodeItem(node, sizes[node.id], self.view_style, cache, self.min_label_px)
                 item.setPos(*layout.positions[node.id])
                 self.addItem(item)
                 self.node_items[node.id] = item
@@ -119,9 +126,27 @@ class GraphScene(QGraphicsScene):
                                 bezier=self._bezier)
                 self.addItem(item)
                 self.edge_items.append(item)
-        margin = fonts.size * 3
-        self.setSceneRect(self.itemsBoundingRect().adjusted(-margin, -margin, margin, margin))
+        self.setSceneRect(self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         yield 1.0
+
+    # -- legibility ------------------------------------------------------------------------------
+    def set_min_label_px(self, px: float) -> None:
+        """Boxes are drawn in full once their title is ``px`` tall on screen; zoomed out further
+        they show their name in large type (presentation mode may ask for 16 px)."""
+        self.min_label_px = float(px)
+        for item in self.node_items.values():
+            item.set_min_label_px(self.min_label_px)
+
+    def legible_zoom(self, min_px: float | None = None) -> float:
+        """The smallest zoom from which on every box's name is at least ``min_px`` (default: the
+        scene's :attr:`min_label_px`) tall on screen; 0 without boxes."""
+        px = self.min_label_px if min_px is None else float(min_px)
+        return max((legible_zoom(item.label_sizes(), px) for item in self.node_items.values()),
+                   default=0.0)
+
+    def smallest_label_px(self, zoom: float) -> float:
+        """The height on screen of the smallest name drawn at ``zoom`` (0 if a box shows none)."""
+        return min((item.label_px(zoom) for item in self.node_items.values()), default=0.0)
 
     # -- selection ---------------------------------------------------------------------------------
     def select(self, node_id: str | None) -> None:

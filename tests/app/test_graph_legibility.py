@@ -1,0 +1,235 @@
+"""The graph's boxes read at projector size: the Font setting grows text, not the gaps between
+boxes; zoomed out, a box shows its name in large type (never nothing); boxes say the program's
+names of intermediates (f = sub); vectors and matrices show their value and gradient as strips of
+coloured cells. Asserted from the scene, in view pixels, at the zoom the view gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from nla_explorer.document import Document
+from nla_explorer.drawing.heatmap import diverging_rgb
+from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.engine import explore_code, get_example
+from nla_explorer.graph_view.box_content import (
+    FULL, NAME, LabelSizes, label_px, legible_zoom, line_size, node_lines, strip_cell, strip_of,
+)
+from nla_explorer.graph_view.pane import GraphPane
+from nla_explorer.graph_view.picture import LAYER_GAP, NODE_GAP, PictureOptions, build_picture
+from nla_explorer.graph_view.scene import GraphScene
+
+pytestmark = pytest.mark.usefixtures("qapp")  # fonts are measured by Qt
+
+def _picture(code: str, font: float = 11.0):
+    exp = explore_code(code)
+    style = ViewStyle.light().with_font(font)
+    return exp, build_picture(exp.graph, exp.trace, PictureOptions(engine="builtin", style=style))
+
+
+def _scene(picture) -> GraphScene:
+    scene = GraphScene(view_style=picture.style)
+    scene.show_graph(picture.display, picture.layout, picture.style)
+    return scene
+
+
+def _bands(picture) -> list[tuple[float, float]]:
+    """(top, bottom) of each layer's boxes, top to bottom."""
+    scene = _scene(picture)
+    bands: dict[int, list[float]] = {}
+    for node_id, layer in picture.layout.layers.items():
+        rect = scene.node_items[node_id].rect()
+        y = picture.layout.positions[node_id][1]
+        top, bottom = bands.setdefault(layer, [np.inf, -np.inf])
+        bands[layer] = [min(top, y + rect.top()), max(bottom, y + rect.bottom())]
+    return [tuple(bands[k]) for k in sorted(bands)]
+
+
+def _row_gaps(picture) -> list[float]:
+    """Horizontal gaps between neighbouring boxes of a layer."""
+    scene = _scene(picture)
+    rows: dict[int, list[tuple[float, float]]] = {}
+    for node_id, layer in picture.layout.layers.items():
+        x = picture.layout.positions[node_id][0]
+        half = scene.node_items[node_id].rect().width() / 2
+        rows.setdefault(layer, []).append((x - half, x + half))
+    gaps = []
+    for row in rows.values():
+        row.sort()
+        gaps += [b[0] - a[1] for a, b in zip(row, row[1:])]
+    return gaps
+
+
+def _fit_zoom(picture, scene: GraphScene, width: int, height: int) -> float:
+    rect = scene.sceneRect()
+    return min(width / rect.width(), height / rect.height())
+
+
+def test_a_bigger_font_grows_the_text_not_the_gaps_between_boxes():
+    code = get_example("quadratic").code
+    _, small = _picture(code, 11)
+    _, big = _picture(code, 20)
+    small_bands, big_bands = _bands(small), _bands(big)
+    assert len(small_bands) == len(big_bands) >= 6
+    for bands in (small_bands, big_bands):  # layers are LAYER_GAP apart at every font size
+        gaps = [b[0] - a[1] for a, b in zip(bands, bands[1:])]
+        assert gaps == pytest.approx([LAYER_GAP] * len(gaps))
+    # the centres move apart only by as much as the boxes grew
+    for (a0, a1), (b0, b1), (c0, c1), (d0, d1) in zip(small_bands, small_bands[1:], big_bands,
+                                                    big_bands[1:]):
+        spacing_growth = ((d0 + d1) - (c0 + c1)) / 2 - ((b0 + b1) - (a0 + a1)) / 2
+        box_growth = ((d1 - d0) + (c1 - c0)) / 2 - ((b1 - b0) + (a1 - a0)) / 2
+        assert spacing_growth == pytest.approx(box_growth)
+    assert min(_row_gaps(small)) == pytest.approx(NODE_GAP)
+    assert min(_row_gaps(big)) == pytest.approx(NODE_GAP)
+    # fitted into the graph view of a 1280×720 window, the text is bigger at the bigger font
+    heights = []
+    for picture in (small, big):
+        scene = _scene(picture)
+        zoom = _fit_zoom(picture, scene, 830, 600)
+        heights.append((picture.style.fonts.title_metrics.height() * zoom,
+                        scene.smallest_label_px(zoom)))
+    (title_small, name_small), (title_big, name_big) = heights
+    assert title_big > title_small * 1.15 and name_big >= name_small
+
+
+def test_the_label_height_is_a_pure_function_of_the_zoom_and_legible_zoom_holds_above():
+    sizes = LabelSizes(title_h=17.0, name_h=40.0, detail_zoom=12.0 / 17.0)
+    assert label_px(1.0, sizes) == pytest.approx(17.0)  # full detail: the title
+    assert label_px(0.5, sizes) == pytest.approx(20.0)  # zoomed out: the large name
+    assert label_px(0.05, sizes) == 0.0  # a few pixels tall: no text at all
+    for min_px in (8.0, 12.0, 16.0, 30.0):
+        z = legible_zoom(sizes, min_px)
+        above = np.geomspace(z, 8.0, 400)
+        assert all(label_px(k, sizes) >= min_px - 1e-9 for k in above)
+        assert label_px(z * 0.98, sizes) < min_px  # and it is the smallest such zoom
+    assert legible_zoom(sizes, 12.0) == pytest.approx(12.0 / 40.0)  # the large name suffices
+    assert legible_zoom(sizes, 16.0) == pytest.approx(16.0 / 17.0)  # only the title, zoomed in
+
+
+def _render(scene: GraphScene, zoom: float) -> tuple[QImage, QRectF]:
+    source = scene.sceneRect()
+    image = QImage(int(source.width() * zoom) + 1, int(source.height() * zoom) + 1,
+                   QImage.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+    scene.render(painter, QRectF(0, 0, image.width(), image.height()), source)
+    painter.end()
+    return image, source
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format_RGB888)
+    data = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    return data.reshape(image.height(), image.bytesPerLine())[:, :image.width() * 3].reshape(
+        image.height(), image.width(), 3).copy()  # the converted image goes away
+
+
+def _ink(pixels: np.ndarray, rect: QRectF, source: QRectF, zoom: float) -> int:
+    """Dark text pixels inside a box (its border left out)."""
+    x0, y0 = (rect.left() - source.left()) * zoom, (rect.top() - source.top()) * zoom
+    inset = 4
+    box = pixels[int(y0) + inset:int(y0 + rect.height() * zoom) - inset,
+                 int(x0) + inset:int(x0 + rect.width() * zoom) - inset]
+    return int((box.max(axis=2) < 90).sum())
+
+
+def test_zoomed_out_boxes_show_their_name_in_large_type_never_nothing():
+    _, picture = _picture(get_example("quadratic").code)
+    scene = _scene(picture)
+    title_h = picture.style.fonts.title_metrics.height()
+    zoom = 0.4  # where the old boxes were drawn empty (below 45 %)
+    for item in scene.node_items.values():
+        assert item.detail_at(zoom) == NAME
+        assert item.label_px(zoom) > title_h * zoom * 1.3  # bigger than the title would be
+        assert item.detail_at(1.0) == FULL and item.label_px(1.0) == pytest.approx(title_h)
+    image, source = _render(scene, zoom)
+    pixels = _pixels(image)
+    for node_id, item in scene.node_items.items():
+        assert _ink(pixels, item.sceneBoundingRect().adjusted(4, 4, -4, -4), source, zoom) > 20, \
+            f"box {node_id} ({item.node.label}) is drawn empty at {zoom:.0%}"
+    # every name fits its box at 1.5 times the title's size: 12 px from 12 / (1.5 title) on
+    assert scene.legible_zoom(12) <= 12 / (1.5 * title_h) + 1e-9
+    # 16 px: the titles are 12 px where full boxes take over, so only from 16 px titles on ...
+    assert scene.legible_zoom(16) == pytest.approx(16 / title_h)
+    scene.set_min_label_px(16)  # ... unless full boxes wait for 16 px titles (presentation)
+    assert scene.legible_zoom(16) <= 16 / (1.5 * title_h) + 1e-9
+    assert all(item.detail_at(12 / title_h) == NAME for item in scene.node_items.values())
+
+
+def test_a_pane_fitted_at_projector_size_shows_legible_names(qtbot):
+    document = Document()
+    pane = GraphPane(document, PictureOptions(engine="builtin"))
+    qtbot.addWidget(pane)
+    pane.resize(830, 600)  # the graph's part of a 1280×720 window
+    pane.show()
+    assert document.load_example("quadratic")
+    pane.fit()
+    view, scene = pane.view, pane.scene
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    visible = [i for i in scene.node_items.values() if shown.intersects(i.sceneBoundingRect())]
+    assert visible
+    assert min(i.label_px(view.zoom()) for i in visible) >= 12
+
+
+def test_boxes_show_the_programs_names_of_intermediates():
+    _, relu = _picture(get_example("relu_layer").code)
+    titles = {n.title for n in relu.display.nodes}
+    assert {"y = relu", "out = norm", "x", "A", "b"} <= titles
+    assert "add" in titles  # an unnamed intermediate keeps its op name
+    _, quad = _picture(get_example("quadratic_squared").code)
+    f = next(n for n in quad.display.nodes if n.title == "f = sub")
+    assert f.kind == "op" and f.label == "f"  # zoomed out the box says f
+    g = next(n for n in quad.display.nodes if n.kind == "output")
+    assert (g.title, g.label) == ("g = mul", "g")
+
+
+def _cell_colours(scene: GraphScene, item, role: str, zoom: float = 2.0) -> np.ndarray:
+    """The colours at the centres of the cells of ``item``'s strip ``role``, as rendered."""
+    image, source = _render(scene, zoom)
+    pixels = _pixels(image)
+    fonts = scene.fonts
+    lines = node_lines(item.node)
+    index = [r for r, _ in lines].index(role)
+    y = item.sceneBoundingRect().top() + 4 + fonts.padding * 0.6
+    for r, text in lines[:index]:
+        y += line_size(item.node, r, text, fonts)[1]
+    strip = strip_of(item.node.value if role == "value_strip" else item.node.grad)
+    cell_w, cell_h = strip_cell(strip, fonts)
+    height = line_size(item.node, role, "", fonts)[1]
+    cx, cy = item.scenePos().x(), y + height / 2
+    xs = cx + (np.arange(strip.cols) - (strip.cols - 1) / 2) * cell_w
+    px = ((xs - source.left()) * zoom).astype(int)
+    py = int((cy - source.top()) * zoom)
+    return pixels[py, px].astype(int)
+
+
+def test_vectors_show_value_and_gradient_strips_with_the_colours_of_torchs_numbers():
+    code = ("import torch\ntorch.manual_seed(1)\nx = torch.randn(20, requires_grad=True)\n"
+            "W = torch.randn(3, 20, requires_grad=True)\nloss = ((W @ x) ** 2).sum()\n"
+            "loss.backward()\n")
+    _, picture = _picture(code)
+    scene = _scene(picture)
+    torch.manual_seed(1)  # the oracle: the same program in plain torch
+    x = torch.randn(20, requires_grad=True)
+    w = torch.randn(3, 20, requires_grad=True)
+    ((w @ x) ** 2).sum().backward()
+    box = next(i for i in scene.node_items.values() if i.node.title == "x")
+    assert [r for r, _ in node_lines(box.node)] == ["title", "sub", "value_strip", "grad_strip"]
+    assert dict(node_lines(box.node))["value_strip"] == "1×16…"  # the first 16 of 20 entries
+    for role, tensor in (("value_strip", x.detach()), ("grad_strip", x.grad)):
+        values = tensor.numpy()
+        expected = diverging_rgb(values[:16].reshape(1, -1), float(np.abs(values).max()))[0]
+        got = _cell_colours(scene, box, role)
+        assert np.abs(got - expected).max() <= 12, role
+    matrix = next(i for i in scene.node_items.values() if i.node.title == "W")
+    assert dict(node_lines(matrix.node))["grad_strip"] == "3×10"  # column pairs averaged
+    box.set_step_state("current", "forward")  # a forward step: no gradient cells yet
+    assert np.abs(_cell_colours(scene, box, "grad_strip") - expected).max() > 60
+    value = x.detach().numpy()
+    expected = diverging_rgb(value[:16].reshape(1, -1), float(np.abs(value).max()))[0]
+    assert np.abs(_cell_colours(scene, box, "value_strip") - expected).max() <= 12
