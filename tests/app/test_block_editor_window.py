@@ -29,7 +29,7 @@ def test_palette_block_then_wiring_updates_the_graph_live(window):
     window.blocks_palette.block_requested.emit("tanh")  # double-click in the palette
     new_id = doc.expression.blocks[-1].id
     assert doc.expression.blocks[-1].op == "tanh"
-    assert doc.problem and "not connected" in doc.problem
+    assert doc.problem and "unconnected" in doc.problem
     assert doc.graph is graph_before  # the last good graph stays
     assert window.block_editor.canvas.block_item(new_id) is not None
     window.block_editor.apply(E.Connect(out_id, new_id, "x"))
@@ -108,7 +108,7 @@ def test_unfinished_blocks_are_saved_and_reopened(window, qtbot, tmp_path):
     other.load_example("norm")
     assert other.open_path(str(path))
     assert other.document.expression == window.document.expression
-    assert "not connected" in other.document.problem
+    assert "unconnected" in other.document.problem
     assert other.document.positions == window.document.positions
 
 

@@ -186,7 +186,7 @@ def test_problems_name_every_block_that_cannot_evaluate():
         "m": "input 'b' is missing",
         "k": "reads block s (manual_seed), which makes no tensor",
         "v": "uses the number 'q', which is not defined",
-        "h": "input 'a' is not connected",
+        "h": "input 'a' is unconnected",
         "z": "needs a tensor on at least one input",
         "sm": "parameter 'dim' is missing",
         "odd": "unknown block kind 'conv'",

@@ -221,7 +221,7 @@ def test_disconnect_gives_a_hole_a_default_number_or_nothing():
     e = build_quadratic()
     cut = disconnect(e, "b6", "b")
     assert port_value(cut.block("b6"), "b") == Hole("b")
-    assert problems(cut)["b6"] == "input 'b' is not connected"
+    assert problems(cut)["b6"] == "input 'b' is unconnected"
     assert problems(cut)["b9"] == "waits on block b7 (matmul), which cannot evaluate"
     e2 = parse_code("x = torch.randn(3)\ny = x ** 3\n")
     assert disconnect(e2, "b2", "b").block("b2").args == (Ref("b1"), 2)
@@ -254,11 +254,11 @@ def test_holes_are_refused_by_evaluate_and_code_and_survive_sessions():
     e, lonely = add_block(e, "matmul")
     e = connect(e, "b2", lonely, "a")
     with pytest.raises(ExpressionError,
-                       match=r"block b10 \(matmul\): input 'b' is not connected") as info:
+                       match=r"block b10 \(matmul\): input 'b' is unconnected") as info:
         evaluate(e)  # the output f does not need b10: every block is checked anyway
     assert info.value.culprit == "b10"
-    with pytest.raises(ExpressionError, match=r"block b10 \(matmul\): input 'b' is not "
-                                              "connected; code cannot express") as info:
+    with pytest.raises(ExpressionError, match=r"block b10 \(matmul\): input 'b' is "
+                                              "unconnected; code cannot express") as info:
         to_code(e)
     assert info.value.culprit == "b10"
     data = expression_to_json(e)

@@ -338,7 +338,7 @@ def _own_problem(b: Block, by_id: dict[str, Block], numbers: dict) -> str | None
     if b.op not in TEMPLATES:
         return f"unknown block kind '{b.op}'"
     if b.holes:
-        return f"input '{b.holes[0]}' is not connected"
+        return f"input '{b.holes[0]}' is unconnected"
     for i in b.inputs:
         if i not in by_id:
             return f"reads block {i}, which does not exist"

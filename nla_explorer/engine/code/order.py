@@ -17,7 +17,7 @@ def check_connected(expression: Expression) -> None:
     """Refuse unconnected inputs (block editor holes), naming the first block that has one."""
     for block in expression.blocks:
         if block.holes:
-            raise ExpressionError(f"{block.label}: input '{block.holes[0]}' is not connected",
+            raise ExpressionError(f"{block.label}: input '{block.holes[0]}' is unconnected",
                                   block.line, block.id)
 
 

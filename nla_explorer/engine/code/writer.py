@@ -26,7 +26,7 @@ def to_code(expression: Expression, imports: bool = True) -> str:
     """
     for block in expression.blocks:
         if block.holes:
-            raise ExpressionError(f"{block.label}: input '{block.holes[0]}' is not connected; code "
+            raise ExpressionError(f"{block.label}: input '{block.holes[0]}' is unconnected; code "
                                   "cannot express an unconnected input", culprit=block.id)
     return _Writer(expression).write(imports)
 
