@@ -9,13 +9,13 @@ from pathlib import Path
 
 from nla_explorer import __version__
 from nla_explorer.cli_args import (
-    HEADLESS, Parser, check_files, check_gui_file, example_problem, no_display_message, number_type,
+    HEADLESS, Parser, check_files, check_gui_file, example_problem, no_display_message,
 )
+from nla_explorer.cli_source import call_index, load_expression, source_arguments
 
 RUN_TIMEOUT_S = 60.0
 MAX_TIMEOUT_S = 86400.0  # --run: a day
 MAX_MEMORY_MB = 1 << 20  # --run: a terabyte
-EXPORT_FORMATS = (".png", ".svg", ".pdf", ".dot")  # graph_view.export.FORMATS, without Qt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +83,7 @@ def _headless(argv: list[str]) -> int:
     ex = sub.add_parser("examples", help="list the course examples")
     ex.add_argument("--json", action="store_true", help="machine-readable output")
     tr = sub.add_parser("trace", help="capture the autograd graph and trace one backward pass")
-    _source_arguments(tr)
+    source_arguments(tr)
     tr.add_argument("--json", action="store_true", help="print the graph and trace as JSON")
     tr.add_argument("--run", action="store_true",
                     help="run --code FILE (.py or .ipynb) as Python in a supervised child "
@@ -92,25 +92,11 @@ def _headless(argv: list[str]) -> int:
                     help=f"with --run: the time limit (default {RUN_TIMEOUT_S:g})")
     tr.add_argument("--memory-mb", type=int, metavar="N",
                     help="with --run: the child's memory limit in MB (default: the runner's)")
-    exp = sub.add_parser("export", help="export the graph picture (PNG, SVG, PDF or DOT)")
-    _source_arguments(exp)
-    exp.add_argument("-o", "--out", required=True, metavar="FILE",
-                     help="the picture: .png, .svg, .pdf or .dot")
-    exp.add_argument("--scale", type=number_type(0.05, 20), default=2.0,
-                     help="PNG pixels per layout pixel, 0.05 to 20 (default 2)")
-    exp.add_argument("--layout", choices=("auto", "builtin", "dot"), default="auto")
-    exp.add_argument("--font-size", type=number_type(4, 72, unit="points"), default=11.0,
-                     help="4 to 72 points (default 11)")
-    exp.add_argument("--transparent", action="store_true", help="PNG/SVG without a background")
-    exp.add_argument("--no-constants", action="store_true", help="hide saved constants")
-    exp.add_argument("--collapse", action="store_true", help="collapse chains of ops")
-    exp.add_argument("--step", type=int, metavar="K",
-                     help="the graph as it looks at backward step K (1 = the first step)")
-    exp.add_argument("--forward", action="store_true",
-                     help="with --step: step K of the forward pass (values) instead")
+    from nla_explorer.cli_export import add_export_parser, run_export
     from nla_explorer.cli_timing import add_timing_parser, run_timing
     from nla_explorer.cli_train import add_train_parser, run_train
 
+    add_export_parser(sub)
     add_train_parser(sub)
     add_timing_parser(sub)
     args = p.parse_args(argv)
@@ -126,7 +112,7 @@ def _headless(argv: list[str]) -> int:
         if args.command == "examples":
             return _examples(args)
         if args.command == "export":
-            return _export(args)
+            return run_export(args)
         if args.command == "train":
             return run_train(args)
         if args.command == "timing":
@@ -147,64 +133,6 @@ def _headless(argv: list[str]) -> int:
         return 2
 
 
-def _source_arguments(parser: argparse.ArgumentParser) -> None:
-    src = parser.add_mutually_exclusive_group(required=True)
-    src.add_argument("--example", metavar="NAME")
-    src.add_argument("--code", metavar="FILE", help="a .py file of course-style PyTorch code")
-    src.add_argument("--session", metavar="FILE", help="a .nla session file")
-    parser.add_argument("--output", metavar="NAME", help="the variable to differentiate")
-    parser.add_argument("--call", metavar="N", type=int,
-                        help="the backward call of the code to show (1 = first; default: last)")
-
-
-def _export(args) -> int:
-    """Render offscreen (no display needed) through the same picture code as the window."""
-    import os
-
-    from nla_explorer.engine.pipeline import explore_expression
-
-    if Path(args.out).suffix.lower() not in EXPORT_FORMATS:  # before Qt and the work
-        print(f"nla-explorer: error: cannot export to '{Path(args.out).name}': the extension "
-              f"must be one of {', '.join(EXPORT_FORMATS)}", file=sys.stderr)
-        return 2
-    exploration = explore_expression(_load_expression(args), call=_call_index(args))
-    step = None
-    if args.step is not None:
-        from nla_explorer.engine.autograd.stepper import forward_order, forward_view, step_view
-
-        graph, trace = exploration.graph, exploration.trace
-        total = len(trace.steps)
-        if not 1 <= args.step <= total:
-            print(f"nla-explorer: error: --step must be between 1 and {total}", file=sys.stderr)
-            return 2
-        step = forward_view(graph, forward_order(graph, trace), args.step - 1) if args.forward \
-            else step_view(graph, trace, args.step - 1)
-    if no_display_message():  # no window system here: Qt draws offscreen (it would abort)
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from nla_explorer.app import application
-    from nla_explorer.drawing.style import ViewStyle
-    from nla_explorer.graph_view.export import ExportError, export_graph
-    from nla_explorer.graph_view.layout.model import LayoutError
-    from nla_explorer.graph_view.picture import PictureOptions, build_picture
-
-    application()
-    options = PictureOptions(args.layout, not args.no_constants, args.collapse,
-                             ViewStyle.light().with_font(args.font_size))
-    try:
-        picture = build_picture(exploration.graph, exploration.trace, options)
-        path = export_graph(args.out, picture.display, picture.layout, picture.style,
-                            scale=args.scale, transparent=args.transparent, step=step)
-    except (ExportError, LayoutError) as exc:
-        print(f"nla-explorer: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # e.g. no room for the temporary file next to the picture
-        print(f"nla-explorer: error: cannot write {args.out}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 2
-    print(f"{path} ({len(picture.display)} boxes, layout: {picture.layout.engine})")
-    return 0
-
-
 def _examples(args) -> int:
     from nla_explorer.engine.examples import EXAMPLES
 
@@ -219,33 +147,11 @@ def _examples(args) -> int:
     return 0
 
 
-def _load_expression(args):
-    from nla_explorer.engine.code.parser import parse_code
-    from nla_explorer.engine.errors import ExpressionError
-    from nla_explorer.engine.examples import get_example
-    from nla_explorer.engine.runner.cells import read_program
-    from nla_explorer.engine.sessions.nla_file import load_session
-
-    if args.code:  # the reader refuses what is not a regular file or is too big, never blocking
-        return parse_code(read_program(args.code), output=args.output)
-    if args.example:
-        expr = get_example(args.example).expression()
-    else:
-        expr = load_session(args.session)[0]
-    if args.output:
-        named = expr.named()
-        if args.output not in named:
-            raise ExpressionError(f"the output '{args.output}' is not a variable of the "
-                                  "expression", culprit=args.output)
-        expr = expr.with_output(named[args.output])
-    return expr
-
-
 def _trace(args) -> int:
     from nla_explorer.engine.pipeline import explore_expression
     from nla_explorer.engine.report import exploration_json
 
-    exploration = explore_expression(_load_expression(args), call=_call_index(args))
+    exploration = explore_expression(load_expression(args), call=call_index(args))
     if args.json:
         data = exploration_json(exploration)
         json.dump(data, sys.stdout, ensure_ascii=False)
@@ -332,10 +238,6 @@ def _print_run(result) -> None:
         print("no autograd graph: the program made no tensor that requires grad")
         return
     _print_trace(result)
-
-
-def _call_index(args) -> int | None:
-    return None if args.call is None else args.call - 1
 
 
 def _print_trace(exploration) -> None:

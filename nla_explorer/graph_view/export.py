@@ -7,10 +7,11 @@ then renamed; so a failed export, a full disk included, never replaces a good fi
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
@@ -66,7 +67,7 @@ def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
         raise ExportError(f"the scale {scale} is out of range (0.05 to 20)")
     if suffix == ".dot":
         data = display_to_dot(display, layout).encode("utf-8")
-        return _atomic(path, lambda tmp: tmp.write_bytes(data), check_size(len(data)))
+        return write_checked(path, lambda tmp: tmp.write_bytes(data), check_size(len(data)))
     style = style or ViewStyle.light()
     scene = GraphScene(view_style=style)
     overlay = StepOverlay(scene)
@@ -83,15 +84,22 @@ def export_scene(path: str | os.PathLike, scene: GraphScene, scale: float = 1.0,
     suffix = path.suffix.lower()
     if suffix == ".dot":
         raise ExportError("DOT export needs the graph, not a rendered scene")
+    source = scene.sceneRect()
+    with exporting(scene):
+        writer, check = {".png": (_png, check_png), ".svg": (_svg, check_svg),
+                         ".pdf": (_pdf, check_pdf)}[suffix]
+        return write_checked(path, lambda tmp: writer(str(tmp), scene, source, scale,
+                                                      transparent), check)
+
+
+@contextlib.contextmanager
+def exporting(scene: GraphScene) -> Iterator[GraphScene]:
+    """``scene`` ready to be drawn into a file: no selection, no item caches (vector output)."""
     selected = scene.selected_id()
     scene.select(None)  # the exported picture shows no selection
     scene.set_caching(False)
-    source = scene.sceneRect()
     try:
-        writer, check = {".png": (_png, check_png), ".svg": (_svg, check_svg),
-                         ".pdf": (_pdf, check_pdf)}[suffix]
-        return _atomic(path, lambda tmp: writer(str(tmp), scene, source, scale, transparent),
-                       check)
+        yield scene
     finally:
         scene.set_caching(True)
         scene.select(selected)
@@ -123,7 +131,7 @@ def _svg(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent:
     generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
     generator.setTitle("autograd graph")
     generator.setDescription("exported by NLA Explorer")
-    painter = _painter(generator, "SVG")
+    painter = begin_painter(generator, "SVG")
     if not transparent:
         painter.fillRect(QRectF(0, 0, source.width(), source.height()),
                          scene.view_style.colour("canvas"))
@@ -140,21 +148,23 @@ def _pdf(tmp: str, scene: GraphScene, source: QRectF, scale: float, transparent:
     page = QPageSize(QSizeF(source.width() * 0.75, source.height() * 0.75), QPageSize.Point,
                      "graph", QPageSize.ExactMatch)
     writer.setPageLayout(QPageLayout(page, QPageLayout.Portrait, QMarginsF(0, 0, 0, 0)))
-    painter = _painter(writer, "PDF")
+    painter = begin_painter(writer, "PDF")
     target = QRectF(0, 0, writer.width(), writer.height())
     scene.render(painter, target, source)
     if not painter.end():
         raise WriteCheckError(errno.EIO, "the PDF could not be written")
 
 
-def _painter(device, kind: str) -> QPainter:
+def begin_painter(device, kind: str) -> QPainter:
+    """A painter on ``device``; :class:`WriteCheckError` if it cannot start (a bad file)."""
     painter = QPainter()
     if not painter.begin(device):
         raise WriteCheckError(errno.EIO, f"the {kind} could not be started")
     return painter
 
 
-def _atomic(path: Path, write: Callable[[Path], None], check: Callable[[Path], None]) -> Path:
+def write_checked(path: Path, write: Callable[[Path], None],
+                  check: Callable[[Path], None]) -> Path:
     """Write through ``write_atomically``; a failure (a full disk too) is an ExportError."""
     clean_stale_temps(path.parent if str(path.parent) else Path("."))  # of a killed export
     try:
