@@ -50,10 +50,7 @@ class ChildEvaluator(QObject):
 
     def set_limits(self, memory_mb: int, time_limit_s: float) -> None:
         self.time_limit_s = time_limit_s
-        if memory_mb != self.runner.memory_mb:
-            self.runner.memory_mb = memory_mb
-            if not self.busy:
-                self.runner.reset()
+        self.runner.set_memory_mb(memory_mb, now=not self.busy)
 
     def explore(self, **request):
         """The safe interpreter's answer for ``request`` (see :meth:`Runner.explore`)."""

@@ -40,10 +40,7 @@ class PythonRuns(QObject):
     def set_limits(self, memory_mb: int, time_limit_s: float) -> None:
         """New limits; a new memory limit takes a fresh child (the namespace starts over)."""
         self.time_limit_s = time_limit_s
-        if memory_mb != self.runner.memory_mb:
-            self.runner.memory_mb = memory_mb
-            if not self.running:
-                self.runner.reset()
+        self.runner.set_memory_mb(memory_mb, now=not self.running)
 
     def run(self, cells: list[tuple[str, int, str]], text: str, fresh: bool = False,
             limit: int = 10_000) -> bool:

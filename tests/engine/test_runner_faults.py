@@ -84,11 +84,15 @@ def test_a_huge_allocation_is_a_memory_error_of_the_program_only(runner):
     assert_next_run_works(runner)
 
 
-def test_abort_is_a_crash_named_by_its_signal(runner):
+@pytest.mark.parametrize("code, kind, says", [
+    ("import os\nos.abort()\n", "crashed", "SIGABRT"),  # a crash named by its signal
+    ("import os\nos._exit(0)\n", "exited", "code 0"),  # an exit before the answer
+])
+def test_a_dying_child_is_a_failure_and_the_next_run_gets_a_fresh_one(runner, code, kind, says):
     pid = warm_pid(runner)
     with pytest.raises(RunFailure) as failure:
-        run(runner, "import os\nos.abort()\n")
-    assert failure.value.kind == "crashed" and "SIGABRT" in str(failure.value)
+        run(runner, code)
+    assert failure.value.kind == kind and says in str(failure.value)
     assert_next_run_works(runner, fresh_from=pid)
 
 
@@ -100,14 +104,6 @@ def test_sys_exit_is_a_system_exit_error_not_a_death(runner):
     assert result.outputs[0].text == "bye\n"
     assert runner.pid == pid
     assert_next_run_works(runner)
-
-
-def test_os_exit_is_an_exit_before_the_answer(runner):
-    pid = warm_pid(runner)
-    with pytest.raises(RunFailure) as failure:
-        run(runner, "import os\nos._exit(0)\n")
-    assert failure.value.kind == "exited" and "code 0" in str(failure.value)
-    assert_next_run_works(runner, fresh_from=pid)
 
 
 def test_a_huge_print_is_capped_with_a_note(runner):

@@ -115,6 +115,14 @@ class Runner:
         self._kill()
         self._discard()
 
+    def set_memory_mb(self, memory_mb: int, now: bool = True) -> None:
+        """A new memory limit: the warm child is replaced ``now`` (its namespace starts over),
+        else the limit holds from the next child on (a run in progress keeps its own)."""
+        if memory_mb != self.memory_mb:
+            self.memory_mb = memory_mb
+            if now:
+                self.reset()
+
     # -- runs ------------------------------------------------------------------------------------
     def run_cells(self, cells, timeout: float = TIME_LIMIT_S, call: int | None = None,
                   seed: int | None = None, limit: int = FULL_VALUE_LIMIT,
