@@ -36,7 +36,7 @@ class Arrangement:
 ARRANGEMENTS: dict[str, Arrangement] = {
     "graph": Arrangement(
         "Graph", "The graph, the backward pass, the inspector and the code (Ctrl+1)",
-        (("code_dock", LEFT, 0.27), ("stepper_dock", RIGHT, 0.30)),
+        (("code_dock", LEFT, 0.30), ("stepper_dock", RIGHT, 0.29)),
         (("inspector_dock", "stepper_dock", 0.45),)),
     "build": Arrangement(
         "Build", "Blocks: the palette and the canvas beside the live graph (Ctrl+2)",
