@@ -30,6 +30,11 @@ def svg_texts(path: Path) -> list[str]:
     return [t.text or "" for t in ET.parse(path).getroot().iter() if t.tag.endswith("text")]
 
 
+def svg_words(path: Path) -> str:
+    """The SVG's text elements joined by spaces: a line the card wrapped reads whole again."""
+    return " ".join(svg_texts(path))
+
+
 @pytest.fixture(scope="module")
 def quadratic():
     """The quadratic example as the CLI explores it."""
@@ -62,9 +67,10 @@ def test_cli_slide_svg_holds_the_card_as_text(tmp_path, quadratic):
     assert out.returncode == 0, out.stderr
     card = step_card(quadratic.graph, quadratic.trace, 4)
     texts = svg_texts(tmp_path / "s5.svg")
-    assert card.title in texts and "quadratic — backward step 5 of 9" in texts
-    for line in card.rule:  # the formula, each line whole
-        assert line in texts, (line, texts)
+    assert "quadratic — backward step 5 of 9" in texts
+    words = svg_words(tmp_path / "s5.svg")
+    for line in (card.title, *card.rule, *card.numbers):  # the formula and the numbers
+        assert line in words, (line, texts)
     assert card.op == "MmBackward0"
     svg = (tmp_path / "s5.svg").read_text()
     assert 'width="1280" height="720"' not in svg  # transparent: no background rectangle
@@ -169,8 +175,8 @@ def test_slide_from_the_window_through_the_dialog_options(window, qtbot, tmp_pat
     assert options == ExportOptions(str(tmp_path / "slide.svg"), 2.0, True, True, 5, False)
     assert export.export_with(options) == [str(tmp_path / "slide.svg")]
     card = step_card(doc.graph, doc.trace, 4)
-    texts = svg_texts(tmp_path / "slide.svg")
-    assert card.title in texts and all(line in texts for line in card.rule)
+    words = svg_words(tmp_path / "slide.svg")
+    assert all(line in words for line in (card.title, *card.rule, *card.numbers))
     assert doc.step is None  # the window's own picture is left as it was
     assert all(item.step_state is None for item in window.graph_pane.scene.node_items.values())
 
@@ -214,3 +220,23 @@ def test_bad_choices_are_messages_in_the_window_and_the_dialog(window, qtbot, tm
     assert not dialog.message.isVisible() and dialog.problem() is None
     dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     assert dialog.result() == dialog.DialogCode.Accepted
+
+
+def test_the_actions_open_the_dialog_with_their_defaults(window, tmp_path, monkeypatch):
+    """Export slide… starts at the step shown, Export all steps… at one PDF; OK exports."""
+    from nla_explorer.export_dialog import ExportDialog
+    window.load_example("quadratic")
+    window.document.set_step(3)
+    seen = []
+
+    def accept_at(dialog):  # instead of the modal loop: what the user would do, then OK
+        seen.append(dialog.options())
+        dialog.path.setText(str(tmp_path / f"out{len(seen)}{seen[-1].suffix}"))
+        return ExportDialog.DialogCode.Accepted
+    monkeypatch.setattr(ExportDialog, "exec", accept_at)
+    window.export.slide_action.trigger()
+    window.export.steps_action.trigger()
+    assert [(o.slide, o.step, o.all_steps, o.suffix) for o in seen] == [
+        (True, 4, False, ".png"), (True, None, True, ".pdf")]
+    assert QImage(str(tmp_path / "out1.png")).size().toTuple() == (2560, 1440)
+    assert pages(tmp_path / "out2.pdf") == 9
