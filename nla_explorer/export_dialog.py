@@ -39,7 +39,7 @@ class ExportOptions:
 
 
 def options_problem(options: ExportOptions, step_count: int) -> str | None:
-    """Why ``options`` cannot be exported from a pass of ``step_count`` steps (one line), or None."""
+    """Why ``options`` cannot be exported from a pass of ``step_count`` steps (a line), or None."""
     if not options.path.strip():
         return "choose a file to export to"
     if options.suffix not in FORMATS:

@@ -194,11 +194,9 @@ def _sum_row(flow: _Flow, operator: str, caption: str, data: TensorData | None,
     flow.ops.append(("text", QPointF(flow.x, top + metrics.ascent()), operator, font,
                      flow.colours.text))
     caption_width = flow.width * 0.36
-    caption_font = flow.font("sum", bold=True)
-    caption_metrics = QFontMetricsF(caption_font)
     flow.ops.append(("text", QPointF(flow.x + op_width, top + metrics.ascent()),
-                     caption_metrics.elidedText(caption, Qt.ElideRight, caption_width - 8),
-                     caption_font, flow.colours.grad))
+                     metrics.elidedText(caption, Qt.ElideRight, caption_width - 8), font,
+                     flow.colours.grad))
     x = flow.x + op_width + caption_width
     image = _heatmap(data, flow.factor * 0.6, (flow.width - x + flow.x) * 0.45)
     if image is not None:

@@ -49,7 +49,7 @@ def cli(*args, cwd):
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=180)
 
 
-# -- the CLI ----------------------------------------------------------------------------------------
+# -- the CLI --------------------------------------------------------------------------------------
 def test_cli_slide_png_is_16_by_9_with_the_card_beside_the_graph(tmp_path):
     out = cli("--slide", "--step", "5", "--scale", "1.5", "-o", "s5.png", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -121,20 +121,22 @@ def test_slide_screenshot_of_an_accumulation(drawn, quadratic, tmp_path):
 
 
 def test_card_content_follows_the_card(quadratic):
-    from nla_explorer.graph_view.slide_card import card_content
+    from nla_explorer.graph_view.slide_card import card_content, output_name
     graph, trace = quadratic.graph, quadratic.trace
     x_step = trace.step_of(graph.find("x").id).index
     card = step_card(graph, trace, x_step)
     content = card_content(card)
     assert content.rule == card.rule and content.numbers == card.numbers
+    name = output_name(card.title)
     assert [c for _, c, _ in content.sum_rows] == [
-        f"from {label}" for label, _ in card.contributions] + ["g of x"]
+        f"from {label}" for label, _ in card.contributions] + [f"g of {name}"]
     assert [op for op, _, _ in content.sum_rows] == ["", "+", "+", "="]
     assert content.sum_rows[-1][2] is card.incoming
     assert "is used by" not in content.note  # the column addition says it
     mm = step_card(graph, trace, 4)
     assert [c for c, _, _ in card_content(mm).tiles] == [
-        "g = ∂L/∂mm", *(f"→ ∂L/∂{label}" for label, t in mm.outgoing if t is not None)]
+        f"g = ∂L/∂{output_name(mm.title)}",
+        *(f"→ ∂L/∂{label}" for label, t in mm.outgoing if t is not None)]
 
 
 def test_a_big_graph_is_framed_around_the_running_node(qapp):
