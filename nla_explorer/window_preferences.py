@@ -15,13 +15,18 @@ from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox, QWidget
 
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
-from nla_explorer.panels.plot_theme import restyle_plots
+from nla_explorer.panels.code_editor import CodeEditorPanel
+from nla_explorer.panels.tensor_plot import TensorPlot, TensorView
+from nla_explorer.panels.timing import TimingPanel
+from nla_explorer.panels.training import TrainingPanel
 from nla_explorer.preferences import Preferences, load_preferences, save_preferences
 from nla_explorer.preferences_dialog import PreferencesDialog
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.themes import apply_theme
 from nla_explorer.window_chrome import make_action
 
+#: The panels that draw in a ViewStyle's colours and are not handed it by the window itself.
+STYLED_PANELS = (TrainingPanel, TimingPanel, CodeEditorPanel, TensorView, TensorPlot)
 THEME_MENU = (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark"))
 
 
@@ -71,18 +76,25 @@ class WindowPreferences(QObject):
         self.document.value_limit = preferences.value_limit
         self.sessions.set_autosave_interval(preferences.autosave_s)
         theme = apply_theme(preferences.theme)
-        if theme != self.theme:
-            self.theme = theme
-            restyle_plots(self.window)
+        self.theme = theme
         with QSignalBlocker(self.font_spin), QSignalBlocker(self.engine_combo):
             self.font_spin.setValue(preferences.font_size)
             self.engine_combo.setCurrentText(preferences.layout_engine)
         self.set_fonts(preferences.font_size)
-        self.set_view_style(ViewStyle.for_theme(theme).with_font(preferences.font_size)
-                            .with_precision(preferences.precision))
+        style = (ViewStyle.for_theme(theme).with_font(preferences.font_size)
+                 .with_precision(preferences.precision))
+        self.set_view_style(style)
+        hand_style(self.window, style)
         for action in self.theme_actions.values():
             action.setChecked(action.data() == preferences.theme)
 
     def set_theme(self, theme: str) -> None:
         """View ▸ Theme: light, dark or the system's."""
         self.apply(replace(self.current(), theme=theme))
+
+
+def hand_style(root: QWidget, style: ViewStyle) -> None:
+    """Give ``style`` to each styled panel under ``root`` (plots, code editor, tensor views)."""
+    for kind in STYLED_PANELS:
+        for panel in root.findChildren(kind):
+            panel.set_view_style(style)

@@ -66,6 +66,15 @@ class ViewStyle:
     card_grad: str = "#b34700"  # the step card's captions, on the window's background
     card_value: str = "#00634a"
     card_muted: str = "#555555"
+    # panels that draw on the window's text fields (plots, the code editor, the inspector)
+    surface: str = "#ffffff"  # their background (the palette's Base)
+    surface_text: str = "#1a1a1a"
+    surface_muted: str = "#5f6368"
+    surface_grid: str = "#d0d0d0"  # light rules: plot grids, legend frames
+    error: str = "#b3261e"  # error text on the window or a surface
+    error_fill: str = "#fdecea"  # the background of an error box
+    series: tuple[str, ...] = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00",
+                               "#56b4e9", "#1a1a1a")  # Okabe–Ito: one colour per plotted curve
     font_size: float = 11.0
     precision: int = DEFAULT_PRECISION
 
@@ -77,7 +86,11 @@ class ViewStyle:
     def dark(cls) -> ViewStyle:
         return cls(theme="dark", canvas="#202124", edge="#a8a8a8", constant_edge="#d4c24a",
                    gradient_flow="#ff7a50", value_flow="#3fcf9a", card_grad="#ff9a5c",
-                   card_value="#3fcf9a", card_muted="#a0a0a0")
+                   card_value="#3fcf9a", card_muted="#a0a0a0", surface="#1f1f1f",
+                   surface_text="#e8e8e8", surface_muted="#a8a8a8", surface_grid="#4a4a4a",
+                   error="#ff8a80", error_fill="#3b1f1f",
+                   series=("#56b4e9", "#ff8c42", "#3fcf9a", "#e69fc8", "#f0c04a", "#9ad0f5",
+                           "#e8e8e8"))
 
     @classmethod
     def for_theme(cls, theme: str) -> ViewStyle:
@@ -111,6 +124,27 @@ class ViewStyle:
         return {f.name: QColor(getattr(self, f.name)) for f in fields(self)
                 if isinstance(getattr(self, f.name), str) and f.name != "theme"}
 
+    def series_colour(self, index: int) -> str:
+        """The ``index``-th curve's colour (they repeat after the last)."""
+        return self.series[index % len(self.series)]
+
     @cached_property
     def fonts(self) -> Fonts:
         return Fonts(self.font_size)
+
+
+def luminance(colour: QColor | str) -> float:
+    """WCAG relative luminance of ``colour`` (0 black … 1 white)."""
+    colour = QColor(colour)
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (0.2126 * linear(colour.redF()) + 0.7152 * linear(colour.greenF())
+            + 0.0722 * linear(colour.blueF()))
+
+
+def contrast(a: QColor | str, b: QColor | str) -> float:
+    """WCAG contrast ratio of two colours: 1 (same) … 21 (black on white); text wants ≥ 4.5."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)

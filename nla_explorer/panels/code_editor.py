@@ -10,19 +10,29 @@ from PySide6.QtGui import (
     QTextCharFormat, QTextCursor, QTextFormat,
 )
 from PySide6.QtWidgets import (
-    QApplication, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTextEdit,
+    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTextEdit,
     QVBoxLayout, QWidget,
 )
 
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.panels.code_gutter import EditorColours, LineGutter, is_marker
 from nla_explorer.panels.run_output import RunOutput
+from nla_explorer.themes import palette_for
 
-ERROR_STYLE = {
-    False: "QLabel { color: #9b1c1c; background: #fdecea; border: 1px solid #e4a3a3;"
-           " border-radius: 4px; padding: 6px; }",
-    True: "QLabel { color: #ffb4ab; background: #3b1f1f; border: 1px solid #8c3a3a;"
-          " border-radius: 4px; padding: 6px; }",
-}
+#: An error that names its line ("line 9: inner sizes differ"), as the engine writes them.
+LINE_IN_ERROR = re.compile(r"^line (\d+):")
+
+
+def error_style(style: ViewStyle) -> str:
+    """The error box: ``style``'s error colour on its error fill, in a frame of the same red."""
+    return (f"QLabel {{ color: {style.error}; background: {style.error_fill}; border: 1px solid "
+            f"{style.error}; border-radius: 4px; padding: 6px; }}")
+
+
+def line_named_in(message: str) -> int | None:
+    """The 1-based line an error message names at its start (``line 9: …``), or ``None``."""
+    match = LINE_IN_ERROR.match(message.strip())
+    return int(match.group(1)) if match else None
 
 
 def _format(colour: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -32,10 +42,6 @@ def _format(colour: str, bold: bool = False, italic: bool = False) -> QTextCharF
         fmt.setFontWeight(QFont.Bold)
     fmt.setFontItalic(italic)
     return fmt
-
-
-def _is_dark() -> bool:
-    return QApplication.palette().color(QPalette.Base).lightness() < 128
 
 
 class PythonHighlighter(QSyntaxHighlighter):
@@ -50,12 +56,22 @@ class PythonHighlighter(QSyntaxHighlighter):
         re.compile(r"^# %%.*$"),
     ]
     LIGHT = [_format("#7a3e9d", bold=True), _format("#0072b2", bold=True), _format("#b34700"),
-             _format("#00634a"), _format("#777777", italic=True), _format("#0b4f9c", bold=True)]
+             _format("#00634a"), _format("#6b6b6b", italic=True), _format("#0b4f9c", bold=True)]
     DARK = [_format("#d29bf5", bold=True), _format("#6cb4ff", bold=True), _format("#ffa36c"),
             _format("#5fd3a6"), _format("#9a9a9a", italic=True), _format("#9ccaff", bold=True)]
 
+    def __init__(self, document) -> None:
+        super().__init__(document)
+        self.dark = False
+
+    def set_dark(self, dark: bool) -> None:
+        """Colours for a dark background (or a light one); highlights the text again."""
+        if dark != self.dark:
+            self.dark = dark
+            self.rehighlight()
+
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
-        for pattern, fmt in zip(self.PATTERNS, self.DARK if _is_dark() else self.LIGHT):
+        for pattern, fmt in zip(self.PATTERNS, self.DARK if self.dark else self.LIGHT):
             for match in pattern.finditer(text):
                 self.setFormat(match.start(), match.end() - match.start(), fmt)
 
@@ -227,7 +243,6 @@ class CodeEditorPanel(QWidget):
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.error_label.setStyleSheet(ERROR_STYLE[_is_dark()])
         self.error_label.hide()
         self.status_label = QLabel()
         self.status_label.setObjectName("run_status")
@@ -247,6 +262,21 @@ class CodeEditorPanel(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self.editor)
             shortcut.setContext(Qt.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.request_capture)
+        self.view_style: ViewStyle | None = None
+        self.error_label.setStyleSheet(error_style(ViewStyle.light()))
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Draw in ``style``'s theme: the panel's palette, the text field's background and text,
+        the syntax colours, the gutter (it follows the palette) and the error box."""
+        if style == self.view_style:
+            return
+        self.view_style = style
+        palette = palette_for(style.theme)
+        palette.setColor(QPalette.Base, style.colour("surface"))
+        palette.setColor(QPalette.Text, style.colour("surface_text"))
+        self.setPalette(palette)
+        self.highlighter.set_dark(style.is_dark)
+        self.error_label.setStyleSheet(error_style(style))
 
     def _run_buttons(self) -> QHBoxLayout:
         self.run_cell_button = QPushButton("▶ Run cell   (Shift+Enter)")
@@ -268,12 +298,6 @@ class CodeEditorPanel(QWidget):
         row.addWidget(self.run_all_button, 1)
         row.addWidget(self.cancel_button, 1)
         return row
-
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
-            self.highlighter.rehighlight()  # colours for the new theme
-            self.error_label.setStyleSheet(ERROR_STYLE[_is_dark()])
-        super().changeEvent(event)
 
     def text(self) -> str:
         return self.editor.toPlainText()
@@ -319,8 +343,11 @@ class CodeEditorPanel(QWidget):
         self.editor.set_error_line(line)
 
     def show_error(self, message: str) -> None:
+        """Show ``message`` under the code ("" hides it); the line it names is marked, and the
+        mark goes when the error does."""
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
+        self.mark_error_line(line_named_in(message))
 
     def set_font_size(self, points: int) -> None:
         font = self.editor.font()

@@ -1,4 +1,9 @@
-"""pyqtgraph plots follow the window's theme: background, axes, titles and legends."""
+"""pyqtgraph plots in a :class:`ViewStyle`: background, axes, titles, legends and marker lines.
+
+The panels call :func:`style_plot` for each plot they own when they are given a style (their
+``set_view_style``); nothing here reads the application's palette, so a plot draws in the style
+its panel was handed, whatever the rest of the application shows.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,47 @@ import os
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-from PySide6.QtGui import QColor, QPalette  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtGui import QColor  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 
+from nla_explorer.drawing.style import ViewStyle  # noqa: E402
 
-def restyle_plots(root: QWidget) -> int:
-    """Recolour every plot under ``root`` from the current palette; returns how many."""
-    plots = root.findChildren(pg.PlotWidget)
-    palette = QApplication.palette()  # the theme's (widgets take it on a later event)
-    fg, bg = palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)
-    for plot in plots:
-        plot.setBackground(bg)
-        item = plot.getPlotItem()
-        for name in ("left", "bottom", "right", "top"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(fg))
-            axis.setTextPen(pg.mkPen(fg))
-        if item.titleLabel.text:  # its colour is baked into the text: set it again
-            item.titleLabel.setText(item.titleLabel.text, color=fg.name())
-        if item.legend is not None:
-            _restyle_legend(item.legend, fg, bg)
-    return len(plots)
+#: How opaque a legend's background is (a legend sits outside the data: nearly opaque).
+LEGEND_ALPHA = 235
+AXES = ("left", "bottom", "right", "top")
 
 
-def _restyle_legend(legend: pg.LegendItem, fg: QColor, bg: QColor) -> None:
-    """The labels in the text colour, on the background colour (as translucent as before)."""
+def style_plot(widget: pg.PlotWidget, style: ViewStyle) -> None:
+    """Colour ``widget`` from ``style``: surface background, text-coloured axes, title, legend."""
+    fg, bg = style.colour("surface_text"), style.colour("surface")
+    widget.setBackground(bg)
+    item = widget.getPlotItem()
+    for name in AXES:
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(fg))
+        axis.setTextPen(pg.mkPen(fg))
+        if axis.labelText:  # its colour is baked into the text: set it again
+            axis.setLabel(axis.labelText, axis.labelUnits, axis.labelUnitPrefix,
+                          **{**axis.labelStyle, "color": fg.name()})
+    item.titleLabel.opts["color"] = fg.name()
+    if item.titleLabel.text:
+        item.titleLabel.setText(item.titleLabel.text, color=fg.name())
+    if item.legend is not None:
+        style_legend(item.legend, style)
+
+
+def style_legend(legend: pg.LegendItem, style: ViewStyle) -> None:
+    """The labels in the text colour, on the surface colour, in a light frame."""
+    fg = style.colour("surface_text")
     legend.setLabelTextColor(fg)
     for _, label in legend.items:
-        label.setText(label.text)  # the colour is applied when the text is set
-    fill = QColor(bg)
-    fill.setAlpha(legend.brush().color().alpha())
+        label.setText(label.text, color=fg.name())
+    fill = QColor(style.colour("surface"))
+    fill.setAlpha(LEGEND_ALPHA)
     legend.setBrush(fill)
+    legend.setPen(pg.mkPen(style.colour("surface_grid")))
+
+
+def title_colour(widget: pg.PlotWidget) -> QColor:
+    """The colour the title of ``widget`` is drawn in."""
+    return QColor(widget.getPlotItem().titleLabel.opts.get("color") or "#000000")

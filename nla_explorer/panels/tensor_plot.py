@@ -8,13 +8,14 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QRectF, Qt, Signal  # noqa: E402
-from PySide6.QtGui import QFont, QFontMetrics, QPalette, QPen  # noqa: E402
+from PySide6.QtGui import QFont, QFontMetrics, QPen  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget,
     QVBoxLayout, QWidget,
 )
 import pyqtgraph as pg  # noqa: E402
 
+from nla_explorer.drawing.style import ViewStyle  # noqa: E402
 from nla_explorer.engine.tensors import TensorData  # noqa: E402
 from nla_explorer.panels.copy_table import CopyTable  # noqa: E402
 
@@ -23,7 +24,7 @@ COLORMAP = "CET-D1"
 #: Matrices up to this many rows and columns get integer ticks; up to ``CELL_TEXT`` their values.
 INTEGER_TICKS = 16
 CELL_TEXT = 6
-MUTED = "#5f6368"
+MUTED = ViewStyle.light().surface_muted  # the light theme's; views take theirs from a ViewStyle
 QWIDGETSIZE_MAX = 16_777_215
 
 
@@ -59,15 +60,16 @@ class TensorPlot(QWidget):
         self._cell_items: list[pg.TextItem] = []  # numbers written on small heatmaps' cells
         self._cell_texts: list[str] = []
         self._cell_font = QFont(self.font())
-        fg = self.palette().color(QPalette.ColorRole.Text)
-        bg = self.palette().color(QPalette.ColorRole.Base)
+        self.style = ViewStyle.light()
+        fg, bg = self.style.colour("surface_text"), self.style.colour("surface")
         self.scalar_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.scalar_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.bar_plot = pg.PlotWidget(background=bg)
         self._bars = pg.BarGraphItem(x=[0], height=[0], width=0.8, pen=pg.mkPen(fg, width=1))
         self.bar_plot.addItem(self._bars)
-        self.bar_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(fg, width=1)))
+        self._zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(fg, width=1))
+        self.bar_plot.addItem(self._zero_line)
         self.bar_plot.showGrid(y=True, alpha=0.25)
         self.heat_plot = pg.PlotWidget(background=bg)
         heat = self.heat_plot.getPlotItem()
@@ -107,8 +109,28 @@ class TensorPlot(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.note_label)
         layout.addWidget(self.pages, 1)
-        self.set_font_size(self.font().pointSize())
+        self._points = self.font().pointSize()
+        self.set_font_size(self._points)
         self.set_tensor(None)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Background, axes, bars' outline, the frame and the notes in ``style``'s colours."""
+        if style == self.style:
+            return
+        self.style = style
+        fg, bg = style.colour("surface_text"), style.colour("surface")
+        for plot in (self.bar_plot, self.heat_plot):
+            plot.setBackground(bg)
+            for name in ("left", "top", "bottom"):
+                axis = plot.getAxis(name)
+                if plot is self.bar_plot:
+                    axis.setPen(pg.mkPen(fg))
+                axis.setTextPen(pg.mkPen(fg))
+        self._bars.setOpts(pen=pg.mkPen(fg, width=1))
+        self._zero_line.setPen(pg.mkPen(fg, width=1))
+        self._frame.setPen(QPen(fg, 0))
+        self.color_bar.axis.setTextPen(pg.mkPen(fg))
+        self.set_font_size(self._points)
 
     def mode(self) -> str:
         """``"scalar"``, ``"bars"``, ``"heatmap"`` or ``"message"`` (none, empty, summary only)."""
@@ -148,8 +170,8 @@ class TensorPlot(QWidget):
         self._cap_height(self._cap)
 
     def set_font_size(self, points: int) -> None:
-        points = max(6, int(points))
-        muted = f"color: {MUTED}; font-size: {points}pt;"
+        points = self._points = max(6, int(points))
+        muted = f"color: {self.style.surface_muted}; font-size: {points}pt;"
         self.scalar_label.setStyleSheet(
             f"font-size: {round(points * 2.6)}pt; font-weight: 600; font-family: monospace;")
         self.note_label.setStyleSheet(muted)
@@ -252,6 +274,7 @@ class TensorView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._points = self.font().pointSize()
+        self.style = ViewStyle.light()
         self._stats: dict[str, float] | None = None
         self.description = QLabel(wordWrap=True)
         self.plot = TensorPlot()
@@ -307,17 +330,25 @@ class TensorView(QWidget):
         stats = "  ".join(f"{k} {number_text(v)}" for k, v in self._stats.items())
         return f"{self.plot.text()}\n{stats}"
 
+    def set_view_style(self, style: ViewStyle) -> None:
+        """The plot and the captions in ``style``'s colours."""
+        self.style = style
+        self.plot.set_view_style(style)
+        self.set_font_size(self._points)
+
     def set_font_size(self, points: int) -> None:
         self._points = points
         self.plot.set_font_size(points)
         for label in (self.table_caption, self.description):
-            label.setStyleSheet(f"color: {MUTED}; font-size: {max(6, points - 1)}pt;")
+            label.setStyleSheet(f"color: {self.style.surface_muted}; "
+                                f"font-size: {max(6, points - 1)}pt;")
         self.table.fit_height()
         self._render_stats()
 
     def _render_stats(self) -> None:
         s = self._stats or {}
-        heads = "".join(f"<td align='center' style='color:{MUTED}; font-size:{self._points - 1}pt'>"
+        heads = "".join(f"<td align='center' style='color:{self.style.surface_muted}; "
+                        f"font-size:{self._points - 1}pt'>"
                         f"{k}</td>" for k in ("min", "max", "mean", "2-norm"))
         cells = "".join(f"<td align='center' style='font-family:monospace'>"
                         f"{number_text(s[k]) if k in s else '—'}</td>"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.timing.sweep import (
     DTYPES, OPS, SweepPlan, TimingResult, available_devices, power_of_two_sizes,
@@ -33,7 +34,6 @@ from nla_explorer.workers import GeneratorJob
 NO_GPU = "No GPU found — CPU only; load a CSV measured on a GPU to compare."
 SIZE_CHOICES = [2 ** k for k in range(0, 17)]  # 1 … 65536
 REDRAW_MS = 33  # coalesce redraws to ~30 Hz
-_ERROR_STYLE = "color: #b3261e;"
 
 
 class TimingPanel(QWidget):
@@ -56,6 +56,8 @@ class TimingPanel(QWidget):
         self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
         self._redraw_timer.timeout.connect(self.redraw)
         self.plots = TimingPlots()
+        self.view_style = ViewStyle.light()
+        self._status_error = False
         self.table = ResultsTable()
         controls = self._build_controls()
         tabs = QTabWidget()
@@ -90,8 +92,6 @@ class TimingPanel(QWidget):
         self.redraw()
 
     # --- building -------------------------------------------------------------------------
-
-
     def set_side_by_side(self, on: bool) -> None:
         """Plots beside the results table (a wide, short bottom dock) or above it."""
         self.results_splitter.setOrientation(Qt.Orientation.Horizontal if on
@@ -380,9 +380,19 @@ class TimingPanel(QWidget):
         self.results_changed.emit()
         self._status("Cleared.")
 
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Draw the plots and messages in ``style``'s colours."""
+        if style == self.view_style:
+            return
+        self.view_style = style
+        self.plots.set_view_style(style)
+        self.redraw()
+        self._status(self.status_label.text(), self._status_error)
+
     def _status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)
-        self.status_label.setStyleSheet(_ERROR_STYLE if error else "")
+        self._status_error = error
+        self.status_label.setStyleSheet(f"color: {self.view_style.error};" if error else "")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.cancel()

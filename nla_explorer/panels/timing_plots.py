@@ -9,86 +9,30 @@ from collections import defaultdict
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QPalette  # noqa: E402
 from PySide6.QtWidgets import QComboBox, QLabel, QStackedWidget, QVBoxLayout, QWidget  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 
+from nla_explorer.drawing.style import ViewStyle  # noqa: E402
 from nla_explorer.engine.timing.devices import known_peaks  # noqa: E402
 from nla_explorer.engine.timing.results import TimingResult, crossover, speedup  # noqa: E402
+from nla_explorer.panels.plot_axes import ReadableAxis, big_number  # noqa: E402
+from nla_explorer.panels.plot_legend import HeaderLegend  # noqa: E402
+from nla_explorer.panels.plot_theme import style_plot  # noqa: E402
 
-#: Okabe–Ito: distinguishable with the common colour-vision deficiencies.
-COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 Key = tuple[str, str, str, str]  # (source, op, dtype, device)
 
 
-def _si(value: float, unit: str) -> str:
-    for prefix, scale in (("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9)):
-        if value >= scale * 0.999:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.1e} {unit}"
-
-
-def _big(value: float) -> str:
-    for suffix, scale in (("M", 1e6), ("k", 1e3)):
-        if value >= scale:
-            return f"{value / scale:g}{suffix}"
-    return f"{value:g}"
-
-
-class LogAxis(pg.AxisItem):
-    """A log axis whose labels read as values: ``1 ms``, ``10×``, ``4096``, ``10k``."""
-
-    def __init__(self, orientation: str, style: str) -> None:
-        super().__init__(orientation)
-        self.style_name = style  # "seconds", "ratio", "size" or "rate"
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph override
-        if self.style_name == "size" and self.logMode and maxVal - minVal < 9:
-            # powers of two, every one or every second, in log10 units
-            low, high = math.floor(minVal / math.log10(2)), math.ceil(maxVal / math.log10(2))
-            step = 1 if high - low <= 12 else 2
-            ticks = [k * math.log10(2) for k in range(low, high + 1) if k % step == 0 and k >= 0]
-            return [(step * math.log10(2), ticks)]
-        return super().tickValues(minVal, maxVal, size)
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph override
-        if not self.logMode:
-            return super().tickStrings(values, scale, spacing)
-        out = []
-        for v in values:
-            x = 10.0 ** v
-            mantissa = round(10.0 ** (v - math.floor(v + 1e-9)), 6)
-            if self.style_name != "size" and mantissa not in (1.0, 2.0, 5.0):
-                out.append("")  # label 1-2-5 only: minor ticks stay, their text would crowd
-            elif self.style_name == "seconds":
-                out.append(_si(x, "s"))
-            elif self.style_name == "ratio":
-                out.append(f"{x:g}×")
-            elif self.style_name == "size":
-                out.append(f"{round(x)}")
-            else:
-                out.append(_big(x))
-        return out
-
-
-def _plot(bottom: str, left: str, left_style: str) -> pg.PlotWidget:
-    widget = QWidget()
-    fg = widget.palette().color(QPalette.ColorRole.Text)
-    bg = widget.palette().color(QPalette.ColorRole.Base)
-    plot = pg.PlotWidget(background=bg, axisItems={"bottom": LogAxis("bottom", "size"),
-                                                   "left": LogAxis("left", left_style)})
+def _plot(bottom: str, left: str, left_kind: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(axisItems={"bottom": ReadableAxis("bottom", "size"),
+                                    "left": ReadableAxis("left", left_kind)})
     plot.setLogMode(x=True, y=True)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setMenuEnabled(False)
     for name, text in (("bottom", bottom), ("left", left)):
         axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen(fg))
-        axis.setTextPen(pg.mkPen(fg))
-        axis.setLabel(text, color=fg.name())
+        axis.setLabel(text)
         axis.enableAutoSIPrefix(False)  # the tick labels carry the units
-    legend = plot.addLegend(offset=(8, 8), labelTextColor=fg, brush=pg.mkBrush(bg),
-                            pen=pg.mkPen(fg.lighter(300)))
-    legend.setLabelTextSize("9pt")
+    HeaderLegend(plot.getPlotItem(), labelTextSize="9pt", horSpacing=10)
     plot.setMinimumHeight(220)
     return plot
 
@@ -124,6 +68,17 @@ class TimingPlots:
         self.time_series: list[str] = []  # labels drawn on the time plot, for tests and status
         self.crossovers: dict[str, int | None] = {}  # speed-up curve label → crossover size
         self.peak_lines: list[str] = []
+        self.style = ViewStyle.light()
+        self.set_view_style(self.style)
+
+    def plots(self) -> tuple[pg.PlotWidget, ...]:
+        return self.time_plot, self.speedup_plot, self.throughput_plot
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Colours of the axes, titles and legends (the curves take them at the next redraw)."""
+        self.style = style
+        for plot in self.plots():
+            style_plot(plot, style)
 
     def redraw(self, results: list[TimingResult], show_naive: bool) -> None:
         """Draw every ok result: one curve per (source, op, dtype, device)."""
@@ -133,10 +88,12 @@ class TimingPlots:
                 groups[(r.source, r.op, r.dtype, r.device)].append(r)
         for rows in groups.values():
             rows.sort(key=lambda r: r.size)
-        colours = {key: COLOURS[i % len(COLOURS)] for i, key in enumerate(groups)}
+        colours = {key: self.style.series_colour(i) for i, key in enumerate(groups)}
         self._draw_times(groups, colours, show_naive)
         self._draw_speedups(groups, colours)
         self._draw_throughput(groups, colours)
+        for plot in self.plots():
+            plot.getPlotItem().legend.fit()
 
     def _curve(self, plot: pg.PlotWidget, rows, y, colour: str, name: str | None,
                style=Qt.PenStyle.SolidLine, symbol: str | None = "o") -> None:
@@ -169,7 +126,7 @@ class TimingPlots:
         plot = self.speedup_plot
         plot.clear()
         self.crossovers = {}
-        fg = plot.getAxis("left").textPen().color()
+        fg = self.style.colour("surface_text")
         for key, rows in groups.items():
             source, op, dtype, device = key
             if device == "cpu":
@@ -220,10 +177,10 @@ class TimingPlots:
             flops, bandwidth = known_peaks(label) if label else ({}, None)
             peak = bandwidth if gbps else flops.get(key[2])
             if peak:
-                text = (f"{label} peak: {_big(peak)} GB/s" if gbps
-                        else f"{label} peak {key[2]}: {_big(peak)} GFLOP/s")
+                text = (f"{label} peak: {big_number(peak)} GB/s" if gbps
+                        else f"{label} peak {key[2]}: {big_number(peak)} GFLOP/s")
                 peaks[text] = peak
-        fg = plot.getAxis("left").textPen().color()
+        fg = self.style.colour("surface_text")
         for text, peak in peaks.items():
             plot.addItem(pg.InfiniteLine(pos=math.log10(peak), angle=0,
                                          pen=pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine),

@@ -19,8 +19,9 @@ from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.training.least_squares import least_squares_sgd
 from nla_explorer.engine.training.loop import train, warm_up
 from nla_explorer.engine.training.step_code import least_squares_code, training_step_code
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.panels.training_controls import (
-    ERROR_STYLE, LeastSquaresControls, PolyFitControls,
+    LeastSquaresControls, PolyFitControls, error_style,
 )
 from nla_explorer.panels.least_squares_plots import LeastSquaresPlots
 from nla_explorer.panels.training_plots import FitPlots
@@ -82,6 +83,8 @@ class TrainingPanel(QWidget):
         self.throttle = QTimer(self, interval=THROTTLE_MS, singleShot=True)
         self.throttle.timeout.connect(self._restart_if_changed)
         self._dirty = False
+        self.view_style = ViewStyle.light()
+        self._status_error = False
         for controls in (self.poly_controls, self.ls_controls):
             controls.edited.connect(self._edited)
             controls.released.connect(self._restart_if_changed)
@@ -144,6 +147,16 @@ class TrainingPanel(QWidget):
         width = controls + self.controls_scroll.verticalScrollBar().sizeHint().width() + 8
         self.controls_scroll.setMinimumWidth(min(width, max(self.width() // 2, 1)))
         self.splitter.setSizes([width, max(self.splitter.width() - width, 1)])
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Draw in ``style``'s colours: the plots (axes, titles, legends, curves), the messages."""
+        if style == self.view_style:
+            return
+        self.view_style = style
+        self.fit_plots.set_view_style(style)
+        self.ls_plots.set_view_style(style)
+        self.poly_controls.set_view_style(style)
+        self._status(self.status_label.text(), self._status_error)
 
     # -- public API ------------------------------------------------------------------------------
     def set_side_by_side(self, on: bool) -> None:
@@ -361,6 +374,7 @@ class TrainingPanel(QWidget):
 
     def _status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)
-        style = ERROR_STYLE if error else ""
+        self._status_error = error
+        style = error_style(self.view_style) if error else ""
         if self.status_label.styleSheet() != style:  # re-styling re-polishes: not every frame
             self.status_label.setStyleSheet(style)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSlider, QSpinBox, QWidget,
 )
 
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.training.least_squares import INITS, LS_BOUNDS, LeastSquaresConfig
 from nla_explorer.engine.training.targets import DEFAULT_TARGET, PRESETS, parse_target
@@ -23,9 +24,13 @@ EPOCH_VALUES = [1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000,
 POINT_VALUES = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200, 300,
                 500, 1000]
 NOISE_VALUES = [0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0]
-ERROR_STYLE = "color: #b3261e;"
 WIDEST_VALUE = "0.00015"
 INIT_LABELS = {"random": "random (torch.randn)", "zeros": "zeros"}
+
+
+def error_style(style: ViewStyle) -> str:
+    """The style sheet of a label that says what went wrong, in ``style``'s error colour."""
+    return f"color: {style.error};"
 
 
 class ValueSlider(QWidget):
@@ -158,7 +163,7 @@ class PolyFitControls(_Controls):
         self.target_edit.setPlaceholderText("a formula in x, e.g. x**3 - x")
         self.form.addRow("", self.target_edit)
         self.target_message = QLabel(wordWrap=True)
-        self.target_message.setStyleSheet(ERROR_STYLE)
+        self.target_message.setStyleSheet(error_style(ViewStyle.light()))
         self.target_message.setToolTip("Why the typed target was not used")
         self.target_message.hide()
         self.form.addRow("", self.target_message)
@@ -207,6 +212,9 @@ class PolyFitControls(_Controls):
         self.target_combo.setCurrentIndex(index if index >= 0 else self.target_combo.findData(""))
         self.edited.emit()
         return True
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        self.target_message.setStyleSheet(error_style(style))
 
     def _preset_chosen(self, index: int) -> None:
         formula = self.target_combo.itemData(index)
