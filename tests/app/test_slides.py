@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPainter
 
 from nla_explorer.engine import get_example
 from nla_explorer.engine.autograd.step_rules import step_card
@@ -242,3 +242,29 @@ def test_the_actions_open_the_dialog_with_their_defaults(window, tmp_path, monke
         (True, 4, False, ".png"), (True, None, True, ".pdf")]
     assert QImage(str(tmp_path / "out1.png")).size().toTuple() == (2560, 1440)
     assert pages(tmp_path / "out2.pdf") == 9
+
+
+def test_every_card_of_the_example_fits_in_full_size_type(qapp, quadratic):
+    """Lecture-hall type: the formula at 28 px of a 720 px slide, never shrunk for this example."""
+    from nla_explorer.drawing.style import ViewStyle
+    from nla_explorer.graph_view.slide_card import SIZES, paint_card
+    image = QImage(470, 590, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    factors = [paint_card(painter, QRectF(0, 0, 470, 590), step_card(
+        quadratic.graph, quadratic.trace, k), ViewStyle.light()) for k in range(9)]
+    painter.end()
+    assert factors == [1.0] * 9 and SIZES["rule"] >= 28
+
+
+def test_a_long_card_shrinks_to_fit(qapp, quadratic):
+    from dataclasses import replace
+
+    from nla_explorer.drawing.style import ViewStyle
+    from nla_explorer.graph_view.slide_card import FIT_FACTORS, paint_card
+    card = step_card(quadratic.graph, quadratic.trace, 4)
+    long = replace(card, numbers=card.numbers * 6)
+    image = QImage(470, 590, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    factor = paint_card(painter, QRectF(0, 0, 470, 590), long, ViewStyle.light())
+    painter.end()
+    assert FIT_FACTORS[-1] <= factor < 1.0
