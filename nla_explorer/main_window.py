@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = menu.addMenu("&Recent files")
         menu.addAction(self.export.picture_action)
         menu.addAction(self.export.steps_action)
+        menu.addAction(self.export.slide_action)
         menu.addSeparator()
         menu.addAction(make_action(self, "&Quit", self.close, QKeySequence.Quit))
         edit = bar.addMenu("&Edit")
