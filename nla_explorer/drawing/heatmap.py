@@ -77,17 +77,26 @@ def strip_grid(values: np.ndarray, max_cols: int = 16, max_rows: int = 6) -> tup
     return pooled(grid_of(values), max_cols, max_rows), False
 
 
-def strip_image(data: TensorData, max_cols: int = 16, max_rows: int = 6) -> QImage | None:
-    """One pixel per cell of :func:`strip_grid` (draw it scaled, without smoothing), coloured
-    on the scale of the whole tensor's largest magnitude; ``None`` when only a summary is known."""
+def strip_image(data: TensorData, max_cols: int = 16, max_rows: int = 6,
+                cell_px: int = 8) -> QImage | None:
+    """The cells of :func:`strip_grid`, ``cell_px`` pixels each with a transparent gutter
+    between neighbours (what is behind shows through), coloured on the scale of the whole
+    tensor's largest magnitude; ``None`` when only a summary is known. Draw it scaled without
+    smoothing: one image, however many cells."""
     if data.values is None or data.values.size == 0:
         return None
     grid, _ = strip_grid(data.values, max_cols, max_rows)
     finite = np.isfinite(data.values)
     limit = float(np.abs(data.values[finite]).max()) if finite.any() else None
-    rgb = np.ascontiguousarray(diverging_rgb(grid, limit))
     rows, cols = grid.shape
-    return QImage(rgb.data, cols, rows, 3 * cols, QImage.Format_RGB888).copy()
+    rgba = np.full((rows * cell_px, cols * cell_px, 4), 255, dtype=np.uint8)
+    rgba[..., :3] = np.repeat(np.repeat(diverging_rgb(grid, limit), cell_px, 0), cell_px, 1)
+    gutter = cell_px - 1
+    rgba[:, gutter:-1:cell_px] = 0  # between columns (transparent: premultiplied zero)
+    rgba[gutter:-1:cell_px, :] = 0  # between rows
+    rgba = np.ascontiguousarray(rgba)
+    return QImage(rgba.data, cols * cell_px, rows * cell_px, 4 * cols * cell_px,
+                  QImage.Format_RGBA8888_Premultiplied).copy()
 
 
 _CACHE: OrderedDict[tuple, tuple[object, QImage | None]] = OrderedDict()

@@ -155,10 +155,10 @@ def name_scale(label: str, width: float, height: float, fonts: Fonts) -> float:
 def label_sizes(node: DisplayNode, size: tuple[float, float], fonts: Fonts,
                 min_label_px: float = DEFAULT_LABEL_PX) -> LabelSizes:
     """The sizes of ``node``'s box of ``size``: full detail once its title is ``min_label_px``
-    tall on screen."""
+    tall on screen, and at 100 % whatever the font (the size the user chose)."""
     title_h = fonts.title_metrics.height()
     scale = name_scale(node.label, size[0], size[1], fonts)
-    return LabelSizes(title_h, title_h * scale, min_label_px / title_h)
+    return LabelSizes(title_h, title_h * scale, min(min_label_px / title_h, 1.0))
 
 
 def name_font(fonts: Fonts, sizes: LabelSizes) -> QFont:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush, QColor, QPainter, QPainterPath, QPaintEngine, QPen, QPolygonF,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem,
 )
@@ -30,6 +32,8 @@ from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
 _BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), 8.0)
 _ROLE_COLOURS = {"title": "text", "sub": "muted", "value": "value", "grad": "grad",
                  "value_strip": "value", "grad_strip": "grad"}
+#: SVG and PDF files are zoomed by their readers: their boxes are drawn in full at any scale.
+_VECTOR = (QPaintEngine.SVG, QPaintEngine.Pdf, QPaintEngine.Picture)
 #: The border (a style colour) and its width of a box that is running, selected or lit.
 _MARKS = {"current": ("step_current", 5.0), "selected": ("selected", 3.5),
           "input": ("input_highlight", 3.0), "consumer": ("consumer_highlight", 3.0)}
@@ -148,7 +152,8 @@ class NodeItem(QGraphicsRectItem):
                 and self.node.kind == PARAMETER:
             fill = style.leaf_grad_fill  # x.grad is in: the leaf fills with gradient colour
         painter.setBrush(QBrush(QColor(fill)))
-        level = self.detail_at(option.levelOfDetailFromTransform(painter.worldTransform()))
+        level = FULL if painter.paintEngine().type() in _VECTOR else self.detail_at(
+            option.levelOfDetailFromTransform(painter.worldTransform()))
         if level not in (FULL, NAME):  # a few pixels tall: a plain rectangle is all one sees
             painter.drawRect(self._rect)
             return
@@ -159,9 +164,9 @@ class NodeItem(QGraphicsRectItem):
             painter.setPen(style.colour("text"))
             painter.drawText(self._rect, Qt.AlignCenter, self.node.label)
             return
-        self._paint_lines(painter, QColor(fill))
+        self._paint_lines(painter)
 
-    def _paint_lines(self, painter: QPainter, fill: QColor) -> None:
+    def _paint_lines(self, painter: QPainter) -> None:
         style, fonts = self.view_style, self.fonts
         y = self._rect.top() + fonts.padding * 0.6
         for role, text in self._lines:
@@ -170,7 +175,7 @@ class NodeItem(QGraphicsRectItem):
                 height = strip_size(strip, role, fonts)[1]
                 line = QRectF(self._rect.left(), y, self._rect.width(), height)
                 if not self._unknown(role):
-                    self._paint_strip(painter, line, role, strip, fill)
+                    self._paint_strip(painter, line, role, strip)
                     y += height
                     continue
                 role, text = role.removesuffix("_strip"), ""
@@ -186,9 +191,9 @@ class NodeItem(QGraphicsRectItem):
             painter.drawText(line, Qt.AlignHCenter | Qt.AlignVCenter, text)
             y += height
 
-    def _paint_strip(self, painter: QPainter, line: QRectF, role: str, strip, fill: QColor) -> None:
-        """A caption (∇ for the gradient), one coloured cell per entry (blue < 0 < red), framed,
-        and an ellipsis when entries were left out."""
+    def _paint_strip(self, painter: QPainter, line: QRectF, role: str, strip) -> None:
+        """A caption (∇ for the gradient), one coloured cell per entry (blue < 0 < red; the box
+        shows between them), framed, and an ellipsis when entries were left out."""
         style, fonts = self.view_style, self.fonts
         cell_w, cell_h = strip_cell(strip, fonts)
         side = strip_side(fonts)
@@ -209,13 +214,6 @@ class NodeItem(QGraphicsRectItem):
         painter.setRenderHint(QPainter.SmoothPixmapTransform, False)  # crisp cells
         painter.drawImage(cells, image)
         painter.setRenderHint(QPainter.SmoothPixmapTransform, smooth)
-        painter.setPen(QPen(fill, max(cell_w * 0.12, 0.6)))  # the box shows between cells
-        for c in range(1, strip.cols):
-            painter.drawLine(QPointF(cells.left() + c * cell_w, cells.top()),
-                             QPointF(cells.left() + c * cell_w, cells.bottom()))
-        for r in range(1, strip.rows):
-            painter.drawLine(QPointF(cells.left(), cells.top() + r * cell_h),
-                             QPointF(cells.right(), cells.top() + r * cell_h))
         painter.setPen(QPen(style.colour("muted"), 0.8))
         painter.setBrush(Qt.NoBrush)
         painter.drawRect(cells)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from nla_explorer.document import Document
@@ -233,3 +233,25 @@ def test_vectors_show_value_and_gradient_strips_with_the_colours_of_torchs_numbe
     value = x.detach().numpy()
     expected = diverging_rgb(value[:16].reshape(1, -1), float(np.abs(value).max()))[0]
     assert np.abs(_cell_colours(scene, box, "value_strip") - expected).max() <= 12
+
+
+def test_full_boxes_at_100_percent_at_any_font_and_in_vector_files_at_any_scale():
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtSvg import QSvgGenerator
+    _, small = _picture(get_example("quadratic").code, font=6)
+    scene = _scene(small)
+    assert all(i.detail_at(1.0) == FULL for i in scene.node_items.values())  # the user's size
+    assert all(i.detail_at(0.5) == NAME for i in scene.node_items.values())
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    source = scene.sceneRect()
+    generator.setViewBox(QRectF(0, 0, source.width() * 0.3, source.height() * 0.3))
+    scene.set_caching(False)  # as the exporter does: text stays text
+    painter = QPainter(generator)
+    scene.render(painter, QRectF(0, 0, source.width() * 0.3, source.height() * 0.3), source)
+    painter.end()
+    svg = bytes(data).decode("utf-8")
+    assert "5×5" in svg and "scalar" in svg  # the shapes: every line is there at 30 %
