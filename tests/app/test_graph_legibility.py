@@ -255,3 +255,26 @@ def test_full_boxes_at_100_percent_at_any_font_and_in_vector_files_at_any_scale(
     painter.end()
     svg = bytes(data).decode("utf-8")
     assert "5×5" in svg and "scalar" in svg  # the shapes: every line is there at 30 %
+
+
+def _visible_label_px(pane) -> float:
+    view, scene = pane.view, pane.scene
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    visible = [i for i in scene.node_items.values() if shown.intersects(i.sceneBoundingRect())]
+    assert visible
+    return min(i.label_px(view.zoom()) for i in visible)
+
+
+def test_the_window_at_1280x720_shows_names_12px_tall_and_16px_when_presenting(window, qtbot):
+    window.resize(1280, 720)
+    window.load_example("quadratic")
+    qtbot.waitUntil(lambda: not window.graph_pane.busy(), timeout=5000)
+    window.graph_pane.fit()
+    assert _visible_label_px(window.graph_pane) >= 12
+    window.presentation.action.trigger()
+    qtbot.wait(100)
+    qtbot.waitUntil(lambda: not window.graph_pane.busy(), timeout=5000)
+    window.graph_pane.fit()
+    assert window.graph_pane.scene.fonts.size >= 20
+    assert _visible_label_px(window.graph_pane) >= 16
+    window.presentation.action.trigger()
