@@ -185,6 +185,7 @@ class GraphPane(QWidget):
     def set_presentation(self, on: bool) -> None:
         """Presentation mode: larger names after Fit, and small graphs magnified to the room."""
         self.view.min_label_px = PRESENTATION_PX if on else LEGIBLE_PX
+        self.scene.set_min_label_px(self.view.min_label_px)
         self.view.max_fit_zoom = 2.5 if on else 1.0
 
     def _focus_box(self) -> str | None:

@@ -53,13 +53,19 @@ class GraphView(QGraphicsView):
         self.set_zoom(self.zoom() * factor)
 
     def label_px(self, zoom: float | None = None) -> float:
-        """The height in screen pixels of an op name (a box's title) at ``zoom`` (now: None)."""
-        metrics = self.scene().view_style.fonts.title_metrics
-        return metrics.height() * (self.zoom() if zoom is None else zoom)
+        """The height in screen pixels of the smallest box name at ``zoom`` (now: None): the
+        title of a full box, or the large name a box shows when zoomed out."""
+        zoom = self.zoom() if zoom is None else zoom
+        if not self.scene().node_items:
+            return self.scene().view_style.fonts.title_metrics.height() * zoom
+        return self.scene().smallest_label_px(zoom)
 
     def legible_zoom(self) -> float:
-        """The smallest zoom at which op names are ``min_label_px`` tall on screen."""
-        return self.min_label_px / max(self.label_px(1.0), 1e-6) * 1.0001  # not a hair below
+        """The smallest zoom at which every box's name is ``min_label_px`` tall on screen."""
+        zoom = self.scene().legible_zoom(self.min_label_px)
+        if zoom <= 0:  # no boxes: the titles' size
+            zoom = self.min_label_px / self.scene().view_style.fonts.title_metrics.height()
+        return zoom * 1.0001  # not a hair below
 
     def fit(self, focus: str | None = None) -> None:
         """Show the whole graph if its op names stay legible there (never magnified beyond
