@@ -1,7 +1,8 @@
 """Render the README's screenshots from the real app (offscreen): python docs/make_screenshots.py
 
-Writes docs/window_*.png: the quadratic example with x inspected, a backward step with its card,
-the forward pass, the training and timing tabs, and the dark theme.
+Writes docs/window_{workspace}_{theme}_{height}p.png: each workspace (Graph at a backward step,
+Build, Train after a run, Time after a CPU sweep) and presentation mode, at 1280×720 and
+1920×1080, light and dark.
 """
 
 from __future__ import annotations
@@ -29,47 +30,48 @@ def settle(app, seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
+SIZES = ((1280, 720), (1920, 1080))
+
+
 def main() -> int:
     app = application()
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat)
         settings.setValue("help/tour_done", True)
+        settings.setValue("view/layout_engine", "builtin")
         window = MainWindow(settings, Path(tmp) / "r.nla")
-        window.resize(1400, 900)
         window.show()
 
-        def shot(name: str) -> None:
-            settle(app)
-            window.grab().save(str(HERE / f"window_{name}.png"))
-            print(HERE / f"window_{name}.png")
+        def shot(name: str, seconds: float = 0.4) -> None:
+            settle(app, seconds)
+            path = HERE / f"window_{name}.png"
+            window.grab().save(str(path))
+            print(path)
 
-        for example, leaf in (("quadratic", "x"), ("polyfit_net", "W")):
-            window.load_example(example)
-            window.document.select(window.document.graph.find(leaf).id)
-            shot(example)
         window.load_example("quadratic")
         doc = window.document
-        doc.set_step(doc.trace.step_of(doc.graph.find("x").id).index)
-        shot("backward_step")
-        doc.set_step_mode("forward")
-        doc.set_step(5)
-        shot("forward_step")
-        doc.set_step(None)
-        doc.set_step_mode("backward")
-        window.training_dock.raise_()
-        window.training.start()
+        window.training.start()  # curves to show in the Train workspace
         settle(app, 2.0)
-        shot("training")
-        window.timing_dock.raise_()
         window.timing.size_max.setCurrentText("512")
         window.timing.start()
         while window.timing.is_running():
             settle(app, 0.1)
-        shot("timing")
-        window.block_dock.raise_()
-        window.preferences.set_theme("dark")
-        settle(app, 1.0)
-        shot("dark")
+        for theme in ("light", "dark"):
+            window.preferences.set_theme(theme)
+            for width, height in SIZES:
+                window.resize(width, height)
+                for workspace in ("graph", "build", "train", "time"):
+                    window.workspaces.switch(workspace)
+                    if workspace == "graph":
+                        doc.set_step(doc.trace.step_of(doc.graph.find("x").id).index)
+                    shot(f"{workspace}_{theme}_{height}p")
+                window.workspaces.switch("graph")
+                window.presentation.action.trigger()
+                window.resize(width, height)
+                window.graph_pane.fit()
+                shot(f"presentation_{theme}_{height}p", 0.8)
+                window.presentation.action.trigger()
+                doc.set_step(None)
         window.preferences.set_theme("light")
         window.close()
     return 0
