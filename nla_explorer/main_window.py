@@ -290,6 +290,9 @@ class MainWindow(QMainWindow):
         self.layout_options_changed()
         self.block_editor.set_view_style(style)
         self.stepper.set_view_style(style)
+        self.training.set_view_style(style)
+        self.timing.set_view_style(style)
+        self.code_panel.set_view_style(style)
         self.inspector.set_precision(style.precision)
         self._inspect_timer.start()
 

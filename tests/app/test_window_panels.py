@@ -14,17 +14,23 @@ def menu_titled(window, title: str):
                 if action.text().replace("&", "") == title)
 
 
-def test_training_and_timing_docks_exist_and_toggle(window):
-    for dock in (window.training_dock, window.timing_dock):
+def test_training_and_timing_have_their_workspaces_and_toggle_in_view_panels(window):
+    view = menu_titled(window, "View")
+    panels = next(a.menu() for a in view.actions() if a.text().replace("&", "") == "Panels")
+    for dock, workspace in ((window.training_dock, "train"), (window.timing_dock, "time")):
         action = dock.toggleViewAction()
-        assert action in menu_titled(window, "View").actions()
-        dock.raise_()
-        assert dock.isVisible() or window.tabifiedDockWidgets(dock)
-    assert window.block_dock in window.tabifiedDockWidgets(window.training_dock)
+        assert action in panels.actions()
+        assert window.workspaces.actions[workspace] in view.actions()
+        window.workspaces.switch(workspace)
+        assert dock.isVisible() and action.isChecked()
+        action.trigger()
+        assert not dock.isVisible()
+        window.workspaces.reset()
+        assert dock.isVisible()
 
 
 def test_show_graph_puts_one_training_step_in_the_graph_view(window, qtbot):
-    window.training_dock.raise_()
+    window.workspaces.switch("train")
     with qtbot.waitSignal(window.document.graph_changed, timeout=10_000):
         window.training.request_graph()
     doc = window.document
@@ -44,7 +50,7 @@ def test_closing_the_window_stops_a_running_training(window, qtbot):
 
 def test_window_screenshot_with_the_training_tab(window, qtbot):
     window.load_example("quadratic")
-    window.training_dock.raise_()
+    window.workspaces.switch("train")
     with qtbot.waitSignal(window.training.run_finished, timeout=30_000):
         window.training.start()
     qtbot.wait(100)
@@ -54,7 +60,7 @@ def test_window_screenshot_with_the_training_tab(window, qtbot):
 
 def test_window_screenshot_with_the_timing_tab(window, qtbot):
     timing = window.timing
-    window.timing_dock.raise_()
+    window.workspaces.switch("time")
     timing.size_max.setCurrentText("128")
     with qtbot.waitSignal(timing.sweep_finished, timeout=60_000) as done:
         assert timing.start()
