@@ -16,7 +16,6 @@ from nla_explorer.document_state import CaptureCommand, State
 from nla_explorer.engine.examples import Example, get_example, manual_gradients
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.code.budget import CaptureSizes
-from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.expression import Expression
 from nla_explorer import document_sources as sources
 from nla_explorer.engine.pipeline import Exploration
@@ -159,18 +158,18 @@ class Document(QObject):
         try:
             exploration = sources.explore(self.evaluator, self.value_limit,
                                           expression=expression)
-            code, problem, diagnosis = to_code(expression), "", None
+            problem, diagnosis = "", None
         except EngineError as exc:
             if self.state is None:  # nothing to show yet: the session cannot open
                 self._set_error(str(exc), getattr(exc, "culprit", None))
                 return False
             # an unfinished expression (a port left unconnected): open it, keep the last graph
-            exploration, code, problem = self.state.exploration, self.state.code, str(exc)
+            exploration, problem = self.state.exploration, str(exc)
             diagnosis = getattr(exc, "diagnosis", None)
         except MemoryError:
             self._set_error("out of memory while evaluating the session")
             return False
-        self._push(State(exploration, code, None, title, expression,
+        self._push(State(exploration, sources.blocks_code(expression), None, title, expression,
                          tuple((positions or {}).items()), problem, diagnosis), f"Open {title}")
         return True
 
@@ -190,15 +189,15 @@ class Document(QObject):
         try:
             exploration = sources.explore(self.evaluator, self.value_limit,
                                           expression=expression)
-            code, problem, diagnosis = to_code(expression), "", None
-        except EngineError as exc:
-            exploration, code, problem = state.exploration, state.code, str(exc)
+            problem, diagnosis = "", None
+        except EngineError as exc:  # the code follows the blocks; the graph stays the last good
+            exploration, problem = state.exploration, str(exc)
             diagnosis = getattr(exc, "diagnosis", None)
         except MemoryError:
             self._set_error("out of memory while evaluating the blocks")
             return False
-        self._push(State(exploration, code, None, state.title, expression,
-                         tuple(positions.items()), problem, diagnosis), description)
+        self._push(State(exploration, sources.blocks_code(expression), None, state.title,
+                         expression, tuple(positions.items()), problem, diagnosis), description)
         return True
 
     def insert_seed(self) -> bool:

@@ -8,11 +8,15 @@ read the same for the views; these functions hide the difference from the docume
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nla_explorer.engine.autograd.gradcheck import LeafCheck, finite_difference_check
 from nla_explorer.engine.blocks.diagnosis import diagnose
+from nla_explorer.engine.blocks.editing import problems
+from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.examples import Example
-from nla_explorer.engine.expression import Expression
+from nla_explorer.engine.expression import Expression, Hole, Var
 from nla_explorer.engine.pipeline import explore_code, explore_expression
 from nla_explorer.engine.runner.result import RunResult
 
@@ -41,6 +45,37 @@ def explore(evaluator, limit: int, code: str | None = None,
             if result.block_errors is not None else None
         raise BlocksError(error.message, error.line, error.culprit, diagnosis)
     return result
+
+
+#: What an unconnected input reads as in the code of unfinished blocks (not defined: running
+#: that code says ``name 'unconnected' is not defined``).
+UNCONNECTED = Var("unconnected")
+
+
+def blocks_code(expression: Expression) -> str:
+    """The code form of the blocks as they are: empty for nothing at all; for unfinished blocks
+    a comment saying what is missing, then their code with ``unconnected`` for each open input."""
+    if not expression.blocks and not expression.numbers:
+        return ""
+    try:
+        return to_code(expression)
+    except ExpressionError as exc:
+        labels = {b.id: b.label for b in expression.blocks}
+        reasons = [f"{labels[i]}: {why}" for i, why in problems(expression).items()
+                   if not why.startswith("waits on")] or [str(exc)]
+        missing = "".join(f"# unfinished: {reason}\n" for reason in reasons)
+
+    def fill(value: object) -> object:
+        if isinstance(value, Hole):
+            return UNCONNECTED
+        return tuple(fill(v) for v in value) if isinstance(value, tuple) else value
+    filled = replace(expression, blocks=tuple(
+        replace(b, args=fill(b.args), kwargs=tuple((k, fill(v)) for k, v in b.kwargs))
+        for b in expression.blocks))
+    try:
+        return missing + to_code(filled)
+    except ExpressionError:  # not even with the holes filled (an unknown block kind...)
+        return missing
 
 
 def block_shapes(exploration) -> dict[str, tuple[int, ...]]:

@@ -1,41 +1,46 @@
 """The block canvas: draws an Expression as wired blocks and turns gestures into edit requests.
 
 The canvas never changes the model. A gesture emits ``edit_requested`` with one of the frozen edit
-descriptions of :mod:`nla_explorer.engine.blocks.edits`; the owner applies it (``apply_edit``, inside an undo command) and calls
-``set_expression`` with the new expression and positions.
+descriptions of :mod:`nla_explorer.engine.blocks.edits`; the owner applies it (``apply_edit``, inside
+an undo command) and calls ``set_expression`` with the new expression and positions.
+
+A palette entry added to the canvas lands in free space (near the middle of what is visible, near
+the drop point, or below the blocks that feed it), is fed by the selected blocks in the order
+they were selected (and by the block it was dropped onto), and becomes the selection.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QPointF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QInputDialog, QMenu
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.blocks import editing as B
 from nla_explorer.engine.blocks.edits import (  # noqa: F401 - re-exported for the canvas' users
-    AddBlock, Connect, Disconnect, MoveBlocks, Paste, Position, RemoveBlocks, Rename, SetNumber,
-    SetOutput, SetParam, apply_edit,
+    AddBlock, Clear, Connect, Disconnect, MoveBlocks, Paste, Position, RemoveBlocks, Rename,
+    SetNumber, SetNumbers, SetOutput, SetParam, apply_edit,
 )
-from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, Expression, Ref, Var
+from nla_explorer.engine.blocks.feeding import makes_tensor, sized_preset
 from nla_explorer.engine.blocks.palette_entries import palette_entries
-from nla_explorer.drawing.style import ViewStyle
-from nla_explorer.drawing.zoom import zoom_keys
-from nla_explorer.panels.block_items import (
-    BlockItem, BlockLook, PortItem, RubberWire, WireItem, auto_positions,
-)
+from nla_explorer.engine.blocks.positions import free_spot
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.expression import Block, Expression, Hole, Ref, Var
+from nla_explorer.panels.block_canvas_events import MIME_TYPE, CanvasEvents  # noqa: F401
+from nla_explorer.panels.block_items import BlockItem, BlockLook, WireItem, auto_positions
 from nla_explorer.panels.block_params import param_summary, value_text
 
-MIME_TYPE = "application/x-nla-block"
 SNAP_DISTANCE = 20.0
-MIN_ZOOM, MAX_ZOOM, WHEEL_STEP = 0.1, 4.0, 1.15
+MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+LEGIBLE_PX = 12.0  # the least height on screen of a block's op name after Fit
+BELOW_INPUTS = 36.0  # room between a new block and the blocks that feed it
+UNCONNECTED = "unconnected"
 
 #: Code-only statements that make nothing a block could read: not drawn on the canvas.
 CODE_ONLY_SINKS = frozenset({"backward", "set_grad", "zero_"})
 
 
-# -- the view ---------------------------------------------------------------------------------
-class BlockCanvas(QGraphicsView):
+class BlockCanvas(CanvasEvents, QGraphicsView):
     """Blocks and wires of one expression; gestures become ``edit_requested(edit)``. Drawn in
     the colours of a :class:`ViewStyle` at its own font size (``font_size``)."""
 
@@ -60,12 +65,14 @@ class BlockCanvas(QGraphicsView):
         self._positions: dict[str, Position] = {}
         self._items: dict[str, BlockItem] = {}
         self._wires: dict[tuple[str, str], WireItem] = {}  # (target id, address) → wire
-        self._rubber: RubberWire | None = None
+        self._rubber = None
         self._wire_from: tuple[str, tuple[str, str] | None] | None = None  # source, detached port
         self._pressed_at: dict[str, Position] = {}
         self._pan_from: QPointF | None = None
         self._space = False
         self._clipboard: tuple[tuple[Block, ...], tuple] = ((), ())
+        self._order: list[str] = []  # the selected blocks in the order they were selected
+        self._select_added = False  # the edit being requested adds blocks: select them
         self._entries = {e.key: e for e in palette_entries()}
         self.scene().selectionChanged.connect(self._on_selection)
 
@@ -83,8 +90,10 @@ class BlockCanvas(QGraphicsView):
     def set_expression(self, expr: Expression, positions: dict[str, Position],
                        shapes: dict[str, tuple] | None = None,
                        errors: dict[str, str] | None = None) -> None:
-        """Redraw for ``expr``; blocks missing from ``positions`` are auto-placed."""
-        selected = set(self.selected_ids())
+        """Redraw for ``expr``; blocks missing from ``positions`` are auto-placed. Blocks that a
+        gesture of this canvas just added become the selection."""
+        before, added = set(self.selected_ids()), set(expr.ids) - set(self._expr.ids)
+        selected = added if self._select_added and added else before
         self._expr, shapes, errors = expr, shapes or {}, errors or {}
         auto = auto_positions(expr) if set(expr.ids) - set(positions) else {}
         self._positions = {i: tuple(positions.get(i, auto.get(i, (0.0, 0.0)))) for i in expr.ids}
@@ -112,8 +121,31 @@ class BlockCanvas(QGraphicsView):
                     self.scene().addItem(wire)
                     self._wires[(block.id, address)] = wire
         self.scene().blockSignals(False)
-        rect = self.scene().itemsBoundingRect()
-        self.scene().setSceneRect(rect.adjusted(-2000, -2000, 2000, 2000))
+        rect = self.scene().itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000)
+        self.scene().setSceneRect(rect | self.visible_rect())  # what is shown does not jump
+        if set(self.selected_ids()) != before:
+            self._on_selection()
+        for block_id in added & set(self.selected_ids()):
+            self._keep_in_view(self._items[block_id])
+
+    def _keep_in_view(self, item: BlockItem) -> None:
+        """Show a block just added: zoom out to show every block while op names stay legible
+        (never in), else scroll to it."""
+        if self.visible_rect().contains(item.footprint()):
+            return
+        everything = QRectF()
+        for other in self._items.values():
+            everything |= other.footprint()
+        everything.adjust(-20, -20, 20, 20)
+        view = self.viewport().rect()
+        needed = min(view.width() / everything.width(), view.height() / everything.height())
+        if needed >= self.legible_zoom():
+            zoom = min(self.zoom(), needed)
+            self.resetTransform()
+            self.scale(zoom, zoom)
+            self.centerOn(everything.center())
+        else:
+            self.ensureVisible(item.footprint(), 30, 30)
 
     def _port_values(self, block: Block) -> tuple:
         try:
@@ -132,6 +164,8 @@ class BlockCanvas(QGraphicsView):
                 shown = f"{shown}={value_text(value)}"
             elif address in [p.name for p in B.TEMPLATES[block.op].ports if p.many]:
                 shown = "+"
+            elif isinstance(value, Hole):
+                shown = f"{shown}: {UNCONNECTED}"
             inputs.append((address, shown))
         try:
             summary, makes = param_summary(block), B.template(block.op).output
@@ -153,21 +187,45 @@ class BlockCanvas(QGraphicsView):
     def block_item(self, block_id: str) -> BlockItem:
         return self._items[block_id]
 
+    def block_items(self) -> list[BlockItem]:
+        return list(self._items.values())
+
+    def wire_items(self) -> list[WireItem]:
+        return list(self._wires.values())
+
     def wire_count(self) -> int:
         return len(self._wires)
 
     def selected_ids(self) -> list[str]:
-        return [i for i, item in self._items.items() if item.isSelected()]
+        """The selected blocks, in the order they were selected."""
+        chosen = [i for i, item in self._items.items() if item.isSelected()]
+        return [i for i in self._order if i in chosen] + [i for i in chosen if i not in self._order]
 
     def select_blocks(self, ids) -> None:
         for block_id, item in self._items.items():
             item.setSelected(block_id in ids)
+
+    def select_all(self) -> None:
+        """Select every block (Ctrl+A); Delete then removes them all in one undoable edit."""
+        self.select_blocks(set(self._items))
 
     def output_port_pos(self, block_id: str) -> QPointF:
         return self._items[block_id].output_port.scenePos()
 
     def input_port_pos(self, block_id: str, address: str) -> QPointF:
         return self._items[block_id].input_ports[address].scenePos()
+
+    def block_pos(self, block_id: str) -> QPointF:
+        """A point inside the block's box, clear of its ports (where a click selects it)."""
+        item = self._items[block_id]
+        return item.mapToScene(item.box().center())
+
+    def block_at(self, scene_pos: QPointF) -> str | None:
+        """The id of the block whose box holds ``scene_pos``, if any."""
+        for block_id, item in self._items.items():
+            if item.mapRectToScene(item.box()).contains(scene_pos):
+                return block_id
+        return None
 
     def nearest_input(self, scene_pos: QPointF, exclude: str | None = None
                       ) -> tuple[str, str] | None:
@@ -180,13 +238,74 @@ class BlockCanvas(QGraphicsView):
                     best, best_distance = (block_id, address), distance
         return best
 
+    def visible_centre(self) -> QPointF:
+        return self.mapToScene(self.viewport().rect().center())
+
+    def visible_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    # -- legibility ------------------------------------------------------------------------------
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def label_px(self, zoom: float | None = None) -> float:
+        """The height on screen, in pixels, of a block's op name at ``zoom`` (now: None)."""
+        probe = BlockItem(BlockLook("", "", "op"), self.view_style)
+        return probe.op_label_px(self.zoom() if zoom is None else zoom)
+
+    def legible_zoom(self) -> float:
+        """The smallest zoom at which op names are LEGIBLE_PX tall on screen."""
+        return LEGIBLE_PX / max(self.label_px(1.0), 1e-6) * 1.0001
+
     # -- gestures as public methods -----------------------------------------------------------
+    def add_entry(self, key: str) -> None:
+        """A palette entry requested (double-click, Enter): added in free space near the middle
+        of what is visible, fed by the selected blocks."""
+        self._add(key, self.visible_centre(), None)
+
     def drop_entry(self, key: str, scene_pos: QPointF) -> None:
-        """A palette entry dropped at ``scene_pos``: AddBlock with its op and preset."""
+        """A palette entry dropped at ``scene_pos``: fed by the selected blocks and by the block
+        it was dropped onto (last), placed in free space near there."""
+        self._add(key, scene_pos, self.block_at(scene_pos))
+
+    def _add(self, key: str, centre: QPointF, onto: str | None) -> None:
         entry = self._entries.get(key)
-        if entry is not None:
-            self.edit_requested.emit(AddBlock(entry.op, tuple(entry.preset),
-                                              (scene_pos.x(), scene_pos.y())))
+        if entry is None:
+            return
+        sources = [i for i in self.selected_ids() if makes_tensor(self._expr, i)]
+        if onto is not None and onto not in sources and makes_tensor(self._expr, onto):
+            sources.append(onto)
+        preset = sized_preset(self._expr, entry.op, tuple(entry.preset))
+        edit = AddBlock(entry.op, preset, (0.0, 0.0), None, tuple(sources))
+        self._request_adding(AddBlock(edit.op, edit.preset, self._place(edit, centre), None,
+                                      edit.inputs))
+
+    def _place(self, edit: AddBlock, centre: QPointF) -> Position:
+        """Where the block ``edit`` adds goes: free space near ``centre``, or below its inputs."""
+        try:
+            expr, _ = apply_edit(self._expr, self._positions, edit)
+        except ExpressionError:
+            return (centre.x(), centre.y())
+        block = expr.blocks[-1]
+        probe = BlockItem(self._look(block, None, B.problems(expr).get(block.id), False),
+                          self.view_style)
+        covers = probe.boundingRect() | probe.childrenBoundingRect()
+        fed = [self._items[i] for i in dict.fromkeys(block.inputs) if i in self._items]
+        if fed:
+            below = max(item.mapRectToScene(item.box()).bottom() for item in fed)
+            centre = QPointF(sum(item.pos().x() for item in fed) / len(fed),
+                             below + BELOW_INPUTS + covers.height() / 2)
+        taken = [item.footprint().getCoords() for item in self._items.values()]
+        x, top = free_spot((covers.width(), covers.height()), (centre.x(), centre.y()), taken,
+                           self.visible_rect().getCoords(), row=not fed)
+        return (x - covers.center().x(), top - covers.top())
+
+    def _request_adding(self, edit: object) -> None:
+        self._select_added = True
+        try:
+            self.edit_requested.emit(edit)
+        finally:
+            self._select_added = False
 
     def request_connect(self, source_id: str, target_id: str, port: str) -> None:
         self.edit_requested.emit(Connect(source_id, target_id, port))
@@ -205,174 +324,42 @@ class BlockCanvas(QGraphicsView):
         self._clipboard = (chosen, tuple((b.id, self._positions[b.id]) for b in chosen))
 
     def paste(self) -> None:
-        """One ``Paste`` edit with the copied blocks (offset by PASTE_OFFSET)."""
+        """One ``Paste`` edit with the copied blocks (offset by PASTE_OFFSET); they become the
+        selection."""
         if self._clipboard[0]:
-            self.edit_requested.emit(Paste(*self._clipboard))
+            self._request_adding(Paste(*self._clipboard))
 
     def auto_arrange(self) -> None:
         """Emit MoveBlocks placing every block by dependency depth."""
         placed = auto_positions(self._expr)
         self.edit_requested.emit(MoveBlocks(tuple(placed.items())))
 
-    def fit(self) -> None:
+    def fit(self, focus: str | None = None) -> None:
+        """Show every block if op names stay legible (never magnified past 1); else the block
+        ``focus`` (default: the output) at the legible zoom."""
         rect = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
-        if not rect.isEmpty():
+        if rect.isEmpty() or not self._items:
+            return
+        self.resetTransform()
+        self.fitInView(rect, Qt.KeepAspectRatio)
+        zoom = self.zoom()
+        if zoom >= 1.0 or zoom < self.legible_zoom():
             self.resetTransform()
-            self.fitInView(rect, Qt.KeepAspectRatio)
-            if self.transform().m11() > 1.0:
-                self.resetTransform()
-                self.centerOn(rect.center())
+            legible = min(1.0, max(zoom, self.legible_zoom()))
+            self.scale(legible, legible)
+            out = self._expr.output_block()
+            focus = focus or (out.id if out is not None else None)
+            self.centerOn(self._items[focus] if zoom < 1.0 and focus in self._items
+                          else rect.center())
 
     def zoom_by(self, factor: float) -> None:
-        zoom = self.transform().m11()
+        zoom = self.zoom()
         factor = min(MAX_ZOOM, max(MIN_ZOOM, zoom * factor)) / zoom
         self.scale(factor, factor)
 
-    def block_menu(self, block_id: str) -> QMenu:
-        """The context menu of a block: Set as output, Rename…, Delete."""
-        menu = QMenu(self)
-        menu.addAction("Set as output", lambda: self.edit_requested.emit(SetOutput(block_id)))
-        menu.addAction("Rename…", lambda: self._ask_name(block_id))
-        menu.addAction("Delete", lambda: self.edit_requested.emit(RemoveBlocks((block_id,))))
-        return menu
-
-    def _ask_name(self, block_id: str) -> None:
-        name, ok = QInputDialog.getText(self, "Rename block", "Variable name:",
-                                        text=self._expr.block(block_id).name or "")
-        if ok:
-            self.edit_requested.emit(Rename(block_id, name.strip()))
-
-    # -- Qt events --------------------------------------------------------------------------------
+    # -- selection -------------------------------------------------------------------------------
     def _on_selection(self) -> None:
-        ids = self.selected_ids()
-        self.block_selected.emit(ids[0] if len(ids) == 1 else None)
-
-    def canvas_menu(self) -> QMenu:
-        """The context menu of empty canvas: Auto-arrange, Fit, Paste."""
-        menu = QMenu(self)
-        menu.addAction("Auto-arrange", self.auto_arrange)
-        menu.addAction("Fit", self.fit)
-        menu.addAction("Paste", self.paste)
-        return menu
-
-    def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt override
-        item = self._block_at(event.pos())
-        menu = self.block_menu(item.block_id) if item is not None else self.canvas_menu()
-        menu.exec(event.globalPos())
-
-    def _block_at(self, view_pos) -> BlockItem | None:
-        item = self.itemAt(view_pos)
-        while item is not None and not isinstance(item, BlockItem):
-            item = item.parentItem()
-        return item
-
-    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
-            self._pan_from = event.position()
-            self.viewport().setCursor(Qt.ClosedHandCursor)
-            return
-        item = self.itemAt(event.position().toPoint())
-        if event.button() == Qt.LeftButton and isinstance(item, PortItem):
-            if item.is_output:
-                self._start_wire(item.block_id, None)
-                return
-            wire = self._wires.get((item.block_id, item.address))
-            if wire is not None:  # pick the wire's end up off the input
-                wire.hide()
-                self._start_wire(wire.source.block_id, (item.block_id, item.address))
-                return
-        super().mousePressEvent(event)
-        self._pressed_at = {i: (it.pos().x(), it.pos().y()) for i, it in self._items.items()}
-
-    def _start_wire(self, source_id: str, detached: tuple[str, str] | None) -> None:
-        self._wire_from = (source_id, detached)
-        self._rubber = RubberWire(self.output_port_pos(source_id), self.view_style)
-        self.scene().addItem(self._rubber)
-
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self._pan_from is not None:
-            delta = event.position() - self._pan_from
-            self._pan_from = event.position()
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
-            return
-        if self._rubber is not None:
-            pos = self.mapToScene(event.position().toPoint())
-            near = self.nearest_input(pos, exclude=self._wire_from[0])
-            self._rubber.set_end(self.input_port_pos(*near) if near else pos, near is not None)
-            return
-        super().mouseMoveEvent(event)
-
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self._pan_from is not None:
-            self._pan_from = None
-            self.viewport().unsetCursor()
-            return
-        if self._rubber is not None:
-            self._finish_wire(self.mapToScene(event.position().toPoint()))
-            return
-        super().mouseReleaseEvent(event)
-        moved = tuple((i, (it.pos().x(), it.pos().y())) for i, it in self._items.items()
-                      if i in self._pressed_at and self._pressed_at[i] != (it.pos().x(),
-                                                                            it.pos().y()))
-        self._pressed_at = {}
-        if moved:
-            self.edit_requested.emit(MoveBlocks(moved))
-
-    def _finish_wire(self, scene_pos: QPointF) -> None:
-        source_id, detached = self._wire_from
-        self.scene().removeItem(self._rubber)
-        self._rubber, self._wire_from = None, None
-        near = self.nearest_input(scene_pos, exclude=source_id)
-        if detached is not None and near != detached:
-            self._wires[detached].show()
-            self.request_disconnect(*detached)
-        if near is not None and near != detached:
-            self.request_connect(source_id, *near)
-        elif detached is not None and near == detached:
-            self._wires[detached].show()
-
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
-        key = event.key()
-        if key in (Qt.Key_Delete, Qt.Key_Backspace):
-            self.delete_selected()
-        elif event.matches(QKeySequence.Copy):
-            self.copy_selected()
-        elif event.matches(QKeySequence.Paste):
-            self.paste()
-        elif key == Qt.Key_Space and not event.isAutoRepeat():
-            self._space = True
-        elif not zoom_keys(self, event):
-            super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
-            self._space = False
-        super().keyReleaseEvent(event)
-
-    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
-        steps = event.angleDelta().y() / 120.0
-        if steps:
-            self.zoom_by(WHEEL_STEP ** steps)
-        event.accept()
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.mimeData().hasFormat(MIME_TYPE):
-            event.acceptProposedAction()
-        else:
-            super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.mimeData().hasFormat(MIME_TYPE):
-            event.acceptProposedAction()
-        else:
-            super().dragMoveEvent(event)
-
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if not event.mimeData().hasFormat(MIME_TYPE):
-            super().dropEvent(event)
-            return
-        key = bytes(event.mimeData().data(MIME_TYPE)).decode("utf-8")
-        event.acceptProposedAction()
-        self.drop_entry(key, self.mapToScene(event.position().toPoint()))
-
+        chosen = [i for i, item in self._items.items() if item.isSelected()]
+        self._order = [i for i in self._order if i in chosen] + [
+            i for i in chosen if i not in self._order]  # several at once: in program order
+        self.block_selected.emit(chosen[0] if len(chosen) == 1 else None)

@@ -1,14 +1,17 @@
-"""The block editor dock: the canvas and the parameter panel, wired to the document.
+"""The block editor dock: a toolbar, the canvas and the parameter panel, wired to the document.
 
 Gestures on the canvas and edits in the parameter panel become document edits (undo commands);
 the document's ``blocks_changed`` redraws the canvas with shapes, or with the error on the block
-at fault while the graph view keeps the last good graph.
+at fault while the graph view keeps the last good graph. The parameter panel shows the block
+selected on the canvas (a block just added is selected). The panel sits beside the canvas in a
+wide dock and below it in a narrow one, so the canvas keeps the dock's width.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
@@ -20,45 +23,100 @@ _DESCRIPTIONS = {
     E.AddBlock: "Add block", E.RemoveBlocks: "Delete blocks", E.Connect: "Connect",
     E.Disconnect: "Disconnect", E.MoveBlocks: "Move blocks", E.SetParam: "Set parameter",
     E.Rename: "Rename", E.SetOutput: "Set output", E.SetNumber: "Set number", E.Paste: "Paste",
+    E.SetNumbers: "Set numbers", E.Clear: "New blocks",
 }
+WIDE = 1.3  # width / height above which the parameters sit beside the canvas
 
 
 class BlockEditorPanel(QWidget):
-    """Canvas + parameters; ``add_entry(key)`` adds a palette entry at the canvas centre."""
+    """Toolbar + canvas + parameters. ``add_entry(key)`` adds a palette entry (connect the
+    palette's ``block_requested`` to it); ``new_action`` (New: no blocks, undoable) and
+    ``select_all_action`` are actions a window may also put in its menus."""
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.canvas = BlockCanvas()
         self.params = BlockParamsPanel()
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(self.canvas)
-        splitter.addWidget(self.params)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([900, 300])
-        self.params.setMinimumWidth(240)
-        self.params.setMaximumWidth(420)
+        self.toolbar = QToolBar("Blocks")
+        self.toolbar.setObjectName("block_toolbar")
+        self.new_action = self._action("New", "Start again with no blocks (Edit ▸ Undo brings "
+                                       "them back)", self.clear)
+        self.select_all_action = self._action("Select all", "Select every block (Ctrl+A on "
+                                              "the canvas); Delete removes them",
+                                              self.canvas.select_all)
+        self.arrange_action = self._action("Arrange", "Place the blocks by what feeds what",
+                                           self.canvas.auto_arrange)
+        self.fit_action = self._action("Fit", "Show every block (0 on the canvas)",
+                                       self.canvas.fit)
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.params_area = QScrollArea()  # a block with many fields scrolls, the canvas stays
+        self.params_area.setWidget(self.params)
+        self.params_area.setWidgetResizable(True)
+        self.params_area.setFrameShape(QFrame.NoFrame)
+        self.splitter.addWidget(self.canvas)
+        self.splitter.addWidget(self.params_area)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.params_area.setMinimumWidth(200)
+        self.params_area.setMinimumHeight(120)
         self._fitted_for: object = None  # fit the canvas once per newly loaded expression
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.splitter, 1)
+        self.set_side_by_side(True)
         self.canvas.edit_requested.connect(self.apply)
         self.params.edit_requested.connect(self.apply)
         self.canvas.block_selected.connect(self._block_selected)
         document.blocks_changed.connect(self.refresh)
 
+    def _action(self, text: str, tip: str, slot) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.toolbar.addAction(action)
+        return action
+
     def set_view_style(self, style: ViewStyle) -> None:
         """The canvas' colours (it keeps its own font size)."""
         self.canvas.set_view_style(style)
 
+    def set_side_by_side(self, wide: bool) -> None:
+        """Parameters beside the canvas (``wide``) or below it."""
+        vertical = not wide
+        if self.splitter.orientation() == (Qt.Vertical if vertical else Qt.Horizontal) and \
+                self.splitter.property("arranged"):
+            return
+        self.splitter.setProperty("arranged", True)
+        self.splitter.setOrientation(Qt.Vertical if vertical else Qt.Horizontal)
+        self.params_area.setMaximumWidth(16777215 if vertical else 420)
+        self.params_area.setMaximumHeight(260 if vertical else 16777215)
+        total = max(self.height() if vertical else self.width(), 400)
+        side = min(240, total // 3) if vertical else min(300, total // 3)
+        self.splitter.setSizes([total - side, side])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        size = event.size()
+        self.set_side_by_side(size.width() > WIDE * size.height())
+
+    # -- edits -----------------------------------------------------------------------------------
     def apply(self, edit: object) -> bool:
         return self.document.edit_blocks(edit, _DESCRIPTIONS.get(type(edit), "Edit blocks"))
 
     def add_entry(self, key: str) -> None:
-        centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
-        self.canvas.drop_entry(key, QPointF(centre))
+        """A palette entry: in free space near the middle of the canvas, fed by the selection."""
+        self.canvas.add_entry(key)
 
+    def clear(self) -> bool:
+        """New: no blocks and no numbers, as one undoable edit."""
+        return self.apply(E.Clear())
+
+    # -- the document out ------------------------------------------------------------------------
     def refresh(self) -> None:
         doc = self.document
         expression = doc.expression
@@ -73,21 +131,10 @@ class BlockEditorPanel(QWidget):
         self.canvas.set_expression(expression, doc.positions, shapes, errors)
         if doc.state is not None and self._fitted_for is not doc.state.exploration and \
                 not doc.positions:
-            self._show_new(expression)
+            self.canvas.fit()  # a new expression (code, example, session) at a legible zoom
         self._fitted_for = doc.state.exploration if doc.state is not None else None
-        self.params.set_block(expression, self.params.block_id()
-                              if self.params.block_id() in expression.ids else None)
-
-    def _show_new(self, expression) -> None:
-        """A new expression (code, example, session): all of it if that stays readable, else
-        its output block at a readable zoom."""
-        self.canvas.fit()
-        if self.canvas.transform().m11() >= 0.45:
-            return
-        self.canvas.zoom_by(0.75 / self.canvas.transform().m11())
-        out = expression.output_block()
-        if out is not None and self.canvas.block_item(out.id) is not None:
-            self.canvas.centerOn(self.canvas.block_item(out.id))
+        selected = self.canvas.selected_ids()
+        self.params.set_block(expression, selected[0] if len(selected) == 1 else None)
 
     def _block_selected(self, block_id: str | None) -> None:
         if self.document.expression is not None:

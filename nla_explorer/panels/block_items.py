@@ -1,4 +1,8 @@
-"""Graphics items of the block canvas (boxes with ports, wires) and how blocks are placed."""
+"""Graphics items of the block canvas (boxes with ports, wires) and how blocks are placed.
+
+The boxes keep their light fills in both themes (like the graph's boxes); what is drawn straight
+on the canvas (wires, port rings, the selection) takes the colours of the :class:`ViewStyle`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF,
+)
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsTextItem,
 )
@@ -23,7 +29,7 @@ ERROR_COLOUR, ERROR_FILL = QColor("#c0392b"), QColor("#fdf0ee")
 OUTPUT_FILL, OUTPUT_BORDER = QColor("#fbdcc8"), QColor("#d55e00")
 BLOCK_FILL, BLOCK_BORDER = QColor("#f4f6f8"), QColor("#5f5f5f")
 LEAF_FILL = QColor("#d4e8f7")  # blocks that require grad (trainable leaves)
-PORT_FILL, PORT_HOVER = QColor("#ffffff"), QColor("#e69f00")
+PORT_FILL = QColor("#ffffff")
 
 
 @dataclass(frozen=True)
@@ -43,26 +49,34 @@ class BlockLook:
 
 
 class PortItem(QGraphicsEllipseItem):
-    """An input port (``address`` set) or the output port (``address`` None) of a block."""
+    """An input port (``address`` set) or the output port (``address`` None) of a block: a white
+    dot ringed in ``style``'s wire colour (light on a dark canvas), like the wires it ends."""
 
-    def __init__(self, block_id: str, address: str | None, parent: QGraphicsItem) -> None:
+    def __init__(self, block_id: str, address: str | None, parent: QGraphicsItem,
+                 style: ViewStyle, label: str = "") -> None:
         r = PORT_RADIUS
         super().__init__(-r, -r, 2 * r, 2 * r, parent)
         self.block_id = block_id
         self.address = address
-        self.setBrush(QBrush(PORT_FILL))
-        self.setPen(QPen(BLOCK_BORDER, 1.5))
+        self.highlighted = False
+        self.set_view_style(style)
         self.setZValue(2)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CrossCursor)
-        self.setToolTip(f"input '{address}'" if address else "output: drag onto an input")
+        self.setToolTip(f"input {label or address}" if address else "output: drag onto an input")
 
     @property
     def is_output(self) -> bool:
         return self.address is None
 
+    def set_view_style(self, style: ViewStyle) -> None:
+        self.view_style = style
+        self.setPen(QPen(style.colour("edge"), 2.0))
+        self.set_highlighted(self.highlighted)
+
     def set_highlighted(self, on: bool) -> None:
-        self.setBrush(QBrush(PORT_HOVER if on else PORT_FILL))
+        self.highlighted = on
+        self.setBrush(QBrush(self.view_style.colour("consumer_highlight") if on else PORT_FILL))
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.set_highlighted(True)
@@ -87,11 +101,16 @@ class BlockItem(QGraphicsItem):
         self.setZValue(1)
         self.wires: list[WireItem] = []
         pad = fonts.padding
-        texts = [(look.title + "   " + look.op_label, fonts.title_metrics),
+        self.op_font = QFont(fonts.title)  # the op's name as tall as the title: legible zoomed out
+        self.op_font.setBold(False)
+        op_metrics = QFontMetricsF(self.op_font)
+        texts = [(look.title, fonts.title_metrics), (look.op_label, op_metrics),
                  (look.summary, fonts.small_metrics), (look.shape, fonts.mono_metrics)]
         label_room = sum(max(fonts.small_metrics.horizontalAdvance(text), 24) + 12
                          for _, text in look.inputs)
-        width = max([MIN_WIDTH, label_room + 2 * pad, len(look.inputs) * PORT_SPACING]
+        width = max([MIN_WIDTH, label_room + 2 * pad, len(look.inputs) * PORT_SPACING,
+                     fonts.title_metrics.horizontalAdvance(look.title + "   ")
+                     + op_metrics.horizontalAdvance(look.op_label) + 2 * pad]
                     + [m.horizontalAdvance(t) + 2 * pad for t, m in texts if t])
         rows = 1 + bool(look.summary) + bool(look.shape)
         top = fonts.small_metrics.height() + 4 if look.inputs else 0  # room for port labels
@@ -101,13 +120,13 @@ class BlockItem(QGraphicsItem):
         self._top = top
         self.input_ports: dict[str, PortItem] = {}
         count = len(look.inputs)
-        for i, (address, _) in enumerate(look.inputs):
-            port = PortItem(look.block_id, address, self)
+        for i, (address, label) in enumerate(look.inputs):
+            port = PortItem(look.block_id, address, self, style, label)
             port.setPos(-width / 2 + width * (i + 0.5) / count, 0)
             self.input_ports[address] = port
         self.output_port: PortItem | None = None
         if look.has_output:
-            self.output_port = PortItem(look.block_id, None, self)
+            self.output_port = PortItem(look.block_id, None, self, style)
             self.output_port.setPos(0, height)
         self.error_item: QGraphicsTextItem | None = None
         if look.error:  # on a pale card so that it reads over wires
@@ -131,7 +150,20 @@ class BlockItem(QGraphicsItem):
     def set_view_style(self, style: ViewStyle) -> None:
         """New colours (the same fonts: the box keeps its size)."""
         self.view_style = style
+        for port in self.ports():
+            port.set_view_style(style)
         self.update()
+
+    def ports(self) -> list[PortItem]:
+        return list(self.input_ports.values()) + ([self.output_port] if self.output_port else [])
+
+    def op_label_px(self, zoom: float) -> float:
+        """The height on screen, in pixels, of the op's name at ``zoom``."""
+        return QFontMetricsF(self.op_font).height() * zoom
+
+    def footprint(self) -> QRectF:
+        """What the block covers in the scene: its box, port labels and error card."""
+        return self.mapRectToScene(self.boundingRect() | self.childrenBoundingRect())
 
     def box(self) -> QRectF:
         """The box in item coordinates (the item's origin is the middle of its top edge)."""
@@ -165,7 +197,7 @@ class BlockItem(QGraphicsItem):
         painter.setFont(fonts.title)
         painter.setPen(colour("text"))
         painter.drawText(QPointF(left, y), look.title)
-        painter.setFont(fonts.small)
+        painter.setFont(self.op_font)
         painter.setPen(colour("muted"))
         painter.drawText(QPointF(left + fonts.title_metrics.horizontalAdvance(look.title + "   "),
                                  y), look.op_label)

@@ -8,15 +8,22 @@ from PySide6.QtWidgets import (
 )
 
 from nla_explorer.engine.blocks import editing as B
+from nla_explorer.engine.blocks.edits import (
+    Rename, SetNumbers, SetParam, apply_edit, parse_numbers,
+)
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, Expression, Ref, Var
+from nla_explorer.engine.expression import Block, Expression, Hole, Ref, Var
 from nla_explorer.engine.ops import DTYPES
 
 ERROR_STYLE = "color: #c0392b;"
+UNCONNECTED_HINT = "unconnected: type a number or wire a tensor"
 
 
 def value_text(value: object) -> str:
-    """A parameter value as typed in a field: ``3, 3``, ``n, n``, ``float64``, ``0.5``."""
+    """A parameter value as typed in a field: ``3, 3``, ``n, n``, ``float64``, ``0.5``; an
+    unwired input reads ``unconnected``."""
+    if isinstance(value, Hole):
+        return "unconnected"
     if isinstance(value, Var):
         return value.name
     if isinstance(value, tuple) and value and isinstance(value[0], tuple):
@@ -51,7 +58,8 @@ def param_summary(block: Block) -> str:
 
 
 class BlockParamsPanel(QWidget):
-    """Name and parameters of one block; emits ``edit_requested(SetParam | Rename)``."""
+    """Name and parameters of one block, and the named numbers (``n = 5``) of the expression;
+    emits ``edit_requested(SetParam | Rename | SetNumbers)``."""
 
     edit_requested = Signal(object)
 
@@ -62,7 +70,7 @@ class BlockParamsPanel(QWidget):
         self._block_id: str | None = None
         self._fields: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
-        outer = QVBoxLayout(self)
+        self._outer = outer = QVBoxLayout(self)
         self._title = QLabel("No block selected")
         self._title.setWordWrap(True)
         outer.addWidget(self._title)
@@ -70,6 +78,20 @@ class BlockParamsPanel(QWidget):
         self._form = QFormLayout(self._form_host)
         outer.addWidget(self._form_host)
         outer.addStretch(1)
+        self.numbers_field = QLineEdit()
+        self.numbers_field.setObjectName("block_numbers")
+        self.numbers_field.setPlaceholderText("n = 5, d = 3")
+        self.numbers_field.setToolTip("Named numbers the shapes may use (n = 5 makes n × n "
+                                      "sizes possible); Enter applies")
+        self.numbers_field.setProperty("shown", "")
+        self.numbers_field.editingFinished.connect(self._commit_numbers)
+        self.numbers_error = QLabel("")
+        self.numbers_error.setStyleSheet(ERROR_STYLE)
+        self.numbers_error.setWordWrap(True)
+        numbers = QFormLayout()
+        numbers.addRow("Numbers", self.numbers_field)
+        outer.addLayout(numbers)
+        outer.addWidget(self.numbers_error)
 
     # -- public ------------------------------------------------------------------------------
     def block_id(self) -> str | None:
@@ -85,8 +107,13 @@ class BlockParamsPanel(QWidget):
     def set_block(self, expr: Expression, block_id: str | None) -> None:
         """Show ``block_id``'s fields (None: nothing selected); call again after each edit."""
         self._expr, self._block_id = expr, block_id
-        while self._form.rowCount():
-            self._form.removeRow(0)
+        self._show_numbers(expr)
+        old = self._form_host  # replaced, not emptied: a field may be emitting the edit now
+        self._form_host = QWidget()
+        self._form = QFormLayout(self._form_host)
+        self._outer.replaceWidget(old, self._form_host)
+        old.hide()
+        old.deleteLater()
         self._fields, self._errors = {}, {}
         if block_id is None or block_id not in expr.ids:
             self._block_id = None
@@ -104,9 +131,13 @@ class BlockParamsPanel(QWidget):
         for port in t.ports:
             if port.number:
                 value = B.port_value(block, port.name)
-                text = "" if isinstance(value, Ref) or value is None else value_text(value)
-                self._add_line(port.name, text, "a number, or wire a tensor",
-                               wired=isinstance(value, Ref))
+                text = "" if isinstance(value, (Ref, Hole)) or value is None else \
+                    value_text(value)
+                hint = UNCONNECTED_HINT if isinstance(value, Hole) else "a number, or wire a tensor"
+                if isinstance(value, Ref):
+                    source = expr.block(value.block) if value.block in expr.ids else None
+                    hint = f"wired from {source.name or source.id}" if source else "wired"
+                self._add_line(port.name, text, hint)
         for p in t.params:
             value = B.param_value(block, p.name)
             if p.kind == "bool":
@@ -130,9 +161,10 @@ class BlockParamsPanel(QWidget):
         column.addWidget(error)
         self._form.addRow(name, host)
 
-    def _add_line(self, name: str, text: str, hint: str, wired: bool = False) -> None:
+    def _add_line(self, name: str, text: str, hint: str) -> None:
         edit = QLineEdit(text)
-        edit.setPlaceholderText("wired" if wired else hint)
+        edit.setPlaceholderText(hint)
+        edit.setToolTip(hint)
         edit.setProperty("shown", text)
         edit.editingFinished.connect(lambda: self._commit(name, edit.text(), edit))
         self._row(name, edit)
@@ -159,7 +191,6 @@ class BlockParamsPanel(QWidget):
             return
         if isinstance(editor, QLineEdit) and value == editor.property("shown"):
             return  # editingFinished fires on focus loss too: nothing changed
-        from nla_explorer.engine.blocks.edits import Rename, SetParam, apply_edit
         edit = Rename(self._block_id, value.strip()) if name == "name" else \
             SetParam(self._block_id, name, value)
         try:
@@ -173,6 +204,29 @@ class BlockParamsPanel(QWidget):
             editor.setProperty("shown", editor.text())
         elif isinstance(editor, QComboBox):
             editor.setProperty("shown", editor.currentIndex())
+        self.edit_requested.emit(edit)
+
+    def _show_numbers(self, expr: Expression) -> None:
+        text = ", ".join(f"{name} = {value}" for name, value in expr.numbers)
+        if self.numbers_field.property("shown") != text or not self.numbers_field.hasFocus():
+            self.numbers_field.setText(text)
+            self.numbers_field.setProperty("shown", text)
+            self.numbers_error.setText("")
+
+    def _commit_numbers(self) -> None:
+        """Check the typed numbers against the engine; emit them, or say why not and revert."""
+        text = self.numbers_field.text()
+        if self._expr is None or text == self.numbers_field.property("shown"):
+            return
+        try:
+            edit = SetNumbers(parse_numbers(text))
+            apply_edit(self._expr, {}, edit)
+        except ExpressionError as exc:
+            self.numbers_error.setText(exc.reason)
+            self.numbers_field.setText(self.numbers_field.property("shown"))
+            return
+        self.numbers_error.setText("")
+        self.numbers_field.setProperty("shown", text)
         self.edit_requested.emit(edit)
 
     def _revert(self, editor: QWidget) -> None:

@@ -1,4 +1,8 @@
-"""The block palette dock: searchable blocks by category, to double-click, Enter or drag."""
+"""The block palette dock: searchable blocks by category, to double-click, Enter or drag.
+
+Its colours come from the :class:`ViewStyle` the window hands it (``set_view_style``): the search
+field and the list in the style's surface colours, so the text reads in either theme.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,20 @@ import html
 from functools import lru_cache
 
 from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QLabel, QLineEdit, QStyle, QStyledItemDelegate, QTreeWidget, QTreeWidgetItem,
     QVBoxLayout, QWidget,
 )
 
-from nla_explorer.engine.blocks.palette_entries import PaletteEntry, category_order, palette_entries, search
+from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.engine.blocks.palette_entries import (
+    PaletteEntry, category_order, palette_entries, search,
+)
 
 MIME_TYPE = "application/x-nla-block"
 KEY_ROLE = Qt.UserRole + 1
 FORMULA_ROLE = Qt.UserRole + 2
-FORMULA_COLOUR = "#666666"
 DEFAULT_POINTS = 11
 
 #: (border and glyph, fill) per category: the graph's Okabe–Ito kinds where they exist.
@@ -74,14 +80,14 @@ def _icon_pixmap(glyph: str, category: str, size: int, ratio: float) -> QPixmap:
     return pixmap
 
 
-def _magnifier_icon(size: int) -> QIcon:
-    """A grey magnifying glass for the search field."""
+def _magnifier_icon(size: int, colour: str) -> QIcon:
+    """A magnifying glass in ``colour`` for the search field."""
     pixmap = QPixmap(size * 2, size * 2)
     pixmap.setDevicePixelRatio(2.0)
     pixmap.fill(Qt.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.Antialiasing)
-    pen = QPen(QColor("#707070"), max(1.5, size / 9))
+    pen = QPen(QColor(colour), max(1.5, size / 9))
     pen.setCapStyle(Qt.RoundCap)
     painter.setPen(pen)
     radius = size * 0.28
@@ -101,22 +107,30 @@ def block_mime_data(key: str) -> QMimeData:
     return mime
 
 
-def tooltip_html(entry: PaletteEntry) -> str:
-    """The entry's label, category, formula and code example as rich text."""
+def tooltip_html(entry: PaletteEntry, style: ViewStyle = ViewStyle()) -> str:
+    """The entry's label, category, formula and code example as rich text, in ``style``'s
+    colours (a tooltip has the theme's background)."""
     code = html.escape(entry.code)
+    muted, code_colour = style.surface_muted, style.series[0]
     preset = ""
     if entry.preset:
         preset = "<br><i>starts with " + html.escape(
             ", ".join(f"{k}={v!r}" for k, v in entry.preset)) + "</i>"
-    return (f"<b>{html.escape(entry.label)}</b> &nbsp;<span style='color:#555555'>"
+    return (f"<b>{html.escape(entry.label)}</b> &nbsp;<span style='color:{muted}'>"
             f"{html.escape(entry.category)}</span><br>"
             f"<span style='font-size:large'>{html.escape(entry.formula)}</span><br>"
-            f"<code style='color:#0072b2'>{code}</code>{preset}"
-            "<br><span style='color:#555555'>double-click, Enter or drag to add</span>")
+            f"<code style='color:{code_colour}'>{code}</code>{preset}"
+            f"<br><span style='color:{muted}'>double-click, Enter or drag to add; the selected "
+            "blocks feed it</span>")
 
 
 class _EntryDelegate(QStyledItemDelegate):
-    """Paints a block's formula in grey after its label, elided to the space left."""
+    """Paints a block's formula in the style's muted colour after its label, elided to the space
+    left."""
+
+    def __init__(self, parent, style: ViewStyle) -> None:
+        super().__init__(parent)
+        self.view_style = style
 
     def paint(self, painter: QPainter, option, index) -> None:
         super().paint(painter, option, index)
@@ -139,7 +153,9 @@ class _EntryDelegate(QStyledItemDelegate):
             return
         painter.save()
         painter.setFont(font)
-        painter.setPen(QColor(FORMULA_COLOUR))
+        selected = bool(opt.state & QStyle.State_Selected)
+        painter.setPen(opt.palette.color(QPalette.HighlightedText) if selected
+                       else self.view_style.colour("surface_muted"))
         rect = text_rect.adjusted(round(left) - text_rect.left(), 0, 0, 0)
         painter.drawText(rect, Qt.AlignVCenter | Qt.AlignLeft,
                          metrics.elidedText(formula, Qt.ElideRight, width))
@@ -190,8 +206,10 @@ class PalettePanel(QWidget):
 
     block_requested = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 view_style: ViewStyle = ViewStyle()) -> None:
         super().__init__(parent)
+        self.view_style = view_style
         self._entries = palette_entries()
         self._by_key = {entry.key: entry for entry in self._entries}
         self._collapsed: set[str] = set()
@@ -206,14 +224,15 @@ class PalettePanel(QWidget):
             " Enter adds the first, ↓ goes to the list")
         self.search_box.textChanged.connect(self._refresh)
         self._search_action = self.search_box.addAction(
-            _magnifier_icon(16), QLineEdit.LeadingPosition)
+            _magnifier_icon(16, view_style.surface_muted), QLineEdit.LeadingPosition)
         self.search_box.returnPressed.connect(self._request_first)
         self.tree = _BlockTree()
         self.tree.enter_pressed.connect(self._request_current)
         self.tree.setObjectName("palette_tree")
         self.tree.setHeaderHidden(True)
         self.tree.setColumnCount(1)
-        self.tree.setItemDelegate(_EntryDelegate(self.tree))
+        self.delegate = _EntryDelegate(self.tree, view_style)
+        self.tree.setItemDelegate(self.delegate)
         self.tree.setRootIsDecorated(True)
         self.tree.setIndentation(10)
         self.tree.setUniformRowHeights(False)
@@ -286,20 +305,44 @@ class PalettePanel(QWidget):
         self.setFont(font)
         self.tree.setFont(font)
         self.search_box.setFont(font)
-        self.search_box.setStyleSheet(
-            f"QLineEdit {{ padding: {max(3, points // 3)}px 4px; border: 1px solid #b0b0b0;"
-            " border-radius: 4px; }"  # the theme's base and text colours: readable in both
-            " QLineEdit:focus { border: 2px solid #0072b2; }")
-        self.search_box.removeAction(self._search_action)
-        self._search_action = self.search_box.addAction(
-            _magnifier_icon(round(points * 1.6)), QLineEdit.LeadingPosition)
         side = round(points * 2.2)
         self.tree.setIconSize(QSize(side, side))
+        self._restyle()
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """Draw in ``style``'s theme: the search field, the list and the hint in its surface
+        colours (light text on a dark field in the dark theme)."""
+        if style != self.view_style:
+            self.view_style = style
+            self.delegate.view_style = style
+            self._restyle()
+
+    def _restyle(self) -> None:
+        style, points = self.view_style, self._points
+        surface, text = style.surface, style.surface_text
+        muted, rule = style.surface_muted, style.surface_grid
+        for widget in (self.search_box, self.tree, self.hint):  # a palette for what Qt paints
+            palette = QPalette(widget.palette())
+            for group in (QPalette.Active, QPalette.Inactive):
+                palette.setColor(group, QPalette.Base, QColor(surface))
+                palette.setColor(group, QPalette.Text, QColor(text))
+                palette.setColor(group, QPalette.PlaceholderText, QColor(muted))
+            widget.setPalette(palette)
+        self.search_box.setStyleSheet(
+            f"QLineEdit {{ padding: {max(3, points // 3)}px 4px; border: 1px solid {rule};"
+            f" border-radius: 4px; background-color: {surface}; color: {text};"
+            f" selection-background-color: {style.input_highlight};"
+            " selection-color: #ffffff; }"
+            f" QLineEdit:focus {{ border: 2px solid {style.input_highlight}; }}")
+        self.search_box.removeAction(self._search_action)
+        self._search_action = self.search_box.addAction(
+            _magnifier_icon(round(points * 1.6), muted), QLineEdit.LeadingPosition)
         self.hint.setStyleSheet(
-            f"QLabel {{ color: #555555; font-size: {points}pt; padding: 10px;"
-            " background: #f6f6f6; border: 1px dashed #bbbbbb; border-radius: 4px; }")
+            f"QLabel {{ color: {muted}; font-size: {points}pt; padding: 10px;"
+            f" background: {surface}; border: 1px dashed {rule}; border-radius: 4px; }}")
         self.tree.setStyleSheet(
-            "QTreeWidget { border: 1px solid #d0d0d0; border-radius: 4px; }"
+            f"QTreeWidget {{ border: 1px solid {rule}; border-radius: 4px;"
+            f" background-color: {surface}; color: {text}; }}"
             f" QTreeWidget::item {{ padding: {max(1, points // 5)}px 2px; }}"
             " QTreeWidget::item:selected { background: #cfe3f3; color: #1a1a1a; }")
         self._refresh()
@@ -319,7 +362,7 @@ class PalettePanel(QWidget):
             members = [entry for entry in shown if entry.category == category]
             header = QTreeWidgetItem([category])
             header.setData(0, FORMULA_ROLE, str(len(members)))
-            header.setBackground(0, QColor("#f4f4f4"))
+            header.setBackground(0, QColor(CATEGORY_COLOURS.get(category, DEFAULT_COLOURS)[1]))
             header.setFont(0, header_font)
             header.setForeground(0, QColor(CATEGORY_COLOURS.get(category, DEFAULT_COLOURS)[0]))
             header.setFlags(Qt.ItemIsEnabled)
@@ -330,7 +373,7 @@ class PalettePanel(QWidget):
                 child.setData(0, FORMULA_ROLE, entry.formula)
                 child.setData(0, KEY_ROLE, entry.key)
                 child.setIcon(0, block_icon(entry.glyph, entry.category, side))
-                child.setToolTip(0, tooltip_html(entry))
+                child.setToolTip(0, tooltip_html(entry, self.view_style))
                 child.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
                 header.addChild(child)
             self.tree.addTopLevelItem(header)

@@ -172,16 +172,17 @@ def test_cycles_are_refused_and_leave_the_expression_alone(owner):
 def test_delete_copy_paste_move_and_disconnect(owner, qtbot):
     canvas = owner.canvas
     canvas.drop_entry("randn_parameter", QPointF(0, 0))
-    canvas.drop_entry("relu", QPointF(0, 160))
+    canvas.drop_entry("relu", QPointF(0, 160))  # the new randn is selected: it feeds relu
     a, r = owner.expr.ids
-    canvas.request_connect(a, r, "x")
+    assert owner.expr.block(r).inputs == (a,) and canvas.wire_count() == 1
     canvas.fit()
     # a block dragged by its body: MoveBlocks on release only
+    x, y = owner.positions[r]
     start = canvas.block_item(r).scenePos() + QPointF(0, 25)
     count = len(owner.edits)
     drag(canvas, start, start + QPointF(120, 40))
     assert len(owner.edits) == count + 1 and isinstance(owner.edits[-1], MoveBlocks)
-    assert owner.positions[r] == pytest.approx((120, 200))
+    assert owner.positions[r] == pytest.approx((x + 120, y + 40))
     # a wire end picked up off the input and dropped on empty canvas
     port = canvas.input_port_pos(r, "x")
     drag(canvas, port, port + QPointF(-150, 80))

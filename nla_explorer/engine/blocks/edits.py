@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from nla_explorer.engine.blocks import editing as B
+from nla_explorer.engine.blocks.feeding import feed
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Expression, Ref
 
@@ -18,11 +19,13 @@ Position = tuple[float, float]
 # -- edit descriptions -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AddBlock:
-    """Add an ``op`` block with ``preset`` parameters ((name, value), ...) at ``position``."""
+    """Add an ``op`` block with ``preset`` parameters ((name, value), ...) at ``position``; the
+    blocks of ``inputs`` (in order) feed its unconnected inputs."""
     op: str
     preset: tuple = ()
     position: Position = (0.0, 0.0)
     name: str | None = None
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,18 @@ class SetNumber:
 
 
 @dataclass(frozen=True)
+class SetNumbers:
+    """Make the named numbers exactly ``numbers`` ((name, value), ...): new ones are defined,
+    changed ones re-checked, missing ones forgotten (refused while a block uses them)."""
+    numbers: tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class Clear:
+    """Empty the expression: no blocks, no numbers (New)."""
+
+
+@dataclass(frozen=True)
 class Paste:
     """Copies of ``blocks`` with fresh ids and no names; wires among them kept, others dropped."""
     blocks: tuple[Block, ...]
@@ -93,6 +108,7 @@ def apply_edit(expr: Expression, positions: dict[str, Position], edit: object
     positions = dict(positions)
     if isinstance(edit, AddBlock):
         expr, new_id = B.add_block(expr, edit.op, name=edit.name, params=dict(edit.preset))
+        expr = feed(expr, new_id, edit.inputs)
         positions[new_id] = tuple(edit.position)
     elif isinstance(edit, RemoveBlocks):
         expr = B.remove_blocks(expr, edit.ids)
@@ -111,11 +127,39 @@ def apply_edit(expr: Expression, positions: dict[str, Position], edit: object
         expr = B.set_output(expr, edit.block_id)
     elif isinstance(edit, SetNumber):
         expr = B.set_number(expr, edit.name, edit.value)
+    elif isinstance(edit, SetNumbers):
+        expr = _set_numbers(expr, edit.numbers)
+    elif isinstance(edit, Clear):
+        expr, positions = Expression(), {}
     elif isinstance(edit, Paste):
         expr, positions = _paste(expr, positions, edit)
     else:
         raise ExpressionError(f"unknown edit {type(edit).__name__}")
     return expr, positions
+
+
+def _set_numbers(expr: Expression, numbers: tuple) -> Expression:
+    wanted = dict(numbers)
+    for name in [k for k in expr.number_dict if k not in wanted]:
+        expr = B.remove_number(expr, name)
+    for name, value in wanted.items():
+        expr = B.set_number(expr, name, value)
+    return expr
+
+
+def parse_numbers(text: str) -> tuple[tuple[str, str], ...]:
+    """``"n = 5, d = 3"`` (commas, semicolons or new lines between) as ((name, value text), ...);
+    a part without ``=`` raises ExpressionError quoting it."""
+    out = []
+    for part in text.replace(";", ",").replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        name, equals, value = part.partition("=")
+        if not equals or not name.strip() or not value.strip():
+            raise ExpressionError(f"named numbers are written 'n = 5'; {part.strip()!r} is not",
+                                  culprit=part.strip())
+        out.append((name.strip(), value.strip()))
+    return tuple(out)
 
 
 def _paste(expr: Expression, positions: dict, edit: Paste) -> tuple[Expression, dict]:
