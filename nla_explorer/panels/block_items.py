@@ -106,8 +106,9 @@ class BlockItem(QGraphicsItem):
         op_metrics = QFontMetricsF(self.op_font)
         texts = [(look.title, fonts.title_metrics), (look.op_label, op_metrics),
                  (look.summary, fonts.small_metrics), (look.shape, fonts.mono_metrics)]
-        label_room = sum(max(fonts.small_metrics.horizontalAdvance(text), 24) + 12
-                         for _, text in look.inputs)
+        widest = max((max(fonts.small_metrics.horizontalAdvance(text), 24) + 12
+                      for _, text in look.inputs), default=0)
+        label_room = widest * len(look.inputs)  # each label centred over its own port
         width = max([MIN_WIDTH, label_room + 2 * pad, len(look.inputs) * PORT_SPACING,
                      fonts.title_metrics.horizontalAdvance(look.title + "   ")
                      + op_metrics.horizontalAdvance(look.op_label) + 2 * pad]

@@ -154,8 +154,7 @@ class _EntryDelegate(QStyledItemDelegate):
         painter.save()
         painter.setFont(font)
         selected = bool(opt.state & QStyle.State_Selected)
-        painter.setPen(opt.palette.color(QPalette.HighlightedText) if selected
-                       else self.view_style.colour("surface_muted"))
+        painter.setPen(self.view_style.colour("surface_text" if selected else "surface_muted"))
         rect = text_rect.adjusted(round(left) - text_rect.left(), 0, 0, 0)
         painter.drawText(rect, Qt.AlignVCenter | Qt.AlignLeft,
                          metrics.elidedText(formula, Qt.ElideRight, width))
@@ -344,7 +343,7 @@ class PalettePanel(QWidget):
             f"QTreeWidget {{ border: 1px solid {rule}; border-radius: 4px;"
             f" background-color: {surface}; color: {text}; }}"
             f" QTreeWidget::item {{ padding: {max(1, points // 5)}px 2px; }}"
-            " QTreeWidget::item:selected { background: #cfe3f3; color: #1a1a1a; }")
+            f" QTreeWidget::item:selected {{ background: {rule}; color: {text}; }}")
         self._refresh()
 
     # -- building the tree -------------------------------------------------------------------------
