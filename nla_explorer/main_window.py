@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
             return
         self.inspector.show_node(doc.graph.node(node_id), doc.grad_of(node_id),
                                  doc.step_index_of(node_id), doc.manual_for(node_id),
-                                 doc.final_grad_of(node_id))
+                                 doc.final_grad_of(node_id), step_count=doc.step_count())
 
     def find_next(self) -> str | None:
         """Select and centre the next node matching the search text."""

@@ -181,6 +181,13 @@ class ManualView(QWidget):
         self.table.setVisible(True)
 
 
+def step_text(step_index: int | None, step_count: int | None = None) -> str:
+    """``"step 1 of 9"`` for the trace's step 0: numbered as the stepper and its card number it."""
+    if step_index is None:
+        return "—"
+    return f"step {step_index + 1}" + (f" of {step_count}" if step_count else "")
+
+
 class InspectorPanel(QWidget):
     """The "Node inspector" dock: everything about the selected node of the autograd graph."""
 
@@ -206,7 +213,9 @@ class InspectorPanel(QWidget):
             name, value = QLabel(key), QLabel("—")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             info.addWidget(name, i // 2, (i % 2) * 2)
-            info.addWidget(value, i // 2, (i % 2) * 2 + 1)
+            # "step 6 of 9" is the longest value: alone on its row, it takes the row's width
+            span = 3 if key == "backward" else 1
+            info.addWidget(value, i // 2, (i % 2) * 2 + 1, 1, span)
             info.setColumnStretch((i % 2) * 2 + 1, 1)
             self._info[key], self._info_keys = value, [*self._info_keys, name]
         self.after_program = QLabel(wordWrap=True, textInteractionFlags=SELECTABLE)
@@ -250,8 +259,12 @@ class InspectorPanel(QWidget):
     def show_node(self, node: GraphNode | None, grad: TensorData | None = None,
                   step_index: int | None = None,
                   manual: Sequence[tuple[str, TensorData]] = (),
-                  final_grad: TensorData | None = None) -> None:
-        """Show ``node`` (``None`` clears the panel): its gradients, manual and after the end."""
+                  final_grad: TensorData | None = None, step_count: int | None = None) -> None:
+        """Show ``node`` (``None`` clears the panel): its gradients, manual and after the end.
+
+        ``step_index`` counts from 0, as the trace does; the panel says "step k of n" counting
+        from 1, as the stepper and its step card do (``step_count``: n, when known).
+        """
         self._node = node
         if node is None:
             for view in (self.value_view, self.grad_view):
@@ -274,7 +287,7 @@ class InspectorPanel(QWidget):
         self._info["dtype"].setText(value.dtype if value is not None else "—")
         self._info["device"].setText(value.device if value is not None else "—")
         self._info["inputs"].setText(str(node.n_inputs))
-        self._info["backward"].setText(f"step {step_index}" if step_index is not None else "—")
+        self._info["backward"].setText(step_text(step_index, step_count))
         what = "the leaf tensor's data" if leaf else f"the output of {node.label}"
         self.value_view.set_tensor(value, "No forward value was recorded for this node.",
                                    "Value", f"Forward value: {what}.")

@@ -160,18 +160,20 @@ class StepCardView(QWidget):
         self._clear()
         self._set_rule(card.rule)
         grad = self.view_style.card_grad
-        tiles = [("g = ∂L/∂" + _output_name(card.title), card.incoming, grad)]
-        tiles += [(f"→ ∂L/∂{label}", tensor, grad) for label, tensor in card.outgoing
+        # the card's own names: g is ∂f/∂(this node), each input's gradient ∂f/∂(that input)
+        tiles = [(f"{card.grad_symbol} = {card.gradient_of}", card.incoming, grad)]
+        tiles += [(f"→ {target}", tensor, grad)
+                  for target, (_, tensor) in zip(card.targets, card.outgoing)
                   if tensor is not None]
         self._add_tiles(tiles)
         if card.contributions:
-            name = _output_name(card.title)
+            name = html.escape(card.name)
             self.sum_title.setText(f"<b>Accumulation</b>: {name} is used {len(card.contributions)}"
                                    " times; autograd adds what each use sends back:")
             self.sum_title.show()
             rows = [("+" if i else "", f"from {label}", part)
                     for i, (label, part) in enumerate(card.contributions)]
-            rows.append(("=", f"g of {name}", card.incoming))
+            rows.append(("=", card.gradient_of, card.incoming))
             for r, (symbol, caption, part) in enumerate(rows):
                 if r == len(self._row_pool):  # a new row position: made once, kept
                     operator, row = _html_label("", 10), SumRow()

@@ -40,7 +40,8 @@ def show(panel: InspectorPanel, example: str, name: str, with_manual: bool = Tru
     node = exp.graph.find(name)
     step = exp.trace.step_of(node.id)
     manual = manual_for(example, name) if with_manual else ()
-    panel.show_node(node, exp.trace.node_grad(node.id), step.index if step else None, manual)
+    panel.show_node(node, exp.trace.node_grad(node.id), step.index if step else None, manual,
+                    step_count=len(exp.trace.steps))
     return node
 
 
@@ -76,7 +77,8 @@ def test_leaf_matrix_shows_values_and_gradient(panel):
     node = show(panel, "quadratic", "A")
     header = panel.header_text()
     for part in ("A", "[leaf]", "AccumulateGrad", "shape (5, 5)", "dtype float32", "device cpu",
-                 f"backward step {exp.trace.step_of(node.id).index}"):
+                 f"backward step {exp.trace.step_of(node.id).index + 1} of "
+                 f"{len(exp.trace.steps)}"):
         assert part in header
     np.testing.assert_allclose(parse_table(panel.table_text("value")), node.value.values, rtol=1e-6)
     grad = exp.trace.node_grad(node.id)
@@ -104,7 +106,7 @@ def test_scalar_op_node_header_value_and_gradient(panel):
     node = show(panel, "quadratic_squared", "g")
     header = panel.header_text()
     assert header.startswith("g [op] MulBackward0") and "inputs 2" in header
-    assert "backward step 0" in header
+    assert "backward step 1 of 10" in header  # the first step, as the stepper counts it
     assert panel.value_view.plot.mode() == "scalar"
     assert float(panel.value_text()) == pytest.approx(node.value.item(), rel=1e-6)
     assert float(panel.grad_text()) == pytest.approx(1.0)  # dg/dg

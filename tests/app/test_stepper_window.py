@@ -1,5 +1,6 @@
 """Stepping through the backward pass in the window: keys, the picture, the inspector, presentation."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,22 @@ def test_picture_shows_running_done_and_waiting_nodes_and_lit_edges(window):
     np.testing.assert_allclose(doc.trace.step_of(mm.node_id).grad_inputs[1].values.shape, (5, 5))
     doc.set_step(None)
     assert all(i.step_state is None for i in items.values())
+
+
+def test_the_inspector_numbers_steps_as_the_stepper_does(window, qtbot):
+    """The stepper says "backward step k of n"; the inspector, on the running node, says step k
+    too (it counted from 0: "backward step 0" beside "step 1 of 9")."""
+    window.load_example("quadratic")
+    doc = window.document
+    total = len(doc.trace.steps)
+    for index in (0, 4, total - 1):
+        doc.set_step(index)
+        assert f"backward step {index + 1} of {total}" in window.stepper.label.text()
+        node = doc.trace.steps[index].node_id
+        assert doc.selected == node
+        qtbot.waitUntil(lambda: window.inspector.current_node_id() == node, timeout=3000)
+        header = window.inspector.header_text()
+        assert re.search(rf"backward step {index + 1}( of {total})?(,|$)", header), header
 
 
 def test_stepper_panel_buttons_and_label(window):
@@ -167,9 +184,10 @@ def test_backward_card_shows_gradients_as_heatmaps_and_the_accumulation(window):
     x = doc.graph.find("x").id
     doc.set_step(doc.trace.step_of(x).index)
     card = window.stepper.card
-    assert card.tiles[0].caption == "g = ∂L/∂x" and card.tiles[0].is_heatmap
+    assert card.tiles[0].caption == "g = ∂f/∂x" and card.tiles[0].is_heatmap
+    # each use of x by what it computes, in the program's names: bᵀx, ½xᵀAx and ½x
     assert [t.caption for t in card.accumulation] == [
-        "from dot", "from dot", "from mul", "g of x"]
+        "from bᵀx", "from ½xᵀAx", "from ½x", "∂f/∂x"]
     parts = [np.asarray(t.data.values, dtype=np.float64) for t in card.accumulation]
     np.testing.assert_allclose(sum(parts[:-1]), parts[-1], rtol=1e-5, atol=1e-6)
     assert "used 3 times" in card.text()
@@ -177,7 +195,8 @@ def test_backward_card_shows_gradients_as_heatmaps_and_the_accumulation(window):
     assert item.step_state == "current"  # the leaf fills with its gradient when it accumulates
     sub = doc.trace.steps[0]
     doc.set_step(0)
-    assert [t.caption for t in card.tiles] == ["g = ∂L/∂f", "→ ∂L/∂dot", "→ ∂L/∂dot"]
+    assert [t.caption for t in card.tiles] == ["g = ∂f/∂f", "→ ∂f/∂(½xᵀAx)", "→ ∂f/∂(bᵀx)"]
+    assert card.rule.text() == "∂f/∂(½xᵀAx) = g\n∂f/∂(bᵀx) = −g"
     assert [t.value_text for t in card.tiles] == ["1", "1", "-1"]  # scalars as numbers
     assert all(not t.is_heatmap and "-1" in card.tiles[2].body.text() for t in card.tiles)
     assert not card.accumulation and sub.node_id == doc.graph.output_id

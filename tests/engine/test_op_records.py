@@ -237,17 +237,19 @@ def test_the_cards_read_the_records_rules():
     for op in CATALOGUE.values():
         for rule in op.nodes:
             assert RULES[rule.node] is rule
+    # backward lines are templates the step card fills with the program's names
     assert RULES["Div"] == NodeRule(
-        "Div", ("a", "b"), ((0, "∂L/∂a = g / b"), (1, "∂L/∂b = −g · a / b²")),
+        "Div", ("a", "b"), ((0, "∂{L}/∂{a} = {g} / {b}"), (1, "∂{L}/∂{b} = −{g} · {a} / {b}²")),
         ((0, ("b",)), (1, ("a", "b"))), (("a", "self"), ("b", "other")), "a / b", ("a", "b"))
     assert RULES["Pow2"] == NodeRule(
-        "Pow2", ("x",), ((0, "∂L/∂x = g · cˣ · ln c"),), ((0, ("c", "x")),),
+        "Pow2", ("x",), ((0, "∂{L}/∂{x} = {g} · {c}^{x} · ln {c}"),), ((0, ("c", "x")),),
         (("c", "self"), ("x", "exponent")), "cˣ", ("c", "x"))
     assert RULES["NllLoss"].lines[1] == (
-        None, "cross-entropy: with log_softmax before it, ∂L/∂logits = (softmax − one-hot) · g / N")
+        None, "cross-entropy: with log_softmax before it, ∂{L}/∂logits = (softmax − one-hot) · "
+              "{g} / {N}, {N} = number of samples")
     assert RULES["Reshape"].lines == RULES["UnsafeView"].lines == (
-        (0, "∂L/∂x = g reshaped back to x's shape"),)
-    assert RULES["AccumulateGrad"].lines == ((None, "x.grad = Σ contributions"),)
+        (0, "∂{L}/∂{x} = {g} reshaped back to {x:shape}"),)
+    assert RULES["AccumulateGrad"].lines == ((None, "{x}.grad = Σ contributions"),)
 
 
 # -- adding an op ----------------------------------------------------------------------------------

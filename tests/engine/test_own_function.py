@@ -60,7 +60,7 @@ def test_the_card_says_the_numbers_are_what_backward_returned():
     index = next(i for i, s in enumerate(trace.steps)
                  if graph.node(s.node_id).op == "SquareBackward")
     card = step_card(graph, trace, index)
-    assert card.rule[0] == "∂L/∂z = Square.backward(ctx, g)"
+    assert card.rule[0] == "∂y/∂z = Square.backward(ctx, g)"  # y = Square.apply(z).sum()
     assert "what it returned" in card.rule[1]
     node = graph.node(trace.steps[index].node_id)
     torch.manual_seed(0)

@@ -73,19 +73,19 @@ def test_mul_numbers_and_incoming():
     step = next(s for s in _steps_of(e, "MulBackward0") if e.graph.node(s.node_id).name == "c")
     card = step_card(e.graph, e.trace, step.index)
     assert card.title == "c — MulBackward0"  # the variable name, then the op
-    assert card.rule == ("∂L/∂a = g · b", "∂L/∂b = g · a")
+    assert card.rule == ("∂y/∂a = g · b", "∂y/∂b = g · a")  # the program's names, y's gradient
     assert card.incoming.item() == pytest.approx(2.5)
     assert [label for label, _ in card.outgoing] == ["a", "b"]
     assert card.outgoing[0][1].item() == pytest.approx(1.25)
-    assert card.numbers[0] == "g = 2.5, b = 0.5 → ∂L/∂a = 1.25"
-    assert card.numbers[1] == "g = 2.5, a = 2 → ∂L/∂b = 5"
+    assert card.numbers[0] == "g = 2.5, b = 0.5 → ∂y/∂a = 1.25"
+    assert card.numbers[1] == "g = 2.5, a = 2 → ∂y/∂b = 5"
 
 
 def test_constant_input_gets_no_formula_line(explorations):
     e = explorations["quadratic"]
     step = next(s for s in _steps_of(e, "DotBackward0") if s.grad_inputs[0] is None)
     card = step_card(e.graph, e.trace, step.index)
-    assert card.rule == ("∂L/∂b = g · a",)
+    assert card.rule == ("∂f/∂x += g · b",)  # x is also used elsewhere: its gradients add up
     assert card.outgoing[0] == ("b", None)
     assert "no gradient flows to b" in card.note
 
@@ -114,14 +114,14 @@ def _assert_contributions_sum(e, name, count):
 def test_contributions_x_times_x():
     e = explore_code(X_TIMES_X)
     parts = _assert_contributions_sum(e, "x", 2)
-    assert [label for label, _ in parts] == ["mul, input 1", "mul, input 2"]
+    assert [label for label, _ in parts] == ["x ⊙ x, input 1", "x ⊙ x, input 2"]
     np.testing.assert_allclose(parts[0][1].values, [1.0, 2.0])
 
 
 def test_contributions_quadratic(explorations):
     e = explorations["quadratic"]
     parts = _assert_contributions_sum(e, "x", 3)  # two dots and the 0.5 * x
-    assert sorted(label for label, _ in parts) == ["dot", "dot", "mul"]
+    assert sorted(label for label, _ in parts) == ["bᵀx", "½x", "½xᵀAx"]
     _assert_contributions_sum(e, "A", 1)
 
 

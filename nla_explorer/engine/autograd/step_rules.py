@@ -1,25 +1,37 @@
-"""Step cards: the chain-rule formula, the gradients and the actual numbers of one backward step."""
+"""Step cards: the chain-rule formula, the gradients and the actual numbers of one backward step.
+
+The formula is written in the program's names (``∂f/∂A = (½xᵀ)ᵀ g``): see ``step_names``.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-import numpy as np
+from typing import Iterable
+from weakref import WeakKeyDictionary
 
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
+from nla_explorer.engine.autograd.rule_table import NODES_OF_NO_OP, RULES, op_base
+from nla_explorer.engine.autograd.step_names import (
+    SMALL, UNBOUNDED, Label, Namer, fmt, generic_names, partial, render, saved_label, tidy,
+)
 from nla_explorer.engine.autograd.trace import BackwardTrace
-from nla_explorer.engine.ops import CATALOGUE, NodeRule
-from nla_explorer.engine.ops.parts import reshaped, unary
+from nla_explorer.engine.ops import NodeRule
 from nla_explorer.engine.tensors import TensorData
 
-#: Tensors with at most this many elements show their numbers; larger ones show their shape.
-SMALL = 6
+__all__ = [
+    "NODES_OF_NO_OP", "RULES", "SMALL", "StepCard", "contributions", "fmt", "is_own_function",
+    "namer_for", "op_base", "rule_for", "saved_operand", "slot_labels", "step_card",
+]
 
 
 @dataclass(frozen=True)
 class StepCard:
-    """What one backward step does: formula lines, gradient in, gradients out, numbers, a note."""
+    """What one backward step does: formula lines, gradient in, gradients out, numbers, a note.
+
+    Everything is written in the program's names; ``grad_symbol`` is what the card calls the
+    gradient arriving (``g``, or ``ḡ`` where the program has a ``g``), ``gradient_of`` what that
+    is (``∂f/∂x``), ``targets`` what each input's gradient is called (``∂f/∂A``).
+    """
 
     title: str
     rule: tuple[str, ...]
@@ -31,84 +43,45 @@ class StepCard:
     op: str = ""
     #: where the node is used more than once: what each use sends back; they sum to ``incoming``
     contributions: tuple[tuple[str, TensorData], ...] = ()
+    name: str = ""  # how the card writes this node's output (``x``, ``½xᵀA``)
+    loss: str = "L"  # the output differentiated (``f``)
+    grad_symbol: str = "g"
+    gradient_of: str = ""
+    targets: tuple[str, ...] = ()  # one per ``outgoing``
 
 
-#: Nodes no catalogue op declares: torch makes them for leaves, broadcasting, copies, inside
-#: other ops (matmul's UnsafeView), or for code run as Python (``x.max()``).
-NODES_OF_NO_OP: tuple[NodeRule, ...] = (
-    NodeRule("AccumulateGrad", ("x",), ((None, "x.grad = Σ contributions"),)),
-    unary("Clone", "∂L/∂x = g"),
-    unary("Expand", "∂L/∂x = g summed over the expanded dimensions"),
-    reshaped("UnsafeView"),
-    unary("Max", "∂L/∂x = g at the position of the maximum, 0 elsewhere"),
-)
+_NAMERS: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def _rules() -> dict[str, NodeRule]:
-    out: dict[str, NodeRule] = {}
-    for rule in (*(r for op in CATALOGUE.values() for r in op.nodes), *NODES_OF_NO_OP):
-        if rule.node in out:
-            raise ValueError(f"backward node '{rule.node}' has two rules")
-        out[rule.node] = rule
-    return out
-
-
-#: Node base name (see :func:`op_base`) → its rule: the ops' records, then ``NODES_OF_NO_OP``.
-RULES: dict[str, NodeRule] = _rules()
-
-
-def op_base(op: str) -> str:
-    """``MulBackward0`` → ``Mul``; ``PowBackward1`` → ``Pow1`` (tensor exponent)."""
-    m = re.fullmatch(r"(.*?)Backward(\d*)", op)
-    if m is None:
-        return op
-    base, number = m.groups()
-    if base == "Pow" and number in ("1", "2"):
-        return base + number
-    return base
+def namer_for(graph: AutogradGraph, names: Iterable[str] = ()) -> Namer:
+    """The graph's :class:`Namer` (kept while the graph lives: labels are worked out once)."""
+    extra = frozenset(names)
+    per_graph = _NAMERS.setdefault(graph, {})
+    if extra not in per_graph:
+        per_graph[extra] = Namer(graph, extra)
+    return per_graph[extra]
 
 
 def rule_for(op: str) -> tuple[str, ...]:
-    """The formula lines of torch's backward node ``op`` (empty when unknown)."""
+    """The formula lines of torch's backward node ``op`` in its own symbols (empty: unknown)."""
     rule = RULES.get(op_base(op))
-    return tuple(line for _, line in rule.lines) if rule else ()
+    return tuple(_generic(line) for _, line in rule.lines) if rule else ()
 
 
-# -- formatting -----------------------------------------------------------------------------------
-def _num(v: float) -> str:
-    text = f"{v:.4g}"
-    return "0" if text == "-0" else text
+def _generic(template: str) -> str:
+    names = generic_names(template)
+    names.update({"each": Label("xₖ"), "k": Label("k")})
+    return render(template, names)
 
 
-def fmt(data: TensorData | None) -> str:
-    """Numbers of a small tensor (``2.5``, ``[1, 2]``), else its shape (``‹5×5›``)."""
-    if data is None:
-        return "None"
-    if data.values is None or data.numel > SMALL:
-        return "‹" + "×".join(map(str, data.shape)) + "›" if data.shape else "‹scalar›"
-    arr = np.asarray(data.values, dtype=float)
-    if arr.ndim == 0:
-        return _num(float(arr))
-
-    def rec(a: np.ndarray) -> str:
-        if a.ndim == 1:
-            return "[" + ", ".join(_num(float(v)) for v in a) + "]"
-        return "[" + ", ".join(rec(row) for row in a) + "]"
-    return rec(arr)
-
-
-def _plain_number(value: object) -> str:
-    return _num(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) \
-        else str(value)
-
-
-# -- cards ----------------------------------------------------------------------------------------
+# -- what the forward card shares ------------------------------------------------------------------
 def _label_of(node: GraphNode) -> str:
     return node.name or node.label
 
 
 def slot_labels(graph: AutogradGraph, node: GraphNode, rule: NodeRule | None) -> list[str]:
-    """A label per input slot: the producer's name or op, a constant's name, else the symbol."""
+    """A label per input slot for the forward card: the producer's name or op, a constant's
+    name, else the symbol."""
     sources = {e.slot: graph.node(e.source) for e in graph.inputs_of(node.id)}
     labels = []
     for slot in range(node.n_inputs):
@@ -128,45 +101,97 @@ def saved_operand(node: GraphNode, rule: NodeRule | None, symbol: str) -> SavedV
     return next((s for s in node.saved if s.name == saved_name), None) if saved_name else None
 
 
-def _operand_text(node: GraphNode, rule: NodeRule, symbol: str) -> str | None:
-    s = saved_operand(node, rule, symbol)
-    if s is None:
-        return None
-    return fmt(s.tensor) if s.tensor is not None else _plain_number(s.attribute)
+# -- cards ----------------------------------------------------------------------------------------
+def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
+              names: Iterable[str] = ()) -> StepCard:
+    """The card of ``trace.steps[step_index]``.
 
-
-def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int) -> StepCard:
-    """The card of ``trace.steps[step_index]``."""
+    ``names``: the program's other variable names (numbers, tensors outside the graph), so that
+    no symbol of the card is one of them; the graph's own names are always taken into account.
+    """
     step = trace.steps[step_index]
     node = graph.node(step.node_id)
+    namer = namer_for(graph, names)
     incoming = step.grad_outputs[0] if step.grad_outputs else None
     if node.kind == LEAF:
-        return _leaf_card(graph, trace, node, incoming)
+        return _leaf_card(graph, trace, node, incoming, namer)
     rule = RULES.get(op_base(node.op))
-    labels = slot_labels(graph, node, rule)
+    labels = namer.input_labels(node)
     grads = list(step.grad_inputs) + [None] * (node.n_inputs - len(step.grad_inputs))
-    outgoing = tuple(zip(labels, grads[:node.n_inputs]))
+    grads = grads[:node.n_inputs]
+    env = _environment(namer, node, rule, labels)
+    shapes = {symbol: "×".join(map(str, grads[slot].shape)) or "scalar"
+              for slot, symbol in enumerate(rule.symbols if rule else ())
+              if slot < len(grads) and grads[slot] is not None}
+    loss, g = namer.loss, namer.grad
     lines: list[str] = []
     if rule is not None:
-        for slot, line in rule.lines:
-            if slot is None or (slot < len(grads) and grads[slot] is not None):
-                lines.append(line)
+        for slot, template in rule.lines:
+            lines += _lines(template, slot, env, shapes, labels, grads, namer, node)
     elif is_own_function(node.op):
         function = node.op.removesuffix("Backward")
-        targets = ", ".join(f"∂L/∂{label}" for label, g in zip(labels, grads) if g is not None)
-        lines.append(f"{targets} = {function}.backward(ctx, g)")
+        targets = ", ".join(partial(loss, lab) for lab, grad in zip(labels, grads)
+                            if grad is not None)
+        lines.append(f"{targets} = {function}.backward(ctx, {g})")
         lines.append("the program's own backward: the numbers are what it returned")
-    numbers = _numbers(node, rule, incoming, labels, grads)
+    numbers = _numbers(node, rule, incoming, env, labels, grads, namer)
     notes = []
-    dead = [labels[i] for i, g in enumerate(grads[:node.n_inputs]) if g is None]
+    dead = [labels[i].text for i, grad in enumerate(grads) if grad is None]
     if dead:
-        notes.append(f"no gradient flows to {', '.join(dead)} (a constant)")
-    shared = _shared_note(graph, trace, node.id)
+        notes.append(f"no gradient flows to {', '.join(dead)} "
+                     f"({'constants' if len(dead) > 1 else 'constant'})")
+    shared = _shared_note(graph, trace, node.id, namer)
     if shared:
         notes.append(shared)
-    return StepCard(f"{_label_of(node)} — {node.op}", tuple(lines), incoming, outgoing,
+    name = namer.label(node.id)
+    return StepCard(f"{name.text} — {node.op}", tuple(lines), incoming,
+                    tuple((lab.text, grad) for lab, grad in zip(labels, grads)),
                     tuple(numbers), "; ".join(notes), node.id, node.op,
-                    _shared_parts(graph, trace, node.id))
+                    _shared_parts(graph, trace, node.id, namer), name.text, loss, g,
+                    partial(loss, name), tuple(partial(loss, lab) for lab in labels))
+
+
+def _environment(namer: Namer, node: GraphNode, rule: NodeRule | None,
+                 labels: list[Label]) -> dict[str, Label]:
+    """What each symbol of the node's rule stands for here."""
+    env = {symbol: Label(namer.generic[symbol]) for symbol in ("I", "N")}
+    env.update({"g": Label(namer.grad), "L": Label(namer.loss)})
+    if rule is None:
+        return env
+    for slot, symbol in enumerate(rule.symbols):
+        env[symbol] = labels[slot] if slot < len(labels) else Label(namer.generic["const"])
+    for symbol, saved_name in rule.saved:
+        if symbol in rule.symbols:
+            continue
+        saved = next((s for s in node.saved if s.name == saved_name), None)
+        if saved_name == "result":
+            env[symbol] = namer.label(node.id)
+        elif saved is None:
+            env[symbol] = Label(UNBOUNDED.get(symbol, "…"))
+        else:
+            env[symbol] = saved_label(saved, "…")
+    return env
+
+
+def _lines(template: str, slot: int | None, env: dict[str, Label], shapes: dict[str, str],
+           labels: list[Label], grads: list, namer: Namer, node: GraphNode) -> list[str]:
+    """The rule line of ``slot`` (None: always shown), one per input for ``{each}``."""
+    if "{each}" in template:
+        return [_sum_up(tidy(render(template, {**env, "each": lab, "k": Label(str(k))})),
+                        namer.shared(node.id, k))
+                for k, lab in enumerate(labels) if grads[k] is not None]
+    if slot is not None and (slot >= len(grads) or grads[slot] is None):
+        return []
+    line = tidy(render(template, env, shapes))
+    if slot is None:
+        head = line.split(",")[0].split(" = ")
+        return [] if len(head) == 2 and head[0] == head[1] else [line]
+    return [_sum_up(line, namer.shared(node.id, slot))]
+
+
+def _sum_up(line: str, shared: bool) -> str:
+    """``∂f/∂x = …`` → ``∂f/∂x += …`` where x is used more than once (the uses add up)."""
+    return line.replace(" = ", " += ", 1) if shared else line
 
 
 def is_own_function(op: str) -> bool:
@@ -176,64 +201,75 @@ def is_own_function(op: str) -> bool:
 
 
 def _numbers(node: GraphNode, rule: NodeRule | None, incoming: TensorData | None,
-             labels: list[str], grads: list[TensorData | None]) -> list[str]:
+             env: dict[str, Label], labels: list[Label], grads: list,
+             namer: Namer) -> list[str]:
     out = []
     operands = dict(rule.operands) if rule else {}
-    for slot, grad in enumerate(grads[:node.n_inputs]):
+    g = namer.grad
+    for slot, grad in enumerate(grads):
         if grad is None:
             continue
-        parts = [f"g = {fmt(incoming)}"]
+        parts = [f"{g} = {fmt(incoming)}"]
         for symbol in operands.get(slot, ()):
-            text = _operand_text(node, rule, symbol)
-            if text is not None:
-                parts.append(f"{symbol} = {text}")
-        symbol = rule.symbols[slot] if rule and slot < len(rule.symbols) else labels[slot]
-        target = symbol if symbol == labels[slot] else f"{symbol} ({labels[slot]})"
-        out.append(f"{', '.join(parts)} → ∂L/∂{target} = {fmt(grad)}")
+            saved = saved_operand(node, rule, symbol)
+            if saved is None or saved.tensor is None:
+                continue  # a number: the rule line already shows it
+            text = fmt(saved.tensor)
+            if env[symbol].text != text:
+                parts.append(f"{env[symbol].text} = {text}")
+        relation = "+=" if namer.shared(node.id, slot) else "="
+        out.append(f"{', '.join(parts)} → {partial(namer.loss, labels[slot])} {relation} "
+                   f"{fmt(grad)}")
     if not out and incoming is not None:
-        out.append(f"g = {fmt(incoming)}")
+        out.append(f"{g} = {fmt(incoming)}")
     return out
 
 
 def _leaf_card(graph: AutogradGraph, trace: BackwardTrace, node: GraphNode,
-               incoming: TensorData | None) -> StepCard:
-    name = _label_of(node)
+               incoming: TensorData | None, namer: Namer) -> StepCard:
+    label = namer.label(node.id)
+    name, g = label.text, namer.grad
     final = trace.leaf_grads.get(node.id, incoming)
-    numbers = [f"g = {fmt(incoming)} → {name}.grad = {fmt(final)}"]
-    rule = (f"{name}.grad = Σ contributions",)
-    note = f"{name}.grad += g"
-    shared = _shared_note(graph, trace, node.id)
+    numbers = [f"{g} = {fmt(incoming)} → {name}.grad = {fmt(final)}"]
+    rule = tuple(render(line, {"x": label}) for _, line in RULES["AccumulateGrad"].lines)
+    note = f"{name}.grad += {g}"
+    shared = _shared_note(graph, trace, node.id, namer)
     if shared:
         note += "; " + shared
     return StepCard(f"{name} — AccumulateGrad", rule, incoming, (),
-                    tuple(numbers), note, node.id, node.op, _shared_parts(graph, trace, node.id))
+                    tuple(numbers), note, node.id, node.op,
+                    _shared_parts(graph, trace, node.id, namer), name, namer.loss, g,
+                    partial(namer.loss, label), ())
 
 
-def _shared_parts(graph: AutogradGraph, trace: BackwardTrace,
-                  node_id: str) -> tuple[tuple[str, TensorData], ...]:
-    parts = contributions(graph, trace, node_id)
+def _shared_parts(graph: AutogradGraph, trace: BackwardTrace, node_id: str,
+                  namer: Namer) -> tuple[tuple[str, TensorData], ...]:
+    parts = contributions(graph, trace, node_id, namer=namer)
     return tuple(parts) if len(parts) > 1 else ()
 
 
-def _shared_note(graph: AutogradGraph, trace: BackwardTrace, node_id: str) -> str:
-    parts = contributions(graph, trace, node_id)
+def _shared_note(graph: AutogradGraph, trace: BackwardTrace, node_id: str, namer: Namer) -> str:
+    parts = contributions(graph, trace, node_id, namer=namer)
     if len(parts) < 2:
         return ""
-    name = _label_of(graph.node(node_id))
+    name = namer.label(node_id).text
     consumers = {e.target for e in graph.consumers_of(node_id)}
     uses = f"{len(consumers)} ops" if len(consumers) > 1 else \
         f"{len(parts)} inputs of the same op"
     terms = " + ".join(f"{fmt(t)} (from {label})" for label, t in parts)
-    return f"{name} is used by {uses}: contributions {terms} are summed into g"
+    return f"{name} is used by {uses}: contributions {terms} are summed into {namer.grad}"
 
 
-def contributions(graph: AutogradGraph, trace: BackwardTrace,
-                  node_id: str) -> list[tuple[str, TensorData]]:
+def contributions(graph: AutogradGraph, trace: BackwardTrace, node_id: str,
+                  names: Iterable[str] = (), namer: Namer | None = None,
+                  ) -> list[tuple[str, TensorData]]:
     """The gradient each consumer sends to ``node_id``; they sum to the node's incoming gradient.
 
-    Labels are the consumer's variable name or op, with the input number when a consumer reads
-    the node twice (``x * x``). Consumers whose step sent no gradient are left out.
+    Labels are the consumer's variable name or expression (``bᵀx``), with the input number when
+    a consumer reads the node twice (``x ⊙ x``). Consumers whose step sent no gradient are left
+    out.
     """
+    namer = namer or namer_for(graph, names)
     edges = sorted(graph.consumers_of(node_id), key=lambda e: (e.target, e.slot))
     per_target: dict[str, int] = {}
     for e in edges:
@@ -246,7 +282,7 @@ def contributions(graph: AutogradGraph, trace: BackwardTrace,
         grad = step.grad_inputs[e.slot]
         if grad is None:
             continue
-        label = _label_of(graph.node(e.target))
+        label = namer.label(e.target).text
         if per_target[e.target] > 1:
             label = f"{label}, input {e.slot + 1}"
         out.append((label, grad))

@@ -7,15 +7,17 @@ from dataclasses import replace
 from nla_explorer.engine.ops.parts import KEEPDIM, A, X, dim, tensor_ports, reshaped, unary
 from nla_explorer.engine.ops.record import NodeRule, Op, Param
 
-_PRODUCT = ((0, "∂L/∂A = g · Bᵀ"), (1, "∂L/∂B = Aᵀ · g"))
+_PRODUCT = ((0, "∂{L}/∂{A} = {g} {B}ᵀ"), (1, "∂{L}/∂{B} = {A}ᵀ {g}"))
 
 
 def _inverse(node: str) -> NodeRule:
-    return unary(node, "∂L/∂A = −A⁻ᵀ g A⁻ᵀ", forward="A⁻¹", forward_symbols=("A",))
+    return unary(node, "∂{L}/∂{A} = −{A}⁻ᵀ {g} {A}⁻ᵀ", forward="A⁻¹", forward_symbols=("A",),
+                 symbol="A")
 
 
 def _norm(node: str) -> NodeRule:
-    return unary(node, "∂L/∂x = g · x / ‖x‖", ("x", "‖x‖"), (("x", "self"), ("‖x‖", "result")),
+    return unary(node, "∂{L}/∂{x} = {g} · {x} / {‖x‖}", ("x", "‖x‖"),
+                 (("x", "self"), ("‖x‖", "result")),
                  forward="‖x‖")
 
 
@@ -34,13 +36,15 @@ OPS = (
     Op("mv", "linear algebra", "A x", ("torch.mv", ".mv"), arity=2,
        ports=tensor_ports("A", "x", keywords=("input", "vec")),
        glyph="Ax", keywords="matrix vector product", arg_names=("A", "x"),
-       nodes=(NodeRule("Mv", ("A", "x"), ((0, "∂L/∂A = g xᵀ (outer product)"), (1, "∂L/∂x = Aᵀ g")),
+       nodes=(NodeRule("Mv", ("A", "x"), ((0, "∂{L}/∂{A} = {g} {x}ᵀ (outer product)"),
+                                       (1, "∂{L}/∂{x} = {A}ᵀ {g}")),
                        ((0, ("x",)), (1, ("A",))), (("A", "self"), ("x", "vec")),
                        forward="A x", forward_symbols=("A", "x")),)),
     Op("dot", "linear algebra", "xᵀ y", ("torch.dot", ".dot"), arity=2,
        ports=tensor_ports("x", "y", keywords=("input", "tensor")),
        glyph="x·y", keywords="inner product scalar", arg_names=("x", "y"),
-       nodes=(NodeRule("Dot", ("a", "b"), ((0, "∂L/∂a = g · b"), (1, "∂L/∂b = g · a")),
+       nodes=(NodeRule("Dot", ("a", "b"),
+                       ((0, "∂{L}/∂{a} = {g} · {b}"), (1, "∂{L}/∂{b} = {g} · {a}")),
                        ((0, ("b",)), (1, ("a",))), (("a", "self"), ("b", "tensor")),
                        forward="aᵀ b", forward_symbols=("a", "b")),)),
     Op("outer", "linear algebra", "x yᵀ", ("torch.outer", "torch.ger", ".outer", ".ger"),
@@ -48,14 +52,15 @@ OPS = (
        glyph="⊗", keywords="outer product rank one", arg_names=("x", "y")),
     Op("t", "linear algebra", "Aᵀ", (".t", "torch.t"), ports=A,
        glyph="Aᵀ", keywords="transpose", arg_names=("A",),
-       nodes=(unary("T", "∂L/∂x = gᵀ (transposed back)", forward="xᵀ"),)),
+       nodes=(unary("T", "∂{L}/∂{x} = {g}ᵀ (transposed back)", forward="xᵀ"),)),
     Op("T", "linear algebra", "Aᵀ", ("attr:T",), ports=A,
        glyph="Aᵀ", keywords="transpose", arg_names=("A",), nodes=(reshaped("Permute"),)),
     Op("transpose", "linear algebra", "swap two dims", (".transpose", "torch.transpose"),
        ports=A, params=(dim(0, 1, True, name="dim0", positional=True),
                         dim(1, 2, True, name="dim1", positional=True)),
        glyph="⇄", code_args="0, 1",
-       nodes=(unary("Transpose", "∂L/∂x = gᵀ (the two dimensions swapped back)", forward="xᵀ"),)),
+       nodes=(unary("Transpose", "∂{L}/∂{x} = {g}ᵀ (the two dimensions swapped back)",
+                    forward="xᵀ"),)),
     # torch.inverse is an alias of torch.linalg.inv: both make LinalgInvExBackward0
     Op("inverse", "linear algebra", "A⁻¹", ("torch.inverse", ".inverse"), ports=A,
        glyph="A⁻¹", keywords="invert inverse", arg_names=("A",), nodes=(_inverse("Inv"),)),
@@ -64,22 +69,24 @@ OPS = (
        nodes=(_inverse("LinalgInvEx"),)),
     Op("det", "linear algebra", "det A", ("torch.det", ".det", "torch.linalg.det"), ports=A,
        glyph="|A|", keywords="determinant", arg_names=("A",),
-       nodes=(unary("LinalgDet", "∂L/∂A = g · det(A) · A⁻ᵀ", ("det",), (("det", "result"),),
-                    forward="det A", forward_symbols=("A",)),)),
+       nodes=(unary("LinalgDet", "∂{L}/∂{A} = {g} · {det(A)} · {A}⁻ᵀ", ("det(A)",),
+                    (("det(A)", "result"),),
+                    forward="det A", forward_symbols=("A",), symbol="A"),)),
     Op("solve", "linear algebra", "A⁻¹ b", ("torch.linalg.solve",), arity=2,
        ports=tensor_ports("A", "b", keywords=("A", "B")),
        glyph="A\\b", keywords="linear system", arg_names=("A", "b"),
        nodes=(NodeRule("LinalgSolveEx", ("A", "B"),
-                       ((1, "∂L/∂B = A⁻ᵀ g"), (0, "∂L/∂A = −(A⁻ᵀ g) Xᵀ"),
-                        (None, "X = A⁻¹B, the solution")),
+                       ((1, "∂{L}/∂{B} = {A}⁻ᵀ {g}"), (0, "∂{L}/∂{A} = −({A}⁻ᵀ {g}) {X}ᵀ"),
+                        (None, "{X} = {A}⁻¹{B}, the solution")),
                        saved=(("X", "result"),), forward="A⁻¹ B (solve A X = B)",
                        forward_symbols=("A", "B")),)),
     Op("trace", "linear algebra", "tr A = Σ Aᵢᵢ", ("torch.trace", ".trace"), ports=A,
        glyph="tr", arg_names=("A",),
-       nodes=(unary("Trace", "∂L/∂A = g · I", forward="Σᵢ Aᵢᵢ", forward_symbols=("A",)),)),
+       nodes=(unary("Trace", "∂{L}/∂{A} = {g} · {I}", forward="Σᵢ Aᵢᵢ", forward_symbols=("A",),
+                    symbol="A"),)),
     Op("diag", "linear algebra", "diagonal ↔ diagonal matrix", ("torch.diag", ".diag"), ports=X,
        params=(Param("diagonal", "int", None, 1, "diagonal", 0, positional=False),), glyph="⋱",
-       nodes=(unary("Diag", "∂L/∂x = the diagonal of g (or g placed on the diagonal)"),)),
+       nodes=(unary("Diag", "∂{L}/∂{x} = the diagonal of {g} (or {g} placed on the diagonal)"),)),
     Op("norm", "linear algebra", "‖x‖₂", ("torch.norm", ".norm", "torch.linalg.norm"), ports=X,
        params=(Param("p", "number", None, 1, "p", positional=False, choices=("fro", "nuc")),
                dim(kind="dims", index=2), replace(KEEPDIM, index=3)),

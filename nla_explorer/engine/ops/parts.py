@@ -37,15 +37,20 @@ def dim(initial: object = None, index: int = 1, required: bool = False, kind: st
 
 def unary(node: str, line: str, uses: tuple[str, ...] = (),
           saved: tuple[tuple[str, str], ...] = (), extra: str | None = None,
-          forward: str | None = None, forward_symbols: tuple[str, ...] | None = None) -> NodeRule:
-    """The rule of a node with one input ``x``: one backward line, and ``extra`` always shown."""
+          forward: str | None = None, forward_symbols: tuple[str, ...] | None = None,
+          symbol: str = "x") -> NodeRule:
+    """The rule of a node with one input ``symbol``: a backward line, and ``extra`` always shown.
+
+    Lines are templates: ``{x}`` is the input, ``{g}`` the gradient arriving, ``{L}`` the output
+    differentiated, any other ``{symbol}`` one of ``saved`` (see ``step_names``).
+    """
     lines = ((0, line),) + (((None, extra),) if extra else ())
-    return NodeRule(node, ("x",), lines, ((0, uses),), saved, forward, forward_symbols)
+    return NodeRule(node, (symbol,), lines, ((0, uses),), saved, forward, forward_symbols)
 
 
 def reshaped(node: str) -> NodeRule:
     """The rule of a node that only changes the shape: the gradient goes back reshaped."""
-    return unary(node, "∂L/∂x = g reshaped back to x's shape")
+    return unary(node, "∂{L}/∂{x} = {g} reshaped back to {x:shape}")
 
 
 #: Saved names of a binary op's inputs (``_saved_self``, ``_saved_other``).

@@ -38,7 +38,10 @@ class Param:
 class NodeRule:
     """The cards of one kind of torch backward node, named by its base (``MulBackward0`` → ``Mul``).
 
-    The backward (step) card shows ``lines``; the forward card shows ``forward``.
+    The backward (step) card shows ``lines``, templates in the symbols: ``∂{L}/∂{a} = {g} · {b}``
+    (``{L}``: the output differentiated, ``{g}``: the gradient arriving, ``{x:shape}``: the shape
+    of ``x``; ``{each}`` / ``{k}``: every input of a node of many, and its position). The step card
+    writes the program's names in; the forward card shows ``forward``.
     """
 
     node: str
