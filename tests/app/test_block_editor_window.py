@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from nla_explorer.engine.blocks import edits as E
 from nla_explorer.main_window import MainWindow
@@ -123,3 +123,32 @@ def test_auto_arrange_from_the_canvas_menu_is_one_undoable_move(window):
     assert doc.undo_stack.undoText() == "Move blocks"
     window.undo_action.trigger()
     assert doc.positions == before
+
+
+def test_build_workspace_at_720p_legible_blocks_that_follow_the_palette(window, qtbot):
+    window.resize(1280, 720)
+    window.workspaces.switch("build")
+    window.load_example("quadratic")
+    qtbot.wait(50)
+    canvas, params = window.block_editor.canvas, window.block_editor.params
+    assert canvas.isVisible() and canvas.label_px() >= 12
+    assert all(item.op_label_px(canvas.zoom()) >= 12 for item in canvas.block_items())
+    window.block_editor.new_action.trigger()
+    assert window.document.code == "" and not canvas.block_items()
+    window.blocks_palette.block_requested.emit("randn_parameter")  # as a double-click does
+    first = window.document.expression.blocks[-1].id
+    assert canvas.selected_ids() == [first] and params.block_id() == first
+    assert canvas.visible_rect().contains(canvas.block_item(first).footprint())
+    window.blocks_palette.block_requested.emit("relu")  # fed by the selected randn
+    relu = window.document.expression.blocks[-1]
+    assert relu.inputs == (first,) and params.block_id() == relu.id
+    assert not canvas.block_item(first).footprint().intersects(
+        canvas.block_item(relu.id).footprint())
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key_A, Qt.ControlModifier)  # the canvas' own, not a window action
+    assert set(canvas.selected_ids()) == {first, relu.id}
+    qtbot.keyClick(canvas, Qt.Key_Delete)
+    assert not window.document.expression.blocks and window.code_panel.text() == ""
+    window.undo_action.trigger()
+    assert len(window.document.expression.blocks) == 2
+    assert "torch.relu(" in window.code_panel.text()
