@@ -1,8 +1,8 @@
 """The block canvas: draws an Expression as wired blocks and turns gestures into edit requests.
 
 The canvas never changes the model. A gesture emits ``edit_requested`` with one of the frozen edit
-descriptions of :mod:`nla_explorer.engine.blocks.edits`; the owner applies it (``apply_edit``, inside
-an undo command) and calls ``set_expression`` with the new expression and positions.
+descriptions of :mod:`nla_explorer.engine.blocks.edits`; the owner applies it (``apply_edit``,
+inside an undo command) and calls ``set_expression`` with the new expression and positions.
 
 A palette entry added to the canvas lands in free space (near the middle of what is visible, near
 the drop point, or below the blocks that feed it), is fed by the selected blocks in the order

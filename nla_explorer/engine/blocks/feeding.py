@@ -2,7 +2,8 @@
 on), and sized by the named numbers.
 
 ``feed`` wires each source into one unconnected input of the new block, in order, so that adding
-``matmul`` with ``0.5 * x`` selected and dropping it onto ``A`` makes ``0.5 * x @ A`` in one gesture.
+``matmul`` with ``0.5 * x`` selected and dropping it onto ``A`` makes ``0.5 * x @ A`` in one
+gesture.
 ``sized_preset`` gives a new ``randn`` the shape ``(n, n)`` instead of ``(3, 3)`` once ``n = 5`` is
 defined: the sizes follow the numbers the lecture uses.
 """
