@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         self.training.set_view_style(style)
         self.timing.set_view_style(style)
         self.code_panel.set_view_style(style)
+        self.blocks_palette.set_view_style(style)
         self.inspector.set_precision(style.precision)
         self._inspect_timer.start()
 

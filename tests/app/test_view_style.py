@@ -45,6 +45,7 @@ def test_styles_are_values():
 def test_dark_theme_draws_block_wires_light_on_the_dark_canvas(window, qtbot):
     """Regression: the wires copied the light theme's grey at import: dark on dark."""
     window.load_example("quadratic")
+    window.workspaces.switch("build")  # the canvas on screen
     canvas = window.block_editor.canvas
     assert all(w.pen().color().lightness() < 100 for w in _wires(window))  # light theme
     window.preferences.theme_actions["dark"].trigger()
