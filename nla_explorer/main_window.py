@@ -154,6 +154,9 @@ class MainWindow(QMainWindow):
         edit.addAction(self.undo_action)
         edit.addAction(self.redo_action)
         edit.addSeparator()
+        blocks = edit.addMenu("&Blocks")
+        blocks.addActions([self.block_editor.new_action, self.block_editor.select_all_action])
+        edit.addSeparator()
         edit.addAction(self.preferences.dialog_action)
         view = bar.addMenu("&View")
         for action in self.workspaces.actions.values():
