@@ -159,7 +159,7 @@ class Presentation(QObject):
             self.pane.setVisible(graph)
             self.pane.set_presentation(False)
             self.stepper.set_presentation(False)
-            window.setPalette(QApplication.palette())
+            window.setPalette(QPalette())  # inherit the application's again (it follows the theme)
             self.font_spin.setValue(font)
             if not full:
                 window.showNormal()

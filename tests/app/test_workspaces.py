@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QDockWidget, QToolBar, QWidget
 
 from nla_explorer.main_window import MainWindow
@@ -280,3 +281,29 @@ def test_a_fresh_start_offers_nothing_to_undo(window, tmp_path):
     code.write_text("import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
     assert open_start(window, str(code), None)
     assert not window.undo_action.isEnabled()
+
+
+def test_after_presentation_mode_the_theme_still_reaches_every_widget(window, qtbot):
+    """Leaving presentation once pinned the light palette on the window: dark text on dark."""
+    window.preferences.set_theme("light")  # an explicit theme: a palette with every colour set
+    window.load_example("quadratic")
+    window.document.select(window.document.graph.find("x").id)
+    window.presentation.action.trigger()
+    window.presentation.action.trigger()
+    window.preferences.set_theme("dark")
+    qtbot.wait(150)
+    title = window.inspector.title
+
+    def text_and_ground() -> tuple[int, int]:
+        corner = title.mapTo(window, title.rect().topLeft())  # as the window paints it
+        image = window.grab(QRect(corner, title.size())).toImage()
+        values = sorted(QColor(image.pixel(x, y)).lightness()
+                        for x in range(0, image.width(), 2) for y in range(0, image.height(), 2))
+        return values[0], values[len(values) // 2]  # the darkest pixel and the background
+
+    darkest, ground = text_and_ground()
+    assert ground < 90, "the dark theme's background did not reach the inspector"
+    window.preferences.set_theme("light")
+    qtbot.wait(50)
+    darkest, ground = text_and_ground()
+    assert ground > 170 and darkest < 90
