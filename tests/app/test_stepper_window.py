@@ -171,8 +171,8 @@ def test_forward_mode_walks_values_in_topological_order(window, qtbot):
     assert _overlay_texts(window) == ["1×5", "5×5"]  # mm's inputs: values as shape + heatmap
     assert sum(isinstance(i, QGraphicsPixmapItem) for i in window.graph_pane.scene.items()) == 2
     card = window.stepper.card
-    assert card.rule.text() == "mm = A · B"
-    assert [t.caption for t in card.tiles] == ["A (unsqueeze)", "B (A)", "→ mm"]
+    assert card.rule.text() == "mm = ½xᵀ · A"
+    assert [t.caption for t in card.tiles] == ["½xᵀ", "A", "→ mm"]
     assert all(t.is_heatmap for t in card.tiles)
     qtbot.keyClick(window.graph_pane.view, Qt.Key_F)
     assert doc.step_mode == "backward" and "backward step" in window.stepper.label.text()

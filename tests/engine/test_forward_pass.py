@@ -1,5 +1,7 @@
 """Forward mode: a topological order, values on the edges, forward cards."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -52,11 +54,13 @@ def test_forward_card_of_the_quadratic_names_constants_and_values():
     order = forward_order(exp.graph, exp.trace)
     cards = [forward_card(exp.graph, order, k) for k in range(len(order))]
     mul = next(c for c in cards if c.op == "MulBackward0")
-    assert mul.rule == ("mul = a · b",)
-    assert [label for label, _ in mul.inputs] == ["a (x)", "b (constant)"]
+    assert mul.rule == ("mul = x · ½",)  # the program's names, never a letter of the rule's
+    assert [label for label, _ in mul.inputs] == ["x", "½ (constant)"]
     assert float(mul.inputs[1][1].values) == 0.5
+    mm = next(c for c in cards if c.op == "MmBackward0")
+    assert mm.rule == ("mm = ½xᵀ · A",)
     f = cards[-1]
-    assert f.rule == ("f = a − b",)
+    assert f.rule == ("f = ½xᵀAx − bᵀx",)
     names = exp.evaluation.names()
     assert float(f.output.values) == pytest.approx(float(names["f"].detach()))
 
@@ -78,3 +82,36 @@ def test_accumulation_contributions_sum_to_the_gradient(name):
     (expected,) = torch.autograd.grad(exp.output, names[leaf.name], retain_graph=True)
     card = step_card(graph, trace, trace.step_of(leaf.id).index)
     np.testing.assert_allclose(card.incoming.values, expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_forward_cards_use_no_letter_that_means_something_else_in_the_program(name):
+    """A name of the program on a forward card is the step's own or one of its inputs'."""
+    exp = explore_code(ALL[name])
+    graph = exp.graph
+    program = {n.name or n.label for n in graph.nodes if n.name or n.kind == "leaf"}
+    order = forward_order(graph, exp.trace)
+    for k, node_id in enumerate(order):
+        card = forward_card(graph, order, k)
+        node = graph.node(node_id)
+        allowed = {node.name or node.label}
+        for label, _ in card.inputs:
+            allowed |= set(IDENTIFIER.findall(label))
+        for line in card.rule:
+            assert set(IDENTIFIER.findall(line)) & program <= allowed, (name, k, line)
+
+
+def test_renaming_the_programs_variables_renames_the_forward_cards():
+    code = "import torch\np = 3\nx = torch.randn(4, requires_grad=True)\ny = x ** p\n" \
+        "z = torch.exp(y).sum()\n"
+    renamed = re.sub(r"\bx\b", "u", re.sub(r"\by\b", "v", code))
+    cards = []
+    for text in (code, renamed):
+        exp = explore_code(text)
+        order = forward_order(exp.graph, exp.trace)
+        cards.append([forward_card(exp.graph, order, k).rule for k in range(len(order))])
+    assert cards[0][1:] == [("y = x^3",), ("exp = exp(y)",), ("z = Σᵢ exp(y)ᵢ",)]
+    assert cards[1][1:] == [("v = u^3",), ("exp = exp(v)",), ("z = Σᵢ exp(v)ᵢ",)]

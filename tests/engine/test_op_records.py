@@ -98,13 +98,13 @@ OLD_RULE_NODES = {
 }
 OLD_FORMULAS = {
     "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
-    "Pow": "xᵖ", "Pow1": "aᵇ", "Pow2": "cˣ", "Exp": "eˣ", "Log": "ln x", "Sqrt": "√x",
-    "Sin": "sin x", "Cos": "cos x", "Tanh": "tanh x", "Sigmoid": "σ(x) = 1 / (1 + e⁻ˣ)",
+    "Pow": "x^p", "Pow1": "a^b", "Pow2": "c^x", "Exp": "exp(x)", "Log": "ln x", "Sqrt": "√x",
+    "Sin": "sin x", "Cos": "cos x", "Tanh": "tanh x", "Sigmoid": "σ(x) = 1 / (1 + exp(−x))",
     "Relu": "max(0, x)", "Sum": "Σᵢ xᵢ", "Mean": "(1/N) Σᵢ xᵢ", "Mm": "A · B", "Mv": "A x",
     "Dot": "aᵀ b", "Addmm": "c + A · B", "Matmul": "A @ B", "T": "xᵀ", "Transpose": "xᵀ",
     "Abs": "|x|", "LinalgInvEx": "A⁻¹", "InverseMatrix": "A⁻¹", "Inv": "A⁻¹",
     "LinalgDet": "det A", "LinalgSolveEx": "A⁻¹ B (solve A X = B)",
-    "LinalgVectorNorm": "‖x‖", "Norm": "‖x‖", "Softmax": "eˣ / Σⱼ eˣʲ",
+    "LinalgVectorNorm": "‖x‖", "Norm": "‖x‖", "Softmax": "exp(x) / Σⱼ exp(xⱼ)",
     "MseLoss": "(1/N) Σ (ŷ − y)²", "Trace": "Σᵢ Aᵢᵢ",
 }
 OLD_SYMBOLS = {
@@ -243,7 +243,7 @@ def test_the_cards_read_the_records_rules():
         ((0, ("b",)), (1, ("a", "b"))), (("a", "self"), ("b", "other")), "a / b", ("a", "b"))
     assert RULES["Pow2"] == NodeRule(
         "Pow2", ("x",), ((0, "∂{L}/∂{x} = {g} · {c}^{x} · ln {c}"),), ((0, ("c", "x")),),
-        (("c", "self"), ("x", "exponent")), "cˣ", ("c", "x"))
+        (("c", "self"), ("x", "exponent")), "c^x", ("c", "x"))
     assert RULES["NllLoss"].lines[1] == (
         None, "cross-entropy: with log_softmax before it, ∂{L}/∂logits = (softmax − one-hot) · "
               "{g} / {N}, {N} = number of samples")

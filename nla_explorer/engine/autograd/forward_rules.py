@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
-from nla_explorer.engine.autograd.step_rules import RULES, fmt, op_base, saved_operand, slot_labels
+from nla_explorer.engine.autograd.step_names import placeholders, render, saved_label, tidy
+from nla_explorer.engine.autograd.step_rules import RULES, fmt, namer_for, op_base, saved_operand
 from nla_explorer.engine.tensors import TensorData
 
 #: The forward formula of a node in the symbols of its inputs (slots in order), from its rule.
 FORMULAS: dict[str, str] = {base: rule.forward for base, rule in RULES.items() if rule.forward}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a symbol, without the marks after it (xᵀ)
 _SYMBOLS: dict[str, tuple[str, ...]] = {
     base: rule.forward_symbols for base, rule in RULES.items() if rule.forward_symbols is not None
 }
@@ -28,8 +31,16 @@ class ForwardCard:
     op: str = ""
 
 
+def forward_template(formula: str, symbols: tuple[str, ...]) -> str:
+    """The forward formula with each input symbol as a ``{placeholder}`` (``A @ B`` →
+    ``{A} @ {B}``): filled with the program's names, never shown as a letter of its own."""
+    return _IDENTIFIER.sub(lambda m: f"{{{m.group(0)}}}" if m.group(0) in symbols
+                           else m.group(0), formula)
+
+
 def forward_card(graph: AutogradGraph, order: tuple[str, ...], index: int) -> ForwardCard:
-    """The card of forward step ``index`` of ``order`` (see :func:`stepper.forward_order`)."""
+    """The card of forward step ``index`` of ``order`` (see :func:`stepper.forward_order`),
+    written in the program's names: ``f = ½xᵀAx − bᵀx``, never ``A (unsqueeze)``."""
     node = graph.node(order[index])
     name = node.name or node.label
     if node.kind == LEAF:
@@ -37,24 +48,31 @@ def forward_card(graph: AutogradGraph, order: tuple[str, ...], index: int) -> Fo
                            node.value, (f"{name} = {fmt(node.value)}",), node.id, node.op)
     base = op_base(node.op)
     rule = RULES.get(base)
-    labels = slot_labels(graph, node, rule)
+    namer = namer_for(graph)
+    labels = namer.input_labels(node)
     producers = {e.slot: graph.node(e.source) for e in graph.inputs_of(node.id)}
     symbols = _SYMBOLS.get(base, ("x",) if node.n_inputs == 1 else ())
     formula = FORMULAS.get(base)
-    inputs = []
+    inputs, names = [], {}
     for slot, label in enumerate(labels):
         symbol = symbols[slot] if formula and slot < len(symbols) else None
+        if symbol:
+            names[symbol] = label
         if slot in producers:
-            value = producers[slot].value
-            text = f"{symbol} ({label})" if symbol and symbol != label else label
+            inputs.append((label.text, producers[slot].value))
         else:  # a constant torch saved (b in bᵀx, 0.5 in x * 0.5)
             saved = saved_operand(node, rule, symbol) if symbol else None
-            value = saved.tensor if saved is not None else None
-            named = f"{label}, " if label != (symbol or label) else ""
-            text = f"{symbol or label} ({named}constant)"
-        inputs.append((text, value))
-    lines = (f"{name} = {formula}",) if formula else \
-        (f"{name} = {node.label}({', '.join(label for label, _ in inputs)})",)
+            inputs.append((f"{label.text} (constant)", saved.tensor if saved is not None
+                           else None))
+    for symbol, _saved_name in (rule.saved if rule else ()):
+        saved = saved_operand(node, rule, symbol) if symbol not in names else None
+        if saved is not None:  # the exponent 3 in x^p: the number, not a letter
+            names[symbol] = saved_label(saved, symbol)
+    template = forward_template(formula, tuple(names)) if formula else None
+    if template is not None and set(placeholders(template)) <= set(names):
+        lines = (tidy(f"{name} = {render(template, names)}"),)
+    else:  # a formula in symbols this node does not fill: its op and inputs instead
+        lines = (f"{name} = {node.label}({', '.join(label.text for label in labels)})",)
     numbers = [f"{label} = {fmt(value)}" for label, value in inputs if value is not None]
     numbers.append(f"→ {name} = {fmt(node.value)}")
     return ForwardCard(f"{name} — {node.label}", lines, tuple(inputs), node.value,

@@ -35,13 +35,13 @@ OPS = (
        nodes=(
            # PowBackward0: a number exponent; 1: tensor ** tensor; 2: a number base
            unary("Pow", "∂{L}/∂{x} = {g} · {p} · {x}^({p}−1)", ("x", "p"),
-                 (("x", "self"), ("p", "exponent")), forward="xᵖ"),
+                 (("x", "self"), ("p", "exponent")), forward="x^p"),
            NodeRule("Pow1", _AB, ((0, "∂{L}/∂{a} = {g} · {b} · {a}^({b}−1)"),
                      (1, "∂{L}/∂{b} = {g} · {a}^{b} · ln {a}")),
                     ((0, _AB), (1, _AB)), (("a", "self"), ("b", "exponent")),
-                    forward="aᵇ", forward_symbols=_AB),
+                    forward="a^b", forward_symbols=_AB),
            unary("Pow2", "∂{L}/∂{x} = {g} · {c}^{x} · ln {c}", ("c", "x"),
-                 (("c", "self"), ("x", "exponent")), forward="cˣ", forward_symbols=("c", "x")),
+                 (("c", "self"), ("x", "exponent")), forward="c^x", forward_symbols=("c", "x")),
        )),
     Op("neg", "arithmetic", "−a", ("u-", "torch.neg", ".neg"), ports=X,
        glyph="−x", keywords="negate minus", code="-x",

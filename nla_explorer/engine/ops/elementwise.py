@@ -20,7 +20,7 @@ OPS = (
     Op("exp", "elementwise", "eˣ", ("torch.exp", ".exp"), ports=X,
        glyph="eˣ", keywords="exponential",
        nodes=(unary("Exp", "∂{L}/∂{x} = {g} · exp({x}) = {g} · {y}", ("y",), _OF_Y,
-                    forward="eˣ"),)),
+                    forward="exp(x)"),)),
     Op("log", "elementwise", "ln x", ("torch.log", ".log"), ports=X,
        glyph="ln", keywords="logarithm",
        nodes=(unary("Log", "∂{L}/∂{x} = {g} / {x}", ("x",), _OF_X, forward="ln x"),)),
