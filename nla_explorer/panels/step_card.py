@@ -96,7 +96,8 @@ class SumRow(QWidget):
         self.caption, self.data = caption, data
         digits = style.precision
         self.head.setText(_html(caption, points, colour=style.card_grad, bold=True))
-        self.head.setMinimumWidth(int(points * 7))
+        # never squeezed under the heatmap: "from ½xᵀAx" is read whole (the values wrap instead)
+        self.head.setMinimumWidth(max(int(points * 7), self.head.sizeHint().width()))
         image = _tensor_image(data, points * 1.2, points * 12, points * 4)
         if image is not None:
             self.heat.setPixmap(QPixmap.fromImage(image))
