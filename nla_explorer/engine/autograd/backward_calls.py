@@ -8,6 +8,7 @@ graph is captured just before the call (a call without ``retain_graph`` frees th
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,6 +17,8 @@ import torch
 from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.autograd.local_jacobian import JacobianKeeper
+from nla_explorer.engine.autograd.orders import marking_created
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import TensorData, snapshot
 from nla_explorer.engine.autograd.trace import BackwardTrace, Snapshots, record_steps, steps_from
@@ -95,10 +98,14 @@ def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs:
         graph = capture(output, **options)
     except CaptureError:  # saved tensors freed: torch raises its own error, unless it needs none
         graph = capture(output, freed_ok=True, **options)
-    fns = autograd_nodes(root, *more_roots)
+    fns = autograd_nodes(root, *more_roots, makers=True)
     ids = node_ids(fns)
     result: list[object] = []
-    raw = record_steps(fns, lambda: result.append(call(*args, **kwargs)), copies=True)
+    keeper = JacobianKeeper()  # each small step's local Jacobian, while its saved tensors live
+    # a graph the call creates is the program's: its Nodes get their order, maker and values
+    with marking_created(fns, (root, *more_roots), recorder) if bound.get("create_graph") else nullcontext():
+        with keeper.watching(fns):
+            raw = record_steps(fns, lambda: result.append(call(*args, **kwargs)), copies=True)
     snap = Snapshots(limit)
     seed = _first(bound.get("grad_tensors" if kind == "backward" else "grad_outputs"))
     if not isinstance(seed, torch.Tensor):
@@ -116,5 +123,6 @@ def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs:
                       if is_leaf_node(fn) and fn.variable.grad is not None}
     # snapshot() copies now (the program may change .grad later); ``snap`` caches by identity, for
     # the step tensors the trace keeps alive.
-    trace = BackwardTrace(steps_from(raw, ids, snap), leaf_grads, snapshot(seed, limit))
+    trace = BackwardTrace(steps_from(raw, ids, snap), leaf_grads, snapshot(seed, limit),
+                          keeper.by_id(ids))
     return returned, BackwardCall(kind, line, block_id, label, output_name, graph, trace, results)

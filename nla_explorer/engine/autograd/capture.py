@@ -9,6 +9,7 @@ import torch
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.autograd.graph import LEAF, OP, AutogradGraph, GraphEdge, GraphNode, SavedValue
+from nla_explorer.engine.autograd.orders import made_by, order_of
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
 from nla_explorer.engine.autograd.walk import (
@@ -56,7 +57,7 @@ def capture(
 
 def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
            module_of=None) -> AutogradGraph:
-    fns = autograd_nodes(root, *more_roots)
+    fns = autograd_nodes(root, *more_roots, makers=True)
     ids = node_ids(fns)
     nodes = []
     edges = []
@@ -77,9 +78,11 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
         if value is None:
             value = _value_fallback(fn, tensor, root, saved, snap)
         name = naming.name_of_node(fn)
+        maker = made_by(fn)
         nodes.append(GraphNode(node_id, OP, op, readable_name(op), name, value, saved,
                                len(fn.next_functions), fn._sequence_nr(),
-                               module_of(fn) if module_of is not None else None))
+                               module_of(fn) if module_of is not None else None,
+                               order_of(fn), ids.get(maker) if maker is not None else None))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root])
 
 

@@ -43,6 +43,10 @@ class GraphNode:
     sequence_nr: int | None = None
     #: the ``nn.Module`` that ran the op, by its path in the program (``net.l1``), when known
     module: str | None = None
+    #: 1 for a Node of the forward program, 2 for one a backward with ``create_graph`` made, 3 …
+    order: int = 1
+    #: the id of the node whose backward made this one (a higher-order node), when in the graph
+    made_by: str | None = None
 
     @property
     def shape(self) -> tuple[int, ...] | None:
@@ -102,6 +106,15 @@ class AutogradGraph:
 
     def consumers_of(self, node_id: str) -> list[GraphEdge]:
         return [e for e in self.edges if e.source == node_id]
+
+    @property
+    def highest_order(self) -> int:
+        """1 for a plain graph; 2 when it holds nodes a ``create_graph`` backward made; 3 …"""
+        return max((n.order for n in self.nodes), default=1)
+
+    def made_by_pairs(self) -> list[tuple[str, str]]:
+        """``(maker, made)``: each higher-order node after the node whose backward made it."""
+        return [(n.made_by, n.id) for n in self.nodes if n.made_by is not None]
 
     def find(self, name: str) -> GraphNode | None:
         """The node carrying variable ``name`` (the last one if the name was rebound)."""

@@ -54,6 +54,11 @@ class ForwardRecorder:
             self._stack = None
         self.resolve_pending()
 
+    @property
+    def active(self) -> bool:
+        """Is it recording now (inside its ``with``)?"""
+        return self._stack is not None
+
     def resolve_pending(self) -> None:
         """Attach snapshots whose tensors now have a ``grad_fn`` (set after their op returned)."""
         pending, self._pending = self._pending, []

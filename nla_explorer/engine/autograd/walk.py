@@ -8,6 +8,8 @@ from functools import lru_cache
 
 import torch
 
+from nla_explorer.engine.autograd.orders import origins
+
 
 def output_node(tensor: torch.Tensor):
     """The autograd Node that produced ``tensor`` (its ``grad_fn``), or its AccumulateGrad for a leaf."""
@@ -19,19 +21,33 @@ def output_node(tensor: torch.Tensor):
     return None
 
 
-def autograd_nodes(root, *more_roots) -> list:
+def autograd_nodes(root, *more_roots, makers: bool = False) -> list:
     """All Nodes reachable from ``root`` (and ``more_roots``: a backward call on several outputs)
-    through ``next_functions``, breadth-first, each once."""
+    through ``next_functions``, breadth-first, each once.
+
+    ``makers``: then also the Nodes whose backward made a higher-order Node (and what they reach),
+    after all the others, so those keep the same places (and ids) either way."""
     order = list(dict.fromkeys((root, *more_roots)))
     seen = set(order)
     queue = deque(order)
+    done = 0  # Nodes before this index have had their maker looked up
     while queue:
-        fn = queue.popleft()
-        for child, _ in fn.next_functions:
-            if child is not None and child not in seen:
-                seen.add(child)
-                order.append(child)
-                queue.append(child)
+        while queue:
+            fn = queue.popleft()
+            for child, _ in fn.next_functions:
+                if child is not None and child not in seen:
+                    seen.add(child)
+                    order.append(child)
+                    queue.append(child)
+        if not makers:
+            break
+        for fn in order[done:]:
+            for origin in () if is_leaf_node(fn) else origins(fn):
+                if origin not in seen:
+                    seen.add(origin)
+                    order.append(origin)
+                    queue.append(origin)
+        done = len(order) - len(queue)
     return order
 
 
