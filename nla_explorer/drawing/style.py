@@ -56,6 +56,7 @@ class ViewStyle:
     grad: str = "#b34700"  # vermillion: gradients
     edge: str = "#4d4d4d"  # graph edges and block wires
     constant_edge: str = "#9c8a00"
+    made_by_edge: str = "#a8477f"  # from a node to the order-2 nodes its backward made
     selected: str = "#009e73"
     input_highlight: str = "#0072b2"
     consumer_highlight: str = "#e69f00"
@@ -85,6 +86,7 @@ class ViewStyle:
     @classmethod
     def dark(cls) -> ViewStyle:
         return cls(theme="dark", canvas="#202124", edge="#a8a8a8", constant_edge="#d4c24a",
+                   made_by_edge="#e69fc8",
                    gradient_flow="#ff7a50", value_flow="#3fcf9a", card_grad="#ff9a5c",
                    card_value="#3fcf9a", card_muted="#a0a0a0", surface="#1f1f1f",
                    surface_text="#e8e8e8", surface_muted="#a8a8a8", surface_grid="#4a4a4a",

@@ -26,7 +26,7 @@ from nla_explorer.graph_view.box_content import (
     font, label_px, label_sizes, metrics, name_font, node_lines, strip_caption, strip_cell,
     strip_of, strip_side, strip_size,
 )
-from nla_explorer.graph_view.kind_styles import KIND_STYLES
+from nla_explorer.graph_view.kind_styles import box_style
 from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
 
 _BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), 8.0)
@@ -134,7 +134,7 @@ class NodeItem(QGraphicsRectItem):
 
     # -- painting ------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        kind = KIND_STYLES[self.node.kind]
+        kind = box_style(self.node)
         style = self.view_style
         border = QColor(kind.border)
         width = kind.border_width
@@ -229,7 +229,7 @@ class EdgeItem(QGraphicsPathItem):
                  arrow_size: float = 9.0, bezier: bool = False) -> None:
         super().__init__()
         self.edge = edge
-        self.setPen(_edge_pen(style, edge.constant))  # its width sizes the bounding box
+        self.setPen(_edge_pen(style, edge.constant, edge.made_by))  # its width sizes the bounds
         self.base_pen = QPen(self.pen())
         self._lit_pen: QPen | None = None
         self._bounds: QRectF | None = None
@@ -242,7 +242,7 @@ class EdgeItem(QGraphicsPathItem):
 
     def set_view_style(self, style: ViewStyle) -> None:
         """New colours: painted with another pen (the width, and so the bounds, stay)."""
-        self.base_pen = _edge_pen(style, self.edge.constant)
+        self.base_pen = _edge_pen(style, self.edge.constant, self.edge.made_by)
         self.update()
 
     def set_lit(self, colour: QColor | None) -> None:
@@ -302,11 +302,15 @@ class EdgeBundleItem(QGraphicsItem):
         painter.fillPath(self._arrows, self._brush)
 
 
-def _edge_pen(style: ViewStyle, constant: bool) -> QPen:
-    """Solid edges, dashed constants feeding the node that saved them."""
-    pen = QPen(style.colour("constant_edge" if constant else "edge"), 1.4)
+def _edge_pen(style: ViewStyle, constant: bool, made_by: bool = False) -> QPen:
+    """Solid edges, dashed constants feeding the node that saved them, dotted from a node to the
+    higher-order nodes its backward made."""
+    role = "made_by_edge" if made_by else ("constant_edge" if constant else "edge")
+    pen = QPen(style.colour(role), 1.6 if made_by else 1.4)
     if constant:
         pen.setStyle(Qt.DashLine)
+    elif made_by:
+        pen.setStyle(Qt.DotLine)
     pen.setCapStyle(Qt.RoundCap)
     return pen
 

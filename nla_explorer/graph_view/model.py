@@ -7,7 +7,7 @@ headless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode
 from nla_explorer.engine.tensors import TensorData
@@ -41,6 +41,8 @@ class DisplayNode:
     proxy_of: str | None = None  # one use of a widely shared leaf, drawn beside its consumer
     precision: int = DEFAULT_PRECISION  # significant digits of the badges
     name: str | None = None  # the program's variable name ("f", "y"), when it named the tensor
+    #: 1: made by the forward program; 2: made by a backward with create_graph=True; 3 …
+    order: int = 1
 
     @property
     def label(self) -> str:
@@ -62,6 +64,7 @@ class DisplayEdge:
     source: str
     target: str
     constant: bool = False  # a saved constant feeding the node that saved it
+    made_by: bool = False  # from a node to a higher-order node its backward made (no data flows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,14 +105,35 @@ def _badge(data: TensorData | None, digits: int) -> str | None:
     return short_text(data, width=BADGE_LIMIT, digits=digits)
 
 
-def _tooltip(node: GraphNode, kind: str) -> str:
+def order_text(order: int) -> str:
+    """What a higher-order box says of itself (``"order 2"``); nothing for a forward node."""
+    return f"order {order}" if order > 1 else ""
+
+
+def _subtitle(node: GraphNode) -> str:
+    shape = shape_text(node.shape)
+    return f"{shape} · {order_text(node.order)}" if node.order > 1 else shape
+
+
+def _tooltip(node: GraphNode, kind: str, graph: AutogradGraph) -> str:
     lines = [f"{node.name + ' = ' if node.name else ''}{node.label}",
              f"torch: {node.op}", f"shape {shape_text(node.shape)} · {node.dtype or '?'}"]
     if kind == PARAMETER:
         lines.append("leaf variable, requires grad")
     elif kind == OUTPUT:
         lines.append("the output")
+    if node.order > 1:
+        maker = graph.node(node.made_by).label if node.made_by is not None else None
+        lines.append(f"{order_text(node.order)}: made by a backward with create_graph=True"
+                     + (f" (the backward of {maker})" if maker else ""))
     return "\n".join(lines)
+
+
+def _made_by_edges(graph: AutogradGraph) -> list[DisplayEdge]:
+    """A higher-order node after the node whose backward made it (unless data flows there too)."""
+    flows = {(e.source, e.target) for e in graph.edges}
+    return [DisplayEdge(maker, made, made_by=True) for maker, made in graph.made_by_pairs()
+            if (maker, made) not in flows]
 
 
 def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None,
@@ -127,9 +151,9 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
         if node.kind != LEAF and node.name:  # an intermediate the program named: f = sub
             title = f"{node.name} = {node.label}"
         grad = trace.node_grad(node.id) if trace is not None else None
-        nodes.append(DisplayNode(node.id, kind, title, shape_text(node.shape),
-                                 _tooltip(node, kind), node.value, grad, node.id,
-                                 precision=precision, name=node.name))
+        nodes.append(DisplayNode(node.id, kind, title, _subtitle(node),
+                                 _tooltip(node, kind, graph), node.value, grad, node.id,
+                                 precision=precision, name=node.name, order=node.order))
         if not show_constants:
             continue
         for saved in node.constants:
@@ -150,6 +174,7 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
                 f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}",
                 saved.tensor, None, node.id, precision=precision, name=saved.label))
             edges.append(DisplayEdge(const_id, node.id, True))
+    edges += _made_by_edges(graph)  # after the data edges: those keep their indices
     return DisplayGraph(tuple(nodes), tuple(edges))
 
 
@@ -178,7 +203,6 @@ def split_shared(display: DisplayGraph, min_uses: int = 8) -> DisplayGraph:
                 copy_id, node.kind, node.title, node.subtitle,
                 f"{node.tooltip}\nread by {count} ops: drawn beside each of them",
                 node.value, node.grad, node.graph_id, (), node.graph_id or node_id,
-                node.precision, node.name))
-            edge = edges[index]
-            edges[index] = DisplayEdge(copy_id, edge.target, edge.constant)
+                node.precision, node.name, node.order))
+            edges[index] = replace(edges[index], source=copy_id)
     return DisplayGraph(tuple(nodes), tuple(edges))

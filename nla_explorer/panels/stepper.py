@@ -225,7 +225,9 @@ class StepperPanel(QWidget):
         numbers = getattr(doc.exploration, "call_numbers", ()) or range(1, len(calls) + 1)
         for number, call in zip(numbers, calls):
             line = f" · line {call.line}" if call.line else ""
-            self.call_box.addItem(f"{number} · {call.label}{line}")
+            order = call.graph.highest_order  # a double backward runs through order-2 nodes
+            through = f" · through order {order}" if order > 1 else ""
+            self.call_box.addItem(f"{number} · {call.label}{line}{through}")
         if doc.call_index is not None:
             self.call_box.setCurrentIndex(doc.call_index)
         self.call_row.setVisible(len(calls) > 1)
