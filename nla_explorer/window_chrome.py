@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow, QSpinBox, QToolBar,
-    QWidget,
+    QAbstractScrollArea, QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow,
+    QSpinBox, QToolBar, QWidget,
 )
 
 from nla_explorer.graph_view.pane import GraphPane
 from nla_explorer.panels.stepper import StepperPanel
 
 ENGINES = ("auto", "builtin", "dot")
+#: Presentation mode shrinks the type of a long step card down to this, never below.
+MIN_CARD_POINTS = 13
 
 
 def high_contrast_palette() -> QPalette:
@@ -116,6 +118,41 @@ class Presentation(QObject):
                                   "Full screen, high contrast: the graph and the step card only")
         self.action.setCheckable(True)
         self._leave = QShortcut(QKeySequence("Esc"), window, self._escape)
+        self._fit_timer = QTimer(self)  # the card is fitted once its new content is laid out
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(30)
+        self._fit_timer.timeout.connect(self.fit_card)
+        pane.document.step_changed.connect(lambda _: self.active and self._fit_timer.start())
+        window.installEventFilter(self)  # a new screen size: fit the card again
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Resize and self.active:
+            QTimer.singleShot(0, self._share_screen)
+        return False
+
+    def _share_screen(self) -> None:
+        """The card takes two fifths of the screen (its rule and numbers without scrolling), the
+        graph the rest; then the card's type is fitted."""
+        if self.active:
+            self.window.resizeDocks([self.stepper_dock], [max(360, self.window.width() * 2 // 5)],
+                                    Qt.Horizontal)
+            self._fit_timer.start()
+
+    def card_overflows(self) -> bool:
+        """Whether the step card needs scrolling (or is cut off at the side) where it is."""
+        scroll = self.stepper.findChild(QAbstractScrollArea)
+        if scroll is None or scroll.widget() is None:
+            return False
+        return (scroll.verticalScrollBar().maximum() > 0 or
+                scroll.widget().minimumSizeHint().width() > scroll.viewport().width() + 1)
+
+    def fit_card(self) -> None:
+        """Presentation mode: the card readable without scrolling — the type shrinks (never
+        below MIN_CARD_POINTS) until this step's card fits the screen."""
+        QApplication.processEvents()  # the new card laid out
+        while self.active and self.card_overflows() and self.font_spin.value() > MIN_CARD_POINTS:
+            self.font_spin.setValue(self.font_spin.value() - 1)
+            QApplication.processEvents()
 
     @property
     def active(self) -> bool:
@@ -147,9 +184,7 @@ class Presentation(QObject):
             window.setPalette(high_contrast_palette())
             self.font_spin.setValue(max(20, self.font_spin.value()))
             window.showFullScreen()
-            # the card takes about a third of the screen: its rule and numbers without scrolling
-            QTimer.singleShot(0, lambda: window.resizeDocks(
-                [self.stepper_dock], [max(420, window.width() * 36 // 100)], Qt.Horizontal))
+            self._share_screen()
         else:
             state, font, full, graph = self._normal_state
             self._normal_state = None
@@ -164,5 +199,8 @@ class Presentation(QObject):
             if not full:
                 window.showNormal()
         self.action.setChecked(self._normal_state is not None)
+        self._fit_timer.stop()
+        if self.active:
+            self._fit_timer.start()
         # the graph fills the new room, once laid out
         QTimer.singleShot(120, self.pane.fit)

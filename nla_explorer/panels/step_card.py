@@ -96,8 +96,8 @@ class SumRow(QWidget):
         self.caption, self.data = caption, data
         digits = style.precision
         self.head.setText(_html(caption, points, colour=style.card_grad, bold=True))
-        # never squeezed under the heatmap: "from ½xᵀAx" is read whole (the values wrap instead)
-        self.head.setMinimumWidth(max(int(points * 7), self.head.sizeHint().width()))
+        # never squeezed under the heatmap: a narrow card breaks "from ½xᵀAx" after "from"
+        self.head.setWordWrap(True)  # its minimum is then its longest word
         image = _tensor_image(data, points * 1.2, points * 12, points * 4)
         if image is not None:
             self.heat.setPixmap(QPixmap.fromImage(image))
