@@ -63,5 +63,5 @@ def collapse_chains(display: DisplayGraph, min_length: int = 3) -> DisplayGraph:
             if (s, t) in seen:
                 continue
             seen.add((s, t))
-        edges.append(DisplayEdge(s, t, e.constant))
+        edges.append(DisplayEdge(s, t, e.constant, e.made_by))
     return DisplayGraph(tuple(nodes), tuple(edges))

@@ -36,6 +36,7 @@ def display_to_dot(display: DisplayGraph, layout: Layout | None = None) -> str:
             attrs["pos"] = f"{x * _POINTS_PER_PIXEL:.1f},{(height - y) * _POINTS_PER_PIXEL:.1f}!"
         dot.node(node.id, **attrs)
     for edge in display.edges:
-        attrs = {"style": "dashed", "color": "#9c8a00"} if edge.constant else {}
+        attrs = {"style": "dashed", "color": "#9c8a00"} if edge.constant else (
+            {"style": "dotted", "color": "#a8477f"} if edge.made_by else {})
         dot.edge(edge.source, edge.target, **attrs)
     return dot.source
