@@ -6,7 +6,7 @@ import html
 from typing import Sequence
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from nla_explorer.engine.autograd.graph import LEAF, GraphNode
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.panels.manual_compare import RELATIVE_TOLERANCE, ManualComparison, compare_manual
+from nla_explorer.panels.muted_text import muted_colour
 from nla_explorer.panels.tensor_plot import MUTED, CopyTable, TensorPlot, TensorView, number_text
 from nla_explorer.value_text import DEFAULT_PRECISION, matrix_html, short_text
 
@@ -315,16 +316,22 @@ class InspectorPanel(QWidget):
         font.setPointSize(points)
         self.setFont(font)
         self.title.setStyleSheet(f"font-size: {round(points * 1.6)}pt; font-weight: 700;")
-        self.subtitle.setStyleSheet(f"color: {MUTED}; font-size: {points}pt;")
+        muted = muted_colour(self)  # from the palette: it follows the theme (changeEvent)
+        self.subtitle.setStyleSheet(f"color: {muted}; font-size: {points}pt;")
         self.after_program.setStyleSheet(f"font-size: {points}pt;")
-        self.placeholder.setStyleSheet(f"color: {MUTED}; font-size: {points + 2}pt; padding: 24px;")
+        self.placeholder.setStyleSheet(f"color: {muted}; font-size: {points + 2}pt; padding: 24px;")
         for label in self._info_keys:
-            label.setStyleSheet(f"color: {MUTED}; font-size: {max(6, points - 1)}pt;")
+            label.setStyleSheet(f"color: {muted}; font-size: {max(6, points - 1)}pt;")
         for label in self._info.values():
             label.setStyleSheet(f"font-size: {points}pt; font-family: monospace;")
         self._style_badge()
         for view in (self.value_view, self.grad_view, self.saved_view, self.manual_view):
             view.set_font_size(points)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: a theme switched
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:
+            self.set_font_size(self._points)
 
     def set_precision(self, digits: int) -> None:
         """Significant digits of compact values (saved tensors, .grad after the program)."""

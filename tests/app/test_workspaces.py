@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QDockWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea, QApplication, QDockWidget, QLabel, QToolBar, QWidget,
+)
 
 from nla_explorer.main_window import MainWindow
 from nla_explorer.workspaces import ARRANGEMENTS
@@ -315,3 +317,20 @@ def test_after_presentation_mode_the_theme_still_reaches_every_widget(window, qt
     qtbot.wait(50)
     darkest, ground = text_and_ground()
     assert ground > 170 and darkest < 90
+
+
+def test_inspector_captions_are_readable_in_both_themes(window, qtbot):
+    from nla_explorer.drawing.style import contrast
+    window.load_example("quadratic")
+    window.document.select(window.document.graph.find("x").id)
+    qtbot.wait(120)
+    for theme in ("dark", "light", "dark"):
+        window.preferences.set_theme(theme)
+        qtbot.wait(50)
+        inspector = window.inspector
+        ground = inspector.palette().color(inspector.backgroundRole()).name()
+        for label in (inspector.subtitle, *inspector.findChildren(QLabel)):
+            if not label.isVisible() or not label.text() or "background" in label.styleSheet():
+                continue
+            colour = label.palette().color(label.foregroundRole()).name()
+            assert contrast(colour, ground) >= 4.5, (theme, label.text(), colour, ground)
