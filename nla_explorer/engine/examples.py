@@ -16,7 +16,7 @@ from nla_explorer.engine.expression import Expression
 class ManualGradient:
     """A gradient written by hand in the course, to show beside autograd's."""
 
-    leaf: str  # the variable it is the gradient of
+    leaf: str  # the variable it is the gradient of (or the named Jacobian/Hessian it gives)
     label: str
     formula: str  # code in the whitelist, reading the example's tensors
 
@@ -136,6 +136,28 @@ _register(Example(
     "import torch\n\nx = torch.linspace(1, 10, 10, requires_grad=True)\nscalar = (x ** 2).sum()\n"
     "scalar.backward()\n",
     (ManualGradient("x", "manual 2x", "2 * x"),),
+))
+_register(Example(
+    "hessian_quadratic", "H = ∇²(½ xᵀAx − bᵀx)",
+    "000 'NLA and neural networks', In [18]–[21], second derivatives",
+    "The Hessian of the seminar's quadratic form, by torch.autograd.functional.hessian of the "
+    "whole function: it equals ½(A + Aᵀ), whatever x is.",
+    _QUADRATIC + "f.backward()\n"
+    "H = torch.autograd.functional.hessian(lambda x: 0.5 * x @ A @ x - b @ x, x)\n",
+    (ManualGradient("x", "manual ½(A+Aᵀ)x − b", _MANUAL_X),
+     ManualGradient("H", "closed form ½(A + Aᵀ)", "0.5 * (A + A.t())")),
+))
+_register(Example(
+    "tanh_net_jacobian", "J = ∂/∂x (W₂ tanh(W₁x + b₁) + b₂)",
+    "003 'Basics of Neural Networks', a two-layer net's Jacobian",
+    "The Jacobian of a 2-layer tanh network with respect to its input, by "
+    "torch.autograd.functional.jacobian: by the chain rule it is W₂ diag(1 − tanh²(W₁x + b₁)) W₁.",
+    "import torch\n\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=True)\n"
+    "W1 = torch.randn(4, 3)\nb1 = torch.randn(4)\nW2 = torch.randn(2, 4)\nb2 = torch.randn(2)\n"
+    "y = W2 @ torch.tanh(W1 @ x + b1) + b2\n"
+    "J = torch.autograd.functional.jacobian(lambda x: W2 @ torch.tanh(W1 @ x + b1) + b2, x)\n",
+    (ManualGradient("J", "closed form W₂ diag(1 − tanh²(W₁x + b₁)) W₁",
+                    "W2 @ torch.diag(1 - torch.tanh(W1 @ x + b1) ** 2) @ W1"),),
 ))
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nla_explorer.engine.autograd.graph import AutogradGraph, GraphNode
+from nla_explorer.engine.derivatives import derivatives_of
 from nla_explorer.engine.tensors import TensorData, snapshot
 from nla_explorer.engine.autograd.trace import BackwardTrace
 
@@ -163,6 +164,12 @@ def _final_grad(grad, values: _Values) -> object:
     return grad.detach().tolist()
 
 
+def _results_json(derivatives, values: _Values) -> dict:
+    """The named Jacobians and Hessians (``H = hessian(f, x)``): name → kind, function, input,
+    row and column labels and value."""
+    return {d.name: d.to_json(values(d.value)) for d in derivatives}
+
+
 def exploration_json(exploration, values_limit: int = JSON_VALUES_LIMIT) -> dict:
     """:func:`graph_json` of the shown call, with every backward call of the program, which one is
     shown, each named leaf's ``.grad`` after the whole program and the notes (unseeded...)."""
@@ -173,6 +180,7 @@ def exploration_json(exploration, values_limit: int = JSON_VALUES_LIMIT) -> dict
     out["shown_call"] = None if exploration.call_index is None else exploration.call_index + 1
     out["final_grads"] = {name: _final_grad(grad, values)
                           for name, grad in exploration.evaluation.final_grads().items()}
+    out["results"] = _results_json(derivatives_of(exploration.evaluation, values.limit), values)
     out.update(_notes_json(exploration, values))
     return out
 
@@ -199,6 +207,7 @@ def run_json(result: RunResult, values_limit: int = JSON_VALUES_LIMIT) -> dict:
     out["shown_call"] = None if result.call_index is None else numbers[result.call_index]
     out["total_calls"] = result.total_calls
     out["final_grads"] = {name: values(grad) for name, grad in (result.final_grads or {}).items()}
+    out["results"] = _results_json(result.derivatives, values)
     out.update(_notes_json(result, values))
     out["printed"] = "".join(cell.text for cell in result.outputs)
     error = result.error

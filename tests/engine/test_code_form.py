@@ -183,11 +183,11 @@ UNSAFE = [
     ("y = getattr(torch, 'load')", "getattr"),
     ("x = torch.randn(3)\ny = x.__class__", "__class__"),
     ("y = torch.__dict__", "__dict__"),
-    ("f = lambda x: x ** 3 - x", "lambda"),
+    ("y = (lambda x: x ** 3 - x)(torch.randn(3))", "lambda"),  # only jacobian/hessian take one
     ("x = torch.load('weights.pt')", "load"),
     ("torch.save(torch.randn(2), 'x.pt')", "save"),
     ("x = torch._C", "_C"),
-    ("def f(x):\n    return x", "function definition"),
+    ("def f(x):\n    while True:\n        pass\n    return x", "function definition"),
     ("class Net(nn.Module):\n    pass", "class"),
     ("for i in range(3):\n    x = torch.randn(3)", "for loop"),
     ("x = [t for t in (1, 2)]", "comprehension"),

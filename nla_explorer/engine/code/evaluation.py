@@ -19,6 +19,8 @@ import torch
 
 from nla_explorer.engine.autograd.backward_calls import BackwardCall, run_backward_call
 from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.code.function_calls import run_derivative
+from nla_explorer.engine.code.functions import RESULTS, Function
 from nla_explorer.engine.code.order import check_connected, ordered, ordered_in_rounds
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
@@ -159,11 +161,14 @@ class _Runner:
             kwargs["generator"] = self.generator
         calls = len(self.calls)
         try:
-            if block.op in AUTOGRAD_CALLS:
+            if block.op in RESULTS:  # the code's function runs inside torch: outside the recorder
+                with self.recorder.paused():
+                    out = run_derivative(block, form, args, kwargs, self.max_elements)
+            elif block.op in AUTOGRAD_CALLS:
                 out = self._backward_call(block, form, fn, args, kwargs)
             else:
                 out = fn(*args, **kwargs)
-        except MemoryError:
+        except (MemoryError, ExpressionError):
             raise  # the caller reports "out of memory" and keeps the last good state
         except Exception as exc:  # noqa: BLE001 - whatever torch raises on these arguments
             raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
@@ -239,6 +244,8 @@ class _Runner:
             return DTYPES[arg.name]
         if isinstance(arg, Slice):
             return slice(*(self._value(p, block) for p in (arg.start, arg.stop, arg.step)))
+        if isinstance(arg, Function):
+            return arg  # a derivative's function: run by run_derivative
         if isinstance(arg, tuple):
             return tuple(self._value(a, block) for a in arg)
         return arg

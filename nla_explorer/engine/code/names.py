@@ -1,7 +1,8 @@
 """What names in parsed code can stand for, and the words messages use for Python constructs.
 
 The parser (:mod:`code_parser`) binds each name to a ``Ref`` (a block's tensor), a ``Var`` (a named
-number), a :class:`PyModule` (``torch``, ``F``...) or an :class:`Ignored` value (numpy, matplotlib).
+number), a :class:`PyModule` (``torch``, ``F``...), an :class:`Ignored` value (numpy, matplotlib) or
+a :class:`Defined` function (a ``def`` or a ``lambda``, for jacobian and hessian).
 """
 
 from __future__ import annotations
@@ -36,7 +37,25 @@ class Ignored:
         self.what = what
 
 
+class Defined:
+    """A ``def`` (or ``f = lambda ...``) of the code, read when it is passed to a derivative."""
+
+    def __init__(self, name: str, node: ast.FunctionDef | ast.Lambda) -> None:
+        self.name, self.node = name, node
+
+
+class Transformed:
+    """``torch.func.hessian(f)``: a function of ``x`` still to be called."""
+
+    def __init__(self, path: str, function: object) -> None:
+        self.path, self.function = path, function
+
+
 def describe(value: object) -> str:
+    if isinstance(value, Defined):
+        return f"the function '{value.name}'"
+    if isinstance(value, Transformed):
+        return f"{value.path}(...)"
     if isinstance(value, Ref):
         return "a tensor"
     if isinstance(value, PyModule):
@@ -62,5 +81,5 @@ EXPRESSION_NAMES = {
     ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.IfExp: "a conditional expression",
     ast.ListComp: "a list comprehension", ast.GeneratorExp: "a generator expression",
     ast.DictComp: "a dict comprehension", ast.SetComp: "a set comprehension",
-    ast.Dict: "a dict", ast.Set: "a set", ast.JoinedStr: "an f-string", ast.Starred: "'*'",
+    ast.Dict: "a dict", ast.Lambda: "a lambda (outside jacobian and hessian)", ast.Set: "a set", ast.JoinedStr: "an f-string", ast.Starred: "'*'",
 }

@@ -15,7 +15,7 @@ from nla_explorer.engine.code.names import (
     BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES, Ignored, PyModule,
     describe,
 )
-from nla_explorer.engine.code import refusals
+from nla_explorer.engine.code import functions, refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
@@ -81,7 +81,9 @@ class _Parser:
             (b.id for b in reversed(self.blocks) if b.op not in ("manual_seed", "input")), None)
 
     def _statement(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.Import):
+        if functions.defines(stmt):  # a def or ``f = lambda``: read when passed to a derivative
+            self.env.update(functions.definitions(self, stmt))
+        elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 self._import(alias.name, alias.asname or alias.name.split(".")[0],
                              alias.name if alias.asname else alias.name.split(".")[0])
@@ -217,7 +219,8 @@ class _Parser:
             index = self._index_of(value.block)
             if self.blocks[index].name is None:
                 self.blocks[index] = replace(self.blocks[index], name=name)
-            self.last_assigned = value.block
+            if self.blocks[index].op not in functions.RESULTS:  # a result is no graph's output
+                self.last_assigned = value.block
         self.env[name] = value
 
     # -- expressions -----------------------------------------------------------------------------
@@ -282,10 +285,16 @@ class _Parser:
 
     def _call(self, node: ast.Call, callee: object = None) -> object:
         callee = self._callee(node.func) if callee is None else callee
+        if functions.handles(callee):  # jacobian(f, x), torch.func.hessian(f)(x), f(x)
+            return functions.read_call(self, node, callee)
         if isinstance(callee, Ignored):
             return callee  # numpy, matplotlib...: not modelled (nor read), unless a tensor needs it
-        args = tuple(self._arg(a) for a in node.args)
-        kwargs = tuple((k.arg, self._expr(k.value)) for k in node.keywords if self._keyword(k))
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            self._fail("'*' argument unpacking is not supported")
+        args = tuple(self._expr(a) for a in node.args)
+        if any(k.arg is None for k in node.keywords):
+            self._fail("'**' keyword unpacking is not supported")
+        kwargs = tuple((k.arg, self._expr(k.value)) for k in node.keywords)
         for value in (*args, *(v for _, v in kwargs)):
             if isinstance(value, Ignored):
                 self._fail(f"{value.what} cannot be used in a tensor expression here")
@@ -304,16 +313,6 @@ class _Parser:
             name = path.split(".")[-1]
             self._fail(refusals.call_refusal(path), name)
         self._fail(f"{describe(callee)} cannot be called")
-
-    def _keyword(self, keyword: ast.keyword) -> bool:
-        if keyword.arg is None:
-            self._fail("'**' keyword unpacking is not supported")
-        return True
-
-    def _arg(self, node: ast.expr) -> object:
-        if isinstance(node, ast.Starred):
-            self._fail("'*' argument unpacking is not supported")
-        return self._expr(node)
 
     def _binop(self, node: ast.BinOp) -> object:
         symbol = BINOPS.get(type(node.op))

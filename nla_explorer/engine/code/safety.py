@@ -1,8 +1,10 @@
 """The first gate of the code form: refuse anything that reaches beyond the whitelist, before reading it.
 
 Nothing in the text is ever executed; this scan only makes sure that code which *tries* to reach
-outside (dunder attributes, ``__import__``, ``exec``, ``open``, ``lambda``...) is refused as a whole,
-even where the interpreter would otherwise ignore the statement (``print(...)``).
+outside (dunder attributes, ``__import__``, ``exec``, ``open``...) is refused as a whole, even
+where the interpreter would otherwise ignore the statement (``print(...)``). A ``lambda`` passes this
+gate (its body is scanned like any code); the parser accepts it only as the function of a
+derivative call (``hessian(lambda x: ..., x)``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ FORBIDDEN_ATTRIBUTES = frozenset({
 })
 
 _FORBIDDEN_NODES = {
-    ast.Lambda: "lambda", ast.Global: "global", ast.Nonlocal: "nonlocal",
+    ast.Global: "global", ast.Nonlocal: "nonlocal",
     ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield from",
     ast.AsyncFunctionDef: "async def", ast.AsyncFor: "async for", ast.AsyncWith: "async with",
     ast.NamedExpr: "the walrus operator :=",
@@ -57,6 +59,7 @@ def parse_source(text: str) -> ast.Module:
 #: Modules a cell may import; only torch's are usable, the others are accepted and ignored.
 ALLOWED_MODULES = frozenset({
     "torch", "torch.nn", "torch.nn.functional", "torch.autograd", "torch.linalg", "torch.optim",
+    "torch.autograd.functional", "torch.func",
     "numpy", "math", "matplotlib", "matplotlib.pyplot", "IPython.display",
 })
 

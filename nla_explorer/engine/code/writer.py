@@ -7,6 +7,7 @@ parentheses Python's precedence needs.
 
 from __future__ import annotations
 
+from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE
@@ -45,6 +46,7 @@ class _Writer:
         _name_deep_chains(expression, self.names)
         self.unpacked_items = {i for items in self.unpacked.values() for i in items}
         self.uses_f = False
+        self.defined: set[str] = set()  # defs already written
 
     def write(self, imports: bool) -> str:
         lines: list[str] = [f"{name} = {_number(value)}" for name, value in self.expr.numbers]
@@ -70,6 +72,7 @@ class _Writer:
                 lines.append(f"{self._postfix_base(block.args[0])}.grad = "
                              f"{self._arg(block.args[1])}")
             elif block.id in self.names:
+                lines.extend(self._definitions(block))
                 lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
             elif self.uses.get(block.id, 0) == 0:  # a bare expression (the output, if unnamed)
                 lines.append(self._render(block)[0])
@@ -86,9 +89,25 @@ class _Writer:
             return self.names[ref.block], _ATOM
         return self._render(self.blocks[ref.block])
 
+    def _definitions(self, block: Block) -> list[str]:
+        """The defs a derivative block passes, written once before their first use."""
+        function = block.args[0] if block.op in RESULTS and block.args else None
+        if not isinstance(function, Function) or function.name is None or \
+                function.name in self.defined:
+            return []
+        self.defined.add(function.name)
+        if function.source.startswith("lambda"):
+            return [f"{function.name} = {function.source}"]
+        return function.source.splitlines()
+
     def _render(self, block: Block) -> tuple[str, int]:
         form = block.form or CATALOGUE[block.op].forms[0] if block.op in CATALOGUE else block.op
         args = block.args
+        if block.op in RESULTS and len(args) == 3:  # (function, x, captured tensors)
+            function, x = self._arg(args[0]), self._arg(args[1])
+            if form.startswith(TRANSFORM_PREFIX):
+                return f"{form}({function})({x})", _ATOM
+            return f"{form}({self._call_args((args[0], args[1]), block.kwargs)})", _ATOM
         if form in _BINARY_PREC and len(args) == 2:
             return self._binary(form, args[0], args[1])
         if form == "u-":
@@ -138,6 +157,8 @@ class _Writer:
     def _arg(self, value: object) -> str:
         if isinstance(value, Ref):
             return self._ref(value)[0]
+        if isinstance(value, Function):
+            return value.name or value.text
         if isinstance(value, Var):
             return value.name
         if isinstance(value, DType):

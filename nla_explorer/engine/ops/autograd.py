@@ -1,4 +1,4 @@
-"""Autograd calls and in-place updates: code only, executed exactly as Python would."""
+"""Autograd calls, derivatives of functions and in-place updates: code only, run as Python would."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ OPS = (
     Op("set_grad", "autograd", "x.grad = None", ("attr=:grad",), statement=True,
        any_result=True, output=False),
     Op("zero_", "autograd", "set to zero in place", (".zero_",), statement=True, any_result=True),
+    # derivatives of a whole function (a lambda or a small def): a named result, not a graph
+    Op("jacobian", "autograd", "the Jacobian ∂f/∂x of a function at x",
+       ("torch.autograd.functional.jacobian", "torch.func.jacrev", "torch.func.jacfwd"),
+       arity=2, statement=True, any_result=True),
+    Op("hessian", "autograd", "the Hessian ∂²f/∂x² of a scalar function at x",
+       ("torch.autograd.functional.hessian", "torch.func.hessian"), arity=2, statement=True,
+       any_result=True),
     # augmented assignments: Python calls __iadd__ etc., which torch runs in place
     Op("iadd", "in-place", "a += b", ("+=",), arity=2, statement=True),
     Op("isub", "in-place", "a −= b", ("-=",), arity=2, statement=True),

@@ -11,6 +11,7 @@ import ast
 import sys
 import time
 import traceback
+from dataclasses import replace
 
 import torch
 
@@ -21,6 +22,7 @@ from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.runner import stand_ins
 from nla_explorer.engine.runner.calls_kept import CallsKept
 from nla_explorer.engine.runner.comparisons import Comparisons
+from nla_explorer.engine.runner.derivative_watch import DerivativeWatch
 from nla_explorer.engine.runner.output import CappedWriter
 from nla_explorer.engine.runner.result import PYTHON, CellOutput, ModuleInfo, RunError, RunResult
 from nla_explorer.engine.runner.watch import PROGRAM, Watch
@@ -85,12 +87,14 @@ class Kernel:
         comparisons = Comparisons(self)
         recorder = ForwardRecorder(limit, on_call=comparisons.on_call)
         watch = Watch(recorder, kept, limit, self.names_at, self.line_text, self.module_paths)
+        derivatives = DerivativeWatch(recorder, lambda line: self.lines.get(line, ""))
         writer = CappedWriter(output_limit)
         outputs, error, last_cell = [], None, None
         saved_streams = sys.stdout, sys.stderr
         saved_seed = torch.manual_seed
         torch.manual_seed = self._seed_watcher(saved_seed)
         sys.stdout = sys.stderr = writer
+        derivatives.install()  # first: it keeps torch's own backward entry points
         watch.install()
         try:
             for label, first_line, source in cells:
@@ -104,10 +108,12 @@ class Kernel:
                     break
         finally:
             watch.uninstall()
+            derivatives.uninstall()
             sys.stdout, sys.stderr = saved_streams
             torch.manual_seed = saved_seed
-        return self._result(kept, recorder, watch, comparisons, tuple(outputs), error, call,
-                            last_cell, limit, time.perf_counter() - start)
+        result = self._result(kept, recorder, watch, comparisons, tuple(outputs), error, call,
+                              last_cell, limit, time.perf_counter() - start)
+        return replace(result, derivatives=derivatives.results(self.namespace, limit))
 
     def _seed_watcher(self, manual_seed):
         def seeded(seed):
@@ -168,7 +174,6 @@ class Kernel:
             return base
         seed = f"{name}.backward()" if out.dim() == 0 else \
             f"{name}.backward(torch.ones_like({name}))"
-        from dataclasses import replace
         return replace(base, graph=graph, trace=trace, output_name=name,
                        remarks=base.remarks + (f"the code calls no backward: the steps show "
                                                f"{seed}",))

@@ -8,6 +8,8 @@ from nla_explorer.engine.autograd.backward_calls import BackwardCall
 from nla_explorer.engine.autograd.gradcheck import LeafCheck
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
+from nla_explorer.engine.code.functions import Function
+from nla_explorer.engine.derivatives import Derivative
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.runner.wire import register
@@ -96,6 +98,8 @@ class RunResult:
     expression: Expression | None = None
     shapes: dict[str, tuple[int, ...]] | None = None  # by block id (safe mode)
     block_errors: dict[str, str] | None = None  # by block id, when the blocks do not evaluate
+    #: named Jacobians and Hessians of whole functions (``H = hessian(f, x)``), in program order
+    derivatives: tuple[Derivative, ...] = ()
 
     @property
     def call(self) -> BackwardCall | None:
@@ -131,4 +135,4 @@ class RunResult:
         return self.checks.get(self.call_index, ())
 
 
-register(RunError, CellOutput, ModuleInfo, Comparison, RunResult, LeafCheck)
+register(RunError, CellOutput, ModuleInfo, Comparison, RunResult, LeafCheck, Derivative, Function)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nla_explorer.engine.autograd.gradcheck import LeafCheck, finite_difference_check
 from nla_explorer.engine.blocks.diagnosis import diagnose
+from nla_explorer.engine.derivatives import derivatives_of
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.errors import EngineError, ExpressionError
 from nla_explorer.engine.examples import get_example, manual_gradients
@@ -62,7 +63,8 @@ def _result(exploration: Exploration, limit: int, example: str | None) -> RunRes
                      for name, g in evaluation.final_grads().items()},
         tensors=tensors, comparisons=comparisons, output_name=exploration.output_name,
         unseeded=exploration.unseeded, expression=exploration.expression,
-        shapes={k: tuple(t.shape) for k, t in evaluation.tensors.items()})
+        shapes={k: tuple(t.shape) for k, t in evaluation.tensors.items()},
+        derivatives=derivatives_of(evaluation, limit))
 
 
 def check_safe(expression: Expression, call: int | None = None,
