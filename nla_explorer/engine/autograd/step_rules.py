@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable
 from weakref import WeakKeyDictionary
 
+from nla_explorer.engine.autograd.jacobian_card import JacobianPart, jacobian_parts
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
 from nla_explorer.engine.autograd.rule_table import NODES_OF_NO_OP, RULES, op_base
 from nla_explorer.engine.autograd.step_names import (
@@ -48,6 +49,8 @@ class StepCard:
     grad_symbol: str = "g"
     gradient_of: str = ""
     targets: tuple[str, ...] = ()  # one per ``outgoing``
+    #: the local Jacobian ∂out/∂in of each input that got a gradient, with gᵀJ (``jacobian_card``)
+    jacobians: tuple[JacobianPart, ...] = ()
 
 
 _NAMERS: WeakKeyDictionary = WeakKeyDictionary()
@@ -144,11 +147,14 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     if shared:
         notes.append(shared)
     name = namer.label(node.id)
+    targets = tuple(partial(loss, lab) for lab in labels)
+    jacobians = jacobian_parts(trace.jacobians.get(node.id), incoming, grads,
+                               [lab.text for lab in labels], list(targets), op_base(node.op))
     return StepCard(f"{name.text} — {node.op}", tuple(lines), incoming,
                     tuple((lab.text, grad) for lab, grad in zip(labels, grads)),
                     tuple(numbers), "; ".join(notes), node.id, node.op,
                     _shared_parts(graph, trace, node.id, namer), name.text, loss, g,
-                    partial(loss, name), tuple(partial(loss, lab) for lab in labels))
+                    partial(loss, name), targets, jacobians)
 
 
 def _environment(namer: Namer, node: GraphNode, rule: NodeRule | None,

@@ -13,6 +13,7 @@ import torch
 
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.autograd.gc_pause import paused_gc
+from nla_explorer.engine.autograd.local_jacobian import JacobianKeeper, NodeJacobian
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 from nla_explorer.engine.autograd.walk import autograd_nodes, is_leaf_node, node_ids, output_node
 
@@ -98,11 +99,13 @@ class Snapshots:
 
 @dataclass(frozen=True, eq=False)
 class BackwardTrace:
-    """The steps in execution order and each leaf's final gradient (by node id)."""
+    """The steps in execution order, each leaf's final gradient and each small step's local
+    Jacobian (by node id)."""
 
     steps: tuple[BackwardStep, ...]
     leaf_grads: dict[str, TensorData]
     grad_output: TensorData
+    jacobians: dict[str, NodeJacobian] = field(default_factory=dict)
     _index: dict[str, BackwardStep] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -187,9 +190,11 @@ def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
     try:
         for leaf in leaves:
             leaf.grad = None
+        keeper = JacobianKeeper()
         try:
-            raw = record_steps(fns, lambda: torch.autograd.backward(
-                tensor, grad_tensors=grad_output, retain_graph=True))
+            with keeper.watching(fns):
+                raw = record_steps(fns, lambda: torch.autograd.backward(
+                    tensor, grad_tensors=grad_output, retain_graph=True))
         except RuntimeError as exc:
             raise CaptureError(f"backward failed: {str(exc).splitlines()[0]}") from exc
         leaf_grads = {
@@ -200,4 +205,5 @@ def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
     finally:
         for leaf, old in zip(leaves, before):
             leaf.grad = old
-    return BackwardTrace(steps_from(raw, ids, snap), leaf_grads, snap(grad_output))
+    return BackwardTrace(steps_from(raw, ids, snap), leaf_grads, snap(grad_output),
+                         keeper.by_id(ids))
