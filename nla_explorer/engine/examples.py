@@ -151,13 +151,16 @@ _register(Example(
     "tanh_net_jacobian", "J = ∂/∂x (W₂ tanh(W₁x + b₁) + b₂)",
     "003 'Basics of Neural Networks', a two-layer net's Jacobian",
     "The Jacobian of a 2-layer tanh network with respect to its input, by "
-    "torch.autograd.functional.jacobian: by the chain rule it is W₂ diag(1 − tanh²(W₁x + b₁)) W₁.",
+    "torch.autograd.functional.jacobian: by the chain rule it is W₂ diag(1 − tanh²(W₁x + b₁)) W₁; "
+    "the backward pass of L = Σ y gives x.grad = 𝟙ᵀJ, the Jacobian's column sums.",
     "import torch\n\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=True)\n"
     "W1 = torch.randn(4, 3)\nb1 = torch.randn(4)\nW2 = torch.randn(2, 4)\nb2 = torch.randn(2)\n"
     "y = W2 @ torch.tanh(W1 @ x + b1) + b2\n"
-    "J = torch.autograd.functional.jacobian(lambda x: W2 @ torch.tanh(W1 @ x + b1) + b2, x)\n",
+    "J = torch.autograd.functional.jacobian(lambda x: W2 @ torch.tanh(W1 @ x + b1) + b2, x)\n"
+    "L = y.sum()\nL.backward()\n",
     (ManualGradient("J", "closed form W₂ diag(1 − tanh²(W₁x + b₁)) W₁",
-                    "W2 @ torch.diag(1 - torch.tanh(W1 @ x + b1) ** 2) @ W1"),),
+                    "W2 @ torch.diag(1 - torch.tanh(W1 @ x + b1) ** 2) @ W1"),
+     ManualGradient("x", "𝟙ᵀJ: the Jacobian's column sums", "J.sum(0)")),
 ))
 
 

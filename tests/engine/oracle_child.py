@@ -93,6 +93,10 @@ def describe(exc: BaseException) -> dict:
             "line": error_line(exc)}
 
 
+#: torch's own callers of autograd.grad: jacobian/hessian (the program's calls are theirs).
+_TORCH_DERIVATIVES = ("torch.autograd.functional", "torch._functorch")
+
+
 class Observer:
     """Wraps the three backward entry points for one program; records each completed call."""
 
@@ -136,7 +140,8 @@ class Observer:
         torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = self.originals
 
     def observe(self, kind: str, outputs, call):
-        if self.depth:
+        caller = sys._getframe(2).f_globals.get("__name__", "")  # noqa: SLF001 - who called
+        if self.depth or caller.startswith(_TORCH_DERIVATIVES):  # jacobian's grads are torch's
             return call()
         self.depth += 1
         try:
