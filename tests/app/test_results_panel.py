@@ -60,3 +60,16 @@ def test_a_wrong_closed_form_gets_a_cross_and_the_results_follow_the_program(qtb
     assert panel.picker.item(0).text().startswith("✗ J = ∂f/∂x")
     panel.set_results(())
     assert panel.placeholder.isVisibleTo(panel) and not panel.heatmap.isVisibleTo(panel)
+
+
+def test_the_panel_follows_the_documents_program(qtbot):
+    from nla_explorer.document import Document
+    document = Document()
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.follow(document)
+    assert panel.current_name() is None and panel.placeholder.isVisibleTo(panel)
+    example = get_example("tanh_net_jacobian")
+    assert document.set_code(example.code, example)
+    assert panel.current_name() == "J" and panel.column_labels() == ["x[0]", "x[1]", "x[2]"]
+    assert panel.card_texts()[0].startswith("✓ agrees with autograd closed form W₂")
