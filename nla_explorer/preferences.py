@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from PySide6.QtCore import QSettings
 
+from nla_explorer.engine.autograd.jacobian_card import JACOBIAN_LIMIT
+from nla_explorer.engine.autograd.local_jacobian import MAX_ENTRIES
+
 THEMES = ("system", "light", "dark")
 ENGINES = ("auto", "builtin", "dot")
 
@@ -22,6 +25,7 @@ BOUNDS = {
     "run_memory_mb": ("python/memory_mb", 256, 262_144),
     "run_time_limit_s": ("python/time_limit_s", 1, 3600),
     "python_runs_allowed": ("python/runs_allowed", 0, 1),
+    "jacobian_limit": ("view/jacobian_limit", 0, MAX_ENTRIES),
 }
 KEYS = {"theme": "view/theme", "layout_engine": "view/layout_engine",
         **{name: key for name, (key, _, _) in BOUNDS.items()}}
@@ -31,7 +35,8 @@ KEYS = {"theme": "view/theme", "layout_engine": "view/layout_engine",
 class Preferences:
     """Font size (points), theme, default layout engine, significant digits of values, the tensor
     size up to which full values are kept, the autosave interval (seconds), and for Run as Python
-    the child's memory (MB) and time (s) limits and whether the user agreed to runs (1) once."""
+    the child's memory (MB) and time (s) limits, whether the user agreed to runs (1) once, and
+    the most entries of a local Jacobian the step card draws (0: none)."""
 
     font_size: int = 11
     theme: str = "system"
@@ -42,6 +47,7 @@ class Preferences:
     run_memory_mb: int = 4096
     run_time_limit_s: int = 60
     python_runs_allowed: int = 0
+    jacobian_limit: int = JACOBIAN_LIMIT
 
     def checked(self) -> "Preferences":
         """The same preferences with every value brought into its allowed set or range."""

@@ -1,4 +1,5 @@
-"""Edit ▸ Preferences: font, theme, layout engine, precision, value limit, autosave, Python runs."""
+"""Edit ▸ Preferences: font, theme, layout engine, precision, value and Jacobian limits, autosave,
+Python runs."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ class PreferencesDialog(QDialog):
         self.limit_spin = self._spin("value_limit", " elements", "Tensors up to this size keep "
                                      "all their values; larger ones keep min/max/mean/norm")
         self.limit_spin.setSingleStep(1000)
+        self.jacobian_spin = self._spin("jacobian_limit", " entries", "The step card draws an "
+                                        "op's local Jacobian ∂out/∂in up to this many entries "
+                                        "(64×64 = 4096); 0 draws none")
+        self.jacobian_spin.setSingleStep(256)
         self.autosave_spin = self._spin("autosave_s", " s", "How often unsaved work is written "
                                         "to the recovery file")
         self.memory_spin = self._spin("run_memory_mb", " MB", "Run as Python: the most memory the "
@@ -45,6 +50,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Layout engine", self.engine_combo)
         form.addRow("Value precision", self.precision_spin)
         form.addRow("Full values up to", self.limit_spin)
+        form.addRow("Jacobians up to", self.jacobian_spin)
         form.addRow("Autosave every", self.autosave_spin)
         form.addRow("Python run memory", self.memory_spin)
         form.addRow("Python run time limit", self.time_spin)
@@ -90,10 +96,12 @@ class PreferencesDialog(QDialog):
         self.memory_spin.setValue(preferences.run_memory_mb)
         self.time_spin.setValue(preferences.run_time_limit_s)
         self.trust_check.setChecked(bool(preferences.python_runs_allowed))
+        self.jacobian_spin.setValue(preferences.jacobian_limit)
 
     def preferences(self) -> Preferences:
         return Preferences(self.font_spin.value(), self.theme_combo.currentData(),
                            self.engine_combo.currentData(), self.precision_spin.value(),
                            self.limit_spin.value(), self.autosave_spin.value(),
                            self.memory_spin.value(), self.time_spin.value(),
-                           int(self.trust_check.isChecked())).checked()
+                           int(self.trust_check.isChecked()),
+                           self.jacobian_spin.value()).checked()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox, QWidget
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.panels.code_editor import CodeEditorPanel
+from nla_explorer.panels.step_card import StepCardView
 from nla_explorer.panels.tensor_plot import TensorPlot, TensorView
 from nla_explorer.panels.timing import TimingPanel
 from nla_explorer.panels.training import TrainingPanel
@@ -85,6 +86,8 @@ class WindowPreferences(QObject):
                  .with_precision(preferences.precision))
         self.set_view_style(style)
         hand_style(self.window, style)
+        for card in self.window.findChildren(StepCardView):
+            card.set_jacobian_limit(preferences.jacobian_limit)
         for action in self.theme_actions.values():
             action.setChecked(action.data() == preferences.theme)
 

@@ -19,6 +19,7 @@ from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.panels.jacobian_view import JacobianView
 from nla_explorer.value_text import short_text
 
 #: Tiles per row before wrapping (a card stays narrow enough for a dock).
@@ -139,6 +140,7 @@ class StepCardView(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {view_style.card_muted}")
+        self.jacobian = JacobianView()  # J = ∂out/∂in of a small step, g and gᵀJ
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.rule)
@@ -147,6 +149,7 @@ class StepCardView(QWidget):
         layout.addLayout(self.sum_rows)
         layout.addWidget(self.numbers)
         layout.addWidget(self.note)
+        layout.addWidget(self.jacobian)
         layout.addStretch(1)
         self.show_message("")
 
@@ -194,6 +197,7 @@ class StepCardView(QWidget):
                          if not (card.contributions and " is used by " in part))
         self.note.setText(note)
         self.note.setVisible(bool(note))
+        self.jacobian.show_card(card, self.points, self.view_style)
 
     def show_forward(self, card: ForwardCard) -> None:
         self._card = card
@@ -208,8 +212,15 @@ class StepCardView(QWidget):
     def text(self) -> str:
         """Everything the card says, for tests and copying."""
         parts = [self.rule.text(), *(t.caption for t in self.tiles), self.sum_title.text(),
-                 *(t.caption for t in self.accumulation), self.numbers.text(), self.note.text()]
+                 *(t.caption for t in self.accumulation), self.numbers.text(), self.note.text(),
+                 self.jacobian.text() if self.jacobian.isVisibleTo(self) else ""]
         return "\n".join(p for p in parts if p)
+
+    def set_jacobian_limit(self, entries: int) -> None:
+        """The most entries of a local Jacobian the card draws (the ``jacobian_limit``
+        preference); the card shown is drawn again."""
+        self.jacobian.limit = int(entries)
+        self._show_again()
 
     def set_view_style(self, style: ViewStyle) -> None:
         """The card's colours and precision: the card shown is drawn again."""
@@ -264,6 +275,7 @@ class StepCardView(QWidget):
         self.numbers.setText("")
         self.note.setText("")
         self.note.hide()
+        self.jacobian.hide()
 
 
 def _tensor_image(data: TensorData | None, cell: float, width: float, height: float):

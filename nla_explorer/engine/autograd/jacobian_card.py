@@ -93,9 +93,10 @@ def _part(slot: int, local: LocalJacobian | None, incoming: TensorData, sent: Te
 
 
 def is_diagonal(local: LocalJacobian, op_base: str) -> bool:
-    """Whether the card calls J diagonal: an elementwise op, input and output of one shape, and
-    (checked) nothing off the diagonal."""
-    if op_base not in ELEMENTWISE_NODES or local.in_shape != local.out_shape:
+    """Whether the card calls J diagonal: an elementwise op, input and output of one shape with
+    more than one element, and (checked) nothing off the diagonal."""
+    if op_base not in ELEMENTWISE_NODES or local.in_shape != local.out_shape or \
+            local.matrix.shape[0] < 2:
         return False
     matrix = local.matrix
     return bool(np.all(matrix[~np.eye(matrix.shape[0], dtype=bool)] == 0))
