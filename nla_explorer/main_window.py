@@ -19,6 +19,7 @@ from nla_explorer.panels.code_editor import CodeEditorPanel
 from nla_explorer.panels.block_editor import BlockEditorPanel
 from nla_explorer.panels.inspector import InspectorPanel
 from nla_explorer.panels.palette import PalettePanel
+from nla_explorer.panels.results import ResultsPanel
 from nla_explorer.panels.stepper import StepperPanel
 from nla_explorer.panels.timing import TimingPanel
 from nla_explorer.panels.training import TrainingPanel
@@ -32,9 +33,9 @@ from nla_explorer.window_export import WindowExport
 from nla_explorer.window_help import WindowHelp
 from nla_explorer.window_runs import WindowRuns
 from nla_explorer.window_preferences import WindowPreferences
+from nla_explorer.window_recent import RecentFiles
 from nla_explorer.workspaces import Workspaces, follow_dock_shape
 
-MAX_RECENT = 8
 INSPECT_DELAY_MS = 60  # the inspector follows the selection after this pause
 
 
@@ -54,6 +55,9 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorPanel()
         self.inspector_dock = add_dock(self, "Inspector", "inspector_dock",
                                        self.inspector, Qt.RightDockWidgetArea)
+        self.results = ResultsPanel()  # jacobian(…) and hessian(…) of the program, as heatmaps
+        self.results_dock = add_dock(self, "Results", "results_dock", self.results,
+                                     Qt.RightDockWidgetArea)
         self.blocks_palette = PalettePanel()
         self.palette_dock = add_dock(self, "Blocks", "palette_dock", self.blocks_palette,
                                      Qt.LeftDockWidgetArea)
@@ -86,7 +90,8 @@ class MainWindow(QMainWindow):
         self.toolbar = GraphToolbar(self, self.graph_pane)
         self.workspaces = Workspaces(self, self.graph_pane, [
             self.code_dock, self.palette_dock, self.block_dock, self.stepper_dock,
-            self.inspector_dock, self.training_dock, self.timing_dock], self.settings)
+            self.inspector_dock, self.results_dock, self.training_dock, self.timing_dock],
+            self.settings)
         self.addToolBar(self.workspaces.bar)
         self.addToolBar(self.toolbar)
         self.workspaces.changed.connect(lambda _: self.toolbar.setVisible(
@@ -139,6 +144,7 @@ class MainWindow(QMainWindow):
                                            lambda _=False, n=example.name: self.load_example(n),
                                            tip=example.description))
         self.recent_menu = menu.addMenu("&Recent files")
+        self.recent = RecentFiles(self, self.settings, self.recent_menu, self.open_path)
         menu.addAction(self.export.picture_action)
         menu.addAction(self.export.steps_action)
         menu.addAction(self.export.slide_action)
@@ -172,7 +178,8 @@ class MainWindow(QMainWindow):
         view.addAction(tools.collapse_action)
         panels = view.addMenu("&Panels")
         for dock in (self.code_dock, self.palette_dock, self.block_dock, self.stepper_dock,
-                     self.inspector_dock, self.training_dock, self.timing_dock, tools):
+                     self.inspector_dock, self.results_dock, self.training_dock,
+                     self.timing_dock, tools):
             panels.addAction(dock.toggleViewAction())
         view.addSeparator()
         themes = view.addMenu("&Theme")
@@ -188,6 +195,9 @@ class MainWindow(QMainWindow):
         self.blocks_palette.block_requested.connect(self.block_editor.add_entry)
         self.training.graph_requested.connect(self.show_training_graph)
         self.document.graph_changed.connect(self._update_title)
+        self.results.follow(self.document)  # a program with results: they come to the front
+        self.document.graph_changed.connect(lambda *_: self.results.current_name() and (
+            self.results_dock.isVisible() and self.results_dock.raise_()))
         self.document.code_changed.connect(self.code_panel.set_text)
         self.document.undo_stack.cleanChanged.connect(self._clean_changed)
         self.sessions.message.connect(self.statusBar().showMessage)
@@ -221,7 +231,6 @@ class MainWindow(QMainWindow):
         self.workspaces.start()
         self.toolbar.constants_action.setChecked(s.value("view/constants", "true") in (True, "true"))
         self.preferences.apply(load_preferences(s))  # a corrupt file: defaults
-        self._refresh_recent()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.cancel_layout()
@@ -252,7 +261,7 @@ class MainWindow(QMainWindow):
         """Open a ``.nla`` session, or course code (``.py``, ``.txt``, ``.ipynb``: shown, not run)."""
         ok = self.sessions.open(path) if path.endswith(".nla") else self.runs.open_code(path)
         if ok:
-            self._add_recent(path)
+            self.recent.add(path)
         return ok
 
     def open_dialog(self) -> None:
@@ -263,22 +272,6 @@ class MainWindow(QMainWindow):
         if path:
             self.settings.setValue("last/folder", str(Path(path).parent))
             self.open_path(path)
-
-    def _add_recent(self, path: str) -> None:
-        recent = [p for p in self._recent() if p != path]
-        self.settings.setValue("recent/files", [path, *recent][:MAX_RECENT])
-        self._refresh_recent()
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recent/files", [])
-        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-        return [v for v in values if isinstance(v, str) and v]  # a corrupt file: skip the rest
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self._recent():
-            self.recent_menu.addAction(make_action(self, path, lambda _=False, p=path: self.open_path(p)))
-        self.recent_menu.setEnabled(bool(self._recent()))
 
     # -- the picture ---------------------------------------------------------------------------------
     def layout_options_changed(self) -> None:

@@ -14,7 +14,7 @@ from nla_explorer.panels.stepper import StepperPanel
 
 ENGINES = ("auto", "builtin", "dot")
 #: Presentation mode shrinks the type of a long step card down to this, never below.
-MIN_CARD_POINTS = 13
+MIN_CARD_POINTS, FOLD_POINTS = 11, 14  # below FOLD_POINTS the local Jacobian folds first
 
 
 def high_contrast_palette() -> QPalette:
@@ -150,9 +150,14 @@ class Presentation(QObject):
         """Presentation mode: the card readable without scrolling — the type shrinks (never
         below MIN_CARD_POINTS) until this step's card fits the screen."""
         QApplication.processEvents()  # the new card laid out
-        while self.active and self.card_overflows() and self.font_spin.value() > MIN_CARD_POINTS:
-            self.font_spin.setValue(self.font_spin.value() - 1)
-            QApplication.processEvents()
+        jacobian = self.stepper.card.jacobian
+        for floor, fold in ((FOLD_POINTS, False), (MIN_CARD_POINTS, True)):
+            if fold and self.card_overflows():  # the details fold before the type gets small
+                jacobian.set_folded(True)
+                QApplication.processEvents()
+            while self.active and self.card_overflows() and self.font_spin.value() > floor:
+                self.font_spin.setValue(self.font_spin.value() - 1)
+                QApplication.processEvents()
 
     @property
     def active(self) -> bool:
@@ -194,6 +199,7 @@ class Presentation(QObject):
             self.pane.setVisible(graph)
             self.pane.set_presentation(False)
             self.stepper.set_presentation(False)
+            self.stepper.card.jacobian.set_folded(False)
             window.setPalette(QPalette())  # inherit the application's again (it follows the theme)
             self.font_spin.setValue(font)
             if not full:

@@ -18,7 +18,7 @@ from nla_explorer.window_chrome import make_action
 
 LEFT, RIGHT, BOTTOM = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
 #: Bump when a default arrangement changes: saved layouts of an older version are dropped.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,14 @@ class Arrangement:
     docks: tuple[tuple[str, Qt.DockWidgetArea, float], ...]
     below: tuple[tuple[str, str, float], ...] = ()
     graph: bool = True
+    tabbed: tuple[tuple[str, str], ...] = ()  # (dock, the dock it is a tab behind)
 
 
 ARRANGEMENTS: dict[str, Arrangement] = {
     "graph": Arrangement(
         "Graph", "The graph, the backward pass, the inspector and the code (Ctrl+1)",
         (("code_dock", LEFT, 0.30), ("stepper_dock", RIGHT, 0.29)),
-        (("inspector_dock", "stepper_dock", 0.45),)),
+        (("inspector_dock", "stepper_dock", 0.45),), tabbed=(("results_dock", "inspector_dock"),)),
     "build": Arrangement(
         "Build", "Blocks: the palette and the canvas beside the live graph (Ctrl+2)",
         (("palette_dock", LEFT, 0.15), ("block_dock", LEFT, 0.42))),
@@ -133,6 +134,7 @@ class Workspaces(QObject):
         window = self.window
         shown = {dock for dock, _area, _share in arrangement.docks}
         shown |= {dock for dock, _above, _share in arrangement.below}
+        shown |= {dock for dock, _front in arrangement.tabbed}
         for dock_name, dock in self.docks.items():
             if dock_name not in shown:
                 dock.hide()
@@ -151,6 +153,12 @@ class Workspaces(QObject):
             dock.setFloating(False)
             window.splitDockWidget(self.docks[above], dock, Qt.Vertical)
             dock.show()
+        for dock_name, front in arrangement.tabbed:
+            dock = self.docks[dock_name]
+            dock.setFloating(False)
+            window.tabifyDockWidget(self.docks[front], dock)
+            dock.show()
+            self.docks[front].raise_()
         self.graph.setVisible(arrangement.graph)
         # sizes once the window has its size (the first arrangement comes before it is shown)
         QTimer.singleShot(0, lambda: self._size(arrangement))

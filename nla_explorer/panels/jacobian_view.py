@@ -101,8 +101,11 @@ class JacobianView(QWidget):
         self.limit = JACOBIAN_LIMIT
         self.blocks: list[JacobianBlock] = []
         self._pool: list[JacobianBlock] = []
+        self.folded = False  # presentation mode folds it where the card would not fit
         self.title = _rich_label()
         self.title.setWordWrap(True)
+        self.title.setCursor(Qt.PointingHandCursor)
+        self.title.mousePressEvent = lambda _event: self.set_folded(not self.folded)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.addWidget(self.title)
@@ -116,21 +119,36 @@ class JacobianView(QWidget):
         if not card.jacobians or self.limit <= 0:
             self.hide()
             return
-        self.title.setText(_html("Local Jacobian of this step: what it sends is gᵀJ", points,
-                                 bold=True))
+        self._points = points
+        self._set_title()
         for i, part in enumerate(card.jacobians):
             if i == len(self._pool):  # made once, refilled from step to step
                 self._pool.append(JacobianBlock())
                 self._layout.addWidget(self._pool[-1])
             block = self._pool[i]
             block.show_part(part, card, self.limit, points, style)
+            block.setVisible(not self.folded)
             self.blocks.append(block)
         self.show()
+
+    def set_folded(self, folded: bool) -> None:
+        """Only the title (a click opens it again), or the whole section."""
+        self.folded = folded
+        for block in self.blocks:
+            block.setVisible(not folded)
+        if self.blocks:
+            self._set_title()
+
+    def _set_title(self) -> None:
+        mark = "▸" if self.folded else "▾"
+        more = " (click to show)" if self.folded else ""
+        self.title.setText(_html(f"{mark} Local Jacobian of this step: what it sends is gᵀJ{more}",
+                                 self._points, bold=True))
 
     def text(self) -> str:
         """What the section says (captions and checks), for tests and copying."""
         out = [self.title.text()] if self.isVisibleTo(self.parentWidget() or self) else []
-        for block in self.blocks:
+        for block in (self.blocks if not self.folded else []):
             out += [block.caption.text(), block.grad_row.text(), block.product_row.text()]
         return "\n".join(_plain(t) for t in out if t)
 

@@ -216,6 +216,10 @@ class StepCardView(QWidget):
                  self.jacobian.text() if self.jacobian.isVisibleTo(self) else ""]
         return "\n".join(p for p in parts if p)
 
+    def set_compact(self, on: bool) -> None:
+        """Presentation mode: the tiles show the values, so the line-by-line numbers go."""
+        self.numbers.setMaximumHeight(0 if on else 16_777_215)
+
     def set_jacobian_limit(self, entries: int) -> None:
         """The most entries of a local Jacobian the card draws (the ``jacobian_limit``
         preference); the card shown is drawn again."""

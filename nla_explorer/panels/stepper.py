@@ -239,6 +239,7 @@ class StepperPanel(QWidget):
         """Presentation mode keeps the essentials: the buttons, the step and its card."""
         for widget in (self.speed, self.check_button, self.check_result):
             widget.setVisible(not on)
+        self.card.set_compact(on)
 
     def set_font_size(self, points: int) -> None:
         """The projector setting: the card and the step label grow with the window's font."""

@@ -11,6 +11,13 @@ def _test_paths():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _steady_cursor(qapp):
+    """No blinking text cursor: a screenshot must not depend on when it was taken."""
+    qapp.setCursorFlashTime(0)
+    yield
+
+
 @pytest.fixture
 def settings(tmp_path):
     """QSettings in a temporary INI file, so tests never touch the user's settings.
