@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture
 
@@ -34,6 +34,7 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.StrongFocus)
         self.min_label_px = LEGIBLE_PX  # presentation mode asks for more
         self.max_fit_zoom = 1.0
+        self._fitted: tuple[str | None] | None = None  # (focus,) while the view shows a Fit
 
     def set_view_style(self, style: ViewStyle) -> None:
         """The canvas colour (the scene repaints its items)."""
@@ -50,6 +51,7 @@ class GraphView(QGraphicsView):
         self.zoom_changed.emit(self.zoom())
 
     def zoom_by(self, factor: float) -> None:
+        self._fitted = None  # the user's zoom: a resize keeps it
         self.set_zoom(self.zoom() * factor)
 
     def label_px(self, zoom: float | None = None) -> float:
@@ -84,6 +86,7 @@ class GraphView(QGraphicsView):
             self.set_zoom(legible)
             item = scene.node_items.get(focus) if focus is not None else None
             self.centerOn(item if item is not None else rect.center())
+        self._fitted = (focus,)  # a fitted view fits again when its size changes
         self.zoom_changed.emit(self.zoom())
 
     def follow(self, node_id: str | None) -> None:
@@ -105,11 +108,21 @@ class GraphView(QGraphicsView):
     def center_on_node(self, node_id: str) -> None:
         item = self.scene().node_items.get(node_id)
         if item is not None:
+            self._fitted = None
             if self.zoom() < self.legible_zoom():
                 self.set_zoom(self.legible_zoom())
             self.centerOn(item)
 
     # -- input -----------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._fitted is not None:  # a workspace switch, a new window size: still a Fit
+            QTimer.singleShot(0, lambda: self._fitted is not None and self.fit(*self._fitted))
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._fitted = None  # a drag pans: the user's view from now on
+        super().mousePressEvent(event)
+
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
         steps = event.angleDelta().y() / 120.0
         if steps:

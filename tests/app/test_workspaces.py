@@ -336,3 +336,20 @@ def test_inspector_captions_are_readable_in_both_themes(window, qtbot):
                 continue
             colour = label.palette().color(label.foregroundRole()).name()
             assert contrast(colour, ground) >= 4.5, (theme, label.text(), colour, ground)
+
+
+def test_a_fitted_graph_fits_again_when_the_window_changes_size(window, qtbot):
+    window.load_example("quadratic")
+    settle(qtbot, window)
+    view = window.graph_pane.view
+    for width, height in SIZES:
+        window.resize(width, height)
+        qtbot.wait(60)
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        assert shown.contains(window.graph_pane.scene.itemsBoundingRect()) or \
+            view.zoom() == pytest.approx(view.legible_zoom(), rel=0.01)
+    view.zoom_by(2.0)  # the user's zoom is kept
+    zoom = view.zoom()
+    window.resize(1280, 720)
+    qtbot.wait(60)
+    assert view.zoom() == pytest.approx(zoom)
