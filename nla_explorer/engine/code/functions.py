@@ -12,7 +12,7 @@ ordinary arguments, so ordering and wiring see them.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nla_explorer.engine.code.names import Defined, Ignored, PyModule, Transformed
 from nla_explorer.engine.code.refusals import RUN, with_hint
@@ -27,7 +27,7 @@ TRANSFORM_PREFIX = "torch.func."
 #: Ops whose block holds a derivative: a named result, not a tensor of the graph shown.
 RESULTS = frozenset({"jacobian", "hessian"})
 #: Keywords of torch.autograd.functional's calls passed on to torch (it checks their values).
-_KEYWORDS = frozenset({"create_graph", "strict", "vectorize", "strategy",
+KEYWORDS = frozenset({"create_graph", "strict", "vectorize", "strategy",
                        "outer_jacobian_strategy"})
 _BODY_STATEMENTS = (ast.Assign, ast.Pass)
 
@@ -39,9 +39,12 @@ class Function:
     params: tuple[str, ...]
     body: Expression  # ``input`` blocks: the parameters, then the captured tensors
     captured: tuple[str, ...]  # outer tensors the body reads, by name
-    text: str  # ``lambda x: 0.5 * x @ A @ x - b @ x``, or the def's name
+    # how the code spells it: ``lambda x: 0.5 * x @ A @ x - b @ x``, or the def's name (like a
+    # block's form, no part of equality: a session writes it anew from the body's blocks)
+    text: str = field(compare=False)
     name: str | None = None  # the def's (or the assigned lambda's) name
-    source: str = ""  # a def's code, written back before its first use (a lambda: its text)
+    #: a def's code, written back before its first use (a lambda: its text)
+    source: str = field(default="", compare=False)
 
 
 def defines(stmt: ast.stmt) -> bool:
@@ -88,7 +91,7 @@ def read_call(parser, node: ast.Call, callee: object) -> object:
     name = path.rsplit(".", 1)[-1]
     kwargs = []
     for keyword in node.keywords:
-        if keyword.arg not in _KEYWORDS:
+        if keyword.arg not in KEYWORDS:
             parser._fail(f"the keyword '{keyword.arg}' of {name}() is not supported here",
                          keyword.arg)
         kwargs.append((keyword.arg, parser._expr(keyword.value)))

@@ -7,6 +7,8 @@ parentheses Python's precedence needs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
@@ -32,6 +34,26 @@ def to_code(expression: Expression, imports: bool = True) -> str:
     return _Writer(expression).write(imports)
 
 
+def function_source(params: tuple[str, ...], body: Expression, name: str | None,
+                    is_lambda: bool, outer_numbers: dict[str, int | float]) -> str:
+    """A function of the code written from its body's blocks (a session keeps no code text): a
+    ``lambda``, or a ``def`` whose numbers not among ``outer_numbers`` (the program's) are
+    assigned first."""
+    for block in body.blocks:
+        if block.holes:
+            raise ExpressionError(f"{block.label} of the function: input '{block.holes[0]}' is "
+                                  "unconnected", culprit=block.id)
+    lines, result = _Writer(replace(body, numbers=())).function_body()
+    if is_lambda or name is None:
+        if lines:
+            raise ExpressionError(f"{name or 'the lambda'} is too long to write as a lambda",
+                                  culprit=name)
+        return f"lambda {', '.join(params)}: {result}"
+    local = [f"{k} = {_number(v)}" for k, v in body.numbers if outer_numbers.get(k) != v]
+    return "\n".join([f"def {name}({', '.join(params)}):"] +
+                     ["    " + line for line in local + lines + [f"return {result}"]])
+
+
 class _Writer:
     def __init__(self, expression: Expression) -> None:
         self.expr = expression
@@ -51,8 +73,28 @@ class _Writer:
     def write(self, imports: bool) -> str:
         lines: list[str] = [f"{name} = {_number(value)}" for name, value in self.expr.numbers]
         out_block = self.expr.output_block()
+        lines += self._statements(None)
+        if out_block is not None and out_block.id in self.names and \
+                self.expr.backward_line is not None:
+            lines.append(f"{self.names[out_block.id]}.backward()")
+        header = ["import torch"] + (["import torch.nn.functional as F"] if self.uses_f else [])
+        body = "\n".join(lines)
+        return ("\n".join(header) + "\n\n" + body + "\n") if imports else body + "\n"
+
+    def function_body(self) -> tuple[list[str], str]:
+        """A function's body: its statements, and what it returns (its output block)."""
+        out = self.expr.output_block()
+        if out is None:
+            raise ExpressionError("the function returns nothing")
+        if out.id in self.names:
+            return self._statements(None), self.names[out.id]
+        return self._statements(out.id), self._render(out)[0]
+
+    def _statements(self, skip: str | None) -> list[str]:
+        """A line of code per statement, leaving out block ``skip`` (a function's result)."""
+        lines: list[str] = []
         for block in self.expr.blocks:
-            if block.op == "input":
+            if block.op == "input" or block.id == skip:
                 continue
             if block.op == "manual_seed":
                 lines.append(f"torch.manual_seed({self._arg(block.args[0])})")
@@ -76,12 +118,7 @@ class _Writer:
                 lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
             elif self.uses.get(block.id, 0) == 0:  # a bare expression (the output, if unnamed)
                 lines.append(self._render(block)[0])
-        if out_block is not None and out_block.id in self.names and \
-                self.expr.backward_line is not None:
-            lines.append(f"{self.names[out_block.id]}.backward()")
-        header = ["import torch"] + (["import torch.nn.functional as F"] if self.uses_f else [])
-        body = "\n".join(lines)
-        return ("\n".join(header) + "\n\n" + body + "\n") if imports else body + "\n"
+        return lines
 
     # -- rendering: (text, precedence) ------------------------------------------------------------
     def _ref(self, ref: Ref) -> tuple[str, int]:
@@ -96,9 +133,14 @@ class _Writer:
                 function.name in self.defined:
             return []
         self.defined.add(function.name)
+        self._uses_f_in(function)
         if function.source.startswith("lambda"):
             return [f"{function.name} = {function.source}"]
         return function.source.splitlines()
+
+    def _uses_f_in(self, function: Function) -> None:
+        """A function whose body calls ``F.relu``... needs the ``F`` import too."""
+        self.uses_f |= any((b.form or "").startswith(_F) for b in function.body.blocks)
 
     def _render(self, block: Block) -> tuple[str, int]:
         form = block.form or CATALOGUE[block.op].forms[0] if block.op in CATALOGUE else block.op
@@ -158,6 +200,7 @@ class _Writer:
         if isinstance(value, Ref):
             return self._ref(value)[0]
         if isinstance(value, Function):
+            self._uses_f_in(value)
             return value.name or value.text
         if isinstance(value, Var):
             return value.name

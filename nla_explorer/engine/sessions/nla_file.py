@@ -11,6 +11,13 @@ Format (version 1)::
 Arguments are encoded as JSON values; ``{"ref": id}``, ``{"var": name}``, ``{"dtype": name}``,
 ``{"slice": [start, stop, step]}``, ``{"tuple": [...]}``, ``{"ellipsis": true}`` and
 ``{"hole": port}`` (an input the block editor has not connected yet) mark the rest.
+
+A Jacobian or Hessian block (``H = torch.autograd.functional.hessian(lambda x: ..., x)``) holds
+its function as data, never as code text: ``{"function": {"kind": "lambda" | "def", "name",
+"params", "captured", "numbers", "output", "blocks"}}``, whose ``input`` blocks are the
+parameters, then the program's tensors it reads (``captured``, passed as the block's third
+argument). It is read back with the same checks as the program's blocks (and counts towards
+:data:`MAX_BLOCKS`); its code is written anew from those blocks.
 """
 
 from __future__ import annotations
@@ -23,8 +30,13 @@ from pathlib import Path
 from nla_explorer.engine.sessions.atomic import (
     FileTooBigError, NotRegularFileError, check_size, read_limited, write_atomically,
 )
+from nla_explorer.engine.blocks.values import vars_in
+from nla_explorer.engine.code.functions import KEYWORDS, RESULTS, TRANSFORM_PREFIX, Function
+from nla_explorer.engine.code.writer import function_source
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
+from nla_explorer.engine.expression import (
+    Block, DType, Expression, Hole, Ref, Slice, Var,
+)
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
 
 FORMAT = "nla-explorer-session"
@@ -39,6 +51,14 @@ def expression_to_json(expression: Expression, layout: dict | None = None) -> di
     return {
         "format": FORMAT,
         "version": VERSION,
+        **_program_json(expression),
+        "layout": dict(layout or {}),
+    }
+
+
+def _program_json(expression: Expression) -> dict:
+    """Numbers, output and blocks: the program's, or a function's body."""
+    return {
         "numbers": [[k, v] for k, v in expression.numbers],
         "output": expression.output,
         "blocks": [
@@ -46,7 +66,6 @@ def expression_to_json(expression: Expression, layout: dict | None = None) -> di
              "kwargs": [[k, _enc(v)] for k, v in b.kwargs], "name": b.name, "form": b.form}
             for b in expression.blocks
         ],
-        "layout": dict(layout or {}),
     }
 
 
@@ -101,6 +120,8 @@ def expression_from_json(data: object, source: str = "session") -> tuple[Express
 class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.blocks_read = 0  # the program's and its functions' together, at most MAX_BLOCKS
+        self.program_numbers: dict[str, int | float] = {}
 
     def fail(self, message: str, culprit: str | None = None):
         raise ExpressionError(f"{self.source}: {message}", culprit=culprit or self.source)
@@ -115,23 +136,33 @@ class _Reader:
             self.fail(f"session version {_short(version)} is not supported (this app reads up to "
                       f"{VERSION})")
         numbers = self.numbers(data.get("numbers", []))
+        self.program_numbers = dict(numbers)
+        parsed, output = self.program(data, None)
+        return Expression(parsed, numbers, output)
+
+    def program(self, data: dict, function: str | None) -> tuple[tuple[Block, ...], str | None]:
+        """The blocks and output of the program, or of a function (named for messages)."""
+        where = "" if function is None else f"function of block {function}: "
         blocks = data.get("blocks")
-        if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
-            self.fail("'blocks' must be a list of at most "
-                      f"{MAX_BLOCKS:,} blocks")
-        parsed = tuple(self.block(b, i) for i, b in enumerate(blocks))
+        if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS - self.blocks_read:
+            self.fail(f"{where}'blocks' must be a list, of at most {MAX_BLOCKS:,} blocks in all",
+                      function)
+        self.blocks_read += len(blocks)
+        parsed = tuple(self.block(b, i, function) for i, b in enumerate(blocks))
         ids = [b.id for b in parsed]
         if len(set(ids)) != len(ids):
-            self.fail("two blocks share an id")
+            self.fail(f"{where}two blocks share an id", function)
         known = set(ids)
         for b in parsed:
             for ref in b.inputs:
                 if ref not in known:
-                    self.fail(f"block {b.id} reads block {ref!r}, which does not exist", b.id)
+                    self.fail(f"{where}block {b.id} reads block {_short(ref)}, which does not "
+                              "exist", function or b.id)
         output = data.get("output")
-        if output is not None and (not isinstance(output, str) or output not in known):
-            self.fail(f"the output {_short(output)} is not a block")
-        return Expression(parsed, numbers, output)
+        if (output is not None or function is not None) and (
+                not isinstance(output, str) or output not in known):
+            self.fail(f"{where}the output {_short(output)} is not a block", function)
+        return parsed, output
 
     def numbers(self, raw: object) -> tuple:
         if not isinstance(raw, list):
@@ -146,14 +177,19 @@ class _Reader:
             self.fail("two numbers share a name")
         return tuple(out)
 
-    def block(self, raw: object, index: int) -> Block:
+    def block(self, raw: object, index: int, function: str | None = None) -> Block:
+        where = "" if function is None else f"function of block {function}: "
         if not isinstance(raw, dict):
-            self.fail(f"block #{index + 1} is not an object")
+            self.fail(f"{where}block #{index + 1} is not an object", function)
         block_id, op = raw.get("id"), raw.get("op")
         if not isinstance(block_id, str) or not block_id or len(block_id) > 64:
-            self.fail(f"block #{index + 1} has no valid id")
+            self.fail(f"{where}block #{index + 1} has no valid id", function)
         if op != "input" and (not isinstance(op, str) or op not in CATALOGUE):
-            self.fail(f"block {block_id} has an unknown kind {str(op)[:40]!r}", block_id)
+            self.fail(f"{where}block {block_id} has an unknown kind {str(op)[:40]!r}",
+                      function or block_id)
+        if function is not None and op != "input" and (
+                CATALOGUE[op].statement or CATALOGUE[op].random or op == "manual_seed"):
+            self.fail(f"{where}'{op}' is not supported inside a function", function)
         form = raw.get("form")
         if form is not None and (op == "input" or form not in CATALOGUE[op].forms):
             self.fail(f"block {block_id}: {str(form)[:40]!r} is not a spelling of {op}", block_id)
@@ -163,15 +199,74 @@ class _Reader:
         args, kwargs = raw.get("args", []), raw.get("kwargs", [])
         if not isinstance(args, list) or not isinstance(kwargs, list):
             self.fail(f"block {block_id}: args and kwargs must be lists", block_id)
-        dec_args = tuple(self.arg(a, block_id, 0) for a in args)
+        dec_args = self.derivative_args(args, block_id) if op in RESULTS else \
+            tuple(self.arg(a, block_id, 0) for a in args)
         dec_kwargs = []
         for kw in kwargs:
             if not isinstance(kw, list) or len(kw) != 2 or not _identifier(kw[0]):
                 self.fail(f"block {block_id} has a bad keyword argument", block_id)
+            if op in RESULTS and (kw[0] not in KEYWORDS or (form or "").startswith(
+                    TRANSFORM_PREFIX)):
+                self.fail(f"block {block_id}: {op} takes no keyword {str(kw[0])!r} here", block_id)
             dec_kwargs.append((kw[0], self.arg(kw[1], block_id, 0)))
         if op == "input" and (len(dec_args) != 1 or not _identifier(dec_args[0])):
             self.fail(f"input block {block_id} needs one name", block_id)
         return Block(block_id, op, dec_args, tuple(dec_kwargs), name, form)
+
+    def derivative_args(self, args: list, block_id: str) -> tuple:
+        """``(function, x, (captured tensors...))`` of a Jacobian or Hessian block."""
+        if len(args) != 3 or not isinstance(args[0], dict) or set(args[0]) != {"function"}:
+            self.fail(f"block {block_id} needs a function, an input tensor and the tensors the "
+                      "function reads", block_id)
+        function = self.function(args[0]["function"], block_id)
+        x, captured = (self.arg(a, block_id, 0) for a in args[1:])
+        wired = (Ref, Hole)
+        if not isinstance(x, wired) or not isinstance(captured, tuple) or \
+                len(captured) != len(function.captured) or \
+                not all(isinstance(c, wired) for c in captured):
+            self.fail(f"block {block_id}: its input tensor and the {len(function.captured)} "
+                      "tensor(s) its function reads must be blocks", block_id)
+        return function, x, captured
+
+    def function(self, raw: object, block_id: str) -> Function:
+        """A function read as data: its body's blocks checked like the program's."""
+        def bad(what: str):
+            self.fail(f"the function of block {block_id} {what}", block_id)
+
+        if not isinstance(raw, dict):
+            bad("is not an object")
+        kind, name = raw.get("kind"), raw.get("name")
+        params, captured = raw.get("params"), raw.get("captured")
+        if kind not in ("lambda", "def") or (name is None and kind == "def") or \
+                (name is not None and not _identifier(name)):
+            bad("needs a kind ('lambda' or 'def') and, for a def, a name")
+        if not isinstance(params, list) or len(params) != 1 or not _identifier(params[0]):
+            bad("must take one argument")
+        if not isinstance(captured, list) or len(captured) > MAX_BLOCKS or \
+                not all(_identifier(c) for c in captured) or \
+                len(set(params + captured)) != len(params) + len(captured):
+            bad("has a bad list of the tensors it reads")
+        numbers = self.numbers(raw.get("numbers", []))
+        blocks, output = self.program(raw, block_id)
+        inputs = [b.args[0] for b in blocks if b.op == "input"]
+        if inputs != params + captured or any(b.op == "input" for b in blocks[len(inputs):]):
+            bad(f"must begin with one input block for each of {', '.join(params + captured)}")
+        known = dict(numbers)
+        for b in blocks:
+            if b.holes:
+                bad(f"has an unconnected input in block {b.id}")
+            missing = next((v for v in sorted(vars_in(b)) if v not in known), None)
+            if missing is not None:
+                bad(f"uses the number '{missing}', which it does not define")
+        body = Expression(blocks, numbers, output)
+        try:
+            source = function_source(tuple(params), body, name, kind == "lambda",
+                                     self.program_numbers)
+        except (ExpressionError, RecursionError) as exc:
+            msg = str(exc) if isinstance(exc, ExpressionError) else "is nested too deeply"
+            bad(f"cannot be written as code: {msg}")
+        text = name if name is not None else source  # as the parser names it
+        return Function(tuple(params), body, tuple(captured), text, name, source)
 
     def arg(self, value: object, block_id: str, depth: int) -> object:
         if depth > _MAX_DEPTH:
@@ -216,6 +311,11 @@ class _Reader:
 
 
 def _enc(value: object) -> object:
+    if isinstance(value, Function):
+        kind = "def" if value.name is not None and not value.source.startswith("lambda") \
+            else "lambda"
+        return {"function": {"kind": kind, "name": value.name, "params": list(value.params),
+                             "captured": list(value.captured), **_program_json(value.body)}}
     if isinstance(value, Ref):
         return {"ref": value.block}
     if isinstance(value, Var):
