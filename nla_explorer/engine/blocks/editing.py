@@ -20,6 +20,7 @@ from nla_explorer.engine.blocks.templates import (  # noqa: F401 - also the read
 )
 from nla_explorer.engine.blocks.values import check_size, clean_value, number_value, uses_var, vars_in
 from nla_explorer.engine.expression import Block, Expression, Hole, Ref
+from nla_explorer.engine.ops import CATALOGUE
 
 
 # -- lookups and messages -------------------------------------------------------------------------
@@ -80,7 +81,10 @@ def _feed_path(expr: Expression, start: str, goal: str) -> list[str] | None:
 
 
 def _makes_tensor(block: Block) -> bool:
-    return block.op == "input" or (block.op in TEMPLATES and TEMPLATES[block.op].output)
+    if block.op in TEMPLATES:
+        return TEMPLATES[block.op].output
+    spec = CATALOGUE.get(block.op)  # code-only: J of jacobian(), the tuple grad() returns
+    return block.op in ("input", "grad") or (spec is not None and spec.output)
 
 
 # -- edits ------------------------------------------------------------------------------------
@@ -335,7 +339,8 @@ def problems(expr: Expression) -> dict[str, str]:
 def _own_problem(b: Block, by_id: dict[str, Block], numbers: dict) -> str | None:
     if b.op == "input":
         return None
-    if b.op not in TEMPLATES:
+    code_only = b.op in CATALOGUE and CATALOGUE[b.op].statement  # from code: no palette entry
+    if b.op not in TEMPLATES and not code_only:
         return f"unknown block kind '{b.op}'"
     if b.holes:
         return f"input '{b.holes[0]}' is unconnected"
@@ -344,6 +349,9 @@ def _own_problem(b: Block, by_id: dict[str, Block], numbers: dict) -> str | None
             return f"reads block {i}, which does not exist"
         if not _makes_tensor(by_id[i]):
             return f"reads {by_id[i].label}, which makes no tensor"
+    if code_only:  # backward(), jacobian(f, x)...: checked when they run, as Python would
+        missing = next((v for v in vars_in(b) if v not in numbers), None)
+        return None if missing is None else f"uses the number '{missing}', which is not defined"
     t = TEMPLATES[b.op]
     values = [port_value(b, p.name) for p in t.ports]
     for p, value in zip(t.ports, values):
