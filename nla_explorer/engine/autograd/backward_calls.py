@@ -77,7 +77,7 @@ def _as_tuple(value: object) -> tuple:
 def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs: dict, *,
                       names: dict[str, object], recorder: ForwardRecorder | None, limit: int,
                       line: int | None, block_id: str, label: str,
-                      output_name: str | None, module_of=None,
+                      output_name: str | None, module_of=None, jacobians: bool = True,
                       ) -> tuple[object, BackwardCall | None]:
     """Run ``call(*args, **kwargs)`` (torch's own function) and record it.
 
@@ -104,7 +104,7 @@ def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs:
     keeper = JacobianKeeper()  # each small step's local Jacobian, while its saved tensors live
     # a graph the call creates is the program's: its Nodes get their order, maker and values
     with marking_created(fns, (root, *more_roots), recorder) if bound.get("create_graph") else nullcontext():
-        with keeper.watching(fns):
+        with keeper.watching(fns) if jacobians else nullcontext():  # only for calls kept
             raw = record_steps(fns, lambda: result.append(call(*args, **kwargs)), copies=True)
     snap = Snapshots(limit)
     seed = _first(bound.get("grad_tensors" if kind == "backward" else "grad_outputs"))

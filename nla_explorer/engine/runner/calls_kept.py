@@ -33,6 +33,10 @@ class CallsKept:
                 self._kept = [e for e in self._kept if self._keeps(e[0])]
         self._last = entry
 
+    def would_keep(self, number: int) -> bool:
+        """Whether call ``number`` is kept as things stand (the last one is kept anyway)."""
+        return self._keeps(number)
+
     def _keeps(self, number: int) -> bool:
         return number <= self.first or (number - self.first) % self.stride == 0
 

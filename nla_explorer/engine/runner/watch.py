@@ -145,7 +145,7 @@ class Watch:
             kind, form, original, args, kwargs, names=names, recorder=self.recorder,
             limit=self.limit, line=line, block_id=f"call{number}",
             label=self.line_text(line) or f"{kind} call {number}", output_name=output_name,
-            module_of=self.module_of)
+            module_of=self.module_of, jacobians=self.kept.would_keep(number))
         if record is not None:
             self.kept.offer(number, record, self._checks(record, fns))
         bound = call_arguments(kind, form, args, kwargs)
