@@ -31,6 +31,36 @@ def settle(app, seconds: float = 0.3) -> None:
 
 
 SIZES = ((1280, 720), (1920, 1080))
+DOUBLE_BACKWARD = """import torch
+torch.manual_seed(0)
+x = torch.randn(3, requires_grad=True)
+y = (x ** 3).sum()
+g, = torch.autograd.grad(y, x, create_graph=True)
+z = (g ** 2).sum()
+z.backward()
+"""
+
+
+def higher_order(window, doc, shot) -> None:
+    """The higher-order views at lecture size: a step's local Jacobian, a Hessian, double backward."""
+    window.resize(1280, 720)
+    window.workspaces.switch("graph")
+    window.load_example("quadratic")
+    doc.set_step(2)  # dot: J = ∂(½xᵀAx)/∂(½xᵀA) and ∂(½xᵀAx)/∂x, g and gᵀJ = what torch sent
+    window.presentation.action.trigger()  # the card whole, on a 1080p projector
+    window.showNormal()
+    window.resize(1920, 1080)
+    shot("jacobian_step_1080p", 1.0)
+    window.presentation.action.trigger()
+    window.resize(1280, 720)
+    doc.set_step(None)
+    window.load_example("hessian_quadratic")
+    window.results_dock.raise_()
+    shot("hessian_720p", 0.8)
+    window.inspector_dock.raise_()
+    window.code_panel.set_text(DOUBLE_BACKWARD)
+    window.code_panel.request_capture()
+    shot("double_backward_720p", 0.8)
 
 
 def main() -> int:
@@ -73,6 +103,7 @@ def main() -> int:
                 window.presentation.action.trigger()
                 doc.set_step(None)
         window.preferences.set_theme("light")
+        higher_order(window, doc, shot)
         window.close()
     return 0
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractScrollArea, QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow,
-    QSpinBox, QToolBar, QWidget,
+    QSpinBox, QTabBar, QToolBar, QWidget,
 )
 
 from nla_explorer.graph_view.pane import GraphPane
@@ -178,6 +178,9 @@ class Presentation(QObject):
             for dock in window.findChildren(QDockWidget):
                 if dock is not self.stepper_dock:
                     dock.hide()
+            for bar in window.findChildren(QTabBar):  # the tabs of the docks just hidden
+                if bar.parentWidget() is window:
+                    bar.hide()
             window.menuBar().hide()
             window.statusBar().hide()
             self.pane.show()
