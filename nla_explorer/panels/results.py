@@ -175,7 +175,7 @@ def _card(c: ManualComparison) -> QLabel:
                   wordWrap=True)
     card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     card.setStyleSheet(f"QLabel {{ border: 1px solid #d0d4d9; border-left: 6px solid {colour}; "
-                       "border-radius: 4px; padding: 6px 8px; }}")
+                       "border-radius: 4px; padding: 6px 8px; }")
     return card
 
 

@@ -362,3 +362,16 @@ def test_a_fitted_graph_fits_again_when_the_window_changes_size(window, qtbot):
     window.resize(1280, 720)
     qtbot.wait(60)
     assert view.zoom() == pytest.approx(zoom)
+
+
+def test_every_style_sheet_parses(window, qtbot, qtlog):
+    """Qt only warns about a style sheet it cannot read (and draws the widget unstyled)."""
+    for example in ("quadratic", "hessian_quadratic", "polyfit_net"):
+        window.load_example(example)
+        for theme in ("light", "dark"):
+            window.preferences.set_theme(theme)
+            for name in ARRANGEMENTS:
+                window.workspaces.switch(name)
+                qtbot.wait(20)
+    unread = [r.message for r in qtlog.records if "Could not parse stylesheet" in r.message]
+    assert unread == []
