@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from nla_explorer.app import application  # noqa: E402
+from nla_explorer.engine.samples import DOUBLE_BACKWARD  # noqa: E402
 from nla_explorer.main_window import MainWindow  # noqa: E402
 
 
@@ -31,14 +32,6 @@ def settle(app, seconds: float = 0.3) -> None:
 
 
 SIZES = ((1280, 720), (1920, 1080))
-DOUBLE_BACKWARD = """import torch
-torch.manual_seed(0)
-x = torch.randn(3, requires_grad=True)
-y = (x ** 3).sum()
-g, = torch.autograd.grad(y, x, create_graph=True)
-z = (g ** 2).sum()
-z.backward()
-"""
 
 
 def higher_order(window, doc, shot) -> None:

@@ -14,16 +14,9 @@ from nla_explorer.graph_view.kind_styles import KIND_STYLES, ORDER_STYLES
 from nla_explorer.graph_view.pane import GraphPane
 from nla_explorer.graph_view.picture import PictureOptions
 from nla_explorer.panels.stepper import StepperPanel
+from nla_explorer.engine.samples import DOUBLE_BACKWARD as CUBE
 from tests.app.approved import assert_looks_approved, settled
 
-CUBE = """import torch
-torch.manual_seed(0)
-x = torch.randn(3, requires_grad=True)
-y = (x ** 3).sum()
-g, = torch.autograd.grad(y, x, create_graph=True)
-z = (g ** 2).sum()
-z.backward()
-"""
 
 
 def _pane(qtbot, style: ViewStyle = ViewStyle.light()) -> tuple[Document, GraphPane]:

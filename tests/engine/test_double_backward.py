@@ -16,6 +16,7 @@ from nla_explorer.engine.autograd.backward_calls import run_backward_call
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.report import graph_json
 from nla_explorer.engine.runner.supervisor import Runner
+from nla_explorer.engine.samples import DOUBLE_BACKWARD as CUBE
 from tests.engine.app_record import app_record
 from tests.engine.oracle import Oracle, decode
 from tests.engine.run_record import run_record
@@ -23,14 +24,6 @@ from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
-CUBE = """import torch
-torch.manual_seed(0)
-x = torch.randn(3, requires_grad=True)
-y = (x ** 3).sum()
-g, = torch.autograd.grad(y, x, create_graph=True)
-z = (g ** 2).sum()
-z.backward()
-"""
 
 EXP = """import torch
 torch.manual_seed(1)

@@ -15,6 +15,8 @@ from contextlib import ExitStack, contextmanager
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from nla_explorer.engine.autograd.recorder import tensors_in
+
 ORDER_KEY = "nla_explorer.order"
 MADE_BY_KEY = "nla_explorer.made_by"
 CALL_KEY = "nla_explorer.call_roots"  # the outputs' Nodes of the backward call that made it
@@ -61,14 +63,6 @@ def marking_created(fns, roots: tuple, recorder=None):
             marks.resolve()
 
 
-def _tensors(out) -> list[torch.Tensor]:
-    if isinstance(out, torch.Tensor):
-        return [out]
-    if isinstance(out, (tuple, list)):
-        return [o for o in out if isinstance(o, torch.Tensor)]
-    return []
-
-
 class _Marks(TorchDispatchMode):
     """Sees every op a backward formula runs; its output's ``grad_fn`` is set by autograd after
     the op returns, so each output is resolved to its Node at the next op (or at the end)."""
@@ -86,7 +80,7 @@ class _Marks(TorchDispatchMode):
         self.resolve()
         maker = torch._C._current_autograd_node()  # the Node whose backward runs this op
         out = func(*args, **(kwargs or {}))
-        for t in _tensors(out):
+        for t in tensors_in(out):
             if t.dtype.is_floating_point or t.dtype.is_complex:
                 self._pending.append((t, maker))
         return out

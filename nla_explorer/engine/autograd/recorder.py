@@ -17,7 +17,8 @@ from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_mod
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 
 
-def _tensors(out) -> list[torch.Tensor]:
+def tensors_in(out) -> list[torch.Tensor]:
+    """The tensors an op returned (one, or those in a tuple or list)."""
     if isinstance(out, torch.Tensor):
         return [out]
     if isinstance(out, (tuple, list)):
@@ -123,7 +124,7 @@ class _FunctionMode(TorchFunctionMode):
         else:
             out = func(*args, **(kwargs or {}))
         self.recorder.resolve_pending()
-        for t in _tensors(out):
+        for t in tensors_in(out):
             if t.grad_fn is not None:
                 self.recorder.record(t)
         if self.recorder.on_call is not None:
@@ -148,7 +149,7 @@ class _DispatchMode(TorchDispatchMode):
         out = func(*args, **(kwargs or {}))
         if func.overloadpacket in _SKIP:
             return out
-        for t in _tensors(out):
+        for t in tensors_in(out):
             if (t.dtype.is_floating_point or t.dtype.is_complex) and t.device.type != "meta":
                 self.recorder.stage(t)
         return out
