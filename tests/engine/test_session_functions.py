@@ -1,4 +1,4 @@
-"""Sessions store the function of a Jacobian/Hessian block as data (its blocks), never as code text."""
+"""Sessions keep the function of a Jacobian/Hessian block as data (its blocks), never as code."""
 
 import copy
 import json
