@@ -6,7 +6,7 @@ import html
 from typing import Sequence
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget,
@@ -17,7 +17,7 @@ from nla_explorer.engine.autograd.graph import LEAF, GraphNode
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.panels.manual_compare import RELATIVE_TOLERANCE, ManualComparison, compare_manual
 from nla_explorer.panels.muted_text import muted_colour
-from nla_explorer.panels.tensor_plot import MUTED, CopyTable, TensorPlot, TensorView, number_text
+from nla_explorer.panels.tensor_plot import CopyTable, TensorPlot, TensorView, number_text
 from nla_explorer.value_text import DEFAULT_PRECISION, matrix_html, short_text
 
 AGREE_COLOUR = "#117733"  # Paul Tol's green and red, with ✓ / ✗ so colour is never the only cue
@@ -84,7 +84,8 @@ class SavedView(QWidget):
 
     def set_font_size(self, points: int) -> None:
         self.plot.set_font_size(points)
-        self.caption.setStyleSheet(f"color: {MUTED}; font-size: {max(6, points - 1)}pt;")
+        muted = muted_colour(self)
+        self.caption.setStyleSheet(f"color: {muted}; font-size: {max(6, points - 1)}pt;")
         self.table.fit_height()
 
 
@@ -148,7 +149,8 @@ class ManualView(QWidget):
             card = QLabel(
                 f"<div style='color:{colour}; font-weight:600;'>{verdict}</div>"
                 f"<div>{html.escape(c.label)}</div>"
-                f"<div style='font-family:monospace; color:{MUTED};'>{html.escape(detail)}</div>",
+                f"<div style='font-family:monospace; color:{muted_colour(self)};'>"
+                f"{html.escape(detail)}</div>",
                 wordWrap=True)
             card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             card.setStyleSheet(
@@ -330,8 +332,8 @@ class InspectorPanel(QWidget):
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: a theme switched
         super().changeEvent(event)
-        if event.type() == QEvent.PaletteChange:
-            self.set_font_size(self._points)
+        if event.type() == QEvent.PaletteChange:  # once the views inside have theirs too
+            QTimer.singleShot(0, lambda: self.set_font_size(self._points))
 
     def set_precision(self, digits: int) -> None:
         """Significant digits of compact values (saved tensors, .grad after the program)."""

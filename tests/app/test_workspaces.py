@@ -335,8 +335,9 @@ def test_inspector_captions_are_readable_in_both_themes(window, qtbot):
     window.load_example("quadratic")
     window.document.select(window.document.graph.find("x").id)
     qtbot.wait(120)
-    for theme in ("dark", "light", "dark"):
+    for theme, tab in (("dark", 0), ("light", 2), ("dark", 3), ("dark", 2)):
         window.preferences.set_theme(theme)
+        window.inspector.tabs.setCurrentIndex(tab)  # value, saved tensors, manual gradient
         qtbot.wait(50)
         inspector = window.inspector
         ground = inspector.palette().color(inspector.backgroundRole()).name()
