@@ -196,8 +196,7 @@ class MainWindow(QMainWindow):
         self.training.graph_requested.connect(self.show_training_graph)
         self.document.graph_changed.connect(self._update_title)
         self.results.follow(self.document)  # a program with results: they come to the front
-        self.document.graph_changed.connect(lambda *_: self.results.current_name() and (
-            self.results_dock.isVisible() and self.results_dock.raise_()))
+        self.document.graph_changed.connect(self._show_results)
         self.document.code_changed.connect(self.code_panel.set_text)
         self.document.undo_stack.cleanChanged.connect(self._clean_changed)
         self.sessions.message.connect(self.statusBar().showMessage)
@@ -333,6 +332,10 @@ class MainWindow(QMainWindow):
     def _engine_changed(self, engine: str) -> None:
         self.settings.setValue("view/layout_engine", engine)
         self.layout_options_changed()
+
+    def _show_results(self, *_) -> None:
+        if self.results.current_name() is not None and self.results_dock.isVisible():
+            self.results_dock.raise_()
 
     def _capture_code(self, text: str) -> None:
         """Ctrl+Enter: the graph of the code; the keys then step (→ no longer moves the cursor)."""

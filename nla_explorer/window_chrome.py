@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractScrollArea, QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow,
+    QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow,
     QSpinBox, QTabBar, QToolBar, QWidget,
 )
 
@@ -140,9 +140,7 @@ class Presentation(QObject):
 
     def card_overflows(self) -> bool:
         """Whether the step card needs scrolling (or is cut off at the side) where it is."""
-        scroll = self.stepper.findChild(QAbstractScrollArea)
-        if scroll is None or scroll.widget() is None:
-            return False
+        scroll = self.stepper.card_area
         return (scroll.verticalScrollBar().maximum() > 0 or
                 scroll.widget().minimumSizeHint().width() > scroll.viewport().width() + 1)
 

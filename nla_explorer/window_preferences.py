@@ -15,19 +15,17 @@ from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox, QWidget
 
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
-from nla_explorer.panels.code_editor import CodeEditorPanel
 from nla_explorer.panels.step_card import StepCardView
 from nla_explorer.panels.tensor_plot import TensorPlot, TensorView
-from nla_explorer.panels.timing import TimingPanel
-from nla_explorer.panels.training import TrainingPanel
 from nla_explorer.preferences import Preferences, load_preferences, save_preferences
 from nla_explorer.preferences_dialog import PreferencesDialog
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.themes import apply_theme
 from nla_explorer.window_chrome import make_action
 
-#: The panels that draw in a ViewStyle's colours and are not handed it by the window itself.
-STYLED_PANELS = (TrainingPanel, TimingPanel, CodeEditorPanel, TensorView, TensorPlot)
+#: The views that draw in a ViewStyle's colours and are not handed it by the window itself (the
+#: inspector's tensor views; the window's ``set_view_style`` reaches the panels).
+STYLED_PANELS = (TensorView, TensorPlot)
 THEME_MENU = (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark"))
 
 
@@ -97,7 +95,7 @@ class WindowPreferences(QObject):
 
 
 def hand_style(root: QWidget, style: ViewStyle) -> None:
-    """Give ``style`` to each styled panel under ``root`` (plots, code editor, tensor views)."""
+    """Give ``style`` to each tensor view and plot under ``root``."""
     for kind in STYLED_PANELS:
         for panel in root.findChildren(kind):
             panel.set_view_style(style)

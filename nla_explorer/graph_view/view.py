@@ -109,8 +109,9 @@ class GraphView(QGraphicsView):
         item = self.scene().node_items.get(node_id)
         if item is not None:
             self._fitted = None
-            if self.zoom() < self.legible_zoom():
-                self.set_zoom(self.legible_zoom())
+            legible = self.legible_zoom()  # a walk over every box: once
+            if self.zoom() < legible:
+                self.set_zoom(legible)
             self.centerOn(item)
 
     # -- input -----------------------------------------------------------------------------------

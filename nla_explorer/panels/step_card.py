@@ -218,7 +218,7 @@ class StepCardView(QWidget):
 
     def set_compact(self, on: bool) -> None:
         """Presentation mode: the tiles show the values, so the line-by-line numbers go."""
-        self.numbers.setMaximumHeight(0 if on else 16_777_215)
+        self.numbers.setVisible(not on)
 
     def set_jacobian_limit(self, entries: int) -> None:
         """The most entries of a local Jacobian the card draws (the ``jacobian_limit``

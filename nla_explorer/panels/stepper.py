@@ -106,7 +106,7 @@ class StepperPanel(QWidget):
         self.label.setObjectName("step_label")
         self.label.setWordWrap(True)
         self.card = StepCardView()
-        scroll = QScrollArea()
+        self.card_area = scroll = QScrollArea()  # presentation mode checks that the card fits
         scroll.setWidget(self.card)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)

@@ -2,6 +2,7 @@
 
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtGui import QPalette
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -13,9 +14,12 @@ def _test_paths():
 
 @pytest.fixture(autouse=True)
 def _steady_cursor(qapp):
-    """No blinking text cursor: a screenshot must not depend on when it was taken."""
+    """No blinking text cursor, and the application's palette as it was before the test (a test
+    that switches to the dark theme must not darken the next one's screenshots)."""
     qapp.setCursorFlashTime(0)
+    palette = QPalette(qapp.palette())
     yield
+    qapp.setPalette(palette)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPalette, QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit
 
-from nla_explorer.panels.code_editor import CodeEditorPanel
 from nla_explorer.panels.run_output import MAX_CHARS, OutputEntry, RunOutput
+from tests.app.editor_panel import shown_code_panel
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 THREE_CELLS = """# %% In[1]
@@ -28,13 +28,7 @@ print(z)
 
 @pytest.fixture
 def panel(qtbot):
-    panel = CodeEditorPanel()
-    qtbot.addWidget(panel)
-    panel.resize(600, 500)
-    panel.set_text(THREE_CELLS)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+    return shown_code_panel(qtbot, THREE_CELLS, 600, 500)
 
 
 def put_cursor(panel, line: int) -> None:

@@ -6,21 +6,16 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QPalette
 
-from nla_explorer.panels.code_editor import CodeEditorPanel, line_named_in
+from nla_explorer.panels.code_editor import line_named_in
 from nla_explorer.panels.code_gutter import EditorColours
+from tests.app.editor_panel import shown_code_panel
 
 LONG = "".join(f"x{i} = torch.ones(3)\n" for i in range(1, 201))
 
 
 @pytest.fixture
 def panel(qtbot):
-    panel = CodeEditorPanel()
-    qtbot.addWidget(panel)
-    panel.resize(500, 400)
-    panel.set_text(LONG)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+    return shown_code_panel(qtbot, LONG, 500, 400)
 
 
 def row_top(editor, line: int) -> int:
