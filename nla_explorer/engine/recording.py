@@ -9,14 +9,14 @@ up when ``loss`` was made inside it. :func:`capture_tensor` is what ``explore`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
 
 from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.autograd.graph import OP, AutogradGraph
-from nla_explorer.engine.autograd.module_tags import ModuleTags
+from nla_explorer.engine.autograd.module_tags import ModuleLookup, ModuleTags, module_infos
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.trace import BackwardTrace, trace_backward
 from nla_explorer.engine.autograd.walk import autograd_nodes, output_node
@@ -141,9 +141,10 @@ def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = No
     every = {**_parameters(found), **names, **_parameters(models)}
     if recorder is None and _latest is not None and _latest.covers(tensor):
         recorder = _latest
-    module_of = _module_paths(recorder, modules) if isinstance(recorder, Recording) else None
+    lookup = ModuleLookup(recorder.tags, modules) if isinstance(recorder, Recording) else None
     forward = recorder.recorder if isinstance(recorder, Recording) else recorder
-    graph = capture(tensor, names=every, recorder=forward, limit=limit, module_of=module_of)
+    graph = capture(tensor, names=every, recorder=forward, limit=limit, module_of=lookup,
+                    modules=lookup.modules if lookup is not None else module_infos(modules))
     trace = trace_backward(tensor, limit=limit)
     notes = []
     if any(n.kind == OP and n.value is None for n in graph.nodes):
@@ -160,15 +161,3 @@ def _parameters(modules: Mapping[str, torch.nn.Module]) -> dict[str, torch.Tenso
             params.setdefault(pname, param)
     return params
 
-
-def _module_paths(rec: Recording, modules: Mapping[str, torch.nn.Module]
-                  ) -> Callable[[object], str | None]:
-    paths: dict[int, str] = {}
-    for name, module in modules.items():
-        for path, sub in module.named_modules(prefix=name):
-            paths.setdefault(id(sub), path)
-
-    def module_of(fn) -> str | None:
-        module = rec.module_of(fn)
-        return None if module is None else paths.get(id(module))
-    return module_of

@@ -94,6 +94,7 @@ def _node_json(node: GraphNode, trace: BackwardTrace | None, values: _Values) ->
         "shape": list(node.shape) if node.shape is not None else None,
         "dtype": node.dtype,
         "module": node.module,
+        "scope": [[path, call] for path, call in node.scope],  # module calls, outermost first
         "order": node.order,  # 1: the forward program's; 2: made by a create_graph backward …
         "made_by": node.made_by,  # the node whose backward made this one (order ≥ 2)
         "value": value_json,

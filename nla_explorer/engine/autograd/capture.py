@@ -8,7 +8,10 @@ import torch
 
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.engine.autograd.graph import LEAF, OP, AutogradGraph, GraphEdge, GraphNode, SavedValue
+from nla_explorer.engine.autograd.graph import (
+    LEAF, OP, AutogradGraph, GraphEdge, GraphNode, ModuleInfo, SavedValue,
+)
+from nla_explorer.engine.autograd.module_tags import ModuleLookup
 from nla_explorer.engine.autograd.orders import made_by, order_of
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
@@ -32,7 +35,9 @@ def capture(
     limit: int = FULL_VALUE_LIMIT,
     freed_ok: bool = False,
     more_outputs: tuple[torch.Tensor, ...] = (),
-    module_of: Callable[[object], str | None] | None = None,
+    module_of: Callable[[object], str | None] | ModuleLookup | None = None,
+    scope_of: Callable[[object], tuple[tuple[str, int], ...]] | None = None,
+    modules: tuple[ModuleInfo, ...] = (),
 ) -> AutogradGraph:
     """Walk ``tensor.grad_fn`` into a graph model.
 
@@ -41,8 +46,15 @@ def capture(
     :class:`ForwardRecorder` that was active while the expression ran, gives every op node its value.
     ``freed_ok``: a node whose saved tensors an earlier ``backward()`` freed shows none (else an error).
     ``more_outputs``: the other outputs of a backward call on several (their graphs join this one).
-    ``module_of(grad_fn)``: the path of the ``nn.Module`` that made a node (Run as Python's hooks).
+    ``module_of(grad_fn)``: the path of the ``nn.Module`` that made a node (Run as Python's hooks);
+    ``scope_of(grad_fn)``: the module invocations that made it, ``(path, call number)`` outermost
+    first; ``modules``: the named modules, kept in the graph. A :class:`ModuleLookup` as
+    ``module_of`` gives all three (for callers that only pass ``module_of`` on).
     """
+    if isinstance(module_of, ModuleLookup):
+        scope_of = scope_of or module_of.scope_of
+        modules = modules or module_of.modules
+        module_of = module_of.module_of
     if not isinstance(tensor, torch.Tensor):
         raise CaptureError(f"the output is a {type(tensor).__name__}, not a tensor")
     root = output_node(tensor)
@@ -52,11 +64,12 @@ def capture(
     with paused_gc():
         more = [output_node(t) for t in more_outputs if isinstance(t, torch.Tensor)]
         return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok,
-                      [fn for fn in more if fn is not None], module_of)
+                      [fn for fn in more if fn is not None], module_of, scope_of,
+                      tuple(modules))
 
 
 def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
-           module_of=None) -> AutogradGraph:
+           module_of=None, scope_of=None, modules=()) -> AutogradGraph:
     fns = autograd_nodes(root, *more_roots, makers=True)
     ids = node_ids(fns)
     nodes = []
@@ -82,8 +95,9 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
         nodes.append(GraphNode(node_id, OP, op, readable_name(op), name, value, saved,
                                len(fn.next_functions), fn._sequence_nr(),
                                module_of(fn) if module_of is not None else None,
-                               order_of(fn), ids.get(maker) if maker is not None else None))
-    return AutogradGraph(tuple(nodes), tuple(edges), ids[root])
+                               order_of(fn), ids.get(maker) if maker is not None else None,
+                               scope_of(fn) if scope_of is not None else ()))
+    return AutogradGraph(tuple(nodes), tuple(edges), ids[root], modules)
 
 
 def _value_fallback(fn, tensor, root, saved, snap) -> TensorData | None:

@@ -47,6 +47,9 @@ class GraphNode:
     order: int = 1
     #: the id of the node whose backward made this one (a higher-order node), when in the graph
     made_by: str | None = None
+    #: the module invocations that made the node, outermost first: ``(path, call number)`` pairs,
+    #: the call number counting that module's forward calls from 1 (``(("cell", 3),)``)
+    scope: tuple[tuple[str, int], ...] = ()
 
     @property
     def shape(self) -> tuple[int, ...] | None:
@@ -59,6 +62,15 @@ class GraphNode:
     @property
     def constants(self) -> tuple[SavedValue, ...]:
         return tuple(s for s in self.saved if s.role == "constant")
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """An ``nn.Module`` of the program: its path (``net.w``), class and parameter count."""
+
+    path: str
+    kind: str
+    parameters: int  # its own and its submodules'
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,8 @@ class AutogradGraph:
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
     output_id: str
+    #: the named modules (those node scopes refer to), each with its class and parameter count
+    modules: tuple[ModuleInfo, ...] = ()
     _by_id: dict[str, GraphNode] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -24,7 +24,7 @@ from nla_explorer.engine.runner.calls_kept import CallsKept
 from nla_explorer.engine.runner.comparisons import Comparisons
 from nla_explorer.engine.runner.derivative_watch import DerivativeWatch
 from nla_explorer.engine.runner.output import CappedWriter
-from nla_explorer.engine.runner.result import PYTHON, CellOutput, ModuleInfo, RunError, RunResult
+from nla_explorer.engine.runner.result import PYTHON, CellOutput, RunError, RunResult
 from nla_explorer.engine.runner.watch import PROGRAM, Watch
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, snapshot
 
@@ -63,13 +63,6 @@ class Kernel:
         return {k: v for k, v in list(self.namespace.items())
                 if isinstance(v, torch.nn.Module) and not k.startswith("_")}
 
-    def module_paths(self) -> dict[int, str]:
-        paths: dict[int, str] = {}
-        for name, module in self.modules().items():
-            for path, sub in module.named_modules(prefix=name):
-                paths.setdefault(id(sub), path)
-        return paths
-
     def line_text(self, line: int | None) -> str:
         text = self.lines.get(line, "").strip() if line else ""
         return text if len(text) <= 60 else text[:57] + "…"
@@ -86,7 +79,7 @@ class Kernel:
         kept = CallsKept()
         comparisons = Comparisons(self)
         recorder = ForwardRecorder(limit, on_call=comparisons.on_call)
-        watch = Watch(recorder, kept, limit, self.names_at, self.line_text, self.module_paths)
+        watch = Watch(recorder, kept, limit, self.names_at, self.line_text, self.modules)
         derivatives = DerivativeWatch(recorder, lambda line: self.lines.get(line, ""))
         writer = CappedWriter(output_limit)
         outputs, error, last_cell = [], None, None
@@ -141,7 +134,7 @@ class Kernel:
     # -- the result ------------------------------------------------------------------------------
     def _result(self, kept, recorder, watch, comparisons, outputs, error, call, last_cell,
                 limit, seconds) -> RunResult:
-        watch.module_paths = self.module_paths()
+        watch.refresh_modules()
         entries = kept.entries()
         calls = tuple(e[1] for e in entries)
         checks = {i: e[2] for i, e in enumerate(entries) if e[2]}
@@ -152,7 +145,7 @@ class Kernel:
         base = RunResult(PYTHON, calls=calls, call_numbers=tuple(e[0] for e in entries),
                          total_calls=kept.total, outputs=outputs, error=error,
                          final_grads=self._final_grads(limit), tensors=self._tensors(limit),
-                         modules=self._module_infos(), comparisons=comparisons.found(),
+                         modules=watch.lookup.modules, comparisons=comparisons.found(),
                          checks=checks, unseeded=self.random_draws and not self.seeded,
                          seconds=seconds, remarks=remarks)
         if calls:
@@ -168,7 +161,7 @@ class Kernel:
         out = self.namespace[name]
         try:
             graph = capture(out, names=self.names_at(None), recorder=recorder, limit=limit,
-                            freed_ok=True, module_of=watch.module_of)
+                            freed_ok=True, module_of=watch.lookup)
             trace = trace_backward(out, limit=limit)
         except (CaptureError, RuntimeError):
             return base
@@ -210,14 +203,6 @@ class Kernel:
                 if len(out) >= MAX_TENSORS:
                     break
         return out
-
-    def _module_infos(self) -> tuple[ModuleInfo, ...]:
-        infos = []
-        for name, module in self.modules().items():
-            for path, sub in module.named_modules(prefix=name):
-                infos.append(ModuleInfo(path, type(sub).__name__,
-                                        sum(p.numel() for p in sub.parameters())))
-        return tuple(infos)
 
 
 def _describe(exc: BaseException, label: str) -> RunError:

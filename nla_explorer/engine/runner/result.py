@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from nla_explorer.engine.autograd.backward_calls import BackwardCall
 from nla_explorer.engine.autograd.gradcheck import LeafCheck
-from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.autograd.graph import AutogradGraph, ModuleInfo
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.engine.code.functions import Function
 from nla_explorer.engine.derivatives import Derivative
@@ -44,15 +44,6 @@ class CellOutput:
     text: str = ""
     figures: tuple[bytes, ...] = ()
     error: RunError | None = None
-
-
-@dataclass(frozen=True)
-class ModuleInfo:
-    """An ``nn.Module`` of the program: its path (``net.w``), class and parameter count."""
-
-    path: str
-    kind: str
-    parameters: int
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,7 +18,7 @@ import torch
 from nla_explorer.engine.autograd.backward_calls import (
     BackwardCall, call_arguments, run_backward_call,
 )
-from nla_explorer.engine.autograd.module_tags import ModuleTags
+from nla_explorer.engine.autograd.module_tags import ModuleLookup, ModuleTags
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.walk import autograd_nodes, node_ids, output_node
 from nla_explorer.engine.runner.calls_kept import CallsKept
@@ -39,11 +39,11 @@ class Watch:
     """The hooks of one run; ``names_at(frame)`` gives the program's names at a point."""
 
     def __init__(self, recorder: ForwardRecorder, kept: CallsKept, limit: int,
-                 names_at, line_text, paths_now) -> None:
+                 names_at, line_text, models_now) -> None:
         self.recorder, self.kept, self.limit = recorder, kept, limit
-        self.names_at, self.line_text, self.paths_now = names_at, line_text, paths_now
-        self.module_paths: dict[int, str] = {}  # id(module) → path, refreshed before each call
-        self.tags = ModuleTags(recorder)  # grad_fn → the module that made it
+        self.names_at, self.line_text, self.models_now = names_at, line_text, models_now
+        self.tags = ModuleTags(recorder)  # grad_fn → the module invocations that made it
+        self.lookup = ModuleLookup(self.tags, {})  # the tags by module path: refresh_modules()
         self._applied: dict[object, tuple] = {}  # grad_fn → (Function class, input copies)
         self._depth = 0
         self._undo: list = []
@@ -97,9 +97,9 @@ class Watch:
         self._undo = []
 
     # -- modules ---------------------------------------------------------------------------------
-    def module_of(self, fn) -> str | None:
-        module = self.tags.module_of(fn)
-        return None if module is None else self.module_paths.get(id(module))
+    def refresh_modules(self) -> None:
+        """Read the program's modules (and their paths) as they are now."""
+        self.lookup = ModuleLookup(self.tags, self.models_now())
 
     # -- the student's own Functions -------------------------------------------------------------
     def remember_application(self, cls, args: tuple, out) -> None:
@@ -134,7 +134,7 @@ class Watch:
         frame = program_frame(sys._getframe(2))  # noqa: SLF001 - the program's frame, for names
         line = frame.f_lineno if frame is not None else None
         names = self.names_at(frame)
-        self.module_paths = self.paths_now()
+        self.refresh_modules()
         first = args[0] if args else kwargs.get("tensors" if kind == "backward" else "outputs")
         first = first[0] if isinstance(first, (tuple, list)) and first else first
         output_name = next((n for n, v in names.items() if v is first), None)
@@ -145,7 +145,7 @@ class Watch:
             kind, form, original, args, kwargs, names=names, recorder=self.recorder,
             limit=self.limit, line=line, block_id=f"call{number}",
             label=self.line_text(line) or f"{kind} call {number}", output_name=output_name,
-            module_of=self.module_of, jacobians=self.kept.would_keep(number))
+            module_of=self.lookup, jacobians=self.kept.would_keep(number))
         if record is not None:
             self.kept.offer(number, record, self._checks(record, fns))
         bound = call_arguments(kind, form, args, kwargs)
