@@ -63,6 +63,7 @@ class ViewStyle:
     step_current: str = "#d55e00"  # the node the backward pass runs now
     gradient_flow: str = "#cc3311"  # edges carrying gradient at this step
     value_flow: str = "#007a5a"  # edges carrying a value at a forward step
+    group_frame: str = "#6a51a3"  # the frame and header of an open module group
     leaf_grad_fill: str = "#f5b995"  # a leaf whose .grad has been accumulated
     card_grad: str = "#b34700"  # the step card's captions, on the window's background
     card_value: str = "#00634a"
@@ -86,7 +87,7 @@ class ViewStyle:
     @classmethod
     def dark(cls) -> ViewStyle:
         return cls(theme="dark", canvas="#202124", edge="#a8a8a8", constant_edge="#d4c24a",
-                   made_by_edge="#e69fc8",
+                   made_by_edge="#e69fc8", group_frame="#b39ddb",
                    gradient_flow="#ff7a50", value_flow="#3fcf9a", card_grad="#ff9a5c",
                    card_value="#3fcf9a", card_muted="#a0a0a0", surface="#1f1f1f",
                    surface_text="#e8e8e8", surface_muted="#a8a8a8", surface_grid="#4a4a4a",

@@ -19,7 +19,7 @@ PARAMETER = "leaf"  # a leaf variable that requires grad (AccumulateGrad)
 OPERATION = "op"
 OUTPUT = "output"
 CONSTANT = "constant"  # a tensor torch saved that does not require grad (b, 0.5...)
-GROUP = "group"  # a collapsed chain of ops
+GROUP = "group"  # a closed module group, a fold of repeats, or a collapsed chain of ops
 
 #: Badges show values of tensors up to this many elements.
 BADGE_LIMIT = 4
@@ -65,6 +65,7 @@ class DisplayEdge:
     target: str
     constant: bool = False  # a saved constant feeding the node that saved it
     made_by: bool = False  # from a node to a higher-order node its backward made (no data flows)
+    count: int = 1  # edges between closed groups are drawn as one, with how many they stand for
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +73,7 @@ class DisplayGraph:
     nodes: tuple[DisplayNode, ...]
     edges: tuple[DisplayEdge, ...]
     _by_id: dict[str, DisplayNode] = field(default_factory=dict, repr=False)
+    _by_graph_id: dict[str, DisplayNode] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({n.id: n for n in self.nodes})
@@ -87,10 +89,15 @@ class DisplayGraph:
         hit = self._by_id.get(graph_id)
         if hit is not None and hit.kind != CONSTANT:
             return hit
-        for n in self.nodes:
-            if graph_id in n.members or n.proxy_of == graph_id:
-                return n
-        return None
+        if self._by_graph_id is None:  # built once: a group may hold 75,000 nodes
+            index: dict[str, DisplayNode] = {}
+            for n in self.nodes:
+                for member in n.members:
+                    index.setdefault(member, n)
+                if n.proxy_of is not None:
+                    index.setdefault(n.proxy_of, n)
+            object.__setattr__(self, "_by_graph_id", index)
+        return self._by_graph_id.get(graph_id)
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.export import export_graph, export_scene
+from nla_explorer.graph_view.groups.plan import path_to
+from nla_explorer.graph_view.groups.search import find_box
 from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
@@ -49,6 +51,11 @@ class GraphPane(QWidget):
         self.builder = PictureBuilder(self.scene, self)
         self.overlay = StepOverlay(self.scene)
         self._gc_frozen = False
+        self._opened: frozenset[str] | None = None  # the groups the user opened (None: depth's)
+        self._opened_for: object = None  # the graph they belong to
+        self._pending_box: str | None = None  # a box found inside closed groups: shown next
+        self._last_found: str | None = None
+        self._regrouping: str | None = None  # the group opened or closed: shown where it is
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -58,6 +65,7 @@ class GraphPane(QWidget):
         document.selection_changed.connect(self._show_selection)
         document.error_changed.connect(self._show_error)
         self.scene.node_selected.connect(self._box_selected)
+        self.scene.group_toggled.connect(self.toggle_group)
         self.builder.started.connect(self.build_started)
         self.builder.progressed.connect(self.build_progressed)
         self.builder.finished.connect(self._picture_shown)
@@ -79,6 +87,9 @@ class GraphPane(QWidget):
         self.view.set_view_style(style)
         layout_kept = replace(old, style=style) == options and style.same_layout(old.style)
         repaint = layout_kept and not self.builder.busy()
+        if (old.group_depth, old.fold, old.groups) != (options.group_depth, options.fold,
+                                                       options.groups):
+            self._opened = None  # another depth: its own groups open
         if repaint or self.scene.display is None:
             self.scene.set_view_style(style)
         if repaint:
@@ -90,7 +101,9 @@ class GraphPane(QWidget):
         """Draw the document's graph again (big graphs in the background: see PictureBuilder)."""
         doc = self.document
         if doc.graph is not None:
-            self.builder.build(doc.graph, doc.trace, self.options)
+            if self._opened_for is not doc.graph:
+                self._opened, self._opened_for = None, doc.graph
+            self.builder.build(doc.graph, doc.trace, self.options, self._opened)
 
     def busy(self) -> bool:
         return self.builder.busy()
@@ -103,11 +116,20 @@ class GraphPane(QWidget):
         doc = self.document
         self._show_step(doc.step)
         self._show_selection(doc.selected)  # a relayout keeps what the document selects
-        output = picture.display.node_for_graph_id(doc.graph.output_id)
-        self.view.show_start(output.id if output is not None else None)
+        pending, self._pending_box = self._pending_box, None
+        if pending is not None and pending in self.scene.node_items:
+            self._select_box(pending)
+        elif self._regrouping:
+            self._show_group(self._regrouping)
+        else:
+            output = picture.display.node_for_graph_id(doc.graph.output_id)
+            self.view.show_start(output.id if output is not None else None)
+        self._regrouping = None
         graph, trace = doc.graph, doc.trace
         parts = [f"{len(graph):,} autograd nodes", f"{len(graph.edges):,} edges",
                  f"{len(trace):,} backward steps", f"layout: {picture.layout.engine}"]
+        if picture.tree:
+            parts.append(f"{len(picture.tree):,} groups, {len(picture.opened):,} open")
         if picture.note:
             parts.append(picture.note)
         self.picture_shown.emit(" · ".join(parts))
@@ -166,14 +188,62 @@ class GraphPane(QWidget):
         self.document.select(self.node_of(box_id))
 
     def find_next(self, text: str) -> str | None:
-        """Select and centre the next box matching ``text``; its id, or None if none matches."""
-        hit = self.scene.find(text, after=self.scene.selected_id())
+        """Select and centre the next box matching ``text`` (its name, op, shape or module path),
+        opening the groups around it; its id, or None if none matches."""
+        picture = self.picture
+        if picture is None or not picture.tree:
+            hit = self.scene.find(text, after=self.scene.selected_id())
+            if hit is not None:
+                self._select_box(hit)
+            return hit
+        hit = find_box(picture.prepared.full, picture.tree, text, self._last_found)
         if hit is None:
             return None
-        self.scene.select(hit)  # the next search goes on from here (a copy of a shared leaf)
-        self.document.select(self.node_of(hit))
-        self.view.center_on_node(hit)
+        self._last_found = hit
+        needed = path_to(picture.tree, hit)
+        if needed <= picture.opened:
+            self._select_box(hit)
+        else:
+            self._pending_box = hit
+            self._regroup(picture.opened | needed)
         return hit
+
+    def _select_box(self, box: str) -> None:
+        self.scene.select(box)  # the next search goes on from here (a copy of a shared leaf)
+        self.document.select(self.node_of(box))
+        self.view.center_on_node(box)
+
+    # -- groups --------------------------------------------------------------------------------
+    def toggle_group(self, group_id: str) -> None:
+        """Open a closed group (and the groups around it), or close an open one (and those
+        inside it)."""
+        picture = self.picture
+        if picture is None or not picture.tree or group_id not in picture.tree.groups:
+            return
+        tree, opened = picture.tree, set(picture.opened)
+        if group_id in opened:
+            inner = {group_id, *(g for g in opened if group_id in tree.ancestors(g))}
+            opened -= inner
+        else:
+            opened |= set(tree.ancestors(group_id))
+        self._regroup(frozenset(opened), group_id)
+
+    def open_groups(self, opened: frozenset[str]) -> None:
+        """Show the picture with exactly the groups in ``opened`` open."""
+        self._regroup(frozenset(opened))
+
+    def _regroup(self, opened: frozenset[str], anchor: str = "") -> None:
+        self._opened = opened
+        self._regrouping = anchor
+        self.builder.regroup(self.picture, opened, self.options)
+
+    def _show_group(self, group_id: str) -> None:
+        """After opening or closing ``group_id``: its box, or the top of its frame, in view."""
+        frame = self.scene.frame_items.get(group_id)
+        if frame is not None:
+            self.view.ensureVisible(frame.header_rect(), 40, 40)
+        elif group_id in self.scene.node_items:
+            self.view.center_on_node(group_id)
 
     def zoom_by(self, factor: float) -> None:
         self.view.zoom_by(factor)

@@ -1,4 +1,5 @@
-"""From a captured graph to a laid-out picture: display graph, optional collapse, box sizes, layout.
+"""From a captured graph to a laid-out picture: display graph, module groups (or collapsed chains),
+box sizes, layout.
 
 ``prepare`` measures text (GUI thread); ``lay_out`` is pure computation and may run in a worker.
 The window, the export command and the tests all go through here, so they draw the same picture.
@@ -6,14 +7,18 @@ The window, the export command and the tests all go through here, so they draw t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
 from nla_explorer.graph_view.layout.dot import dot_available
+from nla_explorer.graph_view.groups.plan import AUTO_DEPTH, group_tree, opened_at
+from nla_explorer.graph_view.groups.shown import Shown, frame_title, shown_graph
+from nla_explorer.graph_view.groups.tree import GroupTree
 from nla_explorer.graph_view.layout.layered import auto_layout
-from nla_explorer.graph_view.layout.model import Layout
+from nla_explorer.graph_view.layout.model import Layout, LayoutCancelled
+from nla_explorer.graph_view.layout.nested import Frame, LayoutCache, nested_layout
 from nla_explorer.graph_view.model import DisplayGraph, build_display_graph, split_shared
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle
@@ -41,6 +46,9 @@ class PictureOptions:
     show_constants: bool = True
     collapse: bool = False
     style: ViewStyle = ViewStyle()
+    groups: bool = True  # draw module calls (and repeats of plain code) as groups
+    group_depth: int = AUTO_DEPTH  # groups open to this depth (plan.AUTO_DEPTH, plan.ALL_DEPTHS)
+    fold: bool = True  # consecutive look-alike groups as one box "×N"
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,19 +59,45 @@ class Picture:
     layout: Layout
     style: ViewStyle
     note: str = ""  # e.g. "chains collapsed automatically"
+    frames: dict[str, Frame] = field(default_factory=dict)  # open groups
+    prepared: "Prepared | None" = None  # what it was drawn from (to open or close a group)
+
+    @property
+    def tree(self) -> GroupTree | None:
+        return self.prepared.tree if self.prepared is not None else None
+
+    @property
+    def opened(self) -> frozenset[str]:
+        shown = self.prepared.shown if self.prepared is not None else None
+        return shown.opened if shown is not None else frozenset()
+
+    def frames_with_titles(self) -> dict[str, tuple[Frame, str]]:
+        """Open group id → (its frame, its header), for the scene."""
+        tree = self.tree
+        return {gid: (frame, frame_title(tree.groups[gid], tree))
+                for gid, frame in self.frames.items()}
 
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
+    """The boxes to draw and their sizes; with groups, the whole graph too (``full``), its
+    groups and what is shown of them, and the drawings of levels laid out so far."""
+
     display: DisplayGraph
     sizes: dict[str, tuple[float, float]]
     style: ViewStyle
     note: str
+    full: DisplayGraph | None = None
+    tree: GroupTree | None = None
+    shown: Shown | None = None
+    headers: dict[str, tuple[float, float]] = field(default_factory=dict)
+    cache: LayoutCache = field(default_factory=LayoutCache)
 
 
-def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
-            options: PictureOptions) -> Prepared:
-    """The boxes to draw and their sizes (needs Qt's font metrics: call on the GUI thread)."""
+def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
+            opened: frozenset[str] | None = None) -> Prepared:
+    """The boxes to draw and their sizes (needs Qt's font metrics: call on the GUI thread);
+    with groups, those in ``opened`` open (default: those ``options.group_depth`` opens)."""
     style = options.style
     display = build_display_graph(graph, trace, show_constants=options.show_constants,
                                   precision=style.precision)
@@ -73,6 +107,11 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
         if len(split) > len(display):
             note = "shared weights drawn beside each use"
         display = split
+    tree = group_tree(display, graph, options.fold) if options.groups else None
+    if tree:
+        if opened is None:
+            opened = opened_at(tree, options.group_depth, len(display))
+        return reshow(Prepared(display, {}, style, note, display, tree), opened)
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
         collapsed = collapse_chains(display)
         if not options.collapse and len(collapsed) < len(display):
@@ -82,9 +121,30 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None,
     return Prepared(display, node_sizes(display, style.fonts), style, note)
 
 
+def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
+    """The same grouped graph with the groups in ``opened`` open (GUI thread: measures the
+    boxes that come into view); its laid-out levels are reused."""
+    shown = shown_graph(prepared.full, prepared.tree, opened)
+    fonts = prepared.style.fonts
+    titles = {gid: frame_title(prepared.tree.groups[gid], prepared.tree) for gid in shown.opened}
+    headers = {gid: (fonts.title_metrics.horizontalAdvance(text) + fonts.padding * 2,
+                     fonts.title_metrics.height() * 1.5) for gid, text in titles.items()}
+    return replace(prepared, display=shown.display, sizes=node_sizes(shown.display, fonts),
+                   shown=shown, headers=headers)
+
+
 def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:
     """Place the prepared boxes (pure computation: safe in a worker thread)."""
     display = prepared.display
+    if prepared.shown is not None:
+        shown, tree = prepared.shown, prepared.tree
+        layout, frames = nested_layout(
+            shown.levels, [(e.source, e.target) for e in display.edges], prepared.sizes,
+            prepared.headers, shape_of=lambda item: tree.signature.get(item, item)
+            if item in tree.groups else _look(display, item),
+            cache=prepared.cache, node_sep=NODE_GAP, layer_sep=LAYER_GAP,
+            check=_checker(cancel))
+        return Picture(display, layout, prepared.style, prepared.note, frames, prepared)
     engine, note = options.engine, prepared.note
     if engine == "dot" and not dot_available():  # chosen, or set on a machine that had Graphviz
         engine = "builtin"
@@ -94,6 +154,21 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
                          dot_timeout=DOT_TIMEOUT_S, node_sep=NODE_GAP,
                          layer_sep=LAYER_GAP, progress=progress, cancel=cancel)
     return Picture(display, layout, prepared.style, note)
+
+
+def _look(display: DisplayGraph, item: str) -> tuple:
+    node = display.node(item)
+    return (node.kind, node.title, node.subtitle)
+
+
+def _checker(cancel):
+    if cancel is None:
+        return None
+
+    def check() -> None:
+        if cancel():
+            raise LayoutCancelled("layout cancelled")
+    return check
 
 
 def build_picture(graph: AutogradGraph, trace: BackwardTrace | None,

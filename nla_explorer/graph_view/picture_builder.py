@@ -7,12 +7,16 @@ cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.layout.model import LayoutError
-from nla_explorer.graph_view.picture import Picture, PictureOptions, lay_out, prepare
+from nla_explorer.graph_view.picture import (
+    Picture, PictureOptions, Prepared, lay_out, prepare, reshow,
+)
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.workers import Job
 
@@ -44,19 +48,39 @@ class PictureBuilder(QObject):
         self._building = None
 
     def build(self, graph: AutogradGraph, trace: BackwardTrace | None,
-              options: PictureOptions) -> None:
+              options: PictureOptions, opened: frozenset[str] | None = None) -> None:
+        """Draw ``graph``; with groups, those in ``opened`` open (default: the options' depth)."""
         self.cancel()
         if len(graph) <= SYNC_LAYOUT_LIMIT:
-            try:
-                picture = lay_out(prepare(graph, trace, options), options)
-            except LayoutError as exc:
-                self.failed.emit(f"layout failed: {exc}")
-                return
-            self.scene.show_graph(picture.display, picture.layout, picture.style)
-            self.finished.emit(picture)
+            self._now(lambda: prepare(graph, trace, options, opened), options)
             return
-        job = Job(lambda progress, cancel: lay_out(prepare(graph, trace, options), options,
-                                                   progress, cancel),
+        self._later(lambda: prepare(graph, trace, options, opened), options,
+                    f"Laying out {len(graph):,} autograd nodes…")
+
+    def regroup(self, picture: Picture, opened: frozenset[str], options: PictureOptions) -> None:
+        """Draw ``picture``'s graph again with the groups in ``opened`` open (the levels laid out
+        before are reused)."""
+        self.cancel()
+        prepared = reshow(picture.prepared, opened)  # measures new boxes: GUI thread
+        if len(prepared.display) <= SYNC_LAYOUT_LIMIT:
+            self._now(lambda: prepared, options)
+        else:
+            self._later(lambda: prepared, options,
+                        f"Laying out {len(prepared.display):,} boxes…")
+
+    def _now(self, make: Callable[[], Prepared], options: PictureOptions) -> None:
+        try:
+            picture = lay_out(make(), options)
+        except LayoutError as exc:
+            self.failed.emit(f"layout failed: {exc}")
+            return
+        self.scene.show_graph(picture.display, picture.layout, picture.style,
+                              picture.frames_with_titles())
+        self.finished.emit(picture)
+
+    def _later(self, make: Callable[[], Prepared], options: PictureOptions,
+               message: str) -> None:
+        job = Job(lambda progress, cancel: lay_out(make(), options, progress, cancel),
                   cancelled_errors=(LayoutError,))
         job.progressed.connect(lambda f: self.progressed.emit(int(f * 80)))
         job.finished.connect(self._add_items)
@@ -64,7 +88,7 @@ class PictureBuilder(QObject):
         job.cancelled.connect(lambda: self._end(
             "layout cancelled — try View ▸ Collapse chains for a smaller picture"))
         self.job = job
-        self.started.emit(f"Laying out {len(graph):,} autograd nodes…")
+        self.started.emit(message)
         job.start()
 
     def _end(self, message: str) -> None:
@@ -75,7 +99,8 @@ class PictureBuilder(QObject):
         """Add the items of a big picture a chunk per event-loop turn."""
         self.job = None
         self.started.emit(f"Drawing {len(picture.display):,} boxes…")
-        steps = self.scene.build(picture.display, picture.layout, picture.style)
+        steps = self.scene.build(picture.display, picture.layout, picture.style,
+                                 frames=picture.frames_with_titles())
         self._building = steps
 
         def next_chunk() -> None:

@@ -7,6 +7,7 @@ reports what the user selects; it never writes into the document (the graph pane
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Iterator
 
 from PySide6.QtCore import QRectF, Signal
@@ -17,9 +18,11 @@ from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.graph_view.box_content import (
     DEFAULT_LABEL_PX, legible_zoom, node_lines, node_size,
 )
+from nla_explorer.graph_view.group_items import CountItem, FrameItem
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem
 from nla_explorer.graph_view.layout.model import Layout
-from nla_explorer.graph_view.model import DisplayGraph
+from nla_explorer.graph_view.layout.nested import Frame
+from nla_explorer.graph_view.model import GROUP, DisplayGraph
 
 
 #: Above this many edges, edges are drawn in bundles (one item per few hundred edges).
@@ -51,6 +54,7 @@ class GraphScene(QGraphicsScene):
 
     node_selected = Signal(object)  # display node id, or None
     changed_picture = Signal()  # a new picture replaced the items
+    group_toggled = Signal(str)  # the user asks to open (or close) this group
 
     def __init__(self, parent=None, view_style: ViewStyle = ViewStyle()) -> None:
         super().__init__(parent)
@@ -59,6 +63,7 @@ class GraphScene(QGraphicsScene):
         self._selecting = False  # select() at work: not the user's doing, nothing to report
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: list[EdgeItem] = []
+        self.frame_items: dict[str, FrameItem] = {}
         self._inputs: dict[str, list[int]] = defaultdict(list)
         self._consumers: dict[str, list[int]] = defaultdict(list)
         self._hovered: str | None = None
@@ -71,33 +76,36 @@ class GraphScene(QGraphicsScene):
     def fonts(self) -> Fonts:
         return self.view_style.fonts
 
-    def show_graph(self, display: DisplayGraph, layout: Layout, style: ViewStyle) -> None:
-        """Replace the picture (``style``'s fonts must be those the layout was computed with)."""
-        for _ in self.build(display, layout, style):
+    def show_graph(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
+                   frames: Mapping[str, tuple[Frame, str]] | None = None) -> None:
+        """Replace the picture (``style``'s fonts must be those the layout was computed with);
+        ``frames``: open group id → (its frame, its header)."""
+        for _ in self.build(display, layout, style, frames=frames):
             pass
 
     def build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
-              chunk: int = 2000) -> Iterator[float]:
+              chunk: int = 2000,
+              frames: Mapping[str, tuple[Frame, str]] | None = None) -> Iterator[float]:
         """Replace the picture ``chunk`` items at a time, yielding the fraction done, so a
         window can keep painting between chunks while 100,000 boxes are added."""
         with paused_gc():  # full collections over 100,000 fresh wrappers found nothing, slowly
-            yield from self._build(display, layout, style, chunk)
+            yield from self._build(display, layout, style, chunk, frames or {})
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Repaint in the colours of ``style``; its fonts must be the picture's (same box sizes)."""
         self.view_style = style
         for item in self.items():
-            if isinstance(item, (NodeItem, EdgeItem, EdgeBundleItem)):
+            if isinstance(item, (NodeItem, EdgeItem, EdgeBundleItem, FrameItem)):
                 item.set_view_style(style)
 
     def _build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
-               chunk: int) -> Iterator[float]:
+               chunk: int, frames: Mapping[str, tuple[Frame, str]]) -> Iterator[float]:
         self.blockSignals(True)
         self.clear()
         self.blockSignals(False)
         self.display, self.view_style = display, style
         fonts = style.fonts
-        self.node_items, self.edge_items = {}, []
+        self.node_items, self.edge_items, self.frame_items = {}, [], {}
         self._inputs, self._consumers = defaultdict(list), defaultdict(list)
         self._hovered = None
         self._lit_items = []
@@ -105,6 +113,9 @@ class GraphScene(QGraphicsScene):
         self._bezier = layout.engine == "dot"
         self._edge_points = layout.edge_points
         self.changed_picture.emit()
+        for gid, (frame, title) in frames.items():
+            self.frame_items[gid] = FrameItem(gid, frame, title, style)
+            self.addItem(self.frame_items[gid])
         sizes = node_sizes(display, fonts)
         cache = len(display.nodes) <= CACHE_NODES_UP_TO
         total = len(display.nodes) + len(display.edges) or 1
@@ -126,6 +137,9 @@ class GraphScene(QGraphicsScene):
                                 bezier=self._bezier)
                 self.addItem(item)
                 self.edge_items.append(item)
+        for edge, points in zip(display.edges, layout.edge_points):
+            if edge.count > 1 and points:
+                self.addItem(CountItem(edge.count, list(points), style))
         self.setSceneRect(self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         yield 1.0
 
@@ -147,6 +161,28 @@ class GraphScene(QGraphicsScene):
     def smallest_label_px(self, zoom: float) -> float:
         """The height on screen of the smallest name drawn at ``zoom`` (0 if a box shows none)."""
         return min((item.label_px(zoom) for item in self.node_items.values()), default=0.0)
+
+    # -- groups ------------------------------------------------------------------------------------
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """A double-click on a closed group's box opens it; on an open group's header, closes it."""
+        target = self.group_at(event.scenePos())
+        if target is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        event.accept()
+        self.group_toggled.emit(target)
+
+    def group_at(self, pos) -> str | None:
+        """The group a double-click at scene point ``pos`` would open or close (None: none)."""
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item.node.id if item.node.kind == GROUP and self._is_group(item) else None
+            if isinstance(item, FrameItem) and item.header_rect().contains(pos):
+                return item.group_id
+        return None
+
+    def _is_group(self, item: NodeItem) -> bool:
+        return not item.node.id.startswith("group_")  # a collapsed chain is not a module group
 
     # -- selection ---------------------------------------------------------------------------------
     def select(self, node_id: str | None) -> None:

@@ -1,0 +1,79 @@
+"""From a captured graph to its groups: module calls, repeats found in plain code, folds, and which
+groups a depth opens. Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.graph_view.groups.fold import fold_repeats, signatures
+from nla_explorer.graph_view.groups.tree import GroupTree, ModuleFacts, build_tree
+from nla_explorer.graph_view.model import DisplayGraph
+
+import importlib.util  # TEMP
+_HAS_REPEATS = importlib.util.find_spec("nla_explorer.engine.autograd.repeats") is not None
+
+#: Depths: -1 lets the size of the graph choose; ALL opens every group, folds included.
+AUTO_DEPTH = -1
+ALL_DEPTHS = 99
+#: Auto: a picture of up to this many boxes opens every group (a course net shows its layers as
+#: frames); a bigger one opens the outermost calls only.
+OPEN_ALL_UP_TO = 150
+#: Repeats are looked for in plain code (no modules) from this many autograd nodes on.
+REPEATS_FROM = 150
+#: What a repeated block of plain code is called.
+ITERATION = "iteration"
+
+
+def group_tree(display: DisplayGraph, graph: AutogradGraph, fold: bool = True) -> GroupTree:
+    """The groups of ``display`` (drawn from ``graph``): one per module call, or per repeated
+    block of plain code; consecutive look-alikes folded when ``fold``."""
+    scopes = {n.id: n.scope for n in graph.nodes if n.scope}
+    facts = {m.path: ModuleFacts(m.kind, m.parameters) for m in graph.modules}
+    if len(graph) >= REPEATS_FROM and _HAS_REPEATS:
+        from nla_explorer.engine.autograd.repeats import repeat_scopes  # TEMP until it lands
+        found = repeat_scopes(graph, base=scopes)
+        for node_id, scope in found.items():
+            scopes[node_id] = scopes.get(node_id, ()) + scope
+            for path, _ in scope:
+                facts.setdefault(path, ModuleFacts(ITERATION))
+    order = {n.id: n.sequence_nr for n in graph.nodes if n.sequence_nr is not None}
+    tree = build_tree(display, scopes, facts, order)
+    if tree:
+        key = box_key(display, graph)
+        tree.signature = fold_repeats(tree, key) if fold else signatures(tree, key)
+    return tree
+
+
+def box_key(display: DisplayGraph, graph: AutogradGraph):
+    """What makes two boxes look alike for folding: kind, op and shape (not names or values);
+    constants do not count (the first of a run of layers reads the input)."""
+    def key(box: str) -> Hashable:
+        n = display.node(box)
+        if n.kind == "constant":
+            return None
+        op = graph.node(n.graph_id).op if n.graph_id is not None and n.kind != "constant" \
+            else n.title
+        return (n.kind, op, n.subtitle)
+    return key
+
+
+def opened_at(tree: GroupTree, depth: int, boxes: int) -> frozenset[str]:
+    """The groups open at ``depth`` (0: every group closed; 1: the outermost calls open …);
+    folds open only at :data:`ALL_DEPTHS`. ``boxes``: how many the picture has (for auto)."""
+    if depth == AUTO_DEPTH:
+        depth = ALL_DEPTHS if boxes <= OPEN_ALL_UP_TO else 1
+    opened = set()
+    for gid in tree.walk():
+        g = tree.groups[gid]
+        if g.fold and depth < ALL_DEPTHS:
+            continue
+        if g.depth < depth and (g.parent is None or g.parent in opened):
+            opened.add(gid)
+    return frozenset(opened)
+
+
+def path_to(tree: GroupTree, box: str) -> frozenset[str]:
+    """The groups to open so that ``box`` is shown."""
+    return frozenset(tree.groups_around(box))

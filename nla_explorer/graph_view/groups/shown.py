@@ -1,0 +1,144 @@
+"""What is shown of a grouped picture: open groups as frames, closed ones as one box each.
+
+Given the full display graph, its :class:`GroupTree` and the set of open groups, build the display
+graph of what is visible: boxes outside closed groups, one ``group`` box per outermost closed
+group (its module, class, parameter count and output shape, or "×N" for a fold), and edges between
+those, the parallel ones bundled into one with a count. Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from nla_explorer.graph_view.groups.tree import Group, GroupTree
+from nla_explorer.graph_view.model import (
+    GROUP, DisplayEdge, DisplayGraph, DisplayNode, shape_text,
+)
+
+#: The open group a shown item sits in (None: the top level).
+Levels = dict[str | None, list[str]]
+
+
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """The visible display graph; ``levels``: the shown items of the top level and of each open
+    group, in order; ``parent``: shown item (or open group) → the open group around it."""
+
+    display: DisplayGraph
+    levels: Levels
+    parent: dict[str, str | None]
+    opened: frozenset[str]
+
+
+def count_text(n: int) -> str:
+    """12,672 → "12.7k", 1,234,567 → "1.2M"."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k".replace(".0k", "k")
+    return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
+
+
+def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str]) -> Shown:
+    """The visible part of ``display`` with the groups in ``opened`` open (the rest closed)."""
+    opened = frozenset(g for g in opened if g in tree.groups)
+    rep: dict[str, str] = {}  # group → the closed group standing for it ("" while open)
+    levels: Levels = {None: []}
+    parent: dict[str, str | None] = {}
+
+    def visit(gid: str | None) -> None:
+        kids, boxes = tree.children(gid)
+        level = levels[gid]
+        for child in kids:
+            parent[child] = gid
+            level.append(child)
+            if child in opened:
+                levels[child] = []
+                visit(child)
+            else:
+                for inner in [child, *_inside(tree, child)]:
+                    rep[inner] = child
+        for box in boxes:
+            parent[box] = gid
+            level.append(box)
+    visit(None)
+    for level in levels.values():  # boxes and groups in display order: inputs first
+        level.sort(key=lambda item: _position(tree, item))
+
+    def shown_as(box: str) -> str:
+        home = tree.group_of.get(box)
+        return rep.get(home, box) if home is not None else box
+
+    counts: dict[tuple[str, str], list[DisplayEdge]] = {}
+    leaving: dict[str, str] = {}  # closed group → the last box whose value leaves it
+    for e in display.edges:
+        s, t = shown_as(e.source), shown_as(e.target)
+        if s != t:
+            counts.setdefault((s, t), []).append(e)
+            if s != e.source:
+                leaving[s] = e.source
+    nodes = [_group_box(display, tree, item, leaving.get(item))
+             if item in tree.groups else display.node(item)
+             for level in levels.values() for item in level if item not in opened]
+    edges = [DisplayEdge(s, t, all(e.constant for e in bundle), all(e.made_by for e in bundle),
+                         len(bundle)) for (s, t), bundle in counts.items()]
+    return Shown(DisplayGraph(tuple(nodes), tuple(edges)), levels, parent, opened)
+
+
+def _inside(tree: GroupTree, gid: str) -> list[str]:
+    out, stack = [], list(tree.groups[gid].groups)
+    while stack:
+        g = stack.pop()
+        out.append(g)
+        stack.extend(tree.groups[g].groups)
+    return out
+
+
+def _position(tree: GroupTree, item: str) -> int:
+    g = tree.groups.get(item)
+    return g.first if g is not None else -1
+
+
+def group_title(g: Group, tree: GroupTree | None = None) -> str:
+    """``self_attn`` · ``layers.0–47 ×48`` · ``cell (call 17)``: the path without that of the
+    module around it (inside ``model.layers.7``, ``self_attn``)."""
+    path = g.path
+    outer = tree.groups.get(g.parent) if tree is not None and g.parent else None
+    while outer is not None and outer.fold:  # a fold's calls are named like the fold
+        outer = tree.groups.get(outer.parent) if outer.parent else None
+    if outer is not None and path.startswith(outer.path + "."):
+        path = path[len(outer.path) + 1:]
+    if g.fold:
+        return f"{path} ×{g.fold}"
+    return path if g.call == 1 else f"{path} (call {g.call})"
+
+
+def frame_title(g: Group, tree: GroupTree) -> str:
+    """The header of an open group's frame: ``layers.7 · TransformerEncoderLayer · 12.7k params``."""
+    parts = [group_title(g, tree), f"{g.fold} × {g.kind}" if g.fold else g.kind]
+    if g.parameters > 0:
+        parts.append(f"{count_text(g.parameters)} params" + (" each" if g.fold else ""))
+    return " · ".join(parts)
+
+
+def _group_box(display: DisplayGraph, tree: GroupTree, gid: str,
+               out_id: str | None) -> DisplayNode:
+    g = tree.groups[gid]
+    members = tree.members(gid)
+    if out_id is None and members:
+        out_id = members[-1]
+    out = display.node(out_id) if out_id is not None else None
+    shape = shape_text(out.value.shape) if out is not None and out.value is not None else (
+        out.subtitle if out is not None else "?")
+    kind = f"{g.fold} × {g.kind}" if g.fold else g.kind
+    params = (f" · {count_text(g.parameters)} params" + (" each" if g.fold else "")
+              if g.parameters > 0 else "")
+    graph_ids = tuple(dict.fromkeys(
+        i for b in members if (i := display.node(b).graph_id) is not None))
+    tooltip = (f"{group_title(g, tree)}: {kind}{params}\n{len(members):,} boxes inside, output "
+               f"{shape}\ndouble-click to open")
+    return DisplayNode(gid, GROUP, group_title(g, tree), f"{kind}{params} · {shape}", tooltip,
+                       out.value if out else None, out.grad if out else None,
+                       out.graph_id if out else None, graph_ids,
+                       precision=out.precision if out else 4)

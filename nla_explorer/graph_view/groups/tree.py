@@ -1,0 +1,192 @@
+"""The groups of a picture: which boxes each ``nn.Module`` call (or detected repeat) holds, nested.
+
+Each op box goes into the innermost module call that made its node (the node's *scope*: the chain of
+``(module path, call number)`` from the outermost call in); a constant goes with the node that
+saved it; a leaf (a weight, an input) or a copy of a shared leaf goes into the innermost group that
+holds all of its readers, so a layer's weights sit inside the layer. Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from nla_explorer.graph_view.model import CONSTANT, GROUP, PARAMETER, DisplayGraph
+
+Scope = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What a group box says of its module: its class and parameter count (-1: unknown)."""
+
+    kind: str
+    parameters: int = -1
+
+
+@dataclass(eq=False)
+class Group:
+    """One module call (``path`` called for the ``call``-th time), a detected repeat, or a fold of
+    ``fold`` consecutive groups of the same structure (its ``groups`` are those calls)."""
+
+    id: str
+    path: str
+    call: int
+    kind: str
+    parameters: int
+    parent: str | None
+    depth: int
+    groups: list[str] = field(default_factory=list)  # child groups, in forward order
+    boxes: list[str] = field(default_factory=list)  # boxes directly inside, in display order
+    first: int = 1 << 60  # forward position of its first node (orders siblings)
+    fold: int = 0  # a fold: how many calls it stands for
+
+    @property
+    def name(self) -> str:
+        """The last part of its path (``self_attn``, ``7``)."""
+        return self.path.rsplit(".", 1)[-1]
+
+
+def group_id(path: str, call: int) -> str:
+    return f"{path}@{call}"
+
+
+class GroupTree:
+    """Groups by id with their nesting; ``top_groups``/``top_boxes`` are outside every group."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, Group] = {}
+        self.top_groups: list[str] = []
+        self.top_boxes: list[str] = []
+        self.group_of: dict[str, str] = {}  # box id → the innermost group holding it
+        self._members: dict[str, list[str]] = {}
+        #: a structure hash per group (equal for look-alikes), once folded
+        self.signature: dict[str, int] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def children(self, gid: str | None) -> tuple[list[str], list[str]]:
+        """(child groups, boxes) of group ``gid`` (``None``: the top level)."""
+        if gid is None:
+            return self.top_groups, self.top_boxes
+        g = self.groups[gid]
+        return g.groups, g.boxes
+
+    def ancestors(self, gid: str | None) -> list[str]:
+        """``gid`` and the groups around it, innermost first."""
+        out = []
+        while gid is not None:
+            out.append(gid)
+            gid = self.groups[gid].parent
+        return out
+
+    def groups_around(self, box: str) -> list[str]:
+        """The groups holding box ``box``, innermost first."""
+        return self.ancestors(self.group_of.get(box))
+
+    def members(self, gid: str) -> list[str]:
+        """Every box inside group ``gid``, at any depth."""
+        hit = self._members.get(gid)
+        if hit is None:
+            g = self.groups[gid]
+            hit = list(g.boxes)
+            for child in g.groups:
+                hit.extend(self.members(child))
+            self._members[gid] = hit
+        return hit
+
+    def walk(self) -> list[str]:
+        """Every group, parents before children."""
+        out, stack = [], list(reversed(self.top_groups))
+        while stack:
+            gid = stack.pop()
+            out.append(gid)
+            stack.extend(reversed(self.groups[gid].groups))
+        return out
+
+    def deepest(self) -> int:
+        return max((g.depth for g in self.groups.values()), default=-1) + 1
+
+    def forget_members(self) -> None:
+        self._members.clear()
+
+
+def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
+               facts: Mapping[str, ModuleFacts] | None = None,
+               order: Mapping[str, int] | None = None) -> GroupTree:
+    """Groups from ``scopes`` (autograd node id → its chain of module calls); ``facts`` by module
+    path; ``order``: autograd node id → forward position (siblings are ordered by it)."""
+    facts = facts or {}
+    order = order or {}
+    tree = GroupTree()
+    if not scopes:
+        tree.top_boxes = [n.id for n in display.nodes]
+        return tree
+
+    def group_for(scope: Scope) -> str:
+        parent = None
+        for depth, (path, call) in enumerate(scope):
+            gid = group_id(path, call)
+            if gid not in tree.groups:
+                fact = facts.get(path, ModuleFacts("module"))
+                tree.groups[gid] = Group(gid, path, call, fact.kind, fact.parameters, parent,
+                                         depth)
+                (tree.groups[parent].groups if parent else tree.top_groups).append(gid)
+            parent = gid
+        return parent
+
+    readers: dict[str, list[str]] = {}
+    for e in display.edges:
+        readers.setdefault(e.source, []).append(e.target)
+    placed: dict[str, str | None] = {}
+    later = []
+    for n in display.nodes:
+        if n.kind in (PARAMETER,) or n.proxy_of is not None or n.kind == GROUP:
+            later.append(n.id)
+            continue
+        gid = n.graph_id if n.kind == CONSTANT else (n.graph_id or n.id)
+        scope = scopes.get(gid, ())
+        home = group_for(scope) if scope else None
+        placed[n.id] = home
+        if home is not None:
+            pos = order.get(gid, 1 << 60)
+            for g in tree.ancestors(home):
+                grp = tree.groups[g]
+                if pos >= grp.first:
+                    break  # the groups around it start earlier still
+                grp.first = pos
+    for box in later:  # a leaf: the innermost group holding all its readers
+        homes = [placed.get(r) for r in readers.get(box, ())]
+        placed[box] = _common(tree, homes) if homes else None
+    for n in display.nodes:
+        home = placed.get(n.id)
+        if home is None:
+            tree.top_boxes.append(n.id)
+        else:
+            tree.groups[home].boxes.append(n.id)
+            tree.group_of[n.id] = home
+    key = lambda gid: tree.groups[gid].first  # noqa: E731
+    tree.top_groups.sort(key=key)
+    for g in tree.groups.values():
+        g.groups.sort(key=key)
+    return tree
+
+
+def _common(tree: GroupTree, homes: list[str | None]) -> str | None:
+    """The innermost group holding every one of ``homes`` (None: the top level)."""
+    if any(h is None for h in homes):
+        return None
+    common = list(reversed(tree.ancestors(homes[0])))
+    for h in homes[1:]:
+        chain = list(reversed(tree.ancestors(h)))
+        k = 0
+        while k < min(len(common), len(chain)) and common[k] == chain[k]:
+            k += 1
+        common = common[:k]
+        if not common:
+            return None
+    return common[-1]

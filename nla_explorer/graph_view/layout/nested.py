@@ -1,0 +1,157 @@
+"""Layout of nested groups: each open group is laid out on its own, then placed as one big box.
+
+Bottom up, the items of an open group (boxes, closed groups, open subgroups as rectangles of their
+laid-out size) are placed by the layered layout; the group's frame is that drawing plus a header
+and padding. A level's drawing is cached by its shape (its items' kinds and sizes and its edges),
+so 5,000 RNN steps that look alike are laid out once, and opening one group lays out that group
+and the levels around it, nothing else. An edge between items of different levels follows the
+route of its two ends' ancestors in their lowest common level. No Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from nla_explorer.graph_view.layout.layered import layered_layout
+from nla_explorer.graph_view.layout.model import DEFAULT_SIZE, Layout, Point
+
+#: Space inside a frame around its content, and above it for the header.
+PAD = 12.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """An open group's rectangle (top-left x, y; width, height) and its nesting depth."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    depth: int
+    header: float  # the header's height
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """One level laid out: item centres and edge routes by index, from its top-left (0, 0)."""
+
+    centres: tuple[tuple[float, float], ...]
+    routes: tuple[tuple[Point, ...], ...]
+    width: float
+    height: float
+
+
+@dataclass
+class LayoutCache:
+    """Drawings of levels by shape, kept between layouts of one graph."""
+
+    drawings: dict[Hashable, _Drawing] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
+def nested_layout(levels: Mapping[str | None, Sequence[str]], edges: Sequence[tuple[str, str]],
+                  sizes: Mapping[str, tuple[float, float]],
+                  headers: Mapping[str, tuple[float, float]], *,
+                  shape_of: Callable[[str], Hashable] | None = None,
+                  cache: LayoutCache | None = None, node_sep: float = 24.0,
+                  layer_sep: float = 40.0,
+                  check: Callable[[], None] | None = None) -> tuple[Layout, dict[str, Frame]]:
+    """Positions of every shown item and a frame per open group (``levels``' keys other than
+    ``None``); ``headers``: each open group's header size; ``shape_of``: a key equal for items
+    that look alike (default: their id)."""
+    cache = cache if cache is not None else LayoutCache()
+    shape_of = shape_of or (lambda item: item)
+    parent = {item: gid for gid, items in levels.items() for item in items}
+    index = {item: k for items in levels.values() for k, item in enumerate(items)}
+    level_edges: dict[str | None, list[tuple[int, int]]] = {g: [] for g in levels}
+    where: list[tuple[str | None, int, str, str]] = []  # per edge: level, its pair, the ends
+    for s, t in edges:
+        a, b, level = _meet(s, t, parent)
+        pairs = level_edges[level]
+        where.append((level, len(pairs), a, b))
+        pairs.append((index[a], index[b]))
+    size: dict[str, tuple[float, float]] = {}
+    drawings: dict[str | None, _Drawing] = {}
+    for gid in sorted(levels, key=lambda g: -_depth(g, parent)):  # inner levels first
+        if check is not None:
+            check()
+        items = levels[gid]
+        wh = [size.get(i) or sizes.get(i, DEFAULT_SIZE) for i in items]
+        key = (tuple(shape_of(i) for i in items), tuple(wh), tuple(level_edges[gid]))
+        drawing = cache.drawings.get(key)
+        if drawing is None:
+            cache.misses += 1
+            drawing = cache.drawings[key] = _draw(wh, level_edges[gid], node_sep, layer_sep)
+        else:
+            cache.hits += 1
+        drawings[gid] = drawing
+        if gid is not None:
+            hw, hh = headers.get(gid, (0.0, 0.0))
+            size[gid] = (max(drawing.width, hw) + 2 * PAD, drawing.height + hh + 2 * PAD)
+    positions: dict[str, tuple[float, float]] = {}
+    frames: dict[str, Frame] = {}
+    origin: dict[str | None, tuple[float, float]] = {None: (0.0, 0.0)}
+    for gid in sorted(levels, key=lambda g: _depth(g, parent)):  # outer levels first
+        ox, oy = origin[gid]
+        drawing = drawings[gid]
+        for item, (cx, cy) in zip(levels[gid], drawing.centres):
+            x, y = ox + cx, oy + cy
+            if item in levels:
+                w, h = size[item]
+                hh = headers.get(item, (0.0, 0.0))[1]
+                frames[item] = Frame(x - w / 2, y - h / 2, w, h, _depth(item, parent), hh)
+                inner = drawings[item]
+                origin[item] = (x - inner.width / 2, y - h / 2 + hh + PAD)
+            else:
+                positions[item] = (x, y)
+    routes = []
+    for (level, pair, a, b), (s, t) in zip(where, edges):
+        ox, oy = origin[level]
+        pts = [(ox + px, oy + py) for px, py in drawings[level].routes[pair]]
+        if s != a and pts:  # from inside an open group: leave it from the box itself
+            pts.insert(0, _end(s, positions, sizes, +1))
+        if t != b and pts:
+            pts.append(_end(t, positions, sizes, -1))
+        routes.append(tuple(pts))
+    top = drawings[None]
+    layout = Layout(positions, tuple(routes), top.width, top.height, "builtin", {})
+    return layout, frames
+
+
+def _meet(s: str, t: str, parent: Mapping[str, str | None]) -> tuple[str, str, str | None]:
+    """The ancestors of ``s`` and ``t`` (or themselves) that share a level, and that level."""
+    chain_s = [s]
+    while parent.get(chain_s[-1]) is not None:
+        chain_s.append(parent[chain_s[-1]])
+    level_of_s = {parent.get(x): x for x in chain_s}
+    b = t
+    while True:
+        level = parent.get(b)
+        if level in level_of_s:
+            return level_of_s[level], b, level
+        b = level
+
+
+def _depth(gid: str | None, parent: Mapping[str, str | None]) -> int:
+    d = 0
+    while gid is not None:
+        gid = parent.get(gid)
+        d += 1
+    return d
+
+
+def _end(item: str, positions, sizes, side: int) -> Point:
+    x, y = positions.get(item, (0.0, 0.0))
+    h = sizes.get(item, DEFAULT_SIZE)[1]
+    return (x, y + side * h / 2)
+
+
+def _draw(wh: list[tuple[float, float]], pairs: list[tuple[int, int]], node_sep: float,
+          layer_sep: float) -> _Drawing:
+    names = [str(k) for k in range(len(wh))]
+    layout = layered_layout(names, [(names[a], names[b]) for a, b in pairs],
+                            dict(zip(names, wh)), node_sep=node_sep, layer_sep=layer_sep)
+    return _Drawing(tuple(layout.positions[n] for n in names), layout.edge_points,
+                    layout.width, layout.height)
