@@ -137,12 +137,10 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
     """Place the prepared boxes (pure computation: safe in a worker thread)."""
     display = prepared.display
     if prepared.shown is not None:
-        shown, tree = prepared.shown, prepared.tree
+        shown = prepared.shown
         layout, frames = nested_layout(
             shown.levels, [(e.source, e.target) for e in display.edges], prepared.sizes,
-            prepared.headers, shape_of=lambda item: tree.signature.get(item, item)
-            if item in tree.groups else _look(display, item),
-            cache=prepared.cache, node_sep=NODE_GAP, layer_sep=LAYER_GAP,
+            prepared.headers, cache=prepared.cache, node_sep=NODE_GAP, layer_sep=LAYER_GAP,
             check=_checker(cancel))
         return Picture(display, layout, prepared.style, prepared.note, frames, prepared)
     engine, note = options.engine, prepared.note
@@ -154,11 +152,6 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
                          dot_timeout=DOT_TIMEOUT_S, node_sep=NODE_GAP,
                          layer_sep=LAYER_GAP, progress=progress, cancel=cancel)
     return Picture(display, layout, prepared.style, note)
-
-
-def _look(display: DisplayGraph, item: str) -> tuple:
-    node = display.node(item)
-    return (node.kind, node.title, node.subtitle)
 
 
 def _checker(cancel):

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Iterator
 
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from nla_explorer.drawing.style import Fonts, ViewStyle
@@ -171,6 +171,17 @@ class GraphScene(QGraphicsScene):
             return
         event.accept()
         self.group_toggled.emit(target)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Enter on a selected closed group opens it."""
+        selected = self.selected_id()
+        item = self.node_items.get(selected) if selected is not None else None
+        if (event.key() in (Qt.Key_Return, Qt.Key_Enter) and item is not None
+                and item.node.kind == GROUP and self._is_group(item)):
+            event.accept()
+            self.group_toggled.emit(selected)
+            return
+        super().keyPressEvent(event)
 
     def group_at(self, pos) -> str | None:
         """The group a double-click at scene point ``pos`` would open or close (None: none)."""

@@ -30,6 +30,7 @@ class StepOverlay:
         self._extra: list = []  # labels and temporary edges to remove
         self._taken: list[QRectF] = []
         self._box_of: dict[str, str] | None = None
+        self._groups: dict[str, tuple[str, ...]] = {}  # closed module group → its nodes
         self._edge_index: dict[tuple[str, str], list[int]] | None = None
         scene.changed_picture.connect(self.reset)
 
@@ -49,6 +50,8 @@ class StepOverlay:
             for graph_id, state in view.states.items():
                 box = self._box_of.get(graph_id)
                 if box is not None and states.get(box, ("",))[0] != "current":
+                    if box in self._groups and state == "waiting" and box in states:
+                        continue  # a group is waiting only while all of it waits
                     states[box] = (state, view.mode)
         for box in set(self._states) | set(states):
             if self._states.get(box) != states.get(box):
@@ -61,9 +64,36 @@ class StepOverlay:
             forward = view.mode == FORWARD
             for lit in view.lit:
                 self._light(lit, forward)
+            for box, (state, _) in states.items():
+                if state == "current" and box in self._groups:
+                    self._running(box, view)
+
+    def running_text(self, box: str, view: StepView) -> str:
+        """``running (k of n steps)``: where the pass is inside the closed group ``box``."""
+        members = self._groups[box]
+        total = sum(1 for m in members if m in view.states)
+        done = sum(1 for m in members if view.states.get(m) == "done")
+        return f"running ({done + 1} of {total} steps)"
+
+    def _running(self, box: str, view: StepView) -> None:
+        item = self.scene.node_items.get(box)
+        if item is None:
+            return
+        label = QGraphicsSimpleTextItem(self.running_text(box, view))
+        font = QFont(self.scene.fonts.title)
+        font.setBold(True)
+        label.setFont(font)
+        label.setBrush(QBrush(self.scene.view_style.colour("step_current")))
+        rect = item.sceneBoundingRect()
+        label.setPos(rect.right() + 6, rect.center().y() - label.boundingRect().height() / 2)
+        label.setZValue(3)
+        self.scene.addItem(label)
+        self._extra.append(label)
 
     def _index(self, display) -> None:
         self._box_of = {}
+        self._groups = {n.id: n.members for n in display.nodes
+                        if n.kind == "group" and not n.id.startswith("group_")}
         for node in display.nodes:
             graph_id = node.proxy_of or (node.graph_id if node.kind != "constant" else None)
             for gid in (node.members or ((graph_id,) if graph_id else ())):

@@ -2,8 +2,7 @@
 
 Bottom up, the items of an open group (boxes, closed groups, open subgroups as rectangles of their
 laid-out size) are placed by the layered layout; the group's frame is that drawing plus a header
-and padding. A level's drawing is cached by its shape (its items' kinds and sizes and its edges),
-so 5,000 RNN steps that look alike are laid out once, and opening one group lays out that group
+and padding. A level's drawing is cached by its shape (its items' sizes and its edges), so 5,000 RNN steps that look alike are laid out once, and opening one group lays out that group
 and the levels around it, nothing else. An edge between items of different levels follows the
 route of its two ends' ancestors in their lowest common level. No Qt.
 """
@@ -44,7 +43,7 @@ class _Drawing:
 
 @dataclass
 class LayoutCache:
-    """Drawings of levels by shape, kept between layouts of one graph."""
+    """Drawings of levels by their sizes and edges, kept between layouts of one graph."""
 
     drawings: dict[Hashable, _Drawing] = field(default_factory=dict)
     hits: int = 0
@@ -54,15 +53,13 @@ class LayoutCache:
 def nested_layout(levels: Mapping[str | None, Sequence[str]], edges: Sequence[tuple[str, str]],
                   sizes: Mapping[str, tuple[float, float]],
                   headers: Mapping[str, tuple[float, float]], *,
-                  shape_of: Callable[[str], Hashable] | None = None,
                   cache: LayoutCache | None = None, node_sep: float = 24.0,
                   layer_sep: float = 40.0,
                   check: Callable[[], None] | None = None) -> tuple[Layout, dict[str, Frame]]:
     """Positions of every shown item and a frame per open group (``levels``' keys other than
-    ``None``); ``headers``: each open group's header size; ``shape_of``: a key equal for items
-    that look alike (default: their id)."""
+    ``None``); ``headers``: each open group's header size. A level's drawing depends only on
+    its items' sizes and its edges, so that is its key in ``cache``."""
     cache = cache if cache is not None else LayoutCache()
-    shape_of = shape_of or (lambda item: item)
     parent = {item: gid for gid, items in levels.items() for item in items}
     index = {item: k for items in levels.values() for k, item in enumerate(items)}
     level_edges: dict[str | None, list[tuple[int, int]]] = {g: [] for g in levels}
@@ -79,7 +76,7 @@ def nested_layout(levels: Mapping[str | None, Sequence[str]], edges: Sequence[tu
             check()
         items = levels[gid]
         wh = [size.get(i) or sizes.get(i, DEFAULT_SIZE) for i in items]
-        key = (tuple(shape_of(i) for i in items), tuple(wh), tuple(level_edges[gid]))
+        key = (tuple(wh), tuple(level_edges[gid]))
         drawing = cache.drawings.get(key)
         if drawing is None:
             cache.misses += 1

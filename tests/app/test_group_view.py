@@ -1,0 +1,109 @@
+"""The grouped graph on screen: double-click opens and closes groups, Enter opens the selected one,
+search opens the groups on the way, and stepping into a closed group lights it with its progress."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PySide6.QtCore import Qt
+
+from nla_explorer.document import Document
+from nla_explorer.engine.recording import capture_tensor, recording
+from nla_explorer.graph_view.model import GROUP
+from nla_explorer.graph_view.pane import GraphPane
+from tests.app.approved import assert_looks_approved, settled
+
+
+@pytest.fixture
+def transformer_pane(qtbot):
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    model = torch.nn.TransformerEncoder(layer, 4, enable_nested_tensor=False).train()
+    with recording():
+        y = model(torch.randn(2, 5, 16, generator=torch.Generator().manual_seed(1))).sum()
+    cap = capture_tensor(y, models={"model": model})
+    document = Document()
+    pane = GraphPane(document)
+    qtbot.addWidget(pane)
+    pane.resize(1280, 720)
+    pane.show()
+    qtbot.waitExposed(pane)
+    document.set_graph(cap.graph, cap.trace, "loss")
+    qtbot.waitUntil(lambda: pane.picture is not None and not pane.busy(), timeout=10_000)
+    return pane
+
+
+def _double_click(qtbot, pane, scene_point):
+    pane.view.centerOn(scene_point)
+    pos = pane.view.mapFromScene(scene_point)
+    qtbot.mouseDClick(pane.view.viewport(), Qt.LeftButton, pos=pos)
+
+
+def _group_boxes(pane):
+    return {k for k, v in pane.scene.node_items.items() if v.node.kind == GROUP}
+
+
+def test_a_big_model_opens_with_its_layers_folded_and_a_double_click_opens_the_fold(
+        transformer_pane, qtbot):
+    pane = transformer_pane
+    assert set(pane.scene.frame_items) == {"model@1"}  # the outer call open, its layers closed
+    assert _group_boxes(pane) == {"model.layers.0@1", "fold:model.layers.1@1"}
+    fold = pane.scene.node_items["fold:model.layers.1@1"]
+    assert fold.node.title == "layers.1–3 ×3"
+    assert "TransformerEncoderLayer" in fold.node.subtitle
+    _double_click(qtbot, pane, fold.sceneBoundingRect().center())
+    qtbot.waitUntil(lambda: "fold:model.layers.1@1" in pane.scene.frame_items, timeout=5000)
+    assert _group_boxes(pane) >= {"model.layers.1@1", "model.layers.2@1", "model.layers.3@1"}
+    header = pane.scene.frame_items["fold:model.layers.1@1"].header_rect()
+    _double_click(qtbot, pane, header.center())  # the header closes it again
+    qtbot.waitUntil(lambda: "fold:model.layers.1@1" not in pane.scene.frame_items,
+                    timeout=5000)
+    assert "fold:model.layers.1@1" in _group_boxes(pane)
+
+
+def test_enter_opens_the_selected_group(transformer_pane, qtbot):
+    pane = transformer_pane
+    pane.scene.select("model.layers.0@1")
+    pane.view.setFocus()
+    qtbot.keyClick(pane.view, Qt.Key_Return)
+    qtbot.waitUntil(lambda: "model.layers.0@1" in pane.scene.frame_items, timeout=5000)
+    assert {"model.layers.0.self_attn@1", "model.layers.0.linear1@1"} <= _group_boxes(pane)
+
+
+def test_search_by_module_path_opens_the_groups_and_selects_the_box(transformer_pane, qtbot):
+    pane = transformer_pane
+    hit = pane.find_next("layers.2.linear2")
+    assert hit is not None
+    qtbot.waitUntil(lambda: hit in pane.scene.node_items, timeout=5000)
+    assert {"fold:model.layers.1@1", "model.layers.2@1", "model.layers.2.linear2@1"} <= \
+        set(pane.scene.frame_items)
+    assert pane.scene.selected_id() == hit
+    assert pane.document.selected == pane.node_of(hit)
+    visible = pane.view.mapToScene(pane.view.viewport().rect()).boundingRect()
+    assert visible.contains(pane.scene.node_items[hit].sceneBoundingRect().center())
+
+
+def test_stepping_into_a_closed_group_lights_it_with_how_far_the_pass_is(transformer_pane,
+                                                                         qtbot):
+    pane = transformer_pane
+    document = pane.document
+    pane.open_groups(frozenset())  # every group closed: one box for the model
+    qtbot.waitUntil(lambda: _group_boxes(pane) == {"model@1"}, timeout=5000)
+    trace = document.trace
+    inside = set(pane.picture.display.node("model@1").members)
+    index = next(i for i, s in enumerate(trace.steps) if s.node_id in inside)
+    document.set_step(index + 4)
+    box = pane.scene.node_items["model@1"]
+    assert box.step_state == "current"
+    done = sum(1 for s in trace.steps[:index + 4] if s.node_id in inside)
+    view = document.step_view(index + 4)
+    text = pane.overlay.running_text("model@1", view)
+    assert text == f"running ({done + 1} of {len(inside)} steps)"
+    labels = [i.text() for i in pane.scene.items() if hasattr(i, "text") and callable(i.text)]
+    assert text in labels
+
+
+def test_the_grouped_picture_looks_approved(transformer_pane):
+    pane = transformer_pane
+    pane.fit()
+    assert_looks_approved(settled(pane), "groups_transformer")
