@@ -105,8 +105,8 @@ class MainWindow(QMainWindow):
         self.runs = WindowRuns(self, self.document, self.code_panel, self.settings,
                                self.statusBar().showMessage)
         self.preferences = WindowPreferences(self, self.settings, self.document, self.sessions,
-                                             self.toolbar.font_spin, self.toolbar.engine_combo,
-                                             self._set_panel_fonts, self.set_view_style)
+                                             self.toolbar, self._set_panel_fonts,
+                                             self.set_view_style)
         self.presentation = Presentation(self, self.graph_pane, self.stepper, self.stepper_dock,
                                          self.toolbar.font_spin)
         self._build_menus()
@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(tools.constants_action)
         view.addAction(tools.collapse_action)
+        view.addAction(self.preferences.minimap_action)
         panels = view.addMenu("&Panels")
         for dock in (self.code_dock, self.palette_dock, self.block_dock, self.stepper_dock,
                      self.inspector_dock, self.results_dock, self.training_dock,
@@ -274,10 +275,8 @@ class MainWindow(QMainWindow):
 
     # -- the picture ---------------------------------------------------------------------------------
     def layout_options_changed(self) -> None:
-        """The toolbar's layout engine, Constants and Collapse chains, to the graph pane."""
-        self.graph_pane.set_options(PictureOptions(
-            self.toolbar.engine_combo.currentText(), self.toolbar.constants_action.isChecked(),
-            self.toolbar.collapse_action.isChecked(), self.view_style))
+        """The toolbar's layout engine, Constants, Collapse chains and groups, to the graph pane."""
+        self.graph_pane.set_options(self.toolbar.picture_options(self.view_style))
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Hand a new style (theme, font size, precision) to every view that draws with it."""

@@ -12,9 +12,13 @@ from PySide6.QtCore import QSettings
 
 from nla_explorer.engine.autograd.jacobian_card import JACOBIAN_LIMIT
 from nla_explorer.engine.autograd.local_jacobian import MAX_ENTRIES
+from nla_explorer.graph_view.groups.plan import ALL_DEPTHS, AUTO_DEPTH
 
 THEMES = ("system", "light", "dark")
 ENGINES = ("auto", "builtin", "dot")
+#: How far module groups open: (the words shown, the depth of ``PictureOptions.group_depth``).
+GROUP_DEPTHS = (("Auto", AUTO_DEPTH), ("All closed", 0), ("1 level", 1), ("2 levels", 2),
+                ("3 levels", 3), ("All open", ALL_DEPTHS))
 
 #: (settings key, lowest, highest) of the numeric preferences.
 BOUNDS = {
@@ -26,6 +30,9 @@ BOUNDS = {
     "run_time_limit_s": ("python/time_limit_s", 1, 3600),
     "python_runs_allowed": ("python/runs_allowed", 0, 1),
     "jacobian_limit": ("view/jacobian_limit", 0, MAX_ENTRIES),
+    "group_depth": ("view/group_depth", AUTO_DEPTH, ALL_DEPTHS),
+    "fold_repeats": ("view/fold_repeats", 0, 1),
+    "minimap": ("view/minimap", 0, 1),
 }
 KEYS = {"theme": "view/theme", "layout_engine": "view/layout_engine",
         **{name: key for name, (key, _, _) in BOUNDS.items()}}
@@ -35,8 +42,10 @@ KEYS = {"theme": "view/theme", "layout_engine": "view/layout_engine",
 class Preferences:
     """Font size (points), theme, default layout engine, significant digits of values, the tensor
     size up to which full values are kept, the autosave interval (seconds), and for Run as Python
-    the child's memory (MB) and time (s) limits, whether the user agreed to runs (1) once, and
-    the most entries of a local Jacobian the step card draws (0: none)."""
+    the child's memory (MB) and time (s) limits, whether the user agreed to runs (1) once, the
+    most entries of a local Jacobian the step card draws (0: none), how far module groups open
+    (one of GROUP_DEPTHS), whether look-alike neighbours fold into one box (1) and whether the
+    graph shows its minimap (1)."""
 
     font_size: int = 11
     theme: str = "system"
@@ -48,6 +57,9 @@ class Preferences:
     run_time_limit_s: int = 60
     python_runs_allowed: int = 0
     jacobian_limit: int = JACOBIAN_LIMIT
+    group_depth: int = AUTO_DEPTH
+    fold_repeats: int = 1
+    minimap: int = 1
 
     def checked(self) -> "Preferences":
         """The same preferences with every value brought into its allowed set or range."""
@@ -61,6 +73,8 @@ class Preferences:
                 changes[name] = max(low, min(value, high))
         if self.theme not in THEMES:
             changes["theme"] = default.theme
+        if changes["group_depth"] not in dict(GROUP_DEPTHS).values():  # in range, not a choice
+            changes["group_depth"] = default.group_depth
         if self.layout_engine not in ENGINES:
             changes["layout_engine"] = default.layout_engine
         return replace(self, **changes)

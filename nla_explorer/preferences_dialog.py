@@ -1,5 +1,5 @@
-"""Edit ▸ Preferences: font, theme, layout engine, precision, value and Jacobian limits, autosave,
-Python runs."""
+"""Edit ▸ Preferences: font, theme, layout engine, module groups and the minimap, precision, value
+and Jacobian limits, autosave, Python runs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nla_explorer.preferences import BOUNDS, ENGINES, THEMES, Preferences
+from nla_explorer.preferences import BOUNDS, ENGINES, GROUP_DEPTHS, THEMES, Preferences
 
 _THEME_TEXT = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 _ENGINE_TEXT = {"auto": "Automatic (Graphviz for small graphs when installed)",
                 "builtin": "Built-in layered layout", "dot": "Graphviz dot"}
+_DEPTH_TEXT = {depth: text for text, depth in GROUP_DEPTHS}
+_DEPTH_TEXT[GROUP_DEPTHS[0][1]] = "Auto (all open in a small graph, else the outermost calls)"
 
 
 class PreferencesDialog(QDialog):
@@ -25,6 +27,15 @@ class PreferencesDialog(QDialog):
                                     "and step card (a projector wants 16 or more)")
         self.theme_combo = self._combo(THEMES, _THEME_TEXT, "Light or dark window and canvas")
         self.engine_combo = self._combo(ENGINES, _ENGINE_TEXT, "How graphs are laid out")
+        self.depth_combo = self._combo(tuple(_DEPTH_TEXT), _DEPTH_TEXT, "How deep the nn.Module "
+                                       "calls of a captured model are drawn open (as frames); a "
+                                       "closed one is one box. Double-click a group to open or "
+                                       "close it")
+        self.fold_check = QCheckBox("Fold repeated blocks")
+        self.fold_check.setToolTip("Draw consecutive look-alike groups (a stack of layers) as "
+                                   "one box ×N")
+        self.minimap_check = QCheckBox("Show the minimap")
+        self.minimap_check.setToolTip("A small map of the whole graph in the view's corner")
         self.precision_spin = self._spin("precision", " digits", "Significant digits of values "
                                          "on the graph, its edges and the step card")
         self.limit_spin = self._spin("value_limit", " elements", "Tensors up to this size keep "
@@ -48,6 +59,9 @@ class PreferencesDialog(QDialog):
         form.addRow("Font size", self.font_spin)
         form.addRow("Theme", self.theme_combo)
         form.addRow("Layout engine", self.engine_combo)
+        form.addRow("Module groups open to", self.depth_combo)
+        form.addRow("", self.fold_check)
+        form.addRow("", self.minimap_check)
         form.addRow("Value precision", self.precision_spin)
         form.addRow("Full values up to", self.limit_spin)
         form.addRow("Jacobians up to", self.jacobian_spin)
@@ -79,7 +93,7 @@ class PreferencesDialog(QDialog):
         spin.setToolTip(tip)
         return spin
 
-    def _combo(self, values: tuple[str, ...], texts: dict[str, str], tip: str) -> QComboBox:
+    def _combo(self, values: tuple, texts: dict, tip: str) -> QComboBox:
         combo = QComboBox()
         for value in values:
             combo.addItem(texts[value], value)
@@ -97,11 +111,18 @@ class PreferencesDialog(QDialog):
         self.time_spin.setValue(preferences.run_time_limit_s)
         self.trust_check.setChecked(bool(preferences.python_runs_allowed))
         self.jacobian_spin.setValue(preferences.jacobian_limit)
+        self.depth_combo.setCurrentIndex(max(0, self.depth_combo.findData(
+            preferences.group_depth)))
+        self.fold_check.setChecked(bool(preferences.fold_repeats))
+        self.minimap_check.setChecked(bool(preferences.minimap))
 
     def preferences(self) -> Preferences:
-        return Preferences(self.font_spin.value(), self.theme_combo.currentData(),
-                           self.engine_combo.currentData(), self.precision_spin.value(),
-                           self.limit_spin.value(), self.autosave_spin.value(),
-                           self.memory_spin.value(), self.time_spin.value(),
-                           int(self.trust_check.isChecked()),
-                           self.jacobian_spin.value()).checked()
+        return Preferences(
+            font_size=self.font_spin.value(), theme=self.theme_combo.currentData(),
+            layout_engine=self.engine_combo.currentData(), precision=self.precision_spin.value(),
+            value_limit=self.limit_spin.value(), autosave_s=self.autosave_spin.value(),
+            run_memory_mb=self.memory_spin.value(), run_time_limit_s=self.time_spin.value(),
+            python_runs_allowed=int(self.trust_check.isChecked()),
+            jacobian_limit=self.jacobian_spin.value(), group_depth=self.depth_combo.currentData(),
+            fold_repeats=int(self.fold_check.isChecked()),
+            minimap=int(self.minimap_check.isChecked())).checked()

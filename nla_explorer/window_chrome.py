@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
@@ -9,12 +11,19 @@ from PySide6.QtWidgets import (
     QSpinBox, QTabBar, QToolBar, QWidget,
 )
 
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.pane import GraphPane
+from nla_explorer.graph_view.picture import PictureOptions
 from nla_explorer.panels.stepper import StepperPanel
+from nla_explorer.preferences import GROUP_DEPTHS
 
 ENGINES = ("auto", "builtin", "dot")
 #: Presentation mode shrinks the type of a long step card down to this, never below.
 MIN_CARD_POINTS, FOLD_POINTS = 11, 14  # below FOLD_POINTS the local Jacobian folds first
+GROUPS_TIP = "Open module groups to this depth; double-click a group to open or close it"
+FOLD_TIP = "Draw consecutive look-alike groups (a stack of layers) as one box ×N"
+NO_GROUPS_TIP = ("This graph has no module groups: capture a model's forward pass (nn.Module "
+                 "calls) to see its layers as groups")
 
 
 def high_contrast_palette() -> QPalette:
@@ -48,11 +57,13 @@ def add_dock(window: QMainWindow, title: str, name: str, widget: QWidget, area) 
 
 
 class GraphToolbar(QToolBar):
-    """Zoom, fit, node search, font size, layout engine, Constants and Collapse chains."""
+    """Zoom, fit, node search, font size, layout engine, Constants, Collapse chains, and how far
+    module groups open and whether repeats fold (greyed when the graph has no groups)."""
 
     def __init__(self, parent: QWidget, pane: GraphPane) -> None:
         super().__init__("Graph", parent)
         self.setObjectName("graph_toolbar")
+        self.pane = pane
         self.zoom_in_action = make_action(parent, "Zoom in", lambda: pane.zoom_by(1.25),
                                           QKeySequence.ZoomIn)
         self.zoom_out_action = make_action(parent, "Zoom out", lambda: pane.zoom_by(0.8),
@@ -89,6 +100,51 @@ class GraphToolbar(QToolBar):
         self.collapse_action.setCheckable(True)
         self.addAction(self.constants_action)
         self.addAction(self.collapse_action)
+        self.addSeparator()
+        self.groups_label = QLabel(" Groups ")
+        self.groups_combo = QComboBox()
+        self.groups_combo.setObjectName("group_depth")
+        for text, depth in GROUP_DEPTHS:
+            self.groups_combo.addItem(text, depth)
+        self.fold_action = QAction("Fold repeats", parent)
+        self.fold_action.setCheckable(True)
+        self.fold_action.setChecked(True)
+        self.addWidget(self.groups_label)
+        self.addWidget(self.groups_combo)
+        self.addAction(self.fold_action)
+        self.groups_combo.currentIndexChanged.connect(self._groups_changed)
+        self.fold_action.toggled.connect(self._groups_changed)
+        pane.picture_shown.connect(self._follow_picture)
+        self._follow_picture()
+
+    def group_depth(self) -> int:
+        """The depth the Groups box asks for (``PictureOptions.group_depth``)."""
+        return self.groups_combo.currentData()
+
+    def set_group_depth(self, depth: int) -> None:
+        """Show ``depth`` in the Groups box (a depth it does not offer: Auto)."""
+        self.groups_combo.setCurrentIndex(max(0, self.groups_combo.findData(depth)))
+
+    def picture_options(self, style: ViewStyle) -> PictureOptions:
+        """The pane's options as the toolbar sets them, drawn in ``style``."""
+        return replace(self.pane.options, engine=self.engine_combo.currentText(),
+                       show_constants=self.constants_action.isChecked(),
+                       collapse=self.collapse_action.isChecked(), style=style,
+                       group_depth=self.group_depth(), fold=self.fold_action.isChecked())
+
+    def _groups_changed(self, *_) -> None:
+        self.pane.set_options(replace(self.pane.options, group_depth=self.group_depth(),
+                                      fold=self.fold_action.isChecked()))
+
+    def _follow_picture(self, *_) -> None:
+        """The group controls work only on a picture with groups: greyed, saying why, without."""
+        picture = self.pane.picture
+        grouped = picture is not None and bool(picture.tree)
+        for control in (self.groups_label, self.groups_combo, self.fold_action):
+            control.setEnabled(grouped)
+        self.groups_label.setToolTip(GROUPS_TIP if grouped else NO_GROUPS_TIP)
+        self.groups_combo.setToolTip(GROUPS_TIP if grouped else NO_GROUPS_TIP)
+        self.fold_action.setToolTip(FOLD_TIP if grouped else NO_GROUPS_TIP)
 
 
 def fitting_size(window: QWidget, wanted: QSize = QSize(1400, 860)) -> QSize:
