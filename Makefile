@@ -32,6 +32,7 @@ test-app: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --ignore=tests/engine
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	$(PY) benchmarks/bench_engine.py
 
 clean:

@@ -1,0 +1,202 @@
+"""Real models in the explorer: tensor → interactive grouped view, against plain torch and the peer.
+
+Prints ONE JSON object. Per model, in the same run:
+- ``plain_fwd_bwd_s``: the model's forward and backward in plain torch (the yardstick);
+- ``recorded_forward_s``: the same forward inside ``nla_explorer.recording()`` (module calls and
+  values noted; the user runs it, not the explorer, but it is part of the price);
+- ``view``: tensor → interactive view at the default depth (groups closed, repeats folded):
+  capture + trace, prepare, layout, scene, first paint, total, and ``ratio`` = total / plain;
+- ``expanded``: the same with every group open (all 75,000 boxes of the LSTM), and ``flat``:
+  without groups at all;
+- ``open_group_s``: opening one closed group of the default view (measure + lay out + draw);
+- ``peer``: torchviz ``make_dot`` and Graphviz ``dot -Tsvg`` on the same tensor;
+- ``peak_rss_mb`` after the model (the window's process holds all of it).
+
+    .venv/bin/python benchmarks/bench_groups.py [--quick] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from bench_view import peer  # noqa: E402
+from nla_explorer.engine import capture, trace_backward  # noqa: E402
+from nla_explorer.engine.recording import capture_tensor, recording  # noqa: E402
+from nla_explorer.graph_view.groups.plan import ALL_DEPTHS  # noqa: E402
+from nla_explorer.graph_view.picture import PictureOptions, lay_out, prepare, reshow  # noqa: E402
+from nla_explorer.graph_view.scene import GraphScene  # noqa: E402
+from nla_explorer.graph_view.view import GraphView  # noqa: E402
+
+
+def _transformer(layers: int):
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+    model = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False).train()
+    src = torch.randn(2, 8, 32, generator=torch.Generator().manual_seed(1))
+    return model, lambda: model(src).sum()
+
+
+def _lstm(steps: int):
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(8, 16)
+    seq = torch.randn(steps, 1, 8, generator=torch.Generator().manual_seed(1))
+
+    def run():
+        h, c = torch.zeros(1, 16), torch.zeros(1, 16)
+        for t in range(steps):
+            h, c = cell(seq[t], (h, c))
+        return h.sum()
+    return cell, run
+
+
+#: name → (model builder, with modules?): "plain" runs the same code without a recording, so
+#: the explorer sees plain code and finds the repeats itself.
+MODELS = {
+    "transformer48": (lambda: _transformer(48), True),
+    "lstm1000": (lambda: _lstm(1000), True),
+    "lstm5000": (lambda: _lstm(5000), True),
+    "lstm5000_plain": (lambda: _lstm(5000), False),
+}
+
+
+def best(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict, object, object]:
+    t_capture, (graph, trace) = timed(make_graph)
+    t_prepare, prepared = timed(lambda: prepare(graph, trace, options, opened))
+    t_layout, picture = timed(lambda: lay_out(prepared, options))
+    scene = GraphScene()
+    view = GraphView(scene)
+    view.resize(1400, 860)
+    t_scene, _ = timed(lambda: scene.show_graph(picture.display, picture.layout, picture.style,
+                                                picture.frames_with_titles()))
+
+    def first_paint():
+        view.show()
+        view.show_start(None)
+        view.viewport().grab()
+        app.processEvents()
+    t_paint, _ = timed(first_paint)
+    out = {"nodes": len(graph), "boxes_shown": len(picture.display),
+           "capture_trace_s": t_capture, "prepare_s": t_prepare, "layout_s": t_layout,
+           "scene_s": t_scene, "first_paint_s": t_paint}
+    out["total_s"] = t_capture + t_prepare + t_layout + t_scene + t_paint
+    return out, picture, (scene, view)
+
+
+def open_one(picture, options, scene) -> dict:
+    """Open the first closed group of ``picture`` (a fold: its calls; a call: its ops)."""
+    closed = [n.id for n in picture.display.nodes if n.kind == "group"]
+    if not closed:
+        return {}
+    target = closed[0]
+    tree = picture.tree
+    start = time.perf_counter()
+    again = reshow(picture.prepared, picture.opened | set(tree.ancestors(target)))
+    bigger = lay_out(again, options)
+    scene.show_graph(bigger.display, bigger.layout, bigger.style, bigger.frames_with_titles())
+    return {"group": target, "boxes_after": len(bigger.display),
+            "open_group_s": round(time.perf_counter() - start, 4)}
+
+
+def measure(name: str, app) -> dict:
+    build, modules = MODELS[name]
+    model, run = build()
+    plain = best(lambda: run().backward())
+    out: dict = {"plain_fwd_bwd_s": plain}
+    if modules:
+        t_rec, y = timed(lambda: _recorded(run))
+        out["recorded_forward_s"] = t_rec
+
+        def make_graph():
+            cap = capture_tensor(y, models={"model": model})
+            return cap.graph, cap.trace
+    else:
+        y = run()
+
+        def make_graph():
+            return capture(y), trace_backward(y)
+    options = PictureOptions(engine="builtin")
+    view, picture, (scene, widget) = to_view(make_graph, options, app)
+    view["ratio"] = view["total_s"] / plain
+    out["view"] = view
+    if picture.tree:
+        out["open"] = open_one(picture, options, scene)
+        widget.close()
+        everything = frozenset(picture.tree.groups)
+        expanded, _, (_, widget) = to_view(make_graph, options, app, everything)
+        expanded["ratio"] = expanded["total_s"] / plain
+        out["expanded"] = expanded
+        widget.close()
+    flat, _, (_, widget) = to_view(make_graph, PictureOptions(engine="builtin", groups=False),
+                                   app)
+    flat["ratio"] = flat["total_s"] / plain
+    out["flat"] = flat
+    widget.close()
+    out["peer"] = peer(y, out["view"]["nodes"])
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _rounded(out)
+
+
+def _recorded(run):
+    with recording():
+        return run()
+
+
+def _rounded(obj):
+    if isinstance(obj, float):
+        return round(obj, 4)
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    return obj
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the 75,000-node graphs")
+    parser.add_argument("--only", nargs="*", choices=list(MODELS))
+    args = parser.parse_args(argv)
+    names = args.only or [n for n in MODELS if not (args.quick and "5000" in n)]
+    from nla_explorer.app import application, raise_stack_limit
+
+    raise_stack_limit()
+    app = application()
+    measure("transformer48", app) if "transformer48" in names else None  # warm-up
+    results = {}
+    for name in names:
+        print(f"{name}…", file=sys.stderr)
+        results[name] = measure(name, app)
+    print(json.dumps({"torch": torch.__version__, "python": platform.python_version(),
+                      "cpus": os.cpu_count(), "depth": "default", "expanded_depth": ALL_DEPTHS,
+                      "models": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
