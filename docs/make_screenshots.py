@@ -56,6 +56,35 @@ def higher_order(window, doc, shot) -> None:
     shot("double_backward_720p", 0.8)
 
 
+def real_models(window, doc, shot) -> None:
+    """A 12-layer transformer as module groups: folded, stepped into, then a layer opened."""
+    import torch
+
+    from nla_explorer.engine.recording import capture_tensor, recording
+
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+    model = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False).train()
+    with recording():
+        loss = model(torch.randn(2, 8, 32, generator=torch.Generator().manual_seed(1))).sum()
+    cap = capture_tensor(loss, models={"model": model})
+    window.resize(1280, 720)
+    window.workspaces.switch("graph")
+    doc.set_graph(cap.graph, cap.trace, "loss")
+    settle(application(), 0.5)
+    doc.set_step(60)
+    shot("groups_720p", 0.8)
+    doc.set_step(None)
+    pane = window.graph_pane
+    pane.toggle_group("fold:model.layers.1@1")
+    settle(application(), 0.5)
+    pane.toggle_group("model.layers.3@1")
+    settle(application(), 0.5)
+    window.resize(1920, 1080)
+    pane.find_next("layers.3.linear1")
+    shot("groups_open_1080p", 0.8)
+
+
 def main() -> int:
     app = application()
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,8 +100,12 @@ def main() -> int:
             window.grab().save(str(path))
             print(path)
 
-        window.load_example("quadratic")
         doc = window.document
+        if "groups" in sys.argv[1:]:
+            real_models(window, doc, shot)
+            window.close()
+            return 0
+        window.load_example("quadratic")
         window.training.start()  # curves to show in the Train workspace
         settle(app, 2.0)
         window.timing.size_max.setCurrentText("512")
@@ -97,6 +130,7 @@ def main() -> int:
                 doc.set_step(None)
         window.preferences.set_theme("light")
         higher_order(window, doc, shot)
+        real_models(window, doc, shot)
         window.close()
     return 0
 

@@ -75,7 +75,7 @@ class GraphToolbar(QToolBar):
         self.addSeparator()
         self.search = QLineEdit()
         self.search.setObjectName("node_search")
-        self.search.setPlaceholderText("Find node (name or op)…")
+        self.search.setPlaceholderText("Find node (name, op or module)…")
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(220)
         self.search.setToolTip("Type a variable name or an op (mul, matmul…) and press Enter")

@@ -7,9 +7,9 @@ Only what changes between two steps is touched (a few items), so stepping stays 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.engine.autograd.stepper import FORWARD, StepView
@@ -84,11 +84,20 @@ class StepOverlay:
         font.setBold(True)
         label.setFont(font)
         label.setBrush(QBrush(self.scene.view_style.colour("step_current")))
-        rect = item.sceneBoundingRect()
-        label.setPos(rect.right() + 6, rect.center().y() - label.boundingRect().height() / 2)
-        label.setZValue(3)
-        self.scene.addItem(label)
-        self._extra.append(label)
+        rect = item.sceneBoundingRect()  # above the box: beside it may be out of view
+        size = label.boundingRect()
+        x, y = rect.right() - size.width(), rect.top() - size.height() - 2
+        label.setPos(x, y)
+        label.setZValue(3.1)
+        backing = QGraphicsRectItem(QRectF(x - 3, y, size.width() + 6, size.height()))
+        fill = QColor(self.scene.view_style.colour("canvas"))
+        fill.setAlpha(230)
+        backing.setBrush(QBrush(fill))
+        backing.setPen(Qt.NoPen)
+        backing.setZValue(3)  # over the edge entering the box and its count
+        for extra in (backing, label):
+            self.scene.addItem(extra)
+            self._extra.append(extra)
 
     def _index(self, display) -> None:
         self._box_of = {}
