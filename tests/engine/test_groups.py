@@ -182,3 +182,23 @@ def test_depth_opens_the_outer_calls_and_never_a_fold_below_all(depth, expected)
     assert set(opened_at(tree, depth, len(display))) == expected
     everything = opened_at(tree, ALL_DEPTHS, 0)
     assert "fold:model.layers.1@1" in everything and everything == set(tree.groups)
+
+
+def test_plain_code_repeats_fold_without_modules():
+    """An RNN unrolled in a Python loop, no modules: its iterations are found and folded."""
+    torch.manual_seed(0)
+    W = torch.randn(6, 6, requires_grad=True)
+    b = torch.randn(6, requires_grad=True)
+    h = torch.zeros(6)
+    for _ in range(40):
+        h = torch.tanh(W @ h + b) * 0.9
+    y = h.sum()
+    from nla_explorer.engine import capture, trace_backward
+
+    graph = capture(y, names={"W": W, "b": b})
+    display = build_display_graph(graph, trace_backward(y))
+    tree = group_tree(display, graph)
+    folds = [g for g in tree.groups.values() if g.fold]
+    assert len(folds) == 1 and folds[0].fold >= 38 and folds[0].kind == "iteration"
+    shown = shown_graph(display, tree, opened_at(tree, 1, len(display)))
+    assert len(shown.display) < 12  # 200 boxes drawn as a handful

@@ -7,12 +7,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.autograd.repeats import repeat_scopes
 from nla_explorer.graph_view.groups.fold import fold_repeats, signatures
 from nla_explorer.graph_view.groups.tree import GroupTree, ModuleFacts, build_tree
 from nla_explorer.graph_view.model import DisplayGraph
-
-import importlib.util  # TEMP
-_HAS_REPEATS = importlib.util.find_spec("nla_explorer.engine.autograd.repeats") is not None
 
 #: Depths: -1 lets the size of the graph choose; ALL opens every group, folds included.
 AUTO_DEPTH = -1
@@ -31,8 +29,7 @@ def group_tree(display: DisplayGraph, graph: AutogradGraph, fold: bool = True) -
     block of plain code; consecutive look-alikes folded when ``fold``."""
     scopes = {n.id: n.scope for n in graph.nodes if n.scope}
     facts = {m.path: ModuleFacts(m.kind, m.parameters) for m in graph.modules}
-    if len(graph) >= REPEATS_FROM and _HAS_REPEATS:
-        from nla_explorer.engine.autograd.repeats import repeat_scopes  # TEMP until it lands
+    if len(graph) >= REPEATS_FROM:
         found = repeat_scopes(graph, base=scopes)
         for node_id, scope in found.items():
             scopes[node_id] = scopes.get(node_id, ()) + scope
