@@ -116,19 +116,17 @@ def dtype_name(dtype: torch.dtype) -> str:
 def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
     """Copy ``tensor`` (detached, to the CPU) into a :class:`TensorData`."""
     t = tensor.detach()
-    shape = tuple(t.shape)
-    device = t.device
-    device_name = "cpu" if device.type == "cpu" else str(device)
     numel = t.numel()
     values = None
     summary = None
-    if device.type == "meta":
+    if t.is_meta:
         pass  # shapes only: no data to copy
     elif numel <= limit and _keep_values(numel):
         values = _to_numpy(t)
     elif numel > 0:
         summary = _summarise(t)
-    return TensorData(shape, dtype_name(t.dtype), device_name, values, summary)
+    return TensorData(tuple(t.shape), dtype_name(t.dtype), "cpu" if t.is_cpu else str(t.device),
+                      values, summary)
 
 
 class SnapshotCache:
@@ -143,7 +141,7 @@ class SnapshotCache:
         self._cache: dict[tuple, TensorData] = {}
 
     def __call__(self, tensor: torch.Tensor) -> TensorData:
-        if tensor.layout != torch.strided or tensor.device.type == "meta":
+        if tensor.layout != _STRIDED or tensor.is_meta:
             return snapshot(tensor, self.limit)
         key = (tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.storage_offset(),
                tensor.dtype, tensor.device)
@@ -153,10 +151,14 @@ class SnapshotCache:
         return hit
 
 
+_STRIDED = torch.strided
+_NUMPY_AS_IS = frozenset((torch.float32, torch.float64))  # numpy has them: no conversion
+
+
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    if t.dtype in (torch.float32, torch.float64) and t.device.type == "cpu":
+    if t.is_cpu and t.dtype in _NUMPY_AS_IS:
         arr = t.numpy().copy()
-        arr.setflags(write=False)
+        arr.flags.writeable = False
         return arr
     if t.dtype in (torch.bfloat16, torch.float16):
         t = t.float()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import torch
 
@@ -15,17 +16,9 @@ from nla_explorer.engine.autograd.module_tags import ModuleLookup
 from nla_explorer.engine.autograd.orders import made_by, order_of
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
-from nla_explorer.engine.autograd.walk import (
-    autograd_nodes,
-    is_leaf_node,
-    node_ids,
-    output_node,
-    readable_name,
-    torch_name,
-)
+from nla_explorer.engine.autograd.walk import autograd_nodes, node_ids, output_node, readable_name
 
 _SAVED_PREFIX = "_saved_"
-_saved_names_cache: dict[type, tuple[str, ...]] = {}
 
 
 def capture(
@@ -70,33 +63,39 @@ def capture(
 
 def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
            module_of=None, scope_of=None, modules=()) -> AutogradGraph:
+    # One tight loop: a 75,000-node graph spends microseconds per node, so the per-node work
+    # that only depends on the Node's class (names, saved attributes) is looked up once.
     fns = autograd_nodes(root, *more_roots, makers=True)
     ids = node_ids(fns)
     nodes = []
     edges = []
+    add_node, add_edge = nodes.append, edges.append
+    value_of = recorder.value_of if recorder is not None else None
+    name_of, name_of_node = naming.name_of, naming.name_of_node
+    saved_of = _SavedReader(name_of, snap, freed_ok)
     for fn in fns:
         node_id = ids[fn]
-        for slot, (child, output_nr) in enumerate(fn.next_functions):
+        nexts = fn.next_functions
+        for slot, (child, output_nr) in enumerate(nexts):
             if child is not None:
-                edges.append(GraphEdge(ids[child], node_id, slot, output_nr))
-        if is_leaf_node(fn):
+                add_edge(GraphEdge(ids[child], node_id, slot, output_nr))
+        kind = _kinds.get(type(fn)) or _class_info(fn)
+        if kind.leaf:
             variable = fn.variable
-            name = naming.name_of(variable)
-            nodes.append(GraphNode(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
-                                   snap(variable), (), 0))
+            name = name_of(variable)
+            add_node(GraphNode(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
+                               snap(variable), (), 0))
             continue
-        op = torch_name(fn)
-        value = recorder.value_of(fn) if recorder is not None else None
-        saved = _saved_values(fn, naming, snap, freed_ok)
+        value = value_of(fn) if value_of is not None else None
+        saved = saved_of(fn, kind.saved) if kind.saved else ()
         if value is None:
             value = _value_fallback(fn, tensor, root, saved, snap)
-        name = naming.name_of_node(fn)
         maker = made_by(fn)
-        nodes.append(GraphNode(node_id, OP, op, readable_name(op), name, value, saved,
-                               len(fn.next_functions), fn._sequence_nr(),
-                               module_of(fn) if module_of is not None else None,
-                               order_of(fn), ids.get(maker) if maker is not None else None,
-                               scope_of(fn) if scope_of is not None else ()))
+        add_node(GraphNode(node_id, OP, kind.op, kind.label, name_of_node(fn), value, saved,
+                           len(nexts), fn._sequence_nr(),
+                           module_of(fn) if module_of is not None else None,
+                           order_of(fn), ids.get(maker) if maker is not None else None,
+                           scope_of(fn) if scope_of is not None else ()))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root], modules)
 
 
@@ -127,16 +126,21 @@ class _Naming:
             elif value.layout == torch.strided and value.device.type != "meta":
                 self._by_storage[_storage_key(value)] = name
                 self._by_buffer.setdefault(value.untyped_storage().data_ptr(), name)
+        self._pointers = {key[0] for key in self._by_storage}  # most tensors miss: ask cheaply
         self._keep = list(names.values())  # ids stay valid while we look them up
 
     def name_of(self, tensor: torch.Tensor) -> str | None:
         if not self._by_tensor:
             return None
         hit = self._by_tensor.get(id(tensor))
-        if hit is None and tensor.layout == torch.strided and tensor.device.type != "meta":
-            hit = self._by_storage.get(_storage_key(tensor))
-            if hit is None and not tensor.requires_grad:
-                hit = self._by_buffer.get(tensor.untyped_storage().data_ptr())
+        if hit is not None or not self._by_storage or tensor.layout != _STRIDED or tensor.is_meta:
+            return hit
+        pointer = tensor.data_ptr()
+        if pointer in self._pointers:
+            hit = self._by_storage.get(
+                (pointer, tuple(tensor.shape), tuple(tensor.stride()), tensor.dtype))
+        if hit is None and not tensor.requires_grad:
+            hit = self._by_buffer.get(tensor.untyped_storage().data_ptr())
         return hit
 
     def name_of_node(self, fn) -> str | None:
@@ -147,46 +151,83 @@ def _storage_key(t: torch.Tensor) -> tuple:
     return (t.data_ptr(), tuple(t.shape), tuple(t.stride()), t.dtype)
 
 
-def _saved_names(fn) -> tuple[str, ...]:
-    cls = type(fn)
-    names = _saved_names_cache.get(cls)
-    if names is None:
-        names = tuple(a for a in dir(fn) if a.startswith(_SAVED_PREFIX))
-        _saved_names_cache[cls] = names
-    return names
+class _Kind(NamedTuple):
+    """What capture needs of a Node class: torch's name, the readable label, whether it is a
+    leaf's AccumulateGrad, and its saved attributes as ``(attribute, name, is_result)``."""
+
+    op: str
+    label: str
+    leaf: bool
+    saved: tuple[tuple[str, str, bool], ...]
 
 
-def _saved_values(fn, naming: _Naming, snap: SnapshotCache,
-                  freed_ok: bool = False) -> tuple[SavedValue, ...]:
-    out = []
-    for attr in _saved_names(fn):
-        try:
-            value = getattr(fn, attr)
-        except RuntimeError as exc:  # freed by an earlier backward() without retain_graph
-            if freed_ok:
+_kinds: dict[type, _Kind] = {}
+
+
+def _class_info(fn) -> _Kind:
+    """``fn``'s :class:`_Kind`, worked out for its class once (from this first instance)."""
+    op = type(fn).__name__
+    saved = tuple((attr, attr[len(_SAVED_PREFIX):], attr.startswith(_SAVED_PREFIX + "result"))
+                  for attr in dir(fn) if attr.startswith(_SAVED_PREFIX))
+    kind = _kinds[type(fn)] = _Kind(op, readable_name(op), op == "AccumulateGrad", saved)
+    return kind
+
+
+class _SavedReader:
+    """Reads a Node's saved values; equal attributes (sizes, dims, alphas) of different Nodes
+    share one :class:`SavedValue` (a long unrolled loop repeats them thousands of times)."""
+
+    def __init__(self, name_of, snap: SnapshotCache, freed_ok: bool) -> None:
+        self.name_of, self.snap, self.freed_ok = name_of, snap, freed_ok
+        self._attributes: dict[tuple, SavedValue] = {}
+
+    def __call__(self, fn, plan: tuple[tuple[str, str, bool], ...]) -> tuple[SavedValue, ...]:
+        out = []
+        name_of, snap = self.name_of, self.snap
+        for attr, name, is_result in plan:
+            try:
+                value = getattr(fn, attr)
+            except RuntimeError as exc:  # freed by an earlier backward() without retain_graph
+                if self.freed_ok:
+                    continue
+                raise CaptureError(
+                    "the graph's saved tensors were freed by an earlier backward(); "
+                    "capture before calling backward(), or call backward(retain_graph=True)"
+                ) from exc
+            if isinstance(value, torch.Tensor):
+                role = "result" if is_result else ("input" if value.requires_grad else "constant")
+                out.append(SavedValue(name, role, snap(value), None, name_of(value)))
+            elif value is None:
                 continue
-            raise CaptureError(
-                "the graph's saved tensors were freed by an earlier backward(); "
-                "capture before calling backward(), or call backward(retain_graph=True)"
-            ) from exc
-        name = attr[len(_SAVED_PREFIX):]
-        if isinstance(value, torch.Tensor):
-            role = "result" if name.startswith("result") else (
-                "input" if value.requires_grad else "constant")
-            out.append(SavedValue(name, role, snap(value), None, naming.name_of(value)))
-        elif isinstance(value, (tuple, list)) and value and all(
-                isinstance(v, torch.Tensor) for v in value):
-            for i, v in enumerate(value):
-                out.append(SavedValue(f"{name}[{i}]", "input" if v.requires_grad else "constant",
-                                      snap(v), None, naming.name_of(v)))
-        elif value is not None:
-            out.append(SavedValue(name, "attribute", None, _plain(value)))
-    return tuple(out)
+            elif isinstance(value, (tuple, list)) and value and all(
+                    isinstance(v, torch.Tensor) for v in value):
+                for i, v in enumerate(value):
+                    out.append(SavedValue(f"{name}[{i}]", "input" if v.requires_grad
+                                          else "constant", snap(v), None, name_of(v)))
+            else:
+                out.append(self._attribute(name, value))
+        return tuple(out)
+
+    def _attribute(self, name: str, value: object) -> SavedValue:
+        kind = type(value)
+        # not floats (0.0 == -0.0), and only exact ints in a tuple ((1, 2) == (1.0, 2))
+        if kind in _SHARED or kind is tuple and all(type(v) is int for v in value):
+            key = (name, kind, value)
+            hit = self._attributes.get(key)
+            if hit is None:
+                hit = self._attributes[key] = SavedValue(name, "attribute", None, _plain(value))
+            return hit
+        return SavedValue(name, "attribute", None, _plain(value))
+
+
+_PLAIN = frozenset((int, float, bool, str))
+_SHARED = frozenset((int, bool, str))
+_STRIDED = torch.strided
 
 
 def _plain(value: object) -> object:
     """Saved attributes as plain Python data (sizes, dims, scalars, strings)."""
-    if type(value) in (int, float, bool, str) or value is None:
+    if type(value) in _PLAIN or value is None:
         return value
     if isinstance(value, (tuple, list)):
         return tuple(_plain(v) for v in value)
