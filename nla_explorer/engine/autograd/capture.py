@@ -44,10 +44,9 @@ def capture(
     first; ``modules``: the named modules, kept in the graph. A :class:`ModuleLookup` as
     ``module_of`` gives all three (for callers that only pass ``module_of`` on).
     """
+    where = _where(module_of, scope_of)
     if isinstance(module_of, ModuleLookup):
-        scope_of = scope_of or module_of.scope_of
         modules = modules or module_of.modules
-        module_of = module_of.module_of
     if not isinstance(tensor, torch.Tensor):
         raise CaptureError(f"the output is a {type(tensor).__name__}, not a tensor")
     root = output_node(tensor)
@@ -57,12 +56,11 @@ def capture(
     with paused_gc():
         more = [output_node(t) for t in more_outputs if isinstance(t, torch.Tensor)]
         return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok,
-                      [fn for fn in more if fn is not None], module_of, scope_of,
-                      tuple(modules))
+                      [fn for fn in more if fn is not None], where, tuple(modules))
 
 
 def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
-           module_of=None, scope_of=None, modules=()) -> AutogradGraph:
+           where=None, modules=()) -> AutogradGraph:
     # One tight loop: a 75,000-node graph spends microseconds per node, so the per-node work
     # that only depends on the Node's class (names, saved attributes) is looked up once.
     fns = autograd_nodes(root, *more_roots, makers=True)
@@ -91,12 +89,26 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
         if value is None:
             value = _value_fallback(fn, tensor, root, saved, snap)
         maker = made_by(fn)
+        module, scope = where(fn) if where is not None else _NOWHERE
         add_node(GraphNode(node_id, OP, kind.op, kind.label, name_of_node(fn), value, saved,
-                           len(nexts), fn._sequence_nr(),
-                           module_of(fn) if module_of is not None else None,
-                           order_of(fn), ids.get(maker) if maker is not None else None,
-                           scope_of(fn) if scope_of is not None else ()))
+                           len(nexts), fn._sequence_nr(), module, order_of(fn),
+                           ids.get(maker) if maker is not None else None, scope))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root], modules)
+
+
+_NOWHERE: tuple[None, tuple] = (None, ())
+
+
+def _where(module_of, scope_of):
+    """One function giving a Node's ``(module path, scope)``, or None when neither is asked."""
+    if isinstance(module_of, ModuleLookup):
+        if scope_of is None:
+            return module_of.path_and_scope
+        module_of = module_of.module_of
+    if module_of is None and scope_of is None:
+        return None
+    return lambda fn: (module_of(fn) if module_of is not None else None,
+                       scope_of(fn) if scope_of is not None else ())
 
 
 def _value_fallback(fn, tensor, root, saved, snap) -> TensorData | None:

@@ -114,25 +114,33 @@ class ModuleLookup:
         self.tags = tags
         self.paths = module_paths(models)
         self.modules = module_infos(models)
-        self._scopes: dict[int, tuple[Chain, tuple[tuple[str, int], ...]]] = {}
+        #: id(chain) → (chain, (innermost path, scope)): one chain per invocation, read once
+        self._read: dict[int, tuple[Chain, tuple[str | None, tuple[tuple[str, int], ...]]]] = {}
 
     def module_of(self, fn: object) -> str | None:
         """The path of the innermost module that made ``fn``."""
-        module = self.tags.module_of(fn)
-        return None if module is None else self.paths.get(id(module))
+        return self.path_and_scope(fn)[0]
 
     def scope_of(self, fn: object) -> tuple[tuple[str, int], ...]:
         """``fn``'s invocations by path and call number, outermost first."""
+        return self.path_and_scope(fn)[1]
+
+    def path_and_scope(self, fn: object) -> tuple[str | None, tuple[tuple[str, int], ...]]:
+        """:meth:`module_of` and :meth:`scope_of` at once."""
         chain = self.tags.scope_of(fn)
         if not chain:
-            return ()
-        hit = self._scopes.get(id(chain))  # one chain per invocation: worked out once
+            return _NOWHERE
+        hit = self._read.get(id(chain))
         if hit is not None and hit[0] is chain:
             return hit[1]
         paths = self.paths
-        scope = tuple((paths[id(m)], call) for m, call in chain if id(m) in paths)
-        self._scopes[id(chain)] = (chain, scope)  # (keeps the chain alive: its id stays unique)
-        return scope
+        read = (paths.get(id(chain[-1][0])),
+                tuple((paths[id(m)], call) for m, call in chain if id(m) in paths))
+        self._read[id(chain)] = (chain, read)  # (keeps the chain alive: its id stays unique)
+        return read
+
+
+_NOWHERE: tuple[None, tuple] = (None, ())
 
 
 def module_paths(models: Mapping[str, torch.nn.Module]) -> dict[int, str]:
