@@ -162,8 +162,15 @@ def label_sizes(node: DisplayNode, size: tuple[float, float], fonts: Fonts,
 
 
 def name_font(fonts: Fonts, sizes: LabelSizes) -> QFont:
+    """The font of the large name (shared by the boxes whose names are as large: do not change
+    it)."""
+    return _scaled_title(fonts, sizes.name_h / sizes.title_h)
+
+
+@lru_cache(maxsize=1024)
+def _scaled_title(fonts: Fonts, scale: float) -> QFont:
     big = QFont(fonts.title)
-    big.setPointSizeF(fonts.title.pointSizeF() * sizes.name_h / sizes.title_h)
+    big.setPointSizeF(fonts.title.pointSizeF() * scale)
     return big
 
 

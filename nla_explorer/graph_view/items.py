@@ -13,7 +13,7 @@ import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QBrush, QColor, QPainter, QPainterPath, QPaintEngine, QPen, QPolygonF,
+    QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF,
 )
 from PySide6.QtWidgets import (
     QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem,
@@ -26,17 +26,45 @@ from nla_explorer.graph_view.box_content import (
     font, label_px, label_sizes, metrics, name_font, node_lines, strip_caption, strip_cell,
     strip_of, strip_side, strip_size,
 )
-from nla_explorer.graph_view.kind_styles import box_style
+from nla_explorer.graph_view.kind_styles import KindStyle, box_style
 from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
 
 _BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), 8.0)
 _ROLE_COLOURS = {"title": "text", "sub": "muted", "value": "value", "grad": "grad",
                  "value_strip": "value", "grad_strip": "grad"}
 #: SVG and PDF files are zoomed by their readers: their boxes are drawn in full at any scale.
-_VECTOR = (QPaintEngine.SVG, QPaintEngine.Pdf, QPaintEngine.Picture)
+#: Only widgets, pixmaps and images (QInternal's device types 1, 2, 3) show a level of detail:
+#: the device's type is a plain int, cheaper to ask for than the engine's.
+_RASTER = (1, 2, 3)
 #: The border (a style colour) and its width of a box that is running, selected or lit.
 _MARKS = {"current": ("step_current", 5.0), "selected": ("selected", 3.5),
           "input": ("input_highlight", 3.0), "consumer": ("consumer_highlight", 3.0)}
+#: A plain box less tall than this on screen (pixels) is filled only: its border is a hair.
+FILL_ONLY_PX = 2.0
+#: Shared border pens and fills: (id of the style, kind, mark, leaf) → (style, pen, brush);
+#: the style is kept in the entry so its id stays its own.
+_PAINTS: dict[tuple, tuple[ViewStyle, QPen, QBrush]] = {}
+
+
+def box_paint(style: ViewStyle, kind: KindStyle, mark: str | None,
+              leaf_grad: bool) -> tuple[QPen, QBrush]:
+    """The border pen and fill of a box of ``kind`` with ``mark`` (running, selected, lit)
+    in ``style``: made once for all the boxes that look alike (100,000 boxes, a few pens)."""
+    key = (id(style), kind.fill, kind.border, kind.dashed, kind.border_width, mark, leaf_grad)
+    entry = _PAINTS.get(key)
+    if entry is None or entry[0] is not style:
+        if len(_PAINTS) > 512:  # styles come and go with the theme and the font
+            _PAINTS.clear()
+        border, width = QColor(kind.border), kind.border_width
+        if mark is not None:
+            role, width = _MARKS[mark]
+            border = style.colour(role)
+        pen = QPen(border, width)
+        if kind.dashed:
+            pen.setStyle(Qt.DashLine)
+        fill = style.leaf_grad_fill if leaf_grad else kind.fill
+        entry = _PAINTS[key] = (style, pen, QBrush(QColor(fill)))
+    return entry[1], entry[2]
 
 
 class NodeItem(QGraphicsRectItem):
@@ -63,6 +91,8 @@ class NodeItem(QGraphicsRectItem):
         self.highlight: str | None = None
         self.step_state: str | None = None  # "current" | "done" | "waiting" while stepping
         self.step_mode = "backward"
+        self._outline_key: tuple | None = None  # what the cached pen and brush were made for
+        self._outline_paint: tuple[QPen, QBrush] | None = None
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setToolTip(node.tooltip)
@@ -130,41 +160,48 @@ class NodeItem(QGraphicsRectItem):
     def set_view_style(self, style: ViewStyle) -> None:
         """New colours (the same fonts: the box keeps its size)."""
         self.view_style = style
+        self._outline_key = None
         self.update()
 
     # -- painting ------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        kind = box_style(self.node)
-        style = self.view_style
-        border = QColor(kind.border)
-        width = kind.border_width
-        mark = "current" if self.step_state == "current" else (  # running outranks selected
-            "selected" if self.isSelected() else self.highlight)
-        if mark is not None:
-            role, width = _MARKS[mark]
-            border = style.colour(role)
-        pen = QPen(border, width)
-        if kind.dashed:
-            pen.setStyle(Qt.DashLine)
-        painter.setPen(pen)
-        fill = kind.fill
-        if self.step_mode == "backward" and self.step_state in ("current", "done") \
-                and self.node.kind == PARAMETER:
-            fill = style.leaf_grad_fill  # x.grad is in: the leaf fills with gradient colour
-        painter.setBrush(QBrush(QColor(fill)))
-        level = FULL if painter.paintEngine().type() in _VECTOR else self.detail_at(
-            option.levelOfDetailFromTransform(painter.worldTransform()))
+        # on screen (a widget) the device is raster; scene.render (exports) may paint to vectors
+        vector = widget is None and painter.device().devType() not in _RASTER
+        zoom = option.levelOfDetailFromTransform(painter.worldTransform())
+        level = FULL if vector else self.detail_at(zoom)
+        pen, brush = self._outline()
         if level not in (FULL, NAME):  # a few pixels tall: a plain rectangle is all one sees
+            if zoom * self._rect.height() < FILL_ONLY_PX:
+                painter.fillRect(self._rect, brush)  # its border would be a hair: no stroke
+                return
+            painter.setPen(pen)
+            painter.setBrush(brush)
             painter.drawRect(self._rect)
             return
+        painter.setPen(pen)
+        painter.setBrush(brush)
         radius = self.fonts.size * 0.6
         painter.drawRoundedRect(self._rect, radius, radius)
         if level == NAME:
             painter.setFont(name_font(self.fonts, self.label_sizes()))
-            painter.setPen(style.colour("text"))
+            painter.setPen(self.view_style.colour("text"))
             painter.drawText(self._rect, Qt.AlignCenter, self.node.label)
             return
         self._paint_lines(painter)
+
+    def _outline(self) -> tuple[QPen, QBrush]:
+        """The border pen and the fill of the box as it is now (running, selected, lit)."""
+        mark = "current" if self.step_state == "current" else (  # running outranks selected
+            "selected" if self.isSelected() else self.highlight)
+        # x.grad is in: the leaf fills with gradient colour
+        leaf_grad = self.step_mode == "backward" and self.step_state in ("current", "done") \
+            and self.node.kind == PARAMETER
+        key = (mark, leaf_grad)
+        if key != self._outline_key:
+            self._outline_key = key
+            self._outline_paint = box_paint(self.view_style, box_style(self.node), mark,
+                                            leaf_grad)
+        return self._outline_paint
 
     def _paint_lines(self, painter: QPainter) -> None:
         style, fonts = self.view_style, self.fonts

@@ -1,18 +1,30 @@
-"""The graph view: zoom (wheel, pinch, keys), pan (drag), fit, and keyboard focus for the stepper."""
+"""The graph view: zoom (wheel, pinch, keys), pan (drag), fit, and keyboard focus for the stepper.
+
+Zoomed out far on a big graph, the view draws the scene's overview (tiles rendered once) instead
+of painting every box, and a minimap in the corner shows where the view is in a graph larger
+than the screen.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture
 
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.drawing.zoom import WHEEL_STEP, zoom_keys
+from nla_explorer.graph_view.minimap import Minimap, SceneOverview
 from nla_explorer.graph_view.scene import GraphScene
 
+#: Zoom limits; zooming out also goes on until the whole graph fits.
 MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
 #: Op names at least this tall on screen after Fit (presentation mode: PRESENTATION_PX).
 LEGIBLE_PX, PRESENTATION_PX = 12.0, 16.0
+#: Graphs with more boxes than this are drawn from the overview when zoomed out to its scale or
+#: further (smaller graphs paint their boxes quickly, and exactly).
+OVERVIEW_BOXES_OVER = 2000
+#: A frame drawn from the overview renders missing tiles for at most this long (seconds).
+OVERVIEW_FRAME_S = 0.03
 
 
 class GraphView(QGraphicsView):
@@ -35,6 +47,31 @@ class GraphView(QGraphicsView):
         self.min_label_px = LEGIBLE_PX  # presentation mode asks for more
         self.max_fit_zoom = 1.0
         self._fitted: tuple[str | None] | None = None  # (focus,) while the view shows a Fit
+        self.overview = SceneOverview(scene, self)
+        self.minimap = Minimap(self, self.overview)
+        self.minimap.pan_requested.connect(self.pan_to)
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.valueChanged.connect(self._view_moved)
+            bar.rangeChanged.connect(self._view_moved)
+        scene.sceneRectChanged.connect(self._view_moved)
+        self.zoom_changed.connect(self._view_moved)
+
+    def set_minimap_enabled(self, on: bool) -> None:
+        """Show the minimap while the graph is larger than the view (on), or never (off)."""
+        self.minimap.set_enabled(on)
+
+    def pan_to(self, point: QPointF) -> None:
+        """Centre the view on scene ``point`` (the minimap's click): the user's view from now."""
+        self._fitted = None
+        self.centerOn(point)
+
+    def uses_overview(self) -> bool:
+        """Is the view drawn from the scene's overview (a big graph, zoomed out far)?"""
+        return (len(self.scene().node_items) > OVERVIEW_BOXES_OVER
+                and 0 < self.zoom() <= self.overview.scale)
+
+    def _view_moved(self, *_) -> None:
+        self.minimap.follow_view()
 
     def set_view_style(self, style: ViewStyle) -> None:
         """The canvas colour (the scene repaints its items)."""
@@ -44,7 +81,7 @@ class GraphView(QGraphicsView):
         return self.transform().m11()
 
     def set_zoom(self, factor: float) -> None:
-        factor = min(MAX_ZOOM, max(MIN_ZOOM, factor))
+        factor = min(MAX_ZOOM, max(min(MIN_ZOOM, self._whole_zoom()), factor))
         current = self.zoom()
         if current > 0:
             self.scale(factor / current, factor / current)
@@ -53,6 +90,13 @@ class GraphView(QGraphicsView):
     def zoom_by(self, factor: float) -> None:
         self._fitted = None  # the user's zoom: a resize keeps it
         self.set_zoom(self.zoom() * factor)
+
+    def _whole_zoom(self) -> float:
+        """The zoom at which the whole scene fits in the viewport."""
+        rect, port = self.sceneRect(), self.viewport().rect()
+        if rect.isEmpty() or port.isEmpty():
+            return MIN_ZOOM
+        return min(port.width() / rect.width(), port.height() / rect.height())
 
     def label_px(self, zoom: float | None = None) -> float:
         """The height in screen pixels of the smallest box name at ``zoom`` (now: None): the
@@ -114,9 +158,29 @@ class GraphView(QGraphicsView):
                 self.set_zoom(legible)
             self.centerOn(item)
 
+    # -- painting --------------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if not self.uses_overview():
+            super().paintEvent(event)
+            return
+        # what QGraphicsView.paintEvent does, with the overview's tiles in place of the items
+        exposed = self.mapToScene(event.rect()).boundingRect()
+        painter = QPainter(self.viewport())
+        painter.setRenderHints(self.renderHints())
+        painter.setWorldTransform(self.viewportTransform())
+        self.drawBackground(painter, exposed)
+        # a frame renders missing tiles for a while, the next ones the rest (a cold overview of
+        # 100,000 boxes takes a second or two)
+        complete = self.overview.paint(painter, exposed, OVERVIEW_FRAME_S)
+        self.drawForeground(painter, exposed)
+        painter.end()
+        if not complete:
+            QTimer.singleShot(0, self.viewport().update)
+
     # -- input -----------------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
+        self.minimap.follow_view()
         if self._fitted is not None:  # a workspace switch, a new window size: still a Fit
             QTimer.singleShot(0, lambda: self._fitted is not None and self.fit(*self._fitted))
 
