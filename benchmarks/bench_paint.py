@@ -2,13 +2,14 @@
 
 Goal (from the issue): pan and zoom at full view of the expanded graph with a median frame of at
 most 33 ms. Builds the picture as the window does (capture, trace, prepare, lay out, scene) into a
-1400×860 view, then times full repaints of the viewport for: the whole graph fitted (fit-all),
-10 pans near fit-all (the whole graph fits at fit-all, so there is nothing to pan: the pans are
-at twice that zoom, a third of the viewport each, timed as the scroll and its repaint), zoom
-steps from fit-all to 1:1, and a 1:1 view. Prints ONE JSON object: median and p90 (ms) per case,
-and the peak RSS.
+1400×860 view, then times full repaints of the viewport for: the whole graph fitted (fit-all;
+also the first frame and the time until the overview's tiles are all rendered), 10 pans near
+fit-all (the whole graph fits at fit-all, so there is nothing to pan: the pans are at twice that
+zoom, a third of the viewport each, timed as the scroll and its repaint), zoom steps from fit-all
+to 1:1, a 1:1 view and 10 pans there. Prints ONE JSON object: median and p90 (ms) per case, and
+the peak RSS. Expanded: without module groups (``--groups``: the groups drawn, all open).
 
-    .venv/bin/python benchmarks/bench_paint.py [--steps 5000] [--repeats 5]
+    .venv/bin/python benchmarks/bench_paint.py [--steps 5000] [--repeats 5] [--groups]
 """
 
 from __future__ import annotations
@@ -97,42 +98,50 @@ def repaints(view: GraphView, app, repeats: int) -> list[float]:
     return [timed_ms(viewport.repaint) for _ in range(repeats)]
 
 
-def measure(view: GraphView, app, repeats: int) -> dict:
-    cases: dict[str, dict] = {}
-    zoom_fit = fit_all(view)
-    overview = view.overview
-    tiles = overview.tile_renders
-    # the first frames render the overview's tiles (those the minimap has not yet), a slice
-    # each: how long one takes, and how long until the whole graph is drawn
-    start = time.perf_counter()
-    first = timed_ms(view.viewport().repaint)
-    visible = view.mapToScene(view.viewport().rect()).boundingRect()
-    while not overview.complete(visible):
-        view.viewport().repaint()
-    complete = (time.perf_counter() - start) * 1000.0
-    cases["fit_all"] = summary(repaints(view, app, repeats))
-    cases["fit_all"].update(first_ms=round(first, 2), until_complete_ms=round(complete, 1),
-                            tiles_rendered=overview.tile_renders - tiles)
-
-    zoom_to(view, zoom_fit * 2)
-    view.centerOn(view.scene().sceneRect().center())
-    app.processEvents()
+def pans(view: GraphView, app) -> dict:
+    """PANS scrolls by a third of the viewport (back to the start at the end), each timed as
+    the scroll and the repaint of what it exposed; and full repaints between them."""
     bar = view.verticalScrollBar() if view.verticalScrollBar().maximum() > 0 \
         else view.horizontalScrollBar()
     step = max(1, bar.pageStep() // 3)
     bar.setValue(bar.minimum())
     app.processEvents()
-    pans, full = [], []
-    for i in range(PANS):
+    scrolls, full = [], []
+    for _ in range(PANS):
         target = bar.value() + step if bar.value() + step <= bar.maximum() else bar.minimum()
 
         def pan(target=target):
             bar.setValue(target)
-            app.processEvents()  # the scroll and the repaint of what it exposed
-        pans.append(timed_ms(pan))
+            app.processEvents()
+        scrolls.append(timed_ms(pan))
         full += repaints(view, app, 1)
-    cases["pan_near_fit"] = summary(pans)
-    cases["pan_near_fit"]["full_repaint"] = summary(full)
+    out = summary(scrolls)
+    out["full_repaint"] = summary(full)
+    return out
+
+
+def measure(view: GraphView, app, repeats: int) -> dict:
+    cases: dict[str, dict] = {}
+    zoom_fit = fit_all(view)
+    overview = getattr(view, "overview", None)  # absent before the overview (to compare)
+    tiles = overview.tile_renders if overview is not None else 0
+    # the first frames render the overview's tiles (those the minimap has not yet), a slice
+    # each: how long one takes, and how long until the whole graph is drawn
+    start = time.perf_counter()
+    first = timed_ms(view.viewport().repaint)
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    while overview is not None and not overview.complete(visible):
+        view.viewport().repaint()
+    complete = (time.perf_counter() - start) * 1000.0
+    cases["fit_all"] = summary(repaints(view, app, repeats))
+    cases["fit_all"].update(first_ms=round(first, 2), until_complete_ms=round(complete, 1))
+    if overview is not None:
+        cases["fit_all"]["tiles_rendered"] = overview.tile_renders - tiles
+
+    zoom_to(view, zoom_fit * 2)  # at fit-all the whole graph fits: nothing to pan
+    view.centerOn(view.scene().sceneRect().center())
+    app.processEvents()
+    cases["pan_near_fit"] = pans(view, app)
 
     zooms = [zoom_fit * (1.0 / zoom_fit) ** (i / (ZOOM_STEPS - 1)) for i in range(ZOOM_STEPS)]
     fit_all(view)
@@ -149,9 +158,11 @@ def measure(view: GraphView, app, repeats: int) -> dict:
     zoom_to(view, 1.0)
     view.centerOn(view.scene().sceneRect().center())
     cases["one_to_one"] = summary(repaints(view, app, repeats))
+    cases["pan_one_to_one"] = pans(view, app)
     cases["fit_zoom"] = round(zoom_fit, 5)
-    cases["overview"] = {"scale": round(overview.scale, 5), "tiles": overview.tile_count(),
-                         "tile_renders": overview.tile_renders}
+    if overview is not None:
+        cases["overview"] = {"scale": round(overview.scale, 5), "tiles": overview.tile_count(),
+                             "tile_renders": overview.tile_renders}
     return cases
 
 
@@ -168,7 +179,8 @@ def main(argv=None) -> int:
     rect: QRectF = scene.sceneRect()
     info["scene_wh"] = [round(rect.width()), round(rect.height())]
     cases = measure(view, app, args.repeats)
-    frames = [cases[k]["median_ms"] for k in ("fit_all", "pan_near_fit", "zoom_fit_to_1")]
+    frames = [cases[k]["median_ms"] for k in ("fit_all", "pan_near_fit", "zoom_fit_to_1",
+                                              "one_to_one", "pan_one_to_one")]
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"python": platform.python_version(), "cpus": os.cpu_count(),
                       "view": list(VIEW_SIZE), "graph": info, "cases": cases,

@@ -176,16 +176,19 @@ def map_scale(scene_rect: QRectF) -> float:
 
 
 class Minimap(QWidget):
-    """The whole scene, reduced, and the part of it on screen, in a corner of ``view`` (a
-    QGraphicsView whose viewport it overlays) drawn from ``overview``. Shown while enabled and
+    """The whole scene, reduced, and the part of it on screen, in a corner of ``view``'s
+    viewport (``view``: a QGraphicsView), drawn from ``overview``. Shown while enabled and
     the scene does not fit on screen. ``pan_requested``: the scene point to centre on (a click
     or a drag); ``renders`` counts the times its picture was made."""
 
     pan_requested = Signal(QPointF)
 
     def __init__(self, view, overview: SceneOverview) -> None:
-        super().__init__(view)  # a child of the view, not of its viewport: scrolling moves
-        self.setObjectName("minimap")  # the viewport's children along with the picture
+        # a child of the viewport: a widget over it from outside would cost the view its fast
+        # scrolling (a blit of what stays on screen); scrolling moves children too, so the
+        # view puts it back in its corner after each scroll (follow_view)
+        super().__init__(view.viewport())
+        self.setObjectName("minimap")
         self._view = view
         self._overview = overview
         self.enabled = True
@@ -227,7 +230,7 @@ class Minimap(QWidget):
 
     def _place(self) -> None:
         size = map_size(self._overview.rect)
-        port = self._view.viewport().geometry()
+        port = self._view.viewport().rect()
         self.setGeometry(QRect(port.right() - size.width() - MAP_MARGIN + 1,
                                port.bottom() - size.height() - MAP_MARGIN + 1,
                                size.width(), size.height()))

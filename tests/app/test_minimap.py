@@ -89,7 +89,7 @@ def test_hidden_while_the_graph_fits_shown_in_the_corner_after_zooming_in(make_v
     view.set_zoom(view.zoom() * 3)
     assert not visible_rect(view).contains(view.sceneRect())
     assert view.minimap.isVisible()
-    port, box = view.viewport().geometry(), view.minimap.geometry()
+    port, box = view.viewport().rect(), view.minimap.geometry()
     assert port.contains(box)  # bottom-right corner of the viewport, within a few pixels
     assert 0 < port.right() - box.right() <= 16 and 0 < port.bottom() - box.bottom() <= 16
     assert box.width() <= MAP_W + 8 and box.height() <= MAP_H + 8
