@@ -92,7 +92,8 @@ class ForwardRecorder:
 
     # -- reading ---------------------------------------------------------------------------------
     def value_of(self, fn, output_nr: int = 0) -> TensorData | None:
-        return self._values.get(fn, {}).get(output_nr)
+        values = self._values.get(fn)
+        return None if values is None else values.get(output_nr)
 
     @contextmanager
     def paused(self):
