@@ -145,9 +145,10 @@ def _made_by_edges(graph: AutogradGraph) -> list[DisplayEdge]:
 
 def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None,
                         show_constants: bool = True,
-                        precision: int = DEFAULT_PRECISION) -> DisplayGraph:
+                        precision: int = DEFAULT_PRECISION, grads: bool = True) -> DisplayGraph:
     """Boxes for every autograd node (and saved constants), edges in data-flow direction;
-    numbers in badges and constant titles with ``precision`` significant digits."""
+    numbers in badges and constant titles with ``precision`` significant digits. ``grads``:
+    False leaves the gradients out (a grouped picture adds those of the boxes it shows)."""
     nodes: list[DisplayNode] = []
     edges: list[DisplayEdge] = [DisplayEdge(e.source, e.target) for e in graph.edges]
     named_constants: dict[str, str] = {}
@@ -157,7 +158,7 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
         title = node.name if node.kind == LEAF else node.label
         if node.kind != LEAF and node.name:  # an intermediate the program named: f = sub
             title = f"{node.name} = {node.label}"
-        grad = trace.node_grad(node.id) if trace is not None else None
+        grad = trace.node_grad(node.id) if trace is not None and grads else None
         nodes.append(DisplayNode(node.id, kind, title, _subtitle(node),
                                  _tooltip(node, kind, graph), node.value, grad, node.id,
                                  precision=precision, name=node.name, order=node.order))

@@ -7,6 +7,7 @@ The window, the export command and the tests all go through here, so they draw t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from nla_explorer.engine.autograd.graph import AutogradGraph
@@ -19,7 +20,10 @@ from nla_explorer.graph_view.groups.tree import GroupTree
 from nla_explorer.graph_view.layout.layered import auto_layout
 from nla_explorer.graph_view.layout.model import Layout, LayoutCancelled
 from nla_explorer.graph_view.layout.nested import Frame, LayoutCache, nested_layout
-from nla_explorer.graph_view.model import DisplayGraph, build_display_graph, split_shared
+from nla_explorer.engine.tensors import TensorData
+from nla_explorer.graph_view.model import (
+    CONSTANT, DisplayGraph, build_display_graph, split_shared,
+)
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle
 
@@ -92,6 +96,7 @@ class Prepared:
     shown: Shown | None = None
     headers: dict[str, tuple[float, float]] = field(default_factory=dict)
     cache: LayoutCache = field(default_factory=LayoutCache)
+    grad_of: Callable[[str], TensorData | None] | None = None  # gradients of boxes shown
 
 
 def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
@@ -100,7 +105,7 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureO
     with groups, those in ``opened`` open (default: those ``options.group_depth`` opens)."""
     style = options.style
     display = build_display_graph(graph, trace, show_constants=options.show_constants,
-                                  precision=style.precision)
+                                  precision=style.precision, grads=not options.groups)
     note = ""
     if len(display) > SPLIT_SHARED_OVER:
         split = split_shared(display)
@@ -111,7 +116,10 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureO
     if tree:
         if opened is None:
             opened = opened_at(tree, options.group_depth, len(display))
-        return reshow(Prepared(display, {}, style, note, display, tree), opened)
+        grad_of = trace.node_grad if trace is not None else None
+        return reshow(Prepared(display, {}, style, note, display, tree, grad_of=grad_of), opened)
+    if options.groups and trace is not None:  # no groups after all: every box shows its grad
+        display = _with_grads(display, trace)
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
         collapsed = collapse_chains(display)
         if not options.collapse and len(collapsed) < len(display):
@@ -124,7 +132,7 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureO
 def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
     """The same grouped graph with the groups in ``opened`` open (GUI thread: measures the
     boxes that come into view); its laid-out levels are reused."""
-    shown = shown_graph(prepared.full, prepared.tree, opened)
+    shown = shown_graph(prepared.full, prepared.tree, opened, prepared.grad_of)
     fonts = prepared.style.fonts
     titles = {gid: frame_title(prepared.tree.groups[gid], prepared.tree) for gid in shown.opened}
     headers = {gid: (fonts.title_metrics.horizontalAdvance(text) + fonts.padding * 2,
@@ -152,6 +160,12 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
                          dot_timeout=DOT_TIMEOUT_S, node_sep=NODE_GAP,
                          layer_sep=LAYER_GAP, progress=progress, cancel=cancel)
     return Picture(display, layout, prepared.style, note)
+
+
+def _with_grads(display: DisplayGraph, trace: BackwardTrace) -> DisplayGraph:
+    nodes = tuple(n if n.kind == CONSTANT or n.graph_id is None
+                  else replace(n, grad=trace.node_grad(n.graph_id)) for n in display.nodes)
+    return DisplayGraph(nodes, display.edges)
 
 
 def _checker(cancel):

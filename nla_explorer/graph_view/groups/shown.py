@@ -8,12 +8,13 @@ those, the parallel ones bundled into one with a count. Qt-free.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 
 from nla_explorer.graph_view.groups.tree import Group, GroupTree
+from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.model import (
-    GROUP, DisplayEdge, DisplayGraph, DisplayNode, shape_text,
+    CONSTANT, GROUP, DisplayEdge, DisplayGraph, DisplayNode, shape_text,
 )
 
 #: The open group a shown item sits in (None: the top level).
@@ -40,8 +41,11 @@ def count_text(n: int) -> str:
     return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
 
 
-def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str]) -> Shown:
-    """The visible part of ``display`` with the groups in ``opened`` open (the rest closed)."""
+def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
+                grad_of: Callable[[str], TensorData | None] | None = None) -> Shown:
+    """The visible part of ``display`` with the groups in ``opened`` open (the rest closed);
+    ``grad_of(autograd node id)`` gives the gradients of the boxes shown, when ``display`` was
+    built without them (a box out of sight never needs its gradient snapshotted)."""
     opened = frozenset(g for g in opened if g in tree.groups)
     rep: dict[str, str] = {}  # group → the closed group standing for it ("" while open)
     levels: Levels = {None: []}
@@ -78,8 +82,8 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str])
             counts.setdefault((s, t), []).append(e)
             if s != e.source:
                 leaving[s] = e.source
-    nodes = [_group_box(display, tree, item, leaving.get(item))
-             if item in tree.groups else display.node(item)
+    nodes = [_group_box(display, tree, item, leaving.get(item), grad_of)
+             if item in tree.groups else _with_grad(display.node(item), grad_of)
              for level in levels.values() for item in level if item not in opened]
     edges = [DisplayEdge(s, t, all(e.constant for e in bundle), all(e.made_by for e in bundle),
                          len(bundle)) for (s, t), bundle in counts.items()]
@@ -122,13 +126,20 @@ def frame_title(g: Group, tree: GroupTree) -> str:
     return " · ".join(parts)
 
 
+def _with_grad(node: DisplayNode, grad_of) -> DisplayNode:
+    if grad_of is None or node.grad is not None or node.kind == CONSTANT or node.graph_id is None:
+        return node
+    grad = grad_of(node.graph_id)
+    return replace(node, grad=grad) if grad is not None else node
+
+
 def _group_box(display: DisplayGraph, tree: GroupTree, gid: str,
-               out_id: str | None) -> DisplayNode:
+               out_id: str | None, grad_of=None) -> DisplayNode:
     g = tree.groups[gid]
     members = tree.members(gid)
     if out_id is None and members:
         out_id = members[-1]
-    out = display.node(out_id) if out_id is not None else None
+    out = _with_grad(display.node(out_id), grad_of) if out_id is not None else None
     shape = shape_text(out.value.shape) if out is not None and out.value is not None else (
         out.subtitle if out is not None else "?")
     kind = f"{g.fold} × {g.kind}" if g.fold else g.kind
