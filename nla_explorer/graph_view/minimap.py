@@ -28,9 +28,10 @@ MANY_CHANGES = 256
 #: The minimap's largest size (pixels), its smallest side, and its distance from the corner.
 MAP_W, MAP_H, MAP_MIN_SIDE, MAP_MARGIN = 200, 140, 36, 10
 #: The minimap's picture is made again at most this often (ms) while the scene changes, and
-#: renders tiles for at most RENDER_SLICE_S per event-loop turn (a big graph takes many turns).
+#: renders tiles for at most RENDER_SLICE_S per event-loop turn (a big graph takes many turns:
+#: each delays a frame by at most that much).
 MAP_THROTTLE_MS = 250
-RENDER_SLICE_S = 0.03
+RENDER_SLICE_S = 0.015
 
 
 class SceneOverview(QObject):
@@ -177,7 +178,7 @@ def map_scale(scene_rect: QRectF) -> float:
 
 class Minimap(QWidget):
     """The whole scene, reduced, and the part of it on screen, in a corner of ``view``'s
-    viewport (``view``: a QGraphicsView), drawn from ``overview``. Shown while enabled and
+    viewport (``view``: a QGraphicsView), drawn from ``overview``. Shown while switched on and
     the scene does not fit on screen. ``pan_requested``: the scene point to centre on (a click
     or a drag); ``renders`` counts the times its picture was made."""
 
@@ -191,7 +192,7 @@ class Minimap(QWidget):
         self.setObjectName("minimap")
         self._view = view
         self._overview = overview
-        self.enabled = True
+        self.switched_on = True
         self.renders = 0
         self._pixmap: QPixmap | None = None
         self._stale = True
@@ -205,8 +206,9 @@ class Minimap(QWidget):
         self.hide()
 
     # -- where it is, what it shows -------------------------------------------------------------
-    def set_enabled(self, on: bool) -> None:
-        self.enabled = bool(on)
+    def set_switched_on(self, on: bool) -> None:
+        """Shown when needed (on), or never (off)."""
+        self.switched_on = bool(on)
         self.follow_view()
 
     def follow_view(self) -> None:
@@ -216,7 +218,7 @@ class Minimap(QWidget):
         self._view_rect = visible
         slack = 1.0 / max(self._view.transform().m11(), 1e-9)  # a pixel's rounding
         fits = visible.adjusted(-slack, -slack, slack, slack).contains(scene_rect)
-        wanted = self.enabled and not scene_rect.isEmpty() and not fits
+        wanted = self.switched_on and not scene_rect.isEmpty() and not fits
         if wanted:
             self._place()
             if self.isHidden():

@@ -58,7 +58,7 @@ class GraphView(QGraphicsView):
 
     def set_minimap_enabled(self, on: bool) -> None:
         """Show the minimap while the graph is larger than the view (on), or never (off)."""
-        self.minimap.set_enabled(on)
+        self.minimap.set_switched_on(on)
 
     def pan_to(self, point: QPointF) -> None:
         """Centre the view on scene ``point`` (the minimap's click): the user's view from now."""

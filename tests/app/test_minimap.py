@@ -220,7 +220,7 @@ def _changed(a: np.ndarray, b: np.ndarray, where: np.ndarray, threshold: int) ->
 def test_zoomed_far_out_a_big_graph_is_drawn_from_the_overview_as_its_boxes_look(make_view,
                                                                                 monkeypatch):
     view = make_view(chains(8, 12), (600, 400))
-    view.minimap.set_enabled(False)
+    view.set_minimap_enabled(False)
     view.set_zoom(view.overview.scale * 0.9)
     view.centerOn(view.sceneRect().center())
     over, items = _grab_both(view, monkeypatch)
