@@ -250,3 +250,22 @@ def test_the_batched_rows_are_the_rows_one_by_one(expr, monkeypatch):
         for part in found.parts:
             np.testing.assert_allclose(part.matrix, single[node_id].part(part.slot).matrix,
                                        rtol=1e-12, atol=1e-14)
+
+
+def test_a_model_sized_graph_skips_the_local_jacobians_and_keeps_the_steps():
+    """Above JACOBIAN_GRAPHS_UP_TO nodes the unit vectors would cost more than the backward: the
+    trace has every step and gradient torch computes, and no local Jacobians."""
+    from nla_explorer.engine.autograd.local_jacobian import JACOBIAN_GRAPHS_UP_TO
+
+    x = torch.randn(3, requires_grad=True)
+    y = x
+    for _ in range(JACOBIAN_GRAPHS_UP_TO // 2 + 1):
+        y = torch.tanh(y) * 1.0
+    loss = y.sum()
+    big = trace_backward(loss)
+    assert big.jacobians == {}
+    expected, = torch.autograd.grad(loss, x, retain_graph=True)
+    leaf = next(k for k in big.leaf_grads)
+    assert torch.allclose(torch.tensor(big.leaf_grads[leaf].values), expected)
+    small = trace_backward((torch.tanh(x) * 2.0).sum())
+    assert small.jacobians  # a course-sized graph keeps them

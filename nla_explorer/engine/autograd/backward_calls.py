@@ -17,7 +17,7 @@ import torch
 from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.autograd.graph import AutogradGraph
-from nla_explorer.engine.autograd.local_jacobian import JacobianKeeper
+from nla_explorer.engine.autograd.local_jacobian import JacobianKeeper, wants_jacobians
 from nla_explorer.engine.autograd.orders import marking_created
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import TensorData, snapshot
@@ -104,7 +104,8 @@ def run_backward_call(kind: str, form: str, call: Callable, args: tuple, kwargs:
     keeper = JacobianKeeper()  # each small step's local Jacobian, while its saved tensors live
     # a graph the call creates is the program's: its Nodes get their order, maker and values
     with marking_created(fns, (root, *more_roots), recorder) if bound.get("create_graph") else nullcontext():
-        with keeper.watching(fns) if jacobians else nullcontext():  # only for calls kept
+        watch = jacobians and wants_jacobians(fns)  # only for calls kept, of course-sized graphs
+        with keeper.watching(fns) if watch else nullcontext():
             raw = record_steps(fns, lambda: result.append(call(*args, **kwargs)), copies=True)
     snap = Snapshots(limit)
     seed = _first(bound.get("grad_tensors" if kind == "backward" else "grad_outputs"))

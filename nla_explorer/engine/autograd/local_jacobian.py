@@ -63,6 +63,17 @@ class NodeJacobian:
         return next((p for p in self.parts if p.slot == slot), None)
 
 
+#: Graphs up to this many nodes get their steps' local Jacobians worked out during the traced
+#: backward; a bigger model (a transformer, an unrolled RNN) is not stepped card by card, and the
+#: unit vectors would cost more than the whole backward.
+JACOBIAN_GRAPHS_UP_TO = 2_000
+
+
+def wants_jacobians(fns: list) -> bool:
+    """Are the local Jacobians of this graph's steps worth working out?"""
+    return len(fns) <= JACOBIAN_GRAPHS_UP_TO
+
+
 class JacobianKeeper:
     """Post-hooks that record each small node's local Jacobian during one backward pass.
 

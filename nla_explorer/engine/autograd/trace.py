@@ -7,13 +7,16 @@ Leaves' ``.grad`` are restored afterwards, so tracing never changes the user's t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from contextlib import nullcontext
 from functools import partial
 
 import torch
 
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.engine.autograd.local_jacobian import JacobianKeeper, NodeJacobian
+from nla_explorer.engine.autograd.local_jacobian import (
+    JacobianKeeper, NodeJacobian, wants_jacobians,
+)
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 from nla_explorer.engine.autograd.walk import autograd_nodes, is_leaf_node, node_ids, output_node
 
@@ -192,7 +195,7 @@ def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
             leaf.grad = None
         keeper = JacobianKeeper()
         try:
-            with keeper.watching(fns):
+            with keeper.watching(fns) if wants_jacobians(fns) else nullcontext():
                 raw = record_steps(fns, lambda: torch.autograd.backward(
                     tensor, grad_tensors=grad_output, retain_graph=True))
         except RuntimeError as exc:
