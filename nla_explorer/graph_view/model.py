@@ -8,6 +8,7 @@ headless.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode
 from nla_explorer.engine.tensors import TensorData
@@ -101,8 +102,17 @@ class DisplayGraph:
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
+    """``5×5``, ``scalar``, ``?``; shapes repeat a lot (75,000 nodes of a few shapes)."""
     if shape is None:
         return "?"
+    try:
+        return _shape_text(tuple(shape))
+    except TypeError:  # an unhashable size: worked out each time
+        return "×".join(str(s) for s in shape)
+
+
+@lru_cache(maxsize=4096)
+def _shape_text(shape: tuple[int, ...]) -> str:
     return "scalar" if shape == () else "×".join(str(s) for s in shape)
 
 

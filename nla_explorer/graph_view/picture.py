@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
@@ -103,6 +104,12 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureO
             opened: frozenset[str] | None = None) -> Prepared:
     """The boxes to draw and their sizes (needs Qt's font metrics: call on the GUI thread);
     with groups, those in ``opened`` open (default: those ``options.group_depth`` opens)."""
+    with paused_gc():  # 100,000 new boxes: full collections would sweep the whole graph often
+        return _prepare(graph, trace, options, opened)
+
+
+def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
+             opened: frozenset[str] | None) -> Prepared:
     style = options.style
     display = build_display_graph(graph, trace, show_constants=options.show_constants,
                                   precision=style.precision, grads=not options.groups)
