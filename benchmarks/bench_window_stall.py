@@ -1,7 +1,8 @@
 """Open a big graph in the real window and measure the longest GUI stall while it is drawn.
 
 A 10 ms timer records the gaps between event-loop turns from the moment the graph is handed to
-the window until the picture is complete. Prints ONE JSON object.
+the window until the picture is complete, with the groups Auto opens (a plain-code RNN: its
+steps folded) and with every group open (all boxes). Prints ONE JSON object.
 
     .venv/bin/python benchmarks/bench_window_stall.py [--steps 1000 5000]
 """
@@ -63,7 +64,10 @@ def main(argv=None) -> int:
     app = application()
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat)
-        out = {f"lstm{s}": measure(s, app, settings) for s in args.steps}
+        out = {}
+        for depth, label in ((-1, "grouped"), (99, "all_open")):  # Auto, and every group open
+            settings.setValue("view/group_depth", depth)
+            out.update({f"lstm{s}_{label}": measure(s, app, settings) for s in args.steps})
     print(json.dumps(out, indent=1))
     return 0
 

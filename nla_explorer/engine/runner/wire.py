@@ -22,7 +22,9 @@ import torch
 
 from nla_explorer.engine.autograd.backward_calls import BackwardCall
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.engine.autograd.graph import AutogradGraph, GraphEdge, GraphNode, SavedValue
+from nla_explorer.engine.autograd.graph import (
+    AutogradGraph, GraphEdge, GraphNode, ModuleInfo, SavedValue,
+)
 from nla_explorer.engine.autograd.local_jacobian import LocalJacobian, NodeJacobian
 from nla_explorer.engine.autograd.trace import BackwardStep, BackwardTrace, Snapshots
 from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
@@ -30,8 +32,8 @@ from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 
 #: The dataclasses a message may hold, by name (the runner's own are added by result.py).
 TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    TensorData, SavedValue, GraphNode, GraphEdge, AutogradGraph, BackwardTrace, BackwardCall,
-    Expression, Block, Ref, Var, Slice, DType, Hole, LocalJacobian, NodeJacobian)}
+    TensorData, SavedValue, GraphNode, GraphEdge, AutogradGraph, ModuleInfo, BackwardTrace,
+    BackwardCall, Expression, Block, Ref, Var, Slice, DType, Hole, LocalJacobian, NodeJacobian)}
 
 _TORCH_DTYPES = {str(d).removeprefix("torch."): d for d in (
     torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64,
