@@ -45,6 +45,10 @@ def test_model_names_parameters_and_a_recording_gives_every_value_and_module(qap
     window2 = nla_explorer.explore(loss, model={"mlp": net}, names={})
     qtbot.addWidget(window2)
     assert window2.document.graph.find("mlp.0.weight") is not None
+    # the window draws the modules as groups: a course-sized net with every group open
+    qtbot.waitUntil(lambda: window.graph_pane.picture is not None, timeout=5000)
+    assert set(window.graph_pane.scene.frame_items) == {"net@1", "net.0@1", "net.1@1", "net.2@1"}
+    assert "Sequential" in window.graph_pane.scene.frame_items["net@1"].title
 
 
 def test_without_a_recording_the_view_says_how_to_see_the_missing_values(qapp, qtbot):
