@@ -139,29 +139,39 @@ def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
             parent = gid
         return parent
 
-    readers: dict[str, list[str]] = {}
-    for e in display.edges:
-        readers.setdefault(e.source, []).append(e.target)
+    homes: dict[Scope, str] = {}  # a call's nodes share one scope tuple: look it up once
+    first: dict[str, int] = {}  # each home's earliest node; the groups around it after
     placed: dict[str, str | None] = {}
     later = []
     for n in display.nodes:
-        if n.kind in (PARAMETER,) or n.proxy_of is not None or n.kind == GROUP:
+        if n.kind == PARAMETER or n.proxy_of is not None or n.kind == GROUP:
             later.append(n.id)
             continue
         gid = n.graph_id if n.kind == CONSTANT else (n.graph_id or n.id)
-        scope = scopes.get(gid, ())
-        home = group_for(scope) if scope else None
+        scope = scopes.get(gid)
+        if not scope:
+            placed[n.id] = None
+            continue
+        home = homes.get(scope)
+        if home is None:
+            home = homes[scope] = group_for(scope)
         placed[n.id] = home
-        if home is not None:
-            pos = order.get(gid, 1 << 60)
-            for g in tree.ancestors(home):
-                grp = tree.groups[g]
-                if pos >= grp.first:
-                    break  # the groups around it start earlier still
-                grp.first = pos
-    for box in later:  # a leaf: the innermost group holding all its readers
-        homes = [placed.get(r) for r in readers.get(box, ())]
-        placed[box] = _common(tree, homes) if homes else None
+        pos = order.get(gid, 1 << 60)
+        if pos < first.get(home, 1 << 60):
+            first[home] = pos
+    for home, pos in first.items():
+        for g in tree.ancestors(home):
+            grp = tree.groups[g]
+            if pos >= grp.first:
+                break  # the groups around it start earlier still
+            grp.first = pos
+    if later:
+        readers: dict[str, list[str]] = {}
+        for e in display.edges:
+            readers.setdefault(e.source, []).append(e.target)
+        for box in later:  # a leaf: the innermost group holding all its readers
+            held = {placed.get(r) for r in readers.get(box, ())}
+            placed[box] = _common(tree, list(held)) if held else None
     for n in display.nodes:
         home = placed.get(n.id)
         if home is None:
