@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import os
 import sys
 import tempfile
@@ -51,7 +52,9 @@ def measure(steps: int, app, settings) -> dict:
     gaps = probe.gaps
     result = {"nodes": len(graph), "boxes": len(window.graph_pane.picture.display),
               "until_drawn_s": round(total, 3), "set_graph_blocking_s": round(handed, 3),
-              "longest_stall_s": round(max(gaps, default=0.0), 3), "ticks": len(gaps)}
+              "longest_stall_s": round(max(gaps, default=0.0), 3), "ticks": len(gaps),
+              "peak_rss_mb_so_far": round(
+                  resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     window.close()
     return result
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from nla_explorer.document import Document
+from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.export import export_graph, export_scene
 from nla_explorer.graph_view.groups.plan import path_to
@@ -27,6 +28,11 @@ from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.graph_view.view import LEGIBLE_PX, PRESENTATION_PX, GraphView
+
+
+#: A picture of this many boxes is frozen out of the cyclic collector while it is shown (a full
+#: collection over it takes a second; reference counting still frees what it replaces).
+FREEZE_BOXES = 20_000
 
 
 class GraphPane(QWidget):
@@ -112,6 +118,13 @@ class GraphPane(QWidget):
         self.builder.cancel()
 
     def _picture_shown(self, picture: Picture) -> None:
+        with paused_gc():  # the first look at 100,000 fresh items: no full collection midway
+            self._first_look(picture)
+        if len(picture.display) >= FREEZE_BOXES and not self._gc_frozen:
+            gc.freeze()  # keep the collector off the picture's objects while it is shown
+            self._gc_frozen = True
+
+    def _first_look(self, picture: Picture) -> None:
         self.picture = picture
         doc = self.document
         self._show_step(doc.step)

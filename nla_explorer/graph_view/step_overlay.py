@@ -12,6 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from nla_explorer.drawing.heatmap import heatmap_image
+from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.autograd.stepper import FORWARD, StepView
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.items import EdgeItem, NodeItem
@@ -43,8 +44,11 @@ class StepOverlay:
         display = self.scene.display
         if display is None:
             return
+        if view is None and not (self._states or self._lit or self._extra):
+            return  # not stepping, nothing shown: no index of 100,000 boxes needed
         if self._box_of is None:
-            self._index(display)
+            with paused_gc():
+                self._index(display)
         states: dict[str, tuple[str, str]] = {}
         if view is not None:
             for graph_id, state in view.states.items():
