@@ -95,7 +95,7 @@ def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict
     view = GraphView(scene)
     view.resize(1400, 860)
     t_scene, _ = timed(lambda: scene.show_graph(picture.display, picture.layout, picture.style,
-                                                picture.frames_with_titles()))
+                                                picture.frames_with_titles(), picture.sizes))
 
     def first_paint():
         view.show()
@@ -120,9 +120,21 @@ def open_one(picture, options, scene) -> dict:
     start = time.perf_counter()
     again = reshow(picture.prepared, picture.opened | set(tree.ancestors(target)))
     bigger = lay_out(again, options)
-    scene.show_graph(bigger.display, bigger.layout, bigger.style, bigger.frames_with_titles())
-    return {"group": target, "boxes_after": len(bigger.display),
-            "open_group_s": round(time.perf_counter() - start, 4)}
+    scene.show_graph(bigger.display, bigger.layout, bigger.style, bigger.frames_with_titles(),
+                     bigger.sizes)
+    out = {"group": target, "boxes_after": len(bigger.display),
+           "open_group_s": round(time.perf_counter() - start, 4)}
+    inner = tree.groups[target].groups
+    if tree.groups[target].fold and inner:  # then one call inside the opened fold
+        call = inner[len(inner) // 2]
+        start = time.perf_counter()
+        again = reshow(bigger.prepared, bigger.opened | {call})
+        inside = lay_out(again, options)
+        scene.show_graph(inside.display, inside.layout, inside.style, inside.frames_with_titles(),
+                         inside.sizes)
+        out.update({"then_open": call, "its_boxes": len(tree.members(call)),
+                    "then_open_s": round(time.perf_counter() - start, 4)})
+    return out
 
 
 def measure(name: str, app) -> dict:

@@ -68,6 +68,11 @@ class Picture:
     prepared: "Prepared | None" = None  # what it was drawn from (to open or close a group)
 
     @property
+    def sizes(self) -> dict[str, tuple[float, float]] | None:
+        """The boxes' sizes the layout used."""
+        return self.prepared.sizes if self.prepared is not None else None
+
+    @property
     def tree(self) -> GroupTree | None:
         return self.prepared.tree if self.prepared is not None else None
 
@@ -166,7 +171,7 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
                          prepared.sizes, engine=engine, dot_max_nodes=DOT_MAX_BOXES,
                          dot_timeout=DOT_TIMEOUT_S, node_sep=NODE_GAP,
                          layer_sep=LAYER_GAP, progress=progress, cancel=cancel)
-    return Picture(display, layout, prepared.style, note)
+    return Picture(display, layout, prepared.style, note, prepared=prepared)
 
 
 def _with_grads(display: DisplayGraph, trace: BackwardTrace) -> DisplayGraph:

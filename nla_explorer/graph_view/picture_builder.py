@@ -75,7 +75,7 @@ class PictureBuilder(QObject):
             self.failed.emit(f"layout failed: {exc}")
             return
         self.scene.show_graph(picture.display, picture.layout, picture.style,
-                              picture.frames_with_titles())
+                              picture.frames_with_titles(), picture.sizes)
         self.finished.emit(picture)
 
     def _later(self, make: Callable[[], Prepared], options: PictureOptions,
@@ -100,7 +100,7 @@ class PictureBuilder(QObject):
         self.job = None
         self.started.emit(f"Drawing {len(picture.display):,} boxes…")
         steps = self.scene.build(picture.display, picture.layout, picture.style,
-                                 frames=picture.frames_with_titles())
+                                 frames=picture.frames_with_titles(), sizes=picture.sizes)
         self._building = steps
 
         def next_chunk() -> None:

@@ -77,19 +77,21 @@ class GraphScene(QGraphicsScene):
         return self.view_style.fonts
 
     def show_graph(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
-                   frames: Mapping[str, tuple[Frame, str]] | None = None) -> None:
+                   frames: Mapping[str, tuple[Frame, str]] | None = None,
+                   sizes: Mapping[str, tuple[float, float]] | None = None) -> None:
         """Replace the picture (``style``'s fonts must be those the layout was computed with);
-        ``frames``: open group id → (its frame, its header)."""
-        for _ in self.build(display, layout, style, frames=frames):
+        ``frames``: open group id → (its frame, its header); ``sizes``: the boxes' sizes the
+        layout used (measured again when not given)."""
+        for _ in self.build(display, layout, style, frames=frames, sizes=sizes):
             pass
 
     def build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
-              chunk: int = 2000,
-              frames: Mapping[str, tuple[Frame, str]] | None = None) -> Iterator[float]:
+              chunk: int = 2000, frames: Mapping[str, tuple[Frame, str]] | None = None,
+              sizes: Mapping[str, tuple[float, float]] | None = None) -> Iterator[float]:
         """Replace the picture ``chunk`` items at a time, yielding the fraction done, so a
         window can keep painting between chunks while 100,000 boxes are added."""
         with paused_gc():  # full collections over 100,000 fresh wrappers found nothing, slowly
-            yield from self._build(display, layout, style, chunk, frames or {})
+            yield from self._build(display, layout, style, chunk, frames or {}, sizes)
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Repaint in the colours of ``style``; its fonts must be the picture's (same box sizes)."""
@@ -99,7 +101,8 @@ class GraphScene(QGraphicsScene):
                 item.set_view_style(style)
 
     def _build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
-               chunk: int, frames: Mapping[str, tuple[Frame, str]]) -> Iterator[float]:
+               chunk: int, frames: Mapping[str, tuple[Frame, str]],
+               sizes: Mapping[str, tuple[float, float]] | None) -> Iterator[float]:
         self.blockSignals(True)
         self.clear()
         self.blockSignals(False)
@@ -116,7 +119,8 @@ class GraphScene(QGraphicsScene):
         for gid, (frame, title) in frames.items():
             self.frame_items[gid] = FrameItem(gid, frame, title, style)
             self.addItem(self.frame_items[gid])
-        sizes = node_sizes(display, fonts)
+        if sizes is None or any(n.id not in sizes for n in display.nodes[:1]):
+            sizes = node_sizes(display, fonts)
         cache = len(display.nodes) <= CACHE_NODES_UP_TO
         total = len(display.nodes) + len(display.edges) or 1
         for start in range(0, len(display.nodes), chunk):
