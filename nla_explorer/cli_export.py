@@ -117,7 +117,8 @@ def _picture(args, exploration, picture, mode: str) -> Path:
         step = forward_view(graph, forward_order(graph, trace), args.step - 1) \
             if mode == "forward" else step_view(graph, trace, args.step - 1)
     return export_graph(args.out, picture.display, picture.layout, picture.style,
-                        scale=args.scale, transparent=args.transparent, step=step)
+                        scale=args.scale, transparent=args.transparent, step=step,
+                        frames=picture.frames_with_titles())
 
 
 def _slides(args, exploration, picture, mode: str) -> tuple[list[Path], str]:
@@ -128,7 +129,8 @@ def _slides(args, exploration, picture, mode: str) -> tuple[list[Path], str]:
 
     scene = GraphScene(view_style=picture.style)
     overlay = StepOverlay(scene)
-    scene.show_graph(picture.display, picture.layout, picture.style)
+    scene.show_graph(picture.display, picture.layout, picture.style,
+                     picture.frames_with_titles(), picture.sizes)
     slides = StepSlides(exploration.graph, exploration.trace, mode, _title(args))
     if args.all_steps:
         written = export_step_slides(args.out, scene, overlay, slides, args.scale,

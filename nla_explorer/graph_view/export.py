@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable, Iterator
 
 from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
@@ -20,6 +21,7 @@ from PySide6.QtSvg import QSvgGenerator
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.dot_export import display_to_dot
 from nla_explorer.graph_view.layout.model import Layout
+from nla_explorer.graph_view.layout.nested import Frame
 from nla_explorer.graph_view.model import DisplayGraph
 from nla_explorer.engine.sessions.atomic import (
     WriteCheckError, check_pdf, check_png, check_size, check_svg, clean_stale_temps,
@@ -57,21 +59,22 @@ def check_target(path: str | os.PathLike) -> Path:
 
 def export_graph(path: str | os.PathLike, display: DisplayGraph, layout: Layout,
                  style: ViewStyle | None = None, scale: float = 1.0,
-                 transparent: bool = False, step: StepView | None = None) -> Path:
+                 transparent: bool = False, step: StepView | None = None,
+                 frames: Mapping[str, tuple[Frame, str]] | None = None) -> Path:
     """Write the picture of ``display`` placed by ``layout`` (measured in ``style``, default
     light at 11 pt) to ``path`` (format from the suffix); with ``step``, as it looks at that
-    step of the backward pass."""
+    step of the backward pass; ``frames``: the open module groups (DOT: clusters)."""
     path = check_target(path)
     suffix = path.suffix.lower()
     if not 0.05 <= scale <= 20:
         raise ExportError(f"the scale {scale} is out of range (0.05 to 20)")
     if suffix == ".dot":
-        data = display_to_dot(display, layout).encode("utf-8")
+        data = display_to_dot(display, layout, frames).encode("utf-8")
         return write_checked(path, lambda tmp: tmp.write_bytes(data), check_size(len(data)))
     style = style or ViewStyle.light()
     scene = GraphScene(view_style=style)
     overlay = StepOverlay(scene)
-    scene.show_graph(display, layout, style)
+    scene.show_graph(display, layout, style, frames)
     if step is not None:
         overlay.apply(step)
     return export_scene(path, scene, scale, transparent)

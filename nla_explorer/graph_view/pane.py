@@ -283,7 +283,8 @@ class GraphPane(QWidget):
         """The picture as shown (PNG, SVG, PDF) or as a graph (DOT); raises ExportError."""
         if path.lower().endswith(".dot"):
             picture = self.picture
-            return export_graph(path, picture.display, picture.layout, picture.style)
+            return export_graph(path, picture.display, picture.layout, picture.style,
+                                frames=picture.frames_with_titles())
         return export_scene(path, self.scene, scale=scale)
 
     def export_step(self, index: int, path: str, scale: float = 2.0) -> Path:

@@ -107,3 +107,16 @@ def test_the_grouped_picture_looks_approved(transformer_pane):
     pane = transformer_pane
     pane.fit()
     assert_looks_approved(settled(pane), "groups_transformer")
+
+
+def test_exports_keep_the_groups_dot_as_nested_clusters(transformer_pane, tmp_path):
+    pane = transformer_pane
+    pane.open_groups(frozenset({"model@1", "model.layers.0@1"}))
+    dot_text = pane.export(str(tmp_path / "g.dot")).read_text()
+    assert dot_text.count("subgraph") == 2
+    outer = dot_text.index('"cluster_model@1"')
+    inner = dot_text.index('"cluster_model.layers.0@1"')
+    assert outer < inner and "TransformerEncoderLayer" in dot_text
+    assert 'label="×2"' in dot_text  # edges between closed groups keep their count
+    svg = pane.export(str(tmp_path / "g.svg")).read_text()
+    assert "layers.0 · TransformerEncoderLayer" in svg  # the frame's header, as text
