@@ -103,6 +103,7 @@ class Prepared:
     headers: dict[str, tuple[float, float]] = field(default_factory=dict)
     cache: LayoutCache = field(default_factory=LayoutCache)
     grad_of: Callable[[str], TensorData | None] | None = None  # gradients of boxes shown
+    measured: dict = field(default_factory=dict)  # box sizes by their text, in these fonts
 
 
 def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
@@ -149,7 +150,8 @@ def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
     titles = {gid: frame_title(prepared.tree.groups[gid], prepared.tree) for gid in shown.opened}
     headers = {gid: (fonts.title_metrics.horizontalAdvance(text) + fonts.padding * 2,
                      fonts.title_metrics.height() * 1.5) for gid, text in titles.items()}
-    return replace(prepared, display=shown.display, sizes=node_sizes(shown.display, fonts),
+    return replace(prepared, display=shown.display,
+                   sizes=node_sizes(shown.display, fonts, prepared.measured),
                    shown=shown, headers=headers)
 
 

@@ -34,9 +34,11 @@ CACHE_NODES_UP_TO = 3000
 MARGIN = 20.0
 
 
-def node_sizes(display: DisplayGraph, fonts: Fonts) -> dict[str, tuple[float, float]]:
-    """Box sizes; boxes with the same text (``mul``, ``1×16``) are measured once."""
-    measured: dict[tuple, tuple[float, float]] = {}
+def node_sizes(display: DisplayGraph, fonts: Fonts,
+               measured: dict | None = None) -> dict[str, tuple[float, float]]:
+    """Box sizes; boxes with the same text (``mul``, ``1×16``) are measured once (``measured``:
+    the sizes by text measured before in these fonts, kept between pictures)."""
+    measured = {} if measured is None else measured
     sizes = {}
     for n in display.nodes:
         key = tuple(node_lines(n))

@@ -76,7 +76,10 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
 
     counts: dict[tuple[str, str], list[DisplayEdge]] = {}
     leaving: dict[str, str] = {}  # closed group → the last box whose value leaves it
-    for e in display.edges:
+    by_level = tree.edges_by_meeting(display)
+    seen = sorted(i for level in levels for i in by_level.get(level, ()))
+    for i in seen:  # the edges of the levels shown, in display order
+        e = display.edges[i]
         s, t = shown_as(e.source), shown_as(e.target)
         if s != t:
             counts.setdefault((s, t), []).append(e)
@@ -135,6 +138,17 @@ def _with_grad(node: DisplayNode, grad_of) -> DisplayNode:
 
 def _group_box(display: DisplayGraph, tree: GroupTree, gid: str,
                out_id: str | None, grad_of=None) -> DisplayNode:
+    """The box of closed group ``gid``; the same box again while its output is the same (a
+    fold of 5,000 calls opened and closed again makes 5,000 boxes once)."""
+    key = (gid, out_id)
+    hit = tree.boxes_made.get(key)
+    if hit is None:
+        hit = tree.boxes_made[key] = _make_group_box(display, tree, gid, out_id, grad_of)
+    return hit
+
+
+def _make_group_box(display: DisplayGraph, tree: GroupTree, gid: str,
+                    out_id: str | None, grad_of=None) -> DisplayNode:
     g = tree.groups[gid]
     members = tree.members(gid)
     if out_id is None and members:

@@ -60,6 +60,10 @@ class GroupTree:
         self.top_boxes: list[str] = []
         self.group_of: dict[str, str] = {}  # box id → the innermost group holding it
         self._members: dict[str, list[str]] = {}
+        self._edges_at: dict[str | None, list[int]] | None = None
+        #: the boxes of closed groups made so far, by (group, its output box): kept for the
+        #: next picture of the same graph (the view asks again for what it closed)
+        self.boxes_made: dict[tuple[str, str | None], object] = {}
         #: a structure hash per group (equal for look-alikes), once folded
         self.signature: dict[str, int] = {}
 
@@ -108,11 +112,42 @@ class GroupTree:
             stack.extend(reversed(self.groups[gid].groups))
         return out
 
+    def edges_by_meeting(self, display: DisplayGraph) -> dict[str | None, list[int]]:
+        """The indexes of ``display``'s edges by the innermost group holding both their ends
+        (None: the top level). An edge inside a closed group is never drawn: a picture looks
+        only at the edges of the levels it shows. Worked out once."""
+        if self._edges_at is None:
+            chains: dict[str | None, tuple[str, ...]] = {None: ()}
+            sets: dict[str | None, frozenset[str]] = {None: frozenset()}
+
+            def chain(g: str | None) -> tuple[str, ...]:
+                hit = chains.get(g)
+                if hit is None:
+                    hit = chains[g] = tuple(self.ancestors(g))
+                    sets[g] = frozenset(hit)
+                return hit
+            at: dict[str | None, list[int]] = {}
+            home = self.group_of
+            for i, e in enumerate(display.edges):
+                gs, gt = home.get(e.source), home.get(e.target)
+                if gs == gt:
+                    meet = gs
+                else:
+                    chain(gt)
+                    around_t = sets[gt]
+                    meet = next((g for g in chain(gs) if g in around_t), None)
+                at.setdefault(meet, []).append(i)
+            self._edges_at = at
+        return self._edges_at
+
     def deepest(self) -> int:
         return max((g.depth for g in self.groups.values()), default=-1) + 1
 
     def forget_members(self) -> None:
+        """The nesting changed (folds): what was worked out from it goes."""
         self._members.clear()
+        self._edges_at = None
+        self.boxes_made.clear()
 
 
 def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
