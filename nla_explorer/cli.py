@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from nla_explorer import __version__
 from nla_explorer.cli_args import (
     HEADLESS, Parser, check_files, check_gui_file, example_problem, no_display_message,
+    output_problem,
+)
+from nla_explorer.cli_run import (
+    RunStopped, add_run_arguments, program_name, run_argument_error, run_program, wants_run,
 )
 from nla_explorer.cli_source import call_index, load_expression, source_arguments
-
-RUN_TIMEOUT_S = 60.0
-MAX_TIMEOUT_S = 86400.0  # --run: a day
-MAX_MEMORY_MB = 1 << 20  # --run: a terabyte
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,13 +84,7 @@ def _headless(argv: list[str]) -> int:
     tr = sub.add_parser("trace", help="capture the autograd graph and trace one backward pass")
     source_arguments(tr)
     tr.add_argument("--json", action="store_true", help="print the graph and trace as JSON")
-    tr.add_argument("--run", action="store_true",
-                    help="run --code FILE (.py or .ipynb) as Python in a supervised child "
-                         "process, every backward call recorded (without it: the safe reader)")
-    tr.add_argument("--timeout", type=float, metavar="SECONDS",
-                    help=f"with --run: the time limit (default {RUN_TIMEOUT_S:g})")
-    tr.add_argument("--memory-mb", type=int, metavar="N",
-                    help="with --run: the child's memory limit in MB (default: the runner's)")
+    add_run_arguments(tr)
     from nla_explorer.cli_export import add_export_parser, run_export
     from nla_explorer.cli_timing import add_timing_parser, run_timing
     from nla_explorer.cli_train import add_train_parser, run_train
@@ -102,9 +95,12 @@ def _headless(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from nla_explorer.engine.errors import EngineError
 
-    running = args.command == "trace" and (args.run or args.timeout is not None
-                                           or args.memory_mb is not None)
-    problem = None if running else check_files(args)  # --run checks its own file, later
+    running = wants_run(args)  # trace or export --run: the program file is the reader's to check
+    if running:
+        out = getattr(args, "out", None)
+        problem = run_argument_error(args) or (output_problem(out) if out else None)
+    else:
+        problem = check_files(args)
     if problem:
         print(f"nla-explorer: error: {problem}", file=sys.stderr)
         return 2
@@ -117,7 +113,7 @@ def _headless(argv: list[str]) -> int:
             return run_train(args)
         if args.command == "timing":
             return run_timing(args)
-        if running:
+        if running:  # trace --run
             return _trace_run(args)
         return _trace(args)
     except EngineError as exc:  # the window's "press Run cell (Shift+Enter)" is --run here
@@ -161,51 +157,14 @@ def _trace(args) -> int:
     return 0
 
 
-def _run_argument_error(args) -> str | None:
-    if not args.run:
-        return "--timeout and --memory-mb go with --run"
-    if not args.code:
-        return "--run runs a program file: give --code FILE.py or --code FILE.ipynb"
-    if args.output:
-        return "--output does not go with --run (the program's backward calls are shown)"
-    if args.call is not None and args.call < 1:
-        return "--call must be 1 or more"
-    if args.timeout is not None and not 0 < args.timeout <= MAX_TIMEOUT_S:  # NaN, inf too
-        return f"--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_S:g}"
-    if args.memory_mb is not None and not 1 <= args.memory_mb <= MAX_MEMORY_MB:
-        return f"--memory-mb must be a positive number of megabytes, at most {MAX_MEMORY_MB}"
-    return None
-
-
 def _trace_run(args) -> int:
     """Run the file as Python in a supervised child (no Qt here either) and show its calls."""
-    problem = _run_argument_error(args)
-    if problem:
-        print(f"nla-explorer: error: {problem}", file=sys.stderr)
-        return 2
     from nla_explorer.engine.report import run_json
-    from nla_explorer.engine.runner.cells import read_program, split_cells
-    from nla_explorer.engine.runner.supervisor import MEMORY_MB, Runner, RunFailure
 
-    cells = [(c.label, c.first_line, c.source) for c in split_cells(read_program(args.code))]
-    timeout = RUN_TIMEOUT_S if args.timeout is None else args.timeout
     try:
-        with Runner(memory_mb=args.memory_mb or MEMORY_MB) as runner:
-            result = runner.run_cells(cells, timeout=timeout)
-    except RunFailure as exc:
-        reason = f"the program ran past the time limit of {timeout:g} s (--timeout)" \
-            if exc.kind == "timeout" else str(exc)
-        print(f"nla-explorer: error: {Path(args.code).name}: {reason}", file=sys.stderr)
-        return 1
-    if args.call is not None and (result.error is None or args.call in result.call_numbers):
-        if args.call not in result.call_numbers:  # --call K: the program's K-th backward call
-            kept = ", ".join(map(str, result.call_numbers[:12])) + (
-                ", …" if len(result.call_numbers) > 12 else "")
-            print(f"nla-explorer: error: --call {args.call}: the program made "
-                  f"{result.total_calls} backward calls and the run kept {kept or 'none'}",
-                  file=sys.stderr)
-            return 2
-        result = result.with_call(result.call_numbers.index(args.call))
+        result = run_program(args)
+    except RunStopped as exc:
+        return exc.report()
     if args.json:
         json.dump(run_json(result), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -213,7 +172,7 @@ def _trace_run(args) -> int:
         _print_run(result)
     if result.error is not None:
         sys.stdout.flush()
-        print(f"nla-explorer: error: {Path(args.code).name}: {result.error}", file=sys.stderr)
+        print(f"nla-explorer: error: {program_name(args)}: {result.error}", file=sys.stderr)
         return 1
     return 0
 

@@ -3,6 +3,8 @@
 ``--slide`` writes one 16:9 slide (the graph at ``--step K`` beside that step's card, under a
 title); ``--all-steps`` every step, as one PDF of a page per step or numbered PNG/SVG slides.
 Arguments are checked before any work or Qt (one line, exit 2); Qt then draws offscreen.
+``--run`` takes the graph from the program run as Python in the supervised child, like
+``trace --run`` (a program that fails: one line, exit 1, nothing written).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from pathlib import Path
 
 from nla_explorer.cli_args import no_display_message, number_type
+from nla_explorer.cli_run import RunStopped, add_run_arguments, program_name, run_program
 from nla_explorer.cli_source import call_index, load_expression, source_arguments
 
 EXPORT_FORMATS = (".png", ".svg", ".pdf", ".dot")  # graph_view.export.FORMATS, without Qt
@@ -24,6 +27,7 @@ def add_export_parser(subparsers) -> None:
     exp = subparsers.add_parser("export", help="export the graph picture (PNG, SVG, PDF or DOT) "
                                                "or slides of its steps")
     source_arguments(exp)
+    add_run_arguments(exp)
     exp.add_argument("-o", "--out", required=True, metavar="FILE",
                      help="the picture: .png, .svg, .pdf or .dot (slides: .png, .svg or .pdf)")
     exp.add_argument("--scale", type=number_type(0.05, 20), default=2.0,
@@ -72,10 +76,21 @@ def run_export(args: argparse.Namespace) -> int:
     problem = _argument_problem(args)  # before Qt and the work
     if problem:
         return _fail(problem)
-    exploration = explore_expression(load_expression(args), call=call_index(args))
+    if args.run:  # the kept backward call of the program, run as Python (before Qt, too)
+        try:
+            exploration = run_program(args)
+        except RunStopped as exc:
+            return exc.report()
+        if exploration.error is not None:  # nothing is written from a program that failed
+            return _fail(f"{program_name(args)}: {exploration.error}", status=1)
+        if exploration.graph is None:
+            return _fail(f"{program_name(args)}: no autograd graph: the program made no tensor "
+                         "that requires grad")
+    else:
+        exploration = explore_expression(load_expression(args), call=call_index(args))
     graph, trace = exploration.graph, exploration.trace
     mode = "forward" if args.forward else "backward"
-    total = len(trace.steps)
+    total = len(trace.steps) if trace is not None else 0
     wants_step = args.step is not None or args.slide or args.all_steps
     if wants_step and total == 0:
         return _fail(f"the graph has no {mode} steps to show")
@@ -150,6 +165,6 @@ def _title(args) -> str:
     return args.example or Path(args.code or args.session).stem
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, status: int = 2) -> int:
     print(f"nla-explorer: error: {message}", file=sys.stderr)
-    return 2
+    return status

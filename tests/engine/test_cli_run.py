@@ -180,3 +180,50 @@ def test_call_counts_the_programs_calls_even_when_some_were_not_kept(tmp_path, c
 def test_without_run_a_refusal_says_add_run(tmp_path, capsys):
     code, _, err = trace(capsys, "--code", program(tmp_path, NET))
     assert code == 2 and "add --run" in err and "Shift+Enter" not in err
+
+
+def export(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["export", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--timeout", "5", "--code", "net.py", "-o", "net.png"),
+     "--timeout and --memory-mb go with --run"),
+    (("--memory-mb", "100", "--code", "net.py", "-o", "net.png"), "go with --run"),
+    (("--run", "--example", "quadratic", "-o", "net.png"), "--run runs a program file"),
+    (("--run", "--code", "x.py", "-o", "net.png", "--call", "0"), "--call must be 1 or more"),
+    (("--run", "--code", "x.py", "-o", "net.png", "--timeout", "nan"), "--timeout must be"),
+    (("--run", "--code", "x.py", "-o", "net.png", "--memory-mb", "-1"), "--memory-mb must be"),
+    (("--run", "--code", "x.py", "-o", "net.png", "--output", "y"), "--output does not go"),
+    (("--run", "--code", "x.py", "-o", "/nonexistent/net.png"), "does not exist"),
+    (("--run", "--code", "x.py", "-o", "net.bmp"), "the extension must be one of"),
+    (("--run", "--code", "x.py", "-o", "net.dot", "--slide"), "a slide is a picture"),
+    (("--run", "--code", "/nonexistent/x.py", "-o", "net.png"), "cannot read"),
+    (("--run", "--code", "notes.md", "-o", "net.png"), "runs Python files"),
+])
+def test_export_run_bad_arguments_are_one_line_and_exit_2_before_any_run(
+        tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = export(capsys, *args)
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == [] and loaded_qt_packages() == []
+
+
+def test_export_without_run_refuses_a_class_and_says_add_run(tmp_path, capsys):
+    code, out, err = export(capsys, "--code", program(tmp_path, NET), "-o",
+                            str(tmp_path / "net.png"))
+    assert code == 2 and out == ""
+    assert "classes need Run as Python: add --run" in err and "Shift+Enter" not in err
+    assert not (tmp_path / "net.png").exists() and loaded_qt_packages() == []
+
+
+def test_export_run_time_limit_is_exit_1_before_any_qt(tmp_path, capsys):
+    code, out, err = export(capsys, "--run", "--code", program(tmp_path, "while True:\n    pass\n"),
+                            "--timeout", "2", "-o", str(tmp_path / "loop.png"))
+    assert code == 1 and out == ""
+    assert err.strip() == "nla-explorer: error: prog.py: the program ran past the time limit " \
+                          "of 2 s (--timeout)"
+    assert not (tmp_path / "loop.png").exists() and loaded_qt_packages() == []
