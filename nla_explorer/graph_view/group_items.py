@@ -55,10 +55,27 @@ class FrameItem(QGraphicsRectItem):
         band.setAlpha(40)
         painter.fillRect(header.adjusted(1, 1, -1, 0), band)
         fonts = self.view_style.fonts
-        painter.setFont(fonts.title)
-        painter.setPen(QPen(self.view_style.colour("text")))
-        painter.drawText(header.adjusted(fonts.padding, 0, -fonts.padding, 0),
-                         Qt.AlignVCenter | Qt.AlignLeft, self.title)
+        room = header.adjusted(fonts.padding, 0, -fonts.padding, 0)
+        painter.setFont(self._header_font(lod, room))
+        painter.setPen(QPen(self.view_style.colour("surface_text")))  # on the canvas: its theme
+        text = painter.fontMetrics().elidedText(self.title, Qt.ElideRight, int(room.width()))
+        painter.drawText(room, Qt.AlignVCenter | Qt.AlignLeft, text)
+
+    def _header_font(self, lod: float, room: QRectF) -> QFont:
+        """The title's font, larger when zoomed out (like a box's large name): at least the
+        scene's legible size on screen, within the header's height (a header too long for the
+        frame then ends in "…": its name comes first)."""
+        fonts = self.view_style.fonts
+        wanted = getattr(self.scene(), "min_label_px", 12.0)
+        title_h = fonts.title_metrics.height()
+        scale = wanted / max(title_h * lod, 1e-6)
+        by_height = room.height() / (title_h * 1.1)
+        scale = max(1.0, min(scale, by_height))
+        if scale <= 1.0:
+            return fonts.title
+        big = QFont(fonts.title)
+        big.setPointSizeF(fonts.title.pointSizeF() * scale)
+        return big
 
 
 class CountItem(QGraphicsSimpleTextItem):

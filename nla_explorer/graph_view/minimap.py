@@ -193,6 +193,7 @@ class Minimap(QWidget):
         self._view = view
         self._overview = overview
         self.switched_on = True
+        self.presenting = False
         self.renders = 0
         self._pixmap: QPixmap | None = None
         self._stale = True
@@ -211,6 +212,12 @@ class Minimap(QWidget):
         self.switched_on = bool(on)
         self.follow_view()
 
+    def set_presenting(self, on: bool) -> None:
+        """Presentation mode: the room sees the graph and the step card, no minimap; leaving
+        it brings back what the user chose."""
+        self.presenting = bool(on)
+        self.follow_view()
+
     def follow_view(self) -> None:
         """Take the view's visible area, size and place: show or hide as needed."""
         scene_rect = self._overview.rect
@@ -218,7 +225,8 @@ class Minimap(QWidget):
         self._view_rect = visible
         slack = 1.0 / max(self._view.transform().m11(), 1e-9)  # a pixel's rounding
         fits = visible.adjusted(-slack, -slack, slack, slack).contains(scene_rect)
-        wanted = self.switched_on and not scene_rect.isEmpty() and not fits
+        wanted = (self.switched_on and not self.presenting and not scene_rect.isEmpty()
+                  and not fits)
         if wanted:
             self._place()
             if self.isHidden():

@@ -270,6 +270,7 @@ class GraphPane(QWidget):
         self.view.min_label_px = PRESENTATION_PX if on else LEGIBLE_PX
         self.scene.set_min_label_px(self.view.min_label_px)
         self.view.max_fit_zoom = 2.5 if on else 1.0
+        self.view.minimap.set_presenting(on)
 
     def _focus_box(self) -> str | None:
         doc = self.document

@@ -39,6 +39,9 @@ DOT_TIMEOUT_S = 4.0
 #: font: a bigger font makes only the boxes bigger (as big as their text needs), so Fit shows
 #: the text bigger, not smaller.
 NODE_GAP = 24.0
+#: A frame's header is this many title lines tall: room for its name in larger type when the
+#: view is zoomed out (a lecture hall reads module names from the back row).
+HEADER_LINES = 2.2
 LAYER_GAP = 40.0
 
 
@@ -149,7 +152,8 @@ def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
     fonts = prepared.style.fonts
     titles = {gid: frame_title(prepared.tree.groups[gid], prepared.tree) for gid in shown.opened}
     headers = {gid: (fonts.title_metrics.horizontalAdvance(text) + fonts.padding * 2,
-                     fonts.title_metrics.height() * 1.5) for gid, text in titles.items()}
+                     fonts.title_metrics.height() * HEADER_LINES)
+               for gid, text in titles.items()}
     return replace(prepared, display=shown.display,
                    sizes=node_sizes(shown.display, fonts, prepared.measured),
                    shown=shown, headers=headers)

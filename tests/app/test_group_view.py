@@ -120,3 +120,22 @@ def test_exports_keep_the_groups_dot_as_nested_clusters(transformer_pane, tmp_pa
     assert 'label="×2"' in dot_text  # edges between closed groups keep their count
     svg = pane.export(str(tmp_path / "g.svg")).read_text()
     assert "layers.0 · TransformerEncoderLayer" in svg  # the frame's header, as text
+
+
+def test_frame_headers_stay_readable_zoomed_out_and_presentation_hides_the_minimap(
+        transformer_pane, qtbot):
+    from PySide6.QtGui import QFontMetricsF
+
+    pane = transformer_pane
+    frame = pane.scene.frame_items["model@1"]
+    room = frame.header_rect()
+    for zoom in (1.0, 0.6, 0.45):
+        font = frame._header_font(zoom, room)  # noqa: SLF001 - what paint() draws with
+        on_screen = QFontMetricsF(font).height() * zoom
+        assert on_screen >= min(pane.scene.min_label_px, room.height() / 1.1 * zoom) - 0.5
+    pane.view.zoom_by(4.0)  # the graph no longer fits: the minimap shows where the view is
+    qtbot.waitUntil(lambda: pane.view.minimap.isVisible(), timeout=3000)
+    pane.set_presentation(True)  # the room sees the graph and the card, no minimap
+    assert not pane.view.minimap.isVisible()
+    pane.set_presentation(False)
+    qtbot.waitUntil(lambda: pane.view.minimap.isVisible(), timeout=3000)
