@@ -165,3 +165,31 @@ def test_run_as_python_carries_scopes_and_modules_across_the_pipe():
         ("cell", "RNNCell", 2 * 3 + 3 * 3 + 3 + 3), ("net", "Sequential", 12),
         ("net.0", "Linear", 12), ("net.1", "Tanh", 0)}
     assert graph.modules == result.modules
+
+
+def test_outputs_nested_in_tuples_and_dicts_are_tagged_by_their_module():
+    """nn.LSTM returns (out, (h, c)); many models return a dict: every node a module made
+    carries its call, whichever output reaches it."""
+    from nla_explorer.engine.recording import capture_tensor, recording
+
+    class Heads(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(3, 4)
+            self.head = torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            out, (h, c) = self.rnn(x)
+            return {"logits": self.head(h[-1]), "memory": c.tanh()}
+
+    torch.manual_seed(0)
+    model = Heads()
+    with recording():
+        result = model(torch.randn(5, 1, 3))
+        loss = result["logits"].sum() + result["memory"].sum()
+    cap = capture_tensor(loss, models={"m": model})
+    scopes = {n.op: n.scope for n in cap.graph.nodes if n.kind == "op"}
+    assert scopes["TanhBackward0"] == (("m", 1),)  # made in m's forward, outside rnn and head
+    lstm_ops = [n for n in cap.graph.nodes if n.scope[-1:] == (("m.rnn", 1),)]
+    assert lstm_ops, "the LSTM's nodes carry its call"
+    assert all(n.scope[0] == ("m", 1) for n in lstm_ops)

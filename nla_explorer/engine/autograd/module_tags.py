@@ -91,10 +91,7 @@ class ModuleTags:
         _, start, chain = self._stack.pop()
         if not torch.is_grad_enabled():
             return
-        outs = [output] if isinstance(output, torch.Tensor) else [
-            o for o in (output if isinstance(output, (tuple, list)) else ())
-            if isinstance(o, torch.Tensor)]
-        queue = deque(o.grad_fn for o in outs if o.grad_fn is not None)
+        queue = deque(o.grad_fn for o in tensors_in(output) if o.grad_fn is not None)
         seen: set[int] = set()
         tags = self._tags
         while queue:
@@ -104,6 +101,20 @@ class ModuleTags:
             seen.add(id(fn))
             tags.setdefault(fn, chain)  # an inner module tagged it first
             queue.extend(child for child, _ in fn.next_functions if child is not None)
+
+
+def tensors_in(output: object, depth: int = 0) -> list[torch.Tensor]:
+    """The tensors a forward returned: alone, or inside tuples, lists and dicts, nested
+    (``nn.LSTM`` returns ``(out, (h, c))``, many models a dict of outputs)."""
+    if isinstance(output, torch.Tensor):
+        return [output]
+    if depth > 8:
+        return []
+    if isinstance(output, Mapping):
+        output = list(output.values())
+    if isinstance(output, (tuple, list)):
+        return [t for item in output for t in tensors_in(item, depth + 1)]
+    return []
 
 
 class ModuleLookup:
