@@ -58,7 +58,7 @@ class GraphPane(QWidget):
         self.overlay = StepOverlay(self.scene)
         self._gc_frozen = False
         self._opened: frozenset[str] | None = None  # the groups the user opened (None: depth's)
-        self._opened_for: object = None  # the graph they belong to
+        self._opened_for: object = None  # the modules of the graph they belong to
         self._pending_box: str | None = None  # a box found inside closed groups: shown next
         self._last_found: str | None = None
         self._regrouping: str | None = None  # the group opened or closed: shown where it is
@@ -107,8 +107,9 @@ class GraphPane(QWidget):
         """Draw the document's graph again (big graphs in the background: see PictureBuilder)."""
         doc = self.document
         if doc.graph is not None:
-            if self._opened_for is not doc.graph:
-                self._opened, self._opened_for = None, doc.graph
+            modules = frozenset(m.path for m in doc.graph.modules) or doc.graph
+            if self._opened_for != modules:  # another model: its own groups open
+                self._opened, self._opened_for = None, modules
             self.builder.build(doc.graph, doc.trace, self.options, self._opened)
 
     def busy(self) -> bool:

@@ -139,3 +139,21 @@ def test_frame_headers_stay_readable_zoomed_out_and_presentation_hides_the_minim
     assert not pane.view.minimap.isVisible()
     pane.set_presentation(False)
     qtbot.waitUntil(lambda: pane.view.minimap.isVisible(), timeout=3000)
+
+
+def test_running_the_same_model_again_keeps_the_groups_the_user_opened(transformer_pane, qtbot):
+    pane = transformer_pane
+    pane.toggle_group("model.layers.0@1")
+    qtbot.waitUntil(lambda: "model.layers.0@1" in pane.scene.frame_items, timeout=5000)
+    torch.manual_seed(3)  # the lecture re-runs the cell: new values, the same modules
+    layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    model = torch.nn.TransformerEncoder(layer, 4, enable_nested_tensor=False).train()
+    with recording():
+        y = model(torch.randn(2, 5, 16)).sum()
+    cap = capture_tensor(y, models={"model": model})
+    pane.document.set_graph(cap.graph, cap.trace, "loss")
+    qtbot.waitUntil(lambda: pane.picture is not None and not pane.busy(), timeout=10_000)
+    assert "model.layers.0@1" in pane.scene.frame_items
+    pane.document.load_example("quadratic")  # another program: its own default
+    qtbot.waitUntil(lambda: not pane.busy(), timeout=10_000)
+    assert not pane.scene.frame_items
