@@ -113,6 +113,8 @@ class GraphToolbar(QToolBar):
         self.addWidget(self.groups_combo)
         self.addAction(self.fold_action)
         self.groups_combo.currentIndexChanged.connect(self._groups_changed)
+        # choosing the depth shown again: back to it, forgetting the groups opened by hand
+        self.groups_combo.activated.connect(lambda _: pane.reset_groups())
         self.fold_action.toggled.connect(self._groups_changed)
         pane.picture_shown.connect(self._follow_picture)
         self._follow_picture()

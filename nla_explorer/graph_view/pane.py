@@ -242,6 +242,12 @@ class GraphPane(QWidget):
             opened |= set(tree.ancestors(group_id))
         self._regroup(frozenset(opened), group_id)
 
+    def reset_groups(self) -> None:
+        """The groups the options' depth opens, forgetting those opened or closed by hand."""
+        if self._opened is not None:
+            self._opened = None
+            self.relayout()
+
     def open_groups(self, opened: frozenset[str]) -> None:
         """Show the picture with exactly the groups in ``opened`` open."""
         self._regroup(frozenset(opened))

@@ -161,3 +161,15 @@ def test_minimap_entry_is_remembered(window, qtbot, settings, tmp_path):
     again = MainWindow(QSettings(settings.fileName(), QSettings.IniFormat), tmp_path / "r2.nla")
     qtbot.addWidget(again)
     assert not again.preferences.minimap_action.isChecked()
+
+
+def test_choosing_the_depth_again_forgets_the_groups_opened_by_hand(window, qtbot, transformer):
+    show(window, qtbot, transformer)
+    choose(window, qtbot, "All closed")
+    pane = window.graph_pane
+    pane.toggle_group("model@1")  # opened by hand
+    qtbot.waitUntil(lambda: "model@1" in pane.scene.frame_items, timeout=10_000)
+    combo = window.toolbar.groups_combo
+    combo.activated.emit(combo.currentIndex())  # the user picks "All closed" again
+    qtbot.waitUntil(lambda: not window.busy() and not pane.scene.frame_items, timeout=10_000)
+    assert set(group_boxes(window)) == {"model@1"}
