@@ -167,6 +167,7 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
         layout, frames = nested_layout(
             shown.levels, [(e.source, e.target) for e in display.edges], prepared.sizes,
             prepared.headers, cache=prepared.cache, node_sep=NODE_GAP, layer_sep=LAYER_GAP,
+            columns={g for g in shown.levels if g is not None and prepared.tree.groups[g].fold},
             check=_checker(cancel))
         return Picture(display, layout, prepared.style, prepared.note, frames, prepared)
     engine, note = options.engine, prepared.note

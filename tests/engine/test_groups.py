@@ -202,3 +202,25 @@ def test_plain_code_repeats_fold_without_modules():
     assert len(folds) == 1 and folds[0].fold >= 38 and folds[0].kind == "iteration"
     shown = shown_graph(display, tree, opened_at(tree, 1, len(display)))
     assert len(shown.display) < 12  # 200 boxes drawn as a handful
+
+
+def test_an_open_fold_is_a_column_in_forward_order_and_reopening_a_call_reuses_it():
+    _, display, tree, _ = _grouped(_transformer(5), torch.randn(2, 5, 16))
+    fold = "fold:model.layers.1@1"
+    cache = LayoutCache()
+
+    def lay(opened):
+        shown = shown_graph(display, tree, opened)
+        sizes = {n.id: (90.0, 40.0) for n in shown.display.nodes}
+        headers = {g: (100.0, 20.0) for g in shown.opened}
+        return nested_layout(shown.levels, [(e.source, e.target) for e in shown.display.edges],
+                             sizes, headers, cache=cache, columns={fold})
+    layout, frames = lay({"model@1", fold})
+    calls = tree.groups[fold].groups
+    ys = [layout.positions[c][1] for c in calls]
+    xs = {round(layout.positions[c][0], 6) for c in calls}
+    assert ys == sorted(ys) and len(xs) == 1  # one column, layer 1 on top
+    _, frames = lay({"model@1", fold, calls[2]})
+    column = frames[fold]
+    inner = frames[calls[2]]
+    assert column.x <= inner.x and inner.x + inner.w <= column.x + column.w
