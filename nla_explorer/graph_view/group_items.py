@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.layout.nested import Frame
@@ -79,17 +79,23 @@ class FrameItem(QGraphicsRectItem):
 
 
 class CountItem(QGraphicsSimpleTextItem):
-    """``×12`` beside an edge that stands for 12 between two closed groups."""
+    """``×12`` beside an edge that stands for 12 between two closed groups (``font`` and
+    ``brush`` from :func:`count_look`, shared by all of a picture's counts)."""
 
-    def __init__(self, count: int, points: list[tuple[float, float]], style: ViewStyle) -> None:
+    def __init__(self, count: int, points: list[tuple[float, float]], font: QFont,
+                 brush: QBrush) -> None:
         super().__init__(f"×{count}")
-        font = QFont(style.fonts.small)
-        font.setBold(True)
         self.setFont(font)
-        self.setBrush(QBrush(style.colour("muted") if not style.is_dark else style.colour("edge")))
+        self.setBrush(brush)
         (sx, sy), (tx, ty) = points[0], points[-1]
         mid = points[len(points) // 2] if len(points) > 2 else ((sx + tx) / 2, (sy + ty) / 2)
-        self.setPos(mid[0] + 4, mid[1] - self.boundingRect().height() / 2)
+        self.setPos(mid[0] + 4, mid[1] - font.pointSizeF())
         self.setZValue(2)
-        self.setFlag(QGraphicsItem.ItemIgnoresTransformations, False)
         self.setToolTip(f"{count} edges between these groups")
+
+
+def count_look(style: ViewStyle) -> tuple[QFont, QBrush]:
+    """The font and colour of the edge counts in ``style``."""
+    font = QFont(style.fonts.small)
+    font.setBold(True)
+    return font, QBrush(style.colour("muted") if not style.is_dark else style.colour("edge"))

@@ -22,6 +22,9 @@ from nla_explorer.workers import Job
 
 #: Graphs up to this many autograd nodes are drawn at once; bigger ones in the background.
 SYNC_LAYOUT_LIMIT = 1500
+#: Opening or closing a group redraws at once up to this many boxes: the levels that did not
+#: change are laid out already and the boxes still shown are moved, not made again.
+SYNC_REGROUP_LIMIT = 12_000
 
 
 class PictureBuilder(QObject):
@@ -62,20 +65,21 @@ class PictureBuilder(QObject):
         before are reused)."""
         self.cancel()
         prepared = reshow(picture.prepared, opened)  # measures new boxes: GUI thread
-        if len(prepared.display) <= SYNC_LAYOUT_LIMIT:
-            self._now(lambda: prepared, options)
+        if len(prepared.display) <= SYNC_REGROUP_LIMIT:  # its levels mostly laid out already
+            self._now(lambda: prepared, options, keep_boxes=True)
         else:
             self._later(lambda: prepared, options,
                         f"Laying out {len(prepared.display):,} boxes…")
 
-    def _now(self, make: Callable[[], Prepared], options: PictureOptions) -> None:
+    def _now(self, make: Callable[[], Prepared], options: PictureOptions,
+             keep_boxes: bool = False) -> None:
         try:
             picture = lay_out(make(), options)
         except LayoutError as exc:
             self.failed.emit(f"layout failed: {exc}")
             return
         self.scene.show_graph(picture.display, picture.layout, picture.style,
-                              picture.frames_with_titles(), picture.sizes)
+                              picture.frames_with_titles(), picture.sizes, keep_boxes)
         self.finished.emit(picture)
 
     def _later(self, make: Callable[[], Prepared], options: PictureOptions,

@@ -18,7 +18,7 @@ from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.graph_view.box_content import (
     DEFAULT_LABEL_PX, legible_zoom, node_lines, node_size,
 )
-from nla_explorer.graph_view.group_items import CountItem, FrameItem
+from nla_explorer.graph_view.group_items import CountItem, FrameItem, count_look
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.layout.nested import Frame
@@ -80,20 +80,25 @@ class GraphScene(QGraphicsScene):
 
     def show_graph(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
                    frames: Mapping[str, tuple[Frame, str]] | None = None,
-                   sizes: Mapping[str, tuple[float, float]] | None = None) -> None:
+                   sizes: Mapping[str, tuple[float, float]] | None = None,
+                   keep_boxes: bool = False) -> None:
         """Replace the picture (``style``'s fonts must be those the layout was computed with);
         ``frames``: open group id → (its frame, its header); ``sizes``: the boxes' sizes the
-        layout used (measured again when not given)."""
-        for _ in self.build(display, layout, style, frames=frames, sizes=sizes):
+        layout used (measured again when not given); ``keep_boxes``: the same graph with other
+        groups open, so the boxes still shown are moved, not made again."""
+        for _ in self.build(display, layout, style, frames=frames, sizes=sizes,
+                            keep_boxes=keep_boxes):
             pass
 
     def build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
               chunk: int = 2000, frames: Mapping[str, tuple[Frame, str]] | None = None,
-              sizes: Mapping[str, tuple[float, float]] | None = None) -> Iterator[float]:
+              sizes: Mapping[str, tuple[float, float]] | None = None,
+              keep_boxes: bool = False) -> Iterator[float]:
         """Replace the picture ``chunk`` items at a time, yielding the fraction done, so a
         window can keep painting between chunks while 100,000 boxes are added."""
         with paused_gc():  # full collections over 100,000 fresh wrappers found nothing, slowly
-            yield from self._build(display, layout, style, chunk, frames or {}, sizes)
+            yield from self._build(display, layout, style, chunk, frames or {}, sizes,
+                                   keep_boxes and style == self.view_style)
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Repaint in the colours of ``style``; its fonts must be the picture's (same box sizes)."""
@@ -104,10 +109,15 @@ class GraphScene(QGraphicsScene):
 
     def _build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
                chunk: int, frames: Mapping[str, tuple[Frame, str]],
-               sizes: Mapping[str, tuple[float, float]] | None) -> Iterator[float]:
-        self.blockSignals(True)
-        self.clear()
-        self.blockSignals(False)
+               sizes: Mapping[str, tuple[float, float]] | None,
+               keep_boxes: bool) -> Iterator[float]:
+        if keep_boxes:
+            kept = self._keep_boxes(display)
+        else:
+            kept = {}
+            self.blockSignals(True)
+            self.clear()
+            self.blockSignals(False)
         self.display, self.view_style = display, style
         fonts = style.fonts
         self.node_items, self.edge_items, self.frame_items = {}, [], {}
@@ -127,9 +137,12 @@ class GraphScene(QGraphicsScene):
         total = len(display.nodes) + len(display.edges) or 1
         for start in range(0, len(display.nodes), chunk):
             for node in display.nodes[start:start + chunk]:
-                item = NodeItem(node, sizes[node.id], self.view_style, cache, self.min_label_px)
+                item = kept.get(node.id)
+                if item is None:
+                    item = NodeItem(node, sizes[node.id], self.view_style, cache,
+                                    self.min_label_px)
+                    self.addItem(item)
                 item.setPos(*layout.positions[node.id])
-                self.addItem(item)
                 self.node_items[node.id] = item
             yield min(start + chunk, len(display.nodes)) / total
         for i, edge in enumerate(display.edges):
@@ -143,11 +156,29 @@ class GraphScene(QGraphicsScene):
                                 bezier=self._bezier)
                 self.addItem(item)
                 self.edge_items.append(item)
+        look = count_look(style)
         for edge, points in zip(display.edges, layout.edge_points):
             if edge.count > 1 and points:
-                self.addItem(CountItem(edge.count, list(points), style))
+                self.addItem(CountItem(edge.count, points, *look))
         self.setSceneRect(self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         yield 1.0
+
+    def _keep_boxes(self, display: DisplayGraph) -> dict[str, NodeItem]:
+        """Take every item away but the boxes ``display`` still shows as they are (the same
+        node): those come back unmarked, to be placed again."""
+        kept = {n.id: self.node_items[n.id] for n in display.nodes
+                if n.id in self.node_items and self.node_items[n.id].node is n}
+        keep = {id(item) for item in kept.values()}
+        self.blockSignals(True)
+        self.clearSelection()
+        for item in self.items():
+            if id(item) not in keep and item.parentItem() is None:
+                self.removeItem(item)
+        self.blockSignals(False)
+        for item in kept.values():
+            item.set_step_state(None)
+            item.set_highlight(None)
+        return kept
 
     # -- legibility ------------------------------------------------------------------------------
     def set_min_label_px(self, px: float) -> None:

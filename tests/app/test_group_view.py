@@ -157,3 +157,21 @@ def test_running_the_same_model_again_keeps_the_groups_the_user_opened(transform
     pane.document.load_example("quadratic")  # another program: its own default
     qtbot.waitUntil(lambda: not pane.busy(), timeout=10_000)
     assert not pane.scene.frame_items
+
+
+def test_opening_a_group_moves_the_boxes_still_shown_and_clears_their_marks(transformer_pane,
+                                                                           qtbot):
+    pane = transformer_pane
+    before = dict(pane.scene.node_items)
+    pane.document.set_step(3)  # marks on the boxes: some fade, one runs
+    pane.toggle_group("model.layers.0@1")
+    qtbot.waitUntil(lambda: "model.layers.0@1" in pane.scene.frame_items, timeout=5000)
+    kept = [k for k in before if k in pane.scene.node_items]
+    assert kept and all(pane.scene.node_items[k] is before[k] for k in kept)  # moved, not made
+    assert all(item.scene() is pane.scene for item in pane.scene.node_items.values())
+    assert "model.layers.0@1" not in pane.scene.node_items  # its box went, its frame came
+    view = pane.document.step_view(3)  # every box shows this step's state, none a stale one
+    for box, item in pane.scene.node_items.items():
+        states = {view.states.get(g) for g in (item.node.members or (item.node.graph_id,))}
+        if item.step_state == "waiting":
+            assert states <= {"waiting", None}, box

@@ -86,7 +86,7 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
             if s != e.source:
                 leaving[s] = e.source
     nodes = [_group_box(display, tree, item, leaving.get(item), grad_of)
-             if item in tree.groups else _with_grad(display.node(item), grad_of)
+             if item in tree.groups else _shown_box(tree, display.node(item), grad_of)
              for level in levels.values() for item in level if item not in opened]
     edges = [DisplayEdge(s, t, all(e.constant for e in bundle), all(e.made_by for e in bundle),
                          len(bundle)) for (s, t), bundle in counts.items()]
@@ -127,6 +127,16 @@ def frame_title(g: Group, tree: GroupTree) -> str:
     if g.parameters > 0:
         parts.append(f"{count_text(g.parameters)} params" + (" each" if g.fold else ""))
     return " · ".join(parts)
+
+
+def _shown_box(tree: GroupTree, node: DisplayNode, grad_of) -> DisplayNode:
+    """``node`` with its gradient, the same object each time it is shown (the scene keeps the
+    item of a box that stays)."""
+    key = ("box", node.id)
+    hit = tree.boxes_made.get(key)
+    if hit is None:
+        hit = tree.boxes_made[key] = _with_grad(node, grad_of)
+    return hit
 
 
 def _with_grad(node: DisplayNode, grad_of) -> DisplayNode:

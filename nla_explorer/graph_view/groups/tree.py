@@ -61,8 +61,8 @@ class GroupTree:
         self.group_of: dict[str, str] = {}  # box id → the innermost group holding it
         self._members: dict[str, list[str]] = {}
         self._edges_at: dict[str | None, list[int]] | None = None
-        #: the boxes of closed groups made so far, by (group, its output box): kept for the
-        #: next picture of the same graph (the view asks again for what it closed)
+        #: the boxes made so far for pictures of this graph: closed groups by (group, its output
+        #: box), shown boxes with their gradient by ("box", id); the same object next time
         self.boxes_made: dict[tuple[str, str | None], object] = {}
         #: a structure hash per group (equal for look-alikes), once folded
         self.signature: dict[str, int] = {}
