@@ -30,8 +30,9 @@ from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.graph_view.view import LEGIBLE_PX, PRESENTATION_PX, GraphView
 
 
-#: A picture of this many boxes is frozen out of the cyclic collector while it is shown (a full
-#: collection over it takes a second; reference counting still frees what it replaces).
+#: A picture of this many boxes (shown, or inside its groups) is frozen out of the cyclic
+#: collector while it is shown (a full collection over it takes a second; reference counting
+#: still frees what it replaces).
 FREEZE_BOXES = 20_000
 
 
@@ -121,7 +122,8 @@ class GraphPane(QWidget):
     def _picture_shown(self, picture: Picture) -> None:
         with paused_gc():  # the first look at 100,000 fresh items: no full collection midway
             self._first_look(picture)
-        if len(picture.display) >= FREEZE_BOXES and not self._gc_frozen:
+        whole = picture.prepared.full if picture.prepared is not None else None
+        if len(whole or picture.display) >= FREEZE_BOXES and not self._gc_frozen:
             gc.freeze()  # keep the collector off the picture's objects while it is shown
             self._gc_frozen = True
 

@@ -133,7 +133,7 @@ def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: Picture
         if opened is None:
             opened = opened_at(tree, options.group_depth, len(display))
         grad_of = trace.node_grad if trace is not None else None
-        return reshow(Prepared(display, {}, style, note, display, tree, grad_of=grad_of), opened)
+        return _reshow(Prepared(display, {}, style, note, display, tree, grad_of=grad_of), opened)
     if options.groups and trace is not None:  # no groups after all: every box shows its grad
         display = _with_grads(display, trace)
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
@@ -148,6 +148,11 @@ def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: Picture
 def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
     """The same grouped graph with the groups in ``opened`` open (GUI thread: measures the
     boxes that come into view); its laid-out levels are reused."""
+    with paused_gc():  # thousands of new boxes over a heap of 75,000 nodes
+        return _reshow(prepared, opened)
+
+
+def _reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
     shown = shown_graph(prepared.full, prepared.tree, opened, prepared.grad_of)
     fonts = prepared.style.fonts
     titles = {gid: frame_title(prepared.tree.groups[gid], prepared.tree) for gid in shown.opened}
