@@ -21,6 +21,7 @@ from nla_explorer.document import Document
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.export import export_graph, export_scene
+from nla_explorer.graph_view.group_menu import GroupMenu
 from nla_explorer.graph_view.groups.plan import path_to
 from nla_explorer.graph_view.groups.search import find_box
 from nla_explorer.graph_view.picture import Picture, PictureOptions
@@ -57,6 +58,7 @@ class GraphPane(QWidget):
         self.view = GraphView(self.scene)
         self.builder = PictureBuilder(self.scene, self)
         self.overlay = StepOverlay(self.scene)
+        self.group_menu = GroupMenu(self)
         self._gc_frozen = False
         self._opened: frozenset[str] | None = None  # the groups the user opened (None: depth's)
         self._opened_for: object = None  # the modules of the graph they belong to

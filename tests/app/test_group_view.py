@@ -175,3 +175,22 @@ def test_opening_a_group_moves_the_boxes_still_shown_and_clears_their_marks(tran
         states = {view.states.get(g) for g in (item.node.members or (item.node.graph_id,))}
         if item.step_state == "waiting":
             assert states <= {"waiting", None}, box
+
+
+def test_the_right_click_menu_opens_everything_inside_a_group_and_closes_all(transformer_pane,
+                                                                            qtbot):
+    pane = transformer_pane
+    fold = pane.scene.node_items["fold:model.layers.1@1"]
+    actions = dict(pane.group_menu.actions_at(fold.sceneBoundingRect().center()))
+    assert list(actions) == ["Open model.layers.1–3", "Open everything inside model.layers.1–3",
+                             "Open all groups", "Close all groups"]
+    actions["Open everything inside model.layers.1–3"]()
+    tree = pane.picture.tree
+    inside = {g for g in tree.walk() if "fold:model.layers.1@1" in tree.ancestors(g)}
+    qtbot.waitUntil(lambda: inside <= set(pane.scene.frame_items), timeout=5000)
+    assert "model.layers.0@1" not in pane.scene.frame_items  # only that group's inside
+    header = pane.scene.frame_items["model.layers.2@1"].header_rect().center()
+    assert pane.group_menu.actions_at(header)[0][0] == "Close model.layers.2"
+    dict(pane.group_menu.actions_at(header))["Close all groups"]()
+    qtbot.waitUntil(lambda: not pane.scene.frame_items, timeout=5000)
+    assert pane.group_menu.actions_at(header)[-1][0] == "Close all groups"
