@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from nla_explorer.graph_view.model import (
-    GROUP, OPERATION, DisplayEdge, DisplayGraph, DisplayNode,
+    CHAIN_PREFIX, GROUP, OPERATION, DisplayEdge, DisplayGraph, DisplayNode,
 )
 
 
@@ -41,7 +41,7 @@ def collapse_chains(display: DisplayGraph, min_length: int = 3) -> DisplayGraph:
             continue
         first, last = display.node(chain[0]), display.node(chain[-1])
         titles = [display.node(c).title for c in chain]
-        group_id = f"group_{chain[0]}"
+        group_id = f"{CHAIN_PREFIX}{chain[0]}"
         for c in chain:
             group_of[c] = group_id
         groups.append(DisplayNode(

@@ -46,7 +46,7 @@ class GroupMenu(QObject):
             name = tree.groups[gid].path
             verb = "Close" if gid in opened else "Open"
             actions.append((f"{verb} {name}", lambda: pane.toggle_group(gid)))
-            inside = {g for g in tree.walk() if gid in tree.ancestors(g)}
+            inside = set(tree.descendants(gid))
             actions.append((f"Open everything inside {name}",
                             lambda: pane.open_groups(opened | inside | set(tree.ancestors(gid)))))
         actions.append(("Open all groups", lambda: pane.open_groups(frozenset(tree.groups))))

@@ -21,6 +21,8 @@ OPERATION = "op"
 OUTPUT = "output"
 CONSTANT = "constant"  # a tensor torch saved that does not require grad (b, 0.5...)
 GROUP = "group"  # a closed module group, a fold of repeats, or a collapsed chain of ops
+#: The ids of collapsed chains start so (module groups are ``path@call`` or ``fold:…``).
+CHAIN_PREFIX = "group_"
 
 #: Badges show values of tensors up to this many elements.
 BADGE_LIMIT = 4
@@ -99,6 +101,11 @@ class DisplayGraph:
                     index.setdefault(n.proxy_of, n)
             object.__setattr__(self, "_by_graph_id", index)
         return self._by_graph_id.get(graph_id)
+
+
+def is_chain(node: DisplayNode) -> bool:
+    """A collapsed chain of ops (View ▸ Collapse chains), not a module group that opens."""
+    return node.kind == GROUP and node.id.startswith(CHAIN_PREFIX)
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:

@@ -240,8 +240,7 @@ class GraphPane(QWidget):
             return
         tree, opened = picture.tree, set(picture.opened)
         if group_id in opened:
-            inner = {group_id, *(g for g in opened if group_id in tree.ancestors(g))}
-            opened -= inner
+            opened -= {group_id, *tree.descendants(group_id)}
         else:
             opened |= set(tree.ancestors(group_id))
         self._regroup(frozenset(opened), group_id)

@@ -86,9 +86,8 @@ class Picture:
 
     def frames_with_titles(self) -> dict[str, tuple[Frame, str]]:
         """Open group id → (its frame, its header), for the scene."""
-        tree = self.tree
-        return {gid: (frame, frame_title(tree.groups[gid], tree))
-                for gid, frame in self.frames.items()}
+        titles = self.prepared.titles if self.prepared is not None else {}
+        return {gid: (frame, titles[gid]) for gid, frame in self.frames.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +103,7 @@ class Prepared:
     tree: GroupTree | None = None
     shown: Shown | None = None
     headers: dict[str, tuple[float, float]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # the headers' text, by open group
     cache: LayoutCache = field(default_factory=LayoutCache)
     grad_of: Callable[[str], TensorData | None] | None = None  # gradients of boxes shown
     measured: dict = field(default_factory=dict)  # box sizes by their text, in these fonts
@@ -161,7 +161,7 @@ def _reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
                for gid, text in titles.items()}
     return replace(prepared, display=shown.display,
                    sizes=node_sizes(shown.display, fonts, prepared.measured),
-                   shown=shown, headers=headers)
+                   shown=shown, headers=headers, titles=titles)
 
 
 def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:

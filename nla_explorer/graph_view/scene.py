@@ -22,7 +22,7 @@ from nla_explorer.graph_view.group_items import CountItem, FrameItem, count_look
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.layout.nested import Frame
-from nla_explorer.graph_view.model import GROUP, DisplayGraph
+from nla_explorer.graph_view.model import GROUP, DisplayGraph, is_chain
 
 
 #: Above this many edges, edges are drawn in bundles (one item per few hundred edges).
@@ -214,7 +214,7 @@ class GraphScene(QGraphicsScene):
         selected = self.selected_id()
         item = self.node_items.get(selected) if selected is not None else None
         if (event.key() in (Qt.Key_Return, Qt.Key_Enter) and item is not None
-                and item.node.kind == GROUP and self._is_group(item)):
+                and item.node.kind == GROUP and not is_chain(item.node)):
             event.accept()
             self.group_toggled.emit(selected)
             return
@@ -224,13 +224,11 @@ class GraphScene(QGraphicsScene):
         """The group a double-click at scene point ``pos`` would open or close (None: none)."""
         for item in self.items(pos):
             if isinstance(item, NodeItem):
-                return item.node.id if item.node.kind == GROUP and self._is_group(item) else None
+                node = item.node
+                return node.id if node.kind == GROUP and not is_chain(node) else None
             if isinstance(item, FrameItem) and item.header_rect().contains(pos):
                 return item.group_id
         return None
-
-    def _is_group(self, item: NodeItem) -> bool:
-        return not item.node.id.startswith("group_")  # a collapsed chain is not a module group
 
     # -- selection ---------------------------------------------------------------------------------
     def select(self, node_id: str | None) -> None:

@@ -16,6 +16,7 @@ from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.autograd.stepper import FORWARD, StepView
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.items import EdgeItem, NodeItem
+from nla_explorer.graph_view.model import GROUP, is_chain
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.value_text import short_text
 
@@ -106,7 +107,7 @@ class StepOverlay:
     def _index(self, display) -> None:
         self._box_of = {}
         self._groups = {n.id: n.members for n in display.nodes
-                        if n.kind == "group" and not n.id.startswith("group_")}
+                        if n.kind == GROUP and not is_chain(n)}
         for node in display.nodes:
             graph_id = node.proxy_of or (node.graph_id if node.kind != "constant" else None)
             for gid in (node.members or ((graph_id,) if graph_id else ())):

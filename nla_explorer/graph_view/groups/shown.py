@@ -61,7 +61,7 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
                 levels[child] = []
                 visit(child)
             else:
-                for inner in [child, *_inside(tree, child)]:
+                for inner in [child, *tree.descendants(child)]:
                     rep[inner] = child
         for box in boxes:
             parent[box] = gid
@@ -91,15 +91,6 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     edges = [DisplayEdge(s, t, all(e.constant for e in bundle), all(e.made_by for e in bundle),
                          len(bundle)) for (s, t), bundle in counts.items()]
     return Shown(DisplayGraph(tuple(nodes), tuple(edges)), levels, parent, opened)
-
-
-def _inside(tree: GroupTree, gid: str) -> list[str]:
-    out, stack = [], list(tree.groups[gid].groups)
-    while stack:
-        g = stack.pop()
-        out.append(g)
-        stack.extend(tree.groups[g].groups)
-    return out
 
 
 def _position(tree: GroupTree, item: str) -> int:

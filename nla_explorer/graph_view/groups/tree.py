@@ -92,6 +92,15 @@ class GroupTree:
         """The groups holding box ``box``, innermost first."""
         return self.ancestors(self.group_of.get(box))
 
+    def descendants(self, gid: str) -> list[str]:
+        """Every group inside group ``gid``, at any depth."""
+        out, stack = [], list(self.groups[gid].groups)
+        while stack:
+            g = stack.pop()
+            out.append(g)
+            stack.extend(self.groups[g].groups)
+        return out
+
     def members(self, gid: str) -> list[str]:
         """Every box inside group ``gid``, at any depth."""
         hit = self._members.get(gid)
