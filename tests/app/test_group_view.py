@@ -194,3 +194,15 @@ def test_the_right_click_menu_opens_everything_inside_a_group_and_closes_all(tra
     dict(pane.group_menu.actions_at(header))["Close all groups"]()
     qtbot.waitUntil(lambda: not pane.scene.frame_items, timeout=5000)
     assert pane.group_menu.actions_at(header)[-1][0] == "Close all groups"
+
+
+def test_bad_requests_about_groups_change_nothing(transformer_pane, qtbot):
+    pane = transformer_pane
+    picture = pane.picture
+    pane.toggle_group("no.such.module@1")  # an id from another graph
+    pane.open_groups(frozenset({"no.such.module@1", "model@1"}))  # unknown ids are ignored
+    qtbot.waitUntil(lambda: not pane.busy(), timeout=5000)
+    assert set(pane.scene.frame_items) == {"model@1"}
+    for text in ("", "   ", "no such thing at all"):
+        assert pane.find_next(text) is None
+    assert pane.picture.tree is picture.tree  # the same graph, still drawn
