@@ -121,7 +121,7 @@ def open_one(picture, options, scene) -> dict:
     again = reshow(picture.prepared, picture.opened | set(tree.ancestors(target)))
     bigger = lay_out(again, options)
     scene.show_graph(bigger.display, bigger.layout, bigger.style, bigger.frames_with_titles(),
-                     bigger.sizes)
+                     bigger.sizes, keep_boxes=True)  # as the window redraws a regrouping
     out = {"group": target, "boxes_after": len(bigger.display),
            "open_group_s": round(time.perf_counter() - start, 4)}
     inner = tree.groups[target].groups
@@ -131,7 +131,7 @@ def open_one(picture, options, scene) -> dict:
         again = reshow(bigger.prepared, bigger.opened | {call})
         inside = lay_out(again, options)
         scene.show_graph(inside.display, inside.layout, inside.style, inside.frames_with_titles(),
-                         inside.sizes)
+                         inside.sizes, keep_boxes=True)
         out.update({"then_open": call, "its_boxes": len(tree.members(call)),
                     "then_open_s": round(time.perf_counter() - start, 4)})
     return out

@@ -48,16 +48,31 @@ class Strip:
 
     @property
     def key(self) -> str:
-        return f"{self.rows}×{self.cols}{'…' if self.clipped else ''}"
+        return _strip_key(self.rows, self.cols, self.clipped)
+
+
+@lru_cache(maxsize=1024)
+def _strip_key(rows: int, cols: int, clipped: bool) -> str:
+    return f"{rows}×{cols}{'…' if clipped else ''}"
 
 
 def strip_of(data: TensorData | None) -> Strip | None:
     """The strip of a tensor of more than :data:`BADGE_LIMIT` entries whose values are known."""
     if data is None or data.values is None or data.numel <= BADGE_LIMIT:
         return None
-    if len(data.shape) <= 1:
-        return Strip(1, min(data.numel, STRIP_COLS), data.numel > STRIP_COLS)
-    rows, cols = math.prod(data.shape[:-1]), data.shape[-1]
+    try:
+        return _strip(tuple(data.shape))
+    except TypeError:  # an unhashable size
+        return _strip.__wrapped__(tuple(data.shape))
+
+
+@lru_cache(maxsize=1024)
+def _strip(shape: tuple[int, ...]) -> Strip:
+    """By shape: 100,000 boxes have a handful of shapes."""
+    numel = math.prod(shape)
+    if len(shape) <= 1:
+        return Strip(1, min(numel, STRIP_COLS), numel > STRIP_COLS)
+    rows, cols = math.prod(shape[:-1]), shape[-1]
     return Strip(*pooled_shape(rows, cols, STRIP_COLS, STRIP_ROWS), False)
 
 
@@ -66,14 +81,15 @@ def node_lines(node: DisplayNode) -> list[tuple[str, str]]:
     (``value``, ``grad``) or as strips (``value_strip``, ``grad_strip``: the text is the
     strip's size in cells, so two boxes with the same lines have the same size)."""
     lines = [("title", node.title), ("sub", node.subtitle)]
-    for role, data, badge in (("value", node.value, node.value_badge),
-                              ("grad", node.grad, node.grad_badge)):
-        if badge:
-            lines.append((role, badge if role == "value" else "∇ " + badge))
+    for role, data in (("value", node.value), ("grad", node.grad)):  # 100,000 boxes: inlined
+        if data is None or data.values is None:
             continue
-        strip = strip_of(data)
-        if strip is not None:
-            lines.append((role + "_strip", strip.key))
+        if data.numel <= BADGE_LIMIT:  # as DisplayNode.value_badge / grad_badge
+            badge = node.value_badge if role == "value" else node.grad_badge
+            if badge:
+                lines.append((role, badge if role == "value" else "∇ " + badge))
+            continue
+        lines.append((role + "_strip", strip_of(data).key))
     return lines
 
 

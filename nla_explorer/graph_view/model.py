@@ -7,8 +7,9 @@ headless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode
 from nla_explorer.engine.tensors import TensorData
@@ -36,7 +37,8 @@ class DisplayNode:
     kind: str
     title: str  # "mul", "x", "b", "0.5", "f = sub" (an op the program named)
     subtitle: str  # the shape: "5×5", "scalar"
-    tooltip: str
+    #: the tooltip, or how to write it (75,000 boxes: only those hovered or searched need one)
+    hint: "str | Callable[[], str]"
     value: TensorData | None = None
     grad: TensorData | None = None
     graph_id: str | None = None  # the autograd node it shows (constants: the node that saved them)
@@ -46,6 +48,23 @@ class DisplayNode:
     name: str | None = None  # the program's variable name ("f", "y"), when it named the tensor
     #: 1: made by the forward program; 2: made by a backward with create_graph=True; 3 …
     order: int = 1
+
+    @property
+    def tooltip(self) -> str:
+        hint = self.hint
+        if isinstance(hint, str):
+            return hint
+        text = hint()
+        object.__setattr__(self, "hint", text)  # written once
+        return text
+
+    def with_grad(self, grad: TensorData | None) -> "DisplayNode":
+        """The same box showing ``grad`` (a shallow copy: 100,000 of them when every group of
+        an unrolled RNN opens, where ``dataclasses.replace`` took 8 µs each)."""
+        copy = object.__new__(DisplayNode)
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["grad"] = grad
+        return copy
 
     @property
     def label(self) -> str:
@@ -135,8 +154,12 @@ def order_text(order: int) -> str:
 
 
 def _subtitle(node: GraphNode) -> str:
-    shape = shape_text(node.shape)
-    return f"{shape} · {order_text(node.order)}" if node.order > 1 else shape
+    return _shape_and_order(node.shape, node.order)
+
+
+def _shape_and_order(shape: tuple[int, ...] | None, order: int) -> str:
+    text = shape_text(shape)
+    return f"{text} · {order_text(order)}" if order > 1 else text
 
 
 def _tooltip(node: GraphNode, kind: str, graph: AutogradGraph) -> str:
@@ -166,41 +189,52 @@ def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None
     """Boxes for every autograd node (and saved constants), edges in data-flow direction;
     numbers in badges and constant titles with ``precision`` significant digits. ``grads``:
     False leaves the gradients out (a grouped picture adds those of the boxes it shows)."""
+    # One tight loop: 75,000 nodes; tooltips are written when first read.
     nodes: list[DisplayNode] = []
     edges: list[DisplayEdge] = [DisplayEdge(e.source, e.target) for e in graph.edges]
+    add_node, add_edge = nodes.append, edges.append
     named_constants: dict[str, str] = {}
+    output_id = graph.output_id
+    node_grad = trace.node_grad if trace is not None and grads else None
     for node in graph.nodes:
-        kind = PARAMETER if node.kind == LEAF else (
-            OUTPUT if node.id == graph.output_id else OPERATION)
-        title = node.name if node.kind == LEAF else node.label
-        if node.kind != LEAF and node.name:  # an intermediate the program named: f = sub
-            title = f"{node.name} = {node.label}"
-        grad = trace.node_grad(node.id) if trace is not None and grads else None
-        nodes.append(DisplayNode(node.id, kind, title, _subtitle(node),
-                                 _tooltip(node, kind, graph), node.value, grad, node.id,
-                                 precision=precision, name=node.name, order=node.order))
-        if not show_constants:
+        node_id, name = node.id, node.name
+        if node.kind == LEAF:
+            kind, title = PARAMETER, name
+        else:
+            kind = OUTPUT if node_id == output_id else OPERATION
+            title = f"{name} = {node.label}" if name else node.label  # an intermediate: f = sub
+        value = node.value
+        subtitle = _shape_and_order(value.shape if value is not None else None, node.order)
+        add_node(DisplayNode(node_id, kind, title, subtitle, partial(_tooltip, node, kind, graph),
+                             value, node_grad(node_id) if node_grad is not None else None,
+                             node_id, precision=precision, name=name, order=node.order))
+        if not show_constants or not node.saved:
             continue
-        for saved in node.constants:
-            if saved.tensor is None:
+        for saved in node.saved:
+            if saved.role != "constant" or saved.tensor is None:
                 continue
             key = saved.label and f"const_{saved.label}"
             if key and key in named_constants:
-                edges.append(DisplayEdge(named_constants[key], node.id, True))
+                add_edge(DisplayEdge(named_constants[key], node_id, True))
                 continue
-            const_id = key or f"{node.id}_{saved.name}"
+            const_id = key or f"{node_id}_{saved.name}"
             if key:
                 named_constants[key] = const_id
-            title = saved.label or (short_text(saved.tensor, digits=precision)
-                                    if saved.tensor.numel == 1 else saved.name)
-            nodes.append(DisplayNode(
-                const_id, CONSTANT, title, shape_text(saved.tensor.shape),
-                f"constant {saved.label or saved.name} saved by {node.op}\n"
-                f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}",
-                saved.tensor, None, node.id, precision=precision, name=saved.label))
-            edges.append(DisplayEdge(const_id, node.id, True))
+            add_node(_constant_box(const_id, saved, node, precision))
+            add_edge(DisplayEdge(const_id, node_id, True))
     edges += _made_by_edges(graph)  # after the data edges: those keep their indices
     return DisplayGraph(tuple(nodes), tuple(edges))
+
+
+def _constant_box(const_id: str, saved, node: GraphNode, precision: int) -> DisplayNode:
+    tensor = saved.tensor
+    title = saved.label or (short_text(tensor, digits=precision) if tensor.numel == 1
+                            else saved.name)
+    return DisplayNode(
+        const_id, CONSTANT, title, shape_text(tensor.shape),
+        f"constant {saved.label or saved.name} saved by {node.op}\n"
+        f"shape {shape_text(tensor.shape)} · {tensor.dtype}",
+        tensor, None, node.id, precision=precision, name=saved.label)
 
 
 def split_shared(display: DisplayGraph, min_uses: int = 8) -> DisplayGraph:
@@ -210,24 +244,30 @@ def split_shared(display: DisplayGraph, min_uses: int = 8) -> DisplayGraph:
     down the whole picture makes it unreadable (and very wide). Each copy keeps the leaf's id
     in ``proxy_of``, so selecting any copy selects the leaf.
     """
+    candidates = {n.id for n in display.nodes if n.kind in (PARAMETER, CONSTANT)}
     uses: dict[str, list[int]] = {}
     for i, e in enumerate(display.edges):
-        uses.setdefault(e.source, []).append(i)
-    shared = {n.id for n in display.nodes
-              if n.kind in (PARAMETER, CONSTANT) and len(uses.get(n.id, ())) >= min_uses}
+        if e.source in candidates:
+            uses.setdefault(e.source, []).append(i)
+    shared = {box for box, used in uses.items() if len(used) >= min_uses}
     if not shared:
         return display
     nodes = [n for n in display.nodes if n.id not in shared]
     edges = list(display.edges)
     for node_id in sorted(shared):
         node = display.node(node_id)
-        count = len(uses[node_id])
-        for k, index in enumerate(uses[node_id]):
+        used = uses[node_id]
+        hint = partial(_read_by, node, len(used))
+        for k, index in enumerate(used):
             copy_id = f"{node_id}_use{k}"
             nodes.append(DisplayNode(
-                copy_id, node.kind, node.title, node.subtitle,
-                f"{node.tooltip}\nread by {count} ops: drawn beside each of them",
-                node.value, node.grad, node.graph_id, (), node.graph_id or node_id,
-                node.precision, node.name, node.order))
-            edges[index] = replace(edges[index], source=copy_id)
+                copy_id, node.kind, node.title, node.subtitle, hint, node.value, node.grad,
+                node.graph_id, (), node.graph_id or node_id, node.precision, node.name,
+                node.order))
+            e = edges[index]
+            edges[index] = DisplayEdge(copy_id, e.target, e.constant, e.made_by, e.count)
     return DisplayGraph(tuple(nodes), tuple(edges))
+
+
+def _read_by(node: DisplayNode, count: int) -> str:
+    return f"{node.tooltip}\nread by {count} ops: drawn beside each of them"

@@ -166,6 +166,11 @@ def _reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
 
 def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:
     """Place the prepared boxes (pure computation: safe in a worker thread)."""
+    with paused_gc():  # 100,000 boxes and edges: full collections would sweep the graph often
+        return _lay_out(prepared, options, progress, cancel)
+
+
+def _lay_out(prepared: Prepared, options: PictureOptions, progress, cancel) -> Picture:
     display = prepared.display
     if prepared.shown is not None:
         shown = prepared.shown
@@ -188,7 +193,7 @@ def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=N
 
 def _with_grads(display: DisplayGraph, trace: BackwardTrace) -> DisplayGraph:
     nodes = tuple(n if n.kind == CONSTANT or n.graph_id is None
-                  else replace(n, grad=trace.node_grad(n.graph_id)) for n in display.nodes)
+                  else n.with_grad(trace.node_grad(n.graph_id)) for n in display.nodes)
     return DisplayGraph(nodes, display.edges)
 
 

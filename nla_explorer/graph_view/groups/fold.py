@@ -7,7 +7,6 @@ same class and size fold, and a Linear(20, 10) next to a Linear(10, 20) does not
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Hashable
 
 from nla_explorer.graph_view.groups.tree import Group, GroupTree
@@ -20,10 +19,18 @@ def signatures(tree: GroupTree, box_key: Callable[[str], Hashable]) -> dict[str,
     """A structure hash per group: equal for groups that look the same inside (boxes whose
     ``box_key`` is None, such as the input a first layer reads, do not count)."""
     sig: dict[str, int] = {}
+    codes: dict[Hashable, int] = {}  # each distinct box key → a small number
+    coded: dict[str, int | None] = {}
+
+    def code(box: str) -> int | None:
+        hit = coded.get(box, -1)
+        if hit == -1:
+            key = box_key(box)
+            hit = coded[box] = None if key is None else codes.setdefault(key, len(codes))
+        return hit
     for gid in reversed(tree.walk()):  # children first
         g = tree.groups[gid]
-        keys = Counter(k for b in g.boxes if (k := box_key(b)) is not None)
-        boxes = tuple(sorted(keys.items(), key=repr))
+        boxes = tuple(sorted(c for b in g.boxes if (c := code(b)) is not None))  # a multiset
         sig[gid] = hash((g.kind, g.fold, boxes, tuple(sig[c] for c in g.groups)))
     return sig
 

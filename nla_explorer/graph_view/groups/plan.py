@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.autograd.graph import OP, AutogradGraph
 from nla_explorer.engine.autograd.repeats import repeat_scopes
 from nla_explorer.graph_view.groups.fold import fold_repeats, signatures
 from nla_explorer.graph_view.groups.tree import GroupTree, ModuleFacts, build_tree
@@ -20,6 +20,8 @@ ALL_DEPTHS = 99
 OPEN_ALL_UP_TO = 150
 #: Repeats are looked for in plain code (no modules) from this many autograd nodes on.
 REPEATS_FROM = 150
+#: Repeats need this many ops outside every module (3 repeats of 2 ops: repeats.find_repeats).
+MIN_REPEATED_OPS = 6
 #: What a repeated block of plain code is called.
 ITERATION = "iteration"
 
@@ -29,7 +31,7 @@ def group_tree(display: DisplayGraph, graph: AutogradGraph, fold: bool = True) -
     block of plain code; consecutive look-alikes folded when ``fold``."""
     scopes = {n.id: n.scope for n in graph.nodes if n.scope}
     facts = {m.path: ModuleFacts(m.kind, m.parameters) for m in graph.modules}
-    if len(graph) >= REPEATS_FROM:
+    if len(graph) >= REPEATS_FROM and _unscoped_ops(graph) >= MIN_REPEATED_OPS:
         found = repeat_scopes(graph, base=scopes)
         for node_id, scope in found.items():
             scopes[node_id] = scopes.get(node_id, ()) + scope
@@ -43,16 +45,20 @@ def group_tree(display: DisplayGraph, graph: AutogradGraph, fold: bool = True) -
     return tree
 
 
+def _unscoped_ops(graph: AutogradGraph) -> int:
+    return sum(1 for n in graph.nodes if n.kind == OP and not n.scope)
+
+
 def box_key(display: DisplayGraph, graph: AutogradGraph):
     """What makes two boxes look alike for folding: kind, op and shape (not names or values);
     constants do not count (the first of a run of layers reads the input)."""
-    def key(box: str) -> Hashable:
-        n = display.node(box)
-        if n.kind == "constant":
-            return None
-        op = graph.node(n.graph_id).op if n.graph_id is not None and n.kind != "constant" \
-            else n.title
-        return (n.kind, op, n.subtitle)
+    keys: dict[str, Hashable] = {}  # worked out for every box in one pass (100,000 boxes)
+    op_of = {n.id: n.op for n in graph.nodes}
+    for n in display.nodes:
+        if n.kind != "constant":
+            op = op_of[n.graph_id] if n.graph_id is not None else n.title
+            keys[n.id] = (n.kind, op, n.subtitle)
+    key = keys.get
     return key
 
 

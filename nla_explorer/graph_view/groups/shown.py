@@ -9,7 +9,7 @@ those, the parallel ones bundled into one with a count. Qt-free.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from nla_explorer.graph_view.groups.tree import Group, GroupTree
 from nla_explorer.engine.tensors import TensorData
@@ -70,21 +70,27 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     for level in levels.values():  # boxes and groups in display order: inputs first
         level.sort(key=lambda item: _position(tree, item))
 
-    def shown_as(box: str) -> str:
-        home = tree.group_of.get(box)
-        return rep.get(home, box) if home is not None else box
-
+    home, closed = tree.group_of.get, rep.get  # inlined below: 100,000 edges
     counts: dict[tuple[str, str], list[DisplayEdge]] = {}
     leaving: dict[str, str] = {}  # closed group → the last box whose value leaves it
     by_level = tree.edges_by_meeting(display)
     seen = sorted(i for level in levels for i in by_level.get(level, ()))
+    edges = display.edges
     for i in seen:  # the edges of the levels shown, in display order
-        e = display.edges[i]
-        s, t = shown_as(e.source), shown_as(e.target)
+        e = edges[i]
+        source, target = e.source, e.target
+        g = home(source)
+        s = source if g is None else closed(g, source)
+        g = home(target)
+        t = target if g is None else closed(g, target)
         if s != t:
-            counts.setdefault((s, t), []).append(e)
-            if s != e.source:
-                leaving[s] = e.source
+            bundle = counts.get((s, t))
+            if bundle is None:
+                counts[(s, t)] = [e]
+            else:
+                bundle.append(e)
+            if s != source:
+                leaving[s] = source
     nodes = [_group_box(display, tree, item, leaving.get(item), grad_of)
              if item in tree.groups else _shown_box(tree, display.node(item), grad_of)
              for level in levels.values() for item in level if item not in opened]
@@ -134,7 +140,7 @@ def _with_grad(node: DisplayNode, grad_of) -> DisplayNode:
     if grad_of is None or node.grad is not None or node.kind == CONSTANT or node.graph_id is None:
         return node
     grad = grad_of(node.graph_id)
-    return replace(node, grad=grad) if grad is not None else node
+    return node.with_grad(grad) if grad is not None else node
 
 
 def _group_box(display: DisplayGraph, tree: GroupTree, gid: str,

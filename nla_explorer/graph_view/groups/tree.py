@@ -136,15 +136,20 @@ class GroupTree:
                     sets[g] = frozenset(hit)
                 return hit
             at: dict[str | None, list[int]] = {}
-            home = self.group_of
+            home = self.group_of.get
+            meets: dict[tuple[str | None, str | None], str | None] = {}
             for i, e in enumerate(display.edges):
-                gs, gt = home.get(e.source), home.get(e.target)
+                gs, gt = home(e.source), home(e.target)
                 if gs == gt:
                     meet = gs
-                else:
-                    chain(gt)
-                    around_t = sets[gt]
-                    meet = next((g for g in chain(gs) if g in around_t), None)
+                else:  # a few pairs of groups meet over and over (100,000 edges)
+                    pair = (gs, gt)
+                    if pair in meets:
+                        meet = meets[pair]
+                    else:
+                        chain(gt)
+                        around_t = sets[gt]
+                        meet = meets[pair] = next((g for g in chain(gs) if g in around_t), None)
                 at.setdefault(meet, []).append(i)
             self._edges_at = at
         return self._edges_at
@@ -184,24 +189,29 @@ def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
         return parent
 
     homes: dict[Scope, str] = {}  # a call's nodes share one scope tuple: look it up once
+    by_object: dict[int, str] = {}  # ... by the tuple's identity first (no hashing of tuples)
     first: dict[str, int] = {}  # each home's earliest node; the groups around it after
     placed: dict[str, str | None] = {}
     later = []
+    scope_of, order_of, never = scopes.get, order.get, 1 << 60
     for n in display.nodes:
-        if n.kind == PARAMETER or n.proxy_of is not None or n.kind == GROUP:
+        kind = n.kind
+        if kind == PARAMETER or n.proxy_of is not None or kind == GROUP:
             later.append(n.id)
             continue
-        gid = n.graph_id if n.kind == CONSTANT else (n.graph_id or n.id)
-        scope = scopes.get(gid)
+        gid = n.graph_id if kind == CONSTANT else (n.graph_id or n.id)
+        scope = scope_of(gid)
         if not scope:
-            placed[n.id] = None
             continue
-        home = homes.get(scope)
+        home = by_object.get(id(scope))
         if home is None:
-            home = homes[scope] = group_for(scope)
+            home = homes.get(scope)
+            if home is None:
+                home = homes[scope] = group_for(scope)
+            by_object[id(scope)] = home
         placed[n.id] = home
-        pos = order.get(gid, 1 << 60)
-        if pos < first.get(home, 1 << 60):
+        pos = order_of(gid, never)
+        if pos < first.get(home, never):
             first[home] = pos
     for home, pos in first.items():
         for g in tree.ancestors(home):
@@ -210,19 +220,22 @@ def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
                 break  # the groups around it start earlier still
             grp.first = pos
     if later:
+        waiting = set(later)
         readers: dict[str, list[str]] = {}
         for e in display.edges:
-            readers.setdefault(e.source, []).append(e.target)
+            if e.source in waiting:
+                readers.setdefault(e.source, []).append(e.target)
         for box in later:  # a leaf: the innermost group holding all its readers
             held = {placed.get(r) for r in readers.get(box, ())}
             placed[box] = _common(tree, list(held)) if held else None
+    boxes_of = {gid: g.boxes for gid, g in tree.groups.items()}
     for n in display.nodes:
         home = placed.get(n.id)
         if home is None:
             tree.top_boxes.append(n.id)
         else:
-            tree.groups[home].boxes.append(n.id)
-            tree.group_of[n.id] = home
+            boxes_of[home].append(n.id)
+    tree.group_of = {box: home for box, home in placed.items() if home is not None}
     key = lambda gid: tree.groups[gid].first  # noqa: E731
     tree.top_groups.sort(key=key)
     for g in tree.groups.values():
