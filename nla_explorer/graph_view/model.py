@@ -106,6 +106,10 @@ class DisplayGraph:
     def node(self, node_id: str) -> DisplayNode:
         return self._by_id[node_id]
 
+    def get(self, node_id: str) -> DisplayNode | None:
+        """The box ``node_id``, or None when the graph has none."""
+        return self._by_id.get(node_id)
+
     def node_for_graph_id(self, graph_id: str) -> DisplayNode | None:
         """The box showing autograd node ``graph_id`` (its own box, or the group holding it)."""
         hit = self._by_id.get(graph_id)

@@ -159,9 +159,25 @@ def _reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
     headers = {gid: (fonts.title_metrics.horizontalAdvance(text) + fonts.padding * 2,
                      fonts.title_metrics.height() * HEADER_LINES)
                for gid, text in titles.items()}
-    return replace(prepared, display=shown.display,
-                   sizes=node_sizes(shown.display, fonts, prepared.measured),
+    return replace(prepared, display=shown.display, sizes=_sizes(prepared, shown.display),
                    shown=shown, headers=headers, titles=titles)
+
+
+def _sizes(before: Prepared, display: DisplayGraph) -> dict[str, tuple[float, float]]:
+    """The sizes of ``display``'s boxes: those shown before as the same box keep their size
+    (opening one call of a fold of 5,000 measures the twenty boxes that come into view)."""
+    old, old_sizes = before.display, before.sizes
+    sizes, new = {}, []
+    for n in display.nodes:
+        size = old_sizes.get(n.id)
+        if size is not None and old.get(n.id) is n:
+            sizes[n.id] = size
+        else:
+            new.append(n)
+    if new:
+        sizes.update(node_sizes(DisplayGraph(tuple(new), ()), before.style.fonts,
+                                before.measured))
+    return {n.id: sizes[n.id] for n in display.nodes}  # in the order of the boxes
 
 
 def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:
