@@ -206,3 +206,18 @@ def test_bad_requests_about_groups_change_nothing(transformer_pane, qtbot):
     for text in ("", "   ", "no such thing at all"):
         assert pane.find_next(text) is None
     assert pane.picture.tree is picture.tree  # the same graph, still drawn
+
+
+def test_opening_and_closing_groups_gives_the_sizes_a_fresh_measure_gives(transformer_pane):
+    """Boxes still shown keep their sizes when a group opens: each must be what measuring the
+    new picture from scratch gives (a font change makes a new picture, never a stale size)."""
+    from nla_explorer.graph_view.picture import reshow
+    from nla_explorer.graph_view.scene import node_sizes
+    picture = transformer_pane.picture
+    prepared = picture.prepared
+    for opened in (picture.opened | {"fold:model.layers.1@1"},
+                   picture.opened | {"fold:model.layers.1@1", "model.layers.2@1"},
+                   frozenset(picture.tree.groups), frozenset()):
+        prepared = reshow(prepared, opened)
+        fresh = node_sizes(prepared.display, prepared.style.fonts)
+        assert prepared.sizes == fresh and list(prepared.sizes) == list(fresh)

@@ -73,3 +73,36 @@ def test_widely_shared_weights_are_drawn_beside_each_use():
     assert len(split.edges) == len(display.edges)
     assert all(sum(e.source == c.id for e in split.edges) == 1 for c in copies)
     assert split.node_for_graph_id(graph.find("w").id).proxy_of == graph.find("w").id
+
+
+def test_tooltips_are_written_when_read_and_say_what_the_box_is():
+    x = torch.randn(3, requires_grad=True)
+    w = torch.randn(3, requires_grad=True)
+    h = torch.zeros(3)
+    for _ in range(9):
+        h = torch.tanh(h * w + x)
+    out = h.sum()
+    graph = capture(out, names={"w": w, "x": x})
+    display = build_display_graph(graph, trace_backward(out))
+    tanh = next(n for n in display.nodes if graph.node(n.id).op == "TanhBackward0")
+    assert not isinstance(tanh.hint, str)  # not written yet
+    assert tanh.tooltip == "tanh\ntorch: TanhBackward0\nshape 3 · float32"
+    assert tanh.hint == tanh.tooltip  # written once, kept
+    leaf = display.node(graph.find("w").id)
+    assert leaf.tooltip.endswith("leaf variable, requires grad")
+    assert display.node(graph.output_id).tooltip.endswith("the output")
+    from nla_explorer.graph_view.model import split_shared
+    copy = next(n for n in split_shared(display).nodes if n.proxy_of == graph.find("w").id)
+    assert copy.tooltip == f"{leaf.tooltip}\nread by 9 ops: drawn beside each of them"
+
+
+def test_a_box_with_its_gradient_is_the_same_box_otherwise():
+    exp = explore_code(get_example("quadratic").code)
+    plain = build_display_graph(exp.graph, exp.trace, grads=False)
+    full = build_display_graph(exp.graph, exp.trace)
+    for n in plain.nodes:
+        grad = full.node(n.id).grad
+        moved = n.with_grad(grad)
+        assert moved.grad is grad and n.grad is None
+        assert {k: v for k, v in vars(moved).items() if k != "grad"} == \
+            {k: v for k, v in vars(n).items() if k != "grad"}

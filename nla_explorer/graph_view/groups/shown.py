@@ -94,8 +94,11 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     nodes = [_group_box(display, tree, item, leaving.get(item), grad_of)
              if item in tree.groups else _shown_box(tree, display.node(item), grad_of)
              for level in levels.values() for item in level if item not in opened]
-    edges = [DisplayEdge(s, t, all(e.constant for e in bundle), all(e.made_by for e in bundle),
-                         len(bundle)) for (s, t), bundle in counts.items()]
+    edges = [bundle[0] if len(bundle) == 1 and (bundle[0].source, bundle[0].target) == (s, t)
+             and bundle[0].count == 1
+             else DisplayEdge(s, t, all(e.constant for e in bundle),
+                              all(e.made_by for e in bundle), len(bundle))
+             for (s, t), bundle in counts.items()]  # an edge between two shown boxes as it is
     return Shown(DisplayGraph(tuple(nodes), tuple(edges)), levels, parent, opened)
 
 

@@ -69,7 +69,11 @@ def nested_layout(levels: Mapping[str | None, Sequence[str]], edges: Sequence[tu
     level_edges: dict[str | None, list[tuple[int, int]]] = {g: [] for g in levels}
     where: list[tuple[str | None, int, str, str]] = []  # per edge: level, its pair, the ends
     for s, t in edges:
-        a, b, level = _meet(s, t, parent)
+        level = parent.get(s, _NOWHERE)
+        if level is _NOWHERE or parent.get(t, _NOWHERE) != level:  # not side by side
+            a, b, level = _meet(s, t, parent)
+        else:
+            a, b = s, t
         pairs = level_edges[level]
         where.append((level, len(pairs), a, b))
         pairs.append((index[a], index[b]))
@@ -121,6 +125,9 @@ def nested_layout(levels: Mapping[str | None, Sequence[str]], edges: Sequence[tu
     top = drawings[None]
     layout = Layout(positions, tuple(routes), top.width, top.height, "builtin", {})
     return layout, frames
+
+
+_NOWHERE = object()  # an item in no level
 
 
 def _meet(s: str, t: str, parent: Mapping[str, str | None]) -> tuple[str, str, str | None]:
