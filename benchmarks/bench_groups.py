@@ -37,7 +37,7 @@ from bench_view import peer  # noqa: E402
 from nla_explorer.engine import capture, trace_backward  # noqa: E402
 from nla_explorer.engine.recording import capture_tensor, recording  # noqa: E402
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS  # noqa: E402
-from nla_explorer.graph_view.pane import FREEZE_BOXES  # noqa: E402
+from nla_explorer.graph_view.picture import FREEZE_BOXES  # noqa: E402
 from nla_explorer.graph_view.picture import PictureOptions, lay_out, prepare, reshow  # noqa: E402
 from nla_explorer.graph_view.scene import GraphScene  # noqa: E402
 from nla_explorer.graph_view.view import GraphView  # noqa: E402

@@ -24,17 +24,13 @@ from nla_explorer.graph_view.export import export_graph, export_scene
 from nla_explorer.graph_view.group_menu import GroupMenu
 from nla_explorer.graph_view.groups.plan import path_to
 from nla_explorer.graph_view.groups.search import find_box
-from nla_explorer.graph_view.picture import Picture, PictureOptions
+from nla_explorer.graph_view.picture import FREEZE_BOXES, Picture, PictureOptions
 from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.graph_view.view import LEGIBLE_PX, PRESENTATION_PX, GraphView
 
 
-#: A picture of this many boxes (shown, or inside its groups) is frozen out of the cyclic
-#: collector while it is shown (a full collection over it takes a second; reference counting
-#: still frees what it replaces).
-FREEZE_BOXES = 20_000
 
 
 class GraphPane(QWidget):

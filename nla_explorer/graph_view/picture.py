@@ -7,7 +7,9 @@ The window, the export command and the tests all go through here, so they draw t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from nla_explorer.engine.autograd.gc_pause import paused_gc
@@ -28,6 +30,10 @@ from nla_explorer.graph_view.model import (
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle
 
+#: A picture of this many boxes (or autograd nodes) is frozen out of the cyclic collector once
+#: built: it lives as long as it is shown, and a full collection over it takes a second
+#: (reference counting still frees what it replaces).
+FREEZE_BOXES = 20_000
 #: Above this many boxes, chains are collapsed automatically (the view says so).
 AUTO_COLLAPSE_OVER = 20_000
 #: Above this many boxes, leaves read by many ops are drawn beside each reader.
@@ -113,7 +119,7 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureO
             opened: frozenset[str] | None = None) -> Prepared:
     """The boxes to draw and their sizes (needs Qt's font metrics: call on the GUI thread);
     with groups, those in ``opened`` open (default: those ``options.group_depth`` opens)."""
-    with paused_gc():  # 100,000 new boxes: full collections would sweep the whole graph often
+    with _building(len(graph)):
         return _prepare(graph, trace, options, opened)
 
 
@@ -143,6 +149,18 @@ def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: Picture
                     f"{len(collapsed):,}" + (f"; {note}" if note else ""))
         display = collapsed
     return Prepared(display, node_sizes(display, style.fonts), style, note)
+
+
+@contextmanager
+def _building(size: int) -> Iterator[None]:
+    """Build a picture of ``size`` boxes (or autograd nodes) with the cyclic collector paused
+    (100,000 new objects: collections midway would sweep the whole graph for nothing); a big
+    one is then frozen out of the collector, as the graph pane keeps it while shown: else the
+    first collection after it walks every new object once more (0.2 s at 75,000 nodes)."""
+    with paused_gc():
+        yield
+        if size >= FREEZE_BOXES:
+            gc.freeze()
 
 
 def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
@@ -182,7 +200,7 @@ def _sizes(before: Prepared, display: DisplayGraph) -> dict[str, tuple[float, fl
 
 def lay_out(prepared: Prepared, options: PictureOptions, progress=None, cancel=None) -> Picture:
     """Place the prepared boxes (pure computation: safe in a worker thread)."""
-    with paused_gc():  # 100,000 boxes and edges: full collections would sweep the graph often
+    with _building(len(prepared.display)):
         return _lay_out(prepared, options, progress, cancel)
 
 
