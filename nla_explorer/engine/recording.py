@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from nla_explorer.engine.autograd.capture import capture
+from nla_explorer.engine.autograd.gc_pause import no_full_collections
 from nla_explorer.engine.autograd.graph import OP, AutogradGraph
 from nla_explorer.engine.autograd.module_tags import ModuleLookup, ModuleTags, module_infos
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
@@ -41,6 +42,7 @@ class Recording:
         self.recorder = ForwardRecorder(limit)
         self.tags = ModuleTags(self.recorder)
         self.active = False
+        self._collections = None  # no_full_collections() while it records
 
     def __enter__(self) -> "Recording":
         if self.active:
@@ -52,6 +54,8 @@ class Recording:
         except BaseException:
             self.recorder.__exit__(None, None, None)
             raise
+        self._collections = no_full_collections()
+        self._collections.__enter__()
         self.active = True
         _remember(self)
         return self
@@ -61,6 +65,9 @@ class Recording:
         try:
             self.tags.uninstall()
         finally:
+            if self._collections is not None:
+                self._collections.__exit__(None, None, None)
+                self._collections = None
             self.recorder.__exit__(*exc)
             _remember(self)
 

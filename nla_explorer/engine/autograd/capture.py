@@ -16,7 +16,7 @@ from nla_explorer.engine.autograd.module_tags import ModuleLookup
 from nla_explorer.engine.autograd.orders import made_by, order_of
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
-from nla_explorer.engine.autograd.walk import autograd_nodes, node_ids, output_node, readable_name
+from nla_explorer.engine.autograd.walk import node_ids, output_node, readable_name, walk_graph
 
 _SAVED_PREFIX = "_saved_"
 
@@ -63,7 +63,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
            where=None, modules=()) -> AutogradGraph:
     # One tight loop: a 75,000-node graph spends microseconds per node, so the per-node work
     # that only depends on the Node's class (names, saved attributes) is looked up once.
-    fns = autograd_nodes(root, *more_roots, makers=True)
+    fns, all_nexts = walk_graph(root, *more_roots, makers=True)
     ids = node_ids(fns)
     nodes = []
     edges = []
@@ -71,13 +71,15 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
     value_of = recorder.value_of if recorder is not None else None
     name_of, name_of_node = naming.name_of, naming.name_of_node
     saved_of = _SavedReader(name_of, snap, freed_ok)
-    for fn in fns:
+    kinds, class_info = _kinds, _class_info
+    for fn, nexts in zip(fns, all_nexts):
         node_id = ids[fn]
-        nexts = fn.next_functions
-        for slot, (child, output_nr) in enumerate(nexts):
+        slot = 0
+        for child, output_nr in nexts:
             if child is not None:
                 add_edge(GraphEdge(ids[child], node_id, slot, output_nr))
-        kind = _kinds.get(type(fn)) or _class_info(fn)
+            slot += 1
+        kind = kinds.get(type(fn)) or class_info(fn)
         if kind.leaf:
             variable = fn.variable
             name = name_of(variable)
@@ -88,11 +90,14 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
         saved = saved_of(fn, kind.saved) if kind.saved else ()
         if value is None:
             value = _value_fallback(fn, tensor, root, saved, snap)
-        maker = made_by(fn)
+        if fn.metadata:  # only a higher-order Node has an order and a maker
+            maker, order = made_by(fn), order_of(fn)
+            maker_id = ids.get(maker) if maker is not None else None
+        else:
+            maker_id, order = None, 1
         module, scope = where(fn) if where is not None else _NOWHERE
         add_node(GraphNode(node_id, OP, kind.op, kind.label, name_of_node(fn), value, saved,
-                           len(nexts), fn._sequence_nr(), module, order_of(fn),
-                           ids.get(maker) if maker is not None else None, scope))
+                           len(nexts), fn._sequence_nr(), module, order, maker_id, scope))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root], modules)
 
 

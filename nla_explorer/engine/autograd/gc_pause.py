@@ -21,3 +21,24 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+#: The third threshold while :func:`no_full_collections` holds: no full collection is ever due.
+_NEVER = 1 << 30
+
+
+@contextmanager
+def no_full_collections() -> Iterator[None]:
+    """The collector keeps collecting young objects, but not the whole heap, while inside.
+
+    For the user's own code under ``recording()``: every op adds snapshots and Nodes that live on,
+    so each full collection sweeps a growing heap and frees nothing (a fifth of an unrolled
+    LSTM's recorded forward); short-lived cycles of the program are still freed as usual."""
+    old = gc.get_threshold()
+    ours = (old[0], old[1], _NEVER)
+    gc.set_threshold(*ours)
+    try:
+        yield
+    finally:
+        if gc.get_threshold() == ours:  # (unless the program set its own meanwhile)
+            gc.set_threshold(*old)

@@ -9,7 +9,6 @@ and ``nla_explorer.recording()``. :class:`ModuleLookup` turns the tags into modu
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
 
 import torch
@@ -17,7 +16,6 @@ from torch.nn.modules import module as nn_module
 
 from nla_explorer.engine.autograd.graph import ModuleInfo
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
-from nla_explorer.engine.autograd.walk import is_leaf_node
 
 #: A chain of invocations, outermost first: ``(module, call number)`` pairs.
 Chain = tuple[tuple[torch.nn.Module, int], ...]
@@ -91,16 +89,25 @@ class ModuleTags:
         _, start, chain = self._stack.pop()
         if not torch.is_grad_enabled():
             return
-        queue = deque(o.grad_fn for o in tensors_in(output) if o.grad_fn is not None)
+        # Reading tensors' grad_fn here is the engine's, not the program's: with the recorder's
+        # function mode on, each read would be one more recorded torch call.
+        with _NO_TORCH_FUNCTION():
+            queue = [fn for fn in map(_grad_fn, tensors_in(output)) if fn is not None]
         seen: set[int] = set()
         tags = self._tags
         while queue:
-            fn = queue.popleft()
-            if id(fn) in seen or is_leaf_node(fn) or fn._sequence_nr() < start:
+            fn = queue.pop()
+            key = id(fn)
+            if key in seen or type(fn) is _ACCUMULATE_GRAD or fn._sequence_nr() < start:
                 continue
-            seen.add(id(fn))
+            seen.add(key)
             tags.setdefault(fn, chain)  # an inner module tagged it first
             queue.extend(child for child, _ in fn.next_functions if child is not None)
+
+
+_NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
+_grad_fn = torch.Tensor.grad_fn.__get__
+_ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad  # a leaf's Node: never tagged
 
 
 def tensors_in(output: object, depth: int = 0) -> list[torch.Tensor]:

@@ -12,6 +12,10 @@ from contextlib import ExitStack, contextmanager
 
 import torch
 from torch.overrides import TorchFunctionMode
+from torch._C import _len_torch_dispatch_stack as _len_dispatch_stack
+from torch._C import _pop_torch_dispatch_stack as _pop_dispatch_mode
+from torch._C import _push_on_torch_dispatch_stack as _push_dispatch_mode
+from torch._ops import _len_torch_dispatch_stack_pre_dispatch as _len_pre_dispatch_stack
 from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
@@ -62,12 +66,23 @@ class ForwardRecorder:
 
     def resolve_pending(self) -> None:
         """Attach snapshots whose tensors now have a ``grad_fn`` (set after their op returned)."""
+        if not self._pending:  # (called before every op: most often there is nothing)
+            return
         pending, self._pending = self._pending, []
+        values = self._values
+        latest = self.latest_sequence_nr
         for tensor, data in pending:
             fn = tensor.grad_fn
             if fn is not None:
-                self._values.setdefault(fn, {}).setdefault(tensor.output_nr, data)
-                self._seen(fn)
+                outputs = values.get(fn)
+                if outputs is None:
+                    values[fn] = {tensor.output_nr: data}
+                else:
+                    outputs.setdefault(tensor.output_nr, data)
+                number = fn._sequence_nr()
+                if number > latest:
+                    latest = number
+        self.latest_sequence_nr = latest
 
     def record(self, tensor: torch.Tensor, data: TensorData | None = None) -> None:
         """Record ``tensor`` as the authoritative value of its ``grad_fn`` output."""
@@ -119,18 +134,44 @@ class _FunctionMode(TorchFunctionMode):
         self.recorder = recorder
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        if kwargs is None:
+            kwargs = {}
+        recorder = self.recorder
         if func in _WITHOUT_DISPATCH_MODE or not _builds_graph(args, kwargs):
-            with _disable_current_modes():
-                out = func(*args, **(kwargs or {}))
+            with _DispatchModesOff():
+                out = func(*args, **kwargs)
         else:
-            out = func(*args, **(kwargs or {}))
-        self.recorder.resolve_pending()
-        for t in tensors_in(out):
-            if t.grad_fn is not None:
-                self.recorder.record(t)
-        if self.recorder.on_call is not None:
-            self.recorder.on_call(func, args, kwargs or {}, out)
+            out = func(*args, **kwargs)
+        # The recorder's own work (snapshots detach and copy) is no op of the program's: the
+        # dispatch mode need not see it.
+        with _DispatchModesOff():
+            recorder.resolve_pending()
+            for t in tensors_in(out):
+                if t.grad_fn is not None:
+                    recorder.record(t)
+        if recorder.on_call is not None:
+            recorder.on_call(func, args, kwargs, out)
         return out
+
+
+class _DispatchModesOff:
+    """``_disable_current_modes()``, without its cost in the usual case (the recorder's mode is
+    the only one): a context manager per torch call of the program adds up."""
+
+    __slots__ = ("_mode", "_general")
+
+    def __enter__(self) -> None:
+        if _len_dispatch_stack() == 1 and _len_pre_dispatch_stack() == 0:
+            self._mode, self._general = _pop_dispatch_mode(None), None
+        else:
+            self._mode, self._general = None, _disable_current_modes()
+            self._general.__enter__()
+
+    def __exit__(self, *exc) -> None:
+        if self._general is not None:
+            self._general.__exit__(*exc)
+        else:
+            _push_dispatch_mode(self._mode)
 
 
 class _DispatchMode(TorchDispatchMode):
@@ -146,17 +187,25 @@ class _DispatchMode(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         # The previous op's autograd wrapper has returned by now: its outputs carry their grad_fn.
-        self.recorder.resolve_pending()
+        recorder = self.recorder
+        recorder.resolve_pending()
         out = func(*args, **(kwargs or {}))
-        if func.overloadpacket in _SKIP:
+        packet = func.overloadpacket
+        if packet is _DETACH or packet is _LIFT_FRESH or packet is _ALIAS:
+            return out
+        if type(out) is torch.Tensor:
+            if (out.dtype.is_floating_point or out.dtype.is_complex) and not out.is_meta:
+                recorder.stage(out)
             return out
         for t in tensors_in(out):
-            if (t.dtype.is_floating_point or t.dtype.is_complex) and t.device.type != "meta":
-                self.recorder.stage(t)
+            if (t.dtype.is_floating_point or t.dtype.is_complex) and not t.is_meta:
+                recorder.stage(t)
         return out
 
 
-_SKIP = {torch.ops.aten.detach, torch.ops.aten.lift_fresh, torch.ops.aten.alias}
+_DETACH, _LIFT_FRESH, _ALIAS = torch.ops.aten.detach, torch.ops.aten.lift_fresh, torch.ops.aten.alias
+
+
 def _builds_graph(args: tuple, kwargs: dict | None) -> bool:
     """Whether a call can make autograd Nodes (a tensor argument requires grad)."""
     if not torch.is_grad_enabled():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from contextlib import nullcontext
-from functools import partial
 
 import torch
 
@@ -18,7 +17,9 @@ from nla_explorer.engine.autograd.local_jacobian import (
     JacobianKeeper, NodeJacobian, wants_jacobians,
 )
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
-from nla_explorer.engine.autograd.walk import autograd_nodes, is_leaf_node, node_ids, output_node
+from nla_explorer.engine.autograd.walk import autograd_nodes, node_ids, output_node
+
+_ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad  # a leaf's Node
 
 
 class BackwardStep:
@@ -153,26 +154,35 @@ def trace_backward(
         return _run(tensor, root, grad_output.detach().clone(), Snapshots(limit))
 
 
-def _record(raw: list, fn, grad_inputs, grad_outputs) -> None:
-    raw.append((fn, grad_inputs, grad_outputs))
+def _step_hook(raw: list, copies: bool):
+    """One post-hook for every Node: the Node that just ran is torch's current autograd node,
+    so no per-Node closure is made (a 75,000-node graph registers 75,000 hooks)."""
+    current, append = torch._C._current_autograd_node, raw.append
 
+    if not copies:
+        def hook(grad_inputs, grad_outputs) -> None:
+            append((current(), grad_inputs, grad_outputs))
+        return hook
 
-def _record_copies(raw: list, fn, grad_inputs, grad_outputs) -> None:
-    """Copies: a real program may change a gradient later (``x.grad.zero_()``, accumulation)."""
     def copy(ts):
         return tuple(None if t is None else t.detach().clone() for t in ts)
-    raw.append((fn, copy(grad_inputs), copy(grad_outputs)))
+
+    def hook_copying(grad_inputs, grad_outputs) -> None:
+        # copies: a real program may change a gradient later (``x.grad.zero_()``, accumulation)
+        append((current(), copy(grad_inputs), copy(grad_outputs)))
+    return hook_copying
 
 
 def record_steps(fns: list, run, copies: bool = False) -> list[tuple[object, tuple, tuple]]:
     """Call ``run()`` with a post-hook on every Node of ``fns``: ``(fn, grad_inputs, grad_outputs)``
     in torch's execution order. No hook is left behind, whatever ``run`` raises."""
     raw: list[tuple[object, tuple, tuple]] = []
-    hook = _record_copies if copies else _record
+    hook = _step_hook(raw, copies)
     handles = []
+    add = handles.append
     try:
         for fn in fns:
-            handles.append(fn.register_hook(partial(hook, raw, fn)))
+            add(fn.register_hook(hook))
         run()
     finally:
         for h in handles:
@@ -181,14 +191,15 @@ def record_steps(fns: list, run, copies: bool = False) -> list[tuple[object, tup
 
 
 def steps_from(raw: list, ids: dict, snap: "Snapshots") -> tuple[BackwardStep, ...]:
-    return tuple(BackwardStep(i, ids[fn], gouts, gins, snap)
-                 for i, (fn, gins, gouts) in enumerate(raw))
+    return tuple([BackwardStep(i, ids[fn], gouts, gins, snap)
+                  for i, (fn, gins, gouts) in enumerate(raw)])
 
 
 def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
     fns = autograd_nodes(root)
     ids = node_ids(fns)
-    leaves = [fn.variable for fn in fns if is_leaf_node(fn)]
+    leaf_fns = [fn for fn in fns if type(fn) is _ACCUMULATE_GRAD]
+    leaves = [fn.variable for fn in leaf_fns]
     before = [leaf.grad for leaf in leaves]
     try:
         for leaf in leaves:
@@ -201,9 +212,9 @@ def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
         except RuntimeError as exc:
             raise CaptureError(f"backward failed: {str(exc).splitlines()[0]}") from exc
         leaf_grads = {
-            ids[fn]: snap(fn.variable.grad)
-            for fn in fns
-            if is_leaf_node(fn) and fn.variable.grad is not None
+            ids[fn]: snap(leaf.grad)
+            for fn, leaf in zip(leaf_fns, leaves)
+            if leaf.grad is not None
         }
     finally:
         for leaf, old in zip(leaves, before):

@@ -27,30 +27,51 @@ def autograd_nodes(root, *more_roots, makers: bool = False) -> list:
 
     ``makers``: then also the Nodes whose backward made a higher-order Node (and what they reach),
     after all the others, so those keep the same places (and ids) either way."""
-    order = list(dict.fromkeys((root, *more_roots)))
+    return walk_graph(root, *more_roots, makers=makers)[0]
+
+
+def walk_graph(root, *more_roots, makers: bool = False) -> tuple[list, list]:
+    """:func:`autograd_nodes`, and each Node's ``next_functions`` as read on the way (capture
+    needs them again: torch builds that tuple anew on every read)."""
+    order = list(dict.fromkeys((root, *more_roots)))  # also the queue: order[i:] is unexpanded
     seen = set(order)
-    queue = deque(order)
-    done = 0  # Nodes before this index have had their maker looked up
-    while queue:
-        while queue:
-            fn = queue.popleft()
-            for child, _ in fn.next_functions:
+    nexts: list = []
+    add, add_next, mark = order.append, nexts.append, seen.add
+    i = done = 0  # Nodes before ``done`` have had their maker looked up
+    while i < len(order):
+        while i < len(order):
+            children = order[i].next_functions
+            i += 1
+            add_next(children)
+            for child, _ in children:
                 if child is not None and child not in seen:
-                    seen.add(child)
-                    order.append(child)
-                    queue.append(child)
+                    mark(child)
+                    add(child)
         if not makers:
             break
         for fn in order[done:]:
-            if type(fn).__name__ == "AccumulateGrad":  # (is_leaf_node, inlined: every Node)
+            if type(fn).__name__ == "AccumulateGrad" or not fn.metadata:  # (is_leaf_node)
                 continue
             for origin in origins(fn):
                 if origin not in seen:
-                    seen.add(origin)
-                    order.append(origin)
-                    queue.append(origin)
-        done = len(order) - len(queue)
-    return order
+                    mark(origin)
+                    add(origin)
+        done = i
+    return order, nexts
+
+
+def iter_nodes(root):
+    """The Nodes reachable from ``root``, breadth-first, one at a time (a search that stops at
+    the first hit need not walk a whole big graph)."""
+    seen = {root}
+    queue = deque((root,))
+    while queue:
+        fn = queue.popleft()
+        yield fn
+        for child, _ in fn.next_functions:
+            if child is not None and child not in seen:
+                seen.add(child)
+                queue.append(child)
 
 
 def node_ids(nodes: list) -> dict:
