@@ -1,5 +1,5 @@
-"""Graphics items: a node box (title, shape, value/gradient numbers or strips) and an edge with an
-arrowhead.
+"""Graphics items: a node box (title, shape, value/gradient numbers or strips); edges are in
+:mod:`edge_items` (imported from here too).
 
 Items only paint and hold their state; the scene decides what is selected or highlighted. What a
 box holds and what a zoom shows of it (its level of detail) is in :mod:`box_content`: zoomed out,
@@ -9,15 +9,9 @@ only when even that would be a few pixels tall.
 
 from __future__ import annotations
 
-import math
-
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import (
-    QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF,
-)
-from PySide6.QtWidgets import (
-    QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem,
-)
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem
 
 from nla_explorer.drawing.heatmap import strip_image
 from nla_explorer.drawing.style import ViewStyle
@@ -26,8 +20,11 @@ from nla_explorer.graph_view.box_content import (
     font, label_px, label_sizes, metrics, name_font, node_lines, strip_caption, strip_cell,
     strip_of, strip_side, strip_size,
 )
+from nla_explorer.graph_view.edge_items import EdgeBundleItem, EdgeItem
 from nla_explorer.graph_view.kind_styles import KindStyle, box_style
-from nla_explorer.graph_view.model import PARAMETER, DisplayEdge, DisplayNode
+from nla_explorer.graph_view.model import PARAMETER, DisplayNode
+
+__all__ = ["EdgeBundleItem", "EdgeItem", "NodeItem", "box_paint", "paint_plain"]
 
 _BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), 8.0)
 _ROLE_COLOURS = {"title": "text", "sub": "muted", "value": "value", "grad": "grad",
@@ -65,6 +62,17 @@ def box_paint(style: ViewStyle, kind: KindStyle, mark: str | None,
         fill = style.leaf_grad_fill if leaf_grad else kind.fill
         entry = _PAINTS[key] = (style, pen, QBrush(QColor(fill)))
     return entry[1], entry[2]
+
+
+def paint_plain(painter: QPainter, rect: QRectF, pen: QPen, brush: QBrush, zoom: float) -> None:
+    """A box a few pixels tall at ``zoom``: a filled rectangle, with its border unless that
+    would be a hair (the boxes of an overview, made or not, are drawn so)."""
+    if zoom * rect.height() < FILL_ONLY_PX:
+        painter.fillRect(rect, brush)
+        return
+    painter.setPen(pen)
+    painter.setBrush(brush)
+    painter.drawRect(rect)
 
 
 class NodeItem(QGraphicsRectItem):
@@ -171,12 +179,7 @@ class NodeItem(QGraphicsRectItem):
         level = FULL if vector else self.detail_at(zoom)
         pen, brush = self._outline()
         if level not in (FULL, NAME):  # a few pixels tall: a plain rectangle is all one sees
-            if zoom * self._rect.height() < FILL_ONLY_PX:
-                painter.fillRect(self._rect, brush)  # its border would be a hair: no stroke
-                return
-            painter.setPen(pen)
-            painter.setBrush(brush)
-            painter.drawRect(self._rect)
+            paint_plain(painter, self._rect, pen, brush, zoom)
             return
         painter.setPen(pen)
         painter.setBrush(brush)
@@ -257,135 +260,3 @@ class NodeItem(QGraphicsRectItem):
         if strip.clipped:
             painter.drawText(QRectF(cells.right(), line.top(), side, line.height()),
                              Qt.AlignLeft | Qt.AlignVCenter, " …")
-
-
-class EdgeItem(QGraphicsPathItem):
-    """A smoothed polyline (or Graphviz's Bézier spline) from source to target, with an arrowhead."""
-
-    def __init__(self, edge: DisplayEdge, points: list[tuple[float, float]], style: ViewStyle,
-                 arrow_size: float = 9.0, bezier: bool = False) -> None:
-        super().__init__()
-        self.edge = edge
-        self.setPen(_edge_pen(style, edge.constant, edge.made_by))  # its width sizes the bounds
-        self.base_pen = QPen(self.pen())
-        self._lit_pen: QPen | None = None
-        self._bounds: QRectF | None = None
-        self._arrow = QPolygonF()
-        if len(points) >= 2:
-            self._arrow = _arrowhead(QPointF(*points[-2]), QPointF(*points[-1]), arrow_size)
-        self.setPath(_bezier_path(points) if bezier else _smooth_path(points))
-        self._bounds = None  # setPath asked for the bounds of the empty path: forget them
-        self.setZValue(0)
-
-    def set_view_style(self, style: ViewStyle) -> None:
-        """New colours: painted with another pen (the width, and so the bounds, stay)."""
-        self.base_pen = _edge_pen(style, self.edge.constant, self.edge.made_by)
-        self.update()
-
-    def set_lit(self, colour: QColor | None) -> None:
-        # painted with another pen, not setPen(): that is a geometry change, which makes the
-        # scene re-index a long edge on every step
-        self._lit_pen = None if colour is None else QPen(colour, 3.0)
-        self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        if self._bounds is None:  # the path and pen never change: compute once (Qt asks often)
-            self._bounds = super().boundingRect().united(self._arrow.boundingRect()).adjusted(
-                -2, -2, 2, 2)
-        return self._bounds
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        pen = self._lit_pen or self.base_pen
-        painter.setPen(pen)
-        painter.setBrush(Qt.NoBrush)
-        painter.drawPath(self.path())
-        if not self._arrow.isEmpty():
-            painter.setBrush(pen.color())
-            painter.setPen(Qt.NoPen)
-            painter.drawPolygon(self._arrow)
-
-
-class EdgeBundleItem(QGraphicsItem):
-    """Many edges painted as one path (big graphs): one item instead of hundreds."""
-
-    def __init__(self, polylines: list[list[tuple[float, float]]], constant: bool,
-                 arrow_size: float, bezier: bool, style: ViewStyle) -> None:
-        super().__init__()
-        self._lines = QPainterPath()
-        self._arrows = QPainterPath()
-        build = _bezier_path if bezier else _smooth_path
-        for points in polylines:
-            self._lines.addPath(build(points))
-            if len(points) >= 2:
-                self._arrows.addPolygon(_arrowhead(QPointF(*points[-2]), QPointF(*points[-1]),
-                                                   arrow_size))
-        self._constant = constant
-        self.set_view_style(style)
-        self._rect = self._lines.boundingRect().united(self._arrows.boundingRect()).adjusted(
-            -2, -2, 2, 2)
-        self.setZValue(0)
-
-    def set_view_style(self, style: ViewStyle) -> None:
-        self._pen = _edge_pen(style, self._constant)
-        self._pen.setCapStyle(Qt.SquareCap)  # Qt's default: one path of many edges
-        self._brush = QBrush(self._pen.color())
-        self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return self._rect
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        painter.strokePath(self._lines, self._pen)
-        painter.fillPath(self._arrows, self._brush)
-
-
-def _edge_pen(style: ViewStyle, constant: bool, made_by: bool = False) -> QPen:
-    """Solid edges, dashed constants feeding the node that saved them, dotted from a node to the
-    higher-order nodes its backward made."""
-    role = "made_by_edge" if made_by else ("constant_edge" if constant else "edge")
-    pen = QPen(style.colour(role), 1.6 if made_by else 1.4)
-    if constant:
-        pen.setStyle(Qt.DashLine)
-    elif made_by:
-        pen.setStyle(Qt.DotLine)
-    pen.setCapStyle(Qt.RoundCap)
-    return pen
-
-
-def _smooth_path(points: list[tuple[float, float]]) -> QPainterPath:
-    path = QPainterPath()
-    if not points:
-        return path
-    path.moveTo(*points[0])
-    if len(points) == 2:
-        path.lineTo(*points[1])
-        return path
-    # through the bend points with quadratic curves between midpoints: smooth, and cheap
-    for i in range(1, len(points) - 1):
-        cx, cy = points[i]
-        nx, ny = points[i + 1]
-        end = (nx, ny) if i == len(points) - 2 else ((cx + nx) / 2, (cy + ny) / 2)
-        path.quadTo(cx, cy, *end)
-    return path
-
-
-def _bezier_path(points: list[tuple[float, float]]) -> QPainterPath:
-    """Graphviz splines: a start point, then three control points per cubic segment."""
-    path = QPainterPath()
-    if not points:
-        return path
-    path.moveTo(*points[0])
-    rest = points[1:]
-    if len(rest) % 3:
-        return _smooth_path(points)
-    for i in range(0, len(rest), 3):
-        path.cubicTo(QPointF(*rest[i]), QPointF(*rest[i + 1]), QPointF(*rest[i + 2]))
-    return path
-
-
-def _arrowhead(tail: QPointF, tip: QPointF, size: float) -> QPolygonF:
-    angle = math.atan2(tip.y() - tail.y(), tip.x() - tail.x())
-    left = tip - QPointF(math.cos(angle - 0.42) * size, math.sin(angle - 0.42) * size)
-    right = tip - QPointF(math.cos(angle + 0.42) * size, math.sin(angle + 0.42) * size)
-    return QPolygonF([tip, left, right])
-

@@ -10,16 +10,21 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Iterator
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsScene
 
 from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.graph_view.box_content import (
-    DEFAULT_LABEL_PX, legible_zoom, node_lines, node_size,
+    DEFAULT_LABEL_PX, PLAIN, LabelSizes, detail_level, label_px, legible_zoom, node_lines,
+    node_size,
 )
+from nla_explorer.graph_view.edge_items import bundle_edges
 from nla_explorer.graph_view.group_items import CountItem, FrameItem, count_look
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem
+from nla_explorer.graph_view.lazy_boxes import LazyBoxes, NodeItems, SketchItem
+from nla_explorer.graph_view.scene_rect import picture_rect, render_zoom
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.layout.nested import Frame
 from nla_explorer.graph_view.model import GROUP, DisplayGraph, is_chain
@@ -29,6 +34,9 @@ from nla_explorer.graph_view.model import GROUP, DisplayGraph, is_chain
 BUNDLE_EDGES_OVER = 1500
 #: Above this many boxes, boxes are not cached as pixmaps (thousands of pixmaps cost more).
 CACHE_NODES_UP_TO = 3000
+#: Above this many boxes, a box's item is made when first painted or asked for (a screen shows
+#: a few hundred of 100,000; making them all took seconds).
+LAZY_BOXES_OVER = 3000
 #: Space around the picture (scene units): the same at every font size, so Fit gives the text
 #: the room the boxes leave.
 MARGIN = 20.0
@@ -63,7 +71,10 @@ class GraphScene(QGraphicsScene):
         self.display: DisplayGraph | None = None
         self.view_style = view_style
         self._selecting = False  # select() at work: not the user's doing, nothing to report
-        self.node_items: dict[str, NodeItem] = {}
+        self.node_items: NodeItems = NodeItems()
+        self._boxes: LazyBoxes | None = None
+        self._sizes: Mapping[str, tuple[float, float]] = {}
+        self._cache = False
         self.edge_items: list[EdgeItem] = []
         self.frame_items: dict[str, FrameItem] = {}
         self._inputs: dict[str, list[int]] = defaultdict(list)
@@ -106,6 +117,8 @@ class GraphScene(QGraphicsScene):
         for item in self.items():
             if isinstance(item, (NodeItem, EdgeItem, EdgeBundleItem, FrameItem)):
                 item.set_view_style(style)
+        if self._boxes is not None:
+            self._boxes.forget_fresh()
 
     def _build(self, display: DisplayGraph, layout: Layout, style: ViewStyle,
                chunk: int, frames: Mapping[str, tuple[Frame, str]],
@@ -120,7 +133,7 @@ class GraphScene(QGraphicsScene):
             self.blockSignals(False)
         self.display, self.view_style = display, style
         fonts = style.fonts
-        self.node_items, self.edge_items, self.frame_items = {}, [], {}
+        self.edge_items, self.frame_items = [], {}
         self._inputs, self._consumers = defaultdict(list), defaultdict(list)
         self._hovered = None
         self._lit_items = []
@@ -133,23 +146,32 @@ class GraphScene(QGraphicsScene):
             self.addItem(self.frame_items[gid])
         if sizes is None or any(n.id not in sizes for n in display.nodes[:1]):
             sizes = node_sizes(display, fonts)
-        cache = len(display.nodes) <= CACHE_NODES_UP_TO
+        self._sizes = sizes
+        self._cache = len(display.nodes) <= CACHE_NODES_UP_TO
         total = len(display.nodes) + len(display.edges) or 1
-        for start in range(0, len(display.nodes), chunk):
-            for node in display.nodes[start:start + chunk]:
-                item = kept.get(node.id)
-                if item is None:
-                    item = NodeItem(node, sizes[node.id], self.view_style, cache,
-                                    self.min_label_px)
-                    self.addItem(item)
-                item.setPos(*layout.positions[node.id])
-                self.node_items[node.id] = item
-            yield min(start + chunk, len(display.nodes)) / total
+        boxes = self._boxes = LazyBoxes(display.nodes, layout.positions, sizes, self._new_box,
+                                        self.addItem)
+        self.node_items = NodeItems(boxes)
+        for item in kept.values():
+            boxes.adopt(item)
+        lazy = len(display.nodes) > LAZY_BOXES_OVER
+        if lazy:  # the view makes what it shows; overview tiles draw the rest plainly
+            self.addItem(SketchItem(boxes, lambda: self.view_style))
+        else:
+            for start in range(0, len(display.nodes), chunk):
+                boxes.make_range(start, start + chunk)
+                yield min(start + chunk, len(display.nodes)) / total
         for i, edge in enumerate(display.edges):
             self._inputs[edge.target].append(i)
             self._consumers[edge.source].append(i)
         if len(display.edges) > BUNDLE_EDGES_OVER:
-            yield from self._bundle_edges(display, layout, total)
+            done = len(display.nodes)
+            for k, (item, count) in enumerate(bundle_edges(display, layout, self._arrow,
+                                                           self._bezier, self.view_style)):
+                self.addItem(item)
+                done += count
+                if k % 8 == 0:
+                    yield done / total
         else:
             for edge, points in zip(display.edges, layout.edge_points):
                 item = EdgeItem(edge, list(points), self.view_style, self._arrow,
@@ -160,14 +182,71 @@ class GraphScene(QGraphicsScene):
         for edge, points in zip(display.edges, layout.edge_points):
             if edge.count > 1 and points:
                 self.addItem(CountItem(edge.count, points, *look))
-        self.setSceneRect(self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
+        rect = picture_rect(boxes.bounds(), self.items()) if lazy else self.itemsBoundingRect()
+        self.setSceneRect(rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         yield 1.0
+
+    def _new_box(self, node) -> NodeItem:
+        return NodeItem(node, self._sizes[node.id], self.view_style, self._cache,
+                        self.min_label_px)
+
+    # -- boxes made when needed --------------------------------------------------------------------
+    def make_items_in(self, rect: QRectF) -> int:
+        """Make the items of the boxes in ``rect`` (scene units) not made yet: before they are
+        painted or hit; how many were made."""
+        return 0 if self._boxes is None else self._boxes.make_in(rect)
+
+    def items(self, *args, **kwargs) -> list:
+        """Qt's ``items``; asked about an area, the boxes there are made first."""
+        area = args[0] if args else None
+        if isinstance(area, QPointF):
+            self.make_items_in(QRectF(area.x() - 0.5, area.y() - 0.5, 1.0, 1.0))
+        elif isinstance(area, QRectF):
+            self.make_items_in(area)
+        elif isinstance(area, (QPolygonF, QPainterPath)):
+            self.make_items_in(area.boundingRect())
+        elif len(args) >= 4:  # x, y, w, h
+            self.make_items_in(QRectF(*args[:4]))
+        return super().items(*args, **kwargs)
+
+    def render(self, painter: QPainter, target: QRectF = QRectF(), source: QRectF = QRectF(),
+               mode: Qt.AspectRatioMode = Qt.KeepAspectRatio) -> None:
+        """Qt's ``render``: the boxes of ``source`` are made first, unless every box is a plain
+        rectangle at this scale (an overview tile): then those not made are sketched."""
+        boxes = self._boxes
+        if boxes is None or boxes.all_made():
+            super().render(painter, target, source, mode)
+            return
+        area = QRectF(source) if not source.isNull() else self.sceneRect()
+        zoom = render_zoom(painter, target, area, mode)
+        if zoom is not None and self._plain_at(zoom):
+            boxes.sketch_rect = area
+            try:
+                super().render(painter, target, source, mode)
+            finally:
+                boxes.sketch_rect = None
+            return
+        boxes.make_in(area)
+        super().render(painter, target, source, mode)
+
+    def seen_changes(self, rects: list[QRectF]) -> list[QRectF]:
+        """The scene's changes less those of boxes just made that look as they did before."""
+        return list(rects) if self._boxes is None else self._boxes.seen_changes(rects)
+
+    def _plain_at(self, zoom: float) -> bool:
+        return all(detail_level(zoom, sizes) == PLAIN for sizes in self._label_sizes())
+
+    def _label_sizes(self) -> list[LabelSizes]:
+        if self._boxes is None:
+            return []
+        return self._boxes.label_sizes(self.fonts, self.min_label_px)
 
     def _keep_boxes(self, display: DisplayGraph) -> dict[str, NodeItem]:
         """Take every item away but the boxes ``display`` still shows as they are (the same
         node): those come back unmarked, to be placed again."""
-        kept = {n.id: self.node_items[n.id] for n in display.nodes
-                if n.id in self.node_items and self.node_items[n.id].node is n}
+        made = self._boxes.made if self._boxes is not None else {}
+        kept = {n.id: made[n.id] for n in display.nodes
+                if n.id in made and made[n.id].node is n}
         keep = {id(item) for item in kept.values()}
         self.blockSignals(True)
         self.clearSelection()
@@ -185,19 +264,18 @@ class GraphScene(QGraphicsScene):
         """Boxes are drawn in full once their title is ``px`` tall on screen; zoomed out further
         they show their name in large type (presentation mode may ask for 16 px)."""
         self.min_label_px = float(px)
-        for item in self.node_items.values():
+        for item in self.node_items.made():
             item.set_min_label_px(self.min_label_px)
 
     def legible_zoom(self, min_px: float | None = None) -> float:
         """The smallest zoom from which on every box's name is at least ``min_px`` (default: the
         scene's :attr:`min_label_px`) tall on screen; 0 without boxes."""
         px = self.min_label_px if min_px is None else float(min_px)
-        return max((legible_zoom(item.label_sizes(), px) for item in self.node_items.values()),
-                   default=0.0)
+        return max((legible_zoom(sizes, px) for sizes in self._label_sizes()), default=0.0)
 
     def smallest_label_px(self, zoom: float) -> float:
         """The height on screen of the smallest name drawn at ``zoom`` (0 if a box shows none)."""
-        return min((item.label_px(zoom) for item in self.node_items.values()), default=0.0)
+        return min((label_px(zoom, sizes) for sizes in self._label_sizes()), default=0.0)
 
     # -- groups ------------------------------------------------------------------------------------
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -284,26 +362,10 @@ class GraphScene(QGraphicsScene):
             self._lit_items = []
         self.node_items[other].set_highlight(role if on else None)
 
-    def _bundle_edges(self, display: DisplayGraph, layout: Layout, total: int,
-                      per_item: int = 300) -> Iterator[float]:
-        """Big graphs: a few hundred edges per item, grouped by position for cheap culling."""
-        order = sorted(range(len(display.edges)),
-                       key=lambda i: layout.edge_points[i][0][1] if layout.edge_points[i] else 0)
-        done = len(display.nodes)
-        for constant in (False, True):
-            chosen = [i for i in order if display.edges[i].constant == constant]
-            for start in range(0, len(chosen), per_item):
-                chunk = chosen[start:start + per_item]
-                item = EdgeBundleItem([list(layout.edge_points[i]) for i in chunk], constant,
-                                      self._arrow, self._bezier, self.view_style)
-                self.addItem(item)
-                done += len(chunk)
-                if start % (per_item * 8) == 0:
-                    yield done / total
-
     def highlighted(self) -> dict[str, str]:
         """Node id → "input"/"consumer" for the boxes lit by the current hover (for tests)."""
-        return {k: v.highlight for k, v in self.node_items.items() if v.highlight}
+        return {item.node.id: item.highlight for item in self.node_items.made()
+                if item.highlight}
 
     def find(self, text: str, after: str | None = None) -> str | None:
         """The next node (after ``after``) whose title, shape, tooltip or id contains ``text``."""
@@ -319,14 +381,15 @@ class GraphScene(QGraphicsScene):
         return hits[0]
 
     def content_rect(self) -> QRectF:
-        return self.itemsBoundingRect()
+        """What the picture covers (the scene rect less its margin)."""
+        return self.sceneRect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
 
     def edge_points(self, index: int) -> tuple:
         return self._edge_points[index]
 
     def set_caching(self, on: bool) -> None:
         """Pixmap caching speeds up the screen; vector export needs it off to keep text as text."""
-        on = on and len(self.node_items) <= CACHE_NODES_UP_TO
+        on = self._cache = on and len(self.node_items) <= CACHE_NODES_UP_TO
         mode = NodeItem.DeviceCoordinateCache if on else NodeItem.NoCache
-        for item in self.node_items.values():
+        for item in self.node_items.made():
             item.setCacheMode(mode)

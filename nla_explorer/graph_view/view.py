@@ -25,6 +25,11 @@ LEGIBLE_PX, PRESENTATION_PX = 12.0, 16.0
 OVERVIEW_BOXES_OVER = 2000
 #: A frame drawn from the overview renders missing tiles for at most this long (seconds).
 OVERVIEW_FRAME_S = 0.03
+#: Drawn from the overview, the boxes this near the pointer (pixels) are made before a mouse
+#: event reaches the scene.
+POINTER_REACH_PX = 4.0
+_POINTER_EVENTS = (QEvent.MouseMove, QEvent.MouseButtonPress, QEvent.MouseButtonDblClick,
+                   QEvent.ToolTip, QEvent.ContextMenu)
 
 
 class GraphView(QGraphicsView):
@@ -161,6 +166,13 @@ class GraphView(QGraphicsView):
     # -- painting --------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         if not self.uses_overview():
+            # a big scene's boxes are made when first shown: those in view, and a screen
+            # around them (a short scroll then finds them made)
+            exposed = self.mapToScene(event.rect()).boundingRect()
+            if self.scene().make_items_in(exposed):
+                visible = self.mapToScene(self.viewport().rect()).boundingRect()
+                self.scene().make_items_in(visible.adjusted(
+                    -visible.width(), -visible.height(), visible.width(), visible.height()))
             super().paintEvent(event)
             return
         # what QGraphicsView.paintEvent does, with the overview's tiles in place of the items
@@ -199,6 +211,14 @@ class GraphView(QGraphicsView):
             super().keyPressEvent(event)
 
     def viewportEvent(self, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() in _POINTER_EVENTS and self.uses_overview():
+            # drawn from the overview, the boxes under the pointer may not be made yet: make
+            # them so they can be hovered, clicked and asked for their tooltip
+            near = POINTER_REACH_PX / max(self.zoom(), 1e-9)
+            pos = self.mapToScene(event.position().toPoint() if hasattr(event, "position")
+                                  else event.pos())
+            self.scene().make_items_in(QRectF(pos.x() - near, pos.y() - near, 2 * near,
+                                              2 * near))
         if event.type() == QEvent.Gesture and isinstance(event, QGestureEvent):
             pinch = event.gesture(Qt.PinchGesture)
             if isinstance(pinch, QPinchGesture):

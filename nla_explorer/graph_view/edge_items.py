@@ -1,0 +1,182 @@
+"""Graphics items of edges: one edge (a smoothed polyline or Graphviz's spline with an
+arrowhead), and many edges of a big graph as one item whose path is made when first painted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.graph_view.layout.model import Layout
+from nla_explorer.graph_view.model import DisplayEdge, DisplayGraph
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A smoothed polyline (or Graphviz's Bézier spline) from source to target, with an arrowhead."""
+
+    def __init__(self, edge: DisplayEdge, points: list[tuple[float, float]], style: ViewStyle,
+                 arrow_size: float = 9.0, bezier: bool = False) -> None:
+        super().__init__()
+        self.edge = edge
+        self.setPen(_edge_pen(style, edge.constant, edge.made_by))  # its width sizes the bounds
+        self.base_pen = QPen(self.pen())
+        self._lit_pen: QPen | None = None
+        self._bounds: QRectF | None = None
+        self._arrow = QPolygonF()
+        if len(points) >= 2:
+            self._arrow = _arrowhead(QPointF(*points[-2]), QPointF(*points[-1]), arrow_size)
+        self.setPath(_bezier_path(points) if bezier else _smooth_path(points))
+        self._bounds = None  # setPath asked for the bounds of the empty path: forget them
+        self.setZValue(0)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        """New colours: painted with another pen (the width, and so the bounds, stay)."""
+        self.base_pen = _edge_pen(style, self.edge.constant, self.edge.made_by)
+        self.update()
+
+    def set_lit(self, colour: QColor | None) -> None:
+        # painted with another pen, not setPen(): that is a geometry change, which makes the
+        # scene re-index a long edge on every step
+        self._lit_pen = None if colour is None else QPen(colour, 3.0)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if self._bounds is None:  # the path and pen never change: compute once (Qt asks often)
+            self._bounds = super().boundingRect().united(self._arrow.boundingRect()).adjusted(
+                -2, -2, 2, 2)
+        return self._bounds
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        pen = self._lit_pen or self.base_pen
+        painter.setPen(pen)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self.path())
+        if not self._arrow.isEmpty():
+            painter.setBrush(pen.color())
+            painter.setPen(Qt.NoPen)
+            painter.drawPolygon(self._arrow)
+
+
+class EdgeBundleItem(QGraphicsItem):
+    """Many edges painted as one path (big graphs): one item instead of hundreds. The path is
+    made when the bundle is first painted; until then its bounds are those of the points (the
+    curves stay within them) widened by an arrowhead, which holds the exact bounds."""
+
+    def __init__(self, polylines: list[list[tuple[float, float]]], constant: bool,
+                 arrow_size: float, bezier: bool, style: ViewStyle) -> None:
+        super().__init__()
+        self._polylines = polylines
+        self._arrow_size = arrow_size
+        self._bezier = bezier
+        self._paths: tuple[QPainterPath, QPainterPath] | None = None
+        self._constant = constant
+        self.set_view_style(style)
+        xs = [x for points in polylines for x, _ in points]
+        ys = [y for points in polylines for _, y in points]
+        pad = arrow_size + 2
+        self._rect = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad,
+                            max(ys) - min(ys) + 2 * pad) if xs else QRectF()
+        self.setZValue(0)
+
+    def set_view_style(self, style: ViewStyle) -> None:
+        self._pen = _edge_pen(style, self._constant)
+        self._pen.setCapStyle(Qt.SquareCap)  # Qt's default: one path of many edges
+        self._brush = QBrush(self._pen.color())
+        self.update()
+
+    def paths(self) -> tuple[QPainterPath, QPainterPath]:
+        """The lines and the arrowheads (made on first use)."""
+        if self._paths is None:
+            lines, arrows = QPainterPath(), QPainterPath()
+            build = _bezier_path if self._bezier else _smooth_path
+            for points in self._polylines:
+                lines.addPath(build(points))
+                if len(points) >= 2:
+                    arrows.addPolygon(_arrowhead(QPointF(*points[-2]), QPointF(*points[-1]),
+                                                 self._arrow_size))
+            self._paths = (lines, arrows)
+        return self._paths
+
+    def exact_rect(self) -> QRectF:
+        """What the edges cover (the bounds of the paths, a little wider for the pen)."""
+        lines, arrows = self.paths()
+        return lines.boundingRect().united(arrows.boundingRect()).adjusted(-2, -2, 2, 2)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        lines, arrows = self.paths()
+        painter.strokePath(lines, self._pen)
+        painter.fillPath(arrows, self._brush)
+
+
+def bundle_edges(display: DisplayGraph, layout: Layout, arrow_size: float, bezier: bool,
+                 style: ViewStyle, per_item: int = 300) -> Iterator[tuple[EdgeBundleItem, int]]:
+    """Big graphs: a few hundred edges per item, grouped by position for cheap culling; yields
+    each bundle and how many edges it holds."""
+    points = layout.edge_points
+    order = sorted(range(len(display.edges)), key=lambda i: points[i][0][1] if points[i] else 0)
+    for constant in (False, True):
+        chosen = [i for i in order if display.edges[i].constant == constant]
+        for start in range(0, len(chosen), per_item):
+            chunk = chosen[start:start + per_item]
+            yield EdgeBundleItem([list(points[i]) for i in chunk], constant, arrow_size, bezier,
+                                 style), len(chunk)
+
+
+def _edge_pen(style: ViewStyle, constant: bool, made_by: bool = False) -> QPen:
+    """Solid edges, dashed constants feeding the node that saved them, dotted from a node to the
+    higher-order nodes its backward made."""
+    role = "made_by_edge" if made_by else ("constant_edge" if constant else "edge")
+    pen = QPen(style.colour(role), 1.6 if made_by else 1.4)
+    if constant:
+        pen.setStyle(Qt.DashLine)
+    elif made_by:
+        pen.setStyle(Qt.DotLine)
+    pen.setCapStyle(Qt.RoundCap)
+    return pen
+
+
+def _smooth_path(points: list[tuple[float, float]]) -> QPainterPath:
+    path = QPainterPath()
+    if not points:
+        return path
+    path.moveTo(*points[0])
+    if len(points) == 2:
+        path.lineTo(*points[1])
+        return path
+    # through the bend points with quadratic curves between midpoints: smooth, and cheap
+    for i in range(1, len(points) - 1):
+        cx, cy = points[i]
+        nx, ny = points[i + 1]
+        end = (nx, ny) if i == len(points) - 2 else ((cx + nx) / 2, (cy + ny) / 2)
+        path.quadTo(cx, cy, *end)
+    return path
+
+
+def _bezier_path(points: list[tuple[float, float]]) -> QPainterPath:
+    """Graphviz splines: a start point, then three control points per cubic segment."""
+    path = QPainterPath()
+    if not points:
+        return path
+    path.moveTo(*points[0])
+    rest = points[1:]
+    if len(rest) % 3:
+        return _smooth_path(points)
+    for i in range(0, len(rest), 3):
+        path.cubicTo(QPointF(*rest[i]), QPointF(*rest[i + 1]), QPointF(*rest[i + 2]))
+    return path
+
+
+def _arrowhead(tail: QPointF, tip: QPointF, size: float) -> QPolygonF:
+    angle = math.atan2(tip.y() - tail.y(), tip.x() - tail.x())
+    left = tip - QPointF(math.cos(angle - 0.42) * size, math.sin(angle - 0.42) * size)
+    right = tip - QPointF(math.cos(angle + 0.42) * size, math.sin(angle + 0.42) * size)
+    return QPolygonF([tip, left, right])
+
