@@ -14,6 +14,8 @@ Per workload, best of ``--repeats`` (default 3), in seconds:
 * ``capture_s`` / ``trace_s``: ``capture(y, names)`` and ``trace_backward(y)`` on a graph made
   without a recording; ``capture_recorded_s`` / ``trace_recorded_s``: the same on a graph made
   inside one, the capture given the recorder, module paths and scopes (what ``explore`` does).
+* ``explore_s``: ``capture_tensor(y, names, models)`` on a graph made inside a recording, as
+  ``explore(y)`` runs it: the check that the latest recording made it, the capture and the trace.
 * ``engine_ratio`` / ``engine_ratio_recorded``: (capture + trace) / plain, and
   (forward recorded + capture + trace) / plain: what the engine adds up to before any drawing.
 
@@ -39,7 +41,7 @@ import torch  # noqa: E402
 from nla_explorer.engine.autograd.capture import capture  # noqa: E402
 from nla_explorer.engine.autograd.module_tags import ModuleLookup  # noqa: E402
 from nla_explorer.engine.autograd.trace import trace_backward  # noqa: E402
-from nla_explorer.engine.recording import recording  # noqa: E402
+from nla_explorer.engine.recording import capture_tensor, recording  # noqa: E402
 
 
 # -- workloads (as benchmarks/workloads.py builds them, with the model kept): setup() → state ------
@@ -129,7 +131,10 @@ def bench(name: str, repeats: int) -> dict:
         del graph
         t, trace = _timed(lambda: trace_backward(y))
         keep("trace_recorded_s", t)
-        del trace, y, rec
+        del trace
+        t, captured = _timed(lambda: capture_tensor(y, names, models))
+        keep("explore_s", t)
+        del captured, y, rec
         print(f"{name}: {best}", file=sys.stderr)
     out = {"nodes": nodes, **{k: round(v, 4) for k, v in best.items()}}
     plain = best["plain_s"]

@@ -20,7 +20,7 @@ from nla_explorer.engine.autograd.graph import OP, AutogradGraph
 from nla_explorer.engine.autograd.module_tags import ModuleLookup, ModuleTags, module_infos
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.trace import BackwardTrace, trace_backward
-from nla_explorer.engine.autograd.walk import autograd_nodes, output_node
+from nla_explorer.engine.autograd.walk import iter_nodes, output_node
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
 
 MISSING_VALUES = ("values of ops that saved no result show ?; wrap the forward in "
@@ -77,8 +77,9 @@ class Recording:
         if root is None:
             return False
         self.recorder.resolve_pending()
-        return any(self.recorder.value_of(fn) is not None or self.tags.module_of(fn) is not None
-                   for fn in autograd_nodes(root))
+        value_of, module_of = self.recorder.value_of, self.tags.module_of
+        return any(value_of(fn) is not None or module_of(fn) is not None
+                   for fn in iter_nodes(root))  # (most often the output itself answers)
 
     def module_of(self, fn: object) -> torch.nn.Module | None:
         """The innermost module whose forward made Node ``fn`` inside this recording."""

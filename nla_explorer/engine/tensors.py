@@ -117,6 +117,15 @@ def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
     """Copy ``tensor`` (detached, to the CPU) into a :class:`TensorData`."""
     t = tensor.detach()
     numel = t.numel()
+    dtype = t.dtype
+    if dtype in _NUMPY_AS_IS and t.is_cpu and numel <= limit and (
+            numel <= ALWAYS_KEPT or _keep_values(numel)):
+        # The common case, inline (a recorded forward takes one snapshot per op): a float
+        # tensor on the CPU whose values are kept.
+        values = t.numpy().copy()
+        values.setflags(write=False)
+        return TensorData(tuple(t.shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
+                          values, None)
     values = None
     summary = None
     if t.is_meta:
@@ -125,7 +134,7 @@ def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
         values = _to_numpy(t)
     elif numel > 0:
         summary = _summarise(t)
-    return TensorData(tuple(t.shape), dtype_name(t.dtype), "cpu" if t.is_cpu else str(t.device),
+    return TensorData(tuple(t.shape), dtype_name(dtype), "cpu" if t.is_cpu else str(t.device),
                       values, summary)
 
 

@@ -216,8 +216,8 @@ class _SavedReader:
                 out.append(SavedValue(name, role, snap(value), None, name_of(value)))
             elif value is None:
                 continue
-            elif isinstance(value, (tuple, list)) and value and all(
-                    isinstance(v, torch.Tensor) for v in value):
+            elif isinstance(value, (tuple, list)) and value and isinstance(
+                    value[0], torch.Tensor) and all(isinstance(v, torch.Tensor) for v in value):
                 for i, v in enumerate(value):
                     out.append(SavedValue(f"{name}[{i}]", "input" if v.requires_grad
                                           else "constant", snap(v), None, name_of(v)))
@@ -228,7 +228,7 @@ class _SavedReader:
     def _attribute(self, name: str, value: object) -> SavedValue:
         kind = type(value)
         # not floats (0.0 == -0.0), and only exact ints in a tuple ((1, 2) == (1.0, 2))
-        if kind in _SHARED or kind is tuple and all(type(v) is int for v in value):
+        if kind in _SHARED or kind is tuple and _INT_ONLY.issuperset(map(type, value)):
             key = (name, kind, value)
             hit = self._attributes.get(key)
             if hit is None:
@@ -239,6 +239,7 @@ class _SavedReader:
 
 _PLAIN = frozenset((int, float, bool, str))
 _SHARED = frozenset((int, bool, str))
+_INT_ONLY = frozenset((int,))
 _STRIDED = torch.strided
 
 

@@ -142,12 +142,13 @@ class _FunctionMode(TorchFunctionMode):
                 out = func(*args, **kwargs)
         else:
             out = func(*args, **kwargs)
-        # The recorder's own work (snapshots detach and copy) is no op of the program's: the
-        # dispatch mode need not see it.
-        with _DispatchModesOff():
-            recorder.resolve_pending()
-            for t in tensors_in(out):
-                if t.grad_fn is not None:
+        recorder.resolve_pending()
+        made = [t for t in tensors_in(out) if t.grad_fn is not None]
+        if made:
+            # The recorder's own work (snapshots detach and copy) is no op of the program's:
+            # the dispatch mode need not see it.
+            with _DispatchModesOff():
+                for t in made:
                     recorder.record(t)
         if recorder.on_call is not None:
             recorder.on_call(func, args, kwargs, out)
