@@ -5,7 +5,7 @@ arrowhead), and many edges of a big graph as one item whose path is made when fi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
@@ -67,7 +67,7 @@ class EdgeBundleItem(QGraphicsItem):
     made when the bundle is first painted; until then its bounds are those of the points (the
     curves stay within them) widened by an arrowhead, which holds the exact bounds."""
 
-    def __init__(self, polylines: list[list[tuple[float, float]]], constant: bool,
+    def __init__(self, polylines: Sequence[Sequence[tuple[float, float]]], constant: bool,
                  arrow_size: float, bezier: bool, style: ViewStyle) -> None:
         super().__init__()
         self._polylines = polylines
@@ -76,11 +76,13 @@ class EdgeBundleItem(QGraphicsItem):
         self._paths: tuple[QPainterPath, QPainterPath] | None = None
         self._constant = constant
         self.set_view_style(style)
-        xs = [x for points in polylines for x, _ in points]
-        ys = [y for points in polylines for _, y in points]
-        pad = arrow_size + 2
-        self._rect = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad,
-                            max(ys) - min(ys) + 2 * pad) if xs else QRectF()
+        corners = [point for points in polylines for point in points]
+        self._rect = QRectF()
+        if corners:
+            xs, ys = zip(*corners)
+            pad = arrow_size + 2
+            self._rect = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad,
+                                max(ys) - min(ys) + 2 * pad)
         self.setZValue(0)
 
     def set_view_style(self, style: ViewStyle) -> None:
@@ -121,12 +123,14 @@ def bundle_edges(display: DisplayGraph, layout: Layout, arrow_size: float, bezie
     """Big graphs: a few hundred edges per item, grouped by position for cheap culling; yields
     each bundle and how many edges it holds."""
     points = layout.edge_points
-    order = sorted(range(len(display.edges)), key=lambda i: points[i][0][1] if points[i] else 0)
+    tops = [p[0][1] if p else 0 for p in points]
+    order = sorted(range(len(points)), key=tops.__getitem__)
+    constants = [edge.constant for edge in display.edges]
     for constant in (False, True):
-        chosen = [i for i in order if display.edges[i].constant == constant]
+        chosen = [i for i in order if constants[i] == constant]
         for start in range(0, len(chosen), per_item):
             chunk = chosen[start:start + per_item]
-            yield EdgeBundleItem([list(points[i]) for i in chunk], constant, arrow_size, bezier,
+            yield EdgeBundleItem([points[i] for i in chunk], constant, arrow_size, bezier,
                                  style), len(chunk)
 
 

@@ -11,6 +11,7 @@ rectangles their items would draw while a reduced picture (an overview tile) is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
@@ -36,13 +37,16 @@ class LazyBoxes:
                  make: Callable[[DisplayNode], NodeItem],
                  add: Callable[[QGraphicsItem], None]) -> None:
         self.nodes = nodes
-        self.index_of = {n.id: i for i, n in enumerate(nodes)}
+        self._ids = [n.id for n in nodes]
+        self._index_of: dict[str, int] | None = None  # made when first asked for
         self.made: dict[str, NodeItem] = {}
         self._make, self._add = make, add
         self._positions = positions
         count = len(nodes)
-        xy = np.array([positions[n.id] for n in nodes], dtype=float).reshape(count, 2)
-        wh = np.array([sizes[n.id] for n in nodes], dtype=float).reshape(count, 2)
+        self._size_list = list(map(sizes.__getitem__, self._ids))
+        xy = np.fromiter(chain.from_iterable(map(positions.__getitem__, self._ids)), float,
+                         2 * count).reshape(count, 2)
+        wh = np.fromiter(chain.from_iterable(self._size_list), float, 2 * count).reshape(count, 2)
         self._xy, self._wh = xy, wh
         # the items' scene bounds as Qt works them out: the rect widened by the pen, moved
         self._left = (-wh[:, 0] / 2 - BOX_PAD) + xy[:, 0]
@@ -51,13 +55,19 @@ class LazyBoxes:
         self._right, self._bottom = self._left + self._width, self._top + self._height
         self._unmade = np.ones(count, dtype=bool)
         self._fresh: dict[tuple[float, ...], NodeItem] = {}  # bounds → a box just made
-        self._sizes = sizes
         self._labels: tuple[Fonts, float, list[LabelSizes]] | None = None
         #: while set (scene units), the sketch draws the boxes not made yet in it
         self.sketch_rect: QRectF | None = None
 
     def __len__(self) -> int:
         return len(self.nodes)
+
+    @property
+    def index_of(self) -> dict[str, int]:
+        """Box id → its place in the picture's order."""
+        if self._index_of is None:
+            self._index_of = dict(zip(self._ids, range(len(self._ids))))
+        return self._index_of
 
     def all_made(self) -> bool:
         return len(self.made) == len(self.nodes)
@@ -115,9 +125,8 @@ class LazyBoxes:
         if self._labels is None or self._labels[0] is not fonts or \
                 self._labels[1] != min_label_px:
             found: dict[tuple, LabelSizes] = {}
-            for node in self.nodes:
-                size = self._sizes[node.id]
-                key = (node.label, size)
+            for node, size in zip(self.nodes, self._size_list):
+                key = (node.name or node.title, size)  # the box's label
                 if key not in found:
                     found[key] = label_sizes(node, size, fonts, min_label_px)
             self._labels = (fonts, min_label_px, list(dict.fromkeys(found.values())))

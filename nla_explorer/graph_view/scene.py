@@ -77,8 +77,8 @@ class GraphScene(QGraphicsScene):
         self._cache = False
         self.edge_items: list[EdgeItem] = []
         self.frame_items: dict[str, FrameItem] = {}
-        self._inputs: dict[str, list[int]] = defaultdict(list)
-        self._consumers: dict[str, list[int]] = defaultdict(list)
+        #: box id → indexes of the edges into it, and out of it (made at the first hover)
+        self._ends: tuple[dict[str, list[int]], dict[str, list[int]]] | None = None
         self._hovered: str | None = None
         self._lit_items: list[EdgeItem] = []
         self._edge_points: tuple = ()
@@ -134,7 +134,7 @@ class GraphScene(QGraphicsScene):
         self.display, self.view_style = display, style
         fonts = style.fonts
         self.edge_items, self.frame_items = [], {}
-        self._inputs, self._consumers = defaultdict(list), defaultdict(list)
+        self._ends = None
         self._hovered = None
         self._lit_items = []
         self._arrow = min(fonts.size, 14.0) * 0.85  # in the gaps between layers, which stay put
@@ -161,9 +161,6 @@ class GraphScene(QGraphicsScene):
             for start in range(0, len(display.nodes), chunk):
                 boxes.make_range(start, start + chunk)
                 yield min(start + chunk, len(display.nodes)) / total
-        for i, edge in enumerate(display.edges):
-            self._inputs[edge.target].append(i)
-            self._consumers[edge.source].append(i)
         if len(display.edges) > BUNDLE_EDGES_OVER:
             done = len(display.nodes)
             for k, (item, count) in enumerate(bundle_edges(display, layout, self._arrow,
@@ -340,9 +337,15 @@ class GraphScene(QGraphicsScene):
         if node_id is None or self.display is None:
             return
         edges = self.display.edges
-        for index in self._inputs.get(node_id, []):
+        if self._ends is None:
+            self._ends = defaultdict(list), defaultdict(list)
+            for i, edge in enumerate(edges):
+                self._ends[0][edge.target].append(i)
+                self._ends[1][edge.source].append(i)
+        inputs, consumers = self._ends
+        for index in inputs.get(node_id, []):
             self._light_edge(index, "input", on, edges[index].source)
-        for index in self._consumers.get(node_id, []):
+        for index in consumers.get(node_id, []):
             self._light_edge(index, "consumer", on, edges[index].target)
 
     def _light_edge(self, index: int, role: str, on: bool, other: str) -> None:
