@@ -189,3 +189,14 @@ def test_recording_pauses_full_collections_only_while_it_records():
         gc.set_threshold(500, 5, 5)  # the program's own setting wins
     assert gc.get_threshold() == (500, 5, 5)
     gc.set_threshold(*before)
+
+
+def test_a_scalars_implicit_ones_give_the_steps_of_explicit_ones():
+    w, y = _program()
+    implicit, explicit = trace_backward(y), trace_backward(y, torch.ones_like(y))
+    assert [s.node_id for s in implicit.steps] == [s.node_id for s in explicit.steps]
+    for a, b in zip(implicit.steps, explicit.steps):
+        for got, want in ((a.grad_output_tensors, b.grad_output_tensors),
+                          (a.grad_input_tensors, b.grad_input_tensors)):
+            assert len(got) == len(want) and all(_same(g, h) for g, h in zip(got, want))
+    assert implicit.grad_output.item() == explicit.grad_output.item() == 1.0

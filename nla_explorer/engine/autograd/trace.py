@@ -145,13 +145,16 @@ def trace_backward(
     root = output_node(tensor) if isinstance(tensor, torch.Tensor) else None
     if root is None:
         raise CaptureError("the output does not require grad: there is no backward pass to trace")
+    # Ones for a one-element output are torch's own implicit gradient: let torch make them (an
+    # explicit gradient imports sympy in torch's first backward of the process, 0.2 s).
+    implicit = grad_output is None and tensor.numel() == 1 and tensor.dtype.is_floating_point
     if grad_output is None:
         grad_output = torch.ones_like(tensor)
     elif tuple(grad_output.shape) != tuple(tensor.shape):
         raise CaptureError(f"grad_output has shape {tuple(grad_output.shape)}, "
                            f"the output has shape {tuple(tensor.shape)}")
     with paused_gc():
-        return _run(tensor, root, grad_output.detach().clone(), Snapshots(limit))
+        return _run(tensor, root, grad_output.detach().clone(), Snapshots(limit), implicit)
 
 
 def _step_hook(raw: list, copies: bool):
@@ -195,7 +198,7 @@ def steps_from(raw: list, ids: dict, snap: "Snapshots") -> tuple[BackwardStep, .
                   for i, (fn, gins, gouts) in enumerate(raw)])
 
 
-def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
+def _run(tensor, root, grad_output, snap: Snapshots, implicit: bool = False) -> BackwardTrace:
     fns = autograd_nodes(root)
     ids = node_ids(fns)
     leaf_fns = [fn for fn in fns if type(fn) is _ACCUMULATE_GRAD]
@@ -208,7 +211,7 @@ def _run(tensor, root, grad_output, snap: Snapshots) -> BackwardTrace:
         try:
             with keeper.watching(fns) if wants_jacobians(fns) else nullcontext():
                 raw = record_steps(fns, lambda: torch.autograd.backward(
-                    tensor, grad_tensors=grad_output, retain_graph=True))
+                    tensor, grad_tensors=None if implicit else grad_output, retain_graph=True))
         except RuntimeError as exc:
             raise CaptureError(f"backward failed: {str(exc).splitlines()[0]}") from exc
         leaf_grads = {
