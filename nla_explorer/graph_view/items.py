@@ -92,7 +92,7 @@ class NodeItem(QGraphicsRectItem):
         self._rect = QRectF(-w / 2, -h / 2, w, h)
         self.setRect(self._rect)
         self.setPen(_BOUNDS_PEN)  # invisible; its width keeps the selection border inside bounds
-        self._lines = node_lines(node)
+        self._lines: list[tuple[str, str]] | None = None  # worked out when first drawn in full
         self.min_label_px = min_label_px
         self._sizes: LabelSizes | None = None  # measured when first needed
         self._strips: dict[str, object] = {}  # role → the strip's image, made when first drawn
@@ -103,10 +103,18 @@ class NodeItem(QGraphicsRectItem):
         self._outline_paint: tuple[QPen, QBrush] | None = None
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
-        self.setToolTip(node.tooltip)
+        self._tip_set = False  # the tooltip is written when first asked for (see toolTip)
         self.setZValue(1)
         if cache:  # a pixmap per box: fast repaints, too costly for thousands of boxes
             self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+
+    def toolTip(self) -> str:  # noqa: N802 - Qt's name
+        """The box's tooltip, written when first asked for: of 100,000 boxes, the few hovered
+        need one (the scene asks before Qt shows it)."""
+        if not self._tip_set:
+            self._tip_set = True
+            self.setToolTip(self.node.tooltip)
+        return super().toolTip()
 
     # -- what a zoom shows ---------------------------------------------------------------------
     def label_sizes(self) -> LabelSizes:
@@ -209,6 +217,8 @@ class NodeItem(QGraphicsRectItem):
     def _paint_lines(self, painter: QPainter) -> None:
         style, fonts = self.view_style, self.fonts
         y = self._rect.top() + fonts.padding * 0.6
+        if self._lines is None:
+            self._lines = node_lines(self.node)
         for role, text in self._lines:
             if role in STRIP_ROLES:
                 strip = strip_of(self.node.value if role == "value_strip" else self.node.grad)

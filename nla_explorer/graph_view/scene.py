@@ -10,21 +10,17 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Iterator
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtCore import QRectF, Qt, Signal
 
 from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.graph_view.box_content import (
-    DEFAULT_LABEL_PX, PLAIN, LabelSizes, detail_level, label_px, legible_zoom, node_lines,
-    node_size,
-)
+from nla_explorer.graph_view.box_content import label_px, legible_zoom, node_lines, node_size
+from nla_explorer.graph_view.box_scene import BoxScene
 from nla_explorer.graph_view.edge_items import bundle_edges
 from nla_explorer.graph_view.group_items import CountItem, FrameItem, count_look
 from nla_explorer.graph_view.items import EdgeBundleItem, EdgeItem, NodeItem
 from nla_explorer.graph_view.lazy_boxes import LazyBoxes, NodeItems, SketchItem
-from nla_explorer.graph_view.scene_rect import picture_rect, render_zoom
+from nla_explorer.graph_view.scene_rect import picture_rect
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.layout.nested import Frame
 from nla_explorer.graph_view.model import GROUP, DisplayGraph, is_chain
@@ -57,7 +53,7 @@ def node_sizes(display: DisplayGraph, fonts: Fonts,
     return sizes
 
 
-class GraphScene(QGraphicsScene):
+class GraphScene(BoxScene):
     """Items for one :class:`DisplayGraph` placed by a :class:`Layout`, drawn in a
     :class:`ViewStyle`. ``node_selected`` reports the user's selection (a click, a rubber band),
     not the changes made by :meth:`select`."""
@@ -67,12 +63,9 @@ class GraphScene(QGraphicsScene):
     group_toggled = Signal(str)  # the user asks to open (or close) this group
 
     def __init__(self, parent=None, view_style: ViewStyle = ViewStyle()) -> None:
-        super().__init__(parent)
+        super().__init__(parent, view_style)
         self.display: DisplayGraph | None = None
-        self.view_style = view_style
         self._selecting = False  # select() at work: not the user's doing, nothing to report
-        self.node_items: NodeItems = NodeItems()
-        self._boxes: LazyBoxes | None = None
         self._sizes: Mapping[str, tuple[float, float]] = {}
         self._cache = False
         self.edge_items: list[EdgeItem] = []
@@ -82,7 +75,6 @@ class GraphScene(QGraphicsScene):
         self._hovered: str | None = None
         self._lit_items: list[EdgeItem] = []
         self._edge_points: tuple = ()
-        self.min_label_px = DEFAULT_LABEL_PX
         self.selectionChanged.connect(self._selection_changed)
 
     @property
@@ -186,57 +178,6 @@ class GraphScene(QGraphicsScene):
     def _new_box(self, node) -> NodeItem:
         return NodeItem(node, self._sizes[node.id], self.view_style, self._cache,
                         self.min_label_px)
-
-    # -- boxes made when needed --------------------------------------------------------------------
-    def make_items_in(self, rect: QRectF) -> int:
-        """Make the items of the boxes in ``rect`` (scene units) not made yet: before they are
-        painted or hit; how many were made."""
-        return 0 if self._boxes is None else self._boxes.make_in(rect)
-
-    def items(self, *args, **kwargs) -> list:
-        """Qt's ``items``; asked about an area, the boxes there are made first."""
-        area = args[0] if args else None
-        if isinstance(area, QPointF):
-            self.make_items_in(QRectF(area.x() - 0.5, area.y() - 0.5, 1.0, 1.0))
-        elif isinstance(area, QRectF):
-            self.make_items_in(area)
-        elif isinstance(area, (QPolygonF, QPainterPath)):
-            self.make_items_in(area.boundingRect())
-        elif len(args) >= 4:  # x, y, w, h
-            self.make_items_in(QRectF(*args[:4]))
-        return super().items(*args, **kwargs)
-
-    def render(self, painter: QPainter, target: QRectF = QRectF(), source: QRectF = QRectF(),
-               mode: Qt.AspectRatioMode = Qt.KeepAspectRatio) -> None:
-        """Qt's ``render``: the boxes of ``source`` are made first, unless every box is a plain
-        rectangle at this scale (an overview tile): then those not made are sketched."""
-        boxes = self._boxes
-        if boxes is None or boxes.all_made():
-            super().render(painter, target, source, mode)
-            return
-        area = QRectF(source) if not source.isNull() else self.sceneRect()
-        zoom = render_zoom(painter, target, area, mode)
-        if zoom is not None and self._plain_at(zoom):
-            boxes.sketch_rect = area
-            try:
-                super().render(painter, target, source, mode)
-            finally:
-                boxes.sketch_rect = None
-            return
-        boxes.make_in(area)
-        super().render(painter, target, source, mode)
-
-    def seen_changes(self, rects: list[QRectF]) -> list[QRectF]:
-        """The scene's changes less those of boxes just made that look as they did before."""
-        return list(rects) if self._boxes is None else self._boxes.seen_changes(rects)
-
-    def _plain_at(self, zoom: float) -> bool:
-        return all(detail_level(zoom, sizes) == PLAIN for sizes in self._label_sizes())
-
-    def _label_sizes(self) -> list[LabelSizes]:
-        if self._boxes is None:
-            return []
-        return self._boxes.label_sizes(self.fonts, self.min_label_px)
 
     def _keep_boxes(self, display: DisplayGraph) -> dict[str, NodeItem]:
         """Take every item away but the boxes ``display`` still shows as they are (the same

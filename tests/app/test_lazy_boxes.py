@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QPainter
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QHelpEvent, QImage, QMouseEvent, QPainter
+from PySide6.QtWidgets import QApplication, QToolTip
 
 import nla_explorer.graph_view.scene as scene_module
 from nla_explorer.engine import capture, trace_backward
@@ -136,6 +136,20 @@ def test_hover_and_click_on_boxes_scrolled_into_view(make_view, picture, qtbot):
         move_to(view, position, QEvent.MouseButtonRelease, Qt.LeftButton)
     assert chosen.args == [target.id]
     assert scene.selected_id() == target.id
+
+
+def test_a_box_writes_its_tooltip_when_the_pointer_asks_for_it(make_view, picture):
+    view = make_view(True)
+    view.set_zoom(1.0)
+    node = not_made(view.scene(), picture)[len(picture.display.nodes) // 4]
+    position = QPointF(*picture.layout.positions[node.id])
+    view.centerOn(position)
+    grab(view)
+    point = view.mapFromScene(position)
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.ToolTip, point,
+                                                       view.viewport().mapToGlobal(point)))
+    assert QToolTip.isVisible() and QToolTip.text() == node.tooltip
+    QToolTip.hideText()
 
 
 def test_selecting_a_box_far_away_makes_it_and_centres_it(make_view, picture):
