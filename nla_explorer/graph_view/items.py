@@ -24,9 +24,12 @@ from nla_explorer.graph_view.edge_items import EdgeBundleItem, EdgeItem
 from nla_explorer.graph_view.kind_styles import KindStyle, box_style
 from nla_explorer.graph_view.model import PARAMETER, DisplayNode
 
-__all__ = ["EdgeBundleItem", "EdgeItem", "NodeItem", "box_paint", "paint_plain"]
+__all__ = ["BOUNDS_PEN_WIDTH", "EdgeBundleItem", "EdgeItem", "NodeItem", "box_paint", "paint_plain"]
 
-_BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), 8.0)
+#: The width of a box's invisible pen: its bounds reach half of it beyond the box, room for
+#: the widest border (a running box's).
+BOUNDS_PEN_WIDTH = 8.0
+_BOUNDS_PEN = QPen(QColor(0, 0, 0, 0), BOUNDS_PEN_WIDTH)
 _ROLE_COLOURS = {"title": "text", "sub": "muted", "value": "value", "grad": "grad",
                  "value_strip": "value", "grad_strip": "grad"}
 #: SVG and PDF files are zoomed by their readers: their boxes are drawn in full at any scale.

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.graph_view.box_content import LabelSizes, label_sizes
-from nla_explorer.graph_view.items import NodeItem, box_paint, paint_plain
+from nla_explorer.graph_view.items import BOUNDS_PEN_WIDTH, NodeItem, box_paint, paint_plain
 from nla_explorer.graph_view.kind_styles import box_style
 from nla_explorer.graph_view.model import DisplayNode
 
-#: Half the width of a box item's (invisible) pen: its bounds reach this far beyond the box.
-BOX_PAD = 4.0
+#: A box item's bounds reach this far beyond the box (half its invisible pen).
+BOX_PAD = BOUNDS_PEN_WIDTH / 2
 
 
 class LazyBoxes:

@@ -202,6 +202,8 @@ class GraphScene(BoxScene):
         """Boxes are drawn in full once their title is ``px`` tall on screen; zoomed out further
         they show their name in large type (presentation mode may ask for 16 px)."""
         self.min_label_px = float(px)
+        if self._boxes is not None:
+            self._boxes.forget_fresh()
         for item in self.node_items.made():
             item.set_min_label_px(self.min_label_px)
 
