@@ -93,14 +93,17 @@ class EdgeBundleItem(QGraphicsItem):
 
     def paths(self) -> tuple[QPainterPath, QPainterPath]:
         """The lines and the arrowheads (made on first use)."""
-        if self._paths is None:
+        if self._paths is None:  # drawn into two paths: the same elements as one path per edge
             lines, arrows = QPainterPath(), QPainterPath()
-            build = _bezier_path if self._bezier else _smooth_path
+            trace = _trace_bezier if self._bezier else _trace_smooth
+            size = self._arrow_size
             for points in self._polylines:
-                lines.addPath(build(points))
+                trace(lines, points)
                 if len(points) >= 2:
-                    arrows.addPolygon(_arrowhead(QPointF(*points[-2]), QPointF(*points[-1]),
-                                                 self._arrow_size))
+                    tip, left, right = _arrow_points(points[-2], points[-1], size)
+                    arrows.moveTo(*tip)
+                    arrows.lineTo(*left)
+                    arrows.lineTo(*right)
             self._paths = (lines, arrows)
         return self._paths
 
@@ -147,40 +150,56 @@ def _edge_pen(style: ViewStyle, constant: bool, made_by: bool = False) -> QPen:
     return pen
 
 
-def _smooth_path(points: list[tuple[float, float]]) -> QPainterPath:
+def _smooth_path(points: Sequence[tuple[float, float]]) -> QPainterPath:
     path = QPainterPath()
+    _trace_smooth(path, points)
+    return path
+
+
+def _trace_smooth(path: QPainterPath, points: Sequence[tuple[float, float]]) -> None:
     if not points:
-        return path
+        return
     path.moveTo(*points[0])
     if len(points) == 2:
         path.lineTo(*points[1])
-        return path
+        return
     # through the bend points with quadratic curves between midpoints: smooth, and cheap
+    last = len(points) - 2
     for i in range(1, len(points) - 1):
         cx, cy = points[i]
         nx, ny = points[i + 1]
-        end = (nx, ny) if i == len(points) - 2 else ((cx + nx) / 2, (cy + ny) / 2)
-        path.quadTo(cx, cy, *end)
-    return path
+        if i == last:
+            path.quadTo(cx, cy, nx, ny)
+        else:
+            path.quadTo(cx, cy, (cx + nx) / 2, (cy + ny) / 2)
 
 
-def _bezier_path(points: list[tuple[float, float]]) -> QPainterPath:
+def _bezier_path(points: Sequence[tuple[float, float]]) -> QPainterPath:
     """Graphviz splines: a start point, then three control points per cubic segment."""
     path = QPainterPath()
-    if not points:
-        return path
-    path.moveTo(*points[0])
+    _trace_bezier(path, points)
+    return path
+
+
+def _trace_bezier(path: QPainterPath, points: Sequence[tuple[float, float]]) -> None:
     rest = points[1:]
-    if len(rest) % 3:
-        return _smooth_path(points)
+    if not points or len(rest) % 3:
+        _trace_smooth(path, points)
+        return
+    path.moveTo(*points[0])
     for i in range(0, len(rest), 3):
         path.cubicTo(QPointF(*rest[i]), QPointF(*rest[i + 1]), QPointF(*rest[i + 2]))
-    return path
 
 
 def _arrowhead(tail: QPointF, tip: QPointF, size: float) -> QPolygonF:
-    angle = math.atan2(tip.y() - tail.y(), tip.x() - tail.x())
-    left = tip - QPointF(math.cos(angle - 0.42) * size, math.sin(angle - 0.42) * size)
-    right = tip - QPointF(math.cos(angle + 0.42) * size, math.sin(angle + 0.42) * size)
-    return QPolygonF([tip, left, right])
+    points = _arrow_points((tail.x(), tail.y()), (tip.x(), tip.y()), size)
+    return QPolygonF([QPointF(*point) for point in points])
 
+
+def _arrow_points(tail: tuple[float, float], tip: tuple[float, float],
+                  size: float) -> tuple[tuple[float, float], ...]:
+    """The tip and the two back corners of an arrowhead on the segment ``tail`` → ``tip``."""
+    (sx, sy), (tx, ty) = tail, tip
+    angle = math.atan2(ty - sy, tx - sx)
+    return ((tx, ty), (tx - math.cos(angle - 0.42) * size, ty - math.sin(angle - 0.42) * size),
+            (tx - math.cos(angle + 0.42) * size, ty - math.sin(angle + 0.42) * size))

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.graph_view.box_content import LabelSizes, label_sizes
-from nla_explorer.graph_view.items import BOUNDS_PEN_WIDTH, NodeItem, box_paint, paint_plain
+from nla_explorer.graph_view.items import (
+    BOUNDS_PEN_WIDTH, FILL_ONLY_PX, NodeItem, box_paint,
+)
 from nla_explorer.graph_view.kind_styles import box_style
 from nla_explorer.graph_view.model import DisplayNode
 
@@ -158,16 +160,29 @@ class LazyBoxes:
         return kept
 
     def paint_unmade(self, painter: QPainter, rect: QRectF, style: ViewStyle, zoom: float) -> None:
-        """Draw the boxes not made yet in ``rect`` as their items draw a plain box at ``zoom``."""
+        """Draw the boxes not made yet in ``rect`` as their items draw a plain box at ``zoom``
+        (:func:`paint_plain`, in the picture's order; a pen or brush set once for a run)."""
+        hits = self._unmade_in(rect)
+        if not len(hits):
+            return
         paints: dict[tuple, tuple] = {}
-        for index in self._unmade_in(rect):
+        current = None
+        xy, wh = self._xy[hits].tolist(), self._wh[hits].tolist()
+        for index, (x, y), (w, h) in zip(hits.tolist(), xy, wh):
             node = self.nodes[index]
             key = (node.kind, node.order)
             paint = paints.get(key)
             if paint is None:
                 paint = paints[key] = box_paint(style, box_style(node), None, False)
-            (x, y), (w, h) = self._xy[index], self._wh[index]
-            paint_plain(painter, QRectF(x - w / 2, y - h / 2, w, h), *paint, zoom)
+            box = QRectF(x - w / 2, y - h / 2, w, h)
+            if zoom * h < FILL_ONLY_PX:
+                painter.fillRect(box, paint[1])
+                continue
+            if paint is not current:
+                painter.setPen(paint[0])
+                painter.setBrush(paint[1])
+                current = paint
+            painter.drawRect(box)
 
 
 class NodeItems(Mapping):
