@@ -25,6 +25,8 @@ LEGIBLE_PX, PRESENTATION_PX = 12.0, 16.0
 OVERVIEW_BOXES_OVER = 2000
 #: A frame drawn from the overview renders missing tiles for at most this long (seconds).
 OVERVIEW_FRAME_S = 0.03
+#: Painting this many boxes or fewer not made yet, the view makes those around them too.
+MAKE_AROUND_UP_TO = 500
 #: Drawn from the overview, the boxes this near the pointer (pixels) are made before a mouse
 #: event reaches the scene.
 POINTER_REACH_PX = 4.0
@@ -166,13 +168,13 @@ class GraphView(QGraphicsView):
     # -- painting --------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         if not self.uses_overview():
-            # a big scene's boxes are made when first shown: those in view, and a screen
-            # around them (a short scroll then finds them made)
+            # a big scene's boxes are made when first shown: those in view, and when they are
+            # few those half a screen around (a short scroll then finds them made)
             exposed = self.mapToScene(event.rect()).boundingRect()
-            if self.scene().make_items_in(exposed):
+            if 0 < self.scene().make_items_in(exposed) <= MAKE_AROUND_UP_TO:
                 visible = self.mapToScene(self.viewport().rect()).boundingRect()
-                self.scene().make_items_in(visible.adjusted(
-                    -visible.width(), -visible.height(), visible.width(), visible.height()))
+                dx, dy = visible.width() / 2, visible.height() / 2
+                self.scene().make_items_in(visible.adjusted(-dx, -dy, dx, dy))
             super().paintEvent(event)
             return
         # what QGraphicsView.paintEvent does, with the overview's tiles in place of the items
