@@ -83,15 +83,21 @@ class CountItem(QGraphicsSimpleTextItem):
     ``brush`` from :func:`count_look`, shared by all of a picture's counts)."""
 
     def __init__(self, count: int, points: list[tuple[float, float]], font: QFont,
-                 brush: QBrush) -> None:
+                 brush: QBrush, ends: tuple[str, str] = ("", "")) -> None:
         super().__init__(f"×{count}")
+        self.ends = ends  # the (source, target) boxes of the edge it labels
+        self.count = count
         self.setFont(font)
         self.setBrush(brush)
-        (sx, sy), (tx, ty) = points[0], points[-1]
-        mid = points[len(points) // 2] if len(points) > 2 else ((sx + tx) / 2, (sy + ty) / 2)
-        self.setPos(mid[0] + 4, mid[1] - font.pointSizeF())
+        self.place(points)
         self.setZValue(2)
         self.setToolTip(f"{count} edges between these groups")
+
+    def place(self, points: list[tuple[float, float]]) -> None:
+        """Beside the middle of the edge drawn through ``points``."""
+        (sx, sy), (tx, ty) = points[0], points[-1]
+        mid = points[len(points) // 2] if len(points) > 2 else ((sx + tx) / 2, (sy + ty) / 2)
+        self.setPos(mid[0] + 4, mid[1] - self.font().pointSizeF())
 
 
 def count_look(style: ViewStyle) -> tuple[QFont, QBrush]:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 
 from nla_explorer.drawing.style import Fonts, ViewStyle
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.graph_view.box_content import label_px, legible_zoom, node_lines, node_size
+from nla_explorer.graph_view.box_content import label_px, legible_zoom, node_size, size_key
 from nla_explorer.graph_view.box_scene import BoxScene
 from nla_explorer.graph_view.edge_items import bundle_edges
 from nla_explorer.graph_view.group_items import CountItem, FrameItem, count_look
@@ -45,7 +45,7 @@ def node_sizes(display: DisplayGraph, fonts: Fonts,
     measured = {} if measured is None else measured
     sizes = {}
     for n in display.nodes:
-        key = tuple(node_lines(n))
+        key = size_key(n)
         size = measured.get(key)
         if size is None:
             size = measured[key] = node_size(n, fonts)
@@ -116,8 +116,9 @@ class GraphScene(BoxScene):
                chunk: int, frames: Mapping[str, tuple[Frame, str]],
                sizes: Mapping[str, tuple[float, float]] | None,
                keep_boxes: bool) -> Iterator[float]:
+        counts: dict[tuple[str, str, int], CountItem] = {}
         if keep_boxes:
-            kept = self._keep_boxes(display)
+            kept, counts = self._keep_boxes(display)
         else:
             kept = {}
             self.blockSignals(True)
@@ -170,7 +171,13 @@ class GraphScene(BoxScene):
         look = count_look(style)
         for edge, points in zip(display.edges, layout.edge_points):
             if edge.count > 1 and points:
-                self.addItem(CountItem(edge.count, points, *look))
+                item = counts.pop((edge.source, edge.target, edge.count), None)
+                if item is not None:  # the same count again: moved, not made
+                    item.place(points)
+                else:
+                    self.addItem(CountItem(edge.count, points, *look, (edge.source, edge.target)))
+        for item in counts.values():
+            self.removeItem(item)
         rect = picture_rect(boxes.bounds(), self.items()) if lazy else self.itemsBoundingRect()
         self.setSceneRect(rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         yield 1.0
@@ -179,23 +186,28 @@ class GraphScene(BoxScene):
         return NodeItem(node, self._sizes[node.id], self.view_style, self._cache,
                         self.min_label_px)
 
-    def _keep_boxes(self, display: DisplayGraph) -> dict[str, NodeItem]:
+    def _keep_boxes(self, display: DisplayGraph) -> tuple[dict[str, NodeItem],
+                                                         dict[tuple[str, str, int], CountItem]]:
         """Take every item away but the boxes ``display`` still shows as they are (the same
-        node): those come back unmarked, to be placed again."""
+        node), which come back unmarked, to be placed again, and the edge counts, to be placed
+        again or taken away (a fold of 5,000 calls shows 5,000 of them)."""
         made = self._boxes.made if self._boxes is not None else {}
         kept = {n.id: made[n.id] for n in display.nodes
                 if n.id in made and made[n.id].node is n}
         keep = {id(item) for item in kept.values()}
+        counts = {}
         self.blockSignals(True)
         self.clearSelection()
         for item in self.items():
-            if id(item) not in keep and item.parentItem() is None:
+            if isinstance(item, CountItem):
+                counts[(*item.ends, item.count)] = item
+            elif id(item) not in keep and item.parentItem() is None:
                 self.removeItem(item)
         self.blockSignals(False)
         for item in kept.values():
             item.set_step_state(None)
             item.set_highlight(None)
-        return kept
+        return kept, counts
 
     # -- legibility ------------------------------------------------------------------------------
     def set_min_label_px(self, px: float) -> None:

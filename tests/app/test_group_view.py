@@ -221,3 +221,44 @@ def test_opening_and_closing_groups_gives_the_sizes_a_fresh_measure_gives(transf
         prepared = reshow(prepared, opened)
         fresh = node_sizes(prepared.display, prepared.style.fonts)
         assert prepared.sizes == fresh and list(prepared.sizes) == list(fresh)
+
+
+def test_edge_counts_are_moved_when_a_group_opens_and_match_a_fresh_drawing(qtbot):
+    """An LSTM cell called 12 times: h and c pass between calls, so each arrow says ×2. Opening
+    one call keeps the other counts (moved, not made again) where a fresh drawing puts them,
+    and takes away the counts of the edges that are no longer drawn."""
+    from nla_explorer.graph_view.group_items import CountItem
+    from nla_explorer.graph_view.picture import PictureOptions, lay_out, prepare, reshow
+    from nla_explorer.graph_view.scene import GraphScene
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(3, 4)
+    with recording():
+        h = c = torch.zeros(1, 4)
+        for t in range(12):
+            h, c = cell(torch.randn(1, 3, generator=torch.Generator().manual_seed(t)), (h, c))
+        y = h.sum()
+    cap = capture_tensor(y, models={"model": cell})
+    options = PictureOptions(engine="builtin")
+    picture = lay_out(prepare(cap.graph, cap.trace, options), options)
+    fold = next(g for g in picture.tree.groups if g.startswith("fold:"))
+    calls = picture.tree.groups[fold].groups
+
+    def counts(scene):
+        return {(*i.ends, i.count): i for i in scene.items() if isinstance(i, CountItem)}
+
+    def draw(scene, opened, keep):
+        shown = lay_out(reshow(picture.prepared, opened), options)
+        scene.show_graph(shown.display, shown.layout, shown.style, shown.frames_with_titles(),
+                         shown.sizes, keep_boxes=keep)
+    scene = GraphScene()
+    draw(scene, picture.opened | {fold}, False)
+    before = counts(scene)
+    assert len(before) >= 10 and all(k[2] == 2 for k in before)
+    draw(scene, picture.opened | {fold, calls[5]}, True)
+    after, fresh = counts(scene), GraphScene()
+    draw(fresh, picture.opened | {fold, calls[5]}, False)
+    assert {k: (i.pos().x(), i.pos().y()) for k, i in after.items()} == \
+        {k: (i.pos().x(), i.pos().y()) for k, i in counts(fresh).items()}
+    assert not any(calls[5] in k for k in after)  # the opened call's arrows start at its boxes
+    kept = [k for k in after if k in before]
+    assert kept and all(after[k] is before[k] for k in kept)
