@@ -5,6 +5,8 @@ boxes not made yet sketched as the plain rectangles their items would draw at th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsScene
@@ -14,6 +16,10 @@ from nla_explorer.graph_view.box_content import DEFAULT_LABEL_PX, PLAIN, LabelSi
 from nla_explorer.graph_view.items import NodeItem
 from nla_explorer.graph_view.lazy_boxes import LazyBoxes, NodeItems
 from nla_explorer.graph_view.scene_rect import render_zoom
+
+
+#: More marked boxes not made than this at once (the first step fades them all): repaint all.
+REPAINT_ALL_OVER = 200
 
 
 class BoxScene(QGraphicsScene):
@@ -31,6 +37,19 @@ class BoxScene(QGraphicsScene):
         """Make the items of the boxes in ``rect`` (scene units) not made yet: before they are
         painted or hit; how many were made."""
         return 0 if self._boxes is None else self._boxes.make_in(rect)
+
+    def mark_steps(self, marks: Iterable[tuple[str, str | None, str]]) -> None:
+        """Step marks ``(box id, state or None, mode)``: a box not made yet keeps its mark for
+        when it is, and its area is repainted (overview tiles drawn before are dropped)."""
+        if self._boxes is None:
+            return
+        rects = [r for box, state, mode in marks
+                 if (r := self._boxes.mark(box, state, mode)) is not None]
+        if len(rects) > REPAINT_ALL_OVER:
+            self.update()
+        else:
+            for rect in rects:
+                self.update(rect)
 
     def items(self, *args, **kwargs) -> list:
         """Qt's ``items``; asked about an area, the boxes there are made first."""

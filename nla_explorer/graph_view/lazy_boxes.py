@@ -24,7 +24,7 @@ from nla_explorer.graph_view.items import (
     BOUNDS_PEN_WIDTH, FILL_ONLY_PX, NodeItem, box_paint,
 )
 from nla_explorer.graph_view.kind_styles import box_style
-from nla_explorer.graph_view.model import DisplayNode
+from nla_explorer.graph_view.model import PARAMETER, DisplayNode
 
 #: A box item's bounds reach this far beyond the box (half its invisible pen).
 BOX_PAD = BOUNDS_PEN_WIDTH / 2
@@ -60,6 +60,8 @@ class LazyBoxes:
         self._labels: tuple[Fonts, float, list[LabelSizes]] | None = None
         #: while set (scene units), the sketch draws the boxes not made yet in it
         self.sketch_rect: QRectF | None = None
+        #: the step marks of boxes not made yet: box id → (state, mode), given when made
+        self.marks: dict[str, tuple[str, str]] = {}
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -108,9 +110,29 @@ class LazyBoxes:
                               & (self._right >= rect.left()) & (self._top <= rect.bottom())
                               & (self._bottom >= rect.top()))
 
+    def mark(self, node_id: str, state: str | None, mode: str = "backward") -> QRectF | None:
+        """Step mark ``state`` (None: none) on box ``node_id``: on its item if made, else kept
+        for when it is (stepping a 100,000-box picture fades them all); the area to repaint for
+        a box not made (None: its item repaints itself)."""
+        item = self.made.get(node_id)
+        if item is not None:
+            item.set_step_state(state, mode)
+            return None
+        if state is None:
+            if self.marks.pop(node_id, None) is None:
+                return None
+        else:
+            self.marks[node_id] = (state, mode)
+        i = self.index_of[node_id]
+        return QRectF(float(self._left[i]), float(self._top[i]), float(self._width[i]),
+                      float(self._height[i]))
+
     def _make_at(self, index: int, fresh: bool = True) -> NodeItem:
         node = self.nodes[index]
         item = self._make(node)
+        mark = self.marks.pop(node.id, None) if self.marks else None
+        if mark is not None:
+            item.set_step_state(*mark)
         item.setPos(*self._positions[node.id])  # placed first: Qt reports the item's place once
         self._add(item)
         self.made[node.id] = item
@@ -167,13 +189,18 @@ class LazyBoxes:
             return
         paints: dict[tuple, tuple] = {}
         current = None
+        marks, base = self.marks, painter.opacity()
         xy, wh = self._xy[hits].tolist(), self._wh[hits].tolist()
         for index, (x, y), (w, h) in zip(hits.tolist(), xy, wh):
             node = self.nodes[index]
-            key = (node.kind, node.order)
+            mark = marks.get(node.id) if marks else None
+            key = (node.kind, node.order, mark)
             paint = paints.get(key)
             if paint is None:
-                paint = paints[key] = box_paint(style, box_style(node), None, False)
+                paint = paints[key] = _sketch_paint(style, node, mark)
+            if mark is not None or painter.opacity() != base:  # as the item: waiting fades
+                painter.setOpacity(base * 0.35 if mark is not None and mark[0] == "waiting"
+                                   else base)
             box = QRectF(x - w / 2, y - h / 2, w, h)
             if zoom * h < FILL_ONLY_PX:
                 painter.fillRect(box, paint[1])
@@ -183,6 +210,18 @@ class LazyBoxes:
                 painter.setBrush(paint[1])
                 current = paint
             painter.drawRect(box)
+        painter.setOpacity(base)
+
+
+def _sketch_paint(style: ViewStyle, node: DisplayNode, mark: tuple[str, str] | None):
+    """The pen and brush of a box not made yet, as its item would paint it with step mark
+    ``mark`` (NodeItem._outline)."""
+    if mark is None:
+        return box_paint(style, box_style(node), None, False)
+    state, mode = mark
+    leaf_grad = mode == "backward" and state in ("current", "done") and node.kind == PARAMETER
+    return box_paint(style, box_style(node), "current" if state == "current" else None,
+                     leaf_grad)
 
 
 class NodeItems(Mapping):

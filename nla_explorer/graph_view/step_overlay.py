@@ -58,11 +58,9 @@ class StepOverlay:
                     if box in self._groups and state == "waiting" and box in states:
                         continue  # a group is waiting only while all of it waits
                     states[box] = (state, view.mode)
-        for box in set(self._states) | set(states):
-            if self._states.get(box) != states.get(box):
-                item = self.scene.node_items.get(box)
-                if item is not None:
-                    item.set_step_state(*states.get(box, (None,)))
+        self.scene.mark_steps(  # boxes not made yet keep their marks for when they are
+            (box, *states.get(box, (None, "backward")))
+            for box in set(self._states) | set(states) if self._states.get(box) != states.get(box))
         self._states = states
         self._clear_lit()
         if view is not None:

@@ -264,3 +264,49 @@ def test_a_box_made_and_selected_at_once_renders_its_overview_tile_again(make_vi
     view.scene().select(far.id)
     QApplication.processEvents()
     assert not overview.complete(QRectF(*picture.layout.positions[far.id], 1, 1))
+
+
+def _overview_image(view: GraphView) -> np.ndarray:
+    overview = view.overview
+    while not overview.render_some(1.0):
+        pass
+    rect = overview.rect
+    image = QImage(400, 400, QImage.Format_ARGB32_Premultiplied)
+    image.fill(Qt.white)
+    painter = QPainter(image)
+    scale = 400 / max(rect.width(), rect.height())
+    painter.scale(scale, scale)
+    painter.translate(-rect.left(), -rect.top())
+    overview.paint(painter, rect)
+    painter.end()
+    return pixels(image)
+
+
+def test_stepping_marks_boxes_not_made_without_making_them_and_draws_them_as_items_would(
+        make_view, picture):
+    """The first step fades every waiting box: on a picture of 100,000 boxes that must not make
+    them all. Boxes not made keep their marks (the overview draws them faded, the running one
+    outlined, as their items would) and get them when made."""
+    from nla_explorer.engine.autograd.stepper import step_view
+    from nla_explorer.graph_view.step_overlay import StepOverlay
+    y = chains()
+    graph, trace = capture(y), trace_backward(y)
+    lazy, eager = make_view(True), make_view(False)
+    QApplication.processEvents()
+    before = made(lazy.scene())
+    step = step_view(graph, trace, 3)
+    for view in (lazy, eager):
+        StepOverlay(view.scene()).apply(step)
+    lit = made(lazy.scene()) - before  # the running box and the ends of its lit edges
+    assert len(lit) <= 2 * len(step.lit) + 1
+    waiting = [n for n in not_made(lazy.scene(), picture)
+               if step.states.get(n.graph_id) == "waiting"]
+    assert waiting and lazy.scene()._boxes.marks
+    images = [_overview_image(view) for view in (lazy, eager)]
+    assert np.array_equal(images[0], images[1])
+    item = lazy.scene().node_items[waiting[0].id]  # made now: it takes its mark
+    assert item.step_state == "waiting" and item.opacity() == pytest.approx(0.35)
+    assert eager.scene().node_items[waiting[0].id].step_state == "waiting"
+    StepOverlay(lazy.scene())  # a fresh overlay knows nothing: leaving step mode on the old one
+    lazy.scene().mark_steps((n.id, None, "backward") for n in waiting)
+    assert lazy.scene().node_items[waiting[-1].id].step_state is None
