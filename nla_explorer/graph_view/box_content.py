@@ -97,11 +97,32 @@ def size_key(node: DisplayNode) -> tuple:
 def _data_line(node: DisplayNode, role: str, data) -> tuple[str, str] | None:
     if data is None or data.values is None:
         return None
+    key = (role, data.shape)
+    try:  # by shape: 100,000 boxes, a handful of shapes
+        line = _SHAPE_LINES.get(key)
+    except TypeError:  # an unhashable size
+        line = _shape_line(role, data)
+    else:
+        if line is None:
+            line = _shape_line(role, data)
+            if len(_SHAPE_LINES) < 4096:
+                _SHAPE_LINES[key] = line
+    if line != _BADGE:
+        return line
+    badge = node.value_badge if role == "value" else node.grad_badge  # a few numbers
+    if not badge:
+        return None
+    return (role, badge if role == "value" else "∇ " + badge)
+
+
+_BADGE = ("", "")  # a tensor small enough to show its numbers
+_SHAPE_LINES: dict[tuple[str, tuple], tuple[str, str]] = {}
+
+
+def _shape_line(role: str, data: TensorData) -> tuple[str, str]:
+    """The line of ``data`` (values known) by its shape alone: a strip's size, or _BADGE."""
     if data.numel <= BADGE_LIMIT:  # as DisplayNode.value_badge / grad_badge
-        badge = node.value_badge if role == "value" else node.grad_badge
-        if not badge:
-            return None
-        return (role, badge if role == "value" else "∇ " + badge)
+        return _BADGE
     return (role + "_strip", strip_of(data).key)
 
 

@@ -262,3 +262,18 @@ def test_edge_counts_are_moved_when_a_group_opens_and_match_a_fresh_drawing(qtbo
     assert not any(calls[5] in k for k in after)  # the opened call's arrows start at its boxes
     kept = [k for k in after if k in before]
     assert kept and all(after[k] is before[k] for k in kept)
+
+
+def test_boxes_measured_once_by_size_key_have_the_same_lines(transformer_pane):
+    """node_sizes measures one box per size_key: two boxes share a key exactly when they show
+    the same lines (title, shape, numbers or strip sizes), so no box gets another's size."""
+    from nla_explorer.graph_view.box_content import node_lines, size_key
+    from nla_explorer.graph_view.picture import reshow
+    picture = transformer_pane.picture
+    shown = reshow(picture.prepared, frozenset(picture.tree.groups)).display
+    lines_of: dict = {}
+    for node in shown.nodes:
+        lines_of.setdefault(size_key(node), set()).add(tuple(node_lines(node)))
+    assert all(len(lines) == 1 for lines in lines_of.values())
+    assert len({next(iter(v)) for v in lines_of.values()}) == len(lines_of)
+    assert len(lines_of) > 10  # badges, strips and titles of many kinds
