@@ -18,18 +18,12 @@ from nla_explorer.graph_view.picture import PictureOptions, build_picture
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.view import GraphView
 from tests.app.approved import pixels
+from tests.app.test_minimap import chains as minimap_chains
 
 
-def chains(width: int = 6, depth: int = 14) -> torch.Tensor:
-    """``width`` chains of ``depth`` ops summed: taller and wider than the view at 100 %."""
-    torch.manual_seed(0)
-    total = None
-    for _ in range(width):
-        y = torch.randn(4, requires_grad=True)
-        for k in range(depth):
-            y = torch.sin(y) * 1.5 if k % 2 else torch.exp(y * 0.1)
-        total = y.sum() if total is None else total + y.sum()
-    return total
+def chains() -> torch.Tensor:
+    """Chains summed: taller and wider than the view at 100 %."""
+    return minimap_chains(width=6, depth=14)
 
 
 @pytest.fixture(scope="module")
@@ -182,24 +176,26 @@ def test_drawn_from_the_overview_the_box_under_the_pointer_is_made_and_hovered(m
     assert view.scene().highlighted()  # its neighbours are lit
 
 
+def overview_image(view: GraphView) -> np.ndarray:
+    overview = view.overview
+    while not overview.render_some(1.0):
+        pass
+    rect = overview.rect
+    image = QImage(400, 400, QImage.Format_ARGB32_Premultiplied)
+    image.fill(Qt.white)
+    painter = QPainter(image)
+    scale = 400 / max(rect.width(), rect.height())
+    painter.scale(scale, scale)
+    painter.translate(-rect.left(), -rect.top())
+    overview.paint(painter, rect)
+    painter.end()
+    return pixels(image)
+
+
 def test_overview_tiles_sketch_boxes_not_made_as_their_items_draw_them(make_view, picture):
     lazy, eager = make_view(True), make_view(False)
     before = made(lazy.scene())
-    images = []
-    for view in (lazy, eager):
-        overview = view.overview
-        while not overview.render_some(1.0):
-            pass
-        rect = overview.rect
-        image = QImage(400, 400, QImage.Format_ARGB32_Premultiplied)
-        image.fill(Qt.white)
-        painter = QPainter(image)
-        scale = 400 / max(rect.width(), rect.height())
-        painter.scale(scale, scale)
-        painter.translate(-rect.left(), -rect.top())
-        overview.paint(painter, rect)
-        painter.end()
-        images.append(pixels(image))
+    images = [overview_image(view) for view in (lazy, eager)]
     assert made(lazy.scene()) == before  # the tiles were drawn without making the boxes
     inked = np.abs(images[1][:, :, :3].astype(int) - 255).max(axis=2) > 8
     assert inked.mean() > 0.01
@@ -266,22 +262,6 @@ def test_a_box_made_and_selected_at_once_renders_its_overview_tile_again(make_vi
     assert not overview.complete(QRectF(*picture.layout.positions[far.id], 1, 1))
 
 
-def _overview_image(view: GraphView) -> np.ndarray:
-    overview = view.overview
-    while not overview.render_some(1.0):
-        pass
-    rect = overview.rect
-    image = QImage(400, 400, QImage.Format_ARGB32_Premultiplied)
-    image.fill(Qt.white)
-    painter = QPainter(image)
-    scale = 400 / max(rect.width(), rect.height())
-    painter.scale(scale, scale)
-    painter.translate(-rect.left(), -rect.top())
-    overview.paint(painter, rect)
-    painter.end()
-    return pixels(image)
-
-
 def test_stepping_marks_boxes_not_made_without_making_them_and_draws_them_as_items_would(
         make_view, picture):
     """The first step fades every waiting box: on a picture of 100,000 boxes that must not make
@@ -302,7 +282,7 @@ def test_stepping_marks_boxes_not_made_without_making_them_and_draws_them_as_ite
     waiting = [n for n in not_made(lazy.scene(), picture)
                if step.states.get(n.graph_id) == "waiting"]
     assert waiting and lazy.scene()._boxes.marks
-    images = [_overview_image(view) for view in (lazy, eager)]
+    images = [overview_image(view) for view in (lazy, eager)]
     assert np.array_equal(images[0], images[1])
     item = lazy.scene().node_items[waiting[0].id]  # made now: it takes its mark
     assert item.step_state == "waiting" and item.opacity() == pytest.approx(0.35)
