@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import torch
 
 from nla_explorer.engine.autograd.capture import capture
-from nla_explorer.engine.autograd.gc_pause import no_full_collections
+from nla_explorer.engine.autograd.gc_pause import (
+    keep_out_of_collections, no_full_collections, paused_gc,
+)
 from nla_explorer.engine.autograd.graph import OP, AutogradGraph
 from nla_explorer.engine.autograd.module_tags import ModuleLookup, ModuleTags, module_infos
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
@@ -151,9 +153,11 @@ def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = No
         recorder = _latest
     lookup = ModuleLookup(recorder.tags, modules) if isinstance(recorder, Recording) else None
     forward = recorder.recorder if isinstance(recorder, Recording) else recorder
-    graph = capture(tensor, names=every, recorder=forward, limit=limit, module_of=lookup,
-                    modules=lookup.modules if lookup is not None else module_infos(modules))
-    trace = trace_backward(tensor, limit=limit)
+    with paused_gc():  # the graph and its trace live on: no collection between the two
+        graph = capture(tensor, names=every, recorder=forward, limit=limit, module_of=lookup,
+                        modules=lookup.modules if lookup is not None else module_infos(modules))
+        trace = trace_backward(tensor, limit=limit)
+        keep_out_of_collections(len(graph))
     notes = []
     if any(n.kind == OP and n.value is None for n in graph.nodes):
         notes.append(MISSING_VALUES)

@@ -7,12 +7,13 @@ The window, the export command and the tests all go through here, so they draw t
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from nla_explorer.engine.autograd.gc_pause import paused_gc
+from nla_explorer.engine.autograd.gc_pause import (
+    LONG_LIVED_OVER, keep_out_of_collections, paused_gc,
+)
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
@@ -31,9 +32,8 @@ from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle
 
 #: A picture of this many boxes (or autograd nodes) is frozen out of the cyclic collector once
-#: built: it lives as long as it is shown, and a full collection over it takes a second
-#: (reference counting still frees what it replaces).
-FREEZE_BOXES = 20_000
+#: built (it lives as long as it is shown).
+FREEZE_BOXES = LONG_LIVED_OVER
 #: Above this many boxes, chains are collapsed automatically (the view says so).
 AUTO_COLLAPSE_OVER = 20_000
 #: Above this many boxes, leaves read by many ops are drawn beside each reader.
@@ -159,8 +159,7 @@ def _building(size: int) -> Iterator[None]:
     first collection after it walks every new object once more (0.2 s at 75,000 nodes)."""
     with paused_gc():
         yield
-        if size >= FREEZE_BOXES:
-            gc.freeze()
+        keep_out_of_collections(size)
 
 
 def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:

@@ -200,3 +200,25 @@ def test_a_scalars_implicit_ones_give_the_steps_of_explicit_ones():
                           (a.grad_input_tensors, b.grad_input_tensors)):
             assert len(got) == len(want) and all(_same(g, h) for g, h in zip(got, want))
     assert implicit.grad_output.item() == explicit.grad_output.item() == 1.0
+
+
+def test_a_big_capture_is_frozen_out_of_the_collector_and_a_small_one_is_not(monkeypatch):
+    """explore's capture of a graph of LONG_LIVED_OVER nodes or more freezes it (it lives as long
+    as it is shown), with the same graph and trace as without; a smaller one is left alone."""
+    import gc
+
+    from nla_explorer.engine.autograd import gc_pause
+    from nla_explorer.engine.recording import capture_tensor
+    x = torch.randn(3, requires_grad=True)
+    y = (x.sin() * x).exp().sum()
+    gc.unfreeze()
+    try:
+        small = capture_tensor(y)
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr(gc_pause, "LONG_LIVED_OVER", len(small.graph))
+        big = capture_tensor(y)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert [n.id for n in big.graph.nodes] == [n.id for n in small.graph.nodes]
+    assert [s.node_id for s in big.trace.steps] == [s.node_id for s in small.trace.steps]
