@@ -47,6 +47,7 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     ``grad_of(autograd node id)`` gives the gradients of the boxes shown, when ``display`` was
     built without them (a box out of sight never needs its gradient snapshotted)."""
     opened = frozenset(g for g in opened if g in tree.groups)
+    groups = tree.groups
     rep: dict[str, str] = {}  # group → the closed group standing for it ("" while open)
     levels: Levels = {None: []}
     parent: dict[str, str | None] = {}
@@ -61,14 +62,17 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
                 levels[child] = []
                 visit(child)
             else:
-                for inner in [child, *tree.descendants(child)]:
-                    rep[inner] = child
+                rep[child] = child
+                if groups[child].groups:  # (5,000 calls of a cell hold no groups)
+                    for inner in tree.descendants(child):
+                        rep[inner] = child
         for box in boxes:
             parent[box] = gid
             level.append(box)
     visit(None)
+    never = _Never()
     for level in levels.values():  # boxes and groups in display order: inputs first
-        level.sort(key=lambda item: _position(tree, item))
+        level.sort(key=lambda item: groups.get(item, never).first)
 
     home, closed = tree.group_of.get, rep.get  # inlined below: 100,000 edges
     counts: dict[tuple[str, str], list[DisplayEdge]] = {}
@@ -102,9 +106,10 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     return Shown(DisplayGraph(tuple(nodes), tuple(edges)), levels, parent, opened)
 
 
-def _position(tree: GroupTree, item: str) -> int:
-    g = tree.groups.get(item)
-    return g.first if g is not None else -1
+class _Never:
+    """What a box (not a group) sorts by among a level's items: before the groups."""
+
+    first = -1
 
 
 def group_title(g: Group, tree: GroupTree | None = None) -> str:
