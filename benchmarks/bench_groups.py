@@ -37,7 +37,7 @@ from bench_view import peer  # noqa: E402
 from nla_explorer.engine import capture, trace_backward  # noqa: E402
 from nla_explorer.engine.recording import capture_tensor, recording  # noqa: E402
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS  # noqa: E402
-from nla_explorer.graph_view.picture import FREEZE_BOXES  # noqa: E402
+from nla_explorer.engine.autograd.gc_pause import LONG_LIVED_OVER  # noqa: E402
 from nla_explorer.graph_view.picture import PictureOptions, lay_out, prepare, reshow  # noqa: E402
 from nla_explorer.graph_view.scene import GraphScene  # noqa: E402
 from nla_explorer.graph_view.view import GraphView  # noqa: E402
@@ -110,7 +110,7 @@ def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict
            "scene_s": t_scene, "first_paint_s": t_paint}
     out["total_s"] = t_capture + t_prepare + t_layout + t_scene + t_paint
     whole = picture.prepared.full if picture.prepared is not None else None
-    if len(whole or picture.display) >= FREEZE_BOXES and not gc.get_freeze_count():
+    if len(whole or picture.display) >= LONG_LIVED_OVER and not gc.get_freeze_count():
         gc.freeze()  # as the window's graph pane does once a big picture is shown
     return out, picture, (scene, view)
 

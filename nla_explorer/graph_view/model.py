@@ -126,6 +126,15 @@ class DisplayGraph:
         return self._by_graph_id.get(graph_id)
 
 
+def with_grad_of(node: DisplayNode, grad_of: Callable[[str], TensorData | None]) -> DisplayNode:
+    """``node`` showing the gradient ``grad_of(its autograd node)`` (constants have none; a box
+    that shows one already, or whose node has none, stays as it is)."""
+    if node.grad is not None or node.kind == CONSTANT or node.graph_id is None:
+        return node
+    grad = grad_of(node.graph_id)
+    return node.with_grad(grad) if grad is not None else node
+
+
 def is_chain(node: DisplayNode) -> bool:
     """A collapsed chain of ops (View ▸ Collapse chains), not a module group that opens."""
     return node.kind == GROUP and node.id.startswith(CHAIN_PREFIX)
@@ -155,10 +164,6 @@ def _badge(data: TensorData | None, digits: int) -> str | None:
 def order_text(order: int) -> str:
     """What a higher-order box says of itself (``"order 2"``); nothing for a forward node."""
     return f"order {order}" if order > 1 else ""
-
-
-def _subtitle(node: GraphNode) -> str:
-    return _shape_and_order(node.shape, node.order)
 
 
 def _shape_and_order(shape: tuple[int, ...] | None, order: int) -> str:

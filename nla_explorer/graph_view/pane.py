@@ -18,13 +18,13 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from nla_explorer.document import Document
-from nla_explorer.engine.autograd.gc_pause import paused_gc
+from nla_explorer.engine.autograd.gc_pause import LONG_LIVED_OVER, paused_gc
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.export import export_graph, export_scene
 from nla_explorer.graph_view.group_menu import GroupMenu
 from nla_explorer.graph_view.groups.plan import path_to
 from nla_explorer.graph_view.groups.search import find_box
-from nla_explorer.graph_view.picture import FREEZE_BOXES, Picture, PictureOptions
+from nla_explorer.graph_view.picture import Picture, PictureOptions
 from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
@@ -121,7 +121,7 @@ class GraphPane(QWidget):
         with paused_gc():  # the first look at 100,000 fresh items: no full collection midway
             self._first_look(picture)
         whole = picture.prepared.full if picture.prepared is not None else None
-        if len(whole or picture.display) >= FREEZE_BOXES and not self._gc_frozen:
+        if len(whole or picture.display) >= LONG_LIVED_OVER and not self._gc_frozen:
             gc.freeze()  # keep the collector off the picture's objects while it is shown
             self._gc_frozen = True
 

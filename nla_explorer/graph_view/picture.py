@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from nla_explorer.engine.autograd.gc_pause import (
-    LONG_LIVED_OVER, keep_out_of_collections, paused_gc,
-)
+from nla_explorer.engine.autograd.gc_pause import keep_out_of_collections, paused_gc
 from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.graph_view.collapse import collapse_chains
@@ -26,14 +24,11 @@ from nla_explorer.graph_view.layout.model import Layout, LayoutCancelled
 from nla_explorer.graph_view.layout.nested import Frame, LayoutCache, nested_layout
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.model import (
-    CONSTANT, DisplayGraph, build_display_graph, split_shared,
+    DisplayGraph, build_display_graph, split_shared, with_grad_of,
 )
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle
 
-#: A picture of this many boxes (or autograd nodes) is frozen out of the cyclic collector once
-#: built (it lives as long as it is shown).
-FREEZE_BOXES = LONG_LIVED_OVER
 #: Above this many boxes, chains are collapsed automatically (the view says so).
 AUTO_COLLAPSE_OVER = 20_000
 #: Above this many boxes, leaves read by many ops are drawn beside each reader.
@@ -225,9 +220,8 @@ def _lay_out(prepared: Prepared, options: PictureOptions, progress, cancel) -> P
 
 
 def _with_grads(display: DisplayGraph, trace: BackwardTrace) -> DisplayGraph:
-    nodes = tuple(n if n.kind == CONSTANT or n.graph_id is None
-                  else n.with_grad(trace.node_grad(n.graph_id)) for n in display.nodes)
-    return DisplayGraph(nodes, display.edges)
+    return DisplayGraph(tuple(with_grad_of(n, trace.node_grad) for n in display.nodes),
+                        display.edges)
 
 
 def _checker(cancel):

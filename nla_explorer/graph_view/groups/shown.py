@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from nla_explorer.graph_view.groups.tree import Group, GroupTree
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.model import (
-    CONSTANT, GROUP, DisplayEdge, DisplayGraph, DisplayNode, shape_text,
+    GROUP, DisplayEdge, DisplayGraph, DisplayNode, shape_text, with_grad_of,
 )
 
 #: The open group a shown item sits in (None: the top level).
@@ -70,9 +70,8 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
             parent[box] = gid
             level.append(box)
     visit(None)
-    never = _Never()
     for level in levels.values():  # boxes and groups in display order: inputs first
-        level.sort(key=lambda item: groups.get(item, never).first)
+        level.sort(key=lambda item: groups[item].first if item in groups else -1)
 
     home, closed = tree.group_of.get, rep.get  # inlined below: 100,000 edges
     counts: dict[tuple[str, str], list[DisplayEdge]] = {}
@@ -106,12 +105,6 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     return Shown(DisplayGraph(tuple(nodes), tuple(edges)), levels, parent, opened)
 
 
-class _Never:
-    """What a box (not a group) sorts by among a level's items: before the groups."""
-
-    first = -1
-
-
 def group_title(g: Group, tree: GroupTree | None = None) -> str:
     """``self_attn`` · ``layers.0–47 ×48`` · ``cell (call 17)``: the path without that of the
     module around it (inside ``model.layers.7``, ``self_attn``)."""
@@ -140,15 +133,8 @@ def _shown_box(tree: GroupTree, node: DisplayNode, grad_of) -> DisplayNode:
     key = ("box", node.id)
     hit = tree.boxes_made.get(key)
     if hit is None:
-        hit = tree.boxes_made[key] = _with_grad(node, grad_of)
+        hit = tree.boxes_made[key] = node if grad_of is None else with_grad_of(node, grad_of)
     return hit
-
-
-def _with_grad(node: DisplayNode, grad_of) -> DisplayNode:
-    if grad_of is None or node.grad is not None or node.kind == CONSTANT or node.graph_id is None:
-        return node
-    grad = grad_of(node.graph_id)
-    return node.with_grad(grad) if grad is not None else node
 
 
 def _group_box(display: DisplayGraph, tree: GroupTree, gid: str,
@@ -168,7 +154,9 @@ def _make_group_box(display: DisplayGraph, tree: GroupTree, gid: str,
     members = tree.members(gid)
     if out_id is None and members:
         out_id = members[-1]
-    out = _with_grad(display.node(out_id), grad_of) if out_id is not None else None
+    out = display.node(out_id) if out_id is not None else None
+    if out is not None and grad_of is not None:
+        out = with_grad_of(out, grad_of)
     shape = shape_text(out.value.shape) if out is not None and out.value is not None else (
         out.subtitle if out is not None else "?")
     kind = f"{g.fold} × {g.kind}" if g.fold else g.kind
