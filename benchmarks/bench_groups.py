@@ -5,7 +5,10 @@ Prints ONE JSON object. Per model, in the same run:
 - ``recorded_forward_s``: the same forward inside ``nla_explorer.recording()`` (module calls and
   values noted; the user runs it, not the explorer, but it is part of the price);
 - ``view``: tensor → interactive view at the default depth (groups closed, repeats folded):
-  capture + trace, prepare, layout, scene, first paint, total, and ``ratio`` = total / plain;
+  capture (+ trace for a graph of up to ``GRADIENTS_AFTER_VIEW_OVER`` nodes), prepare, layout,
+  scene, first paint, total, and ``ratio`` = total / plain; a bigger graph is drawn first and
+  traced after, as ``explore`` does: ``gradients_s`` (trace + the boxes shown given their
+  gradients, laid out and drawn again) and ``with_gradients_s`` / ``ratio_with_gradients``;
 - ``expanded``: the same with every group open (all 75,000 boxes of the LSTM), and ``flat``:
   without groups at all;
 - ``open_group_s``: opening one closed group of the default view (measure + lay out + draw);
@@ -25,6 +28,7 @@ import platform
 import resource
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -38,6 +42,7 @@ from nla_explorer.engine import capture, trace_backward  # noqa: E402
 from nla_explorer.engine.recording import capture_tensor, recording  # noqa: E402
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS  # noqa: E402
 from nla_explorer.engine.autograd.gc_pause import LONG_LIVED_OVER  # noqa: E402
+from nla_explorer.first_view import GRADIENTS_AFTER_VIEW_OVER  # noqa: E402
 from nla_explorer.graph_view.picture import PictureOptions, lay_out, prepare, reshow  # noqa: E402
 from nla_explorer.graph_view.scene import GraphScene  # noqa: E402
 from nla_explorer.graph_view.view import GraphView  # noqa: E402
@@ -90,7 +95,10 @@ def timed(fn):
 
 
 def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict, object, object]:
-    t_capture, (graph, trace) = timed(make_graph)
+    t_capture, (graph, trace, trace_later) = timed(make_graph)
+    if trace is None and not options.groups:  # no groups: nothing to show before the gradients
+        t_trace, trace = timed(trace_later)
+        t_capture += t_trace
     t_prepare, prepared = timed(lambda: prepare(graph, trace, options, opened))
     t_layout, picture = timed(lambda: lay_out(prepared, options))
     scene = GraphScene()
@@ -109,10 +117,32 @@ def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict
            "capture_trace_s": t_capture, "prepare_s": t_prepare, "layout_s": t_layout,
            "scene_s": t_scene, "first_paint_s": t_paint}
     out["total_s"] = t_capture + t_prepare + t_layout + t_scene + t_paint
+    if trace is None:  # drawn first, traced after (first_view.trace_after_first_view)
+        t_trace, trace = timed(trace_later)
+        t_grads, picture = timed(lambda: with_gradients(graph, picture, trace, options, scene,
+                                                        view, app))
+        out.update({"trace_s": t_trace, "gradients_s": t_trace + t_grads,
+                    "with_gradients_s": out["total_s"] + t_trace + t_grads})
     whole = picture.prepared.full if picture.prepared is not None else None
     if len(whole or picture.display) >= LONG_LIVED_OVER and not gc.get_freeze_count():
         gc.freeze()  # as the window's graph pane does once a big picture is shown
     return out, picture, (scene, view)
+
+
+def with_gradients(graph, picture, trace, options, scene, view, app):
+    """What the graph pane does when the gradients arrive: a grouped picture gives the boxes
+    shown their gradients (measured, laid out and drawn again); a flat one is drawn again."""
+    if picture.tree is not None:
+        again = reshow(replace(picture.prepared, grad_of=trace.node_grad), picture.opened)
+        keep = True
+    else:
+        again, keep = prepare(graph, trace, options), False
+    done = lay_out(again, options)
+    scene.show_graph(done.display, done.layout, done.style, done.frames_with_titles(),
+                     done.sizes, keep_boxes=keep)
+    view.viewport().grab()
+    app.processEvents()
+    return done
 
 
 def open_one(picture, options, scene) -> dict:
@@ -152,28 +182,27 @@ def measure(name: str, app) -> dict:
         out["recorded_forward_s"] = t_rec
 
         def make_graph():
-            cap = capture_tensor(y, models={"model": model})
-            return cap.graph, cap.trace
+            return traced_now(capture_tensor(y, models={"model": model}, trace=False).graph, y)
     else:
         y = run()
 
         def make_graph():
-            return capture(y), trace_backward(y)
+            return traced_now(capture(y), y)
     options = PictureOptions(engine="builtin")
     view, picture, (scene, widget) = to_view(make_graph, options, app)
-    view["ratio"] = view["total_s"] / plain
+    _ratios(view, plain)
     out["view"] = view
     if picture.tree:
         out["open"] = open_one(picture, options, scene)
         widget.close()
         everything = frozenset(picture.tree.groups)
         expanded, _, (_, widget) = to_view(make_graph, options, app, everything)
-        expanded["ratio"] = expanded["total_s"] / plain
+        _ratios(expanded, plain)
         out["expanded"] = expanded
         widget.close()
     flat, _, (_, widget) = to_view(make_graph, PictureOptions(engine="builtin", groups=False),
                                    app)
-    flat["ratio"] = flat["total_s"] / plain
+    _ratios(flat, plain)
     out["flat"] = flat
     widget.close()
     out["peer"] = peer(y, out["view"]["nodes"])
@@ -181,6 +210,20 @@ def measure(name: str, app) -> dict:
     gc.unfreeze()  # the next model starts as a fresh window would
     gc.collect()
     return _rounded(out)
+
+
+def _ratios(out: dict, plain: float) -> None:
+    out["ratio"] = out["total_s"] / plain
+    if "with_gradients_s" in out:
+        out["ratio_with_gradients"] = out["with_gradients_s"] / plain
+
+
+def traced_now(graph, y) -> tuple:
+    """``(graph, trace, None)``, or for a graph drawn before its gradients ``(graph, None,
+    how to trace it)``."""
+    if len(graph) <= GRADIENTS_AFTER_VIEW_OVER:
+        return graph, trace_backward(y), None
+    return graph, None, lambda: trace_backward(y)
 
 
 def _recorded(run):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from dataclasses import replace
 
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QIcon
@@ -11,7 +12,10 @@ from PySide6.QtWidgets import QApplication
 
 from nla_explorer.cli_args import no_display_message
 from nla_explorer.engine.errors import EngineError
+from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor, model_names
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
+from nla_explorer.first_view import GRADIENTS_AFTER_VIEW_OVER, trace_after_first_view
 from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.main_window import MainWindow
 from nla_explorer.resources import icon_path
@@ -101,8 +105,11 @@ def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> M
     at once; otherwise it runs the event loop until the window is closed.
     """
     models = model_names(model, names)
-    try:
-        captured = capture_tensor(tensor, names=names, models=models, recorder=recorder)
+    try:  # a big graph is drawn first, then traced (its gradients arrive a moment later)
+        captured = capture_tensor(tensor, names=names, models=models, recorder=recorder,
+                                  trace=False)
+        if len(captured.graph) <= GRADIENTS_AFTER_VIEW_OVER:
+            captured = replace(captured, trace=trace_backward(tensor))
     except EngineError as exc:
         raise ValueError(str(exc)) from None
     running = QApplication.instance() is not None
@@ -113,6 +120,8 @@ def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> M
                               captured.notes)
     window.code_dock.hide()
     window.show()
+    if captured.trace is None and not trace_after_first_view(window, tensor, FULL_VALUE_LIMIT):
+        return window  # closed before its gradients: nothing more to show
     if running:
         _open_windows.append(window)
         window.destroyed.connect(lambda *_: _open_windows.remove(window)

@@ -13,22 +13,20 @@ from PySide6.QtGui import QUndoStack
 
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.document_state import CaptureCommand, State
-from nla_explorer.engine.examples import Example, get_example, manual_gradients
-from nla_explorer.engine.autograd.graph import AutogradGraph
+from nla_explorer.engine.examples import Example, get_example
+from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
 from nla_explorer.engine.code.budget import CaptureSizes
 from nla_explorer.engine.expression import Expression
 from nla_explorer import document_sources as sources
 from nla_explorer.engine.pipeline import Exploration
 from nla_explorer.engine.runner.result import RunResult
-from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData
 from nla_explorer.engine.autograd.backward_calls import BackwardCall
-from nla_explorer.engine.autograd.graph import LEAF
 from nla_explorer.engine.blocks.edits import apply_edit
 from nla_explorer.engine.blocks.positions import kept_positions
 from nla_explorer.engine.code.seeding import with_seed
-from nla_explorer.engine.autograd.stepper import (
-    BACKWARD, FORWARD, StepView, forward_order, forward_view, step_view,
-)
+from nla_explorer.engine.autograd.stepper import (BACKWARD, FORWARD, StepView, forward_order,
+                                                  forward_view, step_view)
 from nla_explorer.engine.autograd.trace import BackwardTrace
 
 #: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
@@ -41,6 +39,7 @@ class Document(QObject):
     """State shared by the window's views, and the undo stack of its edits."""
 
     graph_changed = Signal()
+    gradients_changed = Signal()  # a big graph's gradients arrived after it was shown
     blocks_changed = Signal()  # the edited expression, its positions or its problem changed
     code_changed = Signal(str)  # the code form of the current expression (after undo/redo too)
     error_changed = Signal(str)  # "" when the last action succeeded
@@ -53,6 +52,7 @@ class Document(QObject):
         self.state: State | None = None
         self.graph: AutogradGraph | None = None
         self.trace: BackwardTrace | None = None
+        self.gradients_pending = False  # the graph is shown, its backward pass still to run
         self._title = ""  # for graphs captured elsewhere (no state)
         self._notes: tuple[str, ...] = ()  # and what the user should know about them
         self.selected: str | None = None
@@ -268,14 +268,23 @@ class Document(QObject):
         if before is None or before.code != state.code:
             self.code_changed.emit(state.code)
 
-    def set_graph(self, graph: AutogradGraph, trace: BackwardTrace, title: str = "",
+    def set_graph(self, graph: AutogradGraph, trace: BackwardTrace | None, title: str = "",
                   notes: tuple[str, ...] = ()) -> None:
-        """Show a graph captured elsewhere (``explore(tensor)``); it has no code to undo."""
+        """A graph captured elsewhere (``explore``); no ``trace``: :meth:`set_gradients` later."""
         self.undo_stack.clear()
         self.state = None
         self._title = title or "tensor"
         self._notes = tuple(notes)  # before _replace: graph_changed refreshes the notes
-        self._replace(graph, trace)
+        self._replace(graph, trace, pending=trace is None)
+
+    def set_gradients(self, trace: BackwardTrace | None, problem: str = "") -> None:
+        """The shown graph's backward pass, traced after it was drawn (None: failed, ``problem``)."""
+        self.gradients_pending = False
+        if trace is not None:
+            self.trace, self._forward_order, self._final_grads = trace, None, None
+        self._set_error(problem if trace is None else "")
+        self.gradients_changed.emit()
+        self.selection_changed.emit(self.selected)  # its gradient is known now
 
     def set_step(self, index: int | None) -> None:
         """Show backward step ``index`` (-1: before the first; None: leave step mode)."""
@@ -312,8 +321,9 @@ class Document(QObject):
             return forward_view(self.graph, self.forward_order(), index)
         return step_view(self.graph, self.trace, index)
 
-    def _replace(self, graph: AutogradGraph, trace: BackwardTrace) -> None:
-        self.graph, self.trace = graph, trace
+    def _replace(self, graph: AutogradGraph, trace: BackwardTrace | None,
+                 pending: bool = False) -> None:
+        self.graph, self.trace, self.gradients_pending = graph, trace, pending
         self._forward_order = None
         if self.step is not None:
             self.step = None
@@ -363,11 +373,7 @@ class Document(QObject):
         if node.kind != LEAF or not node.name:
             return None
         if self._final_grads is None:
-            exploration = self.exploration
-            self._final_grads = dict(exploration.final_grads or {}) if isinstance(
-                exploration, RunResult) else {
-                name: None if grad is None else snapshot(grad, self.value_limit)
-                for name, grad in exploration.evaluation.final_grads().items()}
+            self._final_grads = sources.final_grads(self.exploration, self.value_limit)
         return self._final_grads.get(node.name)
 
     def block_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -385,14 +391,9 @@ class Document(QObject):
     def manual_for(self, node_id: str) -> list[tuple[str, TensorData]]:
         """The example's manual gradient formulas for this leaf, evaluated (course comparison), or
         what a Python run compared with its ``.grad``."""
-        if isinstance(self.exploration, RunResult) and self.graph is not None:  # the child's
-            name = self.graph.node(node_id).name
-            return [(c.label, c.value) for c in self.exploration.comparisons if c.leaf == name]
-        if self.example is None or self.exploration is None or self.graph is None:
+        if self.exploration is None or self.graph is None:
             return []
         if self._manual is None:
-            self._manual = {}
-            for manual, value in manual_gradients(self.example, self.exploration.evaluation):
-                self._manual.setdefault(manual.leaf, []).append((manual.label, snapshot(value)))
+            self._manual = sources.manual_by_leaf(self.exploration, self.example)
         name = self.graph.node(node_id).name
         return self._manual.get(name, []) if name else []

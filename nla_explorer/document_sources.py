@@ -15,10 +15,11 @@ from nla_explorer.engine.blocks.diagnosis import diagnose
 from nla_explorer.engine.blocks.editing import problems
 from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.examples import Example
+from nla_explorer.engine.examples import Example, manual_gradients
 from nla_explorer.engine.expression import Expression, Hole, Var
 from nla_explorer.engine.pipeline import explore_code, explore_expression
 from nla_explorer.engine.runner.result import RunResult
+from nla_explorer.engine.tensors import TensorData, snapshot
 
 
 class BlocksError(ExpressionError):
@@ -102,3 +103,24 @@ def check(evaluator, exploration) -> list[LeafCheck]:
         return list(finite_difference_check(explore_expression(
             exploration.expression, call=exploration.call_index)))
     return finite_difference_check(exploration)
+
+
+def final_grads(exploration, limit: int) -> dict[str, TensorData | None]:
+    """Each named leaf's ``.grad`` after the whole program (a Python run's, or this process's)."""
+    if isinstance(exploration, RunResult):
+        return dict(exploration.final_grads or {})
+    return {name: None if grad is None else snapshot(grad, limit)
+            for name, grad in exploration.evaluation.final_grads().items()}
+
+
+def manual_by_leaf(exploration, example: Example | None) -> dict[str, list[tuple[str, TensorData]]]:
+    """Per leaf name, ``(label, value)`` of each manual gradient: what a Python run compared with
+    ``.grad``, or the example's formulas evaluated on this exploration."""
+    out: dict[str, list[tuple[str, TensorData]]] = {}
+    if isinstance(exploration, RunResult):
+        for c in exploration.comparisons:
+            out.setdefault(c.leaf, []).append((c.label, c.value))
+    elif example is not None:
+        for manual, value in manual_gradients(example, exploration.evaluation):
+            out.setdefault(manual.leaf, []).append((manual.label, snapshot(value)))
+    return out

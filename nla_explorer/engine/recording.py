@@ -126,7 +126,7 @@ class TensorCapture:
     """What ``explore(tensor)`` shows: the graph, its backward trace, and notes on them."""
 
     graph: AutogradGraph
-    trace: BackwardTrace
+    trace: BackwardTrace | None  # None when asked without it (``trace=False``)
     notes: tuple[str, ...] = ()
     recorded: bool = False  # a recording (or recorder) gave the forward values
 
@@ -134,14 +134,16 @@ class TensorCapture:
 def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = None,
                    models: Mapping[str, torch.nn.Module] | None = None,
                    recorder: Recording | ForwardRecorder | None = None,
-                   limit: int = FULL_VALUE_LIMIT) -> TensorCapture:
+                   limit: int = FULL_VALUE_LIMIT, trace: bool = True) -> TensorCapture:
     """Capture ``tensor``'s graph and trace its backward pass, as ``explore`` shows them.
 
     ``names``: variable name → tensor (modules among them name their parameters too); ``models``:
     name → ``nn.Module``, whose parameters are named ``net.0.weight`` and whose submodules give the
     module paths of Nodes made inside a recording. ``recorder``: a :class:`Recording` or a
     :class:`ForwardRecorder` that ran the forward; by default the latest recording, if it made
-    part of ``tensor``'s graph. Raises :class:`CaptureError` for a tensor without a graph.
+    part of ``tensor``'s graph. ``trace=False``: the graph alone (``trace_backward(tensor)``
+    gives the trace later: a big graph is shown before its gradients). Raises
+    :class:`CaptureError` for a tensor without a graph.
     """
     names = dict(names or {})
     models = dict(models or {})
@@ -156,14 +158,14 @@ def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = No
     with paused_gc():  # the graph and its trace live on: no collection between the two
         graph = capture(tensor, names=every, recorder=forward, limit=limit, module_of=lookup,
                         modules=lookup.modules if lookup is not None else module_infos(modules))
-        trace = trace_backward(tensor, limit=limit)
+        steps = trace_backward(tensor, limit=limit) if trace else None
         keep_out_of_collections(len(graph))
     notes = []
     if any(n.kind == OP and n.value is None for n in graph.nodes):
         notes.append(MISSING_VALUES)
     elif models and not isinstance(recorder, Recording):
         notes.append(MISSING_MODULES)
-    return TensorCapture(graph, trace, tuple(notes), forward is not None)
+    return TensorCapture(graph, steps, tuple(notes), forward is not None)
 
 
 def _parameters(modules: Mapping[str, torch.nn.Module]) -> dict[str, torch.Tensor]:

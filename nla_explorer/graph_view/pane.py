@@ -61,11 +61,13 @@ class GraphPane(QWidget):
         self._pending_box: str | None = None  # a box found inside closed groups: shown next
         self._last_found: str | None = None
         self._regrouping: str | None = None  # the group opened or closed: shown where it is
+        self._anchor = None  # (box, its offset from the view's centre) kept when grads arrive
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.setFocusProxy(self.view)
         document.graph_changed.connect(self.relayout)
+        document.gradients_changed.connect(self._gradients_arrived)
         document.step_changed.connect(self._show_step)
         document.selection_changed.connect(self._show_selection)
         document.error_changed.connect(self._show_error)
@@ -135,13 +137,19 @@ class GraphPane(QWidget):
             self._select_box(pending)
         elif self._regrouping:
             self._show_group(self._regrouping)
+        elif self._anchor is not None and self._anchor[0] in picture.layout.positions:
+            box, (dx, dy) = self._anchor
+            x, y = picture.layout.positions[box]
+            self.view.centerOn(x - dx, y - dy)
         else:
             output = picture.display.node_for_graph_id(doc.graph.output_id)
             self.view.show_start(output.id if output is not None else None)
-        self._regrouping = None
+        self._regrouping = self._anchor = None
         graph, trace = doc.graph, doc.trace
-        parts = [f"{len(graph):,} autograd nodes", f"{len(graph.edges):,} edges",
-                 f"{len(trace):,} backward steps", f"layout: {picture.layout.engine}"]
+        steps = (f"{len(trace):,} backward steps" if trace is not None else
+                 "gradients being computed…" if doc.gradients_pending else "no gradients")
+        parts = [f"{len(graph):,} autograd nodes", f"{len(graph.edges):,} edges", steps,
+                 f"layout: {picture.layout.engine}"]
         if picture.tree:
             parts.append(f"{len(picture.tree):,} groups, {len(picture.opened):,} open")
         if picture.note:
@@ -149,6 +157,29 @@ class GraphPane(QWidget):
         self.picture_shown.emit(" · ".join(parts))
 
     # -- boxes and autograd nodes --------------------------------------------------------------
+    def _gradients_arrived(self) -> None:
+        """A big graph's gradients, traced after it was drawn: its boxes gain their gradient
+        lines where they are (a grouped picture measures and lays out only the boxes shown)."""
+        doc, picture = self.document, self.picture
+        if doc.trace is None or doc.graph is None:
+            return  # the backward pass failed: the document reports it, the picture stays
+        self._anchor = self._box_near_center()
+        if picture is None or picture.tree is None or self.builder.busy():
+            self.relayout()
+            return
+        prepared = replace(picture.prepared, grad_of=doc.trace.node_grad)
+        self.builder.regroup(replace(picture, prepared=prepared), picture.opened, self.options)
+
+    def _box_near_center(self) -> tuple[str, tuple[float, float]] | None:
+        """The box nearest the view's centre, and its offset from it (to keep it in place)."""
+        if self.picture is None or not self.picture.layout.positions:
+            return None
+        c = self.view.mapToScene(self.view.viewport().rect().center())
+        cx, cy = c.x(), c.y()
+        box, (x, y) = min(self.picture.layout.positions.items(),
+                          key=lambda item: (item[1][0] - cx) ** 2 + (item[1][1] - cy) ** 2)
+        return box, (x - cx, y - cy)
+
     def box_of(self, node_id: str | None) -> str | None:
         """The id of the box on screen showing autograd node ``node_id`` (None if none does)."""
         display = self.scene.display

@@ -128,6 +128,7 @@ class StepperPanel(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         self.install_keys(self)
         document.graph_changed.connect(self.refresh)
+        document.gradients_changed.connect(self.refresh)
         document.graph_changed.connect(self.show_result_notes)
         document.graph_changed.connect(self.check_result.clear)
         document.step_changed.connect(self.refresh)
@@ -265,6 +266,7 @@ class StepperPanel(QWidget):
         if doc.step is None or doc.step < 0 or doc.trace is None:
             what = "forward" if forward else "backward"
             self.label.setText(f"Before the {what} pass · {total} steps" if total else
+                               "Computing the gradients…" if doc.gradients_pending else
                                "No backward pass")
             self.card.show_message("Press → to run the first step." if total else "")
             return

@@ -165,3 +165,23 @@ def test_the_latest_recording_is_kept_alive_without_a_name():
     gc.collect()
     assert latest_recording() is not None and latest_recording().covers(loss)
     assert all(n.value is not None for n in capture_tensor(loss).graph.nodes)
+
+
+def test_a_capture_without_its_trace_is_the_same_graph_and_leaves_grads_alone():
+    """``trace=False`` (a big graph drawn before its gradients): the same nodes, values and
+    modules as with the trace, no backward run (the leaves' ``.grad`` untouched)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    with recording():
+        loss = net(torch.randn(2, 3)).pow(2).sum()
+    both = capture_tensor(loss, models={"net": net})
+    alone = capture_tensor(loss, models={"net": net}, trace=False)
+    assert alone.trace is None and both.trace is not None
+    assert all(p.grad is None for p in net.parameters())
+
+    def facts(graph):
+        return [(n.id, n.kind, n.op, n.name, n.module, n.scope, n.sequence_nr,
+                 None if n.value is None else n.value.values.tolist(),
+                 [(s.name, s.role, s.label) for s in n.saved]) for n in graph.nodes]
+    assert facts(alone.graph) == facts(both.graph)
+    assert alone.notes == both.notes and alone.recorded == both.recorded

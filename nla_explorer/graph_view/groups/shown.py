@@ -130,7 +130,7 @@ def frame_title(g: Group, tree: GroupTree) -> str:
 def _shown_box(tree: GroupTree, node: DisplayNode, grad_of) -> DisplayNode:
     """``node`` with its gradient, the same object each time it is shown (the scene keeps the
     item of a box that stays)."""
-    key = ("box", node.id)
+    key = ("box", node.id, grad_of is not None)  # the gradients may come after the boxes
     hit = tree.boxes_made.get(key)
     if hit is None:
         hit = tree.boxes_made[key] = node if grad_of is None else with_grad_of(node, grad_of)
@@ -141,7 +141,7 @@ def _group_box(display: DisplayGraph, tree: GroupTree, gid: str,
                out_id: str | None, grad_of=None) -> DisplayNode:
     """The box of closed group ``gid``; the same box again while its output is the same (a
     fold of 5,000 calls opened and closed again makes 5,000 boxes once)."""
-    key = (gid, out_id)
+    key = (gid, out_id, grad_of is not None)
     hit = tree.boxes_made.get(key)
     if hit is None:
         hit = tree.boxes_made[key] = _make_group_box(display, tree, gid, out_id, grad_of)

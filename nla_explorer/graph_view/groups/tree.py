@@ -63,7 +63,7 @@ class GroupTree:
         self._edges_at: dict[str | None, list[int]] | None = None
         #: the boxes made so far for pictures of this graph: closed groups by (group, its output
         #: box), shown boxes with their gradient by ("box", id); the same object next time
-        self.boxes_made: dict[tuple[str, str | None], object] = {}
+        self.boxes_made: dict[tuple, object] = {}  # (group or "box", id, with gradients)
         #: a structure hash per group (equal for look-alikes), once folded
         self.signature: dict[str, int] = {}
 

@@ -1,0 +1,63 @@
+"""A big graph on screen before its gradients: its backward pass is traced once it is drawn.
+
+Tracing runs the backward pass with a hook on every Node: for a 75,000-node graph that is as long
+as capturing it (0.6 s here). ``explore`` shows the structure and the forward values first and
+traces right after the first picture is on screen, before it returns to the caller, so no
+user code runs in between (the gradients are those of the tensors the picture shows).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from nla_explorer.engine.autograd.gc_pause import keep_out_of_collections
+from nla_explorer.engine.autograd.trace import trace_backward
+from nla_explorer.engine.errors import EngineError
+
+#: Graphs with more autograd nodes than this are drawn before their backward pass is traced.
+GRADIENTS_AFTER_VIEW_OVER = 5_000
+_POLL_MS = 20
+
+
+def wait_for_first_picture(window, timeout_s: float = 300.0) -> bool:
+    """Run the event loop until ``window``'s graph pane shows its first picture (or the window
+    is closed: False)."""
+    pane = window.graph_pane
+    deadline = time.monotonic() + timeout_s
+    loop = QEventLoop()
+
+    def check() -> None:
+        drawn = pane.picture is not None and not pane.busy()
+        if drawn or not window.isVisible() or time.monotonic() > deadline:
+            loop.quit()
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(_POLL_MS)
+    if pane.picture is None or pane.busy():
+        loop.exec()
+    timer.stop()
+    return window.isVisible()
+
+
+def trace_after_first_view(window, tensor: torch.Tensor, limit: int) -> bool:
+    """Once ``window`` shows ``tensor``'s graph, trace its backward pass and hand the gradients
+    to the document (a failed trace is reported there; the graph stays). False: the window
+    was closed first, and nothing was traced."""
+    if not wait_for_first_picture(window):
+        return False
+    document = window.document
+    window.statusBar().showMessage(
+        f"Computing the gradients of {len(document.graph):,} autograd nodes…")
+    QApplication.processEvents()  # the picture and the message painted before the wait
+    try:
+        trace = trace_backward(tensor, limit=limit)
+        keep_out_of_collections(len(document.graph))  # the trace lives as long as the picture
+    except EngineError as exc:
+        document.set_gradients(None, f"no gradients: {exc}")
+        return True
+    document.set_gradients(trace)
+    return True

@@ -1,0 +1,139 @@
+"""A big graph is drawn before its gradients: ``explore`` traces the backward pass once the first
+picture is on screen. What the window ends with is what it shows when it traces at once, and the
+gradients are torch's."""
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPointF
+
+import nla_explorer
+from nla_explorer import app as app_module
+from nla_explorer.engine.autograd.trace import trace_backward
+from nla_explorer.engine.recording import capture_tensor
+
+
+def _lstm_loss(steps: int = 12):
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(3, 4)
+    seq = torch.randn(steps, 1, 3)
+    with nla_explorer.recording():
+        h, c = torch.zeros(1, 4), torch.zeros(1, 4)
+        for t in range(steps):
+            h, c = cell(seq[t], (h, c))
+        loss = h.sum()
+    return cell, loss
+
+
+def _explore(qtbot, monkeypatch, loss, cell, over: int):
+    monkeypatch.setattr(app_module, "GRADIENTS_AFTER_VIEW_OVER", over)
+    window = nla_explorer.explore(loss, model=cell)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.graph_pane.picture is not None and not window.busy(),
+                    timeout=20_000)
+    return window
+
+
+def _boxes(window):
+    picture = window.graph_pane.picture
+    return [(n.id, n.title, n.subtitle, n.tooltip, None if n.grad is None else
+             n.grad.values.tolist(), picture.layout.positions[n.id])
+            for n in picture.display.nodes]
+
+
+def _viewport(window):
+    window.graph_pane.fit()
+    return window.graph_pane.view.viewport().grab().toImage()
+
+
+def test_gradients_after_the_first_picture_are_torchs_and_the_picture_is_the_same(
+        qapp, qtbot, monkeypatch):
+    cell, loss = _lstm_loss()
+    at_once = _explore(qtbot, monkeypatch, loss, cell, over=10**9)
+    later = _explore(qtbot, monkeypatch, loss, cell, over=10)
+    assert len(later.document.graph) > 10
+    assert at_once.document.trace is not None and not at_once.document.gradients_pending
+    trace = later.document.trace
+    assert trace is not None and not later.document.gradients_pending
+    # torch's gradients, in torch's order
+    reference = trace_backward(loss)
+    assert [s.node_id for s in trace.steps] == [s.node_id for s in reference.steps]
+    params = list(cell.parameters())
+    grads = torch.autograd.grad(loss, params, retain_graph=True)
+    graph = later.document.graph
+    for param, grad in zip(params, grads):
+        leaf = next(n for n in graph.leaves if n.value.shape == tuple(param.shape)
+                    and np.array_equal(n.value.values, param.detach().numpy()))
+        np.testing.assert_array_equal(trace.node_grad(leaf.id).values, grad.numpy())
+    # the same boxes, with their gradients, and the same pixels
+    assert _boxes(later) == _boxes(at_once)
+    assert any(grad is not None for *_, grad in _boxes(later))
+    assert _viewport(later) == _viewport(at_once)
+    assert "backward steps" in later.statusBar().currentMessage()
+
+
+def test_while_the_gradients_are_computed_the_graph_is_shown_without_them(window, qtbot):
+    cell, loss = _lstm_loss(6)
+    cap = capture_tensor(loss, models={"model": cell}, trace=False)
+    assert cap.trace is None
+    with qtbot.waitSignal(window.graph_pane.picture_shown, timeout=20_000) as shown:
+        window.document.set_graph(cap.graph, None, "loss")
+    qtbot.waitUntil(lambda: not window.busy(), timeout=20_000)
+    assert "gradients being computed" in shown.args[0]
+    assert window.document.gradients_pending
+    assert all(n.grad is None for n in window.graph_pane.picture.display.nodes)
+    assert window.stepper.label.text() == "Computing the gradients…"
+    window.stepper.next()  # no step to take yet: nothing happens, nothing breaks
+    assert window.document.step is None
+    view, pane = window.graph_pane.view, window.graph_pane
+    view.set_zoom(1.0)
+    anchor = sorted(pane.picture.layout.positions)[len(pane.picture.layout.positions) // 2]
+    view.center_on_node(anchor)
+
+    def on_screen(box):
+        return view.mapFromScene(QPointF(*pane.picture.layout.positions[box]))
+    before = on_screen(anchor)
+
+    trace = trace_backward(loss)
+    with qtbot.waitSignal(window.graph_pane.picture_shown, timeout=20_000) as shown:
+        window.document.set_gradients(trace)
+    assert f"{len(trace):,} backward steps" in shown.args[0]
+    shown_ids = {n.graph_id for n in window.graph_pane.picture.display.nodes if n.grad is not None}
+    assert shown_ids and all(
+        np.array_equal(window.graph_pane.picture.display.node_for_graph_id(i).grad.values,
+                       trace.node_grad(i).values) for i in shown_ids)
+    after = on_screen(anchor)  # the box in the middle of the view stays where it was
+    assert abs(after.x() - before.x()) <= 1 and abs(after.y() - before.y()) <= 1
+    assert window.stepper.label.text().startswith("Before the backward pass")
+    window.stepper.next()
+    assert window.document.step == 0
+
+
+class _Refuses(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("this backward is not written yet")
+
+
+def test_a_backward_that_fails_after_the_picture_is_reported_and_the_graph_stays(
+        qapp, qtbot, monkeypatch):
+    x = torch.randn(3, requires_grad=True)
+    y = x
+    for _ in range(8):
+        y = torch.tanh(y) * 1.5
+    loss = _Refuses.apply(y).sum()
+    with pytest.raises(RuntimeError, match="not written yet"):
+        loss.backward(retain_graph=True)  # what torch says
+    monkeypatch.setattr(app_module, "GRADIENTS_AFTER_VIEW_OVER", 5)
+    window = nla_explorer.explore(loss, names={"x": x})
+    qtbot.addWidget(window)
+    doc = window.document
+    assert doc.trace is None and not doc.gradients_pending
+    assert "not written yet" in doc.error
+    assert doc.graph is not None and len(window.graph_pane.scene.node_items) >= len(doc.graph)
+    assert window.stepper.label.text() == "No backward pass"
