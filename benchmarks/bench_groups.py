@@ -96,8 +96,8 @@ def timed(fn):
 
 def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict, object, object]:
     t_capture, (graph, trace, trace_later) = timed(make_graph)
-    if trace is None and not options.groups:  # no groups: nothing to show before the gradients
-        t_trace, trace = timed(trace_later)
+    if trace is None and (not options.groups or opened is not None):  # traced first, as
+        t_trace, trace = timed(trace_later)  # explore does without groups or with all open
         t_capture += t_trace
     t_prepare, prepared = timed(lambda: prepare(graph, trace, options, opened))
     t_layout, picture = timed(lambda: lay_out(prepared, options))

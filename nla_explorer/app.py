@@ -15,7 +15,7 @@ from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor, model_names
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
-from nla_explorer.first_view import GRADIENTS_AFTER_VIEW_OVER, trace_after_first_view
+from nla_explorer.first_view import gradients_after_view, trace_after_first_view
 from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.main_window import MainWindow
 from nla_explorer.resources import icon_path
@@ -105,16 +105,17 @@ def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> M
     at once; otherwise it runs the event loop until the window is closed.
     """
     models = model_names(model, names)
-    try:  # a big graph is drawn first, then traced (its gradients arrive a moment later)
-        captured = capture_tensor(tensor, names=names, models=models, recorder=recorder,
-                                  trace=False)
-        if len(captured.graph) <= GRADIENTS_AFTER_VIEW_OVER:
-            captured = replace(captured, trace=trace_backward(tensor))
-    except EngineError as exc:
-        raise ValueError(str(exc)) from None
     running = QApplication.instance() is not None
     app = application()
     window = MainWindow()
+    try:  # a big graph is drawn first, then traced (its gradients arrive a moment later)
+        captured = capture_tensor(tensor, names=names, models=models, recorder=recorder,
+                                  trace=False)
+        if not gradients_after_view(len(captured.graph), window.graph_pane.options):
+            captured = replace(captured, trace=trace_backward(tensor))
+    except EngineError as exc:
+        window.deleteLater()
+        raise ValueError(str(exc)) from None
     graph = captured.graph
     window.document.set_graph(graph, captured.trace, title or (graph.output.name or "tensor"),
                               captured.notes)

@@ -17,10 +17,21 @@ from PySide6.QtWidgets import QApplication
 from nla_explorer.engine.autograd.gc_pause import keep_out_of_collections
 from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.errors import EngineError
+from nla_explorer.graph_view.groups.plan import ALL_DEPTHS
+from nla_explorer.graph_view.picture import PictureOptions
 
 #: Graphs with more autograd nodes than this are drawn before their backward pass is traced.
 GRADIENTS_AFTER_VIEW_OVER = 5_000
 _POLL_MS = 20
+
+
+def gradients_after_view(nodes: int, options: PictureOptions) -> bool:
+    """Whether a graph of ``nodes`` autograd nodes is drawn before it is traced: a big one whose
+    groups open closed (a few boxes, given their gradients at once when traced). With every
+    group open (or none), each of its boxes would be measured and laid out again when the
+    gradients come: it is traced first, as a small graph is."""
+    return (nodes > GRADIENTS_AFTER_VIEW_OVER and options.groups
+            and options.group_depth != ALL_DEPTHS)
 
 
 def wait_for_first_picture(window, timeout_s: float = 300.0) -> bool:

@@ -8,9 +8,11 @@ import torch
 from PySide6.QtCore import QPointF
 
 import nla_explorer
-from nla_explorer import app as app_module
+from nla_explorer import first_view
 from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor
+from nla_explorer.graph_view.groups.plan import ALL_DEPTHS, AUTO_DEPTH
+from nla_explorer.graph_view.picture import PictureOptions
 
 
 def _lstm_loss(steps: int = 12):
@@ -26,7 +28,7 @@ def _lstm_loss(steps: int = 12):
 
 
 def _explore(qtbot, monkeypatch, loss, cell, over: int):
-    monkeypatch.setattr(app_module, "GRADIENTS_AFTER_VIEW_OVER", over)
+    monkeypatch.setattr(first_view, "GRADIENTS_AFTER_VIEW_OVER", over)
     window = nla_explorer.explore(loss, model=cell)
     qtbot.addWidget(window)
     window.resize(1280, 720)
@@ -129,7 +131,7 @@ def test_a_backward_that_fails_after_the_picture_is_reported_and_the_graph_stays
     loss = _Refuses.apply(y).sum()
     with pytest.raises(RuntimeError, match="not written yet"):
         loss.backward(retain_graph=True)  # what torch says
-    monkeypatch.setattr(app_module, "GRADIENTS_AFTER_VIEW_OVER", 5)
+    monkeypatch.setattr(first_view, "GRADIENTS_AFTER_VIEW_OVER", 5)
     window = nla_explorer.explore(loss, names={"x": x})
     qtbot.addWidget(window)
     doc = window.document
@@ -137,3 +139,13 @@ def test_a_backward_that_fails_after_the_picture_is_reported_and_the_graph_stays
     assert "not written yet" in doc.error
     assert doc.graph is not None and len(window.graph_pane.scene.node_items) >= len(doc.graph)
     assert window.stepper.label.text() == "No backward pass"
+
+
+def test_only_a_big_graph_shown_with_its_groups_closed_is_drawn_before_its_gradients():
+    over = first_view.GRADIENTS_AFTER_VIEW_OVER
+    closed = PictureOptions(group_depth=AUTO_DEPTH)
+    assert first_view.gradients_after_view(over + 1, closed)
+    assert not first_view.gradients_after_view(over, closed)  # small: traced at once
+    # every box shown (all open, or no groups): each would be measured and laid out again
+    assert not first_view.gradients_after_view(over + 1, PictureOptions(group_depth=ALL_DEPTHS))
+    assert not first_view.gradients_after_view(over + 1, PictureOptions(groups=False))
