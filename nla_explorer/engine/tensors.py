@@ -141,8 +141,9 @@ def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
 class SnapshotCache:
     """Snapshots within one capture or trace: a tensor seen twice is copied once.
 
-    Keyed by storage address, shape, strides, offset and dtype, so two wrappers of the same data
-    (torch unpacks saved tensors into fresh wrappers) share one snapshot. Snapshots are read-only.
+    Keyed by data address, shape, strides and dtype (and the device, off the CPU), so two wrappers
+    of the same data (torch unpacks saved tensors into fresh wrappers) share one snapshot; the
+    data address already holds the storage offset. Snapshots are read-only.
     """
 
     def __init__(self, limit: int = FULL_VALUE_LIMIT) -> None:
@@ -150,14 +151,34 @@ class SnapshotCache:
         self._cache: dict[tuple, TensorData] = {}
 
     def __call__(self, tensor: torch.Tensor) -> TensorData:
+        # A capture calls this once per saved tensor (75,000 times for a long loop): the common
+        # case, a strided CPU tensor, asks torch for as little as it can.
+        if tensor.is_cpu and tensor.layout == _STRIDED:
+            shape, dtype = tensor.shape, tensor.dtype
+            key = (tensor.data_ptr(), shape, tensor.stride(), dtype)
+            hit = self._cache.get(key)
+            if hit is None:
+                hit = self._cache[key] = self._cpu_snapshot(tensor, shape, dtype)
+            return hit
         if tensor.layout != _STRIDED or tensor.is_meta:
             return snapshot(tensor, self.limit)
-        key = (tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.storage_offset(),
-               tensor.dtype, tensor.device)
+        key = (tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.dtype, tensor.device)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = snapshot(tensor, self.limit)
         return hit
+
+    def _cpu_snapshot(self, tensor: torch.Tensor, shape: torch.Size,
+                      dtype: torch.dtype) -> TensorData:
+        """:func:`snapshot` of a strided CPU tensor, its common case inline."""
+        numel = tensor.numel()
+        if dtype in _NUMPY_AS_IS and numel <= self.limit and not tensor.is_neg() and (
+                numel <= ALWAYS_KEPT or _keep_values(numel)):
+            values = tensor.numpy(force=True).copy()  # detaches; nothing to resolve
+            values.setflags(write=False)
+            return TensorData(tuple(shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
+                              values, None)
+        return snapshot(tensor, self.limit)
 
 
 _STRIDED = torch.strided
