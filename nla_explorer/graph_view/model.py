@@ -110,6 +110,12 @@ class DisplayGraph:
         """The box ``node_id``, or None when the graph has none."""
         return self._by_id.get(node_id)
 
+    def graph_ids_of(self, boxes) -> tuple[str, ...]:
+        """The autograd nodes ``boxes`` show, each once, in order (a fold holds 100,000)."""
+        ids = dict.fromkeys([n.graph_id for n in map(self._by_id.__getitem__, boxes)])
+        ids.pop(None, None)
+        return tuple(ids)
+
     def node_for_graph_id(self, graph_id: str) -> DisplayNode | None:
         """The box showing autograd node ``graph_id`` (its own box, or the group holding it)."""
         hit = self._by_id.get(graph_id)

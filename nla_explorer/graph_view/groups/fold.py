@@ -19,19 +19,16 @@ def signatures(tree: GroupTree, box_key: Callable[[str], Hashable]) -> dict[str,
     """A structure hash per group: equal for groups that look the same inside (boxes whose
     ``box_key`` is None, such as the input a first layer reads, do not count)."""
     sig: dict[str, int] = {}
-    codes: dict[Hashable, int] = {}  # each distinct box key → a small number
-    coded: dict[str, int | None] = {}
+    codes: dict[Hashable, int] = {}  # each distinct box key → a small number, as first seen
+    number = codes.setdefault
 
-    def code(box: str) -> int | None:
-        hit = coded.get(box, -1)
-        if hit == -1:
-            key = box_key(box)
-            hit = coded[box] = None if key is None else codes.setdefault(key, len(codes))
-        return hit
+    def coded(boxes: list[str]) -> tuple[int, ...]:  # a multiset: the numbers sorted
+        out = [number(k, len(codes)) for k in map(box_key, boxes) if k is not None]
+        out.sort()
+        return tuple(out)
     for gid in reversed(tree.walk()):  # children first
         g = tree.groups[gid]
-        boxes = tuple(sorted(c for b in g.boxes if (c := code(b)) is not None))  # a multiset
-        sig[gid] = hash((g.kind, g.fold, boxes, tuple(sig[c] for c in g.groups)))
+        sig[gid] = hash((g.kind, g.fold, coded(g.boxes), tuple(sig[c] for c in g.groups)))
     return sig
 
 

@@ -162,8 +162,7 @@ def _make_group_box(display: DisplayGraph, tree: GroupTree, gid: str,
     kind = f"{g.fold} × {g.kind}" if g.fold else g.kind
     params = (f" · {count_text(g.parameters)} params" + (" each" if g.fold else "")
               if g.parameters > 0 else "")
-    graph_ids = tuple(dict.fromkeys(
-        i for b in members if (i := display.node(b).graph_id) is not None))
+    graph_ids = display.graph_ids_of(members)
     tooltip = (f"{group_title(g, tree)}: {kind}{params}\n{len(members):,} boxes inside, output "
                f"{shape}\ndouble-click to open")
     return DisplayNode(gid, GROUP, group_title(g, tree), f"{kind}{params} · {shape}", tooltip,
