@@ -222,3 +222,24 @@ def test_a_big_capture_is_frozen_out_of_the_collector_and_a_small_one_is_not(mon
         gc.unfreeze()
     assert [n.id for n in big.graph.nodes] == [n.id for n in small.graph.nodes]
     assert [s.node_id for s in big.trace.steps] == [s.node_id for s in small.trace.steps]
+
+
+def test_capture_inside_a_programs_own_dispatch_mode_reads_as_outside_and_unseen():
+    """A saved Python scalar (``h * 2``) once broke snapshots under the program's own mode; the
+    explorer's reads are not the program's ops: its mode sees none of them."""
+    x = torch.randn(3, requires_grad=True)
+    with _Counting() as counting:
+        h = x.exp()
+        y = (h * 2).sum()
+        before = len(counting.ops)
+        inside = capture(y, {"x": x, "h": h})
+        assert len(counting.ops) == before
+    outside = capture(y, {"x": x, "h": h})
+
+    def facts(g):
+        return [(n.id, n.op, n.name, None if n.value is None else n.value.values.tolist(),
+                 [(s.name, s.role, s.attribute,
+                   None if s.tensor is None else s.tensor.values.tolist()) for s in n.saved])
+                for n in g.nodes]
+    assert facts(inside) == facts(outside)
+    np.testing.assert_array_equal(inside.find("h").value.values, x.detach().exp().numpy())

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import torch
+from torch.utils._python_dispatch import _disable_current_modes
 
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.autograd.gc_pause import paused_gc
@@ -53,7 +54,9 @@ def capture(
     if root is None:
         raise CaptureError("the output does not require grad: no autograd graph was recorded "
                            "(give a leaf requires_grad=True)")
-    with paused_gc():
+    # The program's own dispatch modes (and torch functions) do not see the explorer read the
+    # graph: snapshots are not the program's ops (a mode handed a saved scalar broke them).
+    with paused_gc(), _disable_current_modes(), torch._C.DisableTorchFunction():
         more = [output_node(t) for t in more_outputs if isinstance(t, torch.Tensor)]
         return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok,
                       [fn for fn in more if fn is not None], where, tuple(modules))
