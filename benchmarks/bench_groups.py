@@ -43,6 +43,7 @@ from nla_explorer.engine.recording import capture_tensor, recording  # noqa: E40
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS  # noqa: E402
 from nla_explorer.engine.autograd.gc_pause import LONG_LIVED_OVER  # noqa: E402
 from nla_explorer.first_view import GRADIENTS_AFTER_VIEW_OVER  # noqa: E402
+from nla_explorer.graph_view.groups.fold_window import fully_open  # noqa: E402
 from nla_explorer.graph_view.picture import PictureOptions, lay_out, prepare, reshow  # noqa: E402
 from nla_explorer.graph_view.scene import GraphScene  # noqa: E402
 from nla_explorer.graph_view.view import GraphView  # noqa: E402
@@ -195,7 +196,7 @@ def measure(name: str, app) -> dict:
     if picture.tree:
         out["open"] = open_one(picture, options, scene)
         widget.close()
-        everything = frozenset(picture.tree.groups)
+        everything = fully_open(picture.tree, picture.tree.groups)  # every call of each fold
         expanded, _, (_, widget) = to_view(make_graph, options, app, everything)
         _ratios(expanded, plain)
         out["expanded"] = expanded

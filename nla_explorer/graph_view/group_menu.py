@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QMenu
 
 from nla_explorer.graph_view.group_items import FrameItem
+from nla_explorer.graph_view.groups.fold_window import fully_open
 from nla_explorer.graph_view.items import NodeItem
 from nla_explorer.graph_view.model import GROUP
 
@@ -46,10 +47,11 @@ class GroupMenu(QObject):
             name = tree.groups[gid].path
             verb = "Close" if gid in opened else "Open"
             actions.append((f"{verb} {name}", lambda: pane.toggle_group(gid)))
-            inside = set(tree.descendants(gid))
+            inside = fully_open(tree, [gid, *tree.descendants(gid)])
             actions.append((f"Open everything inside {name}",
                             lambda: pane.open_groups(opened | inside | set(tree.ancestors(gid)))))
-        actions.append(("Open all groups", lambda: pane.open_groups(frozenset(tree.groups))))
+        actions.append(("Open all groups",
+                        lambda: pane.open_groups(fully_open(tree, tree.groups))))
         actions.append(("Close all groups", lambda: pane.open_groups(frozenset())))
         return actions
 

@@ -22,6 +22,7 @@ from nla_explorer.engine.autograd.gc_pause import LONG_LIVED_OVER, paused_gc
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.graph_view.export import export_graph, export_scene
 from nla_explorer.graph_view.group_menu import GroupMenu
+from nla_explorer.graph_view.groups.fold_window import every_call, gap_fold
 from nla_explorer.graph_view.groups.plan import path_to
 from nla_explorer.graph_view.groups.search import find_box
 from nla_explorer.graph_view.picture import Picture, PictureOptions
@@ -263,11 +264,18 @@ class GraphPane(QWidget):
         """Open a closed group (and the groups around it), or close an open one (and those
         inside it)."""
         picture = self.picture
-        if picture is None or not picture.tree or group_id not in picture.tree.groups:
+        fold = gap_fold(group_id)
+        if picture is None or not picture.tree or fold is None and group_id not in \
+                picture.tree.groups:
             return
         tree, opened = picture.tree, set(picture.opened)
+        if fold is not None:  # a gap of an open fold: every call shown, the first it hid here
+            first = picture.prepared.shown.hidden_by(group_id)
+            self._regroup(frozenset(opened | {every_call(fold)}), first or "")
+            return
         if group_id in opened:
-            opened -= {group_id, *tree.descendants(group_id)}
+            inside = {group_id, *tree.descendants(group_id)}
+            opened -= inside | {every_call(g) for g in inside}
         else:
             opened |= set(tree.ancestors(group_id))
         self._regroup(frozenset(opened), group_id)

@@ -167,7 +167,9 @@ def reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
 def _reshow(prepared: Prepared, opened: frozenset[str]) -> Prepared:
     shown = shown_graph(prepared.full, prepared.tree, opened, prepared.grad_of)
     fonts = prepared.style.fonts
-    titles = {gid: frame_title(prepared.tree.groups[gid], prepared.tree) for gid in shown.opened}
+    groups = prepared.tree.groups
+    titles = {gid: frame_title(groups[gid], prepared.tree) for gid in shown.opened
+              if gid in groups}  # (not the markers of folds showing every call)
     headers = {gid: (fonts.title_metrics.horizontalAdvance(text) + fonts.padding * 2,
                      fonts.title_metrics.height() * HEADER_LINES)
                for gid, text in titles.items()}

@@ -9,6 +9,7 @@ from collections.abc import Hashable
 from nla_explorer.engine.autograd.graph import OP, AutogradGraph
 from nla_explorer.engine.autograd.repeats import repeat_scopes
 from nla_explorer.graph_view.groups.fold import fold_repeats, signatures
+from nla_explorer.graph_view.groups.fold_window import fully_open
 from nla_explorer.graph_view.groups.tree import GroupTree, ModuleFacts, build_tree
 from nla_explorer.graph_view.model import DisplayGraph
 
@@ -74,7 +75,7 @@ def opened_at(tree: GroupTree, depth: int, boxes: int) -> frozenset[str]:
             continue
         if g.depth < depth and (g.parent is None or g.parent in opened):
             opened.add(gid)
-    return frozenset(opened)
+    return fully_open(tree, opened) if depth >= ALL_DEPTHS else frozenset(opened)
 
 
 def path_to(tree: GroupTree, box: str) -> frozenset[str]:

@@ -9,8 +9,9 @@ those, the parallel ones bundled into one with a count. Qt-free.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from nla_explorer.graph_view.groups.fold_window import every_call_of, windowed
 from nla_explorer.graph_view.groups.tree import Group, GroupTree
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.model import (
@@ -30,6 +31,12 @@ class Shown:
     levels: Levels
     parent: dict[str, str | None]
     opened: frozenset[str]
+    gaps: dict[str, list[str]] = field(default_factory=dict)  # gap box → the calls it hides
+
+    def hidden_by(self, gap: str) -> str | None:
+        """The first call the gap box ``gap`` hides (None: no such gap is shown)."""
+        calls = self.gaps.get(gap)
+        return calls[0] if calls else None
 
 
 def count_text(n: int) -> str:
@@ -46,32 +53,46 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     """The visible part of ``display`` with the groups in ``opened`` open (the rest closed);
     ``grad_of(autograd node id)`` gives the gradients of the boxes shown, when ``display`` was
     built without them (a box out of sight never needs its gradient snapshotted)."""
-    opened = frozenset(g for g in opened if g in tree.groups)
     groups = tree.groups
+    opened = frozenset(g for g in opened if g in groups or every_call_of(g) in groups)
     rep: dict[str, str] = {}  # group → the closed group standing for it ("" while open)
     levels: Levels = {None: []}
     parent: dict[str, str | None] = {}
+    gaps: dict[str, list[str]] = {}  # gap box → the calls of an open fold it hides
+    first = {gid: g.first for gid, g in groups.items()}
+
+    def close(child: str, box: str) -> None:
+        rep[child] = box
+        if groups[child].groups:  # (5,000 calls of a cell hold no groups)
+            for inner in tree.descendants(child):
+                rep[inner] = box
 
     def visit(gid: str | None) -> None:
         kids, boxes = tree.children(gid)
         level = levels[gid]
+        if gid is not None and groups[gid].fold:
+            kids = windowed(gid, kids, opened)
         for child in kids:
+            if isinstance(child, tuple):  # a gap: the calls it hides stand behind it
+                gap, hidden = child
+                parent[gap], gaps[gap], first[gap] = gid, hidden, groups[hidden[0]].first
+                level.append(gap)
+                for call in hidden:
+                    close(call, gap)
+                continue
             parent[child] = gid
             level.append(child)
             if child in opened:
                 levels[child] = []
                 visit(child)
             else:
-                rep[child] = child
-                if groups[child].groups:  # (5,000 calls of a cell hold no groups)
-                    for inner in tree.descendants(child):
-                        rep[inner] = child
+                close(child, child)
         for box in boxes:
             parent[box] = gid
             level.append(box)
     visit(None)
     for level in levels.values():  # boxes and groups in display order: inputs first
-        level.sort(key=lambda item: groups[item].first if item in groups else -1)
+        level.sort(key=lambda item: first.get(item, -1))
 
     home, closed = tree.group_of.get, rep.get  # inlined below: 100,000 edges
     counts: dict[tuple[str, str], list[DisplayEdge]] = {}
@@ -95,14 +116,15 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
             if s != source:
                 leaving[s] = source
     nodes = [_group_box(display, tree, item, leaving.get(item), grad_of)
-             if item in tree.groups else _shown_box(tree, display.node(item), grad_of)
+             if item in groups else _gap_box(display, tree, item, gaps[item])
+             if item in gaps else _shown_box(tree, display.node(item), grad_of)
              for level in levels.values() for item in level if item not in opened]
     edges = [bundle[0] if len(bundle) == 1 and (bundle[0].source, bundle[0].target) == (s, t)
              and bundle[0].count == 1
              else DisplayEdge(s, t, all(e.constant for e in bundle),
                               all(e.made_by for e in bundle), len(bundle))
              for (s, t), bundle in counts.items()]  # an edge between two shown boxes as it is
-    return Shown(DisplayGraph(tuple(nodes), tuple(edges)), levels, parent, opened)
+    return Shown(DisplayGraph(tuple(nodes), tuple(edges)), levels, parent, opened, gaps)
 
 
 def group_title(g: Group, tree: GroupTree | None = None) -> str:
@@ -134,6 +156,21 @@ def _shown_box(tree: GroupTree, node: DisplayNode, grad_of) -> DisplayNode:
     hit = tree.boxes_made.get(key)
     if hit is None:
         hit = tree.boxes_made[key] = node if grad_of is None else with_grad_of(node, grad_of)
+    return hit
+
+
+def _gap_box(display: DisplayGraph, tree: GroupTree, gap: str, hidden: list[str]) -> DisplayNode:
+    """The box of the calls an open fold hides (the same box while it hides the same calls)."""
+    key = (gap, hidden[-1], len(hidden))
+    hit = tree.boxes_made.get(key)
+    if hit is None:
+        ids = [b for call in hidden for b in tree.members(call)]
+        span = f"calls {tree.groups[hidden[0]].call}–{tree.groups[hidden[-1]].call}"
+        hit = tree.boxes_made[key] = DisplayNode(
+            gap, GROUP, f"⋯ {len(hidden):,} more calls", f"{span} · double-click: show all",
+            f"{span} of {tree.groups[hidden[0]].path}: {len(ids):,} boxes, not shown\n"
+            f"double-click to show every call", None, None, None,
+            display.graph_ids_of(ids))
     return hit
 
 
