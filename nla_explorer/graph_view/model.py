@@ -112,9 +112,13 @@ class DisplayGraph:
 
     def graph_ids_of(self, boxes) -> tuple[str, ...]:
         """The autograd nodes ``boxes`` show, each once, in order (a fold holds 100,000)."""
-        ids = dict.fromkeys([n.graph_id for n in map(self._by_id.__getitem__, boxes)])
+        ids = dict.fromkeys(self.graph_id_list(boxes))
         ids.pop(None, None)
         return tuple(ids)
+
+    def graph_id_list(self, boxes) -> list[str | None]:
+        """The autograd node of each of ``boxes`` (None for one that shows none)."""
+        return [n.graph_id for n in map(self._by_id.__getitem__, boxes)]
 
     def node_for_graph_id(self, graph_id: str) -> DisplayNode | None:
         """The box showing autograd node ``graph_id`` (its own box, or the group holding it)."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from itertools import chain
 
-from nla_explorer.graph_view.groups.fold_window import every_call_of, windowed
+from nla_explorer.graph_view.groups.fold_window import every_call_of, gap_fold, windowed
 from nla_explorer.graph_view.groups.tree import Group, GroupTree
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.model import (
@@ -164,13 +165,37 @@ def _gap_box(display: DisplayGraph, tree: GroupTree, gap: str, hidden: list[str]
     key = (gap, hidden[-1], len(hidden))
     hit = tree.boxes_made.get(key)
     if hit is None:
-        ids = [b for call in hidden for b in tree.members(call)]
+        per_call = _call_ids(display, tree, gap_fold(gap))
         span = f"calls {tree.groups[hidden[0]].call}–{tree.groups[hidden[-1]].call}"
+        boxes = sum(len(tree.members(call)) for call in hidden)
         hit = tree.boxes_made[key] = DisplayNode(
             gap, GROUP, f"⋯ {len(hidden):,} more calls", f"{span} · double-click: show all",
-            f"{span} of {tree.groups[hidden[0]].path}: {len(ids):,} boxes, not shown\n"
+            f"{span} of {tree.groups[hidden[0]].path}: {boxes:,} boxes, not shown\n"
             f"double-click to show every call", None, None, None,
-            display.graph_ids_of(ids))
+            _unique(chain.from_iterable(per_call[call] for call in hidden)))
+    return hit
+
+
+def _unique(ids) -> tuple[str, ...]:
+    out = dict.fromkeys(ids)
+    out.pop(None, None)
+    return tuple(out)
+
+
+def _call_ids(display: DisplayGraph, tree: GroupTree, fold: str) -> dict[str, list]:
+    """The autograd node of each box of each call of ``fold``, by call (worked out once, in
+    one pass: a gap that splits in two sums its calls' again)."""
+    key = ("ids", fold)
+    hit = tree.boxes_made.get(key)
+    if hit is None:
+        calls = tree.groups[fold].groups
+        members = [tree.members(call) for call in calls]
+        flat = display.graph_id_list(chain.from_iterable(members))
+        hit, start = {}, 0
+        for call, boxes in zip(calls, members):
+            hit[call] = flat[start:start + len(boxes)]
+            start += len(boxes)
+        tree.boxes_made[key] = hit
     return hit
 
 
