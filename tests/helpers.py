@@ -39,3 +39,17 @@ def plain_quadratic(n: int = 5):
     x = torch.randn((n,), requires_grad=True)
     grad_A, grad_x = torch.autograd.grad(0.5 * x @ A @ x - b @ x, [A, x])
     return A, b, x, grad_A, grad_x
+
+
+class Square(torch.autograd.Function):
+    """A student's own autograd Function: x², with its saved input."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x * grad

@@ -8,11 +8,10 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from nla_explorer.document import Document
 from nla_explorer.engine.recording import capture_tensor, recording
 from nla_explorer.graph_view.groups.fold_window import ENDS, gap_fold
-from nla_explorer.graph_view.pane import GraphPane
 from tests.app.approved import assert_looks_approved, settled
+from tests.app.panes import pane_showing
 
 STEPS = 40
 
@@ -28,14 +27,7 @@ def lstm_pane(qtbot):
             h, c = cell(seq[t], (h, c))
         loss = h.sum()
     cap = capture_tensor(loss, models={"cell": cell})
-    document = Document()
-    pane = GraphPane(document)
-    qtbot.addWidget(pane)
-    pane.resize(1280, 720)
-    pane.show()
-    qtbot.waitExposed(pane)
-    document.set_graph(cap.graph, cap.trace, "loss")
-    qtbot.waitUntil(lambda: pane.picture is not None and not pane.busy(), timeout=10_000)
+    pane = pane_showing(qtbot, cap)
     fold = next(g for g in pane.picture.tree.groups if g.startswith("fold:"))
     pane.toggle_group(fold)
     qtbot.waitUntil(lambda: fold in pane.picture.opened and not pane.busy(), timeout=10_000)

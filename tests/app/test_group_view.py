@@ -7,11 +7,10 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from nla_explorer.document import Document
 from nla_explorer.engine.recording import capture_tensor, recording
 from nla_explorer.graph_view.model import GROUP
-from nla_explorer.graph_view.pane import GraphPane
 from tests.app.approved import assert_looks_approved, settled
+from tests.app.panes import pane_showing
 
 
 @pytest.fixture
@@ -22,14 +21,7 @@ def transformer_pane(qtbot):
     with recording():
         y = model(torch.randn(2, 5, 16, generator=torch.Generator().manual_seed(1))).sum()
     cap = capture_tensor(y, models={"model": model})
-    document = Document()
-    pane = GraphPane(document)
-    qtbot.addWidget(pane)
-    pane.resize(1280, 720)
-    pane.show()
-    qtbot.waitExposed(pane)
-    document.set_graph(cap.graph, cap.trace, "loss")
-    qtbot.waitUntil(lambda: pane.picture is not None and not pane.busy(), timeout=10_000)
+    pane = pane_showing(qtbot, cap)
     return pane
 
 

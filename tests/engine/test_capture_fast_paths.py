@@ -24,6 +24,7 @@ from nla_explorer.engine.autograd.walk import autograd_nodes, output_node, reada
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.recording import capture_tensor
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, snapshot, values_budget
+from tests.helpers import Square
 
 
 # -- the reference: a plain reading of the graph ----------------------------------------------------
@@ -209,18 +210,6 @@ def _same(graph, expected):
 
 
 # -- programs -------------------------------------------------------------------------------------
-class _Square(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 2 * x * grad
-
-
 def _named():
     torch.manual_seed(0)
     w = torch.randn(3, 4, requires_grad=True)
@@ -252,7 +241,7 @@ def _lists_and_attributes():
         torch.stack([x, x * 2], 1).sum(dim=(0, 2)).sum() + x.reshape(2, 6).sum(1).sum(),
         torch.split(x, 2, 0)[1].sum() + x.squeeze().unsqueeze(0).sum(),
         (x.t() @ x).sum() + (x[:, ::2].t() @ x[:, :2]).sum(),  # non-contiguous saved operands
-        _Square.apply(a).sum(),
+        Square.apply(a).sum(),
         F.interpolate(x[None], scale_factor=2.5, mode="linear").sum(),
     ]
     return sum(parts), {"x": x, "a": a, "idx": idx}

@@ -19,18 +19,7 @@ from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.trace import record_steps, trace_backward
 from nla_explorer.engine.autograd.walk import autograd_nodes, iter_nodes, output_node, walk_graph
 from nla_explorer.engine.recording import capture_tensor
-
-
-class _Square(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 2 * x * grad
+from tests.helpers import Square
 
 
 def _program():
@@ -39,7 +28,7 @@ def _program():
     x = torch.randn(4)
     h = torch.tanh(w @ x)
     parts = torch.split(h, 2)
-    y = (_Square.apply(parts[0]).sum() + parts[1].exp().sum()) * 2
+    y = (Square.apply(parts[0]).sum() + parts[1].exp().sum()) * 2
     return w, y
 
 
