@@ -14,7 +14,6 @@ from nla_explorer.cli_args import no_display_message
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor, model_names
-from nla_explorer.engine.tensors import FULL_VALUE_LIMIT
 from nla_explorer.first_view import gradients_after_view, trace_after_first_view
 from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.main_window import MainWindow
@@ -121,7 +120,7 @@ def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> M
                               captured.notes)
     window.code_dock.hide()
     window.show()
-    if captured.trace is None and not trace_after_first_view(window, tensor, FULL_VALUE_LIMIT):
+    if captured.trace is None and not trace_after_first_view(window, tensor):
         return window  # closed before its gradients: nothing more to show
     if running:
         _open_windows.append(window)

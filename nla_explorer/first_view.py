@@ -54,7 +54,7 @@ def wait_for_first_picture(window, timeout_s: float = 300.0) -> bool:
     return window.isVisible()
 
 
-def trace_after_first_view(window, tensor: torch.Tensor, limit: int) -> bool:
+def trace_after_first_view(window, tensor: torch.Tensor) -> bool:
     """Once ``window`` shows ``tensor``'s graph, trace its backward pass and hand the gradients
     to the document (a failed trace is reported there; the graph stays). False: the window
     was closed first, and nothing was traced."""
@@ -65,7 +65,7 @@ def trace_after_first_view(window, tensor: torch.Tensor, limit: int) -> bool:
         f"Computing the gradients of {len(document.graph):,} autograd nodes…")
     QApplication.processEvents()  # the picture and the message painted before the wait
     try:
-        trace = trace_backward(tensor, limit=limit)
+        trace = trace_backward(tensor)
         keep_out_of_collections(len(document.graph))  # the trace lives as long as the picture
     except EngineError as exc:
         document.set_gradients(None, f"no gradients: {exc}")

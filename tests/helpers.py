@@ -53,3 +53,18 @@ class Square(torch.autograd.Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return 2 * x * grad
+
+
+def recorded_lstm(steps: int, generator: torch.Generator | None = None):
+    """``(cell, loss)``: an LSTMCell(3, 4) run ``steps`` times inside ``recording()`` on a
+    random sequence (drawn with ``generator``, else torch's global one after seed 0)."""
+    from nla_explorer.engine.recording import recording
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(3, 4)
+    seq = torch.randn(steps, 1, 3, generator=generator)
+    with recording():
+        h, c = torch.zeros(1, 4), torch.zeros(1, 4)
+        for t in range(steps):
+            h, c = cell(seq[t], (h, c))
+        loss = h.sum()
+    return cell, loss

@@ -13,18 +13,7 @@ from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS, AUTO_DEPTH
 from nla_explorer.graph_view.picture import PictureOptions
-
-
-def _lstm_loss(steps: int = 12):
-    torch.manual_seed(0)
-    cell = torch.nn.LSTMCell(3, 4)
-    seq = torch.randn(steps, 1, 3)
-    with nla_explorer.recording():
-        h, c = torch.zeros(1, 4), torch.zeros(1, 4)
-        for t in range(steps):
-            h, c = cell(seq[t], (h, c))
-        loss = h.sum()
-    return cell, loss
+from tests.helpers import recorded_lstm
 
 
 def _explore(qtbot, monkeypatch, loss, cell, over: int):
@@ -51,7 +40,7 @@ def _viewport(window):
 
 def test_gradients_after_the_first_picture_are_torchs_and_the_picture_is_the_same(
         qapp, qtbot, monkeypatch):
-    cell, loss = _lstm_loss()
+    cell, loss = recorded_lstm(12)
     at_once = _explore(qtbot, monkeypatch, loss, cell, over=10**9)
     later = _explore(qtbot, monkeypatch, loss, cell, over=10)
     assert len(later.document.graph) > 10
@@ -76,7 +65,7 @@ def test_gradients_after_the_first_picture_are_torchs_and_the_picture_is_the_sam
 
 
 def test_while_the_gradients_are_computed_the_graph_is_shown_without_them(window, qtbot):
-    cell, loss = _lstm_loss(6)
+    cell, loss = recorded_lstm(6)
     cap = capture_tensor(loss, models={"model": cell}, trace=False)
     assert cap.trace is None
     with qtbot.waitSignal(window.graph_pane.picture_shown, timeout=20_000) as shown:

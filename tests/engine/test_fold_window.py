@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from nla_explorer.engine.recording import capture_tensor, recording
+from nla_explorer.engine.recording import capture_tensor
 from nla_explorer.graph_view.groups.fold_window import (
     ENDS, WINDOW_FOLDS_OVER, every_call, gap_fold, windowed,
 )
@@ -13,19 +13,13 @@ from nla_explorer.graph_view.groups.plan import ALL_DEPTHS, group_tree, opened_a
 from nla_explorer.graph_view.groups.search import find_box
 from nla_explorer.graph_view.groups.shown import shown_graph
 from nla_explorer.graph_view.model import GROUP, build_display_graph
+from tests.helpers import recorded_lstm
 
 STEPS = 40
 
 
 def _unrolled(steps: int = STEPS):
-    torch.manual_seed(0)
-    cell = torch.nn.LSTMCell(3, 4)
-    seq = torch.randn(steps, 1, 3)
-    with recording():
-        h, c = torch.zeros(1, 4), torch.zeros(1, 4)
-        for t in range(steps):
-            h, c = cell(seq[t], (h, c))
-        loss = h.sum()
+    cell, loss = recorded_lstm(steps)
     cap = capture_tensor(loss, models={"cell": cell})
     display = build_display_graph(cap.graph, cap.trace)
     tree = group_tree(display, cap.graph)

@@ -31,11 +31,6 @@ def every_call_of(marker: str) -> str | None:
     return marker[len(_EVERY):] if marker.startswith(_EVERY) else None
 
 
-def is_marker(item: str) -> bool:
-    """Whether ``item`` (an id among the open groups, or a box id) is a gap or a marker."""
-    return item.startswith((_GAP, _EVERY))
-
-
 def gap_fold(gap: str) -> str | None:
     """The fold a gap box belongs to (None: ``gap`` is not a gap box's id)."""
     if not gap.startswith(_GAP):

@@ -60,7 +60,7 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     levels: Levels = {None: []}
     parent: dict[str, str | None] = {}
     gaps: dict[str, list[str]] = {}  # gap box → the calls of an open fold it hides
-    first = {gid: g.first for gid, g in groups.items()}
+    first = {gid: g.first for gid, g in groups.items()}  # the sort key (gaps added below)
 
     def close(child: str, box: str) -> None:
         rep[child] = box
