@@ -265,13 +265,13 @@ class GraphPane(QWidget):
         inside it)."""
         picture = self.picture
         fold = gap_fold(group_id)
-        if picture is None or not picture.tree or fold is None and group_id not in \
-                picture.tree.groups:
+        if picture is None or not picture.tree or (fold or group_id) not in picture.tree.groups:
             return
         tree, opened = picture.tree, set(picture.opened)
         if fold is not None:  # a gap of an open fold: every call shown, the first it hid here
             first = picture.prepared.shown.hidden_by(group_id)
-            self._regroup(frozenset(opened | {every_call(fold)}), first or "")
+            if first is not None:  # (a gap not on screen: nothing to show)
+                self._regroup(frozenset(opened | {every_call(fold)}), first)
             return
         if group_id in opened:
             inside = {group_id, *tree.descendants(group_id)}

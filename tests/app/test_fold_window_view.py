@@ -8,24 +8,18 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from nla_explorer.engine.recording import capture_tensor, recording
+from nla_explorer.engine.recording import capture_tensor
 from nla_explorer.graph_view.groups.fold_window import ENDS, gap_fold
 from tests.app.approved import assert_looks_approved, settled
 from tests.app.panes import pane_showing
+from tests.helpers import recorded_lstm
 
 STEPS = 40
 
 
 @pytest.fixture
 def lstm_pane(qtbot):
-    torch.manual_seed(0)
-    cell = torch.nn.LSTMCell(3, 4)
-    seq = torch.randn(STEPS, 1, 3, generator=torch.Generator().manual_seed(1))
-    with recording():
-        h, c = torch.zeros(1, 4), torch.zeros(1, 4)
-        for t in range(STEPS):
-            h, c = cell(seq[t], (h, c))
-        loss = h.sum()
+    cell, loss = recorded_lstm(STEPS, torch.Generator().manual_seed(1))
     cap = capture_tensor(loss, models={"cell": cell})
     pane = pane_showing(qtbot, cap)
     fold = next(g for g in pane.picture.tree.groups if g.startswith("fold:"))
@@ -93,3 +87,11 @@ def test_the_menus_open_everything_shows_every_call(lstm_pane, qtbot):
     calls = pane.picture.tree.groups[fold].groups
     assert pane.picture.prepared.shown.levels[fold] == calls
     assert set(calls) <= set(pane.scene.frame_items)  # every call open
+
+
+def test_a_gap_that_is_not_there_changes_nothing(lstm_pane):
+    pane, fold = lstm_pane
+    before = pane.picture
+    for bad in ("gap:no.such.fold#x", "gap:", f"gap:{fold}#not.a.call"):
+        pane.toggle_group(bad)
+        assert pane.picture is before and not pane.busy()
