@@ -1,19 +1,17 @@
 """What the graph view draws, as plain data: nodes by kind with their labels and badges, and edges.
 
-Built from the engine's :class:`AutogradGraph` (and its trace): autograd nodes, plus the constants
-torch saved on them as small nodes of their own. Qt-free, so layout and DOT export can use it
-headless.
+The boxes of the engine's :class:`AutogradGraph` (and its trace): autograd nodes, plus the constants
+torch saved on them as small nodes of their own (made by :mod:`graph_view.box_table`). Qt-free, so
+layout and DOT export can use it headless.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 
-from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode
 from nla_explorer.engine.tensors import TensorData
-from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.value_text import DEFAULT_PRECISION, short_text
 
 # Display kinds
@@ -110,6 +108,19 @@ class DisplayGraph:
         """The box ``node_id``, or None when the graph has none."""
         return self._by_id.get(node_id)
 
+    def box_columns(self) -> tuple[list[str], list[str], list[str | None], list[str | None]]:
+        """Every box's id, kind, autograd node and ``proxy_of``, as four lists."""
+        nodes = self.nodes
+        return ([n.id for n in nodes], [n.kind for n in nodes], [n.graph_id for n in nodes],
+                [n.proxy_of for n in nodes])
+
+    def edge_ends(self) -> tuple[list[str], list[str]]:
+        """The sources and the targets of the edges, as two lists."""
+        return [e.source for e in self.edges], [e.target for e in self.edges]
+
+    def edge(self, i: int) -> DisplayEdge:
+        return self.edges[i]
+
     def graph_ids_of(self, boxes) -> tuple[str, ...]:
         """The autograd nodes ``boxes`` show, each once, in order (a fold holds 100,000)."""
         ids = dict.fromkeys(self.graph_id_list(boxes))
@@ -179,114 +190,3 @@ def order_text(order: int) -> str:
 def _shape_and_order(shape: tuple[int, ...] | None, order: int) -> str:
     text = shape_text(shape)
     return f"{text} · {order_text(order)}" if order > 1 else text
-
-
-def _tooltip(node: GraphNode, kind: str, graph: AutogradGraph) -> str:
-    lines = [f"{node.name + ' = ' if node.name else ''}{node.label}",
-             f"torch: {node.op}", f"shape {shape_text(node.shape)} · {node.dtype or '?'}"]
-    if kind == PARAMETER:
-        lines.append("leaf variable, requires grad")
-    elif kind == OUTPUT:
-        lines.append("the output")
-    if node.order > 1:
-        maker = graph.node(node.made_by).label if node.made_by is not None else None
-        lines.append(f"{order_text(node.order)}: made by a backward with create_graph=True"
-                     + (f" (the backward of {maker})" if maker else ""))
-    return "\n".join(lines)
-
-
-def _made_by_edges(graph: AutogradGraph) -> list[DisplayEdge]:
-    """A higher-order node after the node whose backward made it (unless data flows there too)."""
-    flows = {(e.source, e.target) for e in graph.edges}
-    return [DisplayEdge(maker, made, made_by=True) for maker, made in graph.made_by_pairs()
-            if (maker, made) not in flows]
-
-
-def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None,
-                        show_constants: bool = True,
-                        precision: int = DEFAULT_PRECISION, grads: bool = True) -> DisplayGraph:
-    """Boxes for every autograd node (and saved constants), edges in data-flow direction;
-    numbers in badges and constant titles with ``precision`` significant digits. ``grads``:
-    False leaves the gradients out (a grouped picture adds those of the boxes it shows)."""
-    # One tight loop: 75,000 nodes; tooltips are written when first read.
-    nodes: list[DisplayNode] = []
-    edges: list[DisplayEdge] = [DisplayEdge(e.source, e.target) for e in graph.edges]
-    add_node, add_edge = nodes.append, edges.append
-    named_constants: dict[str, str] = {}
-    output_id = graph.output_id
-    node_grad = trace.node_grad if trace is not None and grads else None
-    for node in graph.nodes:
-        node_id, name = node.id, node.name
-        if node.kind == LEAF:
-            kind, title = PARAMETER, name
-        else:
-            kind = OUTPUT if node_id == output_id else OPERATION
-            title = f"{name} = {node.label}" if name else node.label  # an intermediate: f = sub
-        value = node.value
-        subtitle = _shape_and_order(value.shape if value is not None else None, node.order)
-        add_node(DisplayNode(node_id, kind, title, subtitle, partial(_tooltip, node, kind, graph),
-                             value, node_grad(node_id) if node_grad is not None else None,
-                             node_id, precision=precision, name=name, order=node.order))
-        if not show_constants or not node.saved:
-            continue
-        for saved in node.saved:
-            if saved.role != "constant" or saved.tensor is None:
-                continue
-            key = saved.label and f"const_{saved.label}"
-            if key and key in named_constants:
-                add_edge(DisplayEdge(named_constants[key], node_id, True))
-                continue
-            const_id = key or f"{node_id}_{saved.name}"
-            if key:
-                named_constants[key] = const_id
-            add_node(_constant_box(const_id, saved, node, precision))
-            add_edge(DisplayEdge(const_id, node_id, True))
-    edges += _made_by_edges(graph)  # after the data edges: those keep their indices
-    return DisplayGraph(tuple(nodes), tuple(edges))
-
-
-def _constant_box(const_id: str, saved, node: GraphNode, precision: int) -> DisplayNode:
-    tensor = saved.tensor
-    title = saved.label or (short_text(tensor, digits=precision) if tensor.numel == 1
-                            else saved.name)
-    return DisplayNode(
-        const_id, CONSTANT, title, shape_text(tensor.shape),
-        f"constant {saved.label or saved.name} saved by {node.op}\n"
-        f"shape {shape_text(tensor.shape)} · {tensor.dtype}",
-        tensor, None, node.id, precision=precision, name=saved.label)
-
-
-def split_shared(display: DisplayGraph, min_uses: int = 8) -> DisplayGraph:
-    """Draw a leaf or constant read by ``min_uses`` or more ops once beside each reader.
-
-    In an unrolled RNN the weights feed every step: one box at the top with hundreds of edges
-    down the whole picture makes it unreadable (and very wide). Each copy keeps the leaf's id
-    in ``proxy_of``, so selecting any copy selects the leaf.
-    """
-    candidates = {n.id for n in display.nodes if n.kind in (PARAMETER, CONSTANT)}
-    uses: dict[str, list[int]] = {}
-    for i, e in enumerate(display.edges):
-        if e.source in candidates:
-            uses.setdefault(e.source, []).append(i)
-    shared = {box for box, used in uses.items() if len(used) >= min_uses}
-    if not shared:
-        return display
-    nodes = [n for n in display.nodes if n.id not in shared]
-    edges = list(display.edges)
-    for node_id in sorted(shared):
-        node = display.node(node_id)
-        used = uses[node_id]
-        hint = partial(_read_by, node, len(used))
-        for k, index in enumerate(used):
-            copy_id = f"{node_id}_use{k}"
-            nodes.append(DisplayNode(
-                copy_id, node.kind, node.title, node.subtitle, hint, node.value, node.grad,
-                node.graph_id, (), node.graph_id or node_id, node.precision, node.name,
-                node.order))
-            e = edges[index]
-            edges[index] = DisplayEdge(copy_id, e.target, e.constant, e.made_by, e.count)
-    return DisplayGraph(tuple(nodes), tuple(edges))
-
-
-def _read_by(node: DisplayNode, count: int) -> str:
-    return f"{node.tooltip}\nread by {count} ops: drawn beside each of them"

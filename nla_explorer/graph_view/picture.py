@@ -23,9 +23,8 @@ from nla_explorer.graph_view.layout.layered import auto_layout
 from nla_explorer.graph_view.layout.model import Layout, LayoutCancelled
 from nla_explorer.graph_view.layout.nested import Frame, LayoutCache, nested_layout
 from nla_explorer.engine.tensors import TensorData
-from nla_explorer.graph_view.model import (
-    DisplayGraph, build_display_graph, split_shared, with_grad_of,
-)
+from nla_explorer.graph_view.box_table import BoxTable, box_table
+from nla_explorer.graph_view.model import DisplayGraph, with_grad_of
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle
 
@@ -96,11 +95,11 @@ class Prepared:
     """The boxes to draw and their sizes; with groups, the whole graph too (``full``), its
     groups and what is shown of them, and the drawings of levels laid out so far."""
 
-    display: DisplayGraph
+    display: DisplayGraph | BoxTable
     sizes: dict[str, tuple[float, float]]
     style: ViewStyle
     note: str
-    full: DisplayGraph | None = None
+    full: BoxTable | None = None  # every box of the graph, made when shown
     tree: GroupTree | None = None
     shown: Shown | None = None
     headers: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -121,20 +120,21 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureO
 def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
              opened: frozenset[str] | None) -> Prepared:
     style = options.style
-    display = build_display_graph(graph, trace, show_constants=options.show_constants,
-                                  precision=style.precision, grads=not options.groups)
+    table = box_table(graph, trace, show_constants=options.show_constants,
+                      precision=style.precision, grads=not options.groups)
     note = ""
-    if len(display) > SPLIT_SHARED_OVER:
-        split = split_shared(display)
-        if len(split) > len(display):
+    if len(table) > SPLIT_SHARED_OVER:
+        split = table.split_shared()
+        if len(split) > len(table):
             note = "shared weights drawn beside each use"
-        display = split
-    tree = group_tree(display, graph, options.fold) if options.groups else None
-    if tree:
+        table = split
+    tree = group_tree(table, graph, options.fold) if options.groups else None
+    if tree:  # only the boxes shown are made
         if opened is None:
-            opened = opened_at(tree, options.group_depth, len(display))
+            opened = opened_at(tree, options.group_depth, len(table))
         grad_of = trace.node_grad if trace is not None else None
-        return _reshow(Prepared(display, {}, style, note, display, tree, grad_of=grad_of), opened)
+        return _reshow(Prepared(table, {}, style, note, table, tree, grad_of=grad_of), opened)
+    display = table.as_display()
     if options.groups and trace is not None:  # no groups after all: every box shows its grad
         display = _with_grads(display, trace)
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:

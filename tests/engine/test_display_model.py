@@ -4,7 +4,7 @@ import torch
 
 from nla_explorer.engine import capture, explore_code, get_example, trace_backward
 from nla_explorer.graph_view.collapse import collapse_chains
-from nla_explorer.graph_view.model import build_display_graph
+from nla_explorer.graph_view.box_table import build_display_graph
 
 
 def test_every_autograd_node_is_a_box_and_edges_match():
@@ -65,7 +65,7 @@ def test_widely_shared_weights_are_drawn_beside_each_use():
     out = h.sum()
     graph = capture(out, names={"w": w})
     display = build_display_graph(graph, trace_backward(out))
-    from nla_explorer.graph_view.model import split_shared
+    from nla_explorer.graph_view.box_table import split_shared
     split = split_shared(display, min_uses=8)
     copies = [n for n in split.nodes if n.proxy_of == graph.find("w").id]
     assert len(copies) == 10 and all(n.title == "w" for n in copies)
@@ -91,7 +91,7 @@ def test_tooltips_are_written_when_read_and_say_what_the_box_is():
     leaf = display.node(graph.find("w").id)
     assert leaf.tooltip.endswith("leaf variable, requires grad")
     assert display.node(graph.output_id).tooltip.endswith("the output")
-    from nla_explorer.graph_view.model import split_shared
+    from nla_explorer.graph_view.box_table import split_shared
     copy = next(n for n in split_shared(display).nodes if n.proxy_of == graph.find("w").id)
     assert copy.tooltip == f"{leaf.tooltip}\nread by 9 ops: drawn beside each of them"
 

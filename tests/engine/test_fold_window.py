@@ -12,7 +12,8 @@ from nla_explorer.graph_view.groups.fold_window import (
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS, group_tree, opened_at, path_to
 from nla_explorer.graph_view.groups.search import find_box
 from nla_explorer.graph_view.groups.shown import shown_graph
-from nla_explorer.graph_view.model import GROUP, build_display_graph
+from nla_explorer.graph_view.box_table import build_display_graph
+from nla_explorer.graph_view.model import GROUP
 from tests.helpers import recorded_lstm
 
 STEPS = 40

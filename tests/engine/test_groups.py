@@ -15,7 +15,8 @@ from nla_explorer.graph_view.groups.plan import (
 from nla_explorer.graph_view.groups.search import find_box
 from nla_explorer.graph_view.groups.shown import shown_graph
 from nla_explorer.graph_view.layout.nested import LayoutCache, nested_layout
-from nla_explorer.graph_view.model import GROUP, build_display_graph
+from nla_explorer.graph_view.box_table import build_display_graph
+from nla_explorer.graph_view.model import GROUP
 
 
 def _grouped(model, x, fold=True):

@@ -10,8 +10,8 @@ from nla_explorer.engine.autograd.graph import OP, AutogradGraph
 from nla_explorer.engine.autograd.repeats import repeat_scopes
 from nla_explorer.graph_view.groups.fold import fold_repeats, signatures
 from nla_explorer.graph_view.groups.fold_window import fully_open
-from nla_explorer.graph_view.groups.tree import GroupTree, ModuleFacts, build_tree
-from nla_explorer.graph_view.model import DisplayGraph
+from nla_explorer.graph_view.groups.tree import Boxes, GroupTree, ModuleFacts, build_tree
+from nla_explorer.graph_view.model import CONSTANT
 
 #: Depths: -1 lets the size of the graph choose; ALL opens every group, folds included.
 AUTO_DEPTH = -1
@@ -27,7 +27,7 @@ MIN_REPEATED_OPS = 6
 ITERATION = "iteration"
 
 
-def group_tree(display: DisplayGraph, graph: AutogradGraph, fold: bool = True) -> GroupTree:
+def group_tree(display: Boxes, graph: AutogradGraph, fold: bool = True) -> GroupTree:
     """The groups of ``display`` (drawn from ``graph``): one per module call, or per repeated
     block of plain code; consecutive look-alikes folded when ``fold``."""
     scopes = {n.id: n.scope for n in graph.nodes if n.scope}
@@ -50,17 +50,22 @@ def _unscoped_ops(graph: AutogradGraph) -> int:
     return sum(1 for n in graph.nodes if n.kind == OP and not n.scope)
 
 
-def box_key(display: DisplayGraph, graph: AutogradGraph):
-    """What makes two boxes look alike for folding: kind, op and shape (not names or values);
-    constants do not count (the first of a run of layers reads the input)."""
+def box_key(display: Boxes, graph: AutogradGraph):
+    """What makes two boxes look alike for folding: kind, op, shape and order (not names or
+    values); constants do not count (the first of a run of layers reads the input)."""
     keys: dict[str, Hashable] = {}  # worked out for every box in one pass (100,000 boxes)
-    op_of = {n.id: n.op for n in graph.nodes}
-    for n in display.nodes:
-        if n.kind != "constant":
-            op = op_of[n.graph_id] if n.graph_id is not None else n.title
-            keys[n.id] = (n.kind, op, n.subtitle)
-    key = keys.get
-    return key
+    node = graph.node
+    for box, kind, graph_id, _ in zip(*display.box_columns()):
+        if kind == CONSTANT:
+            continue
+        if graph_id is None:  # (no autograd node: told apart by what the box says)
+            shown = display.node(box)
+            keys[box] = (kind, shown.title, shown.subtitle)
+            continue
+        n = node(graph_id)
+        value = n.value
+        keys[box] = (kind, n.op, value.shape if value is not None else None, n.order)
+    return keys.get
 
 
 def opened_at(tree: GroupTree, depth: int, boxes: int) -> frozenset[str]:

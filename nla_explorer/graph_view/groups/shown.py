@@ -100,10 +100,9 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
     leaving: dict[str, str] = {}  # closed group → the last box whose value leaves it
     by_level = tree.edges_by_meeting(display)
     seen = sorted(i for level in levels for i in by_level.get(level, ()))
-    edges = display.edges
+    sources, targets, edge = *display.edge_ends(), display.edge
     for i in seen:  # the edges of the levels shown, in display order
-        e = edges[i]
-        source, target = e.source, e.target
+        source, target = sources[i], targets[i]
         g = home(source)
         s = source if g is None else closed(g, source)
         g = home(target)
@@ -111,9 +110,9 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
         if s != t:
             bundle = counts.get((s, t))
             if bundle is None:
-                counts[(s, t)] = [e]
+                counts[(s, t)] = [edge(i)]
             else:
-                bundle.append(e)
+                bundle.append(edge(i))
             if s != source:
                 leaving[s] = source
     nodes = [_group_box(display, tree, item, leaving.get(item), grad_of)

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 
 from nla_explorer.graph_view.model import CONSTANT, GROUP, PARAMETER, DisplayGraph
 
+#: What groups read of the whole graph: a :class:`DisplayGraph`, or a ``box_table.BoxTable``
+#: whose boxes are made when shown (both give ``box_columns()`` and ``edge_ends()``).
+Boxes = DisplayGraph
+
 Scope = tuple[tuple[str, int], ...]
 
 
@@ -121,7 +125,7 @@ class GroupTree:
             stack.extend(reversed(self.groups[gid].groups))
         return out
 
-    def edges_by_meeting(self, display: DisplayGraph) -> dict[str | None, list[int]]:
+    def edges_by_meeting(self, display: Boxes) -> dict[str | None, list[int]]:
         """The indexes of ``display``'s edges by the innermost group holding both their ends
         (None: the top level). An edge inside a closed group is never drawn: a picture looks
         only at the edges of the levels it shows. Worked out once."""
@@ -138,8 +142,9 @@ class GroupTree:
             at: dict[str | None, list[int]] = {}
             home = self.group_of.get
             meets: dict[tuple[str | None, str | None], str | None] = {}
-            for i, e in enumerate(display.edges):
-                gs, gt = home(e.source), home(e.target)
+            sources, targets = display.edge_ends()
+            for i, (source, target) in enumerate(zip(sources, targets)):
+                gs, gt = home(source), home(target)
                 if gs == gt:
                     meet = gs
                 else:  # a few pairs of groups meet over and over (100,000 edges)
@@ -164,7 +169,7 @@ class GroupTree:
         self.boxes_made.clear()
 
 
-def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
+def build_tree(display: Boxes, scopes: Mapping[str, Scope],
                facts: Mapping[str, ModuleFacts] | None = None,
                order: Mapping[str, int] | None = None) -> GroupTree:
     """Groups from ``scopes`` (autograd node id → its chain of module calls); ``facts`` by module
@@ -172,8 +177,9 @@ def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
     facts = facts or {}
     order = order or {}
     tree = GroupTree()
+    ids, kinds, graph_ids, proxies = display.box_columns()
     if not scopes:
-        tree.top_boxes = [n.id for n in display.nodes]
+        tree.top_boxes = list(ids)
         return tree
 
     def group_for(scope: Scope) -> str:
@@ -194,12 +200,11 @@ def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
     placed: dict[str, str | None] = {}
     later = []
     scope_of, order_of, never = scopes.get, order.get, 1 << 60
-    for n in display.nodes:
-        kind = n.kind
-        if kind == PARAMETER or n.proxy_of is not None or kind == GROUP:
-            later.append(n.id)
+    for box, kind, graph_id, proxy in zip(ids, kinds, graph_ids, proxies):
+        if kind == PARAMETER or proxy is not None or kind == GROUP:
+            later.append(box)
             continue
-        gid = n.graph_id if kind == CONSTANT else (n.graph_id or n.id)
+        gid = graph_id if kind == CONSTANT else (graph_id or box)
         scope = scope_of(gid)
         if not scope:
             continue
@@ -209,7 +214,7 @@ def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
             if home is None:
                 home = homes[scope] = group_for(scope)
             by_object[id(scope)] = home
-        placed[n.id] = home
+        placed[box] = home
         pos = order_of(gid, never)
         if pos < first.get(home, never):
             first[home] = pos
@@ -222,19 +227,23 @@ def build_tree(display: DisplayGraph, scopes: Mapping[str, Scope],
     if later:
         waiting = set(later)
         readers: dict[str, list[str]] = {}
-        for e in display.edges:
-            if e.source in waiting:
-                readers.setdefault(e.source, []).append(e.target)
+        for source, target in zip(*display.edge_ends()):
+            if source in waiting:
+                readers.setdefault(source, []).append(target)
         for box in later:  # a leaf: the innermost group holding all its readers
             held = {placed.get(r) for r in readers.get(box, ())}
-            placed[box] = _common(tree, list(held)) if held else None
+            if len(held) == 1:  # (a copy of a shared weight has one reader)
+                placed[box] = held.pop()
+            else:
+                placed[box] = _common(tree, list(held)) if held else None
     boxes_of = {gid: g.boxes for gid, g in tree.groups.items()}
-    for n in display.nodes:
-        home = placed.get(n.id)
+    top = tree.top_boxes
+    for box in ids:
+        home = placed.get(box)
         if home is None:
-            tree.top_boxes.append(n.id)
+            top.append(box)
         else:
-            boxes_of[home].append(n.id)
+            boxes_of[home].append(box)
     tree.group_of = {box: home for box, home in placed.items() if home is not None}
     key = lambda gid: tree.groups[gid].first  # noqa: E731
     tree.top_groups.sort(key=key)

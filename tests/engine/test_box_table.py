@@ -1,0 +1,79 @@
+"""The box table: a grouped picture makes only the boxes it shows, and what it shows is what the
+same picture shows when every box of the graph is made first."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nla_explorer.engine import capture, trace_backward
+from nla_explorer.engine.recording import capture_tensor
+from nla_explorer.graph_view.box_table import BoxTable, box_table, build_display_graph
+from nla_explorer.graph_view.groups.fold_window import fully_open
+from nla_explorer.graph_view.groups.plan import group_tree, opened_at
+from nla_explorer.graph_view.groups.shown import shown_graph
+from tests.helpers import recorded_lstm
+
+
+def _shown_facts(shown):
+    nodes = [(n.id, n.kind, n.title, n.subtitle, n.tooltip, n.graph_id, n.members, n.proxy_of,
+              n.value.shape if n.value is not None else None,
+              n.grad.shape if n.grad is not None else None) for n in shown.display.nodes]
+    return nodes, list(shown.display.edges)
+
+
+def _lstm_tables(steps: int = 60):
+    cell, loss = recorded_lstm(steps)
+    cap = capture_tensor(loss, models={"cell": cell})
+    lazy = box_table(cap.graph, cap.trace, grads=False).split_shared()
+    made_first = BoxTable.of_display(lazy.as_display())  # every box made before grouping
+    fresh = box_table(cap.graph, cap.trace, grads=False).split_shared()
+    return cap, fresh, made_first
+
+
+def test_a_closed_picture_makes_only_the_boxes_it_shows():
+    cap, table, _ = _lstm_tables()
+    tree = group_tree(table, cap.graph)
+    shown = shown_graph(table, tree, opened_at(tree, 0, len(table)), cap.trace.node_grad)
+    assert len(table) > 1000
+    assert len(shown.display) < 10
+    # the boxes shown outside groups, and one output box per closed group: nothing else
+    assert len(table._made) <= len(shown.display) + len(tree.top_groups)
+
+
+@pytest.mark.parametrize("depth", ["closed", "calls", "all"])
+def test_what_is_shown_is_the_same_as_with_every_box_made(depth):
+    cap, lazy, eager = _lstm_tables()
+    trees = group_tree(lazy, cap.graph), group_tree(eager, cap.graph)
+    assert trees[0].signature == trees[1].signature
+    fold = next(gid for gid, g in trees[0].groups.items() if g.fold)
+    opened = {"closed": frozenset(), "calls": frozenset({fold}),
+              "all": fully_open(trees[0], trees[0].groups)}[depth]
+    lazy_shown, eager_shown = (shown_graph(t, tree, opened, cap.trace.node_grad)
+                               for t, tree in zip((lazy, eager), trees))
+    assert _shown_facts(lazy_shown) == _shown_facts(eager_shown)
+
+
+def test_a_box_is_made_once_and_the_edges_keep_their_kinds():
+    w = torch.randn(3, requires_grad=True)
+    b = torch.randn(3)
+    y = (w * b).sum() * 0.5
+    graph = capture(y, names={"w": w, "b": b})
+    table = box_table(graph, trace_backward(y))
+    box = table.node(graph.find("w").id)
+    assert table.node(box.id) is box and table.nodes[table.index[box.id]] is box
+    display = build_display_graph(graph, trace_backward(y))
+    assert [(e.source, e.target, e.constant, e.made_by) for e in table.edges] == \
+        [(e.source, e.target, e.constant, e.made_by) for e in display.edges]
+    assert {(e.source, e.target) for e in table.edges if not e.constant} == \
+        {(e.source, e.target) for e in graph.edges}
+    constant = next(n for n in table.nodes if n.kind == "constant" and n.title == "b")
+    assert any(e.source == constant.id and e.constant for e in table.edges)
+
+
+def test_a_display_with_bundled_edges_is_not_taken_for_a_whole_graph():
+    from nla_explorer.graph_view.model import DisplayEdge, DisplayGraph, DisplayNode
+    a = DisplayNode("a", "op", "a", "1", "")
+    b = DisplayNode("b", "op", "b", "1", "")
+    with pytest.raises(ValueError, match="bundled"):
+        BoxTable.of_display(DisplayGraph((a, b), (DisplayEdge("a", "b", count=3),)))
