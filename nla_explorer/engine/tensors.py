@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from nla_explorer.engine.fast_build import builder
+
 #: Tensors with at most this many elements keep their full values; larger ones keep a summary.
 FULL_VALUE_LIMIT = 10_000
 #: Values the snapshots of one capture keep in full, all together (elements): past it they keep
@@ -22,7 +24,7 @@ ALWAYS_KEPT = 100
 _budget: ContextVar[list[int] | None] = ContextVar("nla_values_budget", default=None)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class TensorData:
     """A detached snapshot of a tensor.
 
@@ -78,6 +80,7 @@ def _json_safe(value: object) -> object:
 
 
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
+_TensorData = builder(TensorData)  # TensorData from all its fields (snapshots: a third faster)
 
 
 @contextmanager
@@ -124,8 +127,8 @@ def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
         # tensor on the CPU whose values are kept.
         values = t.numpy().copy()
         values.setflags(write=False)
-        return TensorData(tuple(t.shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
-                          values, None)
+        return _TensorData(tuple(t.shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
+                           values, None)
     values = None
     summary = None
     if t.is_meta:
@@ -176,8 +179,8 @@ class SnapshotCache:
                 numel <= ALWAYS_KEPT or _keep_values(numel)):
             values = tensor.numpy(force=True).copy()  # detaches; nothing to resolve
             values.setflags(write=False)
-            return TensorData(tuple(shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
-                              values, None)
+            return _TensorData(tuple(shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
+                               values, None)
         return snapshot(tensor, self.limit)
 
 

@@ -11,19 +11,25 @@ snapshots are one object), and must be equal.
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 import nla_explorer
 from nla_explorer.engine.autograd.capture import capture
-from nla_explorer.engine.autograd.graph import LEAF, OP
+from nla_explorer.engine.autograd.graph import (
+    LEAF, OP, GraphEdge, GraphNode, ModuleInfo, SavedValue,
+)
 from nla_explorer.engine.autograd.module_tags import ModuleLookup
 from nla_explorer.engine.autograd.orders import made_by, marking_created, order_of, origins
 from nla_explorer.engine.autograd.walk import autograd_nodes, output_node, readable_name
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.recording import capture_tensor
-from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, snapshot, values_budget
+from nla_explorer.engine.fast_build import builder
+from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot, values_budget
 from tests.helpers import Square
 
 
@@ -201,6 +207,12 @@ def fingerprint(graph):
 
 
 def _same(graph, expected):
+    # what capture's builders make is exactly the classes' own objects
+    assert {type(n) for n in graph.nodes} <= {GraphNode} and {type(e) for e in graph.edges} <= {
+        GraphEdge}
+    assert all(type(s) is SavedValue and type(s.tensor) in (TensorData, type(None))
+               for n in graph.nodes for s in n.saved)
+    assert all(type(n.value) in (TensorData, type(None)) for n in graph.nodes)
     got = fingerprint(graph)
     assert got[2] == expected[2]
     assert got[1] == expected[1]
@@ -341,3 +353,35 @@ def test_an_lstm_cell_loop_in_a_recording():
     assert any(n.module == "cell" for n in graph.nodes)
     assert any(s.label == "seq" for n in graph.nodes for s in n.saved)  # seq[t]: seq's storage
     _same(capture_tensor(y, names, models, recorder=rec, trace=False).graph, expected)
+
+
+# -- the builders of frozen objects -------------------------------------------------------------
+_FIELDS = {
+    GraphNode: ("n3", OP, "MulBackward0", "mul", "y", None, (), 2, 17, "net.l1", 1, "n0",
+                (("net", 1),)),
+    GraphEdge: ("n1", "n0", 1, 0),
+    SavedValue: ("other", "constant", None, 2.5, "b"),
+    TensorData: ((2,), "float32", "cpu", np.zeros(2), {"min": 0.0}),
+}
+
+
+@pytest.mark.parametrize("cls", list(_FIELDS), ids=lambda c: c.__name__)
+def test_a_builder_makes_what_the_class_makes(cls):
+    values = _FIELDS[cls]
+    made, plain = builder(cls)(*values), cls(*values)
+    assert type(made) is cls
+    names = [f.name for f in dataclasses.fields(cls)]
+    assert all(getattr(made, k) is getattr(plain, k) is v for k, v in zip(names, values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, names[0], "changed")
+    assert dataclasses.replace(made, **{names[0]: "x"}).__getattribute__(names[0]) == "x"
+    assert repr(made) == repr(plain)
+    if cls is GraphEdge:  # compared by value, as the class's own
+        assert made == plain and hash(made) == hash(plain)
+    else:
+        assert made != plain and made == made
+
+
+def test_a_builder_refuses_a_class_it_cannot_build():
+    with pytest.raises(TypeError):
+        builder(ModuleInfo)  # no slots: its objects have another layout

@@ -12,7 +12,7 @@ OP = "op"
 LEAF = "leaf"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class SavedValue:
     """Something an autograd node saved for its backward (``_saved_<name>``).
 
@@ -27,7 +27,7 @@ class SavedValue:
     label: str | None = None  # variable name of a named constant, e.g. "b"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class GraphNode:
     """One autograd Node: a backward function (``kind == "op"``) or a leaf variable."""
 
@@ -73,7 +73,7 @@ class ModuleInfo:
     parameters: int  # its own and its submodules'
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GraphEdge:
     """Data flows from ``source`` to ``target``; ``slot`` is the index in the target's inputs."""
 
