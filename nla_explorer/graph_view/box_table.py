@@ -38,7 +38,7 @@ class BoxTable:
         self.constant_from, self.made_by_from = constant_from, made_by_from
         self.precision = precision
         self._make_node = make_node
-        self._made: dict[int, DisplayNode] = {}
+        self._made: list[DisplayNode | None] = [None] * len(ids)
         self._index: dict[str, int] | None = None
         self._nodes: tuple[DisplayNode, ...] | None = None
         self._edges: tuple[DisplayEdge, ...] | None = None
@@ -71,11 +71,12 @@ class BoxTable:
         return self.sources, self.targets
 
     def node(self, node_id: str) -> DisplayNode:
-        return self.made(self.index[node_id])
+        i = self.index[node_id]
+        return self._made[i] or self.made(i)
 
     def get(self, node_id: str) -> DisplayNode | None:
         i = self.index.get(node_id)
-        return None if i is None else self.made(i)
+        return None if i is None else self._made[i] or self.made(i)
 
     def edge(self, i: int) -> DisplayEdge:
         if self._edges is not None:
@@ -117,6 +118,11 @@ class BoxTable:
 
     # -- making boxes --------------------------------------------------------------------------
     @property
+    def made_count(self) -> int:
+        """How many of its boxes were made so far."""
+        return len(self._made) - self._made.count(None)
+
+    @property
     def index(self) -> dict[str, int]:
         if self._index is None:
             self._index = {box: i for i, box in enumerate(self.ids)}
@@ -124,7 +130,7 @@ class BoxTable:
 
     def made(self, i: int) -> DisplayNode:
         """Box ``i``, made once (the scene keeps the item of a box that stays the same)."""
-        hit = self._made.get(i)
+        hit = self._made[i]
         if hit is None:
             recipe = self.recipes[i]
             kind = type(recipe)
@@ -161,7 +167,8 @@ class BoxTable:
         out_kinds = [kinds[i] for i in keep]
         graph_ids = [self.graph_ids[i] for i in keep]
         proxies = [self.proxies[i] for i in keep]
-        recipes = [self.made(i) if i in self._made else self.recipes[i] for i in keep]
+        made = self._made
+        recipes = [made[i] or self.recipes[i] for i in keep]
         sources = list(self.sources)
         rows = {box: i for i, box in enumerate(self.ids) if box in shared}
         for box in sorted(shared):
@@ -264,11 +271,12 @@ def _node_box(graph: AutogradGraph, node_grad: Callable[[str], TensorData | None
         title = f"{name} = {node.label}" if name else node.label  # an intermediate: f = sub
     value = node.value
     node_id = node.id
+    order = node.order
     return DisplayNode(node_id, kind, title,
-                       _shape_and_order(value.shape if value is not None else None, node.order),
+                       _shape_and_order(value.shape if value is not None else None, order),
                        partial(_tooltip, node, kind, graph), value,
-                       node_grad(node_id) if node_grad is not None else None, node_id,
-                       precision=precision, name=name, order=node.order)
+                       node_grad(node_id) if node_grad is not None else None, node_id, (),
+                       None, precision, name, order)
 
 
 def _tooltip(node: GraphNode, kind: str, graph: AutogradGraph) -> str:

@@ -24,7 +24,7 @@ from nla_explorer.graph_view.layout.model import Layout, LayoutCancelled
 from nla_explorer.graph_view.layout.nested import Frame, LayoutCache, nested_layout
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.box_table import BoxTable, box_table
-from nla_explorer.graph_view.model import DisplayGraph, with_grad_of
+from nla_explorer.graph_view.model import DisplayGraph
 from nla_explorer.graph_view.scene import node_sizes
 from nla_explorer.drawing.style import ViewStyle
 
@@ -121,7 +121,7 @@ def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: Picture
              opened: frozenset[str] | None) -> Prepared:
     style = options.style
     table = box_table(graph, trace, show_constants=options.show_constants,
-                      precision=style.precision, grads=not options.groups)
+                      precision=style.precision)  # (a box is given its gradient when made)
     note = ""
     if len(table) > SPLIT_SHARED_OVER:
         split = table.split_shared()
@@ -135,8 +135,6 @@ def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: Picture
         grad_of = trace.node_grad if trace is not None else None
         return _reshow(Prepared(table, {}, style, note, table, tree, grad_of=grad_of), opened)
     display = table.as_display()
-    if options.groups and trace is not None:  # no groups after all: every box shows its grad
-        display = _with_grads(display, trace)
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
         collapsed = collapse_chains(display)
         if not options.collapse and len(collapsed) < len(display):
@@ -189,7 +187,7 @@ def _sizes(before: Prepared, display: DisplayGraph) -> dict[str, tuple[float, fl
         else:
             new.append(n)
     if new:
-        sizes.update(node_sizes(DisplayGraph(tuple(new), ()), before.style.fonts,
+        sizes.update(node_sizes(new, before.style.fonts,
                                 before.measured))
     return {n.id: sizes[n.id] for n in display.nodes}  # in the order of the boxes
 
@@ -219,11 +217,6 @@ def _lay_out(prepared: Prepared, options: PictureOptions, progress, cancel) -> P
                          dot_timeout=DOT_TIMEOUT_S, node_sep=NODE_GAP,
                          layer_sep=LAYER_GAP, progress=progress, cancel=cancel)
     return Picture(display, layout, prepared.style, note, prepared=prepared)
-
-
-def _with_grads(display: DisplayGraph, trace: BackwardTrace) -> DisplayGraph:
-    return DisplayGraph(tuple(with_grad_of(n, trace.node_grad) for n in display.nodes),
-                        display.edges)
 
 
 def _checker(cancel):

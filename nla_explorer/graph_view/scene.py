@@ -7,7 +7,7 @@ reports what the user selects; it never writes into the document (the graph pane
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Iterator
 
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -23,7 +23,7 @@ from nla_explorer.graph_view.lazy_boxes import LazyBoxes, NodeItems, SketchItem
 from nla_explorer.graph_view.scene_rect import picture_rect
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.layout.nested import Frame
-from nla_explorer.graph_view.model import GROUP, DisplayGraph, is_chain
+from nla_explorer.graph_view.model import GROUP, DisplayGraph, DisplayNode, is_chain
 
 
 #: Above this many edges, edges are drawn in bundles (one item per few hundred edges).
@@ -38,13 +38,14 @@ LAZY_BOXES_OVER = 3000
 MARGIN = 20.0
 
 
-def node_sizes(display: DisplayGraph, fonts: Fonts,
+def node_sizes(display: DisplayGraph | Iterable[DisplayNode], fonts: Fonts,
                measured: dict | None = None) -> dict[str, tuple[float, float]]:
-    """Box sizes; boxes with the same text (``mul``, ``1×16``) are measured once (``measured``:
-    the sizes by text measured before in these fonts, kept between pictures)."""
+    """Box sizes of a display graph (or of some boxes); boxes with the same text (``mul``,
+    ``1×16``) are measured once (``measured``: the sizes by text measured before in these
+    fonts, kept between pictures)."""
     measured = {} if measured is None else measured
     sizes = {}
-    for n in display.nodes:
+    for n in display.nodes if isinstance(display, DisplayGraph) else display:
         key = size_key(n)
         size = measured.get(key)
         if size is None:

@@ -38,7 +38,7 @@ def test_a_closed_picture_makes_only_the_boxes_it_shows():
     assert len(table) > 1000
     assert len(shown.display) < 10
     # the boxes shown outside groups, and one output box per closed group: nothing else
-    assert len(table._made) <= len(shown.display) + len(tree.top_groups)
+    assert table.made_count <= len(shown.display) + len(tree.top_groups)
 
 
 @pytest.mark.parametrize("depth", ["closed", "calls", "all"])

@@ -152,10 +152,12 @@ def frame_title(g: Group, tree: GroupTree) -> str:
 def _shown_box(tree: GroupTree, node: DisplayNode, grad_of) -> DisplayNode:
     """``node`` with its gradient, the same object each time it is shown (the scene keeps the
     item of a box that stays)."""
-    key = ("box", node.id, grad_of is not None)  # the gradients may come after the boxes
+    if grad_of is None or node.grad is not None or node.graph_id is None:
+        return node  # (the display gives the same box each time)
+    key = ("box", node.id)  # the gradients came after the boxes: a copy with its gradient
     hit = tree.boxes_made.get(key)
     if hit is None:
-        hit = tree.boxes_made[key] = node if grad_of is None else with_grad_of(node, grad_of)
+        hit = tree.boxes_made[key] = with_grad_of(node, grad_of)
     return hit
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from nla_explorer.graph_view.model import CONSTANT, GROUP, PARAMETER, DisplayGraph
+from nla_explorer.graph_view.model import GROUP, PARAMETER, DisplayGraph
 
 #: What groups read of the whole graph: a :class:`DisplayGraph`, or a ``box_table.BoxTable``
 #: whose boxes are made when shown (both give ``box_columns()`` and ``edge_ends()``).
@@ -197,14 +197,14 @@ def build_tree(display: Boxes, scopes: Mapping[str, Scope],
     homes: dict[Scope, str] = {}  # a call's nodes share one scope tuple: look it up once
     by_object: dict[int, str] = {}  # ... by the tuple's identity first (no hashing of tuples)
     first: dict[str, int] = {}  # each home's earliest node; the groups around it after
-    placed: dict[str, str | None] = {}
+    placed: dict[str, str] = {}
     later = []
     scope_of, order_of, never = scopes.get, order.get, 1 << 60
     for box, kind, graph_id, proxy in zip(ids, kinds, graph_ids, proxies):
-        if kind == PARAMETER or proxy is not None or kind == GROUP:
+        if proxy is not None or kind in _PLACED_BY_READERS:
             later.append(box)
             continue
-        gid = graph_id if kind == CONSTANT else (graph_id or box)
+        gid = graph_id or box  # (a constant's: the node that saved it)
         scope = scope_of(gid)
         if not scope:
             continue
@@ -232,10 +232,10 @@ def build_tree(display: Boxes, scopes: Mapping[str, Scope],
                 readers.setdefault(source, []).append(target)
         for box in later:  # a leaf: the innermost group holding all its readers
             held = {placed.get(r) for r in readers.get(box, ())}
-            if len(held) == 1:  # (a copy of a shared weight has one reader)
-                placed[box] = held.pop()
-            else:
-                placed[box] = _common(tree, list(held)) if held else None
+            # (a copy of a shared weight has one reader)
+            home = held.pop() if len(held) == 1 else _common(tree, list(held)) if held else None
+            if home is not None:
+                placed[box] = home
     boxes_of = {gid: g.boxes for gid, g in tree.groups.items()}
     top = tree.top_boxes
     for box in ids:
@@ -244,12 +244,15 @@ def build_tree(display: Boxes, scopes: Mapping[str, Scope],
             top.append(box)
         else:
             boxes_of[home].append(box)
-    tree.group_of = {box: home for box, home in placed.items() if home is not None}
+    tree.group_of = placed  # (only boxes inside a group are placed)
     key = lambda gid: tree.groups[gid].first  # noqa: E731
     tree.top_groups.sort(key=key)
     for g in tree.groups.values():
         g.groups.sort(key=key)
     return tree
+
+
+_PLACED_BY_READERS = frozenset((PARAMETER, GROUP))
 
 
 def _common(tree: GroupTree, homes: list[str | None]) -> str | None:
