@@ -155,13 +155,23 @@ class SnapshotCache:
 
     def __call__(self, tensor: torch.Tensor) -> TensorData:
         # A capture calls this once per saved tensor (75,000 times for a long loop): the common
-        # case, a strided CPU tensor, asks torch for as little as it can.
+        # case, a strided CPU tensor, asks torch for as little as it can, and the common
+        # snapshot of one (a float tensor whose values are kept) is inline.
         if tensor.is_cpu and tensor.layout == _STRIDED:
             shape, dtype = tensor.shape, tensor.dtype
             key = (tensor.data_ptr(), shape, tensor.stride(), dtype)
             hit = self._cache.get(key)
             if hit is None:
-                hit = self._cache[key] = self._cpu_snapshot(tensor, shape, dtype)
+                numel = tensor.numel()
+                if dtype in _NUMPY_AS_IS and numel <= self.limit and not tensor.is_neg() and (
+                        numel <= ALWAYS_KEPT or _keep_values(numel)):
+                    values = tensor.numpy(force=True).copy()  # detaches; nothing to resolve
+                    values.setflags(write=False)
+                    hit = _TensorData(tuple(shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype),
+                                      "cpu", values, None)
+                else:
+                    hit = snapshot(tensor, self.limit)
+                self._cache[key] = hit
             return hit
         if tensor.layout != _STRIDED or tensor.is_meta:
             return snapshot(tensor, self.limit)
@@ -170,18 +180,6 @@ class SnapshotCache:
         if hit is None:
             hit = self._cache[key] = snapshot(tensor, self.limit)
         return hit
-
-    def _cpu_snapshot(self, tensor: torch.Tensor, shape: torch.Size,
-                      dtype: torch.dtype) -> TensorData:
-        """:func:`snapshot` of a strided CPU tensor, its common case inline."""
-        numel = tensor.numel()
-        if dtype in _NUMPY_AS_IS and numel <= self.limit and not tensor.is_neg() and (
-                numel <= ALWAYS_KEPT or _keep_values(numel)):
-            values = tensor.numpy(force=True).copy()  # detaches; nothing to resolve
-            values.setflags(write=False)
-            return _TensorData(tuple(shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
-                               values, None)
-        return snapshot(tensor, self.limit)
 
 
 _STRIDED = torch.strided

@@ -18,7 +18,7 @@ from nla_explorer.engine.autograd.module_tags import ModuleLookup
 from nla_explorer.engine.autograd.orders import made_by, order_of
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
-from nla_explorer.engine.autograd.walk import node_ids, output_node, readable_name, walk_graph
+from nla_explorer.engine.autograd.walk import node_ids, output_node, readable_name, walk_marked
 
 _SAVED_PREFIX = "_saved_"
 
@@ -67,18 +67,17 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
            where=None, modules=()) -> AutogradGraph:
     # One tight loop: a 75,000-node graph spends microseconds per node, so the per-node work
     # that only depends on the Node's class (names, saved attributes) is looked up once.
-    fns, all_nexts = walk_graph(root, *more_roots, makers=True)
+    fns, all_nexts, marked = walk_marked(root, *more_roots, makers=True)
     ids = node_ids(fns)
     nodes = []
     edges = []
     add_node, add_edge = nodes.append, edges.append
-    value_of = recorder.value_of if recorder is not None else None
+    outputs_of = recorder.value_table() if recorder is not None else None
     name_of, name_of_node = naming.tensor_namer(), naming.node_namer()
     snap = snap.__call__  # a bound method: cheaper to call than the instance, 75,000 times
     saved_of = _SavedReader(name_of, snap, freed_ok).read
     kinds, class_info = _kinds, _class_info
-    for fn, nexts in zip(fns, all_nexts):
-        node_id = ids[fn]
+    for (fn, node_id), nexts in zip(ids.items(), all_nexts):  # (ids: in the walk's order)
         slot = 0
         for child, output_nr in nexts:
             if child is not None:
@@ -91,11 +90,16 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
             add_node(_Node(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
                            snap(variable), (), 0, None, None, 1, None, ()))
             continue
-        value = value_of(fn) if value_of is not None else None
+        if outputs_of is not None:  # (recorder.value_of, inline)
+            value = outputs_of(fn)
+            if value is not None:
+                value = value.get(0)
+        else:
+            value = None
         saved = saved_of(fn, kind.saved) if kind.saved else ()
         if value is None:
             value = _value_fallback(fn, tensor, root, saved, snap)
-        if fn.metadata:  # only a higher-order Node has an order and a maker
+        if marked and fn in marked:  # only a higher-order Node has an order and a maker
             maker, order = made_by(fn), order_of(fn)
             maker_id = ids.get(maker) if maker is not None else None
         else:
@@ -153,27 +157,41 @@ class _Naming:
                 self._by_buffer.setdefault(value.untyped_storage().data_ptr(), name)
         self._pointers = {key[0] for key in self._by_storage}  # most tensors miss: ask cheaply
         self._keep = list(names.values())  # ids stay valid while we look them up
+        self._namer = self._make_namer()
 
     def name_of(self, tensor: torch.Tensor) -> str | None:
-        if not self._by_tensor:
-            return None
-        hit = self._by_tensor.get(id(tensor))
-        if hit is not None or not self._by_storage or tensor.layout != _STRIDED or tensor.is_meta:
-            return hit
-        pointer = tensor.data_ptr()
-        if pointer in self._pointers:
-            hit = self._by_storage.get(
-                (pointer, tuple(tensor.shape), tuple(tensor.stride()), tensor.dtype))
-        if hit is None and not tensor.requires_grad:
-            hit = self._by_buffer.get(tensor.untyped_storage().data_ptr())
-        return hit
+        return None if self._namer is None else self._namer(tensor)
 
     def name_of_node(self, fn) -> str | None:
         return self._by_fn.get(fn)
 
     def tensor_namer(self):
         """:meth:`name_of`, or None when no tensor is named (nothing to ask)."""
-        return self.name_of if self._by_tensor else None
+        return self._namer
+
+    def _make_namer(self):
+        """The name of a tensor, by identity, else by its data (a view of a named tensor): a
+        closure over the tables (a capture asks once per saved tensor: 70,000 times for a long
+        loop); None when no tensor is named."""
+        if not self._by_tensor:
+            return None
+        by_tensor = self._by_tensor.get
+        if not self._by_storage:
+            return lambda tensor: by_tensor(id(tensor))
+        by_storage, by_buffer, pointers = self._by_storage.get, self._by_buffer.get, self._pointers
+
+        def name_of(tensor: torch.Tensor) -> str | None:
+            hit = by_tensor(id(tensor))
+            if hit is not None or tensor.layout != _STRIDED or tensor.is_meta:
+                return hit
+            pointer = tensor.data_ptr()
+            if pointer in pointers:
+                hit = by_storage((pointer, tuple(tensor.shape), tuple(tensor.stride()),
+                                  tensor.dtype))
+            if hit is None and not tensor.requires_grad:
+                hit = by_buffer(tensor.untyped_storage().data_ptr())
+            return hit
+        return name_of
 
     def node_namer(self):
         """:meth:`name_of_node`, or None when no Node is named."""

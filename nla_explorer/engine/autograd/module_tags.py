@@ -130,6 +130,7 @@ class ModuleLookup:
 
     def __init__(self, tags: ModuleTags, models: Mapping[str, torch.nn.Module]) -> None:
         self.tags = tags
+        self._chain_of = tags._tags.get  # (tags.scope_of, without a call: once per Node)
         self.paths = module_paths(models)
         self.modules = module_infos(models)
         #: id(chain) → (chain, (innermost path, scope)): one chain per invocation, read once
@@ -145,7 +146,7 @@ class ModuleLookup:
 
     def path_and_scope(self, fn: object) -> tuple[str | None, tuple[tuple[str, int], ...]]:
         """:meth:`module_of` and :meth:`scope_of` at once."""
-        chain = self.tags.scope_of(fn)
+        chain = self._chain_of(fn)
         if not chain:
             return _NOWHERE
         hit = self._read.get(id(chain))

@@ -110,6 +110,11 @@ class ForwardRecorder:
         values = self._values.get(fn)
         return None if values is None else values.get(output_nr)
 
+    def value_table(self):
+        """What :meth:`value_of` reads: ``fn`` → its outputs' snapshots by output number, or
+        None (for a caller asking of 75,000 Nodes; the table is not to be changed)."""
+        return self._values.get
+
     @contextmanager
     def paused(self):
         """Nothing is recorded inside (the engine's own work: capture, snapshots, checks), and

@@ -34,7 +34,14 @@ def autograd_nodes(root, *more_roots, makers: bool = False) -> list:
 def walk_graph(root, *more_roots, makers: bool = False) -> tuple[list, list]:
     """:func:`autograd_nodes`, and each Node's ``next_functions`` as read on the way (capture
     needs them again: torch builds that tuple anew on every read)."""
+    return walk_marked(root, *more_roots, makers=makers)[:2]
+
+
+def walk_marked(root, *more_roots, makers: bool = False) -> tuple[list, list, set]:
+    """:func:`walk_graph`, and with ``makers`` the Nodes whose ``metadata`` is not empty (those
+    a backward with ``create_graph`` made: the others need not be asked again)."""
     order = list(dict.fromkeys((root, *more_roots)))  # also the queue, expanded in order
+    marked: set = set()
     seen = set(order)
     nexts: list = []
     add, add_next, mark = order.append, nexts.append, seen.add
@@ -53,12 +60,13 @@ def walk_graph(root, *more_roots, makers: bool = False) -> tuple[list, list]:
         for fn in order[start:end]:
             if type(fn).__name__ == "AccumulateGrad" or not fn.metadata:  # (is_leaf_node)
                 continue
+            marked.add(fn)
             for origin in origins(fn):
                 if origin not in seen:
                     mark(origin)
                     add(origin)
         start = end
-    return order, nexts
+    return order, nexts, marked
 
 
 def iter_nodes(root):
