@@ -44,7 +44,9 @@ from nla_explorer.graph_view.groups.plan import ALL_DEPTHS  # noqa: E402
 from nla_explorer.engine.autograd.gc_pause import LONG_LIVED_OVER  # noqa: E402
 from nla_explorer.first_view import GRADIENTS_AFTER_VIEW_OVER  # noqa: E402
 from nla_explorer.graph_view.groups.fold_window import fully_open  # noqa: E402
-from nla_explorer.graph_view.picture import PictureOptions, lay_out, prepare, reshow  # noqa: E402
+from nla_explorer.graph_view.picture import (  # noqa: E402
+    PictureOptions, completed, lay_out, prepare, reshow,
+)
 from nla_explorer.graph_view.scene import GraphScene  # noqa: E402
 from nla_explorer.graph_view.view import GraphView  # noqa: E402
 
@@ -98,8 +100,8 @@ def timed(fn):
 def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict, object, object]:
     t_capture, (graph, trace, trace_later) = timed(make_graph)
     if trace is None and (not options.groups or opened is not None):  # traced first, as
-        t_trace, trace = timed(trace_later)  # explore does without groups or with all open
-        t_capture += t_trace
+        t_trace, (graph, trace) = timed(trace_later)  # explore does without groups or with
+        t_capture += t_trace  # all open (the saved values read too)
     t_prepare, prepared = timed(lambda: prepare(graph, trace, options, opened))
     t_layout, picture = timed(lambda: lay_out(prepared, options))
     scene = GraphScene()
@@ -118,8 +120,8 @@ def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict
            "capture_trace_s": t_capture, "prepare_s": t_prepare, "layout_s": t_layout,
            "scene_s": t_scene, "first_paint_s": t_paint}
     out["total_s"] = t_capture + t_prepare + t_layout + t_scene + t_paint
-    if trace is None:  # drawn first, traced after (first_view.trace_after_first_view)
-        t_trace, trace = timed(trace_later)
+    if trace is None:  # drawn first; saved values read, traced after (first_view)
+        t_trace, (graph, trace) = timed(trace_later)
         t_grads, picture = timed(lambda: with_gradients(graph, picture, trace, options, scene,
                                                         view, app))
         out.update({"trace_s": t_trace, "gradients_s": t_trace + t_grads,
@@ -132,9 +134,13 @@ def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict
 
 def with_gradients(graph, picture, trace, options, scene, view, app):
     """What the graph pane does when the gradients arrive: a grouped picture gives the boxes
-    shown their gradients (measured, laid out and drawn again); a flat one is drawn again."""
+    shown their gradients (measured, laid out and drawn again; the saved constants join
+    their groups); a flat one is drawn again."""
     if picture.tree is not None:
-        again = reshow(replace(picture.prepared, grad_of=trace.node_grad), picture.opened)
+        prepared = replace(picture.prepared, grad_of=trace.node_grad)
+        if prepared.graph is not graph:
+            prepared = completed(prepared, graph, trace, options)
+        again = reshow(prepared, picture.opened)
         keep = True
     else:
         again, keep = prepare(graph, trace, options), False
@@ -183,7 +189,8 @@ def measure(name: str, app) -> dict:
         out["recorded_forward_s"] = t_rec
 
         def make_graph():
-            return traced_now(capture_tensor(y, models={"model": model}, trace=False).graph, y)
+            cap = capture_tensor(y, models={"model": model}, trace=False, saved=False)
+            return traced_now(cap.graph, y, cap.complete)
     else:
         y = run()
 
@@ -219,12 +226,15 @@ def _ratios(out: dict, plain: float) -> None:
         out["ratio_with_gradients"] = out["with_gradients_s"] / plain
 
 
-def traced_now(graph, y) -> tuple:
+def traced_now(graph, y, complete=None) -> tuple:
     """``(graph, trace, None)``, or for a graph drawn before its gradients ``(graph, None,
-    how to trace it)``."""
+    how to read its saved values and trace it)``, as ``explore`` does."""
+    def later():
+        return (complete() if complete is not None else graph), trace_backward(y)
     if len(graph) <= GRADIENTS_AFTER_VIEW_OVER:
-        return graph, trace_backward(y), None
-    return graph, None, lambda: trace_backward(y)
+        whole, trace = later()
+        return whole, trace, None
+    return graph, None, later
 
 
 def _recorded(run):
@@ -250,11 +260,14 @@ def main(argv=None) -> int:
 
     raise_stack_limit()
     app = application()
+    gc.freeze()  # what start-up made, as the app does (app._freeze_after_start)
     measure("transformer48", app) if "transformer48" in names else None  # warm-up
+    gc.freeze()
     results = {}
     for name in names:
         print(f"{name}…", file=sys.stderr)
         results[name] = measure(name, app)
+        gc.freeze()  # start-up frozen again, as in a fresh app
     print(json.dumps({"torch": torch.__version__, "python": platform.python_version(),
                       "cpus": os.cpu_count(), "depth": "default", "expanded_depth": ALL_DEPTHS,
                       "models": results}, indent=1))

@@ -109,9 +109,11 @@ def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> M
     window = MainWindow()
     try:  # a big graph is drawn first, then traced (its gradients arrive a moment later)
         captured = capture_tensor(tensor, names=names, models=models, recorder=recorder,
-                                  trace=False)
+                                  trace=False, saved=False)
         if not gradients_after_view(len(captured.graph), window.graph_pane.options):
-            captured = replace(captured, trace=trace_backward(tensor))
+            graph = captured.complete() if captured.complete is not None else captured.graph
+            captured = replace(captured, graph=graph, trace=trace_backward(tensor),
+                               complete=None)
     except EngineError as exc:
         window.deleteLater()
         raise ValueError(str(exc)) from None
@@ -120,7 +122,8 @@ def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> M
                               captured.notes)
     window.code_dock.hide()
     window.show()
-    if captured.trace is None and not trace_after_first_view(window, tensor):
+    if captured.trace is None and not trace_after_first_view(window, tensor,
+                                                             captured.complete):
         return window  # closed before its gradients: nothing more to show
     if running:
         _open_windows.append(window)

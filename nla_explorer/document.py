@@ -29,9 +29,8 @@ from nla_explorer.engine.autograd.stepper import (BACKWARD, FORWARD, StepView, f
                                                   forward_view, step_view)
 from nla_explorer.engine.autograd.trace import BackwardTrace
 
-#: Undo steps kept: each holds a whole capture (values, graph, trace), so an unbounded stack
-#: grew without end over a long session (found by the soak test, tests/test_soak.py).
-UNDO_LIMIT = 100
+#: Undo steps kept: each holds a whole capture (values, graph, trace); an unbounded stack grew
+UNDO_LIMIT = 100  # without end over a long session (found by the soak test, tests/test_soak.py)
 UNDO_BYTES = 2**30  #: bytes the undo steps may hold besides the capture shown; then the oldest go
 
 
@@ -112,8 +111,7 @@ class Document(QObject):
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """What the user should know about the result shown (unseeded numbers...); which call is
-        shown is the stepper's call box, not a note."""
+        """What the user should know of the result shown (unseeded numbers...; not the call)."""
         return self.exploration.remarks if self.exploration else self._notes
 
     @property
@@ -277,9 +275,11 @@ class Document(QObject):
         self._notes = tuple(notes)  # before _replace: graph_changed refreshes the notes
         self._replace(graph, trace, pending=trace is None)
 
-    def set_gradients(self, trace: BackwardTrace | None, problem: str = "") -> None:
-        """The shown graph's backward pass, traced after it was drawn (None: failed, ``problem``)."""
-        self.gradients_pending = False
+    def set_gradients(self, trace: BackwardTrace | None, problem: str = "",
+                      graph: AutogradGraph | None = None) -> None:
+        """The shown graph's backward pass, traced after it was drawn (None: failed, ``problem``);
+        ``graph``: the same graph with the values its Nodes saved, read after it was drawn."""
+        self.gradients_pending, self.graph = False, graph or self.graph
         if trace is not None:
             self.trace, self._forward_order, self._final_grads = trace, None, None
         self._set_error(problem if trace is None else "")

@@ -1,4 +1,5 @@
-"""A big graph on screen before its gradients: its backward pass is traced once it is drawn.
+"""A big graph on screen before its gradients: the values its Nodes saved are read and its
+backward pass is traced once it is drawn.
 
 Tracing runs the backward pass with a hook on every Node: for a 75,000-node graph that is as long
 as capturing it (0.6 s here). ``explore`` shows the structure and the forward values first and
@@ -9,12 +10,14 @@ user code runs in between (the gradients are those of the tensors the picture sh
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import torch
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from nla_explorer.engine.autograd.gc_pause import keep_out_of_collections
+from nla_explorer.engine.autograd.graph import AutogradGraph
 from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS
@@ -54,21 +57,25 @@ def wait_for_first_picture(window, timeout_s: float = 300.0) -> bool:
     return window.isVisible()
 
 
-def trace_after_first_view(window, tensor: torch.Tensor) -> bool:
-    """Once ``window`` shows ``tensor``'s graph, trace its backward pass and hand the gradients
-    to the document (a failed trace is reported there; the graph stays). False: the window
-    was closed first, and nothing was traced."""
+def trace_after_first_view(window, tensor: torch.Tensor,
+                           complete: Callable[[], AutogradGraph] | None = None) -> bool:
+    """Once ``window`` shows ``tensor``'s graph, read the values its Nodes saved (``complete``:
+    the complete graph, when the graph shown has none yet), trace its backward pass and hand
+    both to the document (a failure is reported there; the graph stays). False: the window
+    was closed first, and nothing was read."""
     if not wait_for_first_picture(window):
         return False
     document = window.document
     window.statusBar().showMessage(
         f"Computing the gradients of {len(document.graph):,} autograd nodes…")
     QApplication.processEvents()  # the picture and the message painted before the wait
+    graph = None
     try:
+        graph = complete() if complete is not None else None
         trace = trace_backward(tensor)
         keep_out_of_collections(len(document.graph))  # the trace lives as long as the picture
     except EngineError as exc:
-        document.set_gradients(None, f"no gradients: {exc}")
+        document.set_gradients(None, f"no gradients: {exc}", graph)
         return True
-    document.set_gradients(trace)
+    document.set_gradients(trace, graph=graph)
     return True

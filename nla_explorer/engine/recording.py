@@ -9,12 +9,12 @@ up when ``loss`` was made inside it. :func:`capture_tensor` is what ``explore`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
 
-from nla_explorer.engine.autograd.capture import capture
+from nla_explorer.engine.autograd.capture import capture, capture_first
 from nla_explorer.engine.autograd.gc_pause import (
     keep_out_of_collections, no_full_collections, paused_gc,
 )
@@ -129,12 +129,16 @@ class TensorCapture:
     trace: BackwardTrace | None  # None when asked without it (``trace=False``)
     notes: tuple[str, ...] = ()
     recorded: bool = False  # a recording (or recorder) gave the forward values
+    #: asked with ``saved=False``: the complete graph, its saved values read now (None: the
+    #: graph is complete already)
+    complete: Callable[[], AutogradGraph] | None = None
 
 
 def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = None,
                    models: Mapping[str, torch.nn.Module] | None = None,
                    recorder: Recording | ForwardRecorder | None = None,
-                   limit: int = FULL_VALUE_LIMIT, trace: bool = True) -> TensorCapture:
+                   limit: int = FULL_VALUE_LIMIT, trace: bool = True,
+                   saved: bool = True) -> TensorCapture:
     """Capture ``tensor``'s graph and trace its backward pass, as ``explore`` shows them.
 
     ``names``: variable name → tensor (modules among them name their parameters too); ``models``:
@@ -142,7 +146,9 @@ def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = No
     module paths of Nodes made inside a recording. ``recorder``: a :class:`Recording` or a
     :class:`ForwardRecorder` that ran the forward; by default the latest recording, if it made
     part of ``tensor``'s graph. ``trace=False``: the graph alone (``trace_backward(tensor)``
-    gives the trace later: a big graph is shown before its gradients). Raises
+    gives the trace later: a big graph is shown before its gradients). ``saved=False``: the
+    values its Nodes saved for backward are read when ``complete()`` is called (where a
+    recording gave every op its value: see :func:`capture_first`). Raises
     :class:`CaptureError` for a tensor without a graph.
     """
     names = dict(names or {})
@@ -156,16 +162,21 @@ def capture_tensor(tensor: torch.Tensor, names: Mapping[str, object] | None = No
     lookup = ModuleLookup(recorder.tags, modules) if isinstance(recorder, Recording) else None
     forward = recorder.recorder if isinstance(recorder, Recording) else recorder
     with paused_gc():  # the graph and its trace live on: no collection between the two
-        graph = capture(tensor, names=every, recorder=forward, limit=limit, module_of=lookup,
-                        modules=lookup.modules if lookup is not None else module_infos(modules))
+        how = dict(names=every, recorder=forward, limit=limit, module_of=lookup,
+                   modules=lookup.modules if lookup is not None else module_infos(modules))
+        if saved or forward is None:
+            graph, complete = capture(tensor, **how), None
+        else:
+            graph, complete = capture_first(tensor, **how)
         steps = trace_backward(tensor, limit=limit) if trace else None
         keep_out_of_collections(len(graph))
     notes = []
-    if any(n.kind == OP and n.value is None for n in graph.nodes):
+    if complete is None and any(n.kind == OP and n.value is None for n in graph.nodes):
+        # (a graph whose saved values come later has every op's recorded value)
         notes.append(MISSING_VALUES)
     elif models and not isinstance(recorder, Recording):
         notes.append(MISSING_MODULES)
-    return TensorCapture(graph, steps, tuple(notes), forward is not None)
+    return TensorCapture(graph, steps, tuple(notes), forward is not None, complete)
 
 
 def _parameters(modules: Mapping[str, torch.nn.Module]) -> dict[str, torch.Tensor]:

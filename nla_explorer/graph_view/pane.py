@@ -25,7 +25,7 @@ from nla_explorer.graph_view.group_menu import GroupMenu
 from nla_explorer.graph_view.groups.fold_window import every_call, gap_fold
 from nla_explorer.graph_view.groups.plan import path_to
 from nla_explorer.graph_view.groups.search import find_box
-from nla_explorer.graph_view.picture import Picture, PictureOptions
+from nla_explorer.graph_view.picture import Picture, PictureOptions, completed
 from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.step_overlay import StepOverlay
@@ -169,6 +169,8 @@ class GraphPane(QWidget):
             self.relayout()
             return
         prepared = replace(picture.prepared, grad_of=doc.trace.node_grad)
+        if prepared.graph is not doc.graph:  # its saved values, read after it was drawn
+            prepared = completed(prepared, doc.graph, doc.trace, self.options)
         self.builder.regroup(replace(picture, prepared=prepared), picture.opened, self.options)
 
     def _box_near_center(self) -> tuple[str, tuple[float, float]] | None:

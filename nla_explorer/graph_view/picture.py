@@ -18,7 +18,7 @@ from nla_explorer.graph_view.collapse import collapse_chains
 from nla_explorer.graph_view.layout.dot import dot_available
 from nla_explorer.graph_view.groups.plan import AUTO_DEPTH, group_tree, opened_at
 from nla_explorer.graph_view.groups.shown import Shown, frame_title, shown_graph
-from nla_explorer.graph_view.groups.tree import GroupTree
+from nla_explorer.graph_view.groups.tree import GroupTree, placed_again
 from nla_explorer.graph_view.layout.layered import auto_layout
 from nla_explorer.graph_view.layout.model import Layout, LayoutCancelled
 from nla_explorer.graph_view.layout.nested import Frame, LayoutCache, nested_layout
@@ -107,6 +107,7 @@ class Prepared:
     cache: LayoutCache = field(default_factory=LayoutCache)
     grad_of: Callable[[str], TensorData | None] | None = None  # gradients of boxes shown
     measured: dict = field(default_factory=dict)  # box sizes by their text, in these fonts
+    graph: AutogradGraph | None = None  # the graph drawn
 
 
 def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
@@ -120,20 +121,14 @@ def prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureO
 def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
              opened: frozenset[str] | None) -> Prepared:
     style = options.style
-    table = box_table(graph, trace, show_constants=options.show_constants,
-                      precision=style.precision)  # (a box is given its gradient when made)
-    note = ""
-    if len(table) > SPLIT_SHARED_OVER:
-        split = table.split_shared()
-        if len(split) > len(table):
-            note = "shared weights drawn beside each use"
-        table = split
+    table, note = _whole(graph, trace, options, "")
     tree = group_tree(table, graph, options.fold) if options.groups else None
     if tree:  # only the boxes shown are made
         if opened is None:
             opened = opened_at(tree, options.group_depth, len(table))
         grad_of = trace.node_grad if trace is not None else None
-        return _reshow(Prepared(table, {}, style, note, table, tree, grad_of=grad_of), opened)
+        return _reshow(Prepared(table, {}, style, note, table, tree, grad_of=grad_of,
+                                graph=graph), opened)
     display = table.as_display()
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
         collapsed = collapse_chains(display)
@@ -141,7 +136,34 @@ def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: Picture
             note = (f"{len(display):,} boxes: chains collapsed automatically to "
                     f"{len(collapsed):,}" + (f"; {note}" if note else ""))
         display = collapsed
-    return Prepared(display, node_sizes(display, style.fonts), style, note)
+    return Prepared(display, node_sizes(display, style.fonts), style, note, graph=graph)
+
+
+def completed(prepared: Prepared, graph: AutogradGraph, trace: BackwardTrace | None,
+              options: PictureOptions) -> Prepared:
+    """A grouped picture of ``graph``, the complete capture of the graph ``prepared`` drew
+    first (a big graph's saved values are read after its first picture): the boxes of its
+    saved constants join their groups; the groups, the folds and the drawings stay. Call
+    :func:`reshow` (or regroup) on it to draw it."""
+    with _building(len(graph)):
+        table, note = _whole(graph, trace, options, prepared.note)
+        tree = placed_again(prepared.tree, table)
+    return replace(prepared, full=table, tree=tree, note=note, graph=graph,
+                   grad_of=trace.node_grad if trace is not None else prepared.grad_of)
+
+
+def _whole(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
+           note: str) -> tuple[BoxTable, str]:
+    """Every box of ``graph`` (made when shown: a box is given its gradient when made), shared
+    leaves split beside their readers in a big graph; and the picture's note."""
+    table = box_table(graph, trace, show_constants=options.show_constants,
+                      precision=options.style.precision)
+    if len(table) > SPLIT_SHARED_OVER:
+        split = table.split_shared()
+        if len(split) > len(table):
+            note = "shared weights drawn beside each use"
+        table = split
+    return table, note
 
 
 @contextmanager

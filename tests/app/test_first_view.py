@@ -13,6 +13,7 @@ from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS, AUTO_DEPTH
 from nla_explorer.graph_view.picture import PictureOptions
+from tests.engine.test_capture_fast_paths import fingerprint
 from tests.helpers import recorded_lstm
 
 
@@ -57,9 +58,19 @@ def test_gradients_after_the_first_picture_are_torchs_and_the_picture_is_the_sam
         leaf = next(n for n in graph.leaves if n.value.shape == tuple(param.shape)
                     and np.array_equal(n.value.values, param.detach().numpy()))
         np.testing.assert_array_equal(trace.node_grad(leaf.id).values, grad.numpy())
-    # the same boxes, with their gradients, and the same pixels
+    # the values the Nodes saved, read after the first picture, are a one-pass capture's
+    assert any(n.saved for n in later.document.graph.nodes)
+    assert fingerprint(later.document.graph) == fingerprint(at_once.document.graph)
+    # the same boxes (the saved constants among them), with their gradients, the same pixels
+    assert any(n.kind == "constant" for n in later.graph_pane.picture.prepared.full.nodes)
     assert _boxes(later) == _boxes(at_once)
     assert any(grad is not None for *_, grad in _boxes(later))
+    for window in (later, at_once):  # a call opened: its constant (the step's input) shown
+        for group in ("fold:cell@1", "cell@6"):
+            window.graph_pane.toggle_group(group)
+            qtbot.waitUntil(lambda: not window.busy(), timeout=20_000)
+    assert any(n.kind == "constant" for n in later.graph_pane.picture.display.nodes)
+    assert _boxes(later) == _boxes(at_once)
     assert _viewport(later) == _viewport(at_once)
     assert "backward steps" in later.statusBar().currentMessage()
 

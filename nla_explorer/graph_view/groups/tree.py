@@ -9,7 +9,7 @@ holds all of its readers, so a layer's weights sit inside the layer. Qt-free.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nla_explorer.graph_view.model import GROUP, PARAMETER, DisplayGraph
 
@@ -70,6 +70,10 @@ class GroupTree:
         self.boxes_made: dict[tuple, object] = {}  # (group or "box", id, with gradients)
         #: a structure hash per group (equal for look-alikes), once folded
         self.signature: dict[str, int] = {}
+        #: what the groups were made from (boxes placed again: :func:`place_again`)
+        self.scopes: Mapping[str, Scope] = {}
+        self.facts: Mapping[str, ModuleFacts] = {}
+        self.order: Mapping[str, int] = {}
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -174,13 +178,41 @@ def build_tree(display: Boxes, scopes: Mapping[str, Scope],
                order: Mapping[str, int] | None = None) -> GroupTree:
     """Groups from ``scopes`` (autograd node id → its chain of module calls); ``facts`` by module
     path; ``order``: autograd node id → forward position (siblings are ordered by it)."""
-    facts = facts or {}
-    order = order or {}
     tree = GroupTree()
-    ids, kinds, graph_ids, proxies = display.box_columns()
+    tree.scopes, tree.facts, tree.order = scopes, facts or {}, order or {}
     if not scopes:
-        tree.top_boxes = list(ids)
+        tree.top_boxes = list(display.box_columns()[0])
         return tree
+    _place(tree, display)
+    key = lambda gid: tree.groups[gid].first  # noqa: E731
+    tree.top_groups.sort(key=key)
+    for g in tree.groups.values():
+        g.groups.sort(key=key)
+    return tree
+
+
+def placed_again(tree: GroupTree, display: Boxes) -> GroupTree:
+    """``tree`` (built, and folded, from the same graph with fewer boxes: its saved constants
+    read after the first picture) with the boxes of ``display``: the same groups and folds,
+    each holding the boxes a tree built from ``display`` would hold."""
+    new = GroupTree()
+    new.groups = {gid: replace(g, groups=list(g.groups), boxes=[])
+                  for gid, g in tree.groups.items()}
+    new.top_groups = list(tree.top_groups)
+    new.signature = tree.signature
+    new.scopes, new.facts, new.order = tree.scopes, tree.facts, tree.order
+    if new.scopes:
+        _place(new, display)
+    else:
+        new.top_boxes = list(display.box_columns()[0])
+    return new
+
+
+def _place(tree: GroupTree, display: Boxes) -> None:
+    """Each box into the innermost module call that made it (making the groups on the way); a
+    leaf into the innermost group holding all its readers."""
+    ids, kinds, graph_ids, proxies = display.box_columns()
+    facts = tree.facts
 
     def group_for(scope: Scope) -> str:
         parent = None
@@ -199,7 +231,7 @@ def build_tree(display: Boxes, scopes: Mapping[str, Scope],
     first: dict[str, int] = {}  # each home's earliest node; the groups around it after
     placed: dict[str, str] = {}
     later = []
-    scope_of, order_of, never = scopes.get, order.get, 1 << 60
+    scope_of, order_of, never = tree.scopes.get, tree.order.get, 1 << 60
     for box, kind, graph_id, proxy in zip(ids, kinds, graph_ids, proxies):
         if proxy is not None or kind in _PLACED_BY_READERS:
             later.append(box)
@@ -245,11 +277,6 @@ def build_tree(display: Boxes, scopes: Mapping[str, Scope],
         else:
             boxes_of[home].append(box)
     tree.group_of = placed  # (only boxes inside a group are placed)
-    key = lambda gid: tree.groups[gid].first  # noqa: E731
-    tree.top_groups.sort(key=key)
-    for g in tree.groups.values():
-        g.groups.sort(key=key)
-    return tree
 
 
 _PLACED_BY_READERS = frozenset((PARAMETER, GROUP))
@@ -259,9 +286,10 @@ def _common(tree: GroupTree, homes: list[str | None]) -> str | None:
     """The innermost group holding every one of ``homes`` (None: the top level)."""
     if any(h is None for h in homes):
         return None
-    common = list(reversed(tree.ancestors(homes[0])))
+    groups = tree.groups  # (module calls only: a leaf sits beside a fold, not inside it)
+    common = [g for g in reversed(tree.ancestors(homes[0])) if not groups[g].fold]
     for h in homes[1:]:
-        chain = list(reversed(tree.ancestors(h)))
+        chain = [g for g in reversed(tree.ancestors(h)) if not groups[g].fold]
         k = 0
         while k < min(len(common), len(chain)) and common[k] == chain[k]:
             k += 1
