@@ -202,22 +202,30 @@ def measure(name: str, app) -> dict:
     out["view"] = view
     if picture.tree:
         out["open"] = open_one(picture, options, scene)
-        widget.close()
+        _drop(widget, app)
         everything = fully_open(picture.tree, picture.tree.groups)  # every call of each fold
         expanded, _, (_, widget) = to_view(make_graph, options, app, everything)
         _ratios(expanded, plain)
         out["expanded"] = expanded
-        widget.close()
+        _drop(widget, app)
     flat, _, (_, widget) = to_view(make_graph, PictureOptions(engine="builtin", groups=False),
                                    app)
     _ratios(flat, plain)
     out["flat"] = flat
-    widget.close()
+    _drop(widget, app)
     out["peer"] = peer(y, out["view"]["nodes"])
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gc.unfreeze()  # the next model starts as a fresh window would
     gc.collect()
     return _rounded(out)
+
+
+def _drop(widget, app) -> None:
+    """Close a view and delete it now (its scene lives on a while: a view left to the
+    collector was sent the scene's signals after its C++ side was gone)."""
+    widget.close()
+    widget.deleteLater()
+    app.processEvents()
 
 
 def _ratios(out: dict, plain: float) -> None:
