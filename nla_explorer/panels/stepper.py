@@ -265,7 +265,7 @@ class StepperPanel(QWidget):
         forward = doc.step_mode == FORWARD
         if doc.step is None or doc.step < 0 or doc.trace is None:
             what = "forward" if forward else "backward"
-            self.label.setText(f"Before the {what} pass · {total} steps" if total else
+            self.label.setText(f"Before the {what} pass · {total:,} steps" if total else
                                "Computing the gradients…" if doc.gradients_pending else
                                "No backward pass")
             self.card.show_message("Press → to run the first step." if total else "")
@@ -278,5 +278,5 @@ class StepperPanel(QWidget):
             node = doc.graph.node(doc.trace.steps[doc.step].node_id)
             self.card.show_backward(step_card(doc.graph, doc.trace, doc.step))
         pass_name = "forward" if forward else "backward"
-        self.label.setText(f"<b>{pass_name} step {doc.step + 1} of {total}</b>: "
+        self.label.setText(f"<b>{pass_name} step {doc.step + 1:,} of {total:,}</b>: "
                            f"{node.name or node.label} <span style='color:#666'>({node.op})</span>")

@@ -77,6 +77,23 @@ def test_stepper_panel_buttons_and_label(window):
     assert window.document.step == 0
 
 
+def test_the_stepper_counts_thousands_of_steps_readably(window, qtbot):
+    import torch
+
+    from nla_explorer.engine.recording import capture_tensor
+    x = torch.randn(2, requires_grad=True)
+    y = x
+    for _ in range(1200):
+        y = torch.sin(y)
+    cap = capture_tensor(y.sum())
+    assert len(cap.trace) == 1202  # 1,200 sins, the sum and the leaf
+    window.document.set_graph(cap.graph, cap.trace, "y")
+    qtbot.waitUntil(lambda: not window.busy(), timeout=20_000)
+    assert "Before the backward pass · 1,202 steps" in window.stepper.label.text()
+    window.document.set_step(1100)
+    assert "step 1,101 of 1,202" in window.stepper.label.text()
+
+
 def test_presentation_mode_toggles(window):
     window.load_example("quadratic")
     font = window.toolbar.font_spin.value()
