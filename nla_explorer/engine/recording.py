@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from nla_explorer.engine.autograd.capture import capture, capture_first
+from nla_explorer.engine.autograd.capture import capture
+from nla_explorer.engine.autograd.saved_later import capture_first
 from nla_explorer.engine.autograd.gc_pause import (
     keep_out_of_collections, no_full_collections, paused_gc,
 )

@@ -4,9 +4,12 @@ afresh (the groups and folds of the first picture kept, the constants in their g
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from nla_explorer.engine.autograd.capture import capture, capture_first
+from nla_explorer.engine.autograd.capture import capture
+from nla_explorer.engine.autograd.saved_later import capture_first
+from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.recording import capture_tensor, recording
 from nla_explorer.graph_view.box_table import box_table
 from nla_explorer.graph_view.groups.fold_window import fully_open
@@ -81,3 +84,14 @@ def test_a_long_recorded_loop_is_completed_the_same():
     first = capture_tensor(loss, models={"cell": cell}, trace=False, saved=False)
     whole = capture_tensor(loss, models={"cell": cell}, trace=False)
     assert fingerprint(first.complete()) == fingerprint(whole.graph)
+
+
+def test_saved_values_freed_by_a_backward_are_an_error_at_once_as_in_one_pass():
+    cell, loss = recorded_lstm(5)
+    loss.backward()  # frees what the Nodes saved
+    errors = []
+    for saved in (True, False):
+        with pytest.raises(CaptureError) as err:
+            capture_tensor(loss, models={"cell": cell}, trace=False, saved=saved)
+        errors.append(str(err.value))
+    assert errors[0] == errors[1] and "freed" in errors[0]

@@ -34,7 +34,7 @@ def capture(
     module_of: Callable[[object], str | None] | ModuleLookup | None = None,
     scope_of: Callable[[object], tuple[tuple[str, int], ...]] | None = None,
     modules: tuple[ModuleInfo, ...] = (),
-    _later: "_SavedLater | None" = None,
+    _later=None,  # a saved_later.SavedLater: the saved values read later (capture_first)
 ) -> AutogradGraph:
     """Walk ``tensor.grad_fn`` into a graph model.
 
@@ -59,50 +59,13 @@ def capture(
                            "(give a leaf requires_grad=True)")
     # The program's own dispatch modes (and torch functions) do not see the explorer read the
     # graph: snapshots are not the program's ops (a mode handed a saved scalar broke them).
-    with _engine_reads():
+    with engine_reads():
         more = [output_node(t) for t in more_outputs if isinstance(t, torch.Tensor)]
         return _build(tensor, root, _Naming(names or {}), recorder, SnapshotCache(limit), freed_ok,
                       [fn for fn in more if fn is not None], where, tuple(modules), _later)
 
 
-def capture_first(tensor: torch.Tensor, *args, **kwargs) -> tuple[
-        AutogradGraph, Callable[[], AutogradGraph] | None]:
-    """:func:`capture` in two passes, for a big graph drawn before it is complete: the graph
-    without the values its Nodes saved for backward (two thirds of a capture's time), and how
-    to read them: a function giving the complete graph (the same nodes and ids). Call it before
-    the program goes on (it reads what the Nodes hold then). Every op needs a recorded value
-    (``recorder``): else the values come from what the Nodes saved, the graph is read whole at
-    once and the function is None."""
-    later = _SavedLater()
-    graph = capture(tensor, *args, _later=later, **kwargs)
-    if not later.pending:
-        return graph, None
-    reader = later.read
-
-    def complete() -> AutogradGraph:
-        nodes = list(graph.nodes)
-        with _engine_reads():
-            for i, fn, plan in later.pending:
-                n = nodes[i]
-                nodes[i] = _Node(n.id, n.kind, n.op, n.label, n.name, n.value,
-                                 reader(fn, plan), n.n_inputs, n.sequence_nr, n.module, n.order,
-                                 n.made_by, n.scope)
-        return AutogradGraph(tuple(nodes), graph.edges, graph.output_id, graph.modules)
-    if any(n.kind == OP and n.value is None for n in graph.nodes):
-        return complete(), None  # (values to read from what the Nodes saved)
-    return graph, complete
-
-
-class _SavedLater:
-    """What :func:`capture_first` reads later: ``read(Node, plan)`` gives a Node's saved values;
-    ``pending`` holds ``(node index, Node, plan)`` for each op that saved any."""
-
-    def __init__(self) -> None:
-        self.read: Callable | None = None
-        self.pending: list[tuple[int, object, tuple]] = []
-
-
-def _engine_reads():
+def engine_reads():
     """The explorer reading a graph: no collections midway, and the program's modes do not see
     it."""
     stack = ExitStack()
@@ -126,7 +89,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
     snap = snap.__call__  # a bound method: cheaper to call than the instance, 75,000 times
     saved_of = _SavedReader(name_of, snap, freed_ok).read
     pending = None
-    if later is not None:  # the saved values read later (capture_first)
+    if later is not None:  # the saved values read later (saved_later.capture_first)
         later.read, pending = saved_of, later.pending.append
     kinds, class_info = _kinds, _class_info
     for (fn, node_id), nexts in zip(ids.items(), all_nexts):  # (ids: in the walk's order)

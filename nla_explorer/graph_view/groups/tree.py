@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from nla_explorer.graph_view.model import GROUP, PARAMETER, DisplayGraph
+from nla_explorer.graph_view.model import CONSTANT, GROUP, PARAMETER, DisplayGraph
 
 #: What groups read of the whole graph: a :class:`DisplayGraph`, or a ``box_table.BoxTable``
 #: whose boxes are made when shown (both give ``box_columns()`` and ``edge_ends()``).
@@ -194,17 +194,41 @@ def build_tree(display: Boxes, scopes: Mapping[str, Scope],
 def placed_again(tree: GroupTree, display: Boxes) -> GroupTree:
     """``tree`` (built, and folded, from the same graph with fewer boxes: its saved constants
     read after the first picture) with the boxes of ``display``: the same groups and folds,
-    each holding the boxes a tree built from ``display`` would hold."""
+    each holding the boxes a tree built from ``display`` would hold. A box placed before stays
+    where it was; a new constant goes where a new tree puts it: with the node that saved it, or
+    (a copy beside each reader of a shared one) with its reader."""
     new = GroupTree()
     new.groups = {gid: replace(g, groups=list(g.groups), boxes=[])
                   for gid, g in tree.groups.items()}
     new.top_groups = list(tree.top_groups)
     new.signature = tree.signature
     new.scopes, new.facts, new.order = tree.scopes, tree.facts, tree.order
-    if new.scopes:
-        _place(new, display)
-    else:
-        new.top_boxes = list(display.box_columns()[0])
+    ids, kinds, graph_ids, proxies = display.box_columns()
+    before, top_before = tree.group_of, set(tree.top_boxes)
+    placed: dict[str, str] = {}
+    copies = set()
+    for box, kind, graph_id, proxy in zip(ids, kinds, graph_ids, proxies):
+        home = before.get(box)
+        if home is None and kind == CONSTANT and box not in top_before:  # (a new one)
+            if proxy is not None:
+                copies.add(box)
+                continue
+            home = before.get(graph_id)
+        if home is not None:
+            placed[box] = home
+    if copies:
+        for source, target in zip(*display.edge_ends()):
+            if source in copies and before.get(target) is not None:
+                placed[source] = before[target]
+    boxes_of = {gid: g.boxes for gid, g in new.groups.items()}
+    top = new.top_boxes
+    for box in ids:
+        home = placed.get(box)
+        if home is None:
+            top.append(box)
+        else:
+            boxes_of[home].append(box)
+    new.group_of = placed
     return new
 
 
