@@ -182,7 +182,7 @@ def open_one(picture, options, scene) -> dict:
 def measure(name: str, app) -> dict:
     build, modules = MODELS[name]
     model, run = build()
-    plain = best(lambda: run().backward())
+    plain = best(lambda: run().backward(), repeat=5)
     out: dict = {"plain_fwd_bwd_s": plain}
     if modules:
         t_rec, y = timed(lambda: _recorded(run))
@@ -270,12 +270,14 @@ def main(argv=None) -> int:
     app = application()
     gc.freeze()  # what start-up made, as the app does (app._freeze_after_start)
     measure("transformer48", app) if "transformer48" in names else None  # warm-up
+    gc.collect()
     gc.freeze()
     results = {}
     for name in names:
         print(f"{name}…", file=sys.stderr)
         results[name] = measure(name, app)
-        gc.freeze()  # start-up frozen again, as in a fresh app
+        gc.collect()  # the model gone (its views deleted), start-up frozen again, as in a
+        gc.freeze()  # fresh app
     print(json.dumps({"torch": torch.__version__, "python": platform.python_version(),
                       "cpus": os.cpu_count(), "depth": "default", "expanded_depth": ALL_DEPTHS,
                       "models": results}, indent=1))

@@ -16,7 +16,7 @@ from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.model import (
     CONSTANT, OPERATION, OUTPUT, PARAMETER, DisplayEdge, DisplayGraph, DisplayNode,
-    _shape_and_order, order_text, shape_text,
+    _shape_and_order, make_box, make_edge, order_text, shape_text,
 )
 from nla_explorer.value_text import DEFAULT_PRECISION, short_text
 
@@ -81,8 +81,8 @@ class BoxTable:
     def edge(self, i: int) -> DisplayEdge:
         if self._edges is not None:
             return self._edges[i]
-        return DisplayEdge(self.sources[i], self.targets[i],
-                           self.constant_from <= i < self.made_by_from, i >= self.made_by_from)
+        return make_edge(self.sources[i], self.targets[i],
+                         self.constant_from <= i < self.made_by_from, i >= self.made_by_from, 1)
 
     @property
     def nodes(self) -> tuple[DisplayNode, ...]:
@@ -272,11 +272,11 @@ def _node_box(graph: AutogradGraph, node_grad: Callable[[str], TensorData | None
     value = node.value
     node_id = node.id
     order = node.order
-    return DisplayNode(node_id, kind, title,
-                       _shape_and_order(value.shape if value is not None else None, order),
-                       partial(_tooltip, node, kind, graph), value,
-                       node_grad(node_id) if node_grad is not None else None, node_id, (),
-                       None, precision, name, order)
+    return make_box(node_id, kind, title,
+                    _shape_and_order(value.shape if value is not None else None, order),
+                    partial(_tooltip, node, kind, graph), value,
+                    node_grad(node_id) if node_grad is not None else None, node_id, (), None,
+                    precision, name, order)
 
 
 def _tooltip(node: GraphNode, kind: str, graph: AutogradGraph) -> str:

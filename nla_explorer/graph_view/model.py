@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from nla_explorer.engine.fast_build import builder
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.value_text import DEFAULT_PRECISION, short_text
 
@@ -27,9 +28,9 @@ CHAIN_PREFIX = "group_"
 BADGE_LIMIT = 4
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class DisplayNode:
-    """One box of the picture."""
+    """One box of the picture (a picture makes 100,000 of them: see :data:`make_box`)."""
 
     id: str
     kind: str
@@ -59,10 +60,9 @@ class DisplayNode:
     def with_grad(self, grad: TensorData | None) -> "DisplayNode":
         """The same box showing ``grad`` (a shallow copy: 100,000 of them when every group of
         an unrolled RNN opens, where ``dataclasses.replace`` took 8 µs each)."""
-        copy = object.__new__(DisplayNode)
-        copy.__dict__.update(self.__dict__)
-        copy.__dict__["grad"] = grad
-        return copy
+        return make_box(self.id, self.kind, self.title, self.subtitle, self.hint, self.value,
+                        grad, self.graph_id, self.members, self.proxy_of, self.precision,
+                        self.name, self.order)
 
     @property
     def label(self) -> str:
@@ -79,13 +79,20 @@ class DisplayNode:
         return _badge(self.grad, self.precision)
 
 
-@dataclass(frozen=True)
+#: A :class:`DisplayNode` from all its fields, positionally (a third of the time)
+make_box = builder(DisplayNode)
+
+
+@dataclass(frozen=True, slots=True)
 class DisplayEdge:
     source: str
     target: str
     constant: bool = False  # a saved constant feeding the node that saved it
     made_by: bool = False  # from a node to a higher-order node its backward made (no data flows)
     count: int = 1  # edges between closed groups are drawn as one, with how many they stand for
+
+
+make_edge = builder(DisplayEdge)  # (all fields, positionally)
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,5 +1,7 @@
 """The display model: the boxes match the capture, constants are shown once, chains collapse."""
 
+import dataclasses
+
 import torch
 
 from nla_explorer.engine import capture, explore_code, get_example, trace_backward
@@ -104,5 +106,6 @@ def test_a_box_with_its_gradient_is_the_same_box_otherwise():
         grad = full.node(n.id).grad
         moved = n.with_grad(grad)
         assert moved.grad is grad and n.grad is None
-        assert {k: v for k, v in vars(moved).items() if k != "grad"} == \
-            {k: v for k, v in vars(n).items() if k != "grad"}
+        fields = [f.name for f in dataclasses.fields(n) if f.name != "grad"]
+        assert type(moved) is type(n)
+        assert [getattr(moved, f) for f in fields] == [getattr(n, f) for f in fields]
