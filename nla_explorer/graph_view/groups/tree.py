@@ -220,15 +220,7 @@ def placed_again(tree: GroupTree, display: Boxes) -> GroupTree:
         for source, target in zip(*display.edge_ends()):
             if source in copies and before.get(target) is not None:
                 placed[source] = before[target]
-    boxes_of = {gid: g.boxes for gid, g in new.groups.items()}
-    top = new.top_boxes
-    for box in ids:
-        home = placed.get(box)
-        if home is None:
-            top.append(box)
-        else:
-            boxes_of[home].append(box)
-    new.group_of = placed
+    _fill(new, ids, placed)
     return new
 
 
@@ -292,6 +284,11 @@ def _place(tree: GroupTree, display: Boxes) -> None:
             home = held.pop() if len(held) == 1 else _common(tree, list(held)) if held else None
             if home is not None:
                 placed[box] = home
+    _fill(tree, ids, placed)
+
+
+def _fill(tree: GroupTree, ids: list[str], placed: dict[str, str]) -> None:
+    """Each box into the group ``placed`` gives it (the top level: none), in display order."""
     boxes_of = {gid: g.boxes for gid, g in tree.groups.items()}
     top = tree.top_boxes
     for box in ids:
