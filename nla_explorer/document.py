@@ -29,7 +29,7 @@ from nla_explorer.engine.autograd.stepper import (BACKWARD, FORWARD, StepView, f
                                                   forward_view, step_view)
 from nla_explorer.engine.autograd.trace import BackwardTrace
 
-#: Undo steps kept: each holds a whole capture (values, graph, trace); an unbounded stack grew
+#: Undo steps kept, each a whole capture (values, graph, trace): unbounded, the stack grew
 UNDO_LIMIT = 100  # without end over a long session (found by the soak test, tests/test_soak.py)
 UNDO_BYTES = 2**30  #: bytes the undo steps may hold besides the capture shown; then the oldest go
 
