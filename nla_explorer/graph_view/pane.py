@@ -159,17 +159,21 @@ class GraphPane(QWidget):
 
     # -- boxes and autograd nodes --------------------------------------------------------------
     def _gradients_arrived(self) -> None:
-        """A big graph's gradients, traced after it was drawn: its boxes gain their gradient
-        lines where they are (a grouped picture measures and lays out only the boxes shown)."""
+        """A big graph's gradients (and saved values), read after it was drawn: its boxes gain
+        their gradient lines where they are (a grouped picture measures and lays out only the
+        boxes shown), the saved constants join their groups (also when the trace failed)."""
         doc, picture = self.document, self.picture
-        if doc.trace is None or doc.graph is None:
+        drawn = picture.prepared.graph if picture is not None and picture.prepared else None
+        if doc.graph is None or doc.trace is None and drawn is doc.graph:
             return  # the backward pass failed: the document reports it, the picture stays
         self._anchor = self._box_near_center()
         if picture is None or picture.tree is None or self.builder.busy():
             self.relayout()
             return
-        prepared = replace(picture.prepared, grad_of=doc.trace.node_grad)
-        if prepared.graph is not doc.graph:  # its saved values, read after it was drawn
+        prepared = picture.prepared
+        if doc.trace is not None:
+            prepared = replace(prepared, grad_of=doc.trace.node_grad)
+        if drawn is not doc.graph:  # its saved values, read after it was drawn
             prepared = completed(prepared, doc.graph, doc.trace, self.options)
         self.builder.regroup(replace(picture, prepared=prepared), picture.opened, self.options)
 

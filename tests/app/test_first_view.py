@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF
 import nla_explorer
 from nla_explorer import first_view
 from nla_explorer.engine.autograd.trace import trace_backward
+from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.recording import capture_tensor
 from nla_explorer.graph_view.groups.plan import ALL_DEPTHS, AUTO_DEPTH
 from nla_explorer.graph_view.picture import PictureOptions
@@ -139,6 +140,21 @@ def test_a_backward_that_fails_after_the_picture_is_reported_and_the_graph_stays
     assert "not written yet" in doc.error
     assert doc.graph is not None and len(window.graph_pane.scene.node_items) >= len(doc.graph)
     assert window.stepper.label.text() == "No backward pass"
+
+
+def test_when_the_trace_fails_the_saved_values_read_after_the_picture_are_still_shown(
+        qapp, qtbot, monkeypatch):
+    cell, loss = recorded_lstm(12)
+
+    def broken(*args, **kwargs):
+        raise EngineError("the backward broke")
+    monkeypatch.setattr(first_view, "trace_backward", broken)
+    window = _explore(qtbot, monkeypatch, loss, cell, over=10)
+    doc, pane = window.document, window.graph_pane
+    assert doc.trace is None and "the backward broke" in doc.error
+    assert any(n.saved for n in doc.graph.nodes)  # read after the first picture
+    assert pane.picture.prepared.graph is doc.graph  # and drawn: the constants in their groups
+    assert any(n.kind == "constant" for n in pane.picture.prepared.full.nodes)
 
 
 def test_only_a_big_graph_shown_with_its_groups_closed_is_drawn_before_its_gradients():
