@@ -16,7 +16,7 @@ from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.model import (
     CONSTANT, OPERATION, OUTPUT, PARAMETER, DisplayEdge, DisplayGraph, DisplayNode,
-    _shape_and_order, make_box, make_edge, order_text, shape_text,
+    shape_and_order, make_box, make_edge, order_text, shape_text,
 )
 from nla_explorer.value_text import DEFAULT_PRECISION, short_text
 
@@ -273,7 +273,7 @@ def _node_box(graph: AutogradGraph, node_grad: Callable[[str], TensorData | None
     node_id = node.id
     order = node.order
     return make_box(node_id, kind, title,
-                    _shape_and_order(value.shape if value is not None else None, order),
+                    shape_and_order(value.shape if value is not None else None, order),
                     partial(_tooltip, node, kind, graph), value,
                     node_grad(node_id) if node_grad is not None else None, node_id, (), None,
                     precision, name, order)

@@ -194,6 +194,7 @@ def order_text(order: int) -> str:
     return f"order {order}" if order > 1 else ""
 
 
-def _shape_and_order(shape: tuple[int, ...] | None, order: int) -> str:
+def shape_and_order(shape: tuple[int, ...] | None, order: int) -> str:
+    """A box's subtitle: its shape, and its order when a backward made it (``3 · order 2``)."""
     text = shape_text(shape)
     return f"{text} · {order_text(order)}" if order > 1 else text

@@ -3,8 +3,6 @@ they hide (their autograd nodes, their edges), and showing every call gives the 
 
 from __future__ import annotations
 
-import torch
-
 from nla_explorer.engine.recording import capture_tensor
 from nla_explorer.graph_view.groups.fold_window import (
     ENDS, WINDOW_FOLDS_OVER, every_call, gap_fold, windowed,
