@@ -77,3 +77,41 @@ def test_a_display_with_bundled_edges_is_not_taken_for_a_whole_graph():
     b = DisplayNode("b", "op", "b", "1", "")
     with pytest.raises(ValueError, match="bundled"):
         BoxTable.of_display(DisplayGraph((a, b), (DisplayEdge("a", "b", count=3),)))
+
+
+def _reference_find(display, tree, text, after=None):
+    """What find_box answered before it stopped at the first match: every match, in order."""
+    needle = text.strip().lower()
+
+    def path_of(gid):
+        out = []
+        while gid is not None:
+            g = tree.groups[gid]
+            out.append(f"\n{g.path}\n{g.kind}")
+            gid = g.parent
+        return "".join(reversed(out)).lower()
+    hits = [n.id for n in display.nodes
+            if needle in f"{n.title}\n{n.tooltip}\n{n.id}".lower()
+            or needle in path_of(tree.group_of.get(n.id))]
+    if not hits:
+        return None
+    if after in hits:
+        return hits[(hits.index(after) + 1) % len(hits)]
+    return hits[0]
+
+
+def test_search_stops_at_the_first_match_and_answers_as_a_full_scan():
+    from nla_explorer.graph_view.groups.search import find_box
+    cap, table, made_first = _lstm_tables(60)
+    tree = group_tree(table, cap.graph)
+    assert find_box(table, tree, "unsafe") is not None
+    assert table.made_count < 100  # a match near the start: only the boxes looked at are made
+    reference_tree = group_tree(made_first, cap.graph)
+    for text, after in [("unsafe", None), ("sigmoid", "n40"), ("LSTMCell", None),
+                        ("cell@7", None), ("weight_ih", "n3"), ("no such thing", None),
+                        ("n1_mat1", None), ("tanh", "not a box"), ("1×16", "n7")]:
+        after_hit = find_box(table, tree, text, after)
+        assert after_hit == _reference_find(made_first, reference_tree, text, after), text
+    hit = find_box(table, tree, "sigmoid")
+    again = find_box(table, tree, "sigmoid", hit)
+    assert again != hit and again == _reference_find(made_first, reference_tree, "sigmoid", hit)

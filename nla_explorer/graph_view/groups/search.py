@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from nla_explorer.graph_view.groups.tree import GroupTree
-from nla_explorer.graph_view.model import DisplayGraph
+from nla_explorer.graph_view.groups.tree import Boxes, GroupTree
 
 
-def find_box(display: DisplayGraph, tree: GroupTree, text: str,
+def find_box(display: Boxes, tree: GroupTree, text: str,
              after: str | None = None) -> str | None:
-    """The next box of ``display`` (after ``after``, wrapping) whose title, tooltip, id or
-    module path contains ``text`` (case-insensitive); None when none does."""
+    """The next box of ``display`` (after ``after`` when that box matches too, wrapping; else
+    the first) whose title, tooltip, id or module path contains ``text`` (case-insensitive);
+    None when none does. Boxes are looked at in order until one matches: a box table makes
+    (and writes the tooltip of) only the boxes it looks at."""
     needle = text.strip().lower()
     if not needle:
         return None
@@ -23,11 +24,22 @@ def find_box(display: DisplayGraph, tree: GroupTree, text: str,
             hit = paths[gid] = f"{path_of(g.parent)}\n{g.path}\n{g.kind}".lower()
         return hit
 
-    hits = [n.id for n in display.nodes
-            if needle in f"{n.title}\n{n.tooltip}\n{n.id}".lower()
-            or needle in path_of(tree.group_of.get(n.id))]
-    if not hits:
-        return None
-    if after in hits:
-        return hits[(hits.index(after) + 1) % len(hits)]
-    return hits[0]
+    group_of = tree.group_of.get
+
+    def matches(box: str) -> bool:
+        if needle in path_of(group_of(box)) or needle in box.lower():
+            return True
+        n = display.node(box)
+        return needle in f"{n.title}\n{n.tooltip}\n{n.id}".lower()
+
+    ids = display.box_columns()[0]
+    start = 0
+    shown_before = after is not None and (after in tree.group_of or after in tree.top_boxes)
+    if shown_before and matches(after):
+        start = ids.index(after) + 1
+    count = len(ids)
+    for k in range(count):
+        box = ids[(start + k) % count]
+        if matches(box):
+            return box
+    return None
