@@ -42,7 +42,6 @@ class BoxTable:
         self._index: dict[str, int] | None = None
         self._nodes: tuple[DisplayNode, ...] | None = None
         self._edges: tuple[DisplayEdge, ...] | None = None
-        self._by_graph_id: DisplayGraph | None = None
 
     @classmethod
     def of_display(cls, display: DisplayGraph) -> "BoxTable":
@@ -106,11 +105,6 @@ class BoxTable:
     def graph_id_list(self, boxes) -> list[str | None]:
         index, graph_ids = self.index, self.graph_ids
         return [graph_ids[index[b]] for b in boxes]
-
-    def node_for_graph_id(self, graph_id: str) -> DisplayNode | None:
-        if self._by_graph_id is None:
-            self._by_graph_id = self.as_display()
-        return self._by_graph_id.node_for_graph_id(graph_id)
 
     def as_display(self) -> DisplayGraph:
         """The same boxes and edges as a :class:`DisplayGraph`, every box made."""

@@ -95,7 +95,7 @@ class Prepared:
     """The boxes to draw and their sizes; with groups, the whole graph too (``full``), its
     groups and what is shown of them, and the drawings of levels laid out so far."""
 
-    display: DisplayGraph | BoxTable
+    display: DisplayGraph
     sizes: dict[str, tuple[float, float]]
     style: ViewStyle
     note: str
@@ -127,7 +127,7 @@ def _prepare(graph: AutogradGraph, trace: BackwardTrace | None, options: Picture
         if opened is None:
             opened = opened_at(tree, options.group_depth, len(table))
         grad_of = trace.node_grad if trace is not None else None
-        return _reshow(Prepared(table, {}, style, note, table, tree, grad_of=grad_of,
+        return _reshow(Prepared(_NOTHING_SHOWN, {}, style, note, table, tree, grad_of=grad_of,
                                 graph=graph), opened)
     display = table.as_display()
     if options.collapse or len(display) > AUTO_COLLAPSE_OVER:
@@ -150,6 +150,9 @@ def completed(prepared: Prepared, graph: AutogradGraph, trace: BackwardTrace | N
         tree = placed_again(prepared.tree, table)
     return replace(prepared, full=table, tree=tree, note=note, graph=graph,
                    grad_of=trace.node_grad if trace is not None else prepared.grad_of)
+
+
+_NOTHING_SHOWN = DisplayGraph((), ())  # (a grouped picture before its first reshow)
 
 
 def _whole(graph: AutogradGraph, trace: BackwardTrace | None, options: PictureOptions,
