@@ -13,7 +13,9 @@ Prints ONE JSON object. Per model, in the same run:
   without groups at all;
 - ``open_group_s``: opening one closed group of the default view (measure + lay out + draw);
 - ``peer``: torchviz ``make_dot`` and Graphviz ``dot -Tsvg`` on the same tensor;
-- ``peak_rss_mb`` after the model (the window's process holds all of it).
+- ``peak_rss_mb`` after the model (the window's process holds all of it);
+- ``page_faults`` and ``system_s`` of each view (up to its first picture): the memory it
+  touched first (on this VM, first-touch memory is most of the system time).
 
     .venv/bin/python benchmarks/bench_groups.py [--quick] [--only NAME ...]
 """
@@ -98,7 +100,9 @@ def timed(fn):
 
 
 def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict, object, object]:
-    t_capture, (graph, trace, trace_later) = timed(make_graph)
+    first = options.groups and opened is None  # as explore does (first_view.may_draw_first)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    t_capture, (graph, trace, trace_later) = timed(lambda: make_graph(first))
     if trace is None and (not options.groups or opened is not None):  # traced first, as
         t_trace, (graph, trace) = timed(trace_later)  # explore does without groups or with
         t_capture += t_trace  # all open (the saved values read too)
@@ -120,6 +124,7 @@ def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict
            "capture_trace_s": t_capture, "prepare_s": t_prepare, "layout_s": t_layout,
            "scene_s": t_scene, "first_paint_s": t_paint}
     out["total_s"] = t_capture + t_prepare + t_layout + t_scene + t_paint
+    out.update(_memory_faults(before))
     if trace is None:  # drawn first; saved values read, traced after (first_view)
         t_trace, (graph, trace) = timed(trace_later)
         t_grads, picture = timed(lambda: with_gradients(graph, picture, trace, options, scene,
@@ -130,6 +135,15 @@ def to_view(make_graph, options: PictureOptions, app, opened=None) -> tuple[dict
     if len(whole or picture.display) >= LONG_LIVED_OVER and not gc.get_freeze_count():
         gc.freeze()  # as the window's graph pane does once a big picture is shown
     return out, picture, (scene, view)
+
+
+def _memory_faults(before) -> dict:
+    """The page faults of the process since ``before`` and its system time: memory the
+    process touches for the first time (this machine is a VM, where that costs ~7 µs per 4 KB
+    page when the host has not backed it yet, against ~1 µs for memory it had)."""
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    return {"page_faults": now.ru_minflt - before.ru_minflt,
+            "system_s": now.ru_stime - before.ru_stime}
 
 
 def with_gradients(graph, picture, trace, options, scene, view, app):
@@ -188,13 +202,13 @@ def measure(name: str, app) -> dict:
         t_rec, y = timed(lambda: _recorded(run))
         out["recorded_forward_s"] = t_rec
 
-        def make_graph():
-            cap = capture_tensor(y, models={"model": model}, trace=False, saved=False)
+        def make_graph(first: bool = True):  # (first: drawn before traced, when big)
+            cap = capture_tensor(y, models={"model": model}, trace=False, saved=not first)
             return traced_now(cap.graph, y, cap.complete)
     else:
         y = run()
 
-        def make_graph():
+        def make_graph(first: bool = True):
             return traced_now(capture(y), y)
     options = PictureOptions(engine="builtin")
     view, picture, (scene, widget) = to_view(make_graph, options, app)

@@ -14,7 +14,7 @@ from nla_explorer.cli_args import no_display_message
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor, model_names
-from nla_explorer.first_view import gradients_after_view, trace_after_first_view
+from nla_explorer.first_view import gradients_after_view, may_draw_first, trace_after_first_view
 from nla_explorer.crash_dialog import CrashHandler
 from nla_explorer.main_window import MainWindow
 from nla_explorer.resources import icon_path
@@ -108,9 +108,10 @@ def explore(tensor, names=None, title: str = "", model=None, recorder=None) -> M
     app = application()
     window = MainWindow()
     try:  # a big graph is drawn first, then traced (its gradients arrive a moment later)
+        options = window.graph_pane.options
         captured = capture_tensor(tensor, names=names, models=models, recorder=recorder,
-                                  trace=False, saved=False)
-        if not gradients_after_view(len(captured.graph), window.graph_pane.options):
+                                  trace=False, saved=not may_draw_first(options))
+        if not gradients_after_view(len(captured.graph), options):
             graph = captured.complete() if captured.complete is not None else captured.graph
             captured = replace(captured, graph=graph, trace=trace_backward(tensor),
                                complete=None)

@@ -30,13 +30,18 @@ GRADIENTS_AFTER_VIEW_OVER = 5_000
 _POLL_MS = 20
 
 
+def may_draw_first(options: PictureOptions) -> bool:
+    """Whether a big graph would be drawn before it is traced with ``options``: if not, it is
+    captured in one pass, its saved values with the rest (two passes cost a fifth more)."""
+    return options.groups and options.group_depth != ALL_DEPTHS
+
+
 def gradients_after_view(nodes: int, options: PictureOptions) -> bool:
     """Whether a graph of ``nodes`` autograd nodes is drawn before it is traced: a big one whose
     groups open closed (a few boxes, given their gradients at once when traced). With every
     group open (or none), each of its boxes would be measured and laid out again when the
     gradients come: it is traced first, as a small graph is."""
-    return (nodes > GRADIENTS_AFTER_VIEW_OVER and options.groups
-            and options.group_depth != ALL_DEPTHS)
+    return nodes > GRADIENTS_AFTER_VIEW_OVER and may_draw_first(options)
 
 
 def wait_for_first_picture(window, timeout_s: float = 300.0) -> bool:

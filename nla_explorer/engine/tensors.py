@@ -118,17 +118,20 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
     """Copy ``tensor`` (detached, to the CPU) into a :class:`TensorData`."""
+    dtype = tensor.dtype
+    if dtype in _NUMPY_AS_IS and tensor.is_cpu:
+        numel = tensor.numel()
+        if numel <= limit and (numel <= ALWAYS_KEPT or _keep_values(numel)):
+            # The common case, inline (a recorded forward takes one snapshot per op, a traced
+            # backward one per gradient shown): a float tensor on the CPU whose values are
+            # kept. Detached only when it needs to be (a new tensor: a third of the time), its
+            # shape read from the copy (torch.Size is slow to make).
+            values = (tensor.detach() if tensor.requires_grad else tensor).numpy().copy()
+            values.setflags(write=False)
+            return _TensorData(values.shape, _DTYPE_NAMES.get(dtype) or dtype_name(dtype),
+                               "cpu", values, None)
     t = tensor.detach()
     numel = t.numel()
-    dtype = t.dtype
-    if dtype in _NUMPY_AS_IS and t.is_cpu and numel <= limit and (
-            numel <= ALWAYS_KEPT or _keep_values(numel)):
-        # The common case, inline (a recorded forward takes one snapshot per op): a float
-        # tensor on the CPU whose values are kept.
-        values = t.numpy().copy()
-        values.setflags(write=False)
-        return _TensorData(tuple(t.shape), _DTYPE_NAMES.get(dtype) or dtype_name(dtype), "cpu",
-                           values, None)
     values = None
     summary = None
     if t.is_meta:

@@ -165,3 +165,29 @@ def test_only_a_big_graph_shown_with_its_groups_closed_is_drawn_before_its_gradi
     # every box shown (all open, or no groups): each would be measured and laid out again
     assert not first_view.gradients_after_view(over + 1, PictureOptions(group_depth=ALL_DEPTHS))
     assert not first_view.gradients_after_view(over + 1, PictureOptions(groups=False))
+    # and those are the options that capture a graph in one pass (its saved values at once)
+    assert first_view.may_draw_first(closed)
+    assert not first_view.may_draw_first(PictureOptions(group_depth=ALL_DEPTHS))
+    assert not first_view.may_draw_first(PictureOptions(groups=False))
+
+
+def test_a_graph_traced_before_its_picture_is_captured_in_one_pass(qapp, qtbot, monkeypatch):
+    """With every group open, ``explore`` reads the saved values with the rest of the graph (no
+    second pass): what it shows is a one-pass capture and torch's trace."""
+    import nla_explorer.app as app_module
+    cell, loss = recorded_lstm(8)
+    asked = []
+
+    def spy(*args, **kwargs):
+        asked.append(dict(kwargs))
+        return capture_tensor(*args, **kwargs)
+    monkeypatch.setattr(app_module, "capture_tensor", spy)
+    monkeypatch.setattr(app_module, "may_draw_first", lambda options: False)
+    window = _explore(qtbot, monkeypatch, loss, cell, over=10)
+    assert [kwargs["saved"] for kwargs in asked] == [True]
+    doc = window.document
+    assert doc.trace is not None and not doc.gradients_pending
+    two_passes = capture_tensor(loss, **{**asked[0], "saved": False})
+    assert two_passes.complete is not None  # (the other way reads them in a second pass)
+    assert fingerprint(doc.graph) == fingerprint(two_passes.complete())
+    assert [s.node_id for s in doc.trace.steps] == [s.node_id for s in trace_backward(loss).steps]

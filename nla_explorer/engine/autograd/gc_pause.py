@@ -54,7 +54,7 @@ def no_full_collections() -> Iterator[None]:
 #: A graph (or picture) of this many nodes (boxes) or more lives as long as it is shown: once
 #: built it is frozen out of the collector, else the next collection walks every new object
 #: again (0.1-0.4 s at 75,000 nodes) and a full one sweeps them all for nothing.
-LONG_LIVED_OVER = 20_000
+LONG_LIVED_OVER = 10_000
 
 
 def keep_out_of_collections(size: int) -> None:
