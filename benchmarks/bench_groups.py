@@ -214,19 +214,26 @@ def measure(name: str, app) -> dict:
     view, picture, (scene, widget) = to_view(make_graph, options, app)
     _ratios(view, plain)
     out["view"] = view
+    everything = None
     if picture.tree:
         out["open"] = open_one(picture, options, scene)
-        _drop(widget, app)
         everything = fully_open(picture.tree, picture.tree.groups)  # every call of each fold
-        expanded, _, (_, widget) = to_view(make_graph, options, app, everything)
+    _drop(widget, app)
+    del picture, scene, widget
+    _let_go()  # each view below starts as explore would: no other picture held
+    if everything is not None:
+        expanded, picture, (scene, widget) = to_view(make_graph, options, app, everything)
         _ratios(expanded, plain)
         out["expanded"] = expanded
         _drop(widget, app)
-    flat, _, (_, widget) = to_view(make_graph, PictureOptions(engine="builtin", groups=False),
-                                   app)
+        del picture, scene, widget
+        _let_go()
+    flat, picture, (scene, widget) = to_view(
+        make_graph, PictureOptions(engine="builtin", groups=False), app)
     _ratios(flat, plain)
     out["flat"] = flat
     _drop(widget, app)
+    del picture, scene, widget
     out["peer"] = peer(y, out["view"]["nodes"])
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gc.unfreeze()  # the next model starts as a fresh window would
@@ -240,6 +247,14 @@ def _drop(widget, app) -> None:
     widget.close()
     widget.deleteLater()
     app.processEvents()
+
+
+def _let_go() -> None:
+    """Free the pictures dropped (frozen out of the collector while shown, as the graph pane
+    does), as closing a window would."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _ratios(out: dict, plain: float) -> None:

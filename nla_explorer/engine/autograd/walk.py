@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import torch
 
-from nla_explorer.engine.autograd.orders import origins
+from nla_explorer.engine.autograd.orders import any_marked, origins
 
 
 def output_node(tensor: torch.Tensor):
@@ -55,7 +55,7 @@ def walk_marked(root, *more_roots, makers: bool = False) -> tuple[list, list, se
                     mark(child)
                     add(child)
         end = len(order)
-        if not makers:
+        if not makers or not any_marked():
             break
         for fn in order[start:end]:
             if type(fn).__name__ == "AccumulateGrad" or not fn.metadata:  # (is_leaf_node)
