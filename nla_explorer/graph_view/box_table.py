@@ -42,6 +42,7 @@ class BoxTable:
         self._index: dict[str, int] | None = None
         self._nodes: tuple[DisplayNode, ...] | None = None
         self._edges: tuple[DisplayEdge, ...] | None = None
+        self._texts: dict[tuple, str] = {}  # what a search reads, by what decides it
 
     @classmethod
     def of_display(cls, display: DisplayGraph) -> "BoxTable":
@@ -138,6 +139,37 @@ class BoxTable:
                        else _constant_box(self.ids[i], first, second, self.precision))
             self._made[i] = hit
         return hit
+
+    def search_text(self, box: str) -> str:
+        """What a search reads of ``box``: its title and tooltip, in lower case. A box not made
+        yet is not made for it: its text comes from what decides it, read once for all the
+        boxes that say the same (a search that matches nothing reads 75,000 boxes)."""
+        i = self.index[box]
+        made = self._made[i]
+        if made is None:
+            recipe = self.recipes[i]
+            if type(recipe) is GraphNode and self._make_node is not None:
+                kind = self.kinds[i]
+                key = (kind, recipe.name, recipe.label, recipe.op, recipe.shape, recipe.dtype,
+                       recipe.order, recipe.made_by)
+                hit = self._texts.get(key)
+                if hit is None:
+                    graph = self._make_node.args[0]  # (partial(_node_box, graph, …))
+                    hit = self._texts[key] = (f"{node_title(recipe, kind)}\n"
+                                              f"{_tooltip(recipe, kind, graph)}").lower()
+                return hit
+            first, second = recipe if type(recipe) is tuple else (None, None)
+            if type(first) is DisplayNode:  # one use of a shared leaf
+                key = ("use", id(first), second)  # (the table holds ``first``: its id stays)
+                hit = self._texts.get(key)
+                if hit is None:
+                    hit = self._texts[key] = f"{first.title}\n{_read_by(first, second)}".lower()
+                return hit
+            if first is not None:  # a saved constant
+                title = _constant_title(first, self.precision)
+                return f"{title}\n{_constant_tooltip(first, second)}".lower()
+            made = self.made(i)
+        return f"{made.title}\n{made.tooltip}".lower()
 
     # -- shared leaves -------------------------------------------------------------------------
     def split_shared(self, min_uses: int = 8) -> "BoxTable":
@@ -256,13 +288,19 @@ def split_shared(display: DisplayGraph | BoxTable, min_uses: int = 8) -> Display
         split.as_display()
 
 
+def node_title(node: GraphNode, kind: str) -> str | None:
+    """The title of the box of ``node``: a parameter's name; an op's label, after the name
+    the program gave its result (``f = sub``)."""
+    name = node.name
+    if kind == PARAMETER:
+        return name
+    return f"{name} = {node.label}" if name else node.label
+
+
 def _node_box(graph: AutogradGraph, node_grad: Callable[[str], TensorData | None] | None,
               precision: int, node: GraphNode, kind: str) -> DisplayNode:
     name = node.name
-    if kind == PARAMETER:
-        title = name
-    else:
-        title = f"{name} = {node.label}" if name else node.label  # an intermediate: f = sub
+    title = node_title(node, kind)
     value = node.value
     node_id = node.id
     order = node.order
@@ -289,13 +327,22 @@ def _tooltip(node: GraphNode, kind: str, graph: AutogradGraph) -> str:
 
 def _constant_box(const_id: str, saved, node: GraphNode, precision: int) -> DisplayNode:
     tensor = saved.tensor
-    title = saved.label or (short_text(tensor, digits=precision) if tensor.numel == 1
-                            else saved.name)
     return DisplayNode(
-        const_id, CONSTANT, title, shape_text(tensor.shape),
-        f"constant {saved.label or saved.name} saved by {node.op}\n"
-        f"shape {shape_text(tensor.shape)} · {tensor.dtype}",
-        tensor, None, node.id, precision=precision, name=saved.label)
+        const_id, CONSTANT, _constant_title(saved, precision), shape_text(tensor.shape),
+        _constant_tooltip(saved, node), tensor, None, node.id, precision=precision,
+        name=saved.label)
+
+
+def _constant_title(saved, precision: int) -> str:
+    """A saved constant's label, its value when it is one number, else its name."""
+    tensor = saved.tensor
+    return saved.label or (short_text(tensor, digits=precision) if tensor.numel == 1
+                           else saved.name)
+
+
+def _constant_tooltip(saved, node: GraphNode) -> str:
+    return (f"constant {saved.label or saved.name} saved by {node.op}\n"
+            f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}")
 
 
 def _copy_box(copy_id: str, node: DisplayNode, uses: int) -> DisplayNode:

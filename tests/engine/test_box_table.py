@@ -115,3 +115,24 @@ def test_search_stops_at_the_first_match_and_answers_as_a_full_scan():
     hit = find_box(table, tree, "sigmoid")
     again = find_box(table, tree, "sigmoid", hit)
     assert again != hit and again == _reference_find(made_first, reference_tree, "sigmoid", hit)
+
+
+def test_a_search_reads_boxes_without_making_them_and_answers_as_a_full_scan():
+    """Titles and tooltips of boxes not made yet are read from what decides them (an op's
+    label, shape, dtype; a shared leaf's uses): the same answers, and no box made."""
+    from nla_explorer.graph_view.groups.search import find_box
+    cap, table, made_first = _lstm_tables(40)
+    tree = group_tree(table, cap.graph)
+    reference_tree = group_tree(made_first, cap.graph)
+    before = table.made_count
+    assert find_box(table, tree, "no such thing") is None
+    assert table.made_count == before  # nothing matched, and nothing was made for it
+    for text in ["torch: addmm", "float32", "read by 40 ops", "weight_hh", "shape 1×4",
+                 "the output", "none", "sigmoid\ntorch", "= sum", "mat1", "n12"]:
+        for after in (None, "n5"):
+            assert find_box(table, tree, text, after) == _reference_find(
+                made_first, reference_tree, text, after), (text, after)
+    # every box's text, read without making it, is what the made box says
+    for box in table.box_columns()[0]:
+        n = made_first.node(box)
+        assert table.search_text(box) == f"{n.title}\n{n.tooltip}".lower(), box

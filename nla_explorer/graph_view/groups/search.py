@@ -10,8 +10,8 @@ def find_box(display: Boxes, tree: GroupTree, text: str,
              after: str | None = None) -> str | None:
     """The next box of ``display`` (after ``after`` when that box matches too, wrapping; else
     the first) whose title, tooltip, id or module path contains ``text`` (case-insensitive);
-    None when none does. Boxes are looked at in order until one matches: a box table makes
-    (and writes the tooltip of) only the boxes it looks at."""
+    None when none does. Boxes are looked at in order until one matches; a box table makes
+    none for it (:meth:`BoxTable.search_text`)."""
     needle = text.strip().lower()
     if not needle:
         return None
@@ -25,12 +25,15 @@ def find_box(display: Boxes, tree: GroupTree, text: str,
         return hit
 
     group_of = tree.group_of.get
+    text_of = getattr(display, "search_text", None)
+    if text_of is None or "\n" in needle:  # (a needle across lines reads the whole text)
+        def text_of(box: str) -> str:
+            n = display.node(box)
+            return f"{n.title}\n{n.tooltip}\n{n.id}".lower()
 
     def matches(box: str) -> bool:
-        if needle in path_of(group_of(box)) or needle in box.lower():
-            return True
-        n = display.node(box)
-        return needle in f"{n.title}\n{n.tooltip}\n{n.id}".lower()
+        return (needle in path_of(group_of(box)) or needle in box.lower()
+                or needle in text_of(box))
 
     ids = display.box_columns()[0]
     start = 0
