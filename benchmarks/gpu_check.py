@@ -9,8 +9,8 @@ there. In ``--out`` it writes:
 - ``env.json``: torch, CUDA and the device's name, the date;
 - ``parity.json``: every course example traced on the CPU and on the device (torch's default
   device set to it: the program's tensors are made there), and the course's polynomial-fit net
-  trained on both: step order, values, gradients and losses compared within the dtype's
-  tolerance, each failure named;
+  trained on both (``train --device``): step order, values, gradients and losses compared
+  within the dtype's tolerance, each failure named;
 - ``gpu_tests.log``: ``pytest -m gpu`` over the engine tests (the Qt test is left out);
 - ``timing.json`` and ``reference.csv``: the timing sweep of the issue
   (``--ops matmul,mv,solve,mlp --sizes 256..8192 --devices cpu,cuda --dtypes float32,bfloat16
@@ -100,20 +100,17 @@ def trace_parity(device: str) -> dict:
 
 
 def train_parity(device: str, epochs: int = 200) -> dict:
-    """The course's polynomial-fit net trained on the CPU and on ``device`` (the default device
-    set to it): the losses of every epoch within float32 tolerance."""
+    """The course's polynomial-fit net trained on the CPU and on ``device``
+    (``nla-explorer train --device``): the losses of every epoch within float32 tolerance."""
     from nla_explorer.engine.training.config import config_from
     from nla_explorer.engine.training.loop import run_to_end
 
     results = {}
     for where in ("cpu", device):
-        torch.set_default_device(where)
         try:
-            results[where] = run_to_end(config_from({"epochs": epochs}))
+            results[where] = run_to_end(config_from({"epochs": epochs}), device=where)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             return {"status": f"failed on {where}: {type(exc).__name__}: {exc}"}
-        finally:
-            torch.set_default_device("cpu")
     a, b = (np.asarray(results[w].losses, dtype=np.float64) for w in ("cpu", device))
     worst = float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12)))
     return {"status": "ok" if worst <= 1e-3 else f"losses differ by up to {worst:.2e}",

@@ -51,6 +51,9 @@ def add_train_parser(subparsers) -> None:
                    f"(default {d.seed})")
     p.add_argument("--every", type=positive_int(), default=10, metavar="K",
                    help="text output: print every K-th epoch (default 10, like the notebook)")
+    p.add_argument("--device", default="cpu", metavar="D",
+                   help="where to train: cpu, cuda, cuda:N or mps (default cpu; the weights "
+                        "are drawn on the CPU, so every device starts from the same numbers)")
     p.add_argument("--json", action="store_true",
                    help="print {config, loss (per epoch), final_loss, fit_error, diverged} as JSON")
 
@@ -68,7 +71,7 @@ def run_train(args: argparse.Namespace) -> int:
             values[name] = values[name].strip().lower().replace("-", "_")
     try:
         config = config_from(values)
-        result = run_to_end(config)
+        result = run_to_end(config, device=args.device)
     except EngineError as exc:
         print(f"nla-explorer: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

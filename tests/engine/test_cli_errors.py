@@ -13,6 +13,11 @@ import pytest
 
 from nla_explorer.cli import main
 
+
+def torch_cuda_count() -> int:
+    import torch
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "nla-explorer: error:"
 
@@ -97,6 +102,8 @@ CASES = [
     *[("train", "--seed", v) for v in ("-1", "99999999999999999999999", "x")],
     ("train", "--activation", "swish"),
     ("train", "--target", "x ** ** 2"),
+    ("train", "--device", "gpu"),
+    *([("train", "--device", "cuda:7")] if torch_cuda_count() < 8 else []),
     # timing
     *[("timing", "--min-time", v) for v in BAD_NUMBERS],
     *[("timing", "--max-call-time", v) for v in BAD_NUMBERS],

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -54,3 +55,10 @@ def test_the_sweep_writes_its_json_and_the_headed_reference_csv(tmp_path):
     assert (result.op, result.size, result.device, result.status) == ("matmul", 16, "cpu", "ok")
     import json
     assert json.loads((tmp_path / "timing.json").read_text())["results"][0]["op"] == "matmul"
+
+
+@pytest.mark.gpu
+def test_on_the_gpu_every_course_example_traces_and_the_net_trains_as_on_the_cpu():
+    report = gpu_check.trace_parity("cuda")
+    assert set(report.values()) == {"ok"}, report
+    assert gpu_check.train_parity("cuda")["status"] == "ok"

@@ -362,3 +362,27 @@ def test_least_squares_code_matches_the_demo():
     start = next(least_squares_sgd(config))
     expected = float(((start.A @ start.x0 - start.y) ** 2).sum())
     assert evaluation.output.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_training_on_a_device_starts_from_the_cpu_s_numbers():
+    """``device``: the weights and data are drawn on the CPU, then moved, so the run on the CPU
+    named explicitly is the default run, number for number; a device this machine lacks is a
+    ConfigError naming it."""
+    config = TrainConfig(epochs=15)
+    default, on_cpu = run_to_end(config), run_to_end(config, device="cpu")
+    np.testing.assert_array_equal(on_cpu.losses, default.losses)
+    assert on_cpu.fit_error == default.fit_error
+    with pytest.raises(ConfigError, match="unknown device 'gpu'") as bad:
+        run_to_end(config, device="gpu")
+    assert bad.value.culprit == "device"
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="cannot train on cuda: no CUDA GPU"):
+            run_to_end(config, device="cuda")
+
+
+@pytest.mark.gpu
+def test_training_on_the_gpu_gives_the_cpu_s_losses():
+    config = TrainConfig(epochs=100)
+    cpu, gpu = run_to_end(config), run_to_end(config, device="cuda")
+    np.testing.assert_allclose(gpu.losses, cpu.losses, rtol=1e-4, atol=1e-7)
+    assert gpu.fit_error == pytest.approx(cpu.fit_error, rel=1e-3, abs=1e-7)

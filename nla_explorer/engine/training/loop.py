@@ -18,8 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nla_explorer.engine.errors import EngineError
+from nla_explorer.engine.timing.devices import parse_device, unavailable_reason
 from nla_explorer.engine.training.config import (
-    GRID_POINTS, MOMENTUM, OPTIMIZER_LABELS, TrainConfig,
+    GRID_POINTS, MOMENTUM, OPTIMIZER_LABELS, ConfigError, TrainConfig,
 )
 
 _ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
@@ -95,6 +97,17 @@ class Network:
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
         return F.linear(self.activation(F.linear(inputs, self.w1, self.b1)), self.w2, self.b2)
 
+    def to(self, device: torch.device) -> "Network":
+        """The same weights as leaves on ``device`` (drawn on the CPU: the same numbers on
+        every device)."""
+        if device.type != "cpu":
+            for name in ("w1", "b1", "w2", "b2"):
+                t = getattr(self, name)
+                if t is not None:
+                    setattr(self, name, t.detach().to(device).requires_grad_())
+            self.parameters = [t for t in (self.w1, self.b1, self.w2, self.b2) if t is not None]
+        return self
+
     def weight_norm(self) -> torch.Tensor:
         return torch.linalg.vector_norm(torch.stack(
             [torch.linalg.vector_norm(t) for t in self.parameters]))
@@ -153,17 +166,22 @@ def build(config: TrainConfig) -> tuple[Network, TrainingData]:
     return net, training_data(config, generator)
 
 
-def train(config: TrainConfig, grid_every: int = 1) -> Iterator[TrainItem]:
+def train(config: TrainConfig, grid_every: int = 1,
+          device: str | torch.device = "cpu") -> Iterator[TrainItem]:
     """Train ``config``: a :class:`TrainStart`, one :class:`TrainProgress` per epoch, a result.
 
     Stops at the first non-finite loss, with the reason in ``TrainResult.diverged``. The per-point
     network's fit on the dense grid is computed every ``grid_every`` epochs (else ``None``).
+    ``device``: where the network trains (``cuda``: on the GPU); its weights and data are drawn
+    on the CPU first, so every device starts from the same numbers.
     """
     started = time.perf_counter()
+    device = training_device(device)
     net, data = build(config)
-    inputs = net.shape_input(data.x_points)
-    targets = net.shape_input(data.y_points)
-    grid_inputs = None if net.course else net.shape_input(data.x_grid)
+    net.to(device)
+    inputs = net.shape_input(data.x_points.to(device))
+    targets = net.shape_input(data.y_points.to(device))
+    grid_inputs = None if net.course else net.shape_input(data.x_grid.to(device))
     optimizer = make_optimizer(config, net.parameters)
     with torch.no_grad():
         first = _flat(net(inputs))
@@ -203,7 +221,7 @@ def _result(config: TrainConfig, net: Network, data: TrainingData, inputs: torch
         fit_error = F.mse_loss(out, targets).item()
         grid_out = None if grid_inputs is None else net(grid_inputs)
         grid_error = None if grid_out is None else F.mse_loss(
-            grid_out, net.shape_input(data.y_grid)).item()
+            grid_out, net.shape_input(data.y_grid.to(grid_out.device))).item()
     diverged = None
     if not math.isfinite(fit_error):
         diverged = (f"loss became {fit_error} after the last step: learning rate {config.lr:g} is "
@@ -215,7 +233,19 @@ def _result(config: TrainConfig, net: Network, data: TrainingData, inputs: torch
 
 
 def _flat(t: torch.Tensor) -> np.ndarray:
-    return t.detach().reshape(-1).numpy().copy()
+    return t.detach().reshape(-1).cpu().numpy().copy()
+
+
+def training_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device this machine has; a :class:`ConfigError` naming it else."""
+    try:
+        parsed = device if isinstance(device, torch.device) else parse_device(str(device))
+    except EngineError as exc:
+        raise ConfigError(str(exc), culprit="device") from None
+    reason = unavailable_reason(parsed)
+    if reason is not None:
+        raise ConfigError(f"cannot train on {device}: {reason}", culprit="device")
+    return parsed
 
 
 def warm_up() -> None:
@@ -230,9 +260,9 @@ def warm_up() -> None:
         optimizer.step()
 
 
-def run_to_end(config: TrainConfig) -> TrainResult:
+def run_to_end(config: TrainConfig, device: str | torch.device = "cpu") -> TrainResult:
     """Train without keeping the progress (CLI, tests, benchmarks)."""
     item = None
-    for item in train(config, grid_every=max(config.epochs, 1)):
+    for item in train(config, grid_every=max(config.epochs, 1), device=device):
         pass
     return item
