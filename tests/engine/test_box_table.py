@@ -108,7 +108,7 @@ def test_search_stops_at_the_first_match_and_answers_as_a_full_scan():
     assert table.made_count < 100  # a match near the start: only the boxes looked at are made
     reference_tree = group_tree(made_first, cap.graph)
     for text, after in [("unsafe", None), ("sigmoid", "n40"), ("LSTMCell", None),
-                        ("cell@7", None), ("weight_ih", "n3"), ("no such thing", None),
+                        ("cell 7", None), ("weight_ih", "n3"), ("no such thing", None),
                         ("n1_mat1", None), ("tanh", "not a box"), ("1×16", "n7")]:
         after_hit = find_box(table, tree, text, after)
         assert after_hit == _reference_find(made_first, reference_tree, text, after), text
@@ -136,3 +136,22 @@ def test_a_search_reads_boxes_without_making_them_and_answers_as_a_full_scan():
     for box in table.box_columns()[0]:
         n = made_first.node(box)
         assert table.search_text(box) == f"{n.title}\n{n.tooltip}".lower(), box
+
+
+@pytest.mark.parametrize("text", ["cell@7", "CELL (call 7)", "call 7", " Call 7 "])
+def test_a_module_call_named_exactly_is_found_box_by_box(text):
+    """Find takes a time step of a loop by its call: its id, its title or ``call N``; Enter
+    again goes on to its next box, and round."""
+    from nla_explorer.graph_view.groups.search import find_box
+    cap, table, _ = _lstm_tables(20)
+    tree = group_tree(table, cap.graph)
+    boxes = tree.members("cell@7")
+    assert len(boxes) > 3
+    found, after = [], None
+    for _ in range(len(boxes) + 1):
+        after = find_box(table, tree, text, after)
+        found.append(after)
+    assert found == boxes + boxes[:1]
+    assert all("cell@7" in tree.groups_around(box) for box in found)
+    assert find_box(table, tree, "cell (call 7") is None  # not exact: the text search
+    assert find_box(table, tree, "call 21") is None  # 20 calls

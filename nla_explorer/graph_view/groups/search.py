@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from nla_explorer.graph_view.groups.shown import group_title
 from nla_explorer.graph_view.groups.tree import Boxes, GroupTree
 
 
@@ -11,10 +12,16 @@ def find_box(display: Boxes, tree: GroupTree, text: str,
     """The next box of ``display`` (after ``after`` when that box matches too, wrapping; else
     the first) whose title, tooltip, id or module path contains ``text`` (case-insensitive);
     None when none does. Boxes are looked at in order until one matches; a box table makes
-    none for it (:meth:`BoxTable.search_text`)."""
+    none for it (:meth:`BoxTable.search_text`). A text that names a module call exactly
+    (:func:`named_call`: ``cell@150``, ``cell (call 150)``, ``call 150``) finds its boxes."""
     needle = text.strip().lower()
     if not needle:
         return None
+    call = named_call(tree, needle)
+    if call is not None:  # a module call named exactly: its boxes, one after another
+        boxes = tree.members(call)
+        if boxes:
+            return boxes[(boxes.index(after) + 1) % len(boxes)] if after in boxes else boxes[0]
     paths: dict[str | None, str] = {None: ""}
 
     def path_of(gid: str | None) -> str:
@@ -45,4 +52,15 @@ def find_box(display: Boxes, tree: GroupTree, text: str,
         box = ids[(start + k) % count]
         if matches(box):
             return box
+    return None
+
+
+def named_call(tree: GroupTree, needle: str) -> str | None:
+    """The module call ``needle`` (lower case) names exactly, the first in display order: by
+    its id (``cell@150``), its title (``cell (call 150)``) or ``call 150``."""
+    for gid in tree.walk():
+        g = tree.groups[gid]
+        if not g.fold and needle in (gid.lower(), group_title(g, tree).lower(),
+                                     f"call {g.call}"):
+            return gid
     return None
