@@ -14,8 +14,9 @@ there. In ``--out`` it writes:
 - ``gpu_tests.log``: ``pytest -m gpu`` over the engine tests (the Qt test is left out);
 - ``timing.json`` and ``reference.csv``: the timing sweep of the issue
   (``--ops matmul,mv,solve,mlp --sizes 256..8192 --devices cpu,cuda --dtypes float32,bfloat16
-  --naive --transfer --compare-torch``), the CSV headed by ``# key: value`` lines (device, torch,
-  CUDA, date) that the CSV reader skips.
+  --naive --transfer --compare-torch``); the CSV is a reference run as the app ships it in
+  ``resources/reference_runs/`` (headed by ``# key: value`` lines: device, torch, CUDA, date;
+  each row's source "<device> (reference run, not this machine)").
 
 It prints one JSON summary; every step has a time limit and goes on after a failure.
 """
@@ -36,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+from nla_explorer.engine.timing.reference import as_reference  # noqa: E402
 
 SWEEP = ["--ops", "matmul,mv,solve,mlp", "--sizes", "256..8192", "--dtypes", "float32,bfloat16",
          "--naive", "--transfer", "--compare-torch"]
@@ -140,14 +143,9 @@ def timing_sweep(out: Path, device: str, quick: bool, limit_s: int,
     csv_path.unlink(missing_ok=True)  # (a file left by an earlier run is not this one's)
     result = _run(cmd, out / "timing.json", limit_s)
     result["ok"] = result["rc"] == 0 and csv_path.exists()
-    if csv_path.exists():  # headed by what the run was, as the reference run ships
-        csv_path.write_text(headed(csv_path.read_text(), environment(device)))
+    if csv_path.exists():  # a reference run, as the app ships it (resources/reference_runs)
+        csv_path.write_text(as_reference(csv_path.read_text(), environment(device)))
     return result
-
-
-def headed(csv_text: str, env: dict) -> str:
-    """The CSV of a sweep headed by ``# key: value`` lines saying where it was measured."""
-    return "".join(f"# {k}: {v}\n" for k, v in env.items()) + csv_text
 
 
 def _run(cmd: list[str], log: Path, limit_s: int) -> dict:

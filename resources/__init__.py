@@ -1,4 +1,5 @@
-"""Files shipped inside the package: the app icon (SVG, and PNG renderings of it)."""
+"""Files shipped inside the package: the app icon (SVG, and PNG renderings of it), the course's
+notebooks and examples, and timing sweeps measured on a GPU (reference runs)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,9 @@ def png_icon_path(size: int) -> Path:
     if size not in PNG_SIZES:
         raise ValueError(f"no {size} px icon: the sizes are {', '.join(map(str, PNG_SIZES))}")
     return HERE / "icons" / f"nla-explorer-{size}.png"
+
+
+def reference_runs_folder() -> Path:
+    """Timing sweeps measured on a GPU machine, shown where there is none
+    (``engine.timing.reference``)."""
+    return HERE / "reference_runs"

@@ -53,6 +53,17 @@ class HeaderLegend(pg.LegendItem):
         self.rowCount = math.ceil(len(self.items) / columns)
         self.updateSize()
 
+    def _wrap(self, wrapped: bool) -> None:
+        """Each entry's name on one line, or broken into lines at its `` · `` (a loaded run's
+        name after the series: ``… · NVIDIA H200 (reference run, not this machine)``)."""
+        for _, label in self.items:
+            full = getattr(label, "full_text", None)
+            if full is None:
+                full = label.full_text = label.text
+            text = full.replace(" · ", "<br>") if wrapped else full
+            if label.text != text:
+                label.setText(text)
+
     def set_title(self, text: str | None) -> None:
         """Set the plot's title (keeping its colour and size) and refit the header."""
         self.plot_item.setTitle(text)
@@ -80,6 +91,7 @@ class HeaderLegend(pg.LegendItem):
             item.layout.setRowFixedHeight(0, title_height)
             return
         self.show()
+        self._wrap(False)
         beside = False
         for columns in range(count, 0, -1):
             self.arrange(columns)
@@ -91,6 +103,9 @@ class HeaderLegend(pg.LegendItem):
                 self.arrange(columns)
                 if self.width() <= room:
                     break
+            if self.width() > room:  # one column is too wide still: long names on two lines
+                self._wrap(True)
+                self.arrange(1)
         header = max(title_height, self.height()) if beside else title_height + self.height()
         item.layout.setRowFixedHeight(0, header)
         if has_title:

@@ -26,12 +26,11 @@ from nla_explorer.engine.timing.sweep import (
     results_to_csv, sweep,
 )
 from nla_explorer.engine.timing.results import load_results_csv, save_results_csv
-from nla_explorer.panels.timing_buttons import ResultsButtons
+from nla_explorer.panels.timing_buttons import ResultsButtons, no_gpu_text, shipped_reference
 from nla_explorer.panels.timing_plots import TimingPlots
 from nla_explorer.panels.timing_table import ResultsTable
 from nla_explorer.workers import GeneratorJob
 
-NO_GPU = "No GPU found — CPU only; load a CSV measured on a GPU to compare."
 SIZE_CHOICES = [2 ** k for k in range(0, 17)]  # 1 … 65536
 REDRAW_MS = 33  # coalesce redraws to ~30 Hz
 
@@ -114,7 +113,8 @@ class TimingPanel(QWidget):
 
     def _build_controls(self) -> QWidget:
         gpus = [d for d in self.devices if d.is_gpu]
-        self.banner = QLabel(NO_GPU if not gpus else
+        reference = None if gpus else shipped_reference()  # what a GPU would do, measured
+        self.banner = QLabel(no_gpu_text(reference) if not gpus else
                              "GPU: " + ", ".join(f"{d.name} = {d.label}" for d in gpus),
                              wordWrap=True)
         self.banner.setStyleSheet(
@@ -207,7 +207,7 @@ class TimingPanel(QWidget):
         col.addWidget(self.progress)
         col.addWidget(self.status_label)
         col.addWidget(ResultsButtons(self.copy_results, self.save_csv, self.load_csv,
-                                     self.clear_results))
+                                     self.clear_results, reference))
         col.addStretch(1)
         box.setMaximumWidth(360)
         return box
@@ -240,7 +240,6 @@ class TimingPanel(QWidget):
         self.sizes_label.setText(f"{len(sizes)} sizes: {shown}")
 
     # --- running ----------------------------------------------------------------------------
-
     def is_running(self) -> bool:
         return self._job is not None
 

@@ -1,4 +1,5 @@
-"""The timing panel's Results box: Copy, Save CSV…, Load CSV…, Clear (it asks for file names)."""
+"""The timing panel's Results box: Copy, Save CSV…, Load CSV…, Clear (it asks for file names), and
+on a machine without a GPU the shipped reference GPU run."""
 
 from __future__ import annotations
 
@@ -7,13 +8,33 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QGroupBox, QPushButton, QWidget
 
+from nla_explorer.engine.timing.reference import ReferenceRun, reference_runs
+from nla_explorer.resources import reference_runs_folder
+
+
+NO_GPU = "No GPU found — CPU only; load a CSV measured on a GPU to compare."
+
+
+def no_gpu_text(reference: ReferenceRun | None) -> str:
+    """The banner of a machine without a GPU (and the reference run it can compare with)."""
+    if reference is None:
+        return NO_GPU
+    return (f"No GPU found — CPU only. Compare with the run measured on "
+            f"{reference.device_name} (Results ▸ Reference run), or load a CSV measured on a GPU.")
+
+
+def shipped_reference() -> ReferenceRun | None:
+    """The newest reference GPU run shipped with the app (None: none is)."""
+    runs = reference_runs(reference_runs_folder())
+    return max(runs, key=lambda run: run.facts.get("date", "")) if runs else None
+
 
 class ResultsButtons(QGroupBox):
     """Buttons wired to what the panel does with its results; the file dialogs live here."""
 
     def __init__(self, copy: Callable[[], object], save: Callable[[Path], object],
                  load: Callable[[Path], object], clear: Callable[[], object],
-                 parent: QWidget | None = None) -> None:
+                 reference: ReferenceRun | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Results", parent)
         self._save, self._load = save, load
         self.copy_button = QPushButton("Copy")
@@ -34,6 +55,14 @@ class ResultsButtons(QGroupBox):
         for i, button in enumerate((self.copy_button, self.save_button, self.load_button,
                                     self.clear_button)):
             grid.addWidget(button, i // 2, i % 2)
+        self.reference_button = None
+        if reference is not None:  # (offered where there is no GPU)
+            self.reference_button = QPushButton(f"Reference run: {reference.device_name}")
+            self.reference_button.setToolTip(
+                f"Load the sweep measured on {reference.summary}, to see what a GPU does: "
+                "its speed-up and crossover. Not this machine.")
+            self.reference_button.clicked.connect(lambda: load(reference.path))
+            grid.addWidget(self.reference_button, 2, 0, 1, 2)
 
     def _choose_load(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load timing results", "",

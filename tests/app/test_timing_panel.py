@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from nla_explorer.engine.timing.sweep import TimingResult, results_from_csv, results_to_csv
-from nla_explorer.panels.timing import NO_GPU, TimingPanel
+from nla_explorer.panels.timing import TimingPanel
+from nla_explorer.panels.timing_buttons import NO_GPU
 from tests.app.approved import assert_looks_approved
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -185,3 +186,70 @@ def test_gpu_sweep_in_the_panel_gives_a_speedup_curve(qtbot, panel):
     assert run(qtbot, panel, timeout=60000) == "done"
     assert panel.plots.speedup_view.currentWidget() is panel.plots.speedup_plot
     assert "cuda over cpu: matmul float32" in panel.plots.crossovers
+
+
+def _cpu_only(monkeypatch):
+    import nla_explorer.panels.timing as timing
+    cpu_only = [d for d in timing.available_devices() if not d.is_gpu]
+    monkeypatch.setattr(timing, "available_devices", lambda: cpu_only)
+
+
+def test_without_a_gpu_the_shipped_reference_run_is_offered_and_drawn(qtbot, tmp_path,
+                                                                       monkeypatch):
+    """A laptop without a GPU: one button loads the sweep measured on a GPU machine; its
+    speed-up and crossover are drawn from its own rows, labelled as not this machine."""
+    import nla_explorer.panels.timing_buttons as buttons
+    from nla_explorer.engine.timing.reference import as_reference
+    _cpu_only(monkeypatch)
+    shipped = _shipped(tmp_path)
+    monkeypatch.setattr(buttons, "reference_runs_folder", lambda: shipped)
+    rows = results_from_csv((shipped / "h100.csv").read_text())
+    panel = TimingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1280, 820)
+    panel.show()
+    button = panel.findChild(buttons.ResultsButtons).reference_button
+    assert button is not None and button.isVisible()
+    assert button.text() == f"Reference run: {H100}"
+    assert panel.banner.text().startswith("No GPU found") and H100 in panel.banner.text()
+    assert "not this machine" in button.toolTip().lower() and "2026-12-04" in button.toolTip()
+    with qtbot.waitSignal(panel.results_changed, timeout=1000):
+        button.click()
+    source = f"{H100} (reference run, not this machine)"
+    assert len(panel.loaded) == len(rows) and {r.source for r in panel.loaded} == {source}
+    assert panel.plots.crossovers == {f"cuda over cpu: matmul float32 · {source}": 256}
+    assert panel.plots.speedup_view.currentWidget() is panel.plots.speedup_plot
+    assert f"matmul float32 cuda · {source}" in panel.plots.time_series
+
+
+def _shipped(tmp_path):
+    """A folder of reference runs holding the synthetic H100 sweep, as gpu_check writes it."""
+    from nla_explorer.engine.timing.reference import as_reference
+    shipped = tmp_path / "reference_runs"
+    if not shipped.exists():
+        path, _ = synthetic_gpu_csv(tmp_path, "sweep.csv")
+        shipped.mkdir()
+        facts = {"date": "2026-12-04", "torch": "2.13.0+cu130", "cuda": "13.0",
+                 "device_name": H100}
+        (shipped / "h100.csv").write_text(as_reference(path.read_text(), facts))
+    return shipped
+
+
+def test_with_a_gpu_or_nothing_shipped_no_reference_run_is_offered(qtbot, tmp_path,
+                                                                   monkeypatch):
+    import nla_explorer.panels.timing as timing
+    import nla_explorer.panels.timing_buttons as buttons
+    from nla_explorer.engine.timing.devices import DeviceInfo
+
+    def offered() -> bool:
+        panel = TimingPanel()
+        qtbot.addWidget(panel)
+        return panel.findChild(buttons.ResultsButtons).reference_button is not None
+    _cpu_only(monkeypatch)
+    monkeypatch.setattr(buttons, "reference_runs_folder", lambda: tmp_path / "none")
+    assert not offered()  # nothing shipped
+    monkeypatch.setattr(buttons, "reference_runs_folder", lambda: _shipped(tmp_path))
+    assert offered()
+    with_gpu = [*timing.available_devices(), DeviceInfo("cuda", "cuda", H100)]
+    monkeypatch.setattr(timing, "available_devices", lambda: with_gpu)
+    assert not offered()  # a machine with a GPU measures its own

@@ -34,14 +34,15 @@ def test_training_on_the_same_device_gives_the_same_losses():
 
 
 def test_the_reference_csv_says_where_it_was_measured_and_reads_back():
+    from nla_explorer.engine.timing.reference import as_reference, header_facts
     results = [TimingResult("matmul", 256, "cuda", "float32", median_s=1e-5, gflops=3355.4)]
-    env = gpu_check.environment("cpu")
-    text = gpu_check.headed(results_to_csv(results), env)
+    env = {**gpu_check.environment("cpu"), "device_name": "NVIDIA H200"}
+    text = as_reference(results_to_csv(results), env)
     assert text.startswith(f"# date: {env['date']}\n")
-    assert f"# torch: {torch.__version__}" in text
+    assert header_facts(text)["torch"] == torch.__version__
     back = results_from_csv(text)
-    assert [(r.op, r.size, r.device, r.median_s) for r in back] == [
-        ("matmul", 256, "cuda", 1e-5)]
+    assert [(r.op, r.size, r.device, r.median_s, r.source) for r in back] == [
+        ("matmul", 256, "cuda", 1e-5, "NVIDIA H200 (reference run, not this machine)")]
     assert np.isclose(back[0].gflops, 3355.4)
 
 
@@ -53,6 +54,7 @@ def test_the_sweep_writes_its_json_and_the_headed_reference_csv(tmp_path):
     assert csv.startswith("# date: ") and "# device: cpu" in csv
     (result,) = results_from_csv(csv)
     assert (result.op, result.size, result.device, result.status) == ("matmul", 16, "cpu", "ok")
+    assert result.source == "cpu (reference run, not this machine)"
     import json
     assert json.loads((tmp_path / "timing.json").read_text())["results"][0]["op"] == "matmul"
 
