@@ -32,12 +32,14 @@ class BoxTable:
                  proxies: list[str | None], recipes: list, sources: list[str],
                  targets: list[str], constant_from: int, made_by_from: int,
                  make_node: Callable[[GraphNode, str], DisplayNode] | None = None,
-                 precision: int = DEFAULT_PRECISION) -> None:
+                 precision: int = DEFAULT_PRECISION,
+                 describe: Callable[[GraphNode, str], str] | None = None) -> None:
         self.ids, self.kinds, self.graph_ids, self.proxies = ids, kinds, graph_ids, proxies
         self.recipes, self.sources, self.targets = recipes, sources, targets
         self.constant_from, self.made_by_from = constant_from, made_by_from
         self.precision = precision
         self._make_node = make_node
+        self._describe = describe  # a node's title and tooltip (what make_node would write)
         self._made: list[DisplayNode | None] = [None] * len(ids)
         self._index: dict[str, int] | None = None
         self._nodes: tuple[DisplayNode, ...] | None = None
@@ -148,15 +150,13 @@ class BoxTable:
         made = self._made[i]
         if made is None:
             recipe = self.recipes[i]
-            if type(recipe) is GraphNode and self._make_node is not None:
+            if type(recipe) is GraphNode and self._describe is not None:
                 kind = self.kinds[i]
                 key = (kind, recipe.name, recipe.label, recipe.op, recipe.shape, recipe.dtype,
                        recipe.order, recipe.made_by)
                 hit = self._texts.get(key)
                 if hit is None:
-                    graph = self._make_node.args[0]  # (partial(_node_box, graph, …))
-                    hit = self._texts[key] = (f"{node_title(recipe, kind)}\n"
-                                              f"{_tooltip(recipe, kind, graph)}").lower()
+                    hit = self._texts[key] = self._describe(recipe, kind).lower()
                 return hit
             first, second = recipe if type(recipe) is tuple else (None, None)
             if type(first) is DisplayNode:  # one use of a shared leaf
@@ -210,7 +210,8 @@ class BoxTable:
                 recipes.append((original, len(used)))
                 sources[edge] = copy
         return BoxTable(ids, out_kinds, graph_ids, proxies, recipes, sources, self.targets,
-                        self.constant_from, self.made_by_from, self._make_node, self.precision)
+                        self.constant_from, self.made_by_from, self._make_node, self.precision,
+                        self._describe)
 
 
 _SHAREABLE = frozenset((PARAMETER, CONSTANT))
@@ -270,7 +271,7 @@ def box_table(graph: AutogradGraph, trace: BackwardTrace | None = None,
     node_grad = trace.node_grad if trace is not None and grads else None
     make = partial(_node_box, graph, node_grad, precision)
     return BoxTable(ids, kinds, graph_ids, [None] * len(ids), recipes, sources, targets,
-                    constant_from, made_by_from, make, precision)
+                    constant_from, made_by_from, make, precision, partial(_node_text, graph))
 
 
 def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None,
@@ -309,6 +310,11 @@ def _node_box(graph: AutogradGraph, node_grad: Callable[[str], TensorData | None
                     partial(_tooltip, node, kind, graph), value,
                     node_grad(node_id) if node_grad is not None else None, node_id, (), None,
                     precision, name, order)
+
+
+def _node_text(graph: AutogradGraph, node: GraphNode, kind: str) -> str:
+    """What the box of ``node`` says, title and tooltip, without making it (a search)."""
+    return f"{node_title(node, kind)}\n{_tooltip(node, kind, graph)}"
 
 
 def _tooltip(node: GraphNode, kind: str, graph: AutogradGraph) -> str:
