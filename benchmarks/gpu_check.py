@@ -59,11 +59,8 @@ def _explored(name: str, device: str):
     from nla_explorer.engine.examples import get_example
     from nla_explorer.engine.pipeline import explore_expression
 
-    torch.set_default_device(device)
-    try:
+    with torch.device(device):  # the program's tensors are made there (and no mode is left)
         return explore_expression(get_example(name).expression())
-    finally:
-        torch.set_default_device("cpu")
 
 
 def _close(a, b) -> bool:

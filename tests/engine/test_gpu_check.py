@@ -16,8 +16,10 @@ from nla_explorer.engine.timing.results import TimingResult, results_from_csv, r
 
 
 def test_every_course_example_traces_the_same_on_the_same_device():
+    modes = torch.overrides._get_current_function_mode_stack()
     report = gpu_check.trace_parity("cpu")
     assert report and set(report.values()) == {"ok"}, report
+    assert torch.overrides._get_current_function_mode_stack() == modes  # none left behind
 
 
 def test_a_difference_beyond_the_tolerance_is_caught():
