@@ -19,7 +19,9 @@ from nla_explorer.engine.autograd.module_tags import ModuleLookup
 from nla_explorer.engine.autograd.orders import made_by, order_of
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
-from nla_explorer.engine.autograd.walk import node_ids, output_node, readable_name, walk_marked
+from nla_explorer.engine.autograd.walk import (
+    LAST_WALK, node_ids, output_node, readable_name, walk_marked,
+)
 
 _SAVED_PREFIX = "_saved_"
 
@@ -80,6 +82,8 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
     # One tight loop: a 75,000-node graph spends microseconds per node, so the per-node work
     # that only depends on the Node's class (names, saved attributes) is looked up once.
     fns, all_nexts, marked = walk_marked(root, *more_roots, makers=True)
+    if not more_roots and not marked:  # (the walk a trace of ``tensor`` makes: it is spared)
+        LAST_WALK.remember(tensor, root, fns)
     ids = node_ids(fns)
     nodes = []
     edges = []

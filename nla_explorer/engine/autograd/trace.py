@@ -17,7 +17,7 @@ from nla_explorer.engine.autograd.local_jacobian import (
     JacobianKeeper, NodeJacobian, wants_jacobians,
 )
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
-from nla_explorer.engine.autograd.walk import autograd_nodes, node_ids, output_node
+from nla_explorer.engine.autograd.walk import LAST_WALK, autograd_nodes, node_ids, output_node
 
 _ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad  # a leaf's Node
 
@@ -202,7 +202,7 @@ def steps_from(raw: list, ids: dict, snap: "Snapshots") -> tuple[BackwardStep, .
 
 
 def _run(tensor, root, grad_output, snap: Snapshots, implicit: bool = False) -> BackwardTrace:
-    fns = autograd_nodes(root)
+    fns = LAST_WALK.recall(tensor, root) or autograd_nodes(root)  # (captured just before)
     ids = node_ids(fns)
     leaf_fns = [fn for fn in fns if type(fn) is _ACCUMULATE_GRAD]
     leaves = [fn.variable for fn in leaf_fns]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections import deque
 from itertools import islice
 from functools import lru_cache
@@ -67,6 +68,39 @@ def walk_marked(root, *more_roots, makers: bool = False) -> tuple[list, list, se
                     add(origin)
         start = end
     return order, nexts, marked
+
+
+class _LastWalk:
+    """The Nodes of the latest graph captured, for the trace that follows (it walked them
+    already: a tenth of a 75,000-node trace). Held while its output tensor lives (the tensor
+    holds those Nodes anyway) and for that tensor only, with the same ``grad_fn``. One tuple
+    is set and read at once (captures may run in worker threads)."""
+
+    def __init__(self) -> None:
+        self._state: tuple | None = None  # (weak ref to the tensor, its output Node, Nodes)
+
+    def remember(self, tensor, root, nodes: list) -> None:
+        self._state = None
+        try:
+            ref = weakref.ref(tensor, self._gone)
+        except TypeError:
+            return
+        self._state = (ref, root, nodes)
+
+    def recall(self, tensor, root) -> list | None:
+        """The Nodes remembered for ``tensor`` if its output Node is still ``root``."""
+        state = self._state
+        if state is None or state[0]() is not tensor or state[1] is not root:
+            return None
+        return state[2]
+
+    def _gone(self, ref) -> None:
+        state = self._state
+        if state is not None and state[0] is ref:
+            self._state = None
+
+
+LAST_WALK = _LastWalk()
 
 
 def iter_nodes(root):
