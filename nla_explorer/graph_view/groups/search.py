@@ -13,13 +13,14 @@ def find_box(display: Boxes, tree: GroupTree, text: str,
     the first) whose title, tooltip, id or module path contains ``text`` (case-insensitive);
     None when none does. Boxes are looked at in order until one matches; a box table makes
     none for it (:meth:`BoxTable.search_text`). A text that names a module call exactly
-    (:func:`named_call`: ``cell@150``, ``cell (call 150)``, ``call 150``) finds its boxes."""
+    (:func:`named_call`: ``cell@150``, ``cell (call 150)``, ``call 150``) finds its boxes, in
+    the order the forward pass made them."""
     needle = text.strip().lower()
     if not needle:
         return None
     call = named_call(tree, needle)
-    if call is not None:  # a module call named exactly: its boxes, one after another
-        boxes = tree.members(call)
+    if call is not None:  # a module call named exactly: its boxes in forward order
+        boxes = _in_forward_order(display, tree, tree.members(call))
         if boxes:
             return boxes[(boxes.index(after) + 1) % len(boxes)] if after in boxes else boxes[0]
     paths: dict[str | None, str] = {None: ""}
@@ -53,6 +54,15 @@ def find_box(display: Boxes, tree: GroupTree, text: str,
         if matches(box):
             return box
     return None
+
+
+def _in_forward_order(display: Boxes, tree: GroupTree, boxes: list[str]) -> list[str]:
+    """``boxes`` as the forward pass made them (a constant with the op that saved it)."""
+    order, never = tree.order.get, 1 << 60
+    made = display.graph_id_list(boxes)
+    return [box for _, _, box in sorted(
+        (order(node, never) if node is not None else never, k, box)
+        for k, (node, box) in enumerate(zip(made, boxes)))]
 
 
 def named_call(tree: GroupTree, needle: str) -> str | None:
