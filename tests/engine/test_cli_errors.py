@@ -103,6 +103,9 @@ CASES = [
     ("train", "--activation", "swish"),
     ("train", "--target", "x ** ** 2"),
     ("train", "--device", "gpu"),
+    ("train", "--device", ""),
+    ("train", "--device", "cuda:99999999999999999999"),
+    ("timing", "--devices", "cuda:99999999999999999999", "--sizes", "16"),
     *([("train", "--device", "cuda:7")] if torch_cuda_count() < 8 else []),
     # timing
     *[("timing", "--min-time", v) for v in BAD_NUMBERS],

@@ -100,6 +100,10 @@ def available_devices() -> list[DeviceInfo]:
     return devices
 
 
+#: The largest device index torch keeps as given (it stores the index in 8 bits).
+MAX_DEVICE_INDEX = 127
+
+
 def parse_device(name: str) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N`` or ``mps`` as a torch.device; UnknownNameError otherwise."""
     valid = ", ".join(VALID_DEVICES)
@@ -107,6 +111,10 @@ def parse_device(name: str) -> torch.device:
     if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", name.strip()):
         raise UnknownNameError(f"unknown device {name!r}; valid devices: {valid} "
                                f"(on this machine: {here})")
+    index = name.strip().partition(":")[2]  # (torch wraps cuda:200 round to cuda:-56)
+    if index and int(index) > MAX_DEVICE_INDEX:
+        raise UnknownNameError(f"unknown device {name.strip()!r}: the index is over "
+                               f"{MAX_DEVICE_INDEX}")
     return torch.device(name.strip())
 
 

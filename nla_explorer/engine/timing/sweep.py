@@ -54,8 +54,6 @@ MAX_NUMBER = 100_000
 MEMORY_SHARE = 0.9
 #: The largest matrix side accepted (a 2^20 × 2^20 float32 matrix is already 4 TB).
 MAX_SIZE = 1 << 20
-#: The largest device index torch keeps as given (it stores the index in 8 bits).
-MAX_DEVICE_INDEX = 127
 
 
 class TimingInputError(EngineError):
@@ -78,7 +76,7 @@ class SweepPlan:
     def __post_init__(self) -> None:
         ops, dtypes = _unique(self.ops), _unique(self.dtypes)
         check_names(ops, dtypes)
-        devices = _unique(canonical_name(_device(d)) for d in self.devices)
+        devices = _unique(canonical_name(parse_device(d)) for d in self.devices)
         sizes = sorted(set(check_size(s) for s in self.sizes))
         for name, values in (("ops", ops), ("sizes", sizes), ("devices", devices),
                              ("dtypes", dtypes)):
@@ -103,15 +101,6 @@ def _unique(names: Iterable[str]) -> list[str]:
         if name not in out:
             out.append(name)
     return out
-
-
-def _device(name: str) -> torch.device:
-    """``parse_device`` with the index checked first (torch wraps cuda:200 round to cuda:-56)."""
-    index = name.strip().partition(":")[2]
-    if index.isdigit() and int(index) > MAX_DEVICE_INDEX:
-        raise UnknownNameError(f"unknown device {name.strip()!r}: the index is over "
-                               f"{MAX_DEVICE_INDEX}")
-    return parse_device(name)
 
 
 def check_size(size: object) -> int:
@@ -201,7 +190,7 @@ def measure(op: str, size: int, device: str = "cpu", dtype: str = "float32", *,
     Raises UnknownNameError for unknown names, TimingInputError for a bad size or time, and
     TimingCancelled when ``cancel()`` turns True (checked at least every ~50 ms).
     """
-    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), _device(device)
+    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), parse_device(device)
     check_size(size)
     check_min_time(min_time)
     base = TimingResult(op, size, canonical_name(dev), dtype)
@@ -323,7 +312,7 @@ def torch_reference(op: str, size: int, device: str = "cpu", dtype: str = "float
     """Median seconds per call by ``torch.utils.benchmark`` (same inputs, same thread count)."""
     from torch.utils import benchmark
 
-    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), _device(device)
+    spec, torch_dtype, dev = get_op(op), get_dtype(dtype), parse_device(device)
     reason = unavailable_reason(dev) or spec.unsupported(dev.type, dtype)
     if reason is not None:
         raise TimingInputError(f"cannot time {op} on {device} in {dtype}: {reason}")
