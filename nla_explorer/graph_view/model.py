@@ -128,6 +128,11 @@ class DisplayGraph:
     def edge(self, i: int) -> DisplayEdge:
         return self.edges[i]
 
+    def search_text(self, box: str) -> str:
+        """What a search reads of ``box``: its title and tooltip, in lower case."""
+        n = self.node(box)
+        return f"{n.title}\n{n.tooltip}".lower()
+
     def graph_ids_of(self, boxes) -> tuple[str, ...]:
         """The autograd nodes ``boxes`` show, each once, in order (a fold holds 100,000)."""
         ids = dict.fromkeys(self.graph_id_list(boxes))

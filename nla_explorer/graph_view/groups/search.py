@@ -33,11 +33,10 @@ def find_box(display: Boxes, tree: GroupTree, text: str,
         return hit
 
     group_of = tree.group_of.get
-    text_of = getattr(display, "search_text", None)
-    if text_of is None or "\n" in needle:  # (a needle across lines reads the whole text)
+    text_of = display.search_text
+    if "\n" in needle:  # a needle across lines reads the whole text, the id after it
         def text_of(box: str) -> str:
-            n = display.node(box)
-            return f"{n.title}\n{n.tooltip}\n{n.id}".lower()
+            return f"{display.search_text(box)}\n{box.lower()}"
 
     def matches(box: str) -> bool:
         return (needle in path_of(group_of(box)) or needle in box.lower()
