@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from nla_explorer.engine.code import course_classes
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.code.evaluation import Evaluation, evaluate
@@ -110,8 +111,8 @@ _register(Example(
     "002 'Defining new functions', exercise 5",
     "The course's InverseMatrix autograd.Function, with the hand-written backward "
     "−A⁻ᵀ (∂L/∂B) A⁻ᵀ; A is shifted by n·I to keep it well conditioned.",
-    "import torch\n\nn = 4\ntorch.manual_seed(0)\n"
-    "A = (torch.randn(n, n) + n * torch.eye(n)).requires_grad_()\n"
+    "import torch\nfrom torch.autograd import Function\n\n\n" + course_classes.source("InverseMatrix")
+    + "\n\nn = 4\ntorch.manual_seed(0)\nA = (torch.randn(n, n) + n * torch.eye(n)).requires_grad_()\n"
     "B = InverseMatrix.apply(A)\nL = B.sum()\nL.backward()\n",
     (ManualGradient("A", "manual −A⁻ᵀ 𝟙 A⁻ᵀ",
                     "-torch.inverse(A).t() @ torch.ones(n, n) @ torch.inverse(A).t()"),),

@@ -156,6 +156,28 @@ def test_a_training_loop_lists_its_backward_calls(qtbot, trusted, window):
     assert window.stepper.call_box.currentIndex() == 0
 
 
+def test_an_example_run_as_python_shows_what_its_capture_shows(qtbot, trusted, window):
+    """The InverseMatrix example defines the course's class, so Run (real Python) works on it too,
+    with the same nodes, steps and gradients as Capture (which never runs the class's code)."""
+    window.load_example("inverse_matrix")
+    doc = window.document
+
+    def seen():
+        steps = [(doc.graph.node(s.node_id).op, s.grad_output_tensors[0].sum().item())
+                 for s in doc.trace.steps]
+        return sorted(n.op for n in doc.graph.nodes), steps
+
+    captured = seen()
+    assert "InverseMatrixBackward" in captured[0]
+    window.runs.run_all()
+    finish(qtbot, window)
+    assert doc.error == "" and len(doc.calls) == 1
+    ran = seen()
+    assert ran[0] == captured[0]
+    assert [op for op, _ in ran[1]] == [op for op, _ in captured[1]]
+    assert np.allclose([g for _, g in ran[1]], [g for _, g in captured[1]])
+
+
 def test_the_students_own_backward_is_checked(qtbot, trusted, window):
     window.code_panel.set_text(SQUARE)
     window.runs.run_all()

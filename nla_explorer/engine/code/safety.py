@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from nla_explorer.engine.code.course_classes import without_course_classes
 from nla_explorer.engine.code.refusals import (
     CLASS_NAMES, RUN, class_hints, enclosing_class, with_hint,
 )
@@ -38,7 +39,9 @@ _FORBIDDEN_NODES = {
 
 
 def parse_source(text: str) -> ast.Module:
-    """Parse ``text`` as Python and refuse unsafe constructs; never runs anything."""
+    """Parse ``text`` as Python and refuse unsafe constructs; never runs anything. The course's
+    own Function classes, written as the course writes them, are left out: their names stand for
+    the course's classes (:mod:`~nla_explorer.engine.code.course_classes`)."""
     if not isinstance(text, str):
         raise ExpressionError(f"code must be text, not {type(text).__name__}")
     if len(text) > MAX_CODE_CHARS:
@@ -52,6 +55,7 @@ def parse_source(text: str) -> ast.Module:
         raise ExpressionError("the code is nested too deeply to read") from None
     except ValueError as exc:  # e.g. null bytes
         raise ExpressionError(f"the code cannot be read: {exc}") from None
+    tree = without_course_classes(tree)
     check_safe(tree)
     return tree
 

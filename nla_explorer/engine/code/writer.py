@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from nla_explorer.engine.code import course_classes
 from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
@@ -68,6 +69,7 @@ class _Writer:
         _name_deep_chains(expression, self.names)
         self.unpacked_items = {i for items in self.unpacked.values() for i in items}
         self.uses_f = False
+        self.classes: list[str] = []  # course Functions used (their definitions go first)
         self.defined: set[str] = set()  # defs already written
 
     def write(self, imports: bool) -> str:
@@ -78,6 +80,9 @@ class _Writer:
                 self.expr.backward_line is not None:
             lines.append(f"{self.names[out_block.id]}.backward()")
         header = ["import torch"] + (["import torch.nn.functional as F"] if self.uses_f else [])
+        if self.classes:  # defined as the course does, so that the code is plain Python
+            header += [course_classes.IMPORT, ""] + [
+                f"\n{course_classes.source(name)}" for name in self.classes]
         body = "\n".join(lines)
         return ("\n".join(header) + "\n\n" + body + "\n") if imports else body + "\n"
 
@@ -164,6 +169,9 @@ class _Writer:
             base = self._postfix_base(args[0])
             return f"{base}{form}({self._call_args(args[1:], block.kwargs)})", _ATOM
         if form.startswith("custom:"):
+            name = form[7:].split(".")[0]
+            if name not in self.classes:
+                self.classes.append(name)
             return f"{form[7:]}({self._call_args(args, block.kwargs)})", _ATOM
         if form.startswith(_F):
             self.uses_f = True
