@@ -2,19 +2,26 @@
 
 Writes docs/window_{workspace}_{theme}_{height}p.png: each workspace (Graph at a backward step,
 Build, Train after a run, Time after a CPU sweep) and presentation mode, at 1280×720 and
-1920×1080, light and dark.
+1920×1080, light and dark. The offscreen platform is given two screens of those sizes, so that
+presentation mode is full screen on a projector-sized screen, as in the lecture hall.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve().parent
+SIZES = ((1280, 720), (1920, 1080))
+_SCREENS = Path(tempfile.mkdtemp()) / "screens.json"
+_SCREENS.write_text(json.dumps({"screens": [
+    {"name": f"{h}p", "x": 2000 * k, "y": 0, "width": w, "height": h, "logicalDpi": 96,
+     "logicalBpi": 96, "dpr": 1} for k, (w, h) in enumerate(SIZES)]}))
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={_SCREENS}")
 sys.path.insert(0, str(HERE.parent))
 
 from PySide6.QtCore import QSettings  # noqa: E402
@@ -31,7 +38,20 @@ def settle(app, seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
-SIZES = ((1280, 720), (1920, 1080))
+def present_on(window, width: int, height: int) -> None:
+    """Presentation mode, full screen on the screen of that size (the window moved there)."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = next((s for s in QGuiApplication.screens()
+                   if (s.size().width(), s.size().height()) == (width, height)), None)
+    window.showNormal()
+    if screen is not None:
+        window.windowHandle().setScreen(screen)
+        window.move(screen.geometry().topLeft())
+    window.presentation.action.trigger()
+    if screen is None:  # another platform: a window of that size stands in for the screen
+        window.showNormal()
+        window.resize(width, height)
 
 
 def higher_order(window, doc, shot) -> None:
@@ -40,9 +60,7 @@ def higher_order(window, doc, shot) -> None:
     window.workspaces.switch("graph")
     window.load_example("quadratic")
     doc.set_step(2)  # dot: J = ∂(½xᵀAx)/∂(½xᵀA) and ∂(½xᵀAx)/∂x, g and gᵀJ = what torch sent
-    window.presentation.action.trigger()  # the card whole, on a 1080p projector
-    window.showNormal()
-    window.resize(1920, 1080)
+    present_on(window, 1920, 1080)  # the card whole, on a 1080p projector
     shot("jacobian_step_1080p", 1.0)
     window.presentation.action.trigger()
     window.resize(1280, 720)
@@ -122,8 +140,8 @@ def main() -> int:
                         doc.set_step(doc.trace.step_of(doc.graph.find("x").id).index)
                     shot(f"{workspace}_{theme}_{height}p")
                 window.workspaces.switch("graph")
-                window.presentation.action.trigger()
-                window.resize(width, height)
+                present_on(window, width, height)
+                settle(app, 0.3)
                 window.graph_pane.fit()
                 shot(f"presentation_{theme}_{height}p", 0.8)
                 window.presentation.action.trigger()

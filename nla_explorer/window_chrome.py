@@ -203,16 +203,28 @@ class Presentation(QObject):
                 scroll.widget().minimumSizeHint().width() > scroll.viewport().width() + 1)
 
     def fit_card(self) -> None:
-        """Presentation mode: the card readable without scrolling — the type shrinks (never
-        below MIN_CARD_POINTS) until this step's card fits the screen."""
-        QApplication.processEvents()  # the new card laid out
+        """Presentation mode: each step's card readable without scrolling. It starts from the
+        presentation's type with its details open; the card's own type shrinks (never below
+        MIN_CARD_POINTS, the details folding first below FOLD_POINTS) until it fits the screen.
+        The graph keeps its type, and a small card after a big one is big again."""
+        if not self.active:
+            return
+        points = self.font_spin.value()
         jacobian = self.stepper.card.jacobian
+        self.stepper.set_font_size(points)
+        jacobian.set_folded(False)
+        QApplication.processEvents()  # the new card laid out
         for floor, fold in ((FOLD_POINTS, False), (MIN_CARD_POINTS, True)):
-            if fold and self.card_overflows():  # the details fold before the type gets small
+            if fold:  # the details fold before the type gets small; folded, it may grow again
+                if not self.card_overflows():
+                    break
                 jacobian.set_folded(True)
+                points = self.font_spin.value()
+                self.stepper.set_font_size(points)
                 QApplication.processEvents()
-            while self.active and self.card_overflows() and self.font_spin.value() > floor:
-                self.font_spin.setValue(self.font_spin.value() - 1)
+            while self.active and self.card_overflows() and points > floor:
+                points -= 1
+                self.stepper.set_font_size(points)
                 QApplication.processEvents()
 
     @property
@@ -261,6 +273,7 @@ class Presentation(QObject):
             self.stepper.card.jacobian.set_folded(False)
             window.setPalette(QPalette())  # inherit the application's again (it follows the theme)
             self.font_spin.setValue(font)
+            self.stepper.set_font_size(font)  # the card's type was fitted apart from the spin
             if not full:
                 window.showNormal()
         self.action.setChecked(self._normal_state is not None)

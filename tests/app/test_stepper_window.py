@@ -107,6 +107,34 @@ def test_presentation_mode_toggles(window):
     assert window.toolbar.font_spin.value() == font and window.code_dock.isVisible()
 
 
+def test_presentation_fits_each_card_anew_and_leaves_the_graph_type_alone(window, qtbot):
+    """A big card (a 10×10 Jacobian at 1280×720) shrinks its own type and folds its details; the
+    next small card is big and open again, and the graph's type never changes while stepping."""
+    window.load_example("polyfit_net")
+    before = window.stepper.card.rule.font().pointSizeF()
+    window.presentation.action.trigger()
+    window.showNormal()  # a projector of 1280×720 (the offscreen screen is 800×800)
+    window.resize(1280, 720)
+    presenting = window.toolbar.font_spin.value()
+    card = window.stepper.card
+    fitted = window.presentation._fit_timer
+    sizes = {}
+    last = len(window.document.trace) - 1  # W's AccumulateGrad: a small card
+    for step in (last, 6, last):
+        window.document.set_step(step)
+        qtbot.waitUntil(lambda: not fitted.isActive(), timeout=3000)
+        qtbot.wait(30)
+        assert not window.presentation.card_overflows(), step
+        assert window.toolbar.font_spin.value() == presenting  # the graph's type
+        sizes.setdefault(step, []).append((card.rule.font().pointSizeF(), card.jacobian.folded))
+    (small, small_folded), (again, again_folded) = sizes[last]
+    ((big, big_folded),) = sizes[6]
+    assert big_folded and big < small and not small_folded
+    assert (again, again_folded) == (small, small_folded)
+    window.presentation.action.trigger()
+    assert card.rule.font().pointSizeF() == before  # the window's type again
+
+
 @pytest.mark.parametrize("fraction", [0.0, 0.5, 1.0])
 def test_step_screenshots(window, fraction):
     window.load_example("quadratic")
