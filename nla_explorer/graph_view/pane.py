@@ -79,6 +79,7 @@ class GraphPane(QWidget):
         self.builder.finished.connect(self._picture_shown)
         self.builder.failed.connect(self.build_failed)
         self.view.zoom_changed.connect(self.zoom_changed)
+        self.view.zoom_changed.connect(self.overlay.set_zoom)  # the step's labels stay legible
 
     # -- what to draw, and how -----------------------------------------------------------------
     @property
@@ -341,8 +342,12 @@ class GraphPane(QWidget):
 
     def export_step(self, index: int, path: str, scale: float = 2.0) -> Path:
         """The picture at step ``index`` of the pass shown; :meth:`show_current_step` after."""
-        self.overlay.apply(self.document.step_view(index))
-        return export_scene(path, self.scene, scale=scale)
+        zoom, self.overlay.zoom = self.overlay.zoom, scale  # the labels at the file's scale
+        try:
+            self.overlay.apply(self.document.step_view(index))
+            return export_scene(path, self.scene, scale=scale)
+        finally:
+            self.overlay.zoom = zoom
 
     def show_current_step(self) -> None:
         self._show_step(self.document.step)

@@ -8,6 +8,7 @@ cancelled.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -40,6 +41,7 @@ class PictureBuilder(QObject):
         self.scene = scene
         self.job: Job | None = None
         self._building = None  # the scene build in progress (a generator)
+        self._drawing: Picture | None = None  # the picture it draws
 
     def busy(self) -> bool:
         """A big picture is still being laid out or drawn."""
@@ -48,7 +50,7 @@ class PictureBuilder(QObject):
     def cancel(self) -> None:
         if self.job is not None and self.job.running:
             self.job.cancel()
-        self._building = None
+        self._building = self._drawing = None
 
     def build(self, graph: AutogradGraph, trace: BackwardTrace | None,
               options: PictureOptions, opened: frozenset[str] | None = None) -> None:
@@ -106,15 +108,18 @@ class PictureBuilder(QObject):
         steps = self.scene.build(picture.display, picture.layout, picture.style,
                                  frames=picture.frames_with_titles(), sizes=picture.sizes)
         self._building = steps
+        self._drawing = picture
+        self._next_chunk(steps)
 
-        def next_chunk() -> None:
-            if self._building is not steps:
-                return  # replaced or cancelled
-            fraction = next(steps, None)
-            if fraction is None:
-                self._building = None
-                self.finished.emit(picture)
-                return
-            self.progressed.emit(80 + int(fraction * 20))
-            QTimer.singleShot(0, next_chunk)
-        next_chunk()
+    def _next_chunk(self, steps) -> None:
+        """One chunk of the build ``steps``, then the next on the next turn (a method, not a
+        closure calling itself: that cycle would hold the picture until a full collection)."""
+        if self._building is not steps:
+            return  # replaced or cancelled
+        fraction = next(steps, None)
+        if fraction is None:
+            picture, self._building, self._drawing = self._drawing, None, None
+            self.finished.emit(picture)
+            return
+        self.progressed.emit(80 + int(fraction * 20))
+        QTimer.singleShot(0, partial(self._next_chunk, steps))

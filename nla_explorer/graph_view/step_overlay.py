@@ -1,6 +1,7 @@
 """A pass on the picture: fade waiting nodes, outline the running one, light the edges in use at
 this step and label them with their tensor (the gradient going back, or the value going forward):
-the number for a scalar, the shape and a tiny heatmap otherwise.
+the number for a scalar, the shape and a tiny heatmap otherwise. Zoomed out (a fitted graph on a
+projector), those labels are magnified to stay the scene's legible size on screen.
 
 Only what changes between two steps is touched (a few items), so stepping stays within a frame.
 """
@@ -8,7 +9,7 @@ Only what changes between two steps is touched (a few items), so stepping stays 
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from nla_explorer.drawing.heatmap import heatmap_image
@@ -34,7 +35,25 @@ class StepOverlay:
         self._box_of: dict[str, str] | None = None
         self._groups: dict[str, tuple[str, ...]] = {}  # closed module group → its nodes
         self._edge_index: dict[tuple[str, str], list[int]] | None = None
+        self._view: StepView | None = None  # the step shown
+        self.zoom = 1.0  # of the view the labels are read in
         scene.changed_picture.connect(self.reset)
+
+    def magnify(self, zoom: float | None = None) -> float:
+        """How many times the step's labels are drawn at their scene size: enough for their text
+        to be the scene's ``min_label_px`` tall on screen at ``zoom``, never less than 1."""
+        zoom = self.zoom if zoom is None else zoom
+        font = QFont(self.scene.fonts.mono)
+        font.setBold(True)
+        px = QFontMetricsF(font).height() * max(zoom, 1e-6)
+        return max(1.0, self.scene.min_label_px / px)
+
+    def set_zoom(self, zoom: float) -> None:
+        """The view's zoom changed: the labels are drawn again if their magnification changes."""
+        old, self.zoom = self.magnify(), zoom
+        if self._view is not None and abs(self.magnify() - old) > 0.01:
+            self._clear_lit()
+            self._show_lit(self._view)
 
     def reset(self) -> None:
         """A new picture: forget what was shown (its items are gone)."""
@@ -61,15 +80,18 @@ class StepOverlay:
         self.scene.mark_steps(  # boxes not made yet keep their marks for when they are
             (box, *states.get(box, (None, "backward")))
             for box in set(self._states) | set(states) if self._states.get(box) != states.get(box))
-        self._states = states
+        self._states, self._view = states, view
         self._clear_lit()
         if view is not None:
-            forward = view.mode == FORWARD
-            for lit in view.lit:
-                self._light(lit, forward)
-            for box, (state, _) in states.items():
-                if state == "current" and box in self._groups:
-                    self._running(box, view)
+            self._show_lit(view)
+
+    def _show_lit(self, view: StepView) -> None:
+        forward = view.mode == FORWARD
+        for lit in view.lit:
+            self._light(lit, forward)
+        for box, (state, _) in self._states.items():
+            if state == "current" and box in self._groups:
+                self._running(box, view)
 
     def running_text(self, box: str, view: StepView) -> str:
         """``running (k of n steps)``: where the pass is inside the closed group ``box``."""
@@ -88,11 +110,13 @@ class StepOverlay:
         label.setFont(font)
         label.setBrush(QBrush(self.scene.view_style.colour("step_current")))
         rect = item.sceneBoundingRect()  # above the box: beside it may be out of view
-        size = label.boundingRect()
-        x, y = rect.right() - size.width(), rect.top() - size.height() - 2
+        k = self.magnify()
+        label.setScale(k)
+        width, height = label.boundingRect().width() * k, label.boundingRect().height() * k
+        x, y = rect.right() - width, rect.top() - height - 2
         label.setPos(x, y)
         label.setZValue(3.1)
-        backing = QGraphicsRectItem(QRectF(x - 3, y, size.width() + 6, size.height()))
+        backing = QGraphicsRectItem(QRectF(x - 3 * k, y, width + 6 * k, height))
         fill = QColor(self.scene.view_style.colour("canvas"))
         fill.setAlpha(230)
         backing.setBrush(QBrush(fill))
@@ -154,17 +178,20 @@ class StepOverlay:
         font.setBold(True)
         label.setFont(font)
         label.setBrush(QBrush(QColor(colour)))
-        text_rect = label.boundingRect()
-        width = text_rect.width() + (image.width() + 4 if image is not None else 0)
-        height = max(text_rect.height(), image.height() + 4 if image is not None else 0)
+        k = self.magnify()
+        label.setScale(k)
+        text_w, text_h = label.boundingRect().width(), label.boundingRect().height()
+        width = k * (text_w + (image.width() + 4 if image is not None else 0))
+        height = k * max(text_h, image.height() + 4 if image is not None else 0)
         x, y = self._free_spot(points, width, height)
-        label.setPos(x, y + (height - text_rect.height()) / 2)
+        label.setPos(x, y + (height - k * text_h) / 2)
         label.setZValue(3)
         self.scene.addItem(label)
         self._extra.append(label)
         if image is not None:
             heat = QGraphicsPixmapItem(QPixmap.fromImage(image))
-            heat.setPos(x + text_rect.width() + 4, y + 2)
+            heat.setScale(k)
+            heat.setPos(x + k * (text_w + 4), y + 2 * k)
             heat.setZValue(3)
             heat.setToolTip(f"{prefix.strip() or 'value'} {text.strip()}: blue < 0 < red")
             self.scene.addItem(heat)

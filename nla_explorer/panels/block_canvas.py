@@ -32,6 +32,7 @@ from nla_explorer.panels.block_params import param_summary, value_text
 
 SNAP_DISTANCE = 20.0
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+MAX_FIT_ZOOM = 1.5  # Fit magnifies a small expression up to this, for the back row
 LEGIBLE_PX = 12.0  # the least height on screen of a block's op name after Fit
 BELOW_INPUTS = 36.0  # room between a new block and the blocks that feed it
 UNCONNECTED = "unconnected"
@@ -73,6 +74,7 @@ class BlockCanvas(CanvasEvents, QGraphicsView):
         self._clipboard: tuple[tuple[Block, ...], tuple] = ((), ())
         self._order: list[str] = []  # the selected blocks in the order they were selected
         self._select_added = False  # the edit being requested adds blocks: select them
+        self._fitted: tuple[str | None] | None = None  # fit()'s focus while the view is fitted
         self._entries = {e.key: e for e in palette_entries()}
         self.scene().selectionChanged.connect(self._on_selection)
 
@@ -95,8 +97,6 @@ class BlockCanvas(CanvasEvents, QGraphicsView):
         before, added = set(self.selected_ids()), set(expr.ids) - set(self._expr.ids)
         selected = added if self._select_added and added else before
         self._expr, shapes, errors = expr, shapes or {}, errors or {}
-        auto = auto_positions(expr) if set(expr.ids) - set(positions) else {}
-        self._positions = {i: tuple(positions.get(i, auto.get(i, (0.0, 0.0)))) for i in expr.ids}
         self.scene().blockSignals(True)
         self.scene().clear()
         self._items, self._wires, self._rubber, self._wire_from = {}, {}, None, None
@@ -107,10 +107,13 @@ class BlockCanvas(CanvasEvents, QGraphicsView):
             item = BlockItem(self._look(block, shapes.get(block.id), errors.get(block.id),
                                         out is not None and out.id == block.id),
                              self.view_style)
-            item.setPos(QPointF(*self._positions[block.id]))
             item.setSelected(block.id in selected)
             self.scene().addItem(item)
             self._items[block.id] = item
+        auto = auto_positions(expr, self.block_widths()) if set(expr.ids) - set(positions) else {}
+        self._positions = {i: tuple(positions.get(i, auto.get(i, (0.0, 0.0)))) for i in expr.ids}
+        for block_id, item in self._items.items():
+            item.setPos(QPointF(*self._positions[block_id]))
         for block in expr.blocks:
             if block.id not in self._items:
                 continue
@@ -331,28 +334,47 @@ class BlockCanvas(CanvasEvents, QGraphicsView):
 
     def auto_arrange(self) -> None:
         """Emit MoveBlocks placing every block by dependency depth."""
-        placed = auto_positions(self._expr)
+        placed = auto_positions(self._expr, self.block_widths())
         self.edit_requested.emit(MoveBlocks(tuple(placed.items())))
 
+    def block_widths(self) -> dict[str, float]:
+        """How wide each block is drawn, its port labels included."""
+        return {i: (item.boundingRect() | item.childrenBoundingRect()).width()
+                for i, item in self._items.items()}
+
     def fit(self, focus: str | None = None) -> None:
-        """Show every block if op names stay legible (never magnified past 1); else the block
-        ``focus`` (default: the output) at the legible zoom."""
+        """Show every block if op names stay legible (magnified up to MAX_FIT_ZOOM); else, at
+        the legible zoom, as much as fits ending at the block ``focus`` (default: the output) at
+        the bottom, since what feeds it lies above. A fitted canvas fits again when resized."""
         rect = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
         if rect.isEmpty() or not self._items:
             return
         self.resetTransform()
-        self.fitInView(rect, Qt.KeepAspectRatio)
-        zoom = self.zoom()
-        if zoom >= 1.0 or zoom < self.legible_zoom():
-            self.resetTransform()
-            legible = min(1.0, max(zoom, self.legible_zoom()))
-            self.scale(legible, legible)
-            out = self._expr.output_block()
-            focus = focus or (out.id if out is not None else None)
-            self.centerOn(self._items[focus] if zoom < 1.0 and focus in self._items
-                          else rect.center())
+        port = self.viewport().rect()
+        whole = min(port.width() / rect.width(), port.height() / rect.height())
+        zoom = min(MAX_FIT_ZOOM, max(whole, self.legible_zoom()))
+        self.scale(zoom, zoom)
+        self._fitted = (focus,)
+        if whole >= zoom:
+            self.centerOn(rect.center())
+            return
+        out = self._expr.output_block()
+        focus = focus or (out.id if out is not None else None)
+        end = self._items[focus].sceneBoundingRect() if focus in self._items else rect
+        half_w, half_h = port.width() / (2 * zoom), port.height() / (2 * zoom)
+        x = min(max(end.center().x(), rect.left() + half_w), rect.right() - half_w) \
+            if rect.width() > 2 * half_w else rect.center().x()
+        y = max(min(end.bottom() + 30 - half_h, rect.bottom() - half_h), rect.top() + half_h) \
+            if rect.height() > 2 * half_h else rect.center().y()
+        self.centerOn(QPointF(x, y))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._fitted is not None:  # shown or resized (a workspace switch): framed again
+            self.fit(*self._fitted)
 
     def zoom_by(self, factor: float) -> None:
+        self._fitted = None  # the user's zoom: kept when the canvas is resized
         zoom = self.zoom()
         factor = min(MAX_ZOOM, max(MIN_ZOOM, zoom * factor)) / zoom
         self.scale(factor, factor)

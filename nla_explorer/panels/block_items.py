@@ -22,6 +22,7 @@ from nla_explorer.drawing.style import ViewStyle
 
 PORT_RADIUS = 6.0
 LAYER_GAP, COLUMN_GAP = 150.0, 230.0
+BLOCK_GAP = 30.0  # the least room between two blocks side by side after Arrange
 MIN_WIDTH = 150.0
 PORT_SPACING = 64.0  # the least horizontal room per input port
 ERROR_WIDTH = 240.0
@@ -275,9 +276,11 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
-def auto_positions(expr: Expression) -> dict[str, tuple[float, float]]:
+def auto_positions(expr: Expression, widths: dict[str, float] | None = None,
+                   ) -> dict[str, tuple[float, float]]:
     """A layered placement: a block's row is its dependency depth; rows are ordered to keep
-    wires short and uncrossed (one sweep up by consumers' ports, one down by inputs)."""
+    wires short and uncrossed (one sweep up by consumers' ports, one down by inputs). Given the
+    blocks' ``widths``, wide blocks in a row are moved apart so that none overlaps another."""
     depth: dict[str, int] = {}
     for block in expr.blocks:  # program order: inputs usually come first
         depth[block.id] = 1 + max((depth.get(i, -1) for i in block.inputs if i in depth),
@@ -303,4 +306,19 @@ def auto_positions(expr: Expression) -> dict[str, tuple[float, float]]:
     for d in sorted(rows)[1:]:  # down: sit below the inputs
         place(rows[d], lambda i: sum(slot[j] for j in inputs[i]) / len(inputs[i])
               if inputs[i] else slot[i])
-    return {i: (slot[i] * COLUMN_GAP, depth[i] * LAYER_GAP) for i in depth}
+    x = {i: slot[i] * COLUMN_GAP for i in depth}
+    for ids in rows.values() if widths else ():
+        _spread(sorted(ids, key=slot.__getitem__), x, widths)
+    return {i: (x[i], depth[i] * LAYER_GAP) for i in depth}
+
+
+def _spread(row: list[str], x: dict[str, float], widths: dict[str, float]) -> None:
+    """Push the blocks of ``row`` (left to right) apart where they would overlap, keeping the
+    row's middle where it was."""
+    wanted = [x[i] for i in row]
+    for left, right in zip(row, row[1:]):
+        room = (widths.get(left, 0.0) + widths.get(right, 0.0)) / 2 + BLOCK_GAP
+        x[right] = max(x[right], x[left] + room)
+    shift = sum(w - x[i] for w, i in zip(wanted, row)) / len(row)
+    for i in row:
+        x[i] += shift

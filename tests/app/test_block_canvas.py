@@ -231,3 +231,41 @@ def test_relu_layer_screenshot(owner, qtbot):
     assert out.look.is_output and out.look.shape == "shape scalar ()"
     assert evaluate(expr).output.shape == ()
     assert_looks_approved(settled(owner.canvas), "canvas_relu_layer")
+
+
+def _footprints(canvas: BlockCanvas) -> dict:
+    return {i: item.footprint() for i, item in canvas._items.items()}
+
+
+def test_arranged_blocks_never_overlap_however_wide_their_parameters(owner, qtbot):
+    """The polyfit net divides by m ** 0.5: wide blocks side by side, moved apart."""
+    owner.expr = EXAMPLES["polyfit_net"].expression()
+    owner.canvas.set_expression(owner.expr, {})
+    owner.canvas.auto_arrange()
+    owner.apply(owner.edits[-1])
+    boxes = list(_footprints(owner.canvas).items())
+    overlaps = [(a, b) for k, (a, ra) in enumerate(boxes) for b, rb in boxes[k + 1:]
+                if ra.intersects(rb)]
+    assert overlaps == []
+
+
+def test_fit_shows_everything_or_ends_at_the_output_and_fits_again_when_resized(owner, qtbot):
+    canvas = owner.canvas
+    owner.expr = EXAMPLES["polyfit_net"].expression()
+    canvas.set_expression(owner.expr, {})
+    everything = canvas.scene().itemsBoundingRect()
+    canvas.resize(2400, 2000)  # room for every block: all shown, magnified at most 1.5×
+    canvas.fit()
+    assert canvas.zoom() <= 1.5
+    assert canvas.visible_rect().contains(everything)
+    canvas.resize(600, 400)  # too small at a legible zoom: the output at the bottom, not centred
+    qtbot.wait(10)
+    assert canvas.zoom() == pytest.approx(canvas.legible_zoom())
+    shown = canvas.visible_rect()
+    output = canvas._items[owner.expr.output_block().id].sceneBoundingRect()
+    assert shown.contains(output)
+    assert shown.bottom() - output.bottom() < 0.25 * shown.height()  # the room is above it
+    canvas.zoom_by(1.25)  # the user's zoom is kept when resized
+    zoom = canvas.zoom()
+    canvas.resize(700, 500)
+    assert canvas.zoom() == pytest.approx(zoom)

@@ -278,3 +278,41 @@ def test_the_window_at_1280x720_shows_names_12px_tall_and_16px_when_presenting(w
     assert window.graph_pane.scene.fonts.size >= 20
     assert _visible_label_px(window.graph_pane) >= 16
     window.presentation.action.trigger()
+
+
+def _step_labels(pane) -> list:
+    from PySide6.QtWidgets import QGraphicsSimpleTextItem
+    return [item for item in pane.overlay._extra if isinstance(item, QGraphicsSimpleTextItem)]
+
+
+def test_the_gradient_on_a_lit_edge_stays_legible_zoomed_out(window, qtbot, tmp_path):
+    """The running step's edge label (∇ shape and heatmap) is at least the scene's legible size on
+    screen however far the view is zoomed out, as big as the boxes' names when presenting; zoomed
+    in and in an exported step it is its own size."""
+    window.load_example("polyfit_net")
+    pane = window.graph_pane
+    qtbot.waitUntil(lambda: not pane.busy(), timeout=5000)
+    qtbot.wait(300)  # the first fit done
+    window.document.set_step(6)  # the gradient into view: ∇ 10 and a heatmap
+    magnified = []
+    for zoom in (0.2, 0.45, 0.8, 2.0, 4.0):
+        pane.view.zoom_by(zoom / pane.view.zoom())  # as the wheel does
+        qtbot.wait(10)
+        (label,) = _step_labels(pane)
+        assert label.text().startswith("∇ 10")
+        natural = label.boundingRect().height() * pane.view.zoom()  # unmagnified, on screen
+        if natural >= 12:
+            assert label.scale() == 1.0, zoom  # its own size where already legible
+        else:
+            assert label.scale() * natural >= 12 - 1e-6, zoom
+        magnified.append(label.scale() > 1.0)
+    assert magnified == [True, True, True, False, False]
+    pane.set_presentation(True)
+    pane.view.zoom_by(0.3 / pane.view.zoom())
+    (label,) = _step_labels(pane)
+    assert label.boundingRect().height() * label.scale() * pane.view.zoom() >= 16
+    written = pane.export_step(6, str(tmp_path / "step.png"))
+    assert written.exists() and _step_labels(pane)[0].scale() == 1.0  # the file's own size
+    pane.show_current_step()
+    assert _step_labels(pane)[0].scale() > 1.0  # the view's labels again after the export
+    pane.set_presentation(False)

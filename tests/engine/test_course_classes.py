@@ -97,3 +97,19 @@ def test_the_inverse_matrix_example_is_code_that_defines_its_class():
     assert code.startswith("import torch\nfrom torch.autograd import Function\n\n\n" +
                            source("InverseMatrix"))
     assert to_code(parse_code(code)) == code
+
+
+def test_the_course_class_with_its_own_names_for_arguments_and_locals_is_recognised(oracle):
+    renamed = (AS_THE_NOTEBOOK_WRITES_IT.replace("forward(ctx, A)", "forward(context, M)")
+               .replace("B = torch.linalg.inv(A)", "M_inv = torch.linalg.inv(M)")
+               .replace("ctx.save_for_backward(B)\n        return B",
+                        "context.save_for_backward(M_inv)\n        return M_inv")
+               .replace("(B,) = ctx.saved_tensors", "(Minv,) = ctx.saved_tensors")
+               .replace("-B.mT @ grad_output @ B.mT", "-Minv.mT @ grad_output @ Minv.mT"))
+    assert renamed.count("M_inv") == 3 and renamed.count("Minv") == 3
+    text = renamed + USE
+    assert_same(oracle.run(text), app_record(text), text)
+    # a name that is not the argument (the global A, not the argument M) is another program
+    wrong = renamed.replace("torch.linalg.inv(M)", "torch.linalg.inv(A)") + USE
+    with pytest.raises(ExpressionError, match="your own autograd.Function"):
+        explore_code(wrong)

@@ -249,17 +249,23 @@ def test_rule_templates_name_nothing_but_their_symbols():
 
 # -- every course example -------------------------------------------------------------------------
 def _renamed_code(code: str, mapping: dict[str, str]) -> str:
+    """The program with its names renamed (a class's own names, such as InverseMatrix's, stay)."""
     class Rename(ast.NodeTransformer):
         def visit_Name(self, node: ast.Name) -> ast.Name:
             node.id = mapping.get(node.id, node.id)
+            return node
+
+        def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
             return node
     return ast.unparse(Rename().visit(ast.parse(code)))
 
 
 def _program_names(code: str) -> set[str]:
-    """The variables a program assigns (tensors and numbers)."""
-    return {n.id for n in ast.walk(ast.parse(code))
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    """The variables a program assigns (tensors and numbers), outside the classes it defines."""
+    tree = ast.parse(code)
+    inside = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in ast.walk(c)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Store) and id(n) not in inside}
 
 
 def _explored(code: str):

@@ -4,7 +4,8 @@ A block of a course Function (``InverseMatrix.apply(A)``) is written as code tha
 before using it, so that the code runs as plain Python too. The safe interpreter never runs a class
 body; it accepts a class only when its statements are those of the course's class
 (:data:`~nla_explorer.engine.autograd.custom_functions.CUSTOM_FUNCTIONS`, compared as syntax trees,
-docstrings and comments aside), and then uses that class. Any other class of the same name (the
+docstrings, comments and the names of arguments and local variables aside), and then uses that
+class. Any other class of the same name (the
 student's own backward) is refused with the hint to run it as Python, which runs the student's.
 """
 
@@ -34,12 +35,33 @@ def _shape(name: str) -> str:
 
 
 def _dump(node: ast.ClassDef) -> str:
-    """The class's syntax tree without docstrings; ``torch.autograd.Function`` as ``Function``."""
+    """The class's syntax tree without docstrings, its methods' arguments and local variables
+    named by their order (``forward(ctx, M)`` is ``forward(ctx, A)``), and
+    ``torch.autograd.Function`` as ``Function``."""
     node = _without_docstrings(ast.parse(ast.unparse(node)).body[0])
     bases = [ast.unparse(base) for base in node.bases]
     if bases == ["torch.autograd.Function"]:  # the same base, imported another way
         node.bases = [ast.Name("Function", ast.Load())]
+    for method in node.body:
+        if isinstance(method, ast.FunctionDef):
+            _number_locals(method)
     return ast.dump(node, annotate_fields=False)
+
+
+def _number_locals(method: ast.FunctionDef) -> None:
+    """Rename the method's arguments and the names it assigns to ``_0``, ``_1``... in order."""
+    names: dict[str, str] = {}
+    arguments = method.args
+    for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                arguments.vararg, arguments.kwarg):
+        if arg is not None:
+            arg.arg = names.setdefault(arg.arg, f"_{len(names)}")
+    for inner in ast.walk(method):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+            names.setdefault(inner.id, f"_{len(names)}")
+    for inner in ast.walk(method):
+        if isinstance(inner, ast.Name) and inner.id in names:
+            inner.id = names[inner.id]
 
 
 def _without_docstrings(node: ast.AST) -> ast.AST:

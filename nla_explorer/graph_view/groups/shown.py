@@ -92,6 +92,8 @@ def shown_graph(display: DisplayGraph, tree: GroupTree, opened: Collection[str],
             parent[box] = gid
             level.append(box)
     visit(None)
+    visit = None  # it calls itself: a cycle, holding the tree, that a freeze of the picture
+    #               would keep forever (the collector is paused while pictures are built)
     for level in levels.values():  # boxes and groups in display order: inputs first
         level.sort(key=lambda item: first.get(item, -1))
 
