@@ -1,7 +1,8 @@
 """The expression model shared by the block editor and the code form: blocks wired by references.
 
 A :class:`Block` is one constructor or op. Its arguments are plain data: numbers, strings, tuples,
-``Ref`` (the output of another block), ``Var`` (a named size such as ``n``), ``Slice``, ``DType``,
+``Ref`` (the output of another block), ``Var`` (a named size such as ``n``), ``Calc`` (arithmetic on
+named sizes, ``m ** 0.5``), ``Slice``, ``DType``,
 ``Ellipsis`` and ``None``; ``Hole`` marks an input port the block editor has not wired yet.
 Nothing in here executes code; :mod:`evaluate` interprets it.
 """
@@ -29,6 +30,16 @@ class Var:
 
 
 @dataclass(frozen=True)
+class Calc:
+    """Arithmetic on named numbers (``m ** 0.5``, ``2 * n``, ``-n``; ``symbol`` ``u-`` is the
+    unary minus), kept as written so that the code form reads like the course and a changed
+    number changes it too (:mod:`~nla_explorer.engine.code.calc` evaluates and writes it)."""
+
+    symbol: str
+    args: tuple
+
+
+@dataclass(frozen=True)
 class Slice:
     """``start:stop:step`` inside an index."""
 
@@ -51,7 +62,8 @@ class Hole:
     port: str
 
 
-Arg = Union[Ref, Var, Slice, DType, Hole, int, float, bool, str, None, tuple, type(Ellipsis)]
+Arg = Union[Ref, Var, Calc, Slice, DType, Hole, int, float, bool, str, None, tuple,
+            type(Ellipsis)]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from nla_explorer.engine.blocks.feeding import makes_tensor, sized_preset
 from nla_explorer.engine.blocks.palette_entries import palette_entries
 from nla_explorer.engine.blocks.positions import free_spot
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, Expression, Hole, Ref, Var
+from nla_explorer.engine.expression import Block, Calc, Expression, Hole, Ref, Var
 from nla_explorer.panels.block_canvas_events import MIME_TYPE, CanvasEvents  # noqa: F401
 from nla_explorer.panels.block_items import BlockItem, BlockLook, WireItem, auto_positions
 from nla_explorer.panels.block_params import param_summary, value_text
@@ -163,7 +163,7 @@ class BlockCanvas(CanvasEvents, QGraphicsView):
         inputs = []
         for address, value in self._port_values(block):
             shown = address.split("[")[0] if "[" in address else address
-            if isinstance(value, (int, float, Var)) and not isinstance(value, bool):
+            if isinstance(value, (int, float, Var, Calc)) and not isinstance(value, bool):
                 shown = f"{shown}={value_text(value)}"
             elif address in [p.name for p in B.TEMPLATES[block.op].ports if p.many]:
                 shown = "+"

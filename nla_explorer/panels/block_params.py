@@ -12,7 +12,8 @@ from nla_explorer.engine.blocks.edits import (
     Rename, SetNumbers, SetParam, apply_edit, parse_numbers,
 )
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, Expression, Hole, Ref, Var
+from nla_explorer.engine.code.calc import calc_text
+from nla_explorer.engine.expression import Block, Calc, Expression, Hole, Ref, Var
 from nla_explorer.engine.ops import DTYPES
 
 ERROR_STYLE = "color: #c0392b;"
@@ -24,8 +25,8 @@ def value_text(value: object) -> str:
     unwired input reads ``unconnected``."""
     if isinstance(value, Hole):
         return "unconnected"
-    if isinstance(value, Var):
-        return value.name
+    if isinstance(value, (Var, Calc)):
+        return calc_text(value)[0]
     if isinstance(value, tuple) and value and isinstance(value[0], tuple):
         return repr(_plain(value))
     if isinstance(value, tuple):

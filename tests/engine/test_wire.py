@@ -221,3 +221,17 @@ def test_anything_not_plain_data_is_sent_as_text():
         def __repr__(self) -> str:
             return "<odd>"
     assert round_trip({"x": Odd(), "f": len}) == {"x": "<odd>", "f": "<built-in function len>"}
+
+
+def test_every_dataclass_of_the_expression_model_travels_as_itself():
+    """An argument type the wire did not know arrived as its repr, a string (``m ** 0.5`` in
+    the polyfit example became the text "Calc(...)" and its blocks lost the divisor)."""
+    from nla_explorer.engine import EXAMPLES, parse_code
+    from nla_explorer.engine import expression as model
+
+    kinds = {cls for cls in vars(model).values()
+             if isinstance(cls, type) and dataclasses.is_dataclass(cls)
+             and cls.__module__ == model.__name__}
+    assert kinds <= set(wire.TYPES.values()), kinds - set(wire.TYPES.values())
+    polyfit = parse_code(EXAMPLES["polyfit_net"].code)
+    assert wire.decode(wire.encode(polyfit)) == polyfit

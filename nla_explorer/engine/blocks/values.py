@@ -7,8 +7,9 @@ import math
 
 from nla_explorer.engine.blocks.templates import Param, MAX_DIMS, MAX_MATRIX_TEXT
 from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.code.calc import calc_names, calc_text, calc_value, read_calc
 from nla_explorer.engine.code.evaluation import MAX_ELEMENTS, constructor_numel
-from nla_explorer.engine.expression import Block, DType, Slice, Var
+from nla_explorer.engine.expression import Block, Calc, DType, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
 
 
@@ -20,11 +21,17 @@ def _show(value: object) -> str:
 def _resolve(value: object, numbers: dict) -> object:
     if isinstance(value, Var):
         return numbers.get(value.name, value)
+    if isinstance(value, Calc):
+        try:
+            return calc_value(value, numbers)
+        except ValueError:
+            return value
     return tuple(_resolve(v, numbers) for v in value) if isinstance(value, tuple) else value
 
 
-def number_value(value: object, numbers: dict, integer: bool = False) -> int | float | Var:
-    """A number, a named number (``Var`` or its name) or numeric text, checked finite and sane."""
+def number_value(value: object, numbers: dict, integer: bool = False) -> int | float | Var | Calc:
+    """A number, a named number (``Var`` or its name), arithmetic on named numbers (``Calc`` or
+    its text, ``m ** 0.5``) or numeric text, checked finite and sane."""
     if isinstance(value, str):
         text = value.strip()
         if text in numbers:
@@ -34,6 +41,9 @@ def number_value(value: object, numbers: dict, integer: bool = False) -> int | f
         if value.name not in numbers:
             raise ValueError(f"uses '{value.name}', which is not a defined number")
         resolved, shown = numbers[value.name], f"'{value.name}' = {numbers[value.name]}"
+    elif isinstance(value, Calc):
+        resolved, shown = calc_value(value, numbers), calc_text(value)[0]
+        shown = f"{shown} = {resolved}"
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"must be a number, not {_show(value)}")
     else:
@@ -47,13 +57,15 @@ def number_value(value: object, numbers: dict, integer: bool = False) -> int | f
     return value
 
 
-def _parse_number(text: str, numbers: dict) -> int | float:
+def _parse_number(text: str, numbers: dict) -> int | float | Var | Calc:
     if len(text) <= 64:
         for convert in (int, float):
             try:
                 return convert(text)
             except ValueError:
                 pass
+    if numbers and any(name in text for name in numbers):  # m ** 0.5, 2 * n
+        return read_calc(text, numbers)
     hint = f" nor one of the named numbers ({', '.join(numbers)})" if numbers else ""
     raise ValueError(f"must be a number, not the text {text[:40]!r}{hint}")
 
@@ -74,7 +86,8 @@ def clean_value(p: Param, value: object, numbers: dict) -> object:
         resolved = _resolve(stored, numbers)
         if p.minimum is not None and resolved < p.minimum:
             raise ValueError(f"must be at least {p.minimum}, not {resolved}")
-        return float(stored) if kind == "float" and not isinstance(stored, Var) else stored
+        return float(stored) if kind == "float" and not isinstance(stored, (Var, Calc)) \
+            else stored
     if kind == "bool":
         text = value.strip().lower() if isinstance(value, str) else None
         if isinstance(value, bool) or text in ("true", "false"):
@@ -231,8 +244,8 @@ def vars_in(block: Block) -> set[str]:
     found, stack = set(), [block.args, tuple(v for _, v in block.kwargs)]
     while stack:
         value = stack.pop()
-        if isinstance(value, Var):
-            found.add(value.name)
+        if isinstance(value, (Var, Calc)):
+            found |= calc_names(value)
         elif isinstance(value, tuple):
             stack.extend(value)
         elif isinstance(value, Slice):
@@ -241,4 +254,5 @@ def vars_in(block: Block) -> set[str]:
 
 
 def uses_var(value: object) -> bool:
-    return isinstance(value, Var) or (isinstance(value, tuple) and any(map(uses_var, value)))
+    return isinstance(value, (Var, Calc)) or (
+        isinstance(value, tuple) and any(map(uses_var, value)))

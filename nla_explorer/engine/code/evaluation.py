@@ -19,11 +19,12 @@ import torch
 
 from nla_explorer.engine.autograd.backward_calls import BackwardCall, run_backward_call
 from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.code.calc import calc_value
 from nla_explorer.engine.code.function_calls import run_derivative
 from nla_explorer.engine.code.functions import RESULTS, Function
 from nla_explorer.engine.code.order import check_connected, ordered, ordered_in_rounds
 from nla_explorer.engine.autograd.gc_pause import paused_gc
-from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, callable_for
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, values_budget
@@ -233,11 +234,12 @@ class _Runner:
             if arg.block not in self.values:
                 raise ExpressionError(f"block {arg.block} has no tensor", block.line, block.id)
             return self.values[arg.block]
-        if isinstance(arg, Var):
-            if arg.name not in self.numbers:
-                raise ExpressionError(f"the number '{arg.name}' is not defined", block.line,
-                                      arg.name)
-            return self.numbers[arg.name]
+        if isinstance(arg, (Var, Calc)):
+            try:
+                return calc_value(arg, self.numbers)
+            except ValueError as exc:
+                culprit = arg.name if isinstance(arg, Var) else block.id
+                raise ExpressionError(str(exc), block.line, culprit) from None
         if isinstance(arg, DType):
             if arg.name not in DTYPES:
                 raise ExpressionError(f"unknown dtype '{arg.name}'", block.line, arg.name)

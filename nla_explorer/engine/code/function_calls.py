@@ -11,11 +11,12 @@ from __future__ import annotations
 import torch
 
 from nla_explorer.engine.code.budget import constructor_numel, count_text, result_bound, tensors_in
+from nla_explorer.engine.code.calc import calc_value
 from nla_explorer.engine.code.functions import TRANSFORM_PREFIX, Function
 from nla_explorer.engine.code.order import ordered
 from nla_explorer.engine.code.shape_messages import explain_failure, shape_text
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, DType, Ref, Slice, Var
+from nla_explorer.engine.expression import Block, Calc, DType, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES, callable_for
 
 
@@ -100,8 +101,8 @@ def _run(block: Block, values: dict, numbers: dict, max_elements: int) -> object
 def _value(arg: object, values: dict, numbers: dict) -> object:
     if isinstance(arg, Ref):
         return values[arg.block]
-    if isinstance(arg, Var):
-        return numbers[arg.name]
+    if isinstance(arg, (Var, Calc)):
+        return calc_value(arg, numbers)
     if isinstance(arg, DType):
         return DTYPES[arg.name]
     if isinstance(arg, Slice):

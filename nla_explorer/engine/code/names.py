@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from nla_explorer.engine.expression import Ref, Var
+from nla_explorer.engine.expression import Calc, Ref, Var
 
 IGNORED_CALLS = {"print", "display", "Markdown"}
 #: Names a cell may use without importing them (earlier notebook cells usually did).
@@ -66,6 +66,8 @@ def describe(value: object) -> str:
         return "a tuple"
     if isinstance(value, Var):
         return f"the number '{value.name}'"
+    if isinstance(value, Calc):
+        return "a number"
     return f"{type(value).__name__} {value!r}"
 
 

@@ -23,6 +23,8 @@ def fold_binop(symbol: str, a: int | float, b: int | float) -> int | float:
         result = fn(a, b)
     except OverflowError:
         raise ValueError(f"{a} {symbol} {b} is too large") from None
+    except ZeroDivisionError:
+        raise ValueError(f"{a} {symbol} {b}: division by zero") from None
     return checked(result)
 
 

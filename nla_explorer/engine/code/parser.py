@@ -18,8 +18,9 @@ from nla_explorer.engine.code.names import (
 from nla_explorer.engine.code import functions, refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
-from nla_explorer.engine.code.numbers import checked, fold_binop, fold_unary
+from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.code.calc import UNARY, calc_value, fold, symbolic
+from nla_explorer.engine.code.numbers import checked
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
 
 
@@ -158,7 +159,7 @@ class _Parser:
             self._assign(target, self._binop(op))
             return
         value = self._expr(stmt.value)
-        if isinstance(value, bool) or not isinstance(value, (Ref, Var, int, float)):
+        if isinstance(value, bool) or not isinstance(value, (Ref, Var, Calc, int, float)):
             self._fail(f"'{symbol}' between a tensor and {describe(value)}", target.id)
         self._assign(target, self._add(FORMS[symbol], (current, value), (), form=symbol))
 
@@ -199,8 +200,8 @@ class _Parser:
         if not isinstance(target, ast.Name):
             self._fail("only assignments to plain names are supported")
         name = target.id
-        if isinstance(value, Var):
-            value = self.numbers[value.name]
+        if symbolic(value):  # a named number made of others keeps its value, as Python does
+            value = calc_value(value, self.numbers)
         if isinstance(value, bool) or not isinstance(value, (int, float, Ref, Ignored)):
             self._fail(f"'{name}' must be a tensor or a number, not {describe(value)}", name)
         if isinstance(value, (int, float)):
@@ -227,7 +228,10 @@ class _Parser:
     def _expr(self, node: ast.expr) -> object:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-                return self._fold(checked, node.value)  # refuses huge and infinite literals
+                try:
+                    return checked(node.value)  # refuses huge and infinite literals
+                except ValueError as exc:
+                    self._fail(str(exc))
             if isinstance(node.value, (bool, str)) or node.value in (None, ...):
                 return node.value
             self._fail(f"the literal {node.value!r} is not supported")
@@ -324,10 +328,10 @@ class _Parser:
                 self._fail(f"{side.what} cannot be used in a tensor expression here")
         if isinstance(left, Ref) or isinstance(right, Ref):
             for side in (left, right):
-                if not isinstance(side, (Ref, Var, int, float)) or isinstance(side, bool):
+                if not isinstance(side, (Ref, Var, Calc, int, float)) or isinstance(side, bool):
                     self._fail(f"'{symbol}' between a tensor and {describe(side)}")
             return self._add(FORMS[symbol], (left, right), (), form=symbol)
-        return self._fold(lambda a, b: fold_binop(symbol, a, b), left, right)
+        return self._fold(symbol, left, right)
 
     def _unary(self, node: ast.UnaryOp) -> object:
         operand = self._expr(node.operand)
@@ -337,17 +341,11 @@ class _Parser:
             self._fail(f"the operator {type(node.op).__name__} is not supported")
         if isinstance(operand, Ref):
             return self._add("neg", (operand,), (), form="u-")
-        return self._fold(lambda a: fold_unary(a), operand)
+        return self._fold(UNARY, operand)
 
-    def _fold(self, fn, *values):
-        concrete = []
-        for v in values:
-            v = self.numbers[v.name] if isinstance(v, Var) else v
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                self._fail(f"arithmetic on {describe(v)} is not supported")
-            concrete.append(v)
+    def _fold(self, symbol: str, *values):
         try:
-            return fn(*concrete)
+            return fold(symbol, values, self.numbers)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
             self._fail(str(exc))
 
@@ -367,7 +365,8 @@ class _Parser:
         if isinstance(node, ast.Tuple):
             return tuple(self._index_item(e) for e in node.elts)
         value = self._expr(node)
-        if value is None or value is ... or isinstance(value, (int, Var, Ref)):
+        if value is None or value is ... or isinstance(value, (int, Var, Ref)) or (
+                isinstance(value, Calc) and isinstance(calc_value(value, self.numbers), int)):
             return value
         self._fail(f"an index must be a number, a slice, None or ..., not {describe(value)}")
 

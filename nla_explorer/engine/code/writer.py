@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nla_explorer.engine.code import course_classes
+from nla_explorer.engine.code.calc import calc_text
 from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE
 
 # Python precedence: higher binds tighter.
@@ -192,6 +193,8 @@ class _Writer:
     def _operand(self, value: object) -> tuple[str, int]:
         if isinstance(value, Ref):
             return self._ref(value)
+        if isinstance(value, Calc):
+            return calc_text(value)  # the same precedence scale as this writer's
         text = self._arg(value)
         return text, (_UNARY if text.startswith("-") else _ATOM)
 
@@ -212,6 +215,8 @@ class _Writer:
             return value.name or value.text
         if isinstance(value, Var):
             return value.name
+        if isinstance(value, Calc):
+            return calc_text(value)[0]
         if isinstance(value, DType):
             return f"torch.{value.name}"
         if isinstance(value, tuple):

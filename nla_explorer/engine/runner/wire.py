@@ -27,13 +27,14 @@ from nla_explorer.engine.autograd.graph import (
 )
 from nla_explorer.engine.autograd.local_jacobian import LocalJacobian, NodeJacobian
 from nla_explorer.engine.autograd.trace import BackwardStep, BackwardTrace, Snapshots
-from nla_explorer.engine.expression import Block, DType, Expression, Hole, Ref, Slice, Var
+from nla_explorer.engine.expression import Block, Calc, DType, Expression, Hole, Ref, Slice, Var
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, TensorData, snapshot
 
 #: The dataclasses a message may hold, by name (the runner's own are added by result.py).
 TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     TensorData, SavedValue, GraphNode, GraphEdge, AutogradGraph, ModuleInfo, BackwardTrace,
-    BackwardCall, Expression, Block, Ref, Var, Slice, DType, Hole, LocalJacobian, NodeJacobian)}
+    BackwardCall, Expression, Block, Ref, Var, Calc, Slice, DType, Hole, LocalJacobian,
+    NodeJacobian)}
 
 _TORCH_DTYPES = {str(d).removeprefix("torch."): d for d in (
     torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64,

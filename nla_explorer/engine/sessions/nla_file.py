@@ -31,11 +31,12 @@ from nla_explorer.engine.sessions.atomic import (
     FileTooBigError, NotRegularFileError, check_size, read_limited, write_atomically,
 )
 from nla_explorer.engine.blocks.values import vars_in
+from nla_explorer.engine.code.calc import SYMBOLS, UNARY, symbolic
 from nla_explorer.engine.code.functions import KEYWORDS, RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.code.writer import function_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import (
-    Block, DType, Expression, Hole, Ref, Slice, Var,
+    Block, Calc, DType, Expression, Hole, Ref, Slice, Var,
 )
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
 
@@ -285,6 +286,13 @@ class _Reader:
                 return Ref(inner)
             if key == "var" and _identifier(inner):
                 return Var(inner)
+            if key == "calc" and isinstance(inner, list) and len(inner) == 2 and \
+                    isinstance(inner[1], list) and len(inner[1]) == (1 if inner[0] == UNARY else 2) \
+                    and inner[0] in (*SYMBOLS, UNARY):
+                args = tuple(self.arg(v, block_id, depth + 1) for v in inner[1])
+                if all(symbolic(a) or (isinstance(a, (int, float)) and not isinstance(a, bool))
+                       for a in args):
+                    return Calc(inner[0], args)
             if key == "dtype" and isinstance(inner, str) and inner in DTYPES:
                 return DType(inner)
             if key == "ellipsis" and inner is True:
@@ -320,6 +328,8 @@ def _enc(value: object) -> object:
         return {"ref": value.block}
     if isinstance(value, Var):
         return {"var": value.name}
+    if isinstance(value, Calc):
+        return {"calc": [value.symbol, [_enc(v) for v in value.args]]}
     if isinstance(value, DType):
         return {"dtype": value.name}
     if isinstance(value, Hole):

@@ -1,0 +1,125 @@
+"""Arithmetic on named numbers (:class:`~nla_explorer.engine.expression.Calc`): its value, its text
+as Python writes it, and its reading from a parameter field.
+
+``W = (...) / m ** 0.5`` keeps ``m ** 0.5`` rather than 4.47213595499958, so that the code written
+back from the blocks is the code that was read, and changing ``m`` in *Numbers* changes the divisor
+as it would in Python. Arithmetic on plain numbers only (``2 ** 0.5``) is still folded.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nla_explorer.engine.code.names import describe
+from nla_explorer.engine.code.numbers import checked, fold_binop, fold_unary
+from nla_explorer.engine.expression import Calc, Var
+
+SYMBOLS = ("+", "-", "*", "/", "**")
+UNARY = "u-"
+_AST_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# Python precedence: higher binds tighter (the code writer's scale).
+ATOM, POWER, NEGATIVE, TERM, SUM = 100, 40, 30, 20, 10
+PRECEDENCE = {"**": POWER, "*": TERM, "/": TERM, "+": SUM, "-": SUM, UNARY: NEGATIVE}
+MAX_TEXT = 200  # characters of a typed number expression
+
+
+def symbolic(value: object) -> bool:
+    """Whether ``value`` names a number (a ``Var``, or arithmetic on one)."""
+    return isinstance(value, (Var, Calc))
+
+
+def calc_value(value: object, numbers: dict) -> int | float:
+    """The number ``value`` stands for, with ``numbers`` (name → value); :class:`ValueError`
+    for an undefined name or a result that is not a usable number."""
+    if isinstance(value, Var):
+        if value.name not in numbers:
+            raise ValueError(f"the number '{value.name}' is not defined")
+        return numbers[value.name]
+    if isinstance(value, Calc):
+        args = [calc_value(a, numbers) for a in value.args]
+        return fold_unary(*args) if value.symbol == UNARY else fold_binop(value.symbol, *args)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"arithmetic on {type(value).__name__} is not supported")
+    return checked(value)
+
+
+def fold(symbol: str, values: tuple, numbers: dict) -> Calc | int | float:
+    """Arithmetic on numbers in code (``symbol`` on ``values``): folded into a number, or kept
+    as a :class:`Calc` when it reads a named number (and checked now all the same)."""
+    for v in values:
+        if not symbolic(v) and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise ValueError(f"arithmetic on {describe(v)} is not supported")
+    kept = Calc(symbol, tuple(values))
+    value = calc_value(kept, numbers)
+    return kept if any(map(symbolic, values)) else value
+
+
+def calc_names(value: object) -> set[str]:
+    """The named numbers ``value`` reads."""
+    if isinstance(value, Var):
+        return {value.name}
+    if isinstance(value, Calc):
+        return set().union(*(calc_names(a) for a in value.args))
+    return set()
+
+
+def calc_text(value: object) -> tuple[str, int]:
+    """``value`` as Python code, and the precedence of its outermost operator."""
+    if isinstance(value, Var):
+        return value.name, ATOM
+    if not isinstance(value, Calc):
+        text = repr(value)
+        return text, (NEGATIVE if text.startswith("-") else ATOM)
+    prec = PRECEDENCE[value.symbol]
+    if value.symbol == UNARY:
+        text, inner = calc_text(value.args[0])
+        return "-" + (text if inner >= NEGATIVE else f"({text})"), prec
+    (left, lp), (right, rp) = (calc_text(a) for a in value.args)
+    if value.symbol == "**":  # right-associative; binds tighter than a unary minus on its left
+        left = left if lp > prec else f"({left})"
+        right = right if rp >= NEGATIVE else f"({right})"
+    else:
+        left = left if lp >= prec else f"({left})"
+        right = right if rp > prec else f"({right})"
+    return f"{left} {value.symbol} {right}", prec
+
+
+def read_calc(text: str, numbers: dict) -> Calc | Var | int | float:
+    """A number expression typed in a field (``m ** 0.5``, ``2 * n``): numbers, named numbers,
+    ``+ - * / **`` and parentheses only; parsed, never run. :class:`ValueError` says what is
+    wrong."""
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"the expression is longer than {MAX_TEXT} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ValueError(f"must be a number or arithmetic on named numbers, not {text[:40]!r}")\
+            from None
+    value = _read(tree, numbers, 0)
+    calc_value(value, numbers)  # too large, complex, undefined: said now
+    return value
+
+
+def _read(node: ast.expr, numbers: dict, depth: int) -> Calc | Var | int | float:
+    if depth > 20:
+        raise ValueError("the expression is nested too deeply")
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in numbers:
+            known = f" (the named numbers are {', '.join(numbers)})" if numbers else ""
+            raise ValueError(f"'{node.id}' is not a defined number{known}")
+        return Var(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _read(node.operand, numbers, depth + 1)
+        if isinstance(node.op, ast.UAdd):
+            return inner
+        return Calc(UNARY, (inner,)) if symbolic(inner) else fold_unary(inner)
+    if isinstance(node, ast.BinOp) and type(node.op) in _AST_SYMBOLS:
+        symbol = _AST_SYMBOLS[type(node.op)]
+        left, right = (_read(n, numbers, depth + 1) for n in (node.left, node.right))
+        if symbolic(left) or symbolic(right):
+            return Calc(symbol, (left, right))
+        return fold_binop(symbol, left, right)
+    raise ValueError("only numbers, named numbers, + - * / ** and parentheses are allowed")
