@@ -131,6 +131,7 @@ class GraphPane(QWidget):
 
     def _first_look(self, picture: Picture) -> None:
         self.picture = picture
+        self.overlay.tree = picture.tree
         doc = self.document
         self._show_step(doc.step)
         self._show_selection(doc.selected)  # a relayout keeps what the document selects

@@ -16,6 +16,7 @@ from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.autograd.stepper import FORWARD, StepView
 from nla_explorer.engine.tensors import TensorData
+from nla_explorer.graph_view.groups.fold_window import gap_fold
 from nla_explorer.graph_view.items import EdgeItem, NodeItem
 from nla_explorer.graph_view.model import GROUP, is_chain
 from nla_explorer.graph_view.scene import GraphScene
@@ -36,6 +37,7 @@ class StepOverlay:
         self._groups: dict[str, tuple[str, ...]] = {}  # closed module group → its nodes
         self._edge_index: dict[tuple[str, str], list[int]] | None = None
         self._view: StepView | None = None  # the step shown
+        self.tree = None  # the picture's GroupTree: names the call a closed group is running
         self.zoom = 1.0  # of the view the labels are read in
         scene.changed_picture.connect(self.reset)
 
@@ -94,11 +96,31 @@ class StepOverlay:
                 self._running(box, view)
 
     def running_text(self, box: str, view: StepView) -> str:
-        """``running (k of n steps)``: where the pass is inside the closed group ``box``."""
+        """``running cell (call 150) · step k of n``: where the pass is inside the closed group
+        (or gap) ``box``: the call or submodule inside it that runs, and how far."""
         members = self._groups[box]
         total = sum(1 for m in members if m in view.states)
         done = sum(1 for m in members if view.states.get(m) == "done")
-        return f"running ({done + 1} of {total} steps)"
+        where = self._inner_group(box, view.current)
+        if where:
+            return f"running {where} · step {done + 1:,} of {total:,}"
+        return f"running ({done + 1:,} of {total:,} steps)"
+
+    def _inner_group(self, box: str, node: str | None) -> str:
+        """The name of the group directly inside ``box`` that holds ``node`` ("" if none)."""
+        tree = self.tree
+        if tree is None or node is None:
+            return ""
+        outer = gap_fold(box) or box
+        group = tree.group_of.get(node)
+        while group is not None and tree.groups[group].parent != outer:
+            group = tree.groups[group].parent
+        if group is None:
+            return ""
+        g = tree.groups[group]
+        siblings = tree.groups[outer].groups if outer in tree.groups else ()
+        shared = sum(1 for s in siblings[:2] if tree.groups[s].path == g.path) > 1
+        return f"{g.path} (call {g.call:,})" if shared or g.call > 1 else g.path
 
     def _running(self, box: str, view: StepView) -> None:
         item = self.scene.node_items.get(box)

@@ -67,8 +67,12 @@ def test_stepping_into_a_hidden_call_lights_the_gap_with_how_far_the_pass_is(lst
     document.set_step(index)
     assert pane.scene.node_items[gap].step_state == "current"
     done = sum(1 for s in trace.steps[:index] if s.node_id in inside)
-    text = pane.overlay.running_text(gap, document.step_view(index))
-    assert text == f"running ({done + 1} of {len(inside)} steps)"
+    view = document.step_view(index)
+    text = pane.overlay.running_text(gap, view)
+    call = pane.picture.tree.group_of[view.current]  # the hidden call that runs: named
+    number = pane.picture.tree.groups[call].call
+    assert call == f"cell@{number}" and 3 < number < 5000
+    assert text == f"running cell (call {number:,}) · step {done + 1:,} of {len(inside):,}"
     assert _visible(pane, gap)
 
 

@@ -90,7 +90,11 @@ def test_stepping_into_a_closed_group_lights_it_with_how_far_the_pass_is(transfo
     done = sum(1 for s in trace.steps[:index + 4] if s.node_id in inside)
     view = document.step_view(index + 4)
     text = pane.overlay.running_text("model@1", view)
-    assert text == f"running ({done + 1} of {len(inside)} steps)"
+    tree = pane.picture.tree
+    inner = tree.group_of[view.current]
+    while tree.groups[inner].parent != "model@1":
+        inner = tree.groups[inner].parent
+    assert text == f"running {tree.groups[inner].path} · step {done + 1:,} of {len(inside):,}"
     labels = [i.text() for i in pane.scene.items() if hasattr(i, "text") and callable(i.text)]
     assert text in labels
 
