@@ -126,16 +126,23 @@ def snapshot(tensor: torch.Tensor, limit: int = FULL_VALUE_LIMIT) -> TensorData:
             # backward one per gradient shown): a float tensor on the CPU whose values are
             # kept. Detached only when it needs to be (a new tensor: a third of the time), its
             # shape read from the copy (torch.Size is slow to make).
-            values = (tensor.detach() if tensor.requires_grad else tensor).numpy().copy()
-            values.setflags(write=False)
-            return _TensorData(values.shape, _DTYPE_NAMES.get(dtype) or dtype_name(dtype),
-                               "cpu", values, None)
+            try:
+                values = (tensor.detach() if tensor.requires_grad else tensor).numpy().copy()
+            except TypeError:  # a sparse (or other non-strided) layout: below
+                values = None
+            if values is not None:
+                values.setflags(write=False)
+                return _TensorData(values.shape, _DTYPE_NAMES.get(dtype) or dtype_name(dtype),
+                                   "cpu", values, None)
     t = tensor.detach()
     numel = t.numel()
     values = None
     summary = None
     if t.is_meta:
         pass  # shapes only: no data to copy
+    elif t.layout != torch.strided:  # sparse: its values made dense when few, else its shape
+        if numel <= limit and _keep_values(numel):
+            values = _to_numpy(t.to_dense())
     elif numel <= limit and _keep_values(numel):
         values = _to_numpy(t)
     elif numel > 0:

@@ -51,3 +51,35 @@ def test_a_tensor_over_the_limit_keeps_its_summary():
     data = snapshot(tensor)
     assert data.values is None and data.shape == (FULL_VALUE_LIMIT + 1,)
     assert data.summary["max"] == float(FULL_VALUE_LIMIT)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_sparse_tensor_is_snapshotted_dense_when_small_and_by_shape_when_huge():
+    """A program's sparse tensor (saved by torch.sparse.mm) made capture fail with numpy's
+    TypeError; a huge one must not be made dense (10¹⁰ elements)."""
+    small = torch.sparse_coo_tensor(torch.tensor([[0, 1], [1, 0]]), torch.tensor([1.0, 2.0]),
+                                    (2, 2))
+    data = snapshot(small)
+    np.testing.assert_array_equal(data.values, small.to_dense().numpy())
+    assert data.shape == (2, 2) and data.dtype == "float32"
+    huge = torch.sparse_coo_tensor(torch.tensor([[0], [0]]), torch.tensor([1.0]),
+                                   (100_000, 100_000))
+    data = snapshot(huge)
+    assert data.shape == (100_000, 100_000) and data.values is None
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_graph_through_a_sparse_matmul_is_captured_and_traced_as_torch_runs_it():
+    from nla_explorer.engine.recording import capture_tensor
+
+    torch.manual_seed(0)
+    sparse = torch.sparse_coo_tensor(torch.tensor([[0, 1, 2], [1, 0, 2]]),
+                                     torch.tensor([1.0, 2.0, -1.0]), (3, 3))
+    x = torch.randn(3, 2, requires_grad=True)
+    y = (torch.sparse.mm(sparse, x) ** 2).sum()
+    cap = capture_tensor(y)
+    assert "SparseAddmmBackward0" in [n.op for n in cap.graph.nodes]
+    (expected,) = torch.autograd.grad(y, [x])
+    leaf = next(n for n in cap.graph.nodes if n.op == "AccumulateGrad")
+    step = next(s for s in cap.trace.steps if s.node_id == leaf.id)
+    torch.testing.assert_close(step.grad_output_tensors[0], expected, rtol=0, atol=0)
