@@ -32,6 +32,7 @@ from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.trace import BackwardStep, BackwardTrace, trace_backward
 from nla_explorer.engine.recording import Recording, TensorCapture, capture_tensor, recording
 from nla_explorer.engine.tensors import TensorData
+from tests.helpers import recorded_lstm
 
 #: What must never be left in a cycle: the records of a capture, its trace, the recording that
 #: ran its forward, and the user's tensors and module they hold.
@@ -73,18 +74,6 @@ def frozen_big(monkeypatch):
         gc.collect()
 
 
-def _recorded_lstm(steps: int = STEPS):
-    torch.manual_seed(0)
-    cell = torch.nn.LSTMCell(3, 4)
-    seq = torch.randn(steps, 1, 3)
-    with recording():
-        h, c = torch.zeros(1, 4), torch.zeros(1, 4)
-        for t in range(steps):
-            h, c = cell(seq[t], (h, c))
-        loss = h.sum()
-    return cell, loss
-
-
 def _frozen_after_rounds(make: Callable[[], int]) -> tuple[list[int], list[int], Counter]:
     """Run ``make`` (a capture, all of it dropped when it returns its graph's size) ``ROUNDS``
     times: the sizes, the permanent generation's size after each round, and the engine objects
@@ -110,7 +99,7 @@ def _frozen_after_rounds(make: Callable[[], int]) -> tuple[list[int], list[int],
 
 def _explore_capture() -> int:
     """What ``explore`` does for a big recorded graph traced first: capture and trace in one."""
-    cell, loss = _recorded_lstm()
+    cell, loss = recorded_lstm(STEPS)
     return len(capture_tensor(loss, models={"cell": cell}).graph)
 
 
@@ -118,7 +107,7 @@ def _drawn_first_capture() -> int:
     """What ``explore`` does for a big graph drawn before its gradients: the graph without its
     saved values, then the complete graph and the trace, frozen as the picture keeps them
     (first_view.trace_after_first_view)."""
-    cell, loss = _recorded_lstm()
+    cell, loss = recorded_lstm(STEPS)
     cap = capture_tensor(loss, models={"cell": cell}, trace=False, saved=False)
     graph, trace = cap.complete(), trace_backward(loss)
     gc_pause.keep_out_of_collections(len(graph))
@@ -139,7 +128,7 @@ def test_the_probe_sees_a_graph_that_a_cycle_keeps(frozen_big):
     """The probe's control: a graph in a reference cycle when a big trace is frozen stays in
     memory once dropped, every round, and the probe says so."""
     def make() -> int:
-        cell, loss = _recorded_lstm()
+        cell, loss = recorded_lstm(STEPS)
         graph = capture_tensor(loss, models={"cell": cell}, trace=False, saved=False).complete()
         cycle: list = [graph]
         cycle.append(cycle)  # as if the engine's records made one

@@ -19,7 +19,7 @@ UNARY = "u-"
 _AST_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 # Python precedence: higher binds tighter (the code writer's scale).
 ATOM, POWER, NEGATIVE, TERM, SUM = 100, 40, 30, 20, 10
-PRECEDENCE = {"**": POWER, "*": TERM, "/": TERM, "+": SUM, "-": SUM, UNARY: NEGATIVE}
+PRECEDENCE = {"**": POWER, "*": TERM, "/": TERM, "@": TERM, "+": SUM, "-": SUM, UNARY: NEGATIVE}
 MAX_TEXT = 200  # characters of a typed number expression
 
 
@@ -74,14 +74,21 @@ def calc_text(value: object) -> tuple[str, int]:
     if value.symbol == UNARY:
         text, inner = calc_text(value.args[0])
         return "-" + (text if inner >= NEGATIVE else f"({text})"), prec
-    (left, lp), (right, rp) = (calc_text(a) for a in value.args)
-    if value.symbol == "**":  # right-associative; binds tighter than a unary minus on its left
-        left = left if lp > prec else f"({left})"
-        right = right if rp >= NEGATIVE else f"({right})"
+    return join(value.symbol, *(calc_text(a) for a in value.args))
+
+
+def join(symbol: str, left: tuple[str, int], right: tuple[str, int]) -> tuple[str, int]:
+    """``left symbol right`` for operands written with their precedence, parenthesised where
+    Python needs it (also for tensors: the code writer's binary ops)."""
+    prec = PRECEDENCE[symbol]
+    (lt, lp), (rt, rp) = left, right
+    if symbol == "**":  # right-associative; binds tighter than a unary minus on its left
+        lt = lt if lp > prec else f"({lt})"
+        rt = rt if rp >= NEGATIVE else f"({rt})"
     else:
-        left = left if lp >= prec else f"({left})"
-        right = right if rp > prec else f"({right})"
-    return f"{left} {value.symbol} {right}", prec
+        lt = lt if lp >= prec else f"({lt})"
+        rt = rt if rp > prec else f"({rt})"
+    return f"{lt} {symbol} {rt}", prec
 
 
 def read_calc(text: str, numbers: dict) -> Calc | Var | int | float:

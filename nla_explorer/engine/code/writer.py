@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nla_explorer.engine.code import course_classes
-from nla_explorer.engine.code.calc import calc_text
+from nla_explorer.engine.code.calc import ATOM, NEGATIVE, PRECEDENCE, calc_text, join
 from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE
 
-# Python precedence: higher binds tighter.
-_ATOM, _POWER, _UNARY, _TERM, _SUM = 100, 40, 30, 20, 10
-_BINARY_PREC = {"**": _POWER, "*": _TERM, "/": _TERM, "@": _TERM, "+": _SUM, "-": _SUM}
+# Python precedence: higher binds tighter (the same scale as number arithmetic's).
+_ATOM, _UNARY = ATOM, NEGATIVE
+_BINARY_PREC = {s: PRECEDENCE[s] for s in ("**", "*", "/", "@", "+", "-")}
 _F = "torch.nn.functional."
 _IN_PLACE = ("+=", "-=", "*=", "/=")
 _MAX_INLINE = 100  # blocks nested in one line of code before one gets a name
@@ -180,15 +180,7 @@ class _Writer:
         return f"{form}({self._call_args(args, block.kwargs)})", _ATOM
 
     def _binary(self, symbol: str, left: object, right: object) -> tuple[str, int]:
-        prec = _BINARY_PREC[symbol]
-        (lt, lp), (rt, rp) = self._operand(left), self._operand(right)
-        if symbol == "**":  # right-associative, and binds tighter than a unary minus on its left
-            lt = lt if lp > prec else f"({lt})"
-            rt = rt if rp >= _UNARY else f"({rt})"
-        else:
-            lt = lt if lp >= prec else f"({lt})"
-            rt = rt if rp > prec else f"({rt})"
-        return f"{lt} {symbol} {rt}", prec
+        return join(symbol, self._operand(left), self._operand(right))
 
     def _operand(self, value: object) -> tuple[str, int]:
         if isinstance(value, Ref):
