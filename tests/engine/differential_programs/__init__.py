@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.engine.differential_programs.backward_calls import _CALLS, _grad_bookkeeping
 from tests.engine.differential_programs.errors import _error
-from tests.engine.differential_programs.program import ERRORS, Program
+from tests.engine.differential_programs.program import ERRORS, NAMED_NUMBERS, Program
 from tests.engine.differential_programs.statements import _ProgramBuilder
 
 __all__ = ["ERRORS", "Program", "differential_programs"]
@@ -23,7 +23,8 @@ __all__ = ["ERRORS", "Program", "differential_programs"]
 def differential_programs(draw) -> Program:
     """A program plain torch runs: ops, views, in-place updates, several backward/grad calls."""
     b = _ProgramBuilder(draw)
-    head = ["import torch", f"torch.manual_seed({draw(st.integers(0, 2**31 - 1))})"]
+    head = ["import torch", f"torch.manual_seed({draw(st.integers(0, 2**31 - 1))})",
+            *(f"{name} = {value}" for name, value in NAMED_NUMBERS.items())]
     expect_error = 45 <= draw(st.integers(0, 99)) < 55  # hypothesis favours the ends of a range
     for _ in range(draw(st.integers(1, 3))):
         b.leaf()

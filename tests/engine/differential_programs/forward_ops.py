@@ -8,8 +8,9 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from tests.engine.differential_programs.builder import _Builder
-from tests.engine.differential_programs.program import (ATOM, MUL, NUMBERS, _broadcast, _num, _V,
-                                                       _wrap)
+from tests.engine.differential_programs.program import (
+    ATOM, MUL, NUMBER_EXPRESSIONS, NUMBERS, _broadcast, _num, _V, _wrap,
+)
 
 
 def _unary(b: _Builder) -> _V | None:
@@ -70,7 +71,10 @@ def _with_number(b: _Builder, a: _V, key: str) -> _V | None:
         return b.call("pow", [a, _num(exponent)], a.shape, mag, saves_in=True, saves_out=True)
     if key == "maximum":
         key = "mul"
-    number = _num(b.draw(st.sampled_from(NUMBERS)))
+    if b.draw(st.integers(0, 2)) == 0:  # arithmetic on the program's named numbers
+        number = _num(*b.draw(st.sampled_from(NUMBER_EXPRESSIONS)))
+    else:
+        number = _num(b.draw(st.sampled_from(NUMBERS)))
     if key == "div":
         if b.draw(st.booleans()):  # number / positive
             return b.binop(number, "/", b.positive(a), a.shape, number.mag * 2 + 1)

@@ -73,9 +73,11 @@ class _Group:
     members: set = field(default_factory=set)  # names bound to it
 
 
-def _num(text: str) -> _V:
-    return _V(text, (), False, abs(float(text)), UNARY if text.startswith("-") else ATOM,
-              group=-1)
+def _num(text: str, value: float | None = None, prec: int | None = None) -> _V:
+    """A number: a literal, or arithmetic on named numbers (its ``value`` and ``prec`` given)."""
+    value = float(text) if value is None else value
+    prec = (UNARY if text.startswith("-") else ATOM) if prec is None else prec
+    return _V(text, (), False, abs(value), prec, group=-1)
 
 
 def _wrap(v: _V, need: int) -> str:
@@ -98,3 +100,9 @@ CONST_NAMES = ("b", "c", "M", "B", "d", "β", "C", "ones")
 STEP_NAMES = ("y", "z", "h", "s", "r", "k", "m", *GREEK)
 OUT_NAMES = ("out", "f", "loss", "L", "J", "obj")
 NUMBERS = ("2", "0.5", "-1.5", "3", "0.25", "-1", "1", "0.1")
+#: Named numbers every program defines, and arithmetic on them (text, value, precedence): the
+#: interpreter keeps such arithmetic as written (``x / n ** 0.5``) rather than folding it.
+NAMED_NUMBERS = {"n": 3, "lr": 0.5}
+NUMBER_EXPRESSIONS = (("n", 3, ATOM), ("n * 0.5", 1.5, MUL), ("(n - 1) ** 0.5", 2 ** 0.5, POWER),
+                      ("-n", -3, UNARY), ("lr ** 2", 0.25, POWER), ("n / lr", 6.0, MUL),
+                      ("2 * n - 5", 1, ADD), ("-lr * n", -1.5, MUL))
