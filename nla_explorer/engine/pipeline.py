@@ -8,6 +8,7 @@ import torch
 
 from nla_explorer.engine.autograd.backward_calls import BackwardCall
 from nla_explorer.engine.autograd.capture import capture
+from nla_explorer.engine.code.functions import RESULTS
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.errors import CaptureError, ExpressionError
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, values_budget
@@ -113,6 +114,13 @@ def _hypothetical(expression: Expression, evaluation: Evaluation, value_limit: i
     block = expression.block(evaluation.output_id)
     label = block.name or block.id
     if not out.requires_grad:
+        made = [b.name or b.id for b in expression.blocks if b.op in RESULTS]
+        if made:  # jacobian(f, x) needs no x.requires_grad: it differentiates copies of its own
+            raise ExpressionError(
+                f"nothing in the code requires grad, so there is no graph of it to draw; "
+                f"{' and '.join(made)} come from {'these' if len(made) > 1 else 'a'} "
+                "torch.autograd.functional call" + ("s" if len(made) > 1 else "") +
+                " — press Run cell (Shift+Enter) to see them in Results", block.line, label)
         raise ExpressionError(
             f"the output '{label}' does not require grad: give one of its inputs "
             "requires_grad=True", block.line, label)

@@ -79,6 +79,11 @@ CASES = [
     (X + "y = Net()(x)", "name 'Net' is not defined", ("Run cell",)),
     (X + "y = torch.foo(x)", "'torch.foo' is not in the whitelist of torch functions",
      ("Run cell",)),
+    # jacobian(f, x) needs no requires_grad (it differentiates copies): not the user's mistake
+    ("from torch.autograd.functional import jacobian, hessian\nx = torch.randn(3)\n"
+     "J = jacobian(lambda x: x ** 2, x)\nH = hessian(lambda x: (x ** 3).sum(), x)",
+     "nothing in the code requires grad, so there is no graph of it to draw; J and H come from",
+     ("Run cell", "Results")),
 ]
 
 
