@@ -10,6 +10,9 @@ window's status bar.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import gc
 from dataclasses import replace
 from pathlib import Path
@@ -339,16 +342,24 @@ class GraphPane(QWidget):
             picture = self.picture
             return export_graph(path, picture.display, picture.layout, picture.style,
                                 frames=picture.frames_with_titles())
-        return export_scene(path, self.scene, scale=scale)
+        with self._labels_at(scale):  # a step's labels at the file's scale, not the view's
+            return export_scene(path, self.scene, scale=scale)
 
     def export_step(self, index: int, path: str, scale: float = 2.0) -> Path:
         """The picture at step ``index`` of the pass shown; :meth:`show_current_step` after."""
-        zoom, self.overlay.zoom = self.overlay.zoom, scale  # the labels at the file's scale
-        try:
+        with self._labels_at(scale):
             self.overlay.apply(self.document.step_view(index))
             return export_scene(path, self.scene, scale=scale)
+
+    @contextmanager
+    def _labels_at(self, scale: float) -> Iterator[None]:
+        """The step overlay's labels drawn for ``scale`` inside, for the view's zoom after."""
+        zoom = self.overlay.zoom
+        self.overlay.set_zoom(scale)
+        try:
+            yield
         finally:
-            self.overlay.zoom = zoom
+            self.overlay.set_zoom(zoom)
 
     def show_current_step(self) -> None:
         self._show_step(self.document.step)

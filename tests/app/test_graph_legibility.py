@@ -18,6 +18,7 @@ from nla_explorer.engine import explore_code, get_example
 from nla_explorer.graph_view.box_content import (
     FULL, NAME, LabelSizes, label_px, legible_zoom, line_size, node_lines, strip_cell, strip_of,
 )
+from nla_explorer.graph_view import pane as graph_pane_module
 from nla_explorer.graph_view.pane import GraphPane
 from nla_explorer.graph_view.picture import LAYER_GAP, NODE_GAP, PictureOptions, build_picture
 from nla_explorer.graph_view.scene import GraphScene
@@ -311,8 +312,16 @@ def test_the_gradient_on_a_lit_edge_stays_legible_zoomed_out(window, qtbot, tmp_
     pane.view.zoom_by(0.3 / pane.view.zoom())
     (label,) = _step_labels(pane)
     assert label.boundingRect().height() * label.scale() * pane.view.zoom() >= 16
-    written = pane.export_step(6, str(tmp_path / "step.png"))
-    assert written.exists() and _step_labels(pane)[0].scale() == 1.0  # the file's own size
-    pane.show_current_step()
-    assert _step_labels(pane)[0].scale() > 1.0  # the view's labels again after the export
+    scales = []
+    real_export = graph_pane_module.export_scene
+    graph_pane_module.export_scene = lambda path, scene, scale: scales.append(
+        _step_labels(pane)[0].scale()) or real_export(path, scene, scale=scale)
+    try:
+        assert pane.export_step(6, str(tmp_path / "step.png")).exists()
+        pane.show_current_step()
+        assert pane.export(str(tmp_path / "shown.svg")).exists()
+    finally:
+        graph_pane_module.export_scene = real_export
+    assert scales == [1.0, 1.0]  # in the files: the labels' own size at the file's scale
+    assert _step_labels(pane)[0].scale() > 1.0  # the view's labels again after the exports
     pane.set_presentation(False)
