@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from nla_explorer.panels.muted_text import palette_style
+
 FORMATS = (".png", ".svg", ".pdf", ".dot")  # graph_view.export.FORMATS
 FILTERS = ("PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf);;"
            "Graphviz DOT (*.dot)")
@@ -91,7 +93,7 @@ class ExportDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("export_problem")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b3261e")
+        self.message.setStyleSheet(f"color: {palette_style(self).error}")  # the dialog's theme
         self.message.hide()
         form = QFormLayout()
         form.addRow("File", row)

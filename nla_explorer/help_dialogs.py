@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget,
     QTableWidgetItem, QVBoxLayout, QWidget,
@@ -45,7 +46,12 @@ def shortcut_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
     return sorted(rows, key=lambda row: row[1].lower()) + list(WIDGET_KEYS)
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> QTableWidget:
+def _table(headers: list[str], rows: list[list[str]],
+           wrapped: dict[int, int] | None = None) -> QTableWidget:
+    """A read-only table; the columns in ``wrapped`` are that many pixels wide and wrap their
+    text, the last one takes the rest and wraps, the others fit their text. The rows grow to fit
+    the wrapped text at the widths the columns get on screen."""
+    wrapped = wrapped or {}
     table = QTableWidget(len(rows), len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().hide()
@@ -57,9 +63,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> QTableWidget:
             table.setItem(r, c, QTableWidgetItem(text))
     header = table.horizontalHeader()
     for c in range(len(headers) - 1):
-        header.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(c, QHeaderView.Interactive if c in wrapped
+                                    else QHeaderView.ResizeToContents)
+        if c in wrapped:
+            table.setColumnWidth(c, wrapped[c])
     header.setSectionResizeMode(len(headers) - 1, QHeaderView.Stretch)
-    table.resizeRowsToContents()
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)  # at any width
     return table
 
 
@@ -67,7 +76,7 @@ class _Page(QDialog):
     """A non-modal help page: a line of text over a table, and Close."""
 
     def __init__(self, title: str, intro: str, table: QTableWidget,
-                 parent: QWidget | None) -> None:
+                 parent: QWidget | None, size: QSize = QSize(720, 480)) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(False)
@@ -80,7 +89,10 @@ class _Page(QDialog):
         layout.addWidget(label)
         layout.addWidget(table, 1)
         layout.addWidget(buttons)
-        self.resize(720, 480)
+        screen = (parent.screen() if parent is not None else None) or \
+            QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().size() - QSize(40, 80) if screen else size
+        self.resize(size.boundedTo(room))
 
 
 class ShortcutsDialog(_Page):
@@ -103,7 +115,7 @@ class ExamplesDialog(_Page):
                          "Each example reproduces a cell of the course notebooks "
                          "(../shared/seeds). Double-click one to open it.",
                          _table(["Example", "Expression", "Notebook cell", "What it shows"],
-                                rows), parent)
+                                rows, wrapped={2: 230}), parent, QSize(1040, 600))
         self._open = open_example
         self.table.itemActivated.connect(lambda item: self.open_row(item.row()))
         self.table.setToolTip("Double-click to open this example")

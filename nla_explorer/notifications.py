@@ -6,8 +6,10 @@ error colour, and "Details…" opens a non-modal window with the full text (a tr
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QStatusBar, QWidget
+
+from nla_explorer.panels.muted_text import palette_style
 
 #: How long a notification stays (ms); errors stay until the next one or a click.
 INFO_MS = 8000
@@ -21,6 +23,7 @@ class Notifications(QWidget):
         self.status_bar = status_bar
         self.text = QLabel()
         self.text.setObjectName("notification")
+        self.error = False
         self.details_button = QPushButton("Details…")
         self.details_button.setToolTip("The whole message, in a window you can copy from")
         self.details_button.clicked.connect(self.show_details)
@@ -44,7 +47,8 @@ class Notifications(QWidget):
     def notify(self, text: str, details: str = "", error: bool = True) -> None:
         self.status_bar.clearMessage()  # a temporary message would hide this one
         self.text.setText(text)
-        self.text.setStyleSheet("color: #c0392b; font-weight: bold" if error else "")
+        self.error = error
+        self._style_text()
         self.details = details
         self.details_button.setVisible(bool(details))
         self.close_button.show()
@@ -59,6 +63,16 @@ class Notifications(QWidget):
         self.details = ""
         self.details_button.hide()
         self.close_button.hide()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: a theme switched
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:
+            self._style_text()
+
+    def _style_text(self) -> None:
+        """An error in the error colour of the theme the status bar is painted in."""
+        colour = palette_style(self).error
+        self.text.setStyleSheet(f"color: {colour}; font-weight: bold" if self.error else "")
 
     def show_details(self) -> QMessageBox:
         box = QMessageBox(QMessageBox.Warning, "Details", self.text.text(), QMessageBox.Close,

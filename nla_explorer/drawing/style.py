@@ -75,6 +75,16 @@ class ViewStyle:
     surface_grid: str = "#d0d0d0"  # light rules: plot grids, legend frames
     error: str = "#b3261e"  # error text on the window or a surface
     error_fill: str = "#fdecea"  # the background of an error box
+    # on the window's background: verdicts (with ✓ / ✗, so colour is never the only cue; Paul
+    # Tol's green and red), the frames of cards, a note box and a warning banner
+    agree: str = "#117733"
+    differ: str = "#cc3311"
+    rule: str = "#d0d4d9"
+    note_text: str = "#1f3f66"
+    note_fill: str = "#eaf2fb"
+    note_border: str = "#b6cde6"
+    warning_text: str = "#5c4400"
+    warning_fill: str = "#fff4ce"
     series: tuple[str, ...] = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00",
                                "#56b4e9", "#1a1a1a")  # Okabe–Ito: one colour per plotted curve
     font_size: float = 11.0
@@ -91,7 +101,9 @@ class ViewStyle:
                    gradient_flow="#ff7a50", value_flow="#3fcf9a", card_grad="#ff9a5c",
                    card_value="#3fcf9a", card_muted="#a0a0a0", surface="#1f1f1f",
                    surface_text="#e8e8e8", surface_muted="#a8a8a8", surface_grid="#4a4a4a",
-                   error="#ff8a80", error_fill="#3b1f1f",
+                   error="#ff8a80", error_fill="#3b1f1f", agree="#5fd38a", differ="#ff8a80",
+                   rule="#5a5f66", note_text="#dce9f7", note_fill="#1f3347",
+                   note_border="#3f6487", warning_text="#ffe08a", warning_fill="#3d3411",
                    series=("#56b4e9", "#ff8c42", "#3fcf9a", "#e69fc8", "#f0c04a", "#9ad0f5",
                            "#e8e8e8"))
 

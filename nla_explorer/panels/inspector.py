@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget,
     QTabWidget, QVBoxLayout, QWidget,
@@ -16,12 +16,11 @@ from PySide6.QtWidgets import (
 from nla_explorer.engine.autograd.graph import LEAF, GraphNode
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.panels.manual_compare import RELATIVE_TOLERANCE, ManualComparison, compare_manual
-from nla_explorer.panels.muted_text import muted_colour
+from nla_explorer.panels.muted_text import muted_colour, palette_style
 from nla_explorer.panels.tensor_plot import CopyTable, TensorPlot, TensorView, number_text
+from nla_explorer.panels.verdict_card import verdict_card
 from nla_explorer.value_text import DEFAULT_PRECISION, matrix_html, short_text
 
-AGREE_COLOUR = "#117733"  # Paul Tol's green and red, with ✓ / ✗ so colour is never the only cue
-DIFFER_COLOUR = "#cc3311"
 TABS = ("value", "gradient", "saved", "manual")
 SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
 
@@ -131,10 +130,10 @@ class ManualView(QWidget):
         self.picker.blockSignals(False)
         self._show_table(0)
 
-    def set_font_size(self, points: int) -> None:
+    def set_font_size(self, points: int) -> None:  # and the theme's colours (changeEvent)
         self._points = points
         self._rebuild_cards()
-        self.table.fit_height()
+        self._show_table(max(0, self.picker.currentIndex()))
 
     def _rebuild_cards(self) -> None:
         while self.cards.count():
@@ -142,21 +141,7 @@ class ManualView(QWidget):
             if widget is not None:
                 widget.deleteLater()
         for c in self.comparisons:
-            colour = AGREE_COLOUR if c.agrees else DIFFER_COLOUR
-            verdict = "✓ agrees with autograd" if c.agrees else "✗ differs from autograd"
-            detail = c.reason or (f"max |Δ| = {number_text(c.max_abs, 3)}"
-                                  f" · relative {number_text(c.relative, 3)}")
-            card = QLabel(
-                f"<div style='color:{colour}; font-weight:600;'>{verdict}</div>"
-                f"<div>{html.escape(c.label)}</div>"
-                f"<div style='font-family:monospace; color:{muted_colour(self)};'>"
-                f"{html.escape(detail)}</div>",
-                wordWrap=True)
-            card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            card.setStyleSheet(
-                f"QLabel {{ border: 1px solid #d0d4d9; border-left: 6px solid {colour}; "
-                f"border-radius: 4px; padding: 6px 8px; font-size: {self._points}pt; }}")
-            self.cards.addWidget(card)
+            self.cards.addWidget(verdict_card(c, self, self._points))
 
     def _show_table(self, index: int) -> None:
         ok = 0 <= index < len(self._entries) and self._grad is not None
@@ -178,9 +163,10 @@ class ManualView(QWidget):
                  for a, m in zip(exact_auto, exact_mine)]
         self.table.set_cells(display, exact, ["autograd", "manual", "Δ"], labels, copy_headers=True)
         scale = float(np.abs(auto).max()) if auto.size else 0.0
+        differ = QColor(palette_style(self).differ)  # readable on the light and the dark table
         for r, (a, m) in enumerate(zip(auto, mine)):
             if abs(m - a) > RELATIVE_TOLERANCE * scale:
-                self.table.item(r, 2).setForeground(Qt.GlobalColor.red)
+                self.table.item(r, 2).setForeground(differ)
         self.table.setVisible(True)
 
 

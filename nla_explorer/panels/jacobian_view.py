@@ -20,6 +20,7 @@ from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.autograd.jacobian_card import JACOBIAN_LIMIT, JacobianPart
 from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
+from nla_explorer.panels.fit_image import FitImage
 
 #: Grids up to this many cells per side are drawn with a number in each cell; larger ones as a
 #: plain heatmap (the numbers are in the tooltip).
@@ -36,11 +37,11 @@ class JacobianBlock(QWidget):
         layout.setContentsMargins(0, 4, 0, 4)
         layout.setSpacing(3)
         self.caption = _rich_label()
-        self.grid = QLabel()
+        self.grid = FitImage()  # the grids shrink to a narrow dock (big type)
         self.grad_row = _rich_label()
-        self.grad_grid = QLabel()
+        self.grad_grid = FitImage()
         self.product_row = _rich_label()
-        self.product_grid = QLabel()
+        self.product_grid = FitImage()
         for widget in (self.caption, self.grid, self.grad_row, self.grad_grid,
                        self.product_row, self.product_grid):
             layout.addWidget(widget)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
 
@@ -20,10 +20,10 @@ from nla_explorer.engine.derivatives import Derivative
 from nla_explorer.engine.results import ClosedForms, named_results
 from nla_explorer.panels.copy_table import CopyTable
 from nla_explorer.panels.manual_compare import ManualComparison, compare_manual
-from nla_explorer.panels.tensor_plot import MUTED, number_text
+from nla_explorer.panels.muted_text import muted_colour
+from nla_explorer.panels.tensor_plot import number_text
+from nla_explorer.panels.verdict_card import verdict_card
 
-AGREE_COLOUR = "#117733"  # the inspector's green and red, with ✓ / ✗: colour is never the only cue
-DIFFER_COLOUR = "#cc3311"
 EMPTY = ("No named Jacobian or Hessian: write H = torch.autograd.functional.hessian(lambda x: …, x) "
          "or J = torch.autograd.functional.jacobian(f, x).")
 
@@ -42,7 +42,7 @@ class ResultsPanel(QWidget):
         self.heading = QLabel(wordWrap=True,
                               textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
         self.placeholder = QLabel(EMPTY, wordWrap=True)
-        self.placeholder.setStyleSheet(f"color: {MUTED}; padding: 12px;")
+        self._style_placeholder()
         self.heatmap = CopyTable()
         self.heatmap.setAlternatingRowColors(False)
         self.heatmap.copied.connect(self.copied)
@@ -117,7 +117,19 @@ class ResultsPanel(QWidget):
                 out.append(" ".join(html.unescape(_strip_tags(doc)).split()))
         return out
 
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: a theme switched
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:  # the muted text and the cards in its colours
+            self._restyle()
+
     # -- internals --------------------------------------------------------------------------
+    def _restyle(self) -> None:
+        self._style_placeholder()
+        self._show(self.picker.currentRow() if self._results else -1)
+
+    def _style_placeholder(self) -> None:
+        self.placeholder.setStyleSheet(f"color: {muted_colour(self)}; padding: 12px;")
+
     def _show(self, row: int) -> None:
         self._clear_cards()
         self.comparisons = ()
@@ -133,7 +145,7 @@ class ResultsPanel(QWidget):
         self.comparisons = tuple(compare_manual(label, value, derivative.value)
                                  for label, value in closed)
         for c in self.comparisons:
-            self.cards.addWidget(_card(c))
+            self.cards.addWidget(verdict_card(c, self))
 
     def _fill_heatmap(self, derivative: Derivative) -> None:
         matrix = derivative.matrix()
@@ -162,21 +174,6 @@ class ResultsPanel(QWidget):
             if widget is not None:
                 widget.hide()  # gone now, not at the next turn of the event loop
                 widget.deleteLater()
-
-
-def _card(c: ManualComparison) -> QLabel:
-    colour = AGREE_COLOUR if c.agrees else DIFFER_COLOUR
-    verdict = "✓ agrees with autograd" if c.agrees else "✗ differs from autograd"
-    detail = c.reason or (f"max |Δ| = {number_text(c.max_abs, 3)} · relative "
-                          f"{number_text(c.relative, 3)}")
-    card = QLabel(f"<div style='color:{colour}; font-weight:600;'>{verdict}</div>"
-                  f"<div>{html.escape(c.label)}</div>"
-                  f"<div style='font-family:monospace;'>{html.escape(detail)}</div>",
-                  wordWrap=True)
-    card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    card.setStyleSheet(f"QLabel {{ border: 1px solid #d0d4d9; border-left: 6px solid {colour}; "
-                       "border-radius: 4px; padding: 6px 8px; }")
-    return card
 
 
 def _strip_tags(text: str) -> str:

@@ -19,6 +19,7 @@ from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.panels.fit_image import FitImage
 from nla_explorer.panels.jacobian_view import JacobianView
 from nla_explorer.value_text import short_text
 
@@ -41,7 +42,7 @@ class TensorTile(QWidget):
         layout.setSpacing(2)
         self.head = _html_label("", 10)
         self.head.setWordWrap(True)
-        self.body = QLabel()
+        self.body = FitImage()  # a heatmap shrinks to a narrow dock; a scalar is text
         self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.shape = _html_label("", 10)
         self.shape.setWordWrap(True)
@@ -84,7 +85,7 @@ class SumRow(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.head = _html_label("", 10)
-        self.heat = QLabel()
+        self.heat = FitImage()
         self.values = _html_label("", 10)
         self.values.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.values.setWordWrap(True)
@@ -121,6 +122,7 @@ class StepCardView(QWidget):
         self.tiles: list[TensorTile] = []
         self.accumulation: list[TensorTile] = []
         self._card = None
+        self.compact = False
         self._tile_pool: list[TensorTile] = []  # widgets kept between steps, refilled
         self._row_pool: list[tuple[QLabel, SumRow]] = []
         self.rule = QLabel()
@@ -198,6 +200,8 @@ class StepCardView(QWidget):
         self.note.setText(note)
         self.note.setVisible(bool(note))
         self.jacobian.show_card(card, self.points, self.view_style)
+        if self.compact:  # pictures made for this card take presentation's sizing too
+            self._squeeze_pictures()
 
     def show_forward(self, card: ForwardCard) -> None:
         self._card = card
@@ -208,6 +212,8 @@ class StepCardView(QWidget):
         tiles.append(("→ " + _output_name(card.title), card.output, value))
         self._add_tiles(tiles)
         self.numbers.setText("\n".join(card.numbers))
+        if self.compact:
+            self._squeeze_pictures()
 
     def text(self) -> str:
         """Everything the card says, for tests and copying."""
@@ -217,8 +223,17 @@ class StepCardView(QWidget):
         return "\n".join(p for p in parts if p)
 
     def set_compact(self, on: bool) -> None:
-        """Presentation mode: the tiles show the values, so the line-by-line numbers go."""
+        """Presentation mode: the tiles show the values, so the line-by-line numbers go; the
+        pictures keep their size (presentation fits the card's type to the screen instead)."""
+        self.compact = on
         self.numbers.setVisible(not on)
+        self._squeeze_pictures()
+
+    def _squeeze_pictures(self) -> None:
+        """Outside presentation mode a picture wider than the dock shrinks to fit it (the card
+        must never be wider than the dock: its text would run on under the edge)."""
+        for picture in self.findChildren(FitImage):
+            picture.set_squeeze(not self.compact)
 
     def set_jacobian_limit(self, entries: int) -> None:
         """The most entries of a local Jacobian the card draws (the ``jacobian_limit``

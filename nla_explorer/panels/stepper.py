@@ -9,7 +9,7 @@ makes several backward calls, a "Backward call" box picks the one shown; the res
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
@@ -22,6 +22,7 @@ from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.step_rules import step_card
 from nla_explorer.engine.autograd.stepper import BACKWARD, FORWARD
+from nla_explorer.panels.muted_text import muted_colour, note_sheet, palette_theme
 from nla_explorer.panels.step_card import StepCardView
 
 KEYS = {"first": Qt.Key_Home, "previous": Qt.Key_Left, "next": Qt.Key_Right,
@@ -36,6 +37,7 @@ class StepperPanel(QWidget):
         self.document = document
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
+        self.view_style = ViewStyle()  # the window's; _restyle picks the colours to paint in
         self.buttons: dict[str, QToolButton] = {}
         row = QHBoxLayout()
         for name, text, tip in (("first", "|◀", "First step (Home)"),
@@ -96,8 +98,6 @@ class StepperPanel(QWidget):
         self.notes.setWordWrap(True)
         self.notes.setTextFormat(Qt.PlainText)  # code labels are not HTML
         self.notes.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.notes.setStyleSheet("QLabel { color: #1f3f66; background: #eaf2fb; border: 1px solid "
-                                 "#b6cde6; border-radius: 4px; padding: 4px 6px; }")
         self.seed_button = QPushButton("Insert torch.manual_seed(0)")
         self.seed_button.setToolTip("Seed the random numbers (a line after the imports), so that "
                                     "every capture shows the same numbers")
@@ -133,7 +133,7 @@ class StepperPanel(QWidget):
         document.graph_changed.connect(self.check_result.clear)
         document.step_changed.connect(self.refresh)
         document.step_mode_changed.connect(self._mode_changed)
-        self.refresh()
+        self._restyle()
         self.show_result_notes()
 
     def install_keys(self, widget: QWidget) -> None:
@@ -253,7 +253,33 @@ class StepperPanel(QWidget):
 
     def set_view_style(self, style: ViewStyle) -> None:
         """The step card's colours and precision."""
-        self.card.set_view_style(style)
+        self.view_style = style
+        self._restyle()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: a theme switched
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:  # presentation mode's palette, or the theme's
+            self._restyle()
+
+    def _restyle(self) -> None:
+        """The card, the notes and the label in the colours of the background they are painted
+        on: the window's theme, or the theme of a palette the window sets for itself
+        (presentation mode paints the window white in the dark theme too)."""
+        window = self.window()
+        style = self.view_style
+        theme = palette_theme(window) if window.testAttribute(Qt.WA_SetPalette) else style.theme
+        if style.theme != theme:
+            style = style.with_colours_of(ViewStyle.for_theme(theme))
+        if style != self.card.view_style:
+            self.card.set_view_style(style)
+        self.notes.setStyleSheet(note_sheet(style))
+        # Fusion's checked button is barely darker than the others on the dark palette: which
+        # pass is walked must show from the back row
+        checked = (f"QToolButton:checked {{ background: {style.input_highlight}; color: white; "
+                   f"border: 1px solid {style.note_border}; border-radius: 3px; }}")
+        for button in self.mode_buttons.values():
+            button.setStyleSheet(checked if theme == "dark" else "")
+        self.refresh()
 
     def refresh(self, *_) -> None:
         total = self.total()
@@ -279,4 +305,5 @@ class StepperPanel(QWidget):
             self.card.show_backward(step_card(doc.graph, doc.trace, doc.step))
         pass_name = "forward" if forward else "backward"
         self.label.setText(f"<b>{pass_name} step {doc.step + 1:,} of {total:,}</b>: "
-                           f"{node.name or node.label} <span style='color:#666'>({node.op})</span>")
+                           f"{node.name or node.label} <span style='color:{muted_colour(self)}'>"
+                           f"({node.op})</span>")

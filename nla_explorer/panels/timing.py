@@ -26,7 +26,9 @@ from nla_explorer.engine.timing.sweep import (
     results_to_csv, sweep,
 )
 from nla_explorer.engine.timing.results import load_results_csv, save_results_csv
-from nla_explorer.panels.timing_buttons import ResultsButtons, no_gpu_text, shipped_reference
+from nla_explorer.panels.timing_buttons import (
+    ResultsButtons, banner_sheet, no_gpu_text, shipped_reference,
+)
 from nla_explorer.panels.timing_plots import TimingPlots
 from nla_explorer.panels.timing_table import ResultsTable
 from nla_explorer.workers import GeneratorJob
@@ -117,9 +119,7 @@ class TimingPanel(QWidget):
         self.banner = QLabel(no_gpu_text(reference) if not gpus else
                              "GPU: " + ", ".join(f"{d.name} = {d.label}" for d in gpus),
                              wordWrap=True)
-        self.banner.setStyleSheet(
-            "background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 4px;"
-            if not gpus else "padding: 4px;")
+        self.banner.setStyleSheet(banner_sheet(self.view_style, warning=not gpus))
         self.banner.setToolTip("Devices found by torch on this machine")
         self.ops_list = QListWidget()
         for name, op in OPS.items():
@@ -385,6 +385,7 @@ class TimingPanel(QWidget):
             return
         self.view_style = style
         self.plots.set_view_style(style)
+        self.banner.setStyleSheet(banner_sheet(style, not any(d.is_gpu for d in self.devices)))
         self.redraw()
         self._status(self.status_label.text(), self._status_error)
 

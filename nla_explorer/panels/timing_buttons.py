@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QGroupBox, QPushButton, QWidget
 
+from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.timing.reference import ReferenceRun, reference_runs
 from nla_explorer.resources import reference_runs_folder
 
@@ -21,6 +22,14 @@ def no_gpu_text(reference: ReferenceRun | None) -> str:
         return NO_GPU
     return (f"No GPU found — CPU only. Compare with the run measured on "
             f"{reference.device_name} (Results ▸ Reference run), or load a CSV measured on a GPU.")
+
+
+def banner_sheet(style: ViewStyle, warning: bool) -> str:
+    """The devices banner: a warning (no GPU) in ``style``'s warning colours, else plain."""
+    if not warning:
+        return "padding: 4px;"
+    return (f"background: {style.warning_fill}; color: {style.warning_text}; padding: 6px; "
+            "border-radius: 4px;")
 
 
 def shipped_reference() -> ReferenceRun | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from nla_explorer.engine.timing.results import TimingResult, seconds_text
+from nla_explorer.panels.muted_text import muted_colour
 
 COLUMNS = ("op", "dtype", "device", "n", "median", "IQR", "repeats", "GFLOP/s", "GB/s",
            "naive", "transfer", "status", "source")
@@ -56,7 +57,7 @@ class ResultsTable(QTableWidget):
         """Append one row."""
         row = self.rowCount()
         self.insertRow(row)
-        muted = QBrush(QColor("#8a8f96")) if not r.ok else None
+        muted = QBrush(QColor(muted_colour(self))) if not r.ok else None  # the theme's grey
         for column, text in enumerate(result_cells(r)):
             item = QTableWidgetItem(text)
             item.setTextAlignment(_RIGHT if 3 <= column <= 10 else _LEFT)
@@ -67,6 +68,17 @@ class ResultsTable(QTableWidget):
             if COLUMNS[column] == "status" and not r.ok:
                 item.setToolTip(r.error or "")
             self.setItem(row, column, item)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: a theme switched
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:  # skipped and failed rows: the new grey
+            muted = QBrush(QColor(muted_colour(self)))
+            status = COLUMNS.index("status")
+            for row in range(self.rowCount()):
+                cell = self.item(row, status)
+                if cell is not None and cell.foreground().style() != Qt.BrushStyle.NoBrush:
+                    for column in range(self.columnCount()):
+                        self.item(row, column).setForeground(muted)
 
     def show_naive(self, visible: bool) -> None:
         self.setColumnHidden(NAIVE_COLUMN, not visible)
