@@ -24,7 +24,6 @@ COLORMAP = "CET-D1"
 #: Matrices up to this many rows and columns get integer ticks; up to ``CELL_TEXT`` their values.
 INTEGER_TICKS = 16
 CELL_TEXT = 6
-MUTED = ViewStyle.light().surface_muted  # the light theme's; views take theirs from a ViewStyle
 QWIDGETSIZE_MAX = 16_777_215
 
 
