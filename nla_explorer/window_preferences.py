@@ -11,7 +11,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QSettings, QSignalBlocker
 from PySide6.QtGui import QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QToolBar, QWidget
 
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
@@ -27,6 +27,13 @@ from nla_explorer.window_chrome import GraphToolbar, make_action
 #: inspector's tensor views; the window's ``set_view_style`` reaches the panels).
 STYLED_PANELS = (TensorView, TensorPlot)
 THEME_MENU = (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark"))
+
+
+#: Fusion draws a checked tool button barely darker than the others on the dark palette: which
+#: workspace is shown and which toggles are on must show from the back row (white on the
+#: Okabe–Ito blue, 5.2:1, as the stepper's pass buttons).
+CHECKED_IN_DARK = ("QToolButton:checked:enabled { background: #0072b2; color: white; "
+                   "border: 1px solid #3f6487; border-radius: 3px; }")
 
 
 class WindowPreferences(QObject):
@@ -90,6 +97,8 @@ class WindowPreferences(QObject):
         self.sessions.set_autosave_interval(preferences.autosave_s)
         theme = apply_theme(preferences.theme)
         self.theme = theme
+        for bar in self.window.findChildren(QToolBar):  # the workspace shown, the toggles on
+            bar.setStyleSheet(CHECKED_IN_DARK if theme == "dark" else "")
         toolbar = self.toolbar
         with (QSignalBlocker(self.font_spin), QSignalBlocker(self.engine_combo),
               QSignalBlocker(toolbar.groups_combo), QSignalBlocker(toolbar.fold_action)):

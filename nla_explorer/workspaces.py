@@ -161,7 +161,7 @@ class Workspaces(QObject):
             self.docks[front].raise_()
         self.graph.setVisible(arrangement.graph)
         # sizes once the window has its size (the first arrangement comes before it is shown)
-        QTimer.singleShot(0, lambda: self._size(arrangement))
+        QTimer.singleShot(0, self.window, lambda: self._size(arrangement))
         self._size(arrangement)
 
     def _size(self, arrangement: Arrangement) -> None:

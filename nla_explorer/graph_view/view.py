@@ -196,7 +196,7 @@ class GraphView(QGraphicsView):
         super().resizeEvent(event)
         self.minimap.follow_view()
         if self._fitted is not None:  # a workspace switch, a new window size: still a Fit
-            QTimer.singleShot(0, lambda: self._fitted is not None and self.fit(*self._fitted))
+            QTimer.singleShot(0, self, lambda: self._fitted is not None and self.fit(*self._fitted))
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
         self._fitted = None  # a drag pans: the user's view from now on

@@ -319,7 +319,7 @@ class InspectorPanel(QWidget):
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt override: a theme switched
         super().changeEvent(event)
         if event.type() == QEvent.PaletteChange:  # once the views inside have theirs too
-            QTimer.singleShot(0, lambda: self.set_font_size(self._points))
+            QTimer.singleShot(0, self, lambda: self.set_font_size(self._points))  # (not once gone)
 
     def set_precision(self, digits: int) -> None:
         """Significant digits of compact values (saved tensors, .grad after the program)."""

@@ -281,3 +281,30 @@ def test_the_step_card_is_never_wider_than_its_dock(window, qtbot, example, poin
         assert stepper.card.width() <= viewport.width(), (step, stepper.card.width())
         widest = max(widest, stepper.card.jacobian.sizeHint().width())
     assert widest > viewport.width()  # a picture that needed shrinking was shown
+
+
+def test_the_shown_workspace_and_the_toggles_that_are_on_show_in_the_dark_theme(window, qtbot):
+    """The toolbars' checked buttons (the workspace shown, Constants) were a faint frame on the
+    dark palette, as the stepper's pass buttons were."""
+    from PySide6.QtWidgets import QToolBar, QToolButton
+
+    window.load_example("quadratic")
+    bar = window.findChild(QToolBar, "workspace_bar")
+    buttons = [b for b in bar.findChildren(QToolButton) if b.defaultAction() is not None
+               and b.defaultAction().isCheckable()]
+    checked = next(b for b in buttons if b.isChecked())
+    other = next(b for b in buttons if not b.isChecked())
+    constants = window.toolbar.widgetForAction(window.toolbar.constants_action)
+    assert constants.isChecked()
+    for theme in THEMES:
+        switch(window, qtbot, theme)
+        on, _ = ground_and_ink(as_painted(checked))
+        off, _ = ground_and_ink(as_painted(other))
+        if theme == "dark":  # a coloured fill, not a shade
+            spread = max(abs(a - b) for a, b in zip(on.getRgb()[:3], off.getRgb()[:3]))
+            assert spread > 60, (theme, on.name(), off.name())
+            lit, _ = ground_and_ink(as_painted(constants))
+            assert lit == on, (lit.name(), on.name())
+        for button in (checked, constants):
+            ground, ink = ground_and_ink(as_painted(button))
+            assert contrast(ink, ground) >= TEXT, (theme, ink.name(), ground.name())
