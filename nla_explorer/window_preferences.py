@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialog, QToolBar, QWidget
 
 from nla_explorer.document import Document
 from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.panels.muted_text import checked_sheet
 from nla_explorer.panels.step_card import StepCardView
 from nla_explorer.panels.tensor_plot import TensorPlot, TensorView
 from nla_explorer.preferences import KEYS, Preferences, load_preferences, save_preferences
@@ -27,13 +28,6 @@ from nla_explorer.window_chrome import GraphToolbar, make_action
 #: inspector's tensor views; the window's ``set_view_style`` reaches the panels).
 STYLED_PANELS = (TensorView, TensorPlot)
 THEME_MENU = (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark"))
-
-
-#: Fusion draws a checked tool button barely darker than the others on the dark palette: which
-#: workspace is shown and which toggles are on must show from the back row (white on the
-#: Okabe–Ito blue, 5.2:1, as the stepper's pass buttons).
-CHECKED_IN_DARK = ("QToolButton:checked:enabled { background: #0072b2; color: white; "
-                   "border: 1px solid #3f6487; border-radius: 3px; }")
 
 
 class WindowPreferences(QObject):
@@ -97,8 +91,9 @@ class WindowPreferences(QObject):
         self.sessions.set_autosave_interval(preferences.autosave_s)
         theme = apply_theme(preferences.theme)
         self.theme = theme
+        lit = checked_sheet(ViewStyle.for_theme(theme))
         for bar in self.window.findChildren(QToolBar):  # the workspace shown, the toggles on
-            bar.setStyleSheet(CHECKED_IN_DARK if theme == "dark" else "")
+            bar.setStyleSheet(lit)
         toolbar = self.toolbar
         with (QSignalBlocker(self.font_spin), QSignalBlocker(self.engine_combo),
               QSignalBlocker(toolbar.groups_combo), QSignalBlocker(toolbar.fold_action)):

@@ -22,7 +22,7 @@ from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.step_rules import step_card
 from nla_explorer.engine.autograd.stepper import BACKWARD, FORWARD
-from nla_explorer.panels.muted_text import muted_colour, note_sheet, palette_theme
+from nla_explorer.panels.muted_text import checked_sheet, muted_colour, note_sheet, palette_theme
 from nla_explorer.panels.step_card import StepCardView
 
 KEYS = {"first": Qt.Key_Home, "previous": Qt.Key_Left, "next": Qt.Key_Right,
@@ -273,12 +273,8 @@ class StepperPanel(QWidget):
         if style != self.card.view_style:
             self.card.set_view_style(style)
         self.notes.setStyleSheet(note_sheet(style))
-        # Fusion's checked button is barely darker than the others on the dark palette: which
-        # pass is walked must show from the back row
-        checked = (f"QToolButton:checked {{ background: {style.input_highlight}; color: white; "
-                   f"border: 1px solid {style.note_border}; border-radius: 3px; }}")
-        for button in self.mode_buttons.values():
-            button.setStyleSheet(checked if theme == "dark" else "")
+        for button in self.mode_buttons.values():  # which pass is walked, from the back row
+            button.setStyleSheet(checked_sheet(style))
         self.refresh()
 
     def refresh(self, *_) -> None:

@@ -102,6 +102,17 @@ def assert_reads(widget, theme: str) -> None:
     assert contrast(ink, ground) >= TEXT, (theme, ink.name(), ground.name())
 
 
+def fills(checked, other, theme: str) -> tuple[QColor, QColor]:
+    """The painted fills of a checked button and an unchecked one; in the dark theme the checked
+    one is a coloured fill, not a shade of the other's."""
+    on, _ = ground_and_ink(as_painted(checked))
+    off, _ = ground_and_ink(as_painted(other))
+    if theme == "dark":
+        spread = max(abs(a - b) for a, b in zip(on.getRgb()[:3], off.getRgb()[:3]))
+        assert spread > 60, (theme, on.name(), off.name())
+    return on, off
+
+
 def test_the_stepper_notes_and_op_name_follow_the_theme(window, qtbot):
     """Regression: the notes were a light blue box in the dark theme, the op name #666 on the
     dark window (2.5:1)."""
@@ -128,12 +139,8 @@ def test_the_pass_being_walked_shows_in_the_dark_theme(window, qtbot):
     other = next(b for b in buttons.values() if not b.isChecked())
     for theme in THEMES:
         switch(window, qtbot, theme)
-        on, _ = ground_and_ink(as_painted(checked))
-        off, _ = ground_and_ink(as_painted(other))
-        if theme == "dark":  # a coloured fill, not a shade
-            spread = max(abs(a - b) for a, b in zip(on.getRgb()[:3], off.getRgb()[:3]))
-            assert spread > 60, (theme, on.name(), off.name())
-        else:  # Fusion's own: pressed in, darker than the other
+        on, off = fills(checked, other, theme)
+        if theme != "dark":  # Fusion's own: pressed in, darker than the other
             assert on.lightness() < off.lightness() - 15, (theme, on.name(), off.name())
         assert_reads(other, theme)
         ground, ink = ground_and_ink(as_painted(checked))
@@ -298,11 +305,8 @@ def test_the_shown_workspace_and_the_toggles_that_are_on_show_in_the_dark_theme(
     assert constants.isChecked()
     for theme in THEMES:
         switch(window, qtbot, theme)
-        on, _ = ground_and_ink(as_painted(checked))
-        off, _ = ground_and_ink(as_painted(other))
-        if theme == "dark":  # a coloured fill, not a shade
-            spread = max(abs(a - b) for a, b in zip(on.getRgb()[:3], off.getRgb()[:3]))
-            assert spread > 60, (theme, on.name(), off.name())
+        on, _ = fills(checked, other, theme)
+        if theme == "dark":
             lit, _ = ground_and_ink(as_painted(constants))
             assert lit == on, (lit.name(), on.name())
         for button in (checked, constants):

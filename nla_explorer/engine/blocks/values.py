@@ -42,8 +42,8 @@ def number_value(value: object, numbers: dict, integer: bool = False) -> int | f
             raise ValueError(f"uses '{value.name}', which is not a defined number")
         resolved, shown = numbers[value.name], f"'{value.name}' = {numbers[value.name]}"
     elif isinstance(value, Calc):
-        resolved, shown = calc_value(value, numbers), calc_text(value)[0]
-        shown = f"{shown} = {resolved}"
+        resolved = calc_value(value, numbers)
+        shown = f"{calc_text(value)[0]} = {resolved}"
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"must be a number, not {_show(value)}")
     else:

@@ -102,9 +102,7 @@ def read_calc(text: str, numbers: dict) -> Calc | Var | int | float:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ValueError(f"must be a number or arithmetic on named numbers, not {text[:40]!r}")\
             from None
-    value = _read(tree, numbers, 0)
-    calc_value(value, numbers)  # too large, complex, undefined: said now
-    return value
+    return _read(tree, numbers, 0)  # each step checked as it is read
 
 
 def _read(node: ast.expr, numbers: dict, depth: int) -> Calc | Var | int | float:
@@ -112,7 +110,7 @@ def _read(node: ast.expr, numbers: dict, depth: int) -> Calc | Var | int | float
         raise ValueError("the expression is nested too deeply")
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
             not isinstance(node.value, bool):
-        return node.value
+        return checked(node.value)
     if isinstance(node, ast.Name):
         if node.id not in numbers:
             known = f" (the named numbers are {', '.join(numbers)})" if numbers else ""
@@ -120,13 +118,8 @@ def _read(node: ast.expr, numbers: dict, depth: int) -> Calc | Var | int | float
         return Var(node.id)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _read(node.operand, numbers, depth + 1)
-        if isinstance(node.op, ast.UAdd):
-            return inner
-        return Calc(UNARY, (inner,)) if symbolic(inner) else fold_unary(inner)
+        return inner if isinstance(node.op, ast.UAdd) else fold(UNARY, (inner,), numbers)
     if isinstance(node, ast.BinOp) and type(node.op) in _AST_SYMBOLS:
-        symbol = _AST_SYMBOLS[type(node.op)]
-        left, right = (_read(n, numbers, depth + 1) for n in (node.left, node.right))
-        if symbolic(left) or symbolic(right):
-            return Calc(symbol, (left, right))
-        return fold_binop(symbol, left, right)
+        sides = tuple(_read(n, numbers, depth + 1) for n in (node.left, node.right))
+        return fold(_AST_SYMBOLS[type(node.op)], sides, numbers)
     raise ValueError("only numbers, named numbers, + - * / ** and parentheses are allowed")
