@@ -81,6 +81,8 @@ class Block:
     name: str | None = None
     form: str | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
+    #: How the code writes a backward call (``y.backward(v)``): its label in the window.
+    text: str | None = field(default=None, compare=False)
 
     @property
     def kwarg_dict(self) -> dict[str, object]:

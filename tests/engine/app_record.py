@@ -43,7 +43,8 @@ def app_record(text: str) -> dict:
         assert [node.id for node in call.graph.nodes] == [f"n{i}" for i in range(len(nodes))]
         steps = [[int(step.node_id[1:]), [enc(g) for g in step.grad_output_tensors]]
                  for step in call.trace.steps]
-        calls.append({"kind": call.kind, "line": call.line, "nodes": nodes, "steps": steps,
+        calls.append({"kind": call.kind, "line": call.line, "label": call.label,
+                      "nodes": nodes, "steps": steps,
                       "results": [_enc_data(r) for r in call.results]})
     names = evaluation.names()
     tensors = {name: enc(t) for name, t in names.items() if not name.startswith("_")}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
+from nla_explorer.engine.code.call_texts import line_label
 from tests.engine.app_record import app_record
 from tests.engine.differential_programs import differential_programs
 from tests.engine.oracle import Oracle
@@ -41,6 +42,8 @@ def assert_same(expected: dict, actual: dict, text: str) -> None:
     for k, (want, got) in enumerate(zip(expected["calls"], actual["calls"])):
         what = f"backward call {k + 1}{where}"
         assert (got["kind"], got["line"]) == (want["kind"], want["line"]), what
+        # named as Run as Python names it: the call's line of code, not a made-up form
+        assert got["label"] == line_label(text.splitlines()[want["line"] - 1]), what
         assert got["nodes"] == want["nodes"], what
         assert [s[0] for s in got["steps"]] == [s[0] for s in want["steps"]], f"order, {what}"
         assert got["steps"] == want["steps"], f"gradients, {what}"

@@ -205,6 +205,7 @@ class _Runner:
         label = f"{what}.backward()" if block.op == "backward" else f"grad({what}, …)"
         if block.form == "torch.autograd.backward":
             label = f"torch.autograd.backward({what}, …)"
+        label = block.text or label  # code: the call's line, as Run as Python names it
         out, call = run_backward_call(block.op, form, fn, args, kwargs, names=dict(self.bound),
                                       recorder=self.recorder, limit=self.value_limit,
                                       line=block.line, block_id=block.id, label=label,

@@ -19,6 +19,7 @@ from nla_explorer.engine.code import functions, refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
+from nla_explorer.engine.code.call_texts import with_call_texts
 from nla_explorer.engine.code.calc import UNARY, calc_value, fold, symbolic
 from nla_explorer.engine.code.numbers import checked
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
@@ -31,7 +32,7 @@ def parse_code(text: str, output: str | None = None, inputs: Iterable[str] = ())
     assigned tensor). ``inputs`` names tensors supplied from outside (manual-gradient formulas).
     Raises :class:`ExpressionError` with the line and the culprit for anything outside the whitelist.
     """
-    return _Parser(inputs).run(parse_source(text), output)
+    return with_call_texts(_Parser(inputs).run(parse_source(text), output), text)
 
 
 class _Parser:

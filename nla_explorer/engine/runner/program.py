@@ -18,6 +18,7 @@ import torch
 from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.trace import trace_backward
+from nla_explorer.engine.code.call_texts import line_label
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.runner import stand_ins
 from nla_explorer.engine.runner.calls_kept import CallsKept
@@ -64,8 +65,7 @@ class Kernel:
                 if isinstance(v, torch.nn.Module) and not k.startswith("_")}
 
     def line_text(self, line: int | None) -> str:
-        text = self.lines.get(line, "").strip() if line else ""
-        return text if len(text) <= 60 else text[:57] + "…"
+        return line_label(self.lines.get(line, "") if line else "")
 
     # -- running ---------------------------------------------------------------------------------
     def run(self, cells: list[tuple[str, int, str]], limit: int = FULL_VALUE_LIMIT,
