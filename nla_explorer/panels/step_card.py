@@ -141,7 +141,7 @@ class StepCardView(QWidget):
         self.numbers.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet(f"color: {view_style.card_muted}")
+        self._style_note()
         self.jacobian = JacobianView()  # J = ∂out/∂in of a small step, g and gᵀJ
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -244,7 +244,7 @@ class StepCardView(QWidget):
     def set_view_style(self, style: ViewStyle) -> None:
         """The card's colours and precision: the card shown is drawn again."""
         self.view_style = style
-        self.note.setStyleSheet(f"color: {style.card_muted}")
+        self._style_note()
         self._show_again()
 
     def set_font_size(self, points: float) -> None:
@@ -258,9 +258,16 @@ class StepCardView(QWidget):
         mono = QFont("DejaVu Sans Mono")
         mono.setPointSizeF(points * 0.9)
         self.numbers.setFont(mono)
+        self._style_note()
         self._show_again()
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _style_note(self) -> None:
+        """The note's muted colour, at the card's size: a label with a style sheet no longer
+        takes the card's font, so the size goes in the sheet (else it stays 9 pt on a projector)."""
+        self.note.setStyleSheet(f"color: {self.view_style.card_muted}; "
+                                f"font-size: {self.points * 0.9:.1f}pt")
+
     def _show_again(self) -> None:
         card = self._card
         if isinstance(card, StepCard):

@@ -135,6 +135,28 @@ def test_presentation_fits_each_card_anew_and_leaves_the_graph_type_alone(window
     assert card.rule.font().pointSizeF() == before  # the window's type again
 
 
+def test_every_line_of_the_presented_card_takes_the_cards_type(window, qtbot):
+    """From the back row: no text of the card stays small when presentation enlarges it (the
+    note "x.grad += g" kept 9 pt: a label with a style sheet does not follow its parent's font)."""
+    from PySide6.QtWidgets import QLabel
+    window.load_example("quadratic")
+    window.presentation.action.trigger()
+    window.showNormal()
+    window.resize(1280, 720)
+    doc = window.document
+    doc.set_step(len(doc.trace) - 1)  # x's AccumulateGrad: accumulation rows and a note
+    card = window.stepper.card
+    qtbot.waitUntil(lambda: not window.presentation._fit_timer.isActive(), timeout=3000)
+    body = card.fontInfo().pixelSize()
+    assert body >= 20
+    shown = [label for label in card.findChildren(QLabel)
+             if label.isVisibleTo(card) and label.text().strip()]
+    assert card.note in shown and "x.grad += " in card.note.text()
+    small = [(label.text()[:30], label.fontInfo().pixelSize()) for label in shown
+             if label.fontInfo().pixelSize() < 0.85 * body]
+    assert small == []
+
+
 @pytest.mark.parametrize("fraction", [0.0, 0.5, 1.0])
 def test_step_screenshots(window, fraction):
     window.load_example("quadratic")

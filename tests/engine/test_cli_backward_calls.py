@@ -34,7 +34,7 @@ def test_trace_json_lists_every_call_and_the_grads_after_the_program(tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert [(c["index"], c["label"], c["line"]) for c in data["calls"]] == [
-        (1, "f.backward()", 5), (2, "g.backward()", 7)]
+        (1, "f.backward(retain_graph=True)", 5), (2, "g.backward()", 7)]
     assert data["shown_call"] == 2 and data["output"]["name"] == "g"
     torch.manual_seed(0)
     x = torch.randn(3)

@@ -50,7 +50,7 @@ ARGS = {
     "inverse": ("M",), "inv": ("M",), "det": ("M",), "solve": ("M", "b"), "trace": ("M",),
     "diag": ("M",), "norm": ("x",), "inverse_matrix": ("M",),
     "reshape": ("x", "(4, 3)"), "view": ("x", "2, 6"), "unsqueeze": ("x", "1"),
-    "squeeze": ("s",),
+    "squeeze": ("s",), "clone": ("x",),
     "sum": ("x",), "mean": ("x",), "max": ("x", "dim=1"),
     "abs": ("x",), "sqrt": ("p",), "exp": ("x",), "log": ("p",), "sin": ("x",), "cos": ("x",),
     "maximum": ("x", "y"), "clamp": ("x", "min=-0.5"),
@@ -90,6 +90,9 @@ EXTRA = [
     ("softmax", "torch.nn.functional.softmax", "F.softmax(z, dim=0)"),
     ("unsqueeze", "torch.unsqueeze", "torch.unsqueeze(v, 0)"),
     ("squeeze", ".squeeze", "s.squeeze(1)"),
+    # detach alone makes a constant (no graph): x · x.detach() differentiates one factor only
+    ("detach", ".detach", "x * x.detach()"),
+    ("detach", "torch.detach", "torch.detach(x) ** 2 + x"),
     ("linear", "torch.nn.functional.linear", "F.linear(x, W)"),
     ("cross_entropy", "torch.nn.functional.cross_entropy",
      "F.cross_entropy(F.linear(torch.relu(x), W, c), torch.tensor([0, 1, 1]))"),

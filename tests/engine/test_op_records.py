@@ -28,7 +28,8 @@ KEYS = [
     "randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange", "tensor", "manual_seed",
     "requires_grad_", "add", "sub", "mul", "div", "pow", "neg", "matmul", "mm", "mv", "dot",
     "outer", "t", "T", "transpose", "inverse", "inv", "det", "solve", "trace", "diag", "norm",
-    "inverse_matrix", "reshape", "view", "index", "cat", "stack", "unsqueeze", "squeeze", "sum",
+    "inverse_matrix", "reshape", "view", "index", "cat", "stack", "unsqueeze", "squeeze",
+    "clone", "detach", "sum",
     "mean", "max", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp", "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
     "max_pool1d", "max_pool2d", "backward", "grad", "grad_of", "set_grad", "zero_", "jacobian",
@@ -50,6 +51,7 @@ OLD_GLYPHS = {
     "relu": "_/", "sigmoid": "σ", "tanh": "th", "softmax": "sm", "log_softmax": "ls",
     "linear": "Wx", "mse_loss": "L₂", "cross_entropy": "CE",
     "max_pool1d": "▁▇", "max_pool2d": "▦",
+    "clone": "⧉", "detach": "✂",  # added with the records
 }
 OLD_KEYWORDS = {
     "randn": "normal gaussian random", "rand": "uniform random", "eye": "identity",
@@ -67,6 +69,7 @@ OLD_KEYWORDS = {
     "tanh": "hyperbolic tangent", "softmax": "probabilities normalise",
     "linear": "layer dense affine",
     "mse_loss": "mean squared error", "cross_entropy": "classification log likelihood nll",
+    "clone": "copy", "detach": "stop gradient constant no grad",  # added with the records
 }
 OLD_CODE = {
     "randn": "torch.randn(3, 3)", "rand": "torch.rand(3, 3)", "zeros": "torch.zeros(3, 3)",
@@ -106,6 +109,7 @@ OLD_FORMULAS = {
     "LinalgDet": "det A", "LinalgSolveEx": "A⁻¹ B (solve A X = B)",
     "LinalgVectorNorm": "‖x‖", "Norm": "‖x‖", "Softmax": "exp(x) / Σⱼ exp(xⱼ)",
     "MseLoss": "(1/N) Σ (ŷ − y)²", "Trace": "Σᵢ Aᵢᵢ",
+    "Clone": "x (copied)",  # added with the records
 }
 OLD_SYMBOLS = {
     "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
@@ -143,7 +147,7 @@ def test_every_backward_node_has_one_rule():
     names.update(rule.node for rule in NODES_OF_NO_OP)
     assert [name for name, n in names.items() if n > 1] == []
     assert set(RULES) == set(names) == OLD_RULE_NODES
-    assert {rule.node for rule in NODES_OF_NO_OP} == {"AccumulateGrad", "Clone", "Expand",
+    assert {rule.node for rule in NODES_OF_NO_OP} == {"AccumulateGrad", "Expand",
                                                        "UnsafeView", "Max"}
 
 

@@ -11,7 +11,6 @@ from nla_explorer.engine.ops.parts import reshaped, unary
 #: other ops (matmul's UnsafeView), or for code run as Python (``x.max()``).
 NODES_OF_NO_OP: tuple[NodeRule, ...] = (
     NodeRule("AccumulateGrad", ("x",), ((None, "{x}.grad = Σ contributions"),)),
-    unary("Clone", "∂{L}/∂{x} = {g}"),
     unary("Expand", "∂{L}/∂{x} = {g} summed over the expanded dimensions"),
     reshaped("UnsafeView"),
     unary("Max", "∂{L}/∂{x} = {g} at the position of the maximum, 0 elsewhere"),

@@ -1,4 +1,4 @@
-"""Shape: reshaping, indexing, joining and (un)squeezing without changing the values."""
+"""Shape: reshaping, indexing, joining, (un)squeezing and copying without changing the values."""
 
 from __future__ import annotations
 
@@ -33,4 +33,10 @@ OPS = (
        nodes=(reshaped("Unsqueeze"),)),
     Op("squeeze", "shape", "drop dims of size 1", (".squeeze", "torch.squeeze"), ports=X,
        params=(dim(kind="dims", positional=True),), glyph="↓", nodes=(reshaped("Squeeze"),)),
+    Op("clone", "shape", "a copy that stays in the graph", (".clone", "torch.clone"), ports=X,
+       glyph="⧉", keywords="copy", nodes=(unary("Clone", "∂{L}/∂{x} = {g}",
+                                                  forward="x (copied)"),)),
+    # detach makes no node: its result is a constant of the graph, as in torch
+    Op("detach", "shape", "the same values, cut from the graph", (".detach", "torch.detach"),
+       ports=X, glyph="✂", keywords="stop gradient constant no grad"),
 )

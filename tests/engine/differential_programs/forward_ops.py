@@ -195,6 +195,19 @@ def _view(b: _Builder) -> _V | None:
     return b.view_of(a, f"{_wrap(a, ATOM)}{index}", shape, contig)
 
 
+def _copy(b: _Builder) -> _V | None:
+    """``clone`` (a copy in the graph) or ``detach`` (the same storage, cut from the graph)."""
+    a = b.pick()
+    if a is None:
+        return None
+    key = b.draw(st.sampled_from(["clone", "detach"]))
+    text, _ = b.spell(key, [a])
+    if key == "clone":  # clone keeps the strides: a copy of a transposed tensor is no view
+        return b.result(text, [a], a.shape, a.mag)
+    return replace(b.view_of(a, text, a.shape, True), grad=False, graph=frozenset(), node=None,
+                   base=None)
+
+
 def _reduce(b: _Builder) -> _V | None:
     a = b.pick()
     if a is None:
@@ -318,4 +331,4 @@ def _pool(b: _Builder) -> _V | None:
 
 
 _OPS = [_unary, _unary, _binary, _binary, _binary, _matmul, _matmul, _quadratic, _view, _view,
-        _reduce, _join, _linalg, _loss, _pool]
+        _copy, _reduce, _join, _linalg, _loss, _pool]
