@@ -95,10 +95,11 @@ class Workspaces(QObject):
             self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
         self.current = name
         self.actions[name].setChecked(True)
+        # the graph first: docks restored beside a hidden graph take its room, and keep it
+        self.graph.setVisible(ARRANGEMENTS[name].graph)
         state = self._states.get(name)
         if not (state is not None and self.window.restoreState(state, LAYOUT_VERSION)):
             self._arrange(name)
-        self.graph.setVisible(ARRANGEMENTS[name].graph)
         self.changed.emit(name)
 
     def reset(self) -> None:
