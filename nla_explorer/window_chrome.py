@@ -181,6 +181,7 @@ class Presentation(QObject):
         self._fit_timer.setInterval(30)
         self._fit_timer.timeout.connect(self.fit_card)
         pane.document.step_changed.connect(lambda _: self.active and self._fit_timer.start())
+        stepper.card.jacobian.clicked.connect(self._details_clicked)
         window.installEventFilter(self)  # a new screen size: fit the card again
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
@@ -202,23 +203,28 @@ class Presentation(QObject):
         return (scroll.verticalScrollBar().maximum() > 0 or
                 scroll.widget().minimumSizeHint().width() > scroll.viewport().width() + 1)
 
-    def fit_card(self) -> None:
+    def fit_card(self, details: bool | None = None) -> None:
         """Presentation mode: each step's card readable without scrolling. It starts from the
         presentation's type with its details open; the card's own type shrinks (never below
         MIN_CARD_POINTS, the details folding first below FOLD_POINTS) until it fits the screen.
+        ``details`` True / False: the presenter opened / folded the local Jacobian, which stays
+        so (opened, its pictures shrink to the dock if the smallest type is still too big).
         The graph keeps its type, and a small card after a big one is big again."""
         if not self.active:
             return
         points = self.font_spin.value()
-        jacobian = self.stepper.card.jacobian
+        card = self.stepper.card
+        card.jacobian.set_folded(details is False)
+        card.squeeze_pictures(False)
         self.stepper.set_font_size(points)
-        jacobian.set_folded(False)
         QApplication.processEvents()  # the new card laid out
-        for floor, fold in ((FOLD_POINTS, False), (MIN_CARD_POINTS, True)):
+        floors = ((FOLD_POINTS, False), (MIN_CARD_POINTS, True)) if details is None else \
+            ((MIN_CARD_POINTS, False),)
+        for floor, fold in floors:
             if fold:  # the details fold before the type gets small; folded, it may grow again
                 if not self.card_overflows():
                     break
-                jacobian.set_folded(True)
+                card.jacobian.set_folded(True)
                 points = self.font_spin.value()
                 self.stepper.set_font_size(points)
                 QApplication.processEvents()
@@ -226,6 +232,13 @@ class Presentation(QObject):
                 points -= 1
                 self.stepper.set_font_size(points)
                 QApplication.processEvents()
+        if details and self.card_overflows():
+            card.squeeze_pictures(True)
+
+    def _details_clicked(self, folded: bool) -> None:
+        if self.active:
+            self._fit_timer.stop()
+            self.fit_card(details=not folded)
 
     @property
     def active(self) -> bool:

@@ -11,7 +11,7 @@ import html
 import re
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -97,6 +97,8 @@ class JacobianBlock(QWidget):
 class JacobianView(QWidget):
     """The local Jacobian section of a backward step card (hidden for cards without one)."""
 
+    clicked = Signal(bool)  # the user folded (True) or opened (False) it: the card fits anew
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.limit = JACOBIAN_LIMIT
@@ -106,7 +108,7 @@ class JacobianView(QWidget):
         self.title = _rich_label()
         self.title.setWordWrap(True)
         self.title.setCursor(Qt.PointingHandCursor)
-        self.title.mousePressEvent = lambda _event: self.set_folded(not self.folded)
+        self.title.mousePressEvent = lambda _event: self._click()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.addWidget(self.title)
@@ -131,6 +133,10 @@ class JacobianView(QWidget):
             block.setVisible(not self.folded)
             self.blocks.append(block)
         self.show()
+
+    def _click(self) -> None:
+        self.set_folded(not self.folded)
+        self.clicked.emit(self.folded)
 
     def set_folded(self, folded: bool) -> None:
         """Only the title (a click opens it again), or the whole section."""

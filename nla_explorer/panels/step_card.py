@@ -232,8 +232,12 @@ class StepCardView(QWidget):
     def _squeeze_pictures(self) -> None:
         """Outside presentation mode a picture wider than the dock shrinks to fit it (the card
         must never be wider than the dock: its text would run on under the edge)."""
+        self.squeeze_pictures(not self.compact)
+
+    def squeeze_pictures(self, on: bool) -> None:
+        """Pictures wider than the dock shrink to fit it (``on``), or keep their own size."""
         for picture in self.findChildren(FitImage):
-            picture.set_squeeze(not self.compact)
+            picture.set_squeeze(on)
 
     def set_jacobian_limit(self, entries: int) -> None:
         """The most entries of a local Jacobian the card draws (the ``jacobian_limit``

@@ -135,6 +135,31 @@ def test_presentation_fits_each_card_anew_and_leaves_the_graph_type_alone(window
     assert card.rule.font().pointSizeF() == before  # the window's type again
 
 
+def test_opening_the_folded_jacobian_while_presenting_fits_the_card_with_it_open(window, qtbot):
+    """The presenter clicks "▸ Local Jacobian (click to show)": the card fits again with the
+    Jacobian open (it ran off the right edge); clicking again folds it and the type grows back."""
+    window.load_example("polyfit_net")
+    window.presentation.action.trigger()
+    window.showNormal()
+    window.resize(1280, 720)
+    card = window.stepper.card
+    fitted = window.presentation._fit_timer
+    window.document.set_step(6)  # a 10×10 Jacobian: folded to fit
+    qtbot.waitUntil(lambda: not fitted.isActive(), timeout=3000)
+    qtbot.wait(30)
+    assert card.jacobian.folded
+    folded_points = card.rule.font().pointSizeF()
+    qtbot.mouseClick(card.jacobian.title, Qt.LeftButton)
+    qtbot.wait(30)
+    assert not card.jacobian.folded and card.jacobian.blocks[0].isVisible()
+    assert not window.presentation.card_overflows()
+    assert card.rule.font().pointSizeF() < folded_points
+    qtbot.mouseClick(card.jacobian.title, Qt.LeftButton)
+    qtbot.wait(30)
+    assert card.jacobian.folded and not window.presentation.card_overflows()
+    assert card.rule.font().pointSizeF() == folded_points
+
+
 def test_every_line_of_the_presented_card_takes_the_cards_type(window, qtbot):
     """From the back row: no text of the card stays small when presentation enlarges it (the
     note "x.grad += g" kept 9 pt: a label with a style sheet does not follow its parent's font)."""
