@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
         self.stepper_dock = add_dock(self, "Backward pass", "stepper_dock", self.stepper,
                                      Qt.RightDockWidgetArea)
         self.splitDockWidget(self.stepper_dock, self.inspector_dock, Qt.Vertical)
+        self.document.step_mode_changed.connect(  # "Forward pass" while the forward pass steps
+            lambda mode: self.stepper_dock.setWindowTitle(f"{mode.capitalize()} pass"))
         self.training = TrainingPanel()
         self.training_dock = add_dock(self, "Training", "training_dock", self.training,
                                       Qt.BottomDockWidgetArea)

@@ -146,6 +146,7 @@ class Expression:
     output: str | None = None
     #: The line of the code's closing ``output.backward()`` (code form only: not part of equality).
     backward_line: int | None = field(default=None, compare=False)
+    backward_text: str | None = field(default=None, compare=False)  # that line, as a label
 
     def block(self, block_id: str) -> Block:
         for b in self.blocks:
@@ -176,5 +177,6 @@ class Expression:
         return {b.name: b.id for b in self.blocks if b.name}
 
     def with_output(self, block_id: str | None) -> "Expression":
-        line = self.backward_line if block_id == self.output else None
-        return replace(self, output=block_id, backward_line=line)
+        same = block_id == self.output
+        return replace(self, output=block_id, backward_line=self.backward_line if same else None,
+                       backward_text=self.backward_text if same else None)

@@ -31,6 +31,7 @@ from nla_explorer.graph_view.groups.search import find_box
 from nla_explorer.graph_view.picture import Picture, PictureOptions, completed
 from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
+from nla_explorer.graph_view.stale_banner import StaleBanner
 from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.graph_view.view import LEGIBLE_PX, PRESENTATION_PX, GraphView
 
@@ -66,8 +67,11 @@ class GraphPane(QWidget):
         self._last_found: str | None = None
         self._regrouping: str | None = None  # the group opened or closed: shown where it is
         self._anchor = None  # (box, its offset from the view's centre) kept when grads arrive
+        self.banner = StaleBanner(options.style)  # the graph is not the code's: why
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
         layout.addWidget(self.view)
         self.setFocusProxy(self.view)
         document.graph_changed.connect(self.relayout)
@@ -75,6 +79,7 @@ class GraphPane(QWidget):
         document.step_changed.connect(self._show_step)
         document.selection_changed.connect(self._show_selection)
         document.error_changed.connect(self._show_error)
+        document.blocks_changed.connect(self._show_stale)
         self.scene.node_selected.connect(self._box_selected)
         self.scene.group_toggled.connect(self.toggle_group)
         self.builder.started.connect(self.build_started)
@@ -97,6 +102,7 @@ class GraphPane(QWidget):
         old, self.options = self.options, options
         style = options.style
         self.view.set_view_style(style)
+        self.banner.set_view_style(style)
         layout_kept = replace(old, style=style) == options and style.same_layout(old.style)
         repaint = layout_kept and not self.builder.busy()
         if (old.group_depth, old.fold, old.groups) != (options.group_depth, options.fold,
@@ -227,6 +233,11 @@ class GraphPane(QWidget):
         box = self.box_of(self.document.error_node if message else None)
         if box is not None:
             self.view.center_on_node(box)
+        self._show_stale()
+
+    def _show_stale(self) -> None:
+        doc = self.document
+        self.banner.show_reason(doc.error or doc.problem if doc.graph is not None else "")
 
     def _hold_collector(self, stepping: bool) -> None:
         """While stepping, the graph, its trace and the picture are long-lived: collect once on

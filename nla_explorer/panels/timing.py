@@ -15,7 +15,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
-    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
+    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter,
     QVBoxLayout, QWidget,
 )
 
@@ -61,16 +61,7 @@ class TimingPanel(QWidget):
         self._status_error = False
         self.table = ResultsTable()
         controls = self._build_controls()
-        tabs = QTabWidget()
-        tabs.addTab(self.plots.time_plot, "Time")
-        tabs.addTab(self.plots.speedup_view, "Speed-up")
-        tabs.addTab(self.plots.throughput_view, "Throughput")
-        tabs.setTabToolTip(0, "Time per call against matrix size, log–log, one curve per "
-                              "op, dtype and device")
-        tabs.setTabToolTip(1, "How many times faster the GPU is than the CPU; the star marks "
-                              "the size from which the GPU wins")
-        tabs.setTabToolTip(2, "GFLOP/s or GB/s achieved, with the device's datasheet peak "
-                              "where known")
+        tabs = self.plots.tabs()
         self.plot_tabs = tabs
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(tabs)
@@ -85,8 +76,12 @@ class TimingPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(controls.sizeHint().width() + scroll.verticalScrollBar()
                                .sizeHint().width())
+        left = QVBoxLayout()
+        left.addWidget(scroll, 1)
+        left.addWidget(self.run_area)
+        self.run_area.setMaximumWidth(scroll.minimumWidth())
         layout = QHBoxLayout(self)
-        layout.addWidget(scroll, 0)
+        layout.addLayout(left, 0)
         layout.addWidget(right, 1)
         self.plots.unit_box.currentIndexChanged.connect(self.redraw)
         self._update_sizes_label()
@@ -203,9 +198,12 @@ class TimingPanel(QWidget):
             col.addWidget(group)
         col.addWidget(self.naive_box)
         col.addWidget(self.transfer_box)
-        col.addLayout(buttons)
-        col.addWidget(self.progress)
-        col.addWidget(self.status_label)
+        self.run_area = QWidget()  # below the scrolling controls: Run and the progress in sight
+        run_col = QVBoxLayout(self.run_area)
+        run_col.setContentsMargins(0, 0, 0, 0)
+        run_col.addLayout(buttons)
+        run_col.addWidget(self.progress)
+        run_col.addWidget(self.status_label)
         col.addWidget(ResultsButtons(self.copy_results, self.save_csv, self.load_csv,
                                      self.clear_results, reference))
         col.addStretch(1)

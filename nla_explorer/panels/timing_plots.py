@@ -9,7 +9,9 @@ from collections import defaultdict
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QComboBox, QLabel, QStackedWidget, QVBoxLayout, QWidget  # noqa: E402
+from PySide6.QtWidgets import (  # noqa: E402
+    QComboBox, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+)
 import pyqtgraph as pg  # noqa: E402
 
 from nla_explorer.drawing.style import ViewStyle  # noqa: E402
@@ -73,6 +75,19 @@ class TimingPlots:
 
     def plots(self) -> tuple[pg.PlotWidget, ...]:
         return self.time_plot, self.speedup_plot, self.throughput_plot
+
+    def tabs(self) -> QTabWidget:
+        """The three views as tabs, each with a tooltip saying what it plots."""
+        tabs = QTabWidget()
+        for view, title, tip in (
+                (self.time_plot, "Time", "Time per call against matrix size, log–log, one "
+                                         "curve per op, dtype and device"),
+                (self.speedup_view, "Speed-up", "How many times faster the GPU is than the CPU; "
+                                                "the star marks the size from which the GPU wins"),
+                (self.throughput_view, "Throughput", "GFLOP/s or GB/s achieved, with the "
+                                                     "device's datasheet peak where known")):
+            tabs.setTabToolTip(tabs.addTab(view, title), tip)
+        return tabs
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Colours of the axes, titles and legends (the curves take them at the next redraw)."""

@@ -243,8 +243,10 @@ def test_forward_mode_walks_values_in_topological_order(window, qtbot):
     window.load_example("quadratic")
     doc = window.document
     window.graph_pane.view.setFocus()
+    assert window.stepper_dock.windowTitle() == "Backward pass"
     qtbot.keyClick(window.graph_pane.view, Qt.Key_F)
     assert doc.step_mode == "forward" and window.stepper.mode_buttons["forward"].isChecked()
+    assert window.stepper_dock.windowTitle() == "Forward pass"  # the dock's title says which
     order = doc.forward_order()
     position = {node_id: i for i, node_id in enumerate(order)}
     seen = []

@@ -253,3 +253,16 @@ def test_with_a_gpu_or_nothing_shipped_no_reference_run_is_offered(qtbot, tmp_pa
     with_gpu = [*timing.available_devices(), DeviceInfo("cuda", "cuda", H100)]
     monkeypatch.setattr(timing, "available_devices", lambda: with_gpu)
     assert not offered()  # a machine with a GPU measures its own
+
+
+def test_at_720p_run_cancel_and_the_progress_stay_in_sight(window, qtbot):
+    """In the Time workspace at 1280×720 the controls scroll; Run, Cancel, the progress bar
+    and the status line sit below them, whole (the progress bar was cut in half)."""
+    window.resize(1280, 720)
+    window.workspaces.switch("time")
+    qtbot.wait(50)
+    timing = window.timing
+    for widget in (timing.run_button, timing.cancel_button, timing.progress,
+                   timing.status_label):
+        assert widget.isVisible()
+        assert widget.visibleRegion().boundingRect() == widget.rect(), widget

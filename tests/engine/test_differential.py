@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from nla_explorer.engine.code.call_texts import line_label
+from nla_explorer.engine.code.backward_lines import line_label
 from tests.engine.app_record import app_record
 from tests.engine.differential_programs import differential_programs
 from tests.engine.oracle import Oracle

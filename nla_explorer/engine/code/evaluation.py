@@ -111,7 +111,7 @@ def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = No
             # sees, and the window can still trace, check and re-run it.
             runner.run(Block("backward", "backward", (Ref(out_block.id),),
                              (("retain_graph", True),), form=".backward",
-                             line=expression.backward_line))
+                             line=expression.backward_line, text=expression.backward_text))
     if out_block.id not in runner.tensors:
         raise ExpressionError("the output makes no tensor", out_block.line, out_block.name)
     return Evaluation(expression, runner.tensors, runner.recorder, out_block.id,

@@ -19,7 +19,8 @@ from nla_explorer.engine.code import functions, refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
-from nla_explorer.engine.code.call_texts import with_call_texts
+from nla_explorer.engine.code.backward_lines import closing_backward, with_call_texts
+from nla_explorer.engine.code.shown import shown_refusal
 from nla_explorer.engine.code.calc import UNARY, calc_value, fold, symbolic
 from nla_explorer.engine.code.numbers import checked
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
@@ -55,22 +56,12 @@ class _Parser:
                 self._statement(stmt)
             except RecursionError:
                 raise ExpressionError("the expression is nested too deeply", line=self.line) from None
-        line = self._trailing_backward()
+        closing = closing_backward(self.blocks)  # f.backward() ends the program: f is the output
+        if closing is not None:
+            del self.positions[self.blocks.pop().id]
         out = self._output(output)
         return Expression(tuple(self.blocks), tuple(self.numbers.items()), out,
-                          line if out == self.marked else None)
-
-    def _trailing_backward(self) -> int | None:
-        """A program that ends with its only backward call, ``f.backward()``, marks f as the output:
-        the expression a block editor builds with "Set as output", and evaluated the same way."""
-        calls = [b for b in self.blocks if b.op in AUTOGRAD_CALLS]
-        last = self.blocks[-1] if self.blocks else None
-        if len(calls) == 1 and last is calls[0] and last.form == ".backward" and \
-                len(last.args) == 1 and not last.kwargs:
-            self.blocks.pop()
-            del self.positions[last.id]
-            return last.line
-        return None
+                          closing.line if closing is not None and out == self.marked else None)
 
     def _output(self, output: str | None) -> str | None:
         if output is not None:
@@ -117,24 +108,31 @@ class _Parser:
             self.env[bound] = Ignored(path)
 
     def _expression_statement(self, node: ast.expr) -> None:
-        if isinstance(node, (ast.Constant, ast.Name, ast.Attribute)):
-            return  # a docstring or a value shown by the notebook: nothing to build
+        if isinstance(node, ast.Constant):
+            return  # a docstring
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return self._shown(node, "this line")  # a value the notebook shows: nothing to build
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
-                return
+                return self._shown(node, f"{func.id}(…)")
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
                 self._requires_grad_statement(func.value, node)
                 return
             callee = self._callee(func)  # evaluated once: reading x.T twice would add a node
             if isinstance(callee, Ignored):
-                return
+                return self._shown(node, "this call")
             value = self._call(node, callee)
         else:
             value = self._expr(node)
         if isinstance(value, Ref) and not CATALOGUE[self.blocks[-1].op].statement \
                 and self.blocks[-1].op != "manual_seed":
             self.last_assigned = value.block
+
+    def _shown(self, node: ast.expr, where: str) -> None:
+        refused = shown_refusal(node, self.env, where)
+        if refused is not None:
+            self._fail(*refused)
 
     def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
         ref = self._tensor(target, "requires_grad_()")
@@ -323,7 +321,7 @@ class _Parser:
         symbol = BINOPS.get(type(node.op))
         left, right = self._expr(node.left), self._expr(node.right)
         if symbol is None:
-            self._fail(f"the operator {type(node.op).__name__} is not supported")
+            self._fail(refusals.operator_refusal(node.op))
         for side in (left, right):
             if isinstance(side, Ignored):
                 self._fail(f"{side.what} cannot be used in a tensor expression here")
@@ -339,7 +337,7 @@ class _Parser:
         if isinstance(node.op, ast.UAdd):
             return operand
         if not isinstance(node.op, ast.USub):
-            self._fail(f"the operator {type(node.op).__name__} is not supported")
+            self._fail(refusals.operator_refusal(node.op))
         if isinstance(operand, Ref):
             return self._add("neg", (operand,), (), form="u-")
         return self._fold(UNARY, operand)

@@ -68,6 +68,17 @@ def method_refusal(method: str) -> str:
     return with_hint(f"the tensor method '.{method}()' is not in the whitelist", RUN)
 
 
+#: Python's spelling of the operators the interpreter does not model.
+_OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
+              ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~", ast.Not: "not"}
+
+
+def operator_refusal(op: ast.operator | ast.unaryop) -> str:
+    """An operator outside the interpreter (``//``, ``%``...), as the code writes it."""
+    symbol = _OPERATORS.get(type(op), type(op).__name__)
+    return with_hint(f"the operator '{symbol}' is not supported", RUN)
+
+
 def undefined_call(name: str) -> str:
     """A call of a name nothing defined (``Net()`` after a refused class)."""
     return with_hint(f"name '{name}' is not defined", UNDEFINED_CALL)

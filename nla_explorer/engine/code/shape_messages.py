@@ -45,28 +45,33 @@ def _inner_sizes(op: str, a: torch.Tensor, b: torch.Tensor) -> tuple[int, int] |
 
 
 def explain_failure(block: Block, form: str, args: tuple, kwargs: dict, exc: Exception) -> str:
-    """One line saying which op failed, on which shapes, and why."""
+    """One line saying which op failed, on which shapes, and why; where that is said in the
+    shapes' words, torch's own message follows (the one Python would show)."""
     call = describe_call(block, args)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    why = _why(block, args)
+    return f"{call} — {why}; torch: {first}" if why else f"{call} — {first}"
+
+
+def _why(block: Block, args: tuple) -> str | None:
+    """The shapes' reason a product or an elementwise op failed, if it is one of those."""
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
     if block.op in _MATMUL_OPS and len(tensors) == 2:
         a, b = tensors
         if block.op == "mm" and (a.dim() != 2 or b.dim() != 2):
-            return f"{call} — mm needs two matrices"
+            return "mm needs two matrices"
         if block.op == "mv" and (a.dim() != 2 or b.dim() != 1):
-            return f"{call} — mv needs a matrix and a vector"
+            return "mv needs a matrix and a vector"
         if block.op == "dot" and (a.dim() != 1 or b.dim() != 1):
-            return f"{call} — dot needs two vectors"
+            return "dot needs two vectors"
         if block.op == "matmul" and (a.dim() == 0 or b.dim() == 0):
-            return f"{call} — matmul needs tensors of at least one dimension (use * for scalars)"
+            return "matmul needs tensors of at least one dimension (use * for scalars)"
         sizes = _inner_sizes(block.op, a, b)
         if sizes is not None:
-            return f"{call} — inner sizes {sizes[0]} and {sizes[1]} differ"
+            return f"inner sizes {sizes[0]} and {sizes[1]} differ"
     if block.op in _ELEMENTWISE and len(tensors) == 2:
-        clash = _broadcast_clash(tensors[0].shape, tensors[1].shape)
-        if clash:
-            return f"{call} — {clash}"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{call} — {first}"
+        return _broadcast_clash(tensors[0].shape, tensors[1].shape)
+    return None
 
 
 _ELEMENTWISE = {"add", "sub", "mul", "div", "pow", "maximum", "mse_loss"}

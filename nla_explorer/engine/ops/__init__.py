@@ -104,8 +104,8 @@ def _set_grad(tensor, value):
 
 def _method(name: str):
     def call(tensor, *args, **kwargs):
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f".{name}() needs a tensor, got {type(tensor).__name__}")
+        if not isinstance(tensor, torch.Tensor):  # Python's own words (x.grad.zero_() early)
+            raise AttributeError(f"'{type(tensor).__name__}' object has no attribute '{name}'")
         return getattr(tensor, name)(*args, **kwargs)
     return call
 

@@ -18,7 +18,7 @@ import torch
 from nla_explorer.engine.autograd.capture import capture
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.trace import trace_backward
-from nla_explorer.engine.code.call_texts import line_label
+from nla_explorer.engine.code.backward_lines import line_label
 from nla_explorer.engine.errors import CaptureError
 from nla_explorer.engine.runner import stand_ins
 from nla_explorer.engine.runner.calls_kept import CallsKept

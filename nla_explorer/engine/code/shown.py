@@ -1,0 +1,82 @@
+"""What ``print(...)``, a plot call or a bare line only shows: checked, never evaluated.
+
+The safe reader does not compute printed values, so where Python would do more than show one it
+cannot follow, and says so instead of showing another program: a draw of random numbers (every
+later number would differ), an in-place change, a backward pass, a name nothing defined (Python
+raises NameError there).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import torch
+
+from nla_explorer.engine.code.names import Ignored
+from nla_explorer.engine.code.refusals import RUN, with_hint
+from nla_explorer.engine.expression import Ref
+
+#: Calls that draw from the random generator (or reseed it).
+RANDOM_CALLS = frozenset({
+    "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
+    "bernoulli", "multinomial", "poisson", "dropout", "manual_seed", "seed"})
+#: Calls that run the autograd engine.
+AUTOGRAD_CALLS = frozenset({"backward", "grad", "jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"})
+_BUILTINS = frozenset(dir(builtins))
+
+
+def shown_refusal(node: ast.expr, env: dict[str, object],
+                  where: str = "print(…)") -> tuple[str, str] | None:
+    """Why the safe reader cannot pass over ``node`` (message, culprit), or None when it only
+    shows values. ``env``: the program's names (tensors are ``Ref``, numpy or matplotlib
+    ``Ignored``: their own random draws leave torch's numbers alone)."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+            isinstance(env.get(node.value.id), Ref) and not hasattr(torch.Tensor, node.attr):
+        return f"'Tensor' object has no attribute '{node.attr}'", node.attr  # Python's words
+    bound = _bound_inside(node)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and \
+                sub.id not in bound and sub.id not in _BUILTINS and sub.id not in env:
+            return f"name '{sub.id}' is not defined", sub.id
+        if isinstance(sub, ast.NamedExpr):
+            return with_hint(f"{where} assigns with :=, which the safe reader does not run",
+                             RUN), ":="
+        if isinstance(sub, ast.Call) and not isinstance(env.get(_root(sub.func)), Ignored):
+            name = _called(sub.func)
+            what = ("draws random numbers" if name in RANDOM_CALLS else
+                    "runs a backward pass" if name in AUTOGRAD_CALLS else
+                    "changes a tensor in place" if _in_place(name) else None)
+            if what is not None:
+                return with_hint(f"{where} here {what} ({name}): the safe reader does not run "
+                                 "what is only printed or plotted, and every number after it "
+                                 "would differ from Python's", RUN), name
+    return None
+
+
+def _called(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _root(func: ast.expr) -> str:
+    while isinstance(func, (ast.Attribute, ast.Call, ast.Subscript)):
+        func = func.func if isinstance(func, ast.Call) else func.value
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _in_place(name: str) -> bool:
+    return name.endswith("_") and not name.startswith("_")
+
+
+def _bound_inside(node: ast.expr) -> set[str]:
+    """Names a comprehension or a lambda inside ``node`` binds for itself."""
+    bound: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.comprehension):
+            bound |= {n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name)}
+        elif isinstance(sub, ast.Lambda):
+            bound |= {a.arg for a in (*sub.args.posonlyargs, *sub.args.args,
+                                      *sub.args.kwonlyargs)}
+            bound |= {a.arg for a in (sub.args.vararg, sub.args.kwarg) if a is not None}
+    return bound

@@ -1,0 +1,53 @@
+"""A graph that is not the code's says so: the banner above it, in the lecture's type size.
+
+After an error (or with unfinished blocks) the last good graph stays on screen, as it should,
+but beside other code; without a word on the graph itself a lecture hall takes it for the new
+code's graph.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+BAD = "import torch\n\nx = torch.randn(3, requires_grad=True)\ny = (x * 2).sum(\ny.backward()\n"
+GOOD = "import torch\n\nx = torch.ones(3, requires_grad=True)\ny = (x * 2).sum()\ny.backward()\n"
+
+
+def test_an_error_marks_the_graph_kept_and_a_good_capture_clears_it(window, qtbot):
+    window.load_example("quadratic")
+    banner = window.graph_pane.banner
+    assert not banner.isVisible()
+    graph = window.document.graph
+    window.code_panel.editor.setPlainText(BAD)
+    qtbot.keyClick(window.code_panel.editor, Qt.Key_Return, Qt.ControlModifier)  # Capture
+    qtbot.waitUntil(lambda: window.document.error != "", timeout=5000)
+    assert window.document.graph is graph  # the last good graph is kept...
+    assert banner.isVisible() and "last graph that ran" in banner.text()  # ...and says so
+    assert "line 4" in banner.text() and "never closed" in banner.text()
+    window.code_panel.editor.setPlainText(GOOD)
+    qtbot.keyClick(window.code_panel.editor, Qt.Key_Return, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: window.document.graph is not graph, timeout=5000)
+    assert not banner.isVisible()
+
+
+def test_new_blocks_mark_the_graph_of_the_old_ones(window, qtbot):
+    window.workspaces.switch("build")
+    window.load_example("quadratic")
+    banner = window.graph_pane.banner
+    window.block_editor.new_action.trigger()
+    assert window.document.problem and banner.isVisible()
+    window.document.undo_stack.undo()
+    assert not window.document.problem and not banner.isVisible()
+
+
+def test_presenting_the_banner_is_as_big_as_the_graphs_type(window, qtbot):
+    window.load_example("quadratic")
+    window.code_panel.editor.setPlainText(BAD)
+    qtbot.keyClick(window.code_panel.editor, Qt.Key_Return, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: window.document.error != "", timeout=5000)
+    banner = window.graph_pane.banner
+    small = banner.fontInfo().pixelSize()
+    window.presentation.action.trigger()
+    qtbot.wait(50)
+    assert banner.isVisible()
+    assert banner.fontInfo().pixelSize() >= max(24, 1.6 * small)

@@ -1,0 +1,75 @@
+"""Lines that only show a value (``print(...)``, a plot, a bare name): the safe reader never runs
+them, so it must refuse where Python would do more there, and agree with Python elsewhere.
+
+The oracle is plain Python (:mod:`tests.engine.oracle`). A print that drew random numbers used to
+be skipped, and every later number differed from Python's without a word; a print that ran
+``mul_`` or ``grad`` changed nothing; a bare ``x.gard`` typo passed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nla_explorer.engine import explore_code
+from nla_explorer.engine.errors import ExpressionError
+from tests.engine.app_record import app_record
+from tests.engine.oracle import Oracle
+from tests.engine.test_differential import assert_same
+
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
+
+HEAD = "import torch\nimport numpy as np\nimport matplotlib.pyplot as plt\ntorch.manual_seed(0)\n"
+X = HEAD + "x = torch.randn(3, requires_grad=True)\n"  # line 5
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    with Oracle() as running:
+        yield running
+
+
+@pytest.mark.parametrize("line", [
+    "print(x)", "print(x.grad)", "print(f.item())", "print(f'{f.item():.3f}', x.shape)",
+    "print('f = {}'.format(f))", "x", "x.grad", "x.shape", "f",
+    "print(np.random.rand(2))",  # numpy's own generator: torch's numbers stay
+    "plt.plot(x.detach().numpy(), [t for t in range(3)])", "print([v * 2 for v in [1, 2]])",
+    "print(len(x), abs(-1), (lambda t: t)(x))",
+])
+def test_a_line_that_only_shows_is_passed_over_as_python_runs_it(oracle, line):
+    text = X + "f = (x * x).sum()\n" + line + "\ny = torch.randn(3)\ng = (f * y).sum()\n" \
+        "g.backward()\n"
+    assert_same(oracle.run(text), app_record(text), text)
+
+
+@pytest.mark.parametrize(("line", "culprit", "what"), [
+    ("print(torch.randn(3))", "randn", "draws random numbers"),
+    ("print(x.sum(), torch.rand(2))", "rand", "draws random numbers"),
+    ("plt.plot(torch.randn(3))", "randn", "draws random numbers"),
+    ("print(torch.manual_seed(1))", "manual_seed", "draws random numbers"),
+    ("print(y.mul_(10))", "mul_", "changes a tensor in place"),
+    ("print(torch.autograd.grad(f, x))", "grad", "runs a backward pass"),
+    ("print(f.backward())", "backward", "runs a backward pass"),
+])
+def test_a_line_that_would_change_the_program_is_refused_by_name(oracle, line, culprit, what):
+    """Python runs these and every later number (or the graph) changes: the reader cannot
+    follow without running them, so it says so (and Run cell runs them)."""
+    text = X + "y = x * 2\nf = y.sum()\n" + line + "\nz = torch.randn(3)\ng = (f * z).sum()\n" \
+        "g.backward()\n"
+    expected = oracle.run(text)
+    with pytest.raises(ExpressionError) as raised:
+        explore_code(text)
+    error = raised.value
+    assert (error.line, error.culprit) == (8, culprit)
+    assert what in error.reason and "Run cell" in error.reason
+    if expected["error"] is None:  # Python ran it: its numbers are not the reader's without it
+        skipped = app_record(text.replace(line, "pass"))
+        assert (expected["tensors"], expected["grads"]) != (skipped["tensors"], skipped["grads"])
+
+
+@pytest.mark.parametrize("line", ["print(grad_x)", "grad_x", "print(f'{x} {z}')",
+                                  "x.gard", "print(len(w))"])
+def test_a_line_python_stops_at_stops_the_reader_with_pythons_words(oracle, line):
+    text = X + "f = (x * x).sum()\n" + line + "\nf.backward()\n"
+    expected, actual = oracle.run(text), app_record(text)
+    assert expected["error"] is not None and expected["error"]["line"] == 7
+    assert_same(expected, actual, text)
