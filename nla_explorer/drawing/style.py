@@ -87,6 +87,9 @@ class ViewStyle:
     warning_fill: str = "#fff4ce"
     series: tuple[str, ...] = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00",
                                "#56b4e9", "#1a1a1a")  # Okabe–Ito: one colour per plotted curve
+    #: a box the pass has not reached: its fill, border and heatmaps fade to this, its text
+    #: stays whole (4.5:1 on the faded fill); on a dark canvas the fill fades less
+    waiting_opacity: float = 0.35
     font_size: float = 11.0
     precision: int = DEFAULT_PRECISION
 
@@ -104,6 +107,7 @@ class ViewStyle:
                    error="#ff8a80", error_fill="#3b1f1f", agree="#5fd38a", differ="#ff8a80",
                    rule="#5a5f66", note_text="#dce9f7", note_fill="#1f3347",
                    note_border="#3f6487", warning_text="#ffe08a", warning_fill="#3d3411",
+                   waiting_opacity=0.9,
                    series=("#56b4e9", "#ff8c42", "#3fcf9a", "#e69fc8", "#f0c04a", "#9ad0f5",
                            "#e8e8e8"))
 

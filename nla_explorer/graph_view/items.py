@@ -41,6 +41,8 @@ _MARKS = {"current": ("step_current", 5.0), "selected": ("selected", 3.5),
           "input": ("input_highlight", 3.0), "consumer": ("consumer_highlight", 3.0)}
 #: A plain box less tall than this on screen (pixels) is filled only: its border is a hair.
 FILL_ONLY_PX = 2.0
+#: A waiting box's text keeps full ink once its title is this tall on screen (readable).
+INK_PX = 8.0
 #: Shared border pens and fills: (id of the style, kind, mark, leaf) → (style, pen, brush);
 #: the style is kept in the entry so its id stays its own.
 _PAINTS: dict[tuple, tuple[ViewStyle, QPen, QBrush]] = {}
@@ -159,8 +161,22 @@ class NodeItem(QGraphicsRectItem):
         gradient has been accumulated fills with the gradient colour."""
         if (state, mode) != (self.step_state, self.step_mode):
             self.step_state, self.step_mode = state, mode
-            self.setOpacity(0.35 if state == "waiting" else 1.0)
+            # the fade is painted into the box's caches: drop them all (update() renews the
+            # view's, and the overview's tiles would keep painting the old box from theirs)
+            cache = self.cacheMode()
+            if cache != QGraphicsItem.NoCache:
+                self.setCacheMode(QGraphicsItem.NoCache)
+                self.setCacheMode(cache)
             self.update()
+
+    def _title_colour(self) -> str:
+        """A waiting box's name is grey (still 7:1 on its pale fill), a reached one's black."""
+        return "muted" if self.step_state == "waiting" else "text"
+
+    def fade(self) -> float:
+        """How opaque the box's fill, border and pictures are: the style's waiting opacity
+        while the pass has not reached it, else 1."""
+        return self.view_style.waiting_opacity if self.step_state == "waiting" else 1.0
 
     def _unknown(self, role: str) -> bool:
         """Is this line's quantity still unknown at the step shown?"""
@@ -189,19 +205,29 @@ class NodeItem(QGraphicsRectItem):
         zoom = option.levelOfDetailFromTransform(painter.worldTransform())
         level = FULL if vector else self.detail_at(zoom)
         pen, brush = self._outline()
+        # a waiting box fades its fill, border and pictures, not its text where it can be read
+        # (from the back row); text too small to read fades with the box (the overview's tiles
+        # show the fade). The view keeps no painter state per item: opacity goes back after.
+        base = painter.opacity()
+        faded = base * self.fade()
+        ink = base if zoom * self.fonts.title_metrics.height() >= INK_PX else faded
+        painter.setOpacity(faded)
         if level not in (FULL, NAME):  # a few pixels tall: a plain rectangle is all one sees
             paint_plain(painter, self._rect, pen, brush, zoom)
+            painter.setOpacity(base)
             return
         painter.setPen(pen)
         painter.setBrush(brush)
         radius = self.fonts.size * 0.6
         painter.drawRoundedRect(self._rect, radius, radius)
         if level == NAME:
+            painter.setOpacity(ink)
             painter.setFont(name_font(self.fonts, self.label_sizes()))
-            painter.setPen(self.view_style.colour("text"))
+            painter.setPen(self.view_style.colour(self._title_colour()))
             painter.drawText(self._rect, Qt.AlignCenter, self.node.label)
-            return
-        self._paint_lines(painter)
+        else:
+            self._paint_lines(painter, faded, ink)
+        painter.setOpacity(base)
 
     def _outline(self) -> tuple[QPen, QBrush]:
         """The border pen and the fill of the box as it is now (running, selected, lit)."""
@@ -217,7 +243,8 @@ class NodeItem(QGraphicsRectItem):
                                             leaf_grad)
         return self._outline_paint
 
-    def _paint_lines(self, painter: QPainter) -> None:
+    def _paint_lines(self, painter: QPainter, faded: float, ink: float) -> None:
+        """The box's lines: text at ``ink`` opacity, heatmap strips at ``faded``."""
         style, fonts = self.view_style, self.fonts
         y = self._rect.top() + fonts.padding * 0.6
         if self._lines is None:
@@ -228,6 +255,7 @@ class NodeItem(QGraphicsRectItem):
                 height = strip_size(strip, role, fonts)[1]
                 line = QRectF(self._rect.left(), y, self._rect.width(), height)
                 if not self._unknown(role):
+                    painter.setOpacity(faded)
                     self._paint_strip(painter, line, role, strip)
                     y += height
                     continue
@@ -235,12 +263,14 @@ class NodeItem(QGraphicsRectItem):
             else:
                 height = metrics(role, fonts).height()
                 line = QRectF(self._rect.left(), y, self._rect.width(), height)
+            painter.setOpacity(ink)
             painter.setFont(font(role, fonts))
             if self._unknown(role):
                 text = "∇ ?" if role == "grad" else "?"
                 painter.setPen(style.colour("muted"))
             else:
-                painter.setPen(style.colour(_ROLE_COLOURS[role]))
+                painter.setPen(style.colour(self._title_colour() if role == "title" else
+                                            _ROLE_COLOURS[role]))
             painter.drawText(line, Qt.AlignHCenter | Qt.AlignVCenter, text)
             y += height
 

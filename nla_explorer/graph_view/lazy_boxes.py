@@ -176,8 +176,7 @@ class LazyBoxes:
         for rect in rects:
             key = (rect.x(), rect.y(), rect.width(), rect.height())
             item = self._fresh.pop(key, None)
-            if item is None or item.isSelected() or item.highlight or item.step_state \
-                    or item.opacity() != 1.0:
+            if item is None or item.isSelected() or item.highlight or item.step_state:
                 kept.append(rect)
         return kept
 
@@ -199,7 +198,8 @@ class LazyBoxes:
             if paint is None:
                 paint = paints[key] = _sketch_paint(style, node, mark)
             if mark is not None or painter.opacity() != base:  # as the item: waiting fades
-                painter.setOpacity(base * 0.35 if mark is not None and mark[0] == "waiting"
+                painter.setOpacity(base * style.waiting_opacity
+                                   if mark is not None and mark[0] == "waiting"
                                    else base)
             box = QRectF(x - w / 2, y - h / 2, w, h)
             if zoom * h < FILL_ONLY_PX:

@@ -22,6 +22,10 @@ from nla_explorer.graph_view.model import GROUP, is_chain
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.value_text import short_text
 
+#: What an edge crossing a step's label costs, as a fraction of the label's area (a box under
+#: it costs the area it covers): labels move off the lines, and off boxes first.
+EDGE_COST = 0.5
+
 
 class StepOverlay:
     """Applies :class:`StepView`s to a :class:`GraphScene` (``None`` leaves step mode), in the
@@ -191,7 +195,8 @@ class StepOverlay:
             text = prefix + short_text(tensor, width=2, digits=digits)
             image = None
         else:
-            text = prefix + "×".join(map(str, tensor.shape))
+            # a shape in brackets: "∇ [10]" is ten numbers, not the number 10
+            text = prefix + "[" + "×".join(map(str, tensor.shape)) + "]"
             image = heatmap_image(tensor, cell=self.scene.fonts.size * 0.9,
                                   max_width=self.scene.fonts.size * 12,
                                   max_height=self.scene.fonts.size * 6)
@@ -235,14 +240,17 @@ class StepOverlay:
         region = candidates[0][1]
         for _, rect in candidates[1:]:
             region = region.united(rect)
-        # one scene query for all candidates: the boxes near this edge, and this step's labels
-        blockers = [(1.0, item.sceneBoundingRect()) for item in self.scene.items(region)
-                    if isinstance(item, NodeItem)]
+        # one scene query for all candidates: the boxes and edges near this edge, and this
+        # step's labels; an edge through a label (its own, mostly) costs half the label's area
+        near = self.scene.items(region)
+        blockers = [(1.0, item.sceneBoundingRect()) for item in near if isinstance(item, NodeItem)]
         blockers += [(2.0, rect) for rect in self._taken]
+        strokes = [item.mapToScene(item.shape()) for item in near if isinstance(item, EdgeItem)]
         best, best_score = None, float("inf")
         for cost, rect in candidates:
             score = cost + sum(weight * _area(rect.intersected(other))
                                for weight, other in blockers if rect.intersects(other))
+            score += EDGE_COST * _area(rect) * sum(stroke.intersects(rect) for stroke in strokes)
             if score < best_score:
                 best, best_score = rect, score
         return best.x(), best.y()

@@ -294,13 +294,13 @@ def test_the_gradient_on_a_lit_edge_stays_legible_zoomed_out(window, qtbot, tmp_
     pane = window.graph_pane
     qtbot.waitUntil(lambda: not pane.busy(), timeout=5000)
     qtbot.wait(300)  # the first fit done
-    window.document.set_step(6)  # the gradient into view: ∇ 10 and a heatmap
+    window.document.set_step(6)  # the gradient into view: ∇ [10] and a heatmap
     magnified = []
     for zoom in (0.2, 0.45, 0.8, 2.0, 4.0):
         pane.view.zoom_by(zoom / pane.view.zoom())  # as the wheel does
         qtbot.wait(10)
         (label,) = _step_labels(pane)
-        assert label.text().startswith("∇ 10")
+        assert label.text().startswith("∇ [10]")
         natural = label.boundingRect().height() * pane.view.zoom()  # unmagnified, on screen
         if natural >= 12:
             assert label.scale() == 1.0, zoom  # its own size where already legible

@@ -285,7 +285,7 @@ def test_stepping_marks_boxes_not_made_without_making_them_and_draws_them_as_ite
     images = [overview_image(view) for view in (lazy, eager)]
     assert np.array_equal(images[0], images[1])
     item = lazy.scene().node_items[waiting[0].id]  # made now: it takes its mark
-    assert item.step_state == "waiting" and item.opacity() == pytest.approx(0.35)
+    assert item.step_state == "waiting" and item.fade() == pytest.approx(item.view_style.waiting_opacity)
     assert eager.scene().node_items[waiting[0].id].step_state == "waiting"
     StepOverlay(lazy.scene())  # a fresh overlay knows nothing: leaving step mode on the old one
     lazy.scene().mark_steps((n.id, None, "backward") for n in waiting)

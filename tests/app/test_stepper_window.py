@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from tests.app.approved import assert_looks_approved, settled
 
 
@@ -41,7 +42,7 @@ def test_picture_shows_running_done_and_waiting_nodes_and_lit_edges(window):
     assert items[mm.node_id].step_state == "current"
     assert items[doc.trace.steps[0].node_id].step_state == "done"
     assert items[doc.trace.steps[-1].node_id].step_state == "waiting"
-    assert items[doc.trace.steps[-1].node_id].opacity() < 1
+    assert items[doc.trace.steps[-1].node_id].fade() < 1
     labels = [i.text() for i in window.graph_pane.scene.items() if hasattr(i, "text") and
               callable(i.text) and i.text().startswith("∇")]
     assert len(labels) == 2  # mm sends gradients to its two inputs
@@ -133,6 +134,31 @@ def test_presentation_fits_each_card_anew_and_leaves_the_graph_type_alone(window
     assert (again, again_folded) == (small, small_folded)
     window.presentation.action.trigger()
     assert card.rule.font().pointSizeF() == before  # the window's type again
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_box_the_pass_has_not_reached_is_pale_but_its_name_reads(window, qtbot, theme):
+    """Waiting boxes fade their fill, border and heatmaps, not their text: the whole box at 35 %
+    left "unsqueeze" at 2.3:1 on a projector."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import QRect
+    from nla_explorer.drawing.style import ViewStyle, contrast
+    from tests.app.test_dark_theme_panels import ground_and_ink
+    window.load_example("quadratic")
+    pane = window.graph_pane
+    pane.set_options(replace(pane.options, style=ViewStyle.for_theme(theme)))
+    qtbot.waitUntil(lambda: not pane.busy(), timeout=5000)
+    window.document.set_step(0)
+    qtbot.wait(50)
+    waiting = next(i for i in pane.scene.node_items.values() if i.node.label == "unsqueeze")
+    assert waiting.step_state == "waiting" and waiting.fade() < 1
+    box = pane.view.mapFromScene(waiting.sceneBoundingRect()).boundingRect()
+    ground, ink = ground_and_ink(pane.view.viewport().grab(box.adjusted(6, 6, -6, -6)).toImage())
+    assert contrast(ground, ink) >= 4.5
+    canvas, reached = QColor(pane.view_style.canvas), QColor("#f1f1f1")  # an op box's fill
+    assert abs(ground.lightness() - canvas.lightness()) < \
+        abs(reached.lightness() - canvas.lightness())  # paler: nearer the canvas
 
 
 def test_opening_the_folded_jacobian_while_presenting_fits_the_card_with_it_open(window, qtbot):
@@ -262,7 +288,7 @@ def test_forward_mode_walks_values_in_topological_order(window, qtbot):
     assert items[mm.id].step_state == "current" and items[mm.id].step_mode == "forward"
     waiting = items[doc.graph.output_id]
     assert waiting.step_state == "waiting" and waiting._unknown("value")
-    assert _overlay_texts(window) == ["1×5", "5×5"]  # mm's inputs: values as shape + heatmap
+    assert _overlay_texts(window) == ["[1×5]", "[5×5]"]  # mm's inputs: values as shape + heatmap
     assert sum(isinstance(i, QGraphicsPixmapItem) for i in window.graph_pane.scene.items()) == 2
     card = window.stepper.card
     assert card.rule.text() == "mm = ½xᵀ · A"

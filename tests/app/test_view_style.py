@@ -189,3 +189,22 @@ def test_the_step_card_takes_the_dark_colours(window):
     assert ViewStyle.dark().card_grad in card.tiles[0].head.text()
     window.preferences.theme_actions["light"].trigger()
     assert ViewStyle.light().card_grad in card.tiles[0].head.text()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_waiting_box_fades_but_its_names_and_values_still_read(theme):
+    """A box the backward pass has not reached fades its fill to ``waiting_opacity`` over the
+    canvas; its text is drawn whole on that and keeps 4.5:1 (the whole box at 0.35 left its
+    name at 2.3:1, gone from the back row)."""
+    from nla_explorer.drawing.style import contrast
+    from nla_explorer.graph_view.kind_styles import KIND_STYLES
+
+    style = ViewStyle.for_theme(theme)
+    alpha = style.waiting_opacity
+    assert alpha < 1  # it does fade
+    canvas = style.colour("canvas")
+    for kind in KIND_STYLES.values():
+        fill = QColor(*(round(alpha * a + (1 - alpha) * b) for a, b in zip(
+            QColor(kind.fill).getRgb()[:3], canvas.getRgb()[:3])))
+        for role in ("text", "value", "muted"):
+            assert contrast(style.colour(role), fill) >= 4.5, (kind, role)

@@ -69,7 +69,7 @@ def test_two_calls_choose_which_one_is_shown(window, qtbot):
     box = stepper.call_box
     assert not stepper.call_row.isHidden()
     assert [box.itemText(i) for i in range(box.count())] == [
-        "1 · f.backward() · line 6", "2 · g.backward() · line 7"]
+        "1 · f.backward(retain_graph=True) · line 6", "2 · g.backward() · line 7"]
     assert box.currentIndex() == 1 and doc.call_index == 1
     assert doc.graph.node(doc.graph.output_id).name == "g"
     inspect(window, qtbot, node_named(window, "x"))
@@ -85,7 +85,7 @@ def test_two_calls_choose_which_one_is_shown(window, qtbot):
     assert doc.graph.node(doc.graph.output_id).name == "f"
     assert sorted(doc.graph.node(s.node_id).op for s in doc.trace.steps) == f_ops
     assert window.graph_pane.scene.node_items.keys() >= {n.id for n in doc.graph.nodes}
-    assert stepper.call_box.currentText() == "1 · f.backward() · line 6"
+    assert stepper.call_box.currentText() == "1 · f.backward(retain_graph=True) · line 6"
     assert "backward call" not in stepper.notes.text()  # the call box says it already
     x_id = node_named(window, "x")
     inspect(window, qtbot, x_id)

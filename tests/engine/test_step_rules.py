@@ -102,6 +102,15 @@ def test_leaf_card_and_accumulation_note():
     assert card.numbers == ("g = [2, 4] → x.grad = [2, 4]",)
 
 
+def test_a_leaf_used_once_accumulates_its_one_gradient_without_a_sum():
+    """"b.grad = Σ contributions" for a b used once puzzled: one term, no sum."""
+    e = explore_code("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+                     "b = torch.tensor([0.5, 0.5], requires_grad=True)\n"
+                     "y = (x * x + b).sum()\ny.backward()\n")
+    card = step_card(e.graph, e.trace, e.trace.step_of(e.graph.find("b").id).index)
+    assert card.rule == ("b.grad += g",) and card.contributions == () and card.note == ""
+
+
 def _assert_contributions_sum(e, name, count):
     leaf = e.graph.find(name)
     parts = contributions(e.graph, e.trace, leaf.id)
@@ -151,3 +160,11 @@ def test_fmt_small_and_large():
     assert fmt(snapshot(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))) == "[[1, 2], [3, 4]]"
     assert fmt(snapshot(torch.zeros(5, 5))) == "‹5×5›"
     assert fmt(None) == "None"
+
+
+def test_a_product_of_a_tensor_with_itself_tells_its_two_lines_apart():
+    """g = f * f: "∂g/∂f += ḡ · f" twice read as a repeated line; each says which input it is."""
+    e = explore_code("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+                     "f = x.sum()\ng = f * f\ng.backward()\n")
+    card = step_card(e.graph, e.trace, 0)
+    assert card.rule == ("∂g/∂f += ḡ · f   (as input 1)", "∂g/∂f += ḡ · f   (as input 2)")

@@ -130,7 +130,11 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     lines: list[str] = []
     if rule is not None:
         for slot, template in rule.lines:
-            lines += _lines(template, slot, env, shapes, labels, grads, namer, node)
+            made = _lines(template, slot, env, shapes, labels, grads, namer, node)
+            if slot is not None and made and made[0] in lines:  # g = f * f: both factors are f
+                lines[lines.index(made[0])] += "   (as input 1)"
+                made = [f"{line}   (as input {slot + 1})" for line in made]
+            lines += made
     elif is_own_function(node.op):
         function = node.op.removesuffix("Backward")
         targets = ", ".join(partial(loss, lab) for lab, grad in zip(labels, grads)
@@ -237,14 +241,14 @@ def _leaf_card(graph: AutogradGraph, trace: BackwardTrace, node: GraphNode,
     name, g = label.text, namer.grad
     final = trace.leaf_grads.get(node.id, incoming)
     numbers = [f"{g} = {fmt(incoming)} → {name}.grad = {fmt(final)}"]
-    rule = tuple(render(line, {"x": label}) for _, line in RULES["AccumulateGrad"].lines)
-    note = f"{name}.grad += {g}"
-    shared = _shared_note(graph, trace, node.id, namer)
-    if shared:
-        note += "; " + shared
+    parts = _shared_parts(graph, trace, node.id, namer)
+    if parts:  # used several times: the sum is the rule, the note says what is added
+        rule = tuple(render(line, {"x": label}) for _, line in RULES["AccumulateGrad"].lines)
+        note = f"{name}.grad += {g}; " + _shared_note(graph, trace, node.id, namer)
+    else:  # used once: "Σ contributions" of one term would only puzzle
+        rule, note = (f"{name}.grad += {g}",), ""
     return StepCard(f"{name} — AccumulateGrad", rule, incoming, (),
-                    tuple(numbers), note, node.id, node.op,
-                    _shared_parts(graph, trace, node.id, namer), name, namer.loss, g,
+                    tuple(numbers), note, node.id, node.op, parts, name, namer.loss, g,
                     partial(namer.loss, label), ())
 
 

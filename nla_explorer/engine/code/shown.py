@@ -12,7 +12,7 @@ import ast
 import builtins
 import torch
 
-from nla_explorer.engine.code.names import Ignored
+from nla_explorer.engine.code.names import IGNORED_CALLS, Ignored
 from nla_explorer.engine.code.refusals import RUN, with_hint
 from nla_explorer.engine.expression import Ref
 
@@ -22,7 +22,8 @@ RANDOM_CALLS = frozenset({
     "bernoulli", "multinomial", "poisson", "dropout", "manual_seed", "seed"})
 #: Calls that run the autograd engine.
 AUTOGRAD_CALLS = frozenset({"backward", "grad", "jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"})
-_BUILTINS = frozenset(dir(builtins))
+#: Names every cell may use: Python's builtins and the notebook's own (``display``).
+_BUILTINS = frozenset(dir(builtins)) | IGNORED_CALLS
 
 
 def shown_refusal(node: ast.expr, env: dict[str, object],
