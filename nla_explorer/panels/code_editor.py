@@ -7,7 +7,7 @@ import re
 from PySide6.QtCore import QEvent, QRect, Qt, Signal
 from PySide6.QtGui import (
     QColor, QFont, QKeySequence, QPainter, QPalette, QPen, QShortcut, QSyntaxHighlighter,
-    QTextCharFormat, QTextCursor, QTextFormat,
+    QTextCharFormat, QTextCursor, QTextFormat, QTextOption,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTextEdit,
@@ -223,7 +223,10 @@ class CodeEditorPanel(QWidget):
         font = QFont("DejaVu Sans Mono", 11)
         font.setStyleHint(QFont.Monospace)
         self.editor.setFont(font)
-        self.editor.setLineWrapMode(QPlainTextEdit.NoWrap)
+        # long lines wrap: a narrow dock on a projector shows the whole call (line numbers
+        # stay those of the code)
+        self.editor.setLineWrapMode(QPlainTextEdit.WidgetWidth)
+        self.editor.setWordWrapMode(QTextOption.WrapAtWordBoundaryOrAnywhere)
         self.editor.setTabStopDistance(4 * self.editor.fontMetrics().horizontalAdvance(" "))
         self.editor.setPlaceholderText("Paste the PyTorch code of a notebook cell, then Ctrl+Enter")
         self.highlighter = PythonHighlighter(self.editor.document())

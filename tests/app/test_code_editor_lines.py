@@ -112,3 +112,20 @@ def test_a_capture_error_in_the_window_marks_its_line(window, qtbot):
     assert code.editor.error_block is None
     palette = code.editor.palette()
     assert palette.color(QPalette.Base) != palette.color(QPalette.Text)
+
+
+def test_a_long_line_wraps_in_a_narrow_dock_and_keeps_its_number(qtbot):
+    """At 1280×720 the Code dock is narrow: the Hessian example's key line ran off the edge
+    ("…functional.hessi"). It wraps; the next line's number follows the wrapped rows."""
+    long = ("H = torch.autograd.functional.hessian(lambda x: 0.5 * x @ A @ x - b @ x, x)\n"
+            "y = H.sum()\n")
+    panel = shown_code_panel(qtbot, long, 300, 300)
+    editor = panel.editor
+    assert editor.horizontalScrollBar().maximum() == 0  # nothing hidden to the right
+    height = editor.fontMetrics().height()
+    assert row_top(editor, 2) - row_top(editor, 1) >= 2 * height  # line 1 took two rows or more
+    image = editor.gutter.grab().toImage()
+    colours = EditorColours.of(editor.palette())
+    assert ink_columns(image, row_top(editor, 2), height, colours.gutter)  # "2" beside line 2
+    assert not ink_columns(image, row_top(editor, 1) + height, height, colours.gutter)  # no
+    # number beside the wrapped row: it is still line 1
