@@ -67,9 +67,17 @@ def test_a_line_that_would_change_the_program_is_refused_by_name(oracle, line, c
 
 
 @pytest.mark.parametrize("line", ["print(grad_x)", "grad_x", "print(f'{x} {z}')",
-                                  "x.gard", "print(len(w))"])
+                                  "x.gard", "print(len(w))", "print(x.grad.norm())",
+                                  "print(x.grad[0])", "x.grad.shape"])
 def test_a_line_python_stops_at_stops_the_reader_with_pythons_words(oracle, line):
+    """An undefined name, a misspelt attribute, ``x.grad`` used before any backward (None)."""
     text = X + "f = (x * x).sum()\n" + line + "\nf.backward()\n"
     expected, actual = oracle.run(text), app_record(text)
     assert expected["error"] is not None and expected["error"]["line"] == 7
     assert_same(expected, actual, text)
+
+
+def test_after_a_backward_the_grad_a_line_shows_is_there(oracle):
+    text = X + "f = (x * x).sum()\nf.backward()\nprint(x.grad.norm(), x.grad[0])\n" \
+        "g = (x * 3).sum()\ng.backward()\n"
+    assert_same(oracle.run(text), app_record(text), text)

@@ -130,7 +130,8 @@ class _Parser:
             self.last_assigned = value.block
 
     def _shown(self, node: ast.expr, where: str) -> None:
-        refused = shown_refusal(node, self.env, where)
+        graded = any(b.op in AUTOGRAD_CALLS or b.op == "set_grad" for b in self.blocks)
+        refused = shown_refusal(node, self.env, where, graded)
         if refused is not None:
             self._fail(*refused)
 

@@ -26,11 +26,16 @@ AUTOGRAD_CALLS = frozenset({"backward", "grad", "jacobian", "hessian", "vjp", "j
 _BUILTINS = frozenset(dir(builtins)) | IGNORED_CALLS
 
 
-def shown_refusal(node: ast.expr, env: dict[str, object],
-                  where: str = "print(…)") -> tuple[str, str] | None:
+def shown_refusal(node: ast.expr, env: dict[str, object], where: str = "print(…)",
+                  graded: bool = True) -> tuple[str, str] | None:
     """Why the safe reader cannot pass over ``node`` (message, culprit), or None when it only
     shows values. ``env``: the program's names (tensors are ``Ref``, numpy or matplotlib
-    ``Ignored``: their own random draws leave torch's numbers alone)."""
+    ``Ignored``: their own random draws leave torch's numbers alone); ``graded``: whether a
+    backward pass (or ``x.grad =``) came before, else every ``x.grad`` is still None."""
+    if not graded:
+        found = _use_of_no_grad(node)
+        if found is not None:
+            return found
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
             isinstance(env.get(node.value.id), Ref) and not hasattr(torch.Tensor, node.attr):
         return f"'Tensor' object has no attribute '{node.attr}'", node.attr  # Python's words
@@ -51,6 +56,17 @@ def shown_refusal(node: ast.expr, env: dict[str, object],
                 return with_hint(f"{where} here {what} ({name}): the safe reader does not run "
                                  "what is only printed or plotted, and every number after it "
                                  "would differ from Python's", RUN), name
+    return None
+
+
+def _use_of_no_grad(node: ast.expr) -> tuple[str, str] | None:
+    """``x.grad.norm()`` or ``x.grad[0]`` before any backward: Python's error on None."""
+    for sub in ast.walk(node):
+        base = sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else None
+        if isinstance(base, ast.Attribute) and base.attr == "grad":
+            if isinstance(sub, ast.Attribute):
+                return f"'NoneType' object has no attribute '{sub.attr}'", sub.attr
+            return "'NoneType' object is not subscriptable", "grad"
     return None
 
 
