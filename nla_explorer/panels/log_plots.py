@@ -55,6 +55,8 @@ def plot_widget(parent: QWidget, title: str, x_label: str, log_y: bool,
     item = widget.getPlotItem()
     item.setTitle(title, size=f"{parent.font().pointSize() + 1}pt")
     item.setLabel("bottom", x_label)
+    # epochs are counted: a first point at epoch 0 gave ticks "200…800" over "epoch (x0.001)"
+    item.getAxis("bottom").enableAutoSIPrefix(False)
     _fix_axis_width(widget, parent.font())
     # no grid: pyqtgraph's grid makes the axes repaint (with their text) on every curve update
     item.setLogMode(x=False, y=log_y)

@@ -262,3 +262,14 @@ def test_screenshot_mid_training(qtbot, panel):
         panel.start()
     assert_looks_approved(settled(panel), "training_panel_least_squares", max_changed=0.01)
     assert (SHOTS / "training_panel.png").stat().st_size > 10_000
+
+
+def test_before_the_first_epoch_the_epoch_axes_read_epoch(qtbot, panel):
+    """One point at epoch 0 spans a sliver of x: pyqtgraph rescaled the ticks to 200…800 and
+    wrote "epoch (x0.001)" under them, a unit nobody counts epochs in."""
+    for widget in (panel.fit_plots.loss_plot, panel.fit_plots.norm_plot):
+        item = widget.getPlotItem()
+        item.setXRange(0, 0.001, padding=0)
+        qtbot.wait(20)
+        axis = item.getAxis("bottom")
+        assert "x0.001" not in axis.labelString() and axis.autoSIPrefixScale == 1.0

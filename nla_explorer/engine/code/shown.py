@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+
 import torch
 
 from nla_explorer.engine.code.names import IGNORED_CALLS, Ignored
@@ -21,7 +22,8 @@ RANDOM_CALLS = frozenset({
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
     "bernoulli", "multinomial", "poisson", "dropout", "manual_seed", "seed"})
 #: Calls that run the autograd engine.
-AUTOGRAD_CALLS = frozenset({"backward", "grad", "jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"})
+AUTOGRAD_FUNCTIONS = frozenset({
+    "backward", "grad", "jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"})
 #: Names every cell may use: Python's builtins and the notebook's own (``display``).
 _BUILTINS = frozenset(dir(builtins)) | IGNORED_CALLS
 
@@ -50,7 +52,7 @@ def shown_refusal(node: ast.expr, env: dict[str, object], where: str = "print(â€
         if isinstance(sub, ast.Call) and not isinstance(env.get(_root(sub.func)), Ignored):
             name = _called(sub.func)
             what = ("draws random numbers" if name in RANDOM_CALLS else
-                    "runs a backward pass" if name in AUTOGRAD_CALLS else
+                    "runs a backward pass" if name in AUTOGRAD_FUNCTIONS else
                     "changes a tensor in place" if _in_place(name) else None)
             if what is not None:
                 return with_hint(f"{where} here {what} ({name}): the safe reader does not run "
