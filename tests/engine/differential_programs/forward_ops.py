@@ -320,14 +320,18 @@ def _pool(b: _Builder) -> _V | None:
     a = b.pick(lambda v: len(v.shape) == 2 and v.shape[-1] >= 2)
     if a is None:
         return None
+    # an unbatched pool squeezes its pooled batch of one: the result is a view of a tensor no
+    # name holds, so an in-place change through it rebases its grad_fn (never modify it)
     if kind == "max_pool1d":
         k = b.draw(st.integers(1, 2))
         size = f"kernel_size={k}" if b.draw(st.booleans()) else str(k)
-        return b.result(f"{b.functional('max_pool1d')}({a.text}, {size})", [a],
-                        (a.shape[0], a.shape[1] // k), a.mag, saves_in=True)
-    k = b.draw(st.integers(1, min(a.shape)))
-    return b.result(f"{b.functional('max_pool2d')}({_wrap(a, ATOM)}[None], {k})", [a],
-                    (1, a.shape[0] // k, a.shape[1] // k), a.mag, saves_in=True)
+        pooled = b.result(f"{b.functional('max_pool1d')}({a.text}, {size})", [a],
+                          (a.shape[0], a.shape[1] // k), a.mag, saves_in=True)
+    else:
+        k = b.draw(st.integers(1, min(a.shape)))
+        pooled = b.result(f"{b.functional('max_pool2d')}({_wrap(a, ATOM)}[None], {k})", [a],
+                          (1, a.shape[0] // k, a.shape[1] // k), a.mag, saves_in=True)
+    return replace(pooled, view=True)
 
 
 _OPS = [_unary, _unary, _binary, _binary, _binary, _matmul, _matmul, _quadratic, _view, _view,
