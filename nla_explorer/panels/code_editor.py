@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from PySide6.QtCore import QEvent, QRect, Qt, Signal
@@ -245,7 +246,9 @@ class CodeEditorPanel(QWidget):
         self.error_label = QLabel()
         self.error_label.setObjectName("error_label")
         self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse |
+                                                 Qt.LinksAccessibleByMouse)
+        self.error_label.linkActivated.connect(self._run_from_error)
         self.error_label.hide()
         self.status_label = QLabel()
         self.status_label.setObjectName("run_status")
@@ -348,9 +351,18 @@ class CodeEditorPanel(QWidget):
     def show_error(self, message: str) -> None:
         """Show ``message`` under the code ("" hides it); the line it names is marked, and the
         mark goes when the error does."""
+        hint = "press Run cell (Shift+Enter)"  # the refusal's own way out, one click away
+        if hint in message:
+            before, _, after = message.partition(hint)
+            message = (f"{html.escape(before)}<a href='run'>{html.escape(hint)}</a>"
+                       f"{html.escape(after)}")
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
         self.mark_error_line(line_named_in(message))
+
+    def _run_from_error(self, _link: str) -> None:
+        """The refusal's link: run the cell of the line it names (the cursor's without one)."""
+        self.request_run_cell(line_named_in(self.error_label.text()))
 
     def set_font_size(self, points: int) -> None:
         font = self.editor.font()

@@ -214,3 +214,22 @@ def test_faults_are_messages_and_the_window_keeps_painting(qtbot, trusted, windo
                        *(label.text() for label in output.findChildren(QLabel))])
     assert says in shown
     assert probe.longest < 0.5, probe.longest
+
+
+def test_a_refusal_runs_the_code_as_python_from_its_own_link(qtbot, trusted, window):
+    """Capture refuses a loop and says "press Run cell": that phrase is a link, and a click on it
+    runs the cell as Python (consent given), which draws the loop's graph."""
+    text = ("import torch\nx = torch.ones(3, requires_grad=True)\ny = x\n"
+            "for k in range(3):\n    y = y * 2\ny.sum().backward()\n")
+    code = window.code_panel
+    code.set_text(text)
+    code.request_capture()
+    qtbot.waitUntil(lambda: bool(window.document.error), timeout=30_000)
+    label = code.error_label
+    assert "<a href='run'>press Run cell (Shift+Enter)</a>" in label.text()
+    assert "for loop is not supported" in label.text()
+    label.linkActivated.emit("run")
+    finish(qtbot, window)
+    assert window.document.error == ""
+    assert [n.op for n in window.document.graph.nodes].count("MulBackward0") == 3
+    assert window.document.graph.find("x").kind == "leaf"
