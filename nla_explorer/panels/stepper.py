@@ -300,6 +300,8 @@ class StepperPanel(QWidget):
             node = doc.graph.node(doc.trace.steps[doc.step].node_id)
             self.card.show_backward(step_card(doc.graph, doc.trace, doc.step))
         pass_name = "forward" if forward else "backward"
+        # forward, a leaf is given and an op computes (its torch node only runs backward)
+        what = ("a leaf, given" if node.kind == "leaf" else "computed") if forward else node.op
         self.label.setText(f"<b>{pass_name} step {doc.step + 1:,} of {total:,}</b>: "
                            f"{node.name or node.label} <span style='color:{muted_colour(self)}'>"
-                           f"({node.op})</span>")
+                           f"({what})</span>")

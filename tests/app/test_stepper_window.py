@@ -284,6 +284,10 @@ def test_forward_mode_walks_values_in_topological_order(window, qtbot):
     assert all(position[e.source] < position[e.target] for e in doc.graph.edges)
     mm = next(n for n in doc.graph.nodes if n.op == "MmBackward0")
     doc.set_step(position[mm.id])
+    assert "mm" in window.stepper.label.text() and "(computed)" in window.stepper.label.text()
+    doc.set_step(0)  # a leaf: forward, nothing runs there (not "AccumulateGrad")
+    assert "(a leaf, given)" in window.stepper.label.text()
+    doc.set_step(position[mm.id])
     items = window.graph_pane.scene.node_items
     assert items[mm.id].step_state == "current" and items[mm.id].step_mode == "forward"
     waiting = items[doc.graph.output_id]
