@@ -107,7 +107,8 @@ class BlockItem(QGraphicsItem):
         op_metrics = QFontMetricsF(self.op_font)
         texts = [(look.title, fonts.title_metrics), (look.op_label, op_metrics),
                  (look.summary, fonts.small_metrics), (look.shape, fonts.mono_metrics)]
-        widest = max((max(fonts.small_metrics.horizontalAdvance(text), 24) + 12
+        # port names ("a", "b", "x") in the op's type: small type left them 5 px tall at 720p
+        widest = max((max(op_metrics.horizontalAdvance(text), 24) + 12
                       for _, text in look.inputs), default=0)
         label_room = widest * len(look.inputs)  # each label centred over its own port
         width = max([MIN_WIDTH, label_room + 2 * pad, len(look.inputs) * PORT_SPACING,
@@ -115,7 +116,7 @@ class BlockItem(QGraphicsItem):
                      + op_metrics.horizontalAdvance(look.op_label) + 2 * pad]
                     + [m.horizontalAdvance(t) + 2 * pad for t, m in texts if t])
         rows = 1 + bool(look.summary) + bool(look.shape)
-        top = fonts.small_metrics.height() + 4 if look.inputs else 0  # room for port labels
+        top = op_metrics.height() + 4 if look.inputs else 0  # room for port labels
         height = top + 2 * pad + fonts.title_metrics.height() + (rows - 1) * (
             fonts.small_metrics.height() + 2)
         self._rect = QRectF(-width / 2, 0, width, height)
@@ -160,8 +161,16 @@ class BlockItem(QGraphicsItem):
         return list(self.input_ports.values()) + ([self.output_port] if self.output_port else [])
 
     def op_label_px(self, zoom: float) -> float:
-        """The height on screen, in pixels, of the op's name at ``zoom``."""
+        """The height on screen, in pixels, of the op's name (and its ports' names) at
+        ``zoom``."""
         return QFontMetricsF(self.op_font).height() * zoom
+
+    def port_label_px(self, zoom: float) -> float:
+        """The height on screen, in pixels, of the names over the input ports at ``zoom``."""
+        return self._port_metrics().height() * zoom
+
+    def _port_metrics(self) -> QFontMetricsF:
+        return QFontMetricsF(self.op_font)
 
     def footprint(self) -> QRectF:
         """What the block covers in the scene: its box, port labels and error card."""
@@ -187,13 +196,14 @@ class BlockItem(QGraphicsItem):
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(self._rect, 8, 8)
-        painter.setFont(fonts.small)
+        painter.setFont(self.op_font)
         painter.setPen(colour("muted"))
-        sm = fonts.small_metrics
+        om = self._port_metrics()
         for (address, label), port in zip(look.inputs, self.input_ports.values()):
-            text_width = sm.horizontalAdvance(label)
-            painter.drawText(QPointF(port.pos().x() - text_width / 2, PORT_RADIUS + sm.ascent()),
+            text_width = om.horizontalAdvance(label)
+            painter.drawText(QPointF(port.pos().x() - text_width / 2, PORT_RADIUS + om.ascent()),
                              label)
+        sm = fonts.small_metrics
         y = self._top + pad + fonts.title_metrics.ascent()
         left = self._rect.left() + pad
         painter.setFont(fonts.title)

@@ -133,6 +133,7 @@ def test_build_workspace_at_720p_legible_blocks_that_follow_the_palette(window, 
     canvas, params = window.block_editor.canvas, window.block_editor.params
     assert canvas.isVisible() and canvas.label_px() >= 12
     assert all(item.op_label_px(canvas.zoom()) >= 12 for item in canvas.block_items())
+    assert all(item.port_label_px(canvas.zoom()) >= 12 for item in canvas.block_items())
     window.block_editor.new_action.trigger()
     assert window.document.code == "" and not canvas.block_items()
     window.blocks_palette.block_requested.emit("randn_parameter")  # as a double-click does
