@@ -58,11 +58,11 @@ def box_paint(style: ViewStyle, kind: KindStyle, mark: str | None,
         if len(_PAINTS) > 512:  # styles come and go with the theme and the font
             _PAINTS.clear()
         border, width = QColor(kind.border), kind.border_width
-        if mark is not None:
+        if mark in _MARKS:
             role, width = _MARKS[mark]
             border = style.colour(role)
         pen = QPen(border, width)
-        if kind.dashed:
+        if kind.dashed or mark == "waiting":  # not reached yet: a dashed outline, not only paler
             pen.setStyle(Qt.DashLine)
         fill = style.leaf_grad_fill if leaf_grad else kind.fill
         entry = _PAINTS[key] = (style, pen, QBrush(QColor(fill)))
@@ -232,7 +232,8 @@ class NodeItem(QGraphicsRectItem):
     def _outline(self) -> tuple[QPen, QBrush]:
         """The border pen and the fill of the box as it is now (running, selected, lit)."""
         mark = "current" if self.step_state == "current" else (  # running outranks selected
-            "selected" if self.isSelected() else self.highlight)
+            "selected" if self.isSelected() else self.highlight or (
+                "waiting" if self.step_state == "waiting" else None))
         # x.grad is in: the leaf fills with gradient colour
         leaf_grad = self.step_mode == "backward" and self.step_state in ("current", "done") \
             and self.node.kind == PARAMETER

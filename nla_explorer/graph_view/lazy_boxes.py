@@ -220,7 +220,7 @@ def _sketch_paint(style: ViewStyle, node: DisplayNode, mark: tuple[str, str] | N
         return box_paint(style, box_style(node), None, False)
     state, mode = mark
     leaf_grad = mode == "backward" and state in ("current", "done") and node.kind == PARAMETER
-    return box_paint(style, box_style(node), "current" if state == "current" else None,
+    return box_paint(style, box_style(node), state if state in ("current", "waiting") else None,
                      leaf_grad)
 
 

@@ -25,6 +25,11 @@ from nla_explorer.value_text import short_text
 #: What an edge crossing a step's label costs, as a fraction of the label's area (a box under
 #: it costs the area it covers): labels move off the lines, and off boxes first.
 EDGE_COST = 0.5
+#: What moving a label away from its edge costs, as a fraction of its area per label height:
+#: a label a full height away reads as another edge's.
+AWAY_COST = 0.6
+#: The step's labels are this many times the legible height of box names (12 px, 16 presenting).
+LABEL_OVER_NAMES = 1.4
 
 
 class StepOverlay:
@@ -46,13 +51,16 @@ class StepOverlay:
         scene.changed_picture.connect(self.reset)
 
     def magnify(self, zoom: float | None = None) -> float:
-        """How many times the step's labels are drawn at their scene size: enough for their text
-        to be the scene's ``min_label_px`` tall on screen at ``zoom``, never less than 1."""
-        zoom = self.zoom if zoom is None else zoom
+        """How many times the step's labels are drawn at their scene size: their text at least
+        LABEL_OVER_NAMES times the scene's ``min_label_px`` on screen at ``zoom`` (the gradient
+        is what a step is about: its label reads before the names do), and as tall as the boxes'
+        titles; never less than 1."""
+        zoom = max(self.zoom if zoom is None else zoom, 1e-6)
         font = QFont(self.scene.fonts.mono)
         font.setBold(True)
-        px = QFontMetricsF(font).height() * max(zoom, 1e-6)
-        return max(1.0, self.scene.min_label_px / px)
+        px = QFontMetricsF(font).height() * zoom
+        title_px = self.scene.fonts.title_metrics.height() * zoom
+        return max(1.0, LABEL_OVER_NAMES * self.scene.min_label_px / px, title_px / px)
 
     def set_zoom(self, zoom: float) -> None:
         """The view's zoom changed: the labels are drawn again if their magnification changes."""
@@ -231,11 +239,12 @@ class StepOverlay:
         one node spread apart), covering as little of the boxes and other labels as possible."""
         (sx, sy), (tx, ty) = points[0], points[-1]
         candidates = []
-        for dy in (0.0, -(height + 4), height + 4):
-            for t in (0.3, 0.5, 0.15, 0.7):
+        area = width * height
+        for dy in (0.0, -(height / 2 + 4), height / 2 + 4, -(height + 4), height + 4):
+            for t in (0.3, 0.5, 0.15, 0.7, 0.85):
                 px, py = sx + t * (tx - sx), sy + t * (ty - sy) + dy
                 for x in (px + 6, px - 6 - width):
-                    cost = abs(dy) + 2 * abs(t - 0.3) * height
+                    cost = area * (AWAY_COST * abs(dy) / (height + 4) + 0.3 * abs(t - 0.3))
                     candidates.append((cost, QRectF(x, py - height / 2, width, height)))
         region = candidates[0][1]
         for _, rect in candidates[1:]:

@@ -24,10 +24,11 @@ from nla_explorer.themes import palette_for
 LINE_IN_ERROR = re.compile(r"^line (\d+):")
 
 
-def error_style(style: ViewStyle) -> str:
-    """The error box: ``style``'s error colour on its error fill, in a frame of the same red."""
+def error_style(style: ViewStyle, points: float = 11) -> str:
+    """The error box: ``style``'s error colour on its error fill, in a frame of the same red, in
+    the code's type size (a style sheet keeps a label from following its parent's font)."""
     return (f"QLabel {{ color: {style.error}; background: {style.error_fill}; border: 1px solid "
-            f"{style.error}; border-radius: 4px; padding: 6px; }}")
+            f"{style.error}; border-radius: 4px; padding: 6px; font-size: {points}pt; }}")
 
 
 def line_named_in(message: str) -> int | None:
@@ -269,7 +270,8 @@ class CodeEditorPanel(QWidget):
             shortcut.setContext(Qt.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.request_capture)
         self.view_style: ViewStyle | None = None
-        self.error_label.setStyleSheet(error_style(ViewStyle.light()))
+        self.error_label.setStyleSheet(error_style(ViewStyle.light(),
+                                                   self.editor.font().pointSizeF()))
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Draw in ``style``'s theme: the panel's palette, the text field's background and text,
@@ -282,7 +284,7 @@ class CodeEditorPanel(QWidget):
         palette.setColor(QPalette.Text, style.colour("surface_text"))
         self.setPalette(palette)
         self.highlighter.set_dark(style.is_dark)
-        self.error_label.setStyleSheet(error_style(style))
+        self.error_label.setStyleSheet(error_style(style, self.editor.font().pointSizeF()))
 
     def _run_buttons(self) -> QHBoxLayout:
         self.run_cell_button = QPushButton("▶ Run cell   (Shift+Enter)")
@@ -368,6 +370,7 @@ class CodeEditorPanel(QWidget):
         font = self.editor.font()
         font.setPointSize(points)
         self.editor.setFont(font)
+        self.error_label.setStyleSheet(error_style(self.view_style or ViewStyle.light(), points))
         self.output.set_font_size(points)
 
     def _reveal_output(self) -> None:

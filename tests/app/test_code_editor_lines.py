@@ -129,3 +129,17 @@ def test_a_long_line_wraps_in_a_narrow_dock_and_keeps_its_number(qtbot):
     assert ink_columns(image, row_top(editor, 2), height, colours.gutter)  # "2" beside line 2
     assert not ink_columns(image, row_top(editor, 1) + height, height, colours.gutter)  # no
     # number beside the wrapped row: it is still line 1
+
+
+def test_the_error_box_is_in_the_codes_type_size(window, qtbot):
+    """The red box under the code was 9 pt beside 11 pt code (its style sheet kept it from the
+    panel's font), and stayed so when the Font box grew the code for a projector."""
+    code = window.code_panel
+    code.set_text("import torch\na = torch.ones(2, 3)\nb = torch.ones(4, 5)\nc = a @ b\n")
+    code.request_capture()
+    qtbot.waitUntil(lambda: bool(window.document.error), timeout=30_000)
+    for points in (11, 20):
+        window.toolbar.font_spin.setValue(points)
+        qtbot.wait(20)
+        editor_px = code.editor.fontInfo().pixelSize()
+        assert code.error_label.fontInfo().pixelSize() >= 0.9 * editor_px, points
