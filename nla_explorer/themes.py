@@ -2,14 +2,15 @@
 theme from the window: drawing/style.py).
 
 "system" follows the desktop's colour scheme (Qt 6.5+ reports it); "light" and "dark" force one.
-Both use the Fusion style, whose widgets follow the palette on every platform.
+Both use the Fusion style, whose widgets follow the palette on every platform (with check boxes
+framed so that they show: :class:`ReadableIndicators`).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 _DARK = {
     QPalette.Window: "#2b2b2b", QPalette.WindowText: "#e8e8e8", QPalette.Base: "#1f1f1f",
@@ -25,6 +26,26 @@ _LIGHT = {
     QPalette.HighlightedText: "#ffffff", QPalette.ToolTipBase: "#ffffe6",
     QPalette.ToolTipText: "#1a1a1a", QPalette.PlaceholderText: "#777777", QPalette.Link: "#0b57a4",
 }
+
+
+class ReadableIndicators(QProxyStyle):
+    """Fusion, with each check box framed in the palette's placeholder grey: Fusion draws the
+    frame a shade darker than the window (1.7:1 in the light theme), and an unticked box
+    vanished in the dark theme; framed, it reads at 4:1 or more in both."""
+
+    _BOXES = (QStyle.PE_IndicatorCheckBox, QStyle.PE_IndicatorItemViewItemCheck)
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # noqa: N802
+        super().drawPrimitive(element, option, painter, widget)
+        if element in self._BOXES:
+            painter.save()
+            painter.setPen(QPen(option.palette.color(QPalette.PlaceholderText), 1))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
 
 
 def system_is_dark() -> bool:
@@ -55,7 +76,7 @@ def apply_theme(theme: str, app: QApplication | None = None) -> str:
     if app is None:  # headless: no palette to set
         return "dark" if theme == "dark" else "light"
     name = resolve(theme)
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
+    if not isinstance(app.style(), ReadableIndicators):
+        app.setStyle(ReadableIndicators())
     app.setPalette(palette_for(name))
     return name

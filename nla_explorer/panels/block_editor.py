@@ -96,9 +96,7 @@ class BlockEditorPanel(QWidget):
         self.params_area.setMaximumWidth(16777215 if vertical else 420)
         self.params_area.setMaximumHeight(260 if vertical else 16777215)
         total = max(self.height() if vertical else self.width(), 400)
-        # below the canvas the fields take a quarter at most (they scroll): on a 720p projector
-        # a third of the dock left the canvas showing only the output's end of the blocks
-        side = min(180, total // 4) if vertical else min(300, total // 3)
+        side = min(240, total // 3) if vertical else min(300, total // 3)
         self.splitter.setSizes([total - side, side])
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override

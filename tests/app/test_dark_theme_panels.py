@@ -312,3 +312,23 @@ def test_the_shown_workspace_and_the_toggles_that_are_on_show_in_the_dark_theme(
         for button in (checked, constants):
             ground, ink = ground_and_ink(as_painted(button))
             assert contrast(ink, ground) >= TEXT, (theme, ink.name(), ground.name())
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_an_unticked_check_box_shows_its_box_in_both_themes(window, qtbot, theme):
+    """The Time workspace's unticked boxes (float64, mv, …) were dark squares on the dark window
+    (and 1.7:1 in the light one): each box is framed at 3:1 or more."""
+    from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
+    switch(window, qtbot, theme)
+    window.workspaces.switch("time")
+    qtbot.wait(20)
+    box = next(b for b in window.timing.findChildren(QCheckBox)
+               if b.isVisible() and not b.isChecked())
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    rect = box.style().subElementRect(QStyle.SE_CheckBoxIndicator, option, box)
+    image = box.grab(rect).toImage()
+    ground = box.palette().window().color()
+    frame = max(contrast(QColor(image.pixel(x, y)), ground)
+                for x in range(image.width()) for y in range(image.height()))
+    assert frame >= 3.0

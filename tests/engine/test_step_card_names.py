@@ -356,7 +356,7 @@ def test_quadratic_squared_calls_the_gradient_g_bar_as_g_is_the_output():
     made = assert_cards_use_the_programs_names(graph, trace, names)
     first = made[0]
     assert first.title == "g — MulBackward0" and first.loss == "g"
-    assert first.rule == ("∂g/∂f += ḡ · f", "∂g/∂f += ḡ · f")  # g = f * f: f twice
+    assert first.rule == ("∂g/∂f += ḡ · f   (as input 1)", "∂g/∂f += ḡ · f   (as input 2)")
     assert first.gradient_of == "∂g/∂g" and first.grad_symbol == "ḡ"
     assert first.numbers[0] == "ḡ = 1, f = 9.467 → ∂g/∂f += 9.467"
     for card in made:
