@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QToolBar, QWidget
 
 from nla_explorer.window_chrome import make_action
 
@@ -100,7 +100,17 @@ class Workspaces(QObject):
         state = self._states.get(name)
         if not (state is not None and self.window.restoreState(state, LAYOUT_VERSION)):
             self._arrange(name)
+        self._hide_stray_tabs()
         self.changed.emit(name)
+
+    def _hide_stray_tabs(self) -> None:
+        """Restoring a layout whose tabbed docks are hidden leaves their tab bar on screen (Time
+        showed "Inspector | Results" over its table): hide a bar none of whose docks shows."""
+        shown = {dock.windowTitle() for dock in self.docks.values() if not dock.isHidden()}
+        for bar in self.window.findChildren(QTabBar):
+            if bar.parentWidget() is self.window and bar.count() and not (
+                    {bar.tabText(i) for i in range(bar.count())} & shown):
+                bar.hide()
 
     def reset(self) -> None:
         """View ▸ Reset layout: the current workspace's default arrangement."""

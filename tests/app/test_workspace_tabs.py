@@ -1,0 +1,57 @@
+"""No tab bar of hidden docks stays on screen after a workspace's layout is restored.
+
+On a 1280×720 screen, back in Time a second time (its saved layout restored), the tab bar of
+Graph's tabbed Inspector and Results stayed over the timing table with both docks hidden. The
+offscreen screen of the test session is 800×800, where Qt does not leave it: the check runs in
+a child with a 1280×720 offscreen screen, as docs/make_screenshots.py renders the README's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHILD = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QDockWidget, QTabBar
+from nla_explorer.main_window import MainWindow
+app = QApplication([])
+tmp = Path(sys.argv[1])
+settings = QSettings(str(tmp / "s.ini"), QSettings.IniFormat)
+settings.setValue("help/tour_done", True)
+window = MainWindow(settings, tmp / "r.nla")
+window.show()
+window.resize(1280, 720)
+window.load_example("quadratic")
+stray = []
+for name in ("time", "graph", "build", "train", "time", "graph", "time"):
+    window.workspaces.switch(name)
+    for _ in range(20):
+        app.processEvents()
+    shown = {d.windowTitle() for d in window.findChildren(QDockWidget) if d.isVisible()}
+    for bar in window.findChildren(QTabBar):
+        if bar.parentWidget() is window and bar.isVisible() and bar.count():
+            tabs = {bar.tabText(i) for i in range(bar.count())}
+            if not tabs & shown:
+                stray.append((name, sorted(tabs)))
+print(stray)
+"""
+
+
+def test_no_tab_bar_of_hidden_docks_stays_on_a_720p_screen(tmp_path):
+    screens = tmp_path / "screens.json"
+    screens.write_text(json.dumps({"screens": [{
+        "name": "720p", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96,
+        "logicalBpi": 96, "dpr": 1}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screens}",
+           "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True,
+                         text=True, timeout=120, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
