@@ -101,23 +101,6 @@ def test_each_workspace_remembers_its_layout_and_reset_restores_it(window, qtbot
     assert window.block_dock.width() == pytest.approx(default, abs=30)
 
 
-@pytest.mark.parametrize("away", ["time", "train", "build"])
-def test_coming_back_to_graph_gives_the_graph_its_room_again(window, qtbot, away):
-    """Time hides the graph: its docks, restored beside the hidden graph, took all its room,
-    and back in Graph the graph was a 70 px strip (saved so for the next start too)."""
-    window.resize(1280, 720)
-    window.load_example("quadratic")
-    settle(qtbot, window)
-    before = window.graph_pane.width()
-    assert before > 400
-    for _ in range(2):
-        window.workspaces.switch(away)
-        qtbot.wait(50)
-        window.workspaces.switch("graph")
-        qtbot.wait(50)
-        assert window.graph_pane.width() == pytest.approx(before, abs=8)
-
-
 def test_layouts_survive_a_restart_and_bad_settings_give_the_defaults(qtbot, settings, tmp_path):
     first = MainWindow(settings, tmp_path / "recovery.nla")
     qtbot.addWidget(first)

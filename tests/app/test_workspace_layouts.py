@@ -1,4 +1,5 @@
-"""No tab bar of hidden docks stays on screen after a workspace's layout is restored.
+"""A workspace's restored layout: the graph gets its room back, and no tab bar of hidden docks
+stays on screen.
 
 On a 1280×720 screen, back in Time a second time (its saved layout restored), the tab bar of
 Graph's tabbed Inspector and Results stayed over the timing table with both docks hidden. The
@@ -13,6 +14,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = """
@@ -55,3 +58,20 @@ def test_no_tab_bar_of_hidden_docks_stays_on_a_720p_screen(tmp_path):
                          text=True, timeout=120, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+@pytest.mark.parametrize("away", ["time", "train", "build"])
+def test_coming_back_to_graph_gives_the_graph_its_room_again(window, qtbot, away):
+    """Time hides the graph: its docks, restored beside the hidden graph, took all its room,
+    and back in Graph the graph was a 70 px strip (saved so for the next start too)."""
+    window.resize(1280, 720)
+    window.load_example("quadratic")
+    qtbot.waitUntil(lambda: not window.graph_pane.busy(), timeout=5000)
+    before = window.graph_pane.width()
+    assert before > 400
+    for _ in range(2):
+        window.workspaces.switch(away)
+        qtbot.wait(50)
+        window.workspaces.switch("graph")
+        qtbot.wait(50)
+        assert window.graph_pane.width() == pytest.approx(before, abs=8)
