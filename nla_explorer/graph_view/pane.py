@@ -237,7 +237,7 @@ class GraphPane(QWidget):
 
     def _show_stale(self) -> None:
         doc = self.document
-        self.banner.show_reason(doc.error or doc.problem if doc.graph is not None else "")
+        self.banner.show_reason((doc.error or doc.problem) if doc.graph is not None else "")
 
     def _hold_collector(self, stepping: bool) -> None:
         """While stepping, the graph, its trace and the picture are long-lived: collect once on

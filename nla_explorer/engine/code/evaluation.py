@@ -202,10 +202,11 @@ class _Runner:
         culprit = self._culprit(block)
         named = culprit in self.bound
         what = culprit if named else "…"
-        label = f"{what}.backward()" if block.op == "backward" else f"grad({what}, …)"
-        if block.form == "torch.autograd.backward":
-            label = f"torch.autograd.backward({what}, …)"
-        label = block.text or label  # code: the call's line, as Run as Python names it
+        # code: the call's line, as Run as Python names it; blocks: a form made of the names
+        label = block.text or (f"torch.autograd.backward({what}, …)"
+                               if block.form == "torch.autograd.backward" else
+                               f"{what}.backward()" if block.op == "backward" else
+                               f"grad({what}, …)")
         out, call = run_backward_call(block.op, form, fn, args, kwargs, names=dict(self.bound),
                                       recorder=self.recorder, limit=self.value_limit,
                                       line=block.line, block_id=block.id, label=label,

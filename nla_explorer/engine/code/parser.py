@@ -45,6 +45,7 @@ class _Parser:
         self.marked: str | None = None
         self.last_assigned: str | None = None
         self.line = 0
+        self.graded = False  # a backward call (or x.grad =) came: x.grad may be a tensor
         for name in inputs:
             self.env[name] = self._add("input", (name,), (), name=name)
 
@@ -130,8 +131,7 @@ class _Parser:
             self.last_assigned = value.block
 
     def _shown(self, node: ast.expr, where: str) -> None:
-        graded = any(b.op in AUTOGRAD_CALLS or b.op == "set_grad" for b in self.blocks)
-        refused = shown_refusal(node, self.env, where, graded)
+        refused = shown_refusal(node, self.env, where, self.graded)
         if refused is not None:
             self._fail(*refused)
 
@@ -382,6 +382,7 @@ class _Parser:
         block_id = f"b{len(self.blocks) + 1}"
         self.positions[block_id] = len(self.blocks)
         self.blocks.append(Block(block_id, op, args, kwargs, name, form, self.line))
+        self.graded = self.graded or op in AUTOGRAD_CALLS or op == "set_grad"
         if op in AUTOGRAD_CALLS:  # the graph shown by default: the last backward call's
             outputs = args[0] if args else None
             first = next(iter(outputs), None) if isinstance(outputs, tuple) else outputs
