@@ -68,7 +68,8 @@ def test_a_line_that_would_change_the_program_is_refused_by_name(oracle, line, c
 
 @pytest.mark.parametrize("line", ["print(grad_x)", "grad_x", "print(f'{x} {z}')",
                                   "x.gard", "print(len(w))", "print(x.grad.norm())",
-                                  "print(x.grad[0])", "x.grad.shape"])
+                                  "print(x.grad[0])", "x.grad.shape",
+                                  "print(x.grad.grad.norm())"])
 def test_a_line_python_stops_at_stops_the_reader_with_pythons_words(oracle, line):
     """An undefined name, a misspelt attribute, ``x.grad`` used before any backward (None)."""
     text = X + "f = (x * x).sum()\n" + line + "\nf.backward()\n"

@@ -62,14 +62,16 @@ def shown_refusal(node: ast.expr, env: dict[str, object], where: str = "print(â€
 
 
 def _use_of_no_grad(node: ast.expr) -> tuple[str, str] | None:
-    """``x.grad.norm()`` or ``x.grad[0]`` before any backward: Python's error on None."""
+    """``x.grad.norm()`` or ``x.grad[0]`` before any backward: Python's error on None, at the
+    innermost use (``x.grad.grad.norm()`` fails at ``.grad``: the last one the walk finds)."""
+    found = None
     for sub in ast.walk(node):
         base = sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else None
         if isinstance(base, ast.Attribute) and base.attr == "grad":
-            if isinstance(sub, ast.Attribute):
-                return f"'NoneType' object has no attribute '{sub.attr}'", sub.attr
-            return "'NoneType' object is not subscriptable", "grad"
-    return None
+            found = (f"'NoneType' object has no attribute '{sub.attr}'", sub.attr) \
+                if isinstance(sub, ast.Attribute) else \
+                ("'NoneType' object is not subscriptable", "grad")
+    return found
 
 
 def _called(func: ast.expr) -> str:
