@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+    QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton,
 )
 
 from nla_explorer.document import Document
@@ -32,6 +32,7 @@ from nla_explorer.window_chrome import (
 from nla_explorer.window_export import WindowExport
 from nla_explorer.window_help import WindowHelp
 from nla_explorer.window_runs import WindowRuns
+from nla_explorer.window_training import TrainingGraph
 from nla_explorer.window_preferences import WindowPreferences
 from nla_explorer.window_recent import RecentFiles
 from nla_explorer.workspaces import Workspaces, follow_dock_shape
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
                                self.graph_pane, self.workspaces)
         self.runs = WindowRuns(self, self.document, self.code_panel, self.settings,
                                self.statusBar().showMessage)
+        self.training_graph = TrainingGraph(self, self.document, self.training, self.workspaces,
+                                            self.statusBar().showMessage)
         self.preferences = WindowPreferences(self, self.settings, self.document, self.sessions,
                                              self.toolbar, self._set_panel_fonts,
                                              self.set_view_style)
@@ -196,7 +199,6 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.code_panel.capture_requested.connect(self._capture_code)
         self.blocks_palette.block_requested.connect(self.block_editor.add_entry)
-        self.training.graph_requested.connect(self.show_training_graph)
         self.document.graph_changed.connect(self._update_title)
         self.results.follow(self.document)  # a program with results: they come to the front
         self.document.graph_changed.connect(self._show_results)
@@ -342,20 +344,6 @@ class MainWindow(QMainWindow):
         """Ctrl+Enter: the graph of the code; the keys then step (→ no longer moves the cursor)."""
         if self.document.set_code(text, self.document.example) and self.graph_pane.isVisible():
             self.graph_pane.view.setFocus()
-
-    def show_training_graph(self, code: str) -> None:
-        """The training panel's "Show graph": one training step's loss, in the graph view (after
-        asking, when it would replace the user's code; Undo brings that back too)."""
-        doc = self.document
-        if doc.code.strip() and doc.title != "training step" and QMessageBox.question(
-                self, "Show the training step's graph",
-                "Replace the code in the Graph workspace by one training step of the network "
-                "the sliders train?\n\nEdit ▸ Undo brings your code back.",
-                QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel) != QMessageBox.Yes:
-            return
-        if doc.set_code(code, title="training step"):
-            self.statusBar().showMessage("The graph of one training step's loss "
-                                         "(the network the sliders train)")
 
     # -- selection and search ------------------------------------------------------------------------
     def _inspect(self) -> None:

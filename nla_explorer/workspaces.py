@@ -1,6 +1,7 @@
 """Workspaces: one job big at a time (Graph, Build, Train, Time), each remembering its layout.
 
-A workspace is a set of docks in given areas and proportions, with the graph shown or not. The
+A workspace is a set of docks in given areas and proportions, with the graph shown or not (Train
+shows it on demand: the network's step graph beside the curves, not whatever code is loaded). The
 window switches between them from the workspace bar or Ctrl+1…4; leaving one saves the window's
 dock state under its name (and in the settings), coming back restores it, and View ▸ Reset layout
 puts the current one back to its default arrangement.
@@ -32,6 +33,7 @@ class Arrangement:
     below: tuple[tuple[str, str, float], ...] = ()
     graph: bool = True
     tabbed: tuple[tuple[str, str], ...] = ()  # (dock, the dock it is a tab behind)
+    with_graph: float = 0.0  # a graph hidden by default shown on demand: the docks' share then
 
 
 ARRANGEMENTS: dict[str, Arrangement] = {
@@ -43,8 +45,8 @@ ARRANGEMENTS: dict[str, Arrangement] = {
         "Build", "Blocks: the palette and the canvas beside the live graph (Ctrl+2)",
         (("palette_dock", LEFT, 0.15), ("block_dock", LEFT, 0.42))),
     "train": Arrangement(
-        "Train", "Sliders and training curves, with one training step's graph (Ctrl+3)",
-        (("training_dock", LEFT, 0.72),)),
+        "Train", "Sliders and training curves; Show graph adds one training step's graph (Ctrl+3)",
+        (("training_dock", LEFT, 1.0),), graph=False, with_graph=0.66),
     "time": Arrangement(
         "Time", "CPU and GPU timings of matrix operations: controls, plots, table (Ctrl+4)",
         (("timing_dock", LEFT, 1.0),), graph=False),
@@ -65,6 +67,7 @@ class Workspaces(QObject):
             dock.hide()
         self.current = ""
         self._states: dict[str, QByteArray] = {}
+        self._graph_shown: dict[str, bool] = {}  # on demand, where the default hides the graph
         self.bar = QToolBar("Workspaces", window)
         self.bar.setObjectName("workspace_bar")
         self.bar.setMovable(False)
@@ -96,7 +99,7 @@ class Workspaces(QObject):
         self.current = name
         self.actions[name].setChecked(True)
         # the graph first: docks restored beside a hidden graph take its room, and keep it
-        self.graph.setVisible(ARRANGEMENTS[name].graph)
+        self.graph.setVisible(self.graph_wanted(name))
         state = self._states.get(name)
         if not (state is not None and self.window.restoreState(state, LAYOUT_VERSION)):
             self._arrange(name)
@@ -112,10 +115,31 @@ class Workspaces(QObject):
                     {bar.tabText(i) for i in range(bar.count())} & shown):
                 bar.hide()
 
+    def graph_wanted(self, name: str) -> bool:
+        """Whether workspace ``name`` shows the graph (its default, or as Show graph left it)."""
+        return self._graph_shown.get(name, ARRANGEMENTS[name].graph)
+
+    def show_graph(self, shown: bool = True) -> None:
+        """The current workspace with the graph (``shown``) or without: Train's Show graph. The
+        docks give the graph the room its arrangement says, and take it back when it goes."""
+        arrangement = ARRANGEMENTS[self.current]
+        if not arrangement.with_graph or shown == self.graph.isVisibleTo(self.window):
+            return
+        self._graph_shown[self.current] = shown
+        self.graph.setVisible(shown)
+        docks = [self.docks[n] for n, _a, _s in arrangement.docks]
+        share = arrangement.with_graph if shown else 1.0
+        width = max(self.window.width(), 640)
+        self.window.resizeDocks(docks, [max(120, int(width * share * s))
+                                        for _n, _a, s in arrangement.docks], Qt.Horizontal)
+        self.changed.emit(self.current)
+
     def reset(self) -> None:
         """View ▸ Reset layout: the current workspace's default arrangement."""
         self._states.pop(self.current, None)
+        self._graph_shown.pop(self.current, None)
         self._arrange(self.current)
+        self.changed.emit(self.current)
 
     def save(self) -> None:
         """Keep every workspace's layout (and which one is shown) in the settings."""
@@ -123,6 +147,8 @@ class Workspaces(QObject):
             self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
         for name, state in self._states.items():
             self.settings.setValue(f"workspaces/{name}", state)
+        for name in ARRANGEMENTS:
+            self.settings.setValue(f"workspaces/{name}_graph", self.graph_wanted(name))
         self.settings.setValue("workspaces/current", self.current)
         self.settings.setValue("workspaces/version", LAYOUT_VERSION)
 
@@ -133,6 +159,9 @@ class Workspaces(QObject):
             state = self.settings.value(f"workspaces/{name}")
             if isinstance(state, QByteArray):  # a corrupt settings file can hold anything here
                 self._states[name] = state
+            shown = str(self.settings.value(f"workspaces/{name}_graph", "")).lower()
+            if ARRANGEMENTS[name].with_graph and shown in ("true", "false"):
+                self._graph_shown[name] = shown == "true"
 
     def start(self) -> None:
         """Show the workspace the user left last (Graph the first time)."""
@@ -170,7 +199,7 @@ class Workspaces(QObject):
             window.tabifyDockWidget(self.docks[front], dock)
             dock.show()
             self.docks[front].raise_()
-        self.graph.setVisible(arrangement.graph)
+        self.graph.setVisible(self.graph_wanted(name))
         # sizes once the window has its size (the first arrangement comes before it is shown)
         QTimer.singleShot(0, self.window, lambda: self._size(arrangement))
         self._size(arrangement)
@@ -179,7 +208,9 @@ class Workspaces(QObject):
         window = self.window
         width = max(window.width(), 640)
         docks = [self.docks[n] for n, _a, _s in arrangement.docks]
-        window.resizeDocks(docks, [max(120, int(width * share)) for _n, _a, share
+        scale = arrangement.with_graph if arrangement.with_graph and \
+            self.graph.isVisibleTo(window) else 1.0
+        window.resizeDocks(docks, [max(120, int(width * share * scale)) for _n, _a, share
                                    in arrangement.docks], Qt.Horizontal)
         for dock_name, above, share in arrangement.below:
             height = max(window.height() - 120, 300)

@@ -43,6 +43,7 @@ class TrainingPanel(QWidget):
     run_started = Signal(object)  # the config
     run_finished = Signal(object)  # the TrainResult / LeastSquaresResult, after it is drawn
     graph_requested = Signal(str)  # course code of one training step's loss
+    graph_closed = Signal()  # "Hide graph": the window takes the step's graph away
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,7 +59,7 @@ class TrainingPanel(QWidget):
         self.pause_button = self._button("Pause", "Pause or resume the running training")
         self.pause_button.setCheckable(True)
         self.reset_button = self._button("Reset", "Stop, and clear the plots and earlier runs")
-        self.graph_button = self._button("Show graph", "Show the autograd graph of one training "
+        self.graph_button = self._button("Show graph", "Show (or hide) the autograd graph of one training "
                                          "step's loss (the network these settings train)")
         self.poly_controls = PolyFitControls()
         self.ls_controls = LeastSquaresControls()
@@ -91,12 +92,13 @@ class TrainingPanel(QWidget):
         self.start_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self.set_paused)
         self.reset_button.clicked.connect(self.reset)
-        self.graph_button.clicked.connect(self.request_graph)
+        self.graph_button.clicked.connect(self._graph_clicked)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
         app = QCoreApplication.instance()
         if app is not None:  # no worker may outlive the application
             app.aboutToQuit.connect(self.stop)
         self._warmed = False
+        self._graph_shown = False
 
     # -- layout ------------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
@@ -241,6 +243,17 @@ class TrainingPanel(QWidget):
     def busy(self) -> bool:
         """True while any worker (a run being cancelled included) is still going."""
         return any(job.running for job in self._jobs)
+
+    def set_graph_shown(self, shown: bool) -> None:
+        """The window shows the step's graph beside the panel (Train): the button hides it."""
+        self._graph_shown = shown
+        self.graph_button.setText("Hide graph" if shown else "Show graph")
+
+    def _graph_clicked(self) -> None:
+        if self._graph_shown:
+            self.graph_closed.emit()
+        else:
+            self.request_graph()
 
     def request_graph(self) -> None:
         """Emit ``graph_requested`` with the code of one training step's loss for these settings."""

@@ -76,7 +76,7 @@ def test_keys_switch_workspaces_each_with_its_own_panels(window, qtbot):
         assert window.workspaces.current == name
         assert visible_docks(window) == SHOWN[name]
         assert window.workspaces.actions[name].isChecked()
-        assert window.graph_pane.isVisible() == (name != "time")
+        assert window.graph_pane.isVisible() == (name in ("graph", "build"))  # Train: on demand
 
 
 def test_each_workspace_remembers_its_layout_and_reset_restores_it(window, qtbot):
