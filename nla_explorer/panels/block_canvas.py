@@ -27,13 +27,13 @@ from nla_explorer.engine.blocks.positions import free_spot
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, Expression, Hole, Ref, Var
 from nla_explorer.panels.block_canvas_events import MIME_TYPE, CanvasEvents  # noqa: F401
+from nla_explorer.panels.block_canvas_framing import (  # noqa: F401 - the canvas' constants
+    LEGIBLE_PX, MAX_FIT_ZOOM, MAX_ZOOM, MIN_ZOOM, CanvasFraming,
+)
 from nla_explorer.panels.block_items import BlockItem, BlockLook, WireItem, auto_positions
 from nla_explorer.panels.block_params import param_summary, value_text
 
 SNAP_DISTANCE = 20.0
-MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
-MAX_FIT_ZOOM = 1.5  # Fit magnifies a small expression up to this, for the back row
-LEGIBLE_PX = 12.0  # the least height on screen of a block's op name after Fit
 BELOW_INPUTS = 36.0  # room between a new block and the blocks that feed it
 UNCONNECTED = "unconnected"
 
@@ -41,7 +41,7 @@ UNCONNECTED = "unconnected"
 CODE_ONLY_SINKS = frozenset({"backward", "set_grad", "zero_"})
 
 
-class BlockCanvas(CanvasEvents, QGraphicsView):
+class BlockCanvas(CanvasEvents, CanvasFraming, QGraphicsView):
     """Blocks and wires of one expression; gestures become ``edit_requested(edit)``. Drawn in
     the colours of a :class:`ViewStyle` at its own font size (``font_size``)."""
 
@@ -241,25 +241,6 @@ class BlockCanvas(CanvasEvents, QGraphicsView):
                     best, best_distance = (block_id, address), distance
         return best
 
-    def visible_centre(self) -> QPointF:
-        return self.mapToScene(self.viewport().rect().center())
-
-    def visible_rect(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect()
-
-    # -- legibility ------------------------------------------------------------------------------
-    def zoom(self) -> float:
-        return self.transform().m11()
-
-    def label_px(self, zoom: float | None = None) -> float:
-        """The height on screen, in pixels, of a block's op name at ``zoom`` (now: None)."""
-        probe = BlockItem(BlockLook("", "", "op"), self.view_style)
-        return probe.op_label_px(self.zoom() if zoom is None else zoom)
-
-    def legible_zoom(self) -> float:
-        """The smallest zoom at which op names are LEGIBLE_PX tall on screen."""
-        return LEGIBLE_PX / max(self.label_px(1.0), 1e-6) * 1.0001
-
     # -- gestures as public methods -----------------------------------------------------------
     def add_entry(self, key: str) -> None:
         """A palette entry requested (double-click, Enter): added in free space near the middle
@@ -341,43 +322,6 @@ class BlockCanvas(CanvasEvents, QGraphicsView):
         """How wide each block is drawn, its port labels included."""
         return {i: (item.boundingRect() | item.childrenBoundingRect()).width()
                 for i, item in self._items.items()}
-
-    def fit(self, focus: str | None = None) -> None:
-        """Show every block if op names stay legible (magnified up to MAX_FIT_ZOOM); else, at
-        the legible zoom, as much as fits ending at the block ``focus`` (default: the output) at
-        the bottom, since what feeds it lies above. A fitted canvas fits again when resized."""
-        rect = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
-        if rect.isEmpty() or not self._items:
-            return
-        self.resetTransform()
-        port = self.viewport().rect()
-        whole = min(port.width() / rect.width(), port.height() / rect.height())
-        zoom = min(MAX_FIT_ZOOM, max(whole, self.legible_zoom()))
-        self.scale(zoom, zoom)
-        self._fitted = (focus,)
-        if whole >= zoom:
-            self.centerOn(rect.center())
-            return
-        out = self._expr.output_block()
-        focus = focus or (out.id if out is not None else None)
-        end = self._items[focus].sceneBoundingRect() if focus in self._items else rect
-        half_w, half_h = port.width() / (2 * zoom), port.height() / (2 * zoom)
-        x = min(max(end.center().x(), rect.left() + half_w), rect.right() - half_w) \
-            if rect.width() > 2 * half_w else rect.center().x()
-        y = max(min(end.bottom() + 30 - half_h, rect.bottom() - half_h), rect.top() + half_h) \
-            if rect.height() > 2 * half_h else rect.center().y()
-        self.centerOn(QPointF(x, y))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        if self._fitted is not None:  # shown or resized (a workspace switch): framed again
-            self.fit(*self._fitted)
-
-    def zoom_by(self, factor: float) -> None:
-        self._fitted = None  # the user's zoom: kept when the canvas is resized
-        zoom = self.zoom()
-        factor = min(MAX_ZOOM, max(MIN_ZOOM, zoom * factor)) / zoom
-        self.scale(factor, factor)
 
     # -- selection -------------------------------------------------------------------------------
     def _on_selection(self) -> None:

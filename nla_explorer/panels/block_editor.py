@@ -4,7 +4,8 @@ Gestures on the canvas and edits in the parameter panel become document edits (u
 the document's ``blocks_changed`` redraws the canvas with shapes, or with the error on the block
 at fault while the graph view keeps the last good graph. The parameter panel shows the block
 selected on the canvas (a block just added is selected). The panel sits beside the canvas in a
-wide dock and below it in a narrow one, so the canvas keeps the dock's width.
+wide dock and below it in a narrow one, so the canvas keeps the dock's width; below it, it takes
+only a line and the numbers while no block is selected (at 720p that is a row of blocks more).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class BlockEditorPanel(QWidget):
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 1)
         self.params_area.setMinimumWidth(200)
-        self.params_area.setMinimumHeight(120)
+        self.params_area.setMinimumHeight(60)
         self._fitted_for: object = None  # fit the canvas once per newly loaded expression
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -94,10 +95,34 @@ class BlockEditorPanel(QWidget):
         self.splitter.setProperty("arranged", True)
         self.splitter.setOrientation(Qt.Vertical if vertical else Qt.Horizontal)
         self.params_area.setMaximumWidth(16777215 if vertical else 420)
-        self.params_area.setMaximumHeight(260 if vertical else 16777215)
+        self._hold_params_height(vertical)
         total = max(self.height() if vertical else self.width(), 400)
-        side = min(240, total // 3) if vertical else min(300, total // 3)
+        side = min(self._params_height(), total // 3) if vertical else min(300, total // 3)
         self.splitter.setSizes([total - side, side])
+
+    def _params_height(self) -> int:
+        """Below the canvas: room for a selected block's fields, or for a line and the numbers."""
+        if self.params.block_id() is None:
+            return self.params.minimumSizeHint().height() + 2 * self.params_area.frameWidth()
+        return 240
+
+    def _hold_params_height(self, vertical: bool) -> None:
+        """Below the canvas, nothing selected: exactly a line and the numbers (a resized dock
+        changes the canvas only); a block: what its fields need, up to 240 px."""
+        compact = self.params.block_id() is None and vertical
+        self.params_area.setMinimumHeight(self._params_height() if compact else 60)
+        self.params_area.setMaximumHeight(self._params_height() if vertical else 16777215)
+
+    def _room_for_params(self) -> None:
+        """The parameters below the canvas take what the selection needs; the blocks stay where
+        they are on screen (the canvas keeps its top-left corner), the selected one in sight."""
+        if self.splitter.orientation() != Qt.Vertical:
+            return
+        total = sum(self.splitter.sizes())
+        side = min(self._params_height(), total // 3)
+        with self.canvas.view_held():
+            self._hold_params_height(True)
+            self.splitter.setSizes([total - side, side])
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -139,3 +164,4 @@ class BlockEditorPanel(QWidget):
     def _block_selected(self, block_id: str | None) -> None:
         if self.document.expression is not None:
             self.params.set_block(self.document.expression, block_id)
+            self._room_for_params()
