@@ -97,8 +97,7 @@ class MainWindow(QMainWindow):
             self.settings)
         self.addToolBar(self.workspaces.bar)
         self.addToolBar(self.toolbar)
-        self.workspaces.changed.connect(lambda _: self.toolbar.setVisible(
-            self.graph_pane.isVisibleTo(self)))
+        self.workspaces.changed.connect(self._workspace_changed)
         self._build_status()
         self.export = WindowExport(self, self.document, self.graph_pane, self.settings,
                                    self.notifications, self.statusBar().showMessage,
@@ -129,6 +128,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.hide()
+        self._summary = ""  # the graph's summary line, shown where the graph is
         self.zoom_label = QLabel("100 %")
         self.zoom_label.setToolTip("Zoom of the graph (Ctrl+0: fit)")
         self.notifications = Notifications(self.statusBar())
@@ -315,10 +315,22 @@ class MainWindow(QMainWindow):
         self.notifications.notify(message.splitlines()[0], message,
                                   error=message.startswith("layout failed"))
 
+    def _workspace_changed(self, _name: str) -> None:
+        """The graph's toolbar, zoom and summary only where the graph is shown (not in Time)."""
+        shown = self.graph_pane.isVisibleTo(self)
+        self.toolbar.setVisible(shown)
+        self.zoom_label.setVisible(shown)
+        if not shown and self.statusBar().currentMessage() == self._summary:
+            self.statusBar().clearMessage()
+        elif shown and not self.statusBar().currentMessage():
+            self.statusBar().showMessage(self._summary)
+
     def _picture_shown(self, summary: str) -> None:
         self.progress.hide()
         self.cancel_button.hide()
-        self.statusBar().showMessage(summary)
+        self._summary = summary
+        if self.graph_pane.isVisibleTo(self):
+            self.statusBar().showMessage(summary)
 
     def _font_changed(self, size: int) -> None:
         self._set_panel_fonts(size)

@@ -99,3 +99,16 @@ def test_the_shown_graph_is_remembered_per_workspace_and_across_starts(
     second.workspaces.reset()  # View ▸ Reset layout: the default again, the curves alone
     assert not second.graph_pane.isVisible()
     assert second.training.graph_button.text() == "Show graph"
+
+
+def test_workspaces_without_the_graph_say_nothing_about_it(window, qtbot):
+    window.load_example("quadratic")
+    window.workspaces.switch("graph")
+    qtbot.waitUntil(lambda: "autograd nodes" in window.statusBar().currentMessage(), timeout=5000)
+    for name in ("time", "train"):
+        window.workspaces.switch(name)
+        assert "autograd nodes" not in window.statusBar().currentMessage()
+        assert not window.zoom_label.isVisible() and not window.toolbar.isVisible()
+    window.workspaces.switch("graph")
+    assert "autograd nodes" in window.statusBar().currentMessage()
+    assert window.zoom_label.isVisible()
