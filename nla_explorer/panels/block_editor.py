@@ -4,8 +4,9 @@ Gestures on the canvas and edits in the parameter panel become document edits (u
 the document's ``blocks_changed`` redraws the canvas with shapes, or with the error on the block
 at fault while the graph view keeps the last good graph. The parameter panel shows the block
 selected on the canvas (a block just added is selected). The panel sits beside the canvas in a
-wide dock and below it in a narrow one, so the canvas keeps the dock's width; below it, it takes
-only a line and the numbers while no block is selected (at 720p that is a row of blocks more).
+wide dock and below it in a narrow one, so the canvas keeps the dock's width; below it, a newly
+loaded expression leaves it only a line and the numbers (at 720p, a row of blocks more) until a
+block is selected, and then it keeps its room while the user edits (blocks do not jump about).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class BlockEditorPanel(QWidget):
         self.params_area.setMinimumWidth(200)
         self.params_area.setMinimumHeight(60)
         self._fitted_for: object = None  # fit the canvas once per newly loaded expression
+        self._compact = True  # the parameters below: a line and the numbers until a selection
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -101,15 +103,15 @@ class BlockEditorPanel(QWidget):
         self.splitter.setSizes([total - side, side])
 
     def _params_height(self) -> int:
-        """Below the canvas: room for a selected block's fields, or for a line and the numbers."""
-        if self.params.block_id() is None:
+        """Below the canvas: room for a block's fields, or for a line and the numbers."""
+        if self._compact and self.params.block_id() is None:
             return self.params.minimumSizeHint().height() + 2 * self.params_area.frameWidth()
         return 240
 
     def _hold_params_height(self, vertical: bool) -> None:
         """Below the canvas, nothing selected: exactly a line and the numbers (a resized dock
         changes the canvas only); a block: what its fields need, up to 240 px."""
-        compact = self.params.block_id() is None and vertical
+        compact = self._compact and self.params.block_id() is None and vertical
         self.params_area.setMinimumHeight(self._params_height() if compact else 60)
         self.params_area.setMaximumHeight(self._params_height() if vertical else 16777215)
 
@@ -154,14 +156,19 @@ class BlockEditorPanel(QWidget):
         else:
             shapes, errors = doc.block_shapes(), {}
         self.canvas.set_expression(expression, doc.positions, shapes, errors)
-        if doc.state is not None and self._fitted_for is not doc.state.exploration and \
-                not doc.positions:
-            self.canvas.fit()  # a new expression (code, example, session) at a legible zoom
+        loaded = doc.state is not None and self._fitted_for is not doc.state.exploration and \
+            not doc.positions  # a new expression (code, example, session)
         self._fitted_for = doc.state.exploration if doc.state is not None else None
         selected = self.canvas.selected_ids()
         self.params.set_block(expression, selected[0] if len(selected) == 1 else None)
+        if loaded:  # compact below a loaded expression; New (no blocks) is for building
+            self._compact = bool(expression.blocks)
+            self._room_for_params()
+            self.canvas.fit()  # at a legible zoom, in the room the parameters leave
 
     def _block_selected(self, block_id: str | None) -> None:
         if self.document.expression is not None:
             self.params.set_block(self.document.expression, block_id)
-            self._room_for_params()
+            if block_id is not None and self._compact:  # room for fields, kept while editing
+                self._compact = False
+                self._room_for_params()

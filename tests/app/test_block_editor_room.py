@@ -1,5 +1,6 @@
 """The Build workspace at 720p: below the canvas, the parameters take a line and the numbers
-while no block is selected, and grow for a selected block's fields without moving the blocks."""
+when an expression is loaded, and grow for a selected block's fields without moving the blocks;
+while the user edits, they keep that room (the canvas does not jump at every click)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,7 @@ def test_the_parameters_take_what_the_selection_needs(window, qtbot):
         canvas.mapFromScene(canvas.block_item("b6").sceneBoundingRect()).boundingRect())
     canvas.select_blocks([])
     qtbot.wait(50)
-    assert area.height() <= compact + 2
+    assert area.height() >= compact + 60, "editing: the room stays"
+    window.load_example("least_squares")
+    qtbot.wait(100)
+    assert area.height() <= compact + 2, "a new expression: the canvas gets the room again"
