@@ -9,7 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QDockWidget, QLabel, QLineEdit, QMainWindow, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
 )
 
 from nla_explorer.drawing.style import ViewStyle
@@ -22,10 +23,12 @@ from nla_explorer.panels.palette_items import (  # noqa: F401 - the palette's dr
 )
 
 DEFAULT_POINTS = 11
+SCROLLBAR = 10  # a slim scroll bar in the list's colours: its pixels go to the names
 
 
 class _BlockTree(QTreeWidget):
-    """The tree of blocks: Enter on a block emits ``enter_pressed``, dragging carries its key."""
+    """The tree of blocks: Enter on a block emits ``enter_pressed``, dragging carries its key, a
+    click on a category's band folds or unfolds it (its chevron is painted by the delegate)."""
 
     enter_pressed = Signal()
 
@@ -38,6 +41,12 @@ class _BlockTree(QTreeWidget):
 
     def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802 - Qt override
         return Qt.CopyAction
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().mousePressEvent(event)
+        item = self.itemAt(event.position().toPoint())
+        if event.button() == Qt.LeftButton and item is not None and item.parent() is None:
+            item.setExpanded(not item.isExpanded())
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
         current = self.currentItem()
@@ -76,6 +85,7 @@ class PalettePanel(QWidget):
         self._by_key = {entry.key: entry for entry in self._entries}
         self._collapsed: set[str] = set()
         self._points = DEFAULT_POINTS
+        self._room: int | None = None  # the width a bigger font widened the palette from
         self.search_box = _SearchBox()
         self.search_box.down_pressed.connect(self.focus_tree)
         self.search_box.setObjectName("palette_search")
@@ -95,8 +105,9 @@ class PalettePanel(QWidget):
         self.tree.setColumnCount(1)
         self.delegate = EntryDelegate(self.tree, view_style)
         self.tree.setItemDelegate(self.delegate)
-        self.tree.setRootIsDecorated(True)
-        self.tree.setIndentation(10)
+        self.tree.setRootIsDecorated(False)  # the delegate paints each band's chevron, and the
+        self.tree.setIndentation(0)  # blocks take the whole width: their names are never cut
+        self.tree.setExpandsOnDoubleClick(False)  # a click folds (a double-click folds once)
         self.tree.setUniformRowHeights(False)
         self.tree.setAnimated(False)
         self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -104,7 +115,6 @@ class PalettePanel(QWidget):
         self.tree.setDragDropMode(QAbstractItemView.DragOnly)
         self.tree.setDefaultDropAction(Qt.CopyAction)
         self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.tree.setTextElideMode(Qt.ElideRight)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
         self.tree.itemCollapsed.connect(self._on_collapsed)
         self.tree.itemExpanded.connect(self._on_expanded)
@@ -115,8 +125,8 @@ class PalettePanel(QWidget):
         self.hint.setWordWrap(True)
         self.hint.hide()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(6)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         layout.addWidget(self.search_box)
         layout.addWidget(self.hint)
         layout.addWidget(self.tree, 1)
@@ -205,9 +215,41 @@ class PalettePanel(QWidget):
         self.tree.setStyleSheet(
             f"QTreeWidget {{ border: 1px solid {rule}; border-radius: 4px;"
             f" background-color: {surface}; color: {text}; }}"
-            f" QTreeWidget::item {{ padding: {max(1, points // 5)}px 2px; }}"
-            f" QTreeWidget::item:selected {{ background: {rule}; color: {text}; }}")
+            f" QTreeWidget::item:selected {{ background: {rule}; color: {text}; }}"
+            f" QScrollBar:vertical {{ width: {SCROLLBAR}px; margin: 0; background: {surface}; }}"
+            f" QScrollBar::handle:vertical {{ background: {rule}; min-height: 24px;"
+            " margin: 2px; border-radius: 3px; }"
+            f" QScrollBar::handle:vertical:hover {{ background: {muted}; }}"
+            " QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0; }"
+            " QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical { background: none; }")
+        self._fit_names()
         self._refresh()
+
+    def _fit_names(self) -> None:
+        """Never narrower than the longest block or category name needs at this font: the dock
+        keeps every name whole (185 px at 11 pt) and widens at projector sizes."""
+        font, side = self.tree.font(), self.tree.iconSize().width()
+        rows = [self.delegate.row_width(entry.label, font, side) for entry in self._entries]
+        rows += [self.delegate.row_width(category, font, side, header=True)
+                 for category in category_order(self._entries)]
+        before, width = self.minimumSizeHint().width(), self.width()
+        self.tree.setMinimumWidth(max(rows) + 2 * self.tree.frameWidth() + SCROLLBAR)
+        needed = self.minimumSizeHint().width()
+        if not self.isVisible():
+            return
+        if needed > width:  # a bigger font pushes the dock wider: remember its width to go back
+            self._room = width if self._room is None else self._room
+        elif self._room is not None and width <= before + 1:  # still as the font left it
+            self._resize_dock(max(self._room, needed))
+            self._room = None if needed <= self._room else self._room
+        else:
+            self._room = None  # widened by hand: the user's width stays
+
+    def _resize_dock(self, width: int) -> None:
+        dock = self.parentWidget()
+        window = dock.parentWidget() if isinstance(dock, QDockWidget) else None
+        if isinstance(window, QMainWindow) and not dock.isFloating():
+            window.resizeDocks([dock], [width + dock.width() - self.width()], Qt.Horizontal)
 
     # -- building the tree -------------------------------------------------------------------------
     def _refresh(self) -> None:

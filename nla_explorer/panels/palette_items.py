@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import html
 from functools import lru_cache
+from math import ceil
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor, QFont, QFontMetrics, QFontMetricsF, QIcon, QPainter, QPen, QPixmap, QPolygonF,
+)
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate
 
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.blocks.palette_entries import PaletteEntry
@@ -116,37 +119,132 @@ def tooltip_html(entry: PaletteEntry, style: ViewStyle = ViewStyle()) -> str:
 
 
 class EntryDelegate(QStyledItemDelegate):
-    """Paints a block's formula in the style's muted colour after its label, elided to the space
-    left."""
+    """Paints the palette's rows. A category is a band in its colours: a chevron, the name in
+    bold and the count muted. A block is its icon beside two lines: the name in full at the
+    list's font and its formula below, smaller and muted, elided to the room left (the tooltip
+    has it whole). ``row_width`` is what a row needs to show its name in full."""
 
     def __init__(self, parent, style: ViewStyle) -> None:
         super().__init__(parent)
         self.view_style = style
 
+    # -- geometry ----------------------------------------------------------------------------------
+    @staticmethod
+    def formula_font(font: QFont) -> QFont:
+        small = QFont(font)
+        small.setBold(False)
+        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        return small
+
+    @staticmethod
+    def _margins(side: int) -> tuple[int, int, int]:
+        """(left, icon to name, right) for icons ``side`` pixels wide."""
+        return max(3, round(side / 6)), max(4, round(side / 4)), max(3, round(side / 8))
+
+    def row_width(self, text: str, font: QFont, side: int, header: bool = False) -> int:
+        """Pixels a row needs to show ``text`` in full: a block's name beside an icon ``side``
+        wide, or a category's name (``header``) beside its chevron, both in ``font``."""
+        left, gap, right = self._margins(side)
+        if header:
+            bold = QFont(font)
+            bold.setBold(True)
+            return left + self._chevron(font) + gap + ceil(
+                QFontMetricsF(bold).horizontalAdvance(text)) + right
+        return left + side + gap + ceil(QFontMetricsF(font).horizontalAdvance(text)) + right
+
+    @staticmethod
+    def _chevron(font: QFont) -> int:
+        return max(8, round(QFontMetrics(font).height() * 0.55))
+
+    def _side(self, option) -> int:
+        side = option.decorationSize.width()
+        return side if side > 0 else round(option.font.pointSizeF() * 2.2)
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt override
+        hint = super().sizeHint(option, index)
+        if not index.parent().isValid():
+            return hint  # a category: the height the item asks for
+        side = self._side(option)
+        pad = max(3, round(side / 8))
+        lines = (QFontMetrics(option.font).height()
+                 + QFontMetrics(self.formula_font(option.font)).height())
+        return QSize(self.row_width(str(index.data(Qt.DisplayRole)), option.font, side),
+                     max(side, lines) + 2 * pad)
+
+    # -- painting ----------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option, index) -> None:
-        super().paint(painter, option, index)
-        formula = index.data(FORMULA_ROLE)
-        if not formula:
-            return
         opt = type(option)(option)
         self.initStyleOption(opt, index)
-        style = opt.widget.style() if opt.widget is not None else None
-        if style is None:
-            return
-        text_rect = style.subElementRect(QStyle.SE_ItemViewItemText, opt, opt.widget)
+        text = opt.text
+        opt.text, opt.icon = "", QIcon()  # the background, selection and focus only
+        opt.features &= ~(opt.ViewItemFeature.HasDisplay | opt.ViewItemFeature.HasDecoration)
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.CE_ItemViewItem, opt, painter, widget)
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        if index.parent().isValid():
+            self._paint_block(painter, opt, index, text)
+        else:
+            self._paint_category(painter, opt, index, text)
+        painter.restore()
+
+    def _paint_block(self, painter: QPainter, opt, index, name: str) -> None:
+        rect, side = opt.rect, self._side(opt)
+        left, gap, right = self._margins(side)
+        icon = index.data(Qt.DecorationRole)
+        if isinstance(icon, QIcon):
+            icon.paint(painter, QRect(rect.left() + left, rect.center().y() - side // 2 + 1,
+                                      side, side))
+        x = rect.left() + left + side + gap
+        width = rect.right() + 1 - right - x
+        font, small = QFont(opt.font), self.formula_font(opt.font)
+        font.setBold(False)
+        metrics, small_metrics = QFontMetrics(font), QFontMetrics(small)
+        top = rect.top() + (rect.height() - metrics.height() - small_metrics.height()) // 2
+        selected = bool(opt.state & QStyle.State_Selected)
+        painter.setFont(font)
+        painter.setPen(self.view_style.colour("surface_text"))
+        painter.drawText(QRect(x, top, width, metrics.height()), Qt.AlignVCenter | Qt.AlignLeft,
+                         metrics.elidedText(name, Qt.ElideRight, width))  # whole: see row_width
+        formula = str(index.data(FORMULA_ROLE) or "")
+        if formula and width >= small_metrics.horizontalAdvance("xx…"):
+            painter.setFont(small)
+            painter.setPen(self.view_style.colour("surface_text" if selected else "surface_muted"))
+            painter.drawText(QRect(x, top + metrics.height(), width, small_metrics.height()),
+                             Qt.AlignVCenter | Qt.AlignLeft,
+                             small_metrics.elidedText(formula, Qt.ElideRight, width))
+
+    def _paint_category(self, painter: QPainter, opt, index, name: str) -> None:
+        rect, side = opt.rect, self._side(opt)
+        left, gap, right = self._margins(side)
+        colour = QColor(CATEGORY_COLOURS.get(str(index.data(Qt.UserRole)), DEFAULT_COLOURS)[0])
+        chevron = self._chevron(opt.font)
+        tree = self.parent()
+        is_open = tree.isExpanded(index) if hasattr(tree, "isExpanded") else True
+        centre = QPointF(rect.left() + left + chevron / 2, rect.center().y() + 0.5)
+        half = chevron / 2
+        points = ((QPointF(-half, -half / 2), QPointF(half, -half / 2), QPointF(0, half / 2))
+                  if is_open else
+                  (QPointF(-half / 2, -half), QPointF(half / 2, 0), QPointF(-half / 2, half)))
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(colour)
+        painter.drawPolygon(QPolygonF([centre + p for p in points]))
+        bold = QFont(opt.font)
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        x = rect.left() + left + chevron + gap
+        width = rect.right() + 1 - right - x
+        painter.setFont(bold)
+        painter.setPen(colour)
+        painter.drawText(QRect(x, rect.top(), width, rect.height()), Qt.AlignVCenter | Qt.AlignLeft,
+                         metrics.elidedText(name, Qt.ElideRight, width))  # whole: see row_width
+        count = str(index.data(FORMULA_ROLE) or "")
         font = QFont(opt.font)
         font.setBold(False)
-        metrics = QFontMetrics(font)
-        left = (text_rect.left() + opt.fontMetrics.horizontalAdvance(opt.text)
-                + metrics.height() * 0.6)
-        width = text_rect.right() - left - 2
-        if width < metrics.horizontalAdvance("xx…"):
-            return
-        painter.save()
-        painter.setFont(font)
-        selected = bool(opt.state & QStyle.State_Selected)
-        painter.setPen(self.view_style.colour("surface_text" if selected else "surface_muted"))
-        rect = text_rect.adjusted(round(left) - text_rect.left(), 0, 0, 0)
-        painter.drawText(rect, Qt.AlignVCenter | Qt.AlignLeft,
-                         metrics.elidedText(formula, Qt.ElideRight, width))
-        painter.restore()
+        x += metrics.horizontalAdvance(name) + round(metrics.height() * 0.4)
+        if count and QFontMetrics(font).horizontalAdvance(count) <= rect.right() + 1 - right - x:
+            painter.setFont(font)  # the count only where it fits whole
+            painter.setPen(QColor(ViewStyle().surface_muted))  # the bands are light in any theme
+            painter.drawText(QRect(x, rect.top(), rect.right() + 1 - x, rect.height()),
+                             Qt.AlignVCenter | Qt.AlignLeft, count)
