@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from nla_explorer.engine.expression import Calc, Ref, Var
 
 IGNORED_CALLS = {"print", "display", "Markdown"}
+#: Constructors whose tensor is always floating (no dtype given): ``x.requires_grad_()`` on the
+#: next line may fold into them (an int tensor must fail on that line, as in Python)
+FLOAT_MAKERS = frozenset({"randn", "rand", "zeros", "ones", "eye", "linspace"})
 #: Names a cell may use without importing them (earlier notebook cells usually did).
 BUILTINS = {"InverseMatrix": "custom:InverseMatrix", "torch": "torch",
              "F": "torch.nn.functional", "nn": "torch.nn"}

@@ -12,8 +12,8 @@ from dataclasses import replace
 from typing import Iterable
 
 from nla_explorer.engine.code.names import (
-    BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES, Ignored, PyModule,
-    describe,
+    BINOPS, BUILTINS, EXPRESSION_NAMES, FLOAT_MAKERS, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES,
+    Ignored, PyModule, describe,
 )
 from nla_explorer.engine.code import functions, refusals
 from nla_explorer.engine.code.safety import parse_source
@@ -136,14 +136,16 @@ class _Parser:
             self._fail(*refused)
 
     def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
+        """``x.requires_grad_(…)`` on its own line runs there, as in Python (what x made before
+        stays constant); a float constructor nothing has read yet takes it as its keyword."""
         ref = self._tensor(target, "requires_grad_()")
         index = self._index_of(ref.block)
         block = self.blocks[index]
-        spec = CATALOGUE.get(block.op)  # an "input" block is no op of the catalogue
-        if spec is not None and spec.constructor and not call.args and not call.keywords:
+        if block.op in FLOAT_MAKERS and "dtype" not in dict(block.kwargs) and not (
+                call.args or call.keywords or any(ref.block in b.inputs for b in self.blocks)):
             self.blocks[index] = block.with_kwarg("requires_grad", True)
             return
-        new = self._add("requires_grad_", (ref,), (), form=".requires_grad_")
+        new = self._call(call, self._callee(call.func))
         if isinstance(target, ast.Name):
             self._assign(target, new)
 
