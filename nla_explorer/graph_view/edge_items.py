@@ -23,16 +23,22 @@ class EdgeItem(QGraphicsPathItem):
                  arrow_size: float = 9.0, bezier: bool = False) -> None:
         super().__init__()
         self.edge = edge
-        self.setPen(_edge_pen(style, edge.constant, edge.made_by))  # its width sizes the bounds
-        self.base_pen = QPen(self.pen())
         self._lit_pen: QPen | None = None
         self._bounds: QRectF | None = None
+        self.set_route(edge, points, style, arrow_size, bezier)
+        self.setZValue(0)
+
+    def set_route(self, edge: DisplayEdge, points: list[tuple[float, float]], style: ViewStyle,
+                  arrow_size: float = 9.0, bezier: bool = False) -> None:
+        """Draw ``edge`` along ``points`` (a step's lit edge moves to another edge so)."""
+        self.edge = edge
+        self.setPen(_edge_pen(style, edge.constant, edge.made_by))  # its width sizes the bounds
+        self.base_pen = QPen(self.pen())
         self._arrow = QPolygonF()
         if len(points) >= 2:
             self._arrow = _arrowhead(QPointF(*points[-2]), QPointF(*points[-1]), arrow_size)
         self.setPath(_bezier_path(points) if bezier else _smooth_path(points))
-        self._bounds = None  # setPath asked for the bounds of the empty path: forget them
-        self.setZValue(0)
+        self._bounds = None  # setPath asked for the bounds of the old path: forget them
 
     def set_view_style(self, style: ViewStyle) -> None:
         """New colours: painted with another pen (the width, and so the bounds, stay)."""

@@ -4,6 +4,9 @@ the number for a scalar, the shape and a tiny heatmap otherwise. Zoomed out (a f
 projector), those labels are magnified to stay the scene's legible size on screen.
 
 Only what changes between two steps is touched (a few items), so stepping stays within a frame.
+The labels of a step are last step's items moved and written again, not new ones: while anything
+listens to a scene's ``changed`` (the overview does), Qt repaints all of the scene when an item
+leaves it, and the overview drops every tile.
 """
 
 from __future__ import annotations
@@ -40,7 +43,12 @@ class StepOverlay:
         self.scene = scene
         self._states: dict[str, tuple[str, str]] = {}  # box id → (state, mode) shown
         self._lit: list[int] = []  # edge indexes lit (scenes with one item per edge)
-        self._extra: list = []  # labels and temporary edges to remove
+        self._extra: list = []  # labels and temporary edges shown, in their stacking order
+        self._kinds: list[str] = []  # the kind of each of them ("label", "heat", "edge", …)
+        self._spare: list[tuple[str, object]] = []  # last step's (kind, item), to use again
+        self._next = 0  # the first of them not used again or dropped yet
+        self._stale: set[int] = set()  # ids of those still in the scene as last step left them
+        self._made = False  # did the last _take make a new item?
         self._taken: list[QRectF] = []
         self._box_of: dict[str, str] | None = None
         self._groups: dict[str, tuple[str, ...]] = {}  # closed module group → its nodes
@@ -68,10 +76,12 @@ class StepOverlay:
         if self._view is not None and abs(self.magnify() - old) > 0.01:
             self._clear_lit()
             self._show_lit(self._view)
+            self._settle()
 
     def reset(self) -> None:
         """A new picture: forget what was shown (its items are gone)."""
         self._states, self._lit, self._extra, self._taken = {}, [], [], []
+        self._kinds, self._spare, self._next, self._stale = [], [], 0, set()
         self._box_of = self._edge_index = None
 
     def apply(self, view: StepView | None) -> None:
@@ -84,13 +94,20 @@ class StepOverlay:
             with paused_gc():
                 self._index(display)
         states: dict[str, tuple[str, str]] = {}
-        if view is not None:
+        if view is not None:  # a loop over every node at every step: kept lean
+            shown: dict[str, str] = {}  # box → state
+            box_of, groups = self._box_of.get, self._groups
             for graph_id, state in view.states.items():
-                box = self._box_of.get(graph_id)
-                if box is not None and states.get(box, ("",))[0] != "current":
-                    if box in self._groups and state == "waiting" and box in states:
+                box = box_of(graph_id)
+                if box is not None:
+                    old = shown.get(box)
+                    if old == "current":
+                        continue
+                    if old is not None and state == "waiting" and box in groups:
                         continue  # a group is waiting only while all of it waits
-                    states[box] = (state, view.mode)
+                    shown[box] = state
+            mode = view.mode
+            states = {box: (state, mode) for box, state in shown.items()}
         self.scene.mark_steps(  # boxes not made yet keep their marks for when they are
             (box, *states.get(box, (None, "backward")))
             for box in set(self._states) | set(states) if self._states.get(box) != states.get(box))
@@ -98,6 +115,7 @@ class StepOverlay:
         self._clear_lit()
         if view is not None:
             self._show_lit(view)
+        self._settle()
 
     def _show_lit(self, view: StepView) -> None:
         forward = view.mode == FORWARD
@@ -110,9 +128,8 @@ class StepOverlay:
     def running_text(self, box: str, view: StepView) -> str:
         """``running cell (call 150) · step k of n``: where the pass is inside the closed group
         (or gap) ``box``: the call or submodule inside it that runs, and how far."""
-        members = self._groups[box]
-        total = sum(1 for m in members if m in view.states)
-        done = sum(1 for m in members if view.states.get(m) == "done")
+        shown = list(map(view.states.get, self._groups[box]))  # a state, or None if not run
+        total, done = len(shown) - shown.count(None), shown.count("done")
         where = self._inner_group(box, view.current)
         if where:
             return f"running {where} · step {done + 1:,} of {total:,}"
@@ -138,7 +155,8 @@ class StepOverlay:
         item = self.scene.node_items.get(box)
         if item is None:
             return
-        label = QGraphicsSimpleTextItem(self.running_text(box, view))
+        label = self._take("running", QGraphicsSimpleTextItem)
+        label.setText(self.running_text(box, view))
         font = QFont(self.scene.fonts.title)
         font.setBold(True)
         label.setFont(font)
@@ -150,15 +168,15 @@ class StepOverlay:
         x, y = rect.right() - width, rect.top() - height - 2
         label.setPos(x, y)
         label.setZValue(3.1)
-        backing = QGraphicsRectItem(QRectF(x - 3 * k, y, width + 6 * k, height))
+        self._show(label)
+        backing = self._take("backing", QGraphicsRectItem)
+        backing.setRect(QRectF(x - 3 * k, y, width + 6 * k, height))
         fill = QColor(self.scene.view_style.colour("canvas"))
         fill.setAlpha(230)
         backing.setBrush(QBrush(fill))
         backing.setPen(Qt.NoPen)
         backing.setZValue(3)  # over the edge entering the box and its count
-        for extra in (backing, label):
-            self.scene.addItem(extra)
-            self._extra.append(extra)
+        self._show(backing)
 
     def _index(self, display) -> None:
         self._box_of = {}
@@ -185,12 +203,14 @@ class StepOverlay:
             self.scene.edge_items[index].set_lit(colour)
             self._lit.append(index)
         else:
-            item = EdgeItem(self.scene.display.edges[index], list(points),
-                            self.scene.view_style, self.scene.fonts.size)
+            edge, style, size = self.scene.display.edges[index], self.scene.view_style, \
+                self.scene.fonts.size
+            item = self._take("edge", lambda: EdgeItem(edge, list(points), style, size))
+            if not self._made:  # last step's, along another edge
+                item.set_route(edge, list(points), style, size)
             item.set_lit(colour)
             item.setZValue(0.6)
-            self.scene.addItem(item)
-            self._extra.append(item)
+            self._show(item)
         if lit.tensor is not None and points:
             self._label(points, lit.tensor, colour, "" if forward else "∇ ")
 
@@ -208,7 +228,8 @@ class StepOverlay:
             image = heatmap_image(tensor, cell=self.scene.fonts.size * 0.9,
                                   max_width=self.scene.fonts.size * 12,
                                   max_height=self.scene.fonts.size * 6)
-        label = QGraphicsSimpleTextItem(text)
+        label = self._take("label", QGraphicsSimpleTextItem)
+        label.setText(text)
         font = QFont(self.scene.fonts.mono)
         font.setBold(True)
         label.setFont(font)
@@ -221,16 +242,15 @@ class StepOverlay:
         x, y = self._free_spot(points, width, height)
         label.setPos(x, y + (height - k * text_h) / 2)
         label.setZValue(3)
-        self.scene.addItem(label)
-        self._extra.append(label)
+        self._show(label)
         if image is not None:
-            heat = QGraphicsPixmapItem(QPixmap.fromImage(image))
+            heat = self._take("heat", QGraphicsPixmapItem)
+            heat.setPixmap(QPixmap.fromImage(image))
             heat.setScale(k)
             heat.setPos(x + k * (text_w + 4), y + 2 * k)
             heat.setZValue(3)
             heat.setToolTip(f"{prefix.strip() or 'value'} {text.strip()}: blue < 0 < red")
-            self.scene.addItem(heat)
-            self._extra.append(heat)
+            self._show(heat)
         self._taken.append(QRectF(x, y, width, height))
 
     def _free_spot(self, points: list[tuple[float, float]], width: float,
@@ -254,7 +274,9 @@ class StepOverlay:
         near = self.scene.items(region)
         blockers = [(1.0, item.sceneBoundingRect()) for item in near if isinstance(item, NodeItem)]
         blockers += [(2.0, rect) for rect in self._taken]
-        strokes = [item.mapToScene(item.shape()) for item in near if isinstance(item, EdgeItem)]
+        stale = self._stale  # last step's temporary edges, not drawn again (yet)
+        strokes = [item.mapToScene(item.shape()) for item in near
+                   if isinstance(item, EdgeItem) and (not stale or id(item) not in stale)]
         best, best_score = None, float("inf")
         for cost, rect in candidates:
             score = cost + sum(weight * _area(rect.intersected(other))
@@ -265,14 +287,52 @@ class StepOverlay:
         return best.x(), best.y()
 
     def _clear_lit(self) -> None:
+        """Unlight the edges; the labels and temporary edges become spares for the next step
+        (:meth:`_take`), and what :meth:`_settle` then finds unused leaves the scene."""
         for index in self._lit:
             if index < len(self.scene.edge_items):
                 self.scene.edge_items[index].set_lit(None)
-        for item in self._extra:
+        self._spare = [*self._spare[self._next:], *zip(self._kinds, self._extra)]
+        self._next = 0
+        self._stale = {id(item) for kind, item in self._spare if kind == "edge"}
+        self._lit, self._extra, self._kinds = [], [], []
+        self._taken: list[QRectF] = []  # the rectangles of this step's labels
+
+    def _take(self, kind: str, make):
+        """An item of ``kind`` for this step: the next spare of that kind, in the order they
+        were stacked (spares passed over leave the scene), else a new one from ``make()``,
+        which :meth:`_show` adds over them all once placed (before the next is taken): either
+        way, items of equal depth stack in the order they were taken."""
+        spare, item, self._made = self._spare, None, False
+        for i in range(self._next, len(spare)):
+            if spare[i][0] == kind and spare[i][1].scene() is self.scene:
+                item = spare[i][1]
+                self._remove(entry[1] for entry in spare[self._next:i])
+                self._next = i + 1
+                self._stale.discard(id(item))
+                break
+        if item is None:  # none left: this one and those after it are new, on top (_show)
+            self._remove(entry[1] for entry in spare[self._next:])
+            self._spare, self._next, self._stale = [], 0, set()  # (ids free for new items)
+            item, self._made = make(), True
+        self._extra.append(item)
+        self._kinds.append(kind)
+        return item
+
+    def _show(self, item) -> None:
+        """Into the scene if it was just made (the last taken)."""
+        if item.scene() is not self.scene:
+            self.scene.addItem(item)
+
+    def _settle(self) -> None:
+        """The spares this step did not use leave the scene."""
+        self._remove(item for _, item in self._spare[self._next:])
+        self._spare, self._next, self._stale = [], 0, set()
+
+    def _remove(self, items) -> None:
+        for item in items:
             if item.scene() is self.scene:
                 self.scene.removeItem(item)
-        self._lit, self._extra = [], []
-        self._taken: list[QRectF] = []  # the rectangles of this step's labels
 
 
 def _area(rect: QRectF) -> float:
