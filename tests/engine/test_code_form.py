@@ -111,7 +111,13 @@ def test_blocks_of_the_quadratic():
     expr = parse_code(SEED_000_IN18)
     assert expr.numbers == (("n", 5),)
     ops = [b.op for b in expr.blocks]
-    assert ops == ["randn", "randn", "randn", "mul", "matmul", "matmul", "matmul", "sub"]
+    # print(f.item()) after f.backward(): torch reads f there (a vector's item would raise), so
+    # the read is a block and the backward stays a call before it
+    assert ops == ["randn", "randn", "randn", "mul", "matmul", "matmul", "matmul", "sub",
+                   "backward", "shows"]
+    shows = expr.blocks[-1]
+    assert (shows.form, shows.text, shows.args) == ("shows:item", "print(f.item())",
+                                                     (Ref(expr.blocks[7].id),))
     A = expr.blocks[0]
     assert A.name == "A" and A.args == ((Var("n"), Var("n")),)
     assert A.kwarg("requires_grad") is True
@@ -139,7 +145,7 @@ def test_quadratic_code_reads_like_the_course():
     written = to_code(parse_code(SEED_000_IN18))
     assert "f = 0.5 * x @ A @ x - b @ x" in written
     assert "A = torch.randn((n, n), requires_grad=True)" in written
-    assert written.rstrip().endswith("f.backward()")
+    assert written.rstrip().endswith("f.backward()\nprint(f.item())")
 
 
 def test_rebound_name_read_later_gets_its_own_name():

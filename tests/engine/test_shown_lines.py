@@ -82,3 +82,39 @@ def test_after_a_backward_the_grad_a_line_shows_is_there(oracle):
     text = X + "f = (x * x).sum()\nf.backward()\nprint(x.grad.norm(), x.grad[0])\n" \
         "g = (x * 3).sum()\ng.backward()\n"
     assert_same(oracle.run(text), app_record(text), text)
+
+
+@pytest.mark.parametrize("line", [
+    "print(y.item())", "print(f'loss = {y.item():.3f}')", "y.item()", "print(x.numpy())",
+    "plt.plot(x, y)", "plt.scatter(w, y)", "print(np.array(y))", "print(np.asarray(x))",
+])
+def test_what_torch_refuses_to_read_stops_on_that_line(oracle, line):
+    """A vector's item, a tensor that requires grad as an array (a plot of it): Python stops on
+    the line. The reader used to pass over it and show the rest of the program."""
+    text = X + "w = torch.randn(3)\ny = x * 2\n" + line + "\nf = y.sum()\nf.backward()\n"
+    expected, actual = oracle.run(text), app_record(text)
+    assert expected["error"] is not None and expected["error"]["line"] == 8
+    assert_same(expected, actual, text)
+
+
+@pytest.mark.parametrize("line", [
+    "print(f.item())", "f.item()", "print(f'{f.item():.2f}')", "plt.plot(w, w * 2)",
+    "plt.plot(x.detach(), y.detach().numpy())", "print(w.numpy(), y.tolist())",
+    "y.tolist()", "print(np.array(w))",
+])
+def test_what_torch_reads_without_complaint_changes_nothing(oracle, line):
+    text = X + "w = torch.randn(3)\ny = x * 2\nf = y.sum()\n" + line + "\nf.backward()\n" \
+        "g = (x * w).sum()\ng.backward()\n"
+    expected, actual = oracle.run(text), app_record(text)
+    assert expected["error"] is None
+    assert_same(expected, actual, text)
+
+
+@pytest.mark.parametrize("program", [
+    "f = x * 2\nf.backward()\nprint(f.item())\n",  # the backward's error comes first
+    "y = x * 2\nf = y.sum()\nf.backward()\nplt.plot(y)\n",  # then the plot's
+    "f = (x * 2).sum()\nf.backward()\nprint(f.item(), x.grad)\n",  # nothing to refuse
+])
+def test_a_read_after_the_closing_backward_runs_after_it(oracle, program):
+    text = X + program
+    assert_same(oracle.run(text), app_record(text), text)

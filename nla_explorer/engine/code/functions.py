@@ -200,6 +200,7 @@ def _read(parser, node: ast.FunctionDef | ast.Lambda, name: str | None) -> Funct
     label = name or "the lambda"
     if not isinstance(value, Ref):
         sub._fail(f"{label} must return a tensor", name)
+    sub.blocks = [b for b in sub.blocks if b.op != "shows"]  # a print in a body: passed over
     for block in sub.blocks:
         spec = CATALOGUE.get(block.op)
         if spec is not None and (spec.statement or spec.random or block.op == "manual_seed"):

@@ -8,6 +8,7 @@ no ``eval``/``exec`` is ever called on user text.
 from __future__ import annotations
 
 import ast
+from ast import unparse
 from dataclasses import replace
 from typing import Iterable
 
@@ -20,7 +21,7 @@ from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.code.backward_lines import closing_backward, with_call_texts
-from nla_explorer.engine.code.shown import shown_refusal
+from nla_explorer.engine.code.shown import shown_reads, shown_refusal, shows_a_value
 from nla_explorer.engine.code.calc import UNARY, calc_value, fold, symbolic
 from nla_explorer.engine.code.numbers import checked
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
@@ -103,23 +104,19 @@ class _Parser:
 
     def _import(self, module: str, bound: str, path: str) -> None:
         """Bind an import's name (modules were checked by :func:`check_safe`); nothing is imported."""
-        if path.startswith("torch"):
-            self.env[bound] = PyModule(path)
-        else:
-            self.env[bound] = Ignored(path)
+        self.env[bound] = PyModule(path) if path.startswith("torch") else Ignored(path)
 
     def _expression_statement(self, node: ast.expr) -> None:
         if isinstance(node, ast.Constant):
             return  # a docstring
-        if isinstance(node, (ast.Name, ast.Attribute)):
+        if isinstance(node, (ast.Name, ast.Attribute)) or shows_a_value(node):  # loss.item()
             return self._shown(node, "this line")  # a value the notebook shows: nothing to build
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
                 return self._shown(node, f"{func.id}(…)")
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
-                self._requires_grad_statement(func.value, node)
-                return
+                return self._requires_grad_statement(func.value, node)
             callee = self._callee(func)  # evaluated once: reading x.T twice would add a node
             if isinstance(callee, Ignored):
                 return self._shown(node, "this call")
@@ -134,6 +131,8 @@ class _Parser:
         refused = shown_refusal(node, self.env, where, self.graded)
         if refused is not None:
             self._fail(*refused)
+        for k, (form, name) in enumerate(shown_reads(node, self.env)):  # torch checks them
+            self._add("shows", (self.env[name],), (), form=form, text=None if k else unparse(node))
 
     def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
         """``x.requires_grad_(…)`` on its own line runs there, as in Python (what x made before
@@ -380,10 +379,10 @@ class _Parser:
         return value
 
     def _add(self, op: str, args: tuple, kwargs: tuple, name: str | None = None,
-             form: str | None = None) -> Ref:
+             form: str | None = None, text: str | None = None) -> Ref:
         block_id = f"b{len(self.blocks) + 1}"
         self.positions[block_id] = len(self.blocks)
-        self.blocks.append(Block(block_id, op, args, kwargs, name, form, self.line))
+        self.blocks.append(Block(block_id, op, args, kwargs, name, form, self.line, text))
         self.graded = self.graded or op in AUTOGRAD_CALLS or op == "set_grad"
         if op in AUTOGRAD_CALLS:  # the graph shown by default: the last backward call's
             outputs = args[0] if args else None

@@ -3,7 +3,9 @@
 The safe reader does not compute printed values, so where Python would do more than show one it
 cannot follow, and says so instead of showing another program: a draw of random numbers (every
 later number would differ), an in-place change, a backward pass, a name nothing defined (Python
-raises NameError there).
+raises NameError there). What it reads from a tensor that torch may refuse there is kept as a
+``shows`` block, run in its place: ``y.item()`` of a vector, ``w.numpy()`` or a plot of a tensor
+that requires grad raise on that line, as in Python.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ RANDOM_CALLS = frozenset({
 #: Calls that run the autograd engine.
 AUTOGRAD_FUNCTIONS = frozenset({
     "backward", "grad", "jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"})
+#: Tensor methods whose result a line may only show (a number, an array, a list).
+SHOWN_METHODS = frozenset({"item", "numpy", "tolist"})
 #: Names every cell may use: Python's builtins and the notebook's own (``display``).
 _BUILTINS = frozenset(dir(builtins)) | IGNORED_CALLS
 
@@ -101,3 +105,40 @@ def _bound_inside(node: ast.expr) -> set[str]:
                                       *sub.args.kwonlyargs)}
             bound |= {a.arg for a in (sub.args.vararg, sub.args.kwarg) if a is not None}
     return bound
+
+
+def _as_arrays(module: object, name: str) -> bool:
+    """Whether a call of ``module`` turns its tensors into arrays as ``np.asarray`` does (numpy's
+    other functions call the tensor's own methods instead: ``np.mean(x)`` is ``x.mean(axis=…)``)."""
+    return isinstance(module, Ignored) and (module.what.startswith("matplotlib") or
+                                            name in ("array", "asarray"))
+
+
+def shows_a_value(node: ast.expr) -> bool:
+    """A line that only shows a tensor's number or array (``loss.item()``, ``w.tolist()``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr in SHOWN_METHODS and not node.args and not node.keywords
+
+
+def shown_reads(node: ast.expr, env: dict[str, object]) -> list[tuple[str, str]]:
+    """What a shown line reads from the program's tensors that torch may refuse, in Python's
+    order, as (form, name): ``y.item()``, ``w.numpy()``, and every tensor a matplotlib call or
+    ``np.array`` turns into an array (``plt.plot(x, y)``)."""
+    out: list[tuple[str, str]] = []
+
+    def tensor(sub: ast.expr) -> bool:
+        return isinstance(sub, ast.Name) and isinstance(env.get(sub.id), Ref)
+
+    def visit(sub: ast.AST) -> None:
+        for child in ast.iter_child_nodes(sub):  # arguments before the call, as Python runs
+            visit(child)
+        if not isinstance(sub, ast.Call):
+            return
+        func = sub.func
+        if isinstance(func, ast.Attribute) and func.attr in ("item", "numpy") and \
+                not sub.args and tensor(func.value):
+            out.append((f"shows:{func.attr}", func.value.id))
+        elif _as_arrays(env.get(_root(func)), _called(func)):
+            out.extend(("shows:array", a.id) for a in sub.args if tensor(a))
+    visit(node)
+    return out

@@ -100,7 +100,9 @@ class _Writer:
         """A line of code per statement, leaving out block ``skip`` (a function's result)."""
         lines: list[str] = []
         for block in self.expr.blocks:
-            if block.op == "input" or block.id == skip:
+            if block.op == "shows" and block.text:  # a print or plot that reads a tensor
+                lines.append(block.text)
+            if block.op in ("input", "shows") or block.id == skip:
                 continue
             if block.op == "manual_seed":
                 lines.append(f"torch.manual_seed({self._arg(block.args[0])})")

@@ -84,6 +84,8 @@ def callable_for(form: str):
         return _set_grad
     if form == "[]":
         return operator.getitem
+    if form.startswith("shows:"):
+        return SHOWN_READS[form[6:]]
     if form.startswith("attr:"):
         return operator.attrgetter(form[5:])
     if form.startswith("."):
@@ -95,6 +97,11 @@ def callable_for(form: str):
     for part in form.split(".")[1:]:
         target = getattr(target, part)
     return target
+
+
+#: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
+SHOWN_READS = {"item": lambda t: t.item(), "numpy": lambda t: t.numpy(),
+               "array": lambda t: t.__array__()}
 
 
 def _set_grad(tensor, value):
