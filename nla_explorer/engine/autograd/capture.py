@@ -89,6 +89,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
     edges = []
     add_node, add_edge = nodes.append, edges.append
     outputs_of = recorder.value_table() if recorder is not None else None
+    operands_of = recorder.operand_table() if recorder is not None else None
     name_of, name_of_node = naming.tensor_namer(), naming.node_namer()
     snap = snap.__call__  # a bound method: cheaper to call than the instance, 75,000 times
     saved_of = _SavedReader(name_of, snap, freed_ok).read
@@ -107,7 +108,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
             variable = fn.variable
             name = name_of(variable) if name_of is not None else None
             add_node(_Node(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
-                           snap(variable), (), 0, None, None, 1, None, ()))
+                           snap(variable), (), 0, None, None, 1, None, (), ()))
             continue
         if outputs_of is not None:  # (recorder.value_of, inline)
             value = outputs_of(fn)
@@ -130,10 +131,19 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
         else:
             maker_id, order = None, 1
         module, scope = where(fn) if where is not None else _NOWHERE
+        consts = operands_of(fn) if operands_of is not None and name_of is not None else None
         add_node(_Node(node_id, OP, kind.op, kind.label,
                        name_of_node(fn) if name_of_node is not None else None, value, saved,
-                       len(nexts), fn._sequence_nr(), module, order, maker_id, scope))
+                       len(nexts), fn._sequence_nr(), module, order, maker_id, scope,
+                       _operand_names(consts, name_of) if consts else ()))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root], modules)
+
+
+def _operand_names(consts: tuple, name_of) -> tuple[tuple[int, str], ...]:
+    """The names of a node's constant inputs the recorder noted, by slot (unnamed ones left out)."""
+    named = ((slot, ref()) for slot, ref in consts)
+    return tuple((slot, name) for slot, tensor in named
+                 if tensor is not None and (name := name_of(tensor)) is not None)
 
 
 _NOWHERE: tuple[None, tuple] = (None, ())

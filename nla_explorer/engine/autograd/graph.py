@@ -50,6 +50,9 @@ class GraphNode:
     #: the module invocations that made the node, outermost first: ``(path, call number)`` pairs,
     #: the call number counting that module's forward calls from 1 (``(("cell", 3),)``)
     scope: tuple[tuple[str, int], ...] = ()
+    #: the names of constant inputs torch keeps no trace of, by input slot (``y`` of
+    #: ``A @ x - y``: SubBackward0 saves nothing), when the forward ran under the recorder
+    operands: tuple[tuple[int, str], ...] = ()
 
     @property
     def shape(self) -> tuple[int, ...] | None:

@@ -8,6 +8,7 @@ The function mode sees each top-level call and records its outputs authoritative
 
 from __future__ import annotations
 
+import weakref
 from contextlib import ExitStack, contextmanager
 
 import torch
@@ -43,6 +44,7 @@ class ForwardRecorder:
         self.on_call = on_call
         self.latest_sequence_nr = -1  # of the newest Node seen: where a module's ops begin
         self._values: dict[object, dict[int, TensorData]] = {}
+        self._operands: dict[object, tuple] = {}  # fn → ((slot, weakref to a constant), ...)
         self._pending: list[tuple[torch.Tensor, TensorData]] = []
         self._stack: ExitStack | None = None
 
@@ -105,10 +107,25 @@ class ForwardRecorder:
         """Snapshot ``tensor`` now; attach it to its ``grad_fn`` once autograd has set one."""
         self._pending.append((tensor, snapshot(tensor, self.limit)))
 
+    def note_operands(self, fn, args: tuple) -> None:
+        """The constants a binary op read, by input slot (nothing of ``y`` in ``A @ x - y`` is
+        kept by torch): their names, not "const", label the op's step card."""
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        nexts = fn.next_functions
+        if len(tensors) == len(nexts):
+            consts = tuple((slot, weakref.ref(t)) for slot, t in enumerate(tensors)
+                           if nexts[slot][0] is None and not t.requires_grad)
+            if consts:
+                self._operands[fn] = consts
+
     # -- reading ---------------------------------------------------------------------------------
     def value_of(self, fn, output_nr: int = 0) -> TensorData | None:
         values = self._values.get(fn)
         return None if values is None else values.get(output_nr)
+
+    def operand_table(self):
+        """``fn`` → its constant inputs as ((slot, weak reference), ...), or None."""
+        return self._operands.get
 
     def value_table(self):
         """What :meth:`value_of` reads: ``fn`` → its outputs' snapshots by output number, or
@@ -128,9 +145,18 @@ class ForwardRecorder:
         iteration's graph alive: the map holds its Nodes)."""
         for fn in fns:
             self._values.pop(fn, None)
+            self._operands.pop(fn, None)
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+_T = torch._C.TensorBase
+#: Calls whose tensor arguments are their Node's inputs in order (``a - b``: slot 0 is a).
+_IN_ORDER = frozenset({
+    _T.add, _T.sub, _T.mul, _T.div, _T.matmul, _T.mm, _T.mv, _T.dot, torch.add, torch.sub,
+    torch.mul, torch.div, torch.matmul, torch.mm, torch.mv, torch.dot,
+    torch.nn.functional.mse_loss})
 
 
 class _FunctionMode(TorchFunctionMode):
@@ -155,6 +181,8 @@ class _FunctionMode(TorchFunctionMode):
             with _DispatchModesOff():
                 for t in made:
                     recorder.record(t)
+        if len(made) == 1 and func in _IN_ORDER:
+            recorder.note_operands(made[0].grad_fn, args)
         if recorder.on_call is not None:
             recorder.on_call(func, args, kwargs, out)
         return out

@@ -292,7 +292,7 @@ class Namer:
         symbol = rule.symbols[slot] if rule and slot < len(rule.symbols) else None
         saved_name = dict(rule.saved).get(symbol) if rule and symbol else None
         return saved_label(_saved(node, saved_name) if saved_name else None,
-                           self.generic["const"])
+                           dict(node.operands).get(slot) or self.generic["const"])
 
     def _label(self, node_id: str, depth: int) -> Label:
         key = (node_id, depth)

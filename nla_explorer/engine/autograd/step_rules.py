@@ -95,7 +95,7 @@ def slot_labels(graph: AutogradGraph, node: GraphNode, rule: NodeRule | None) ->
             continue
         saved = saved_operand(node, rule, symbol) if symbol else None
         labels.append(saved.label if saved is not None and saved.label else
-                      symbol or f"input {slot}")
+                      dict(node.operands).get(slot) or symbol or f"input {slot}")
     return labels
 
 
