@@ -10,7 +10,7 @@ from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from nla_explorer.cli_args import no_display_message
+from nla_explorer.cli.args import no_display_message
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.trace import trace_backward
 from nla_explorer.engine.recording import capture_tensor, model_names

@@ -196,7 +196,7 @@ def test_the_window_without_a_display_says_so(tmp_path):
     ({}, "win32", False),
 ])
 def test_display_detection(environ, platform, needs_display):
-    from nla_explorer.cli_args import display_problem
+    from nla_explorer.cli.args import display_problem
 
     assert (display_problem(environ, platform) is not None) == needs_display
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nla_explorer.cli_timing import add_timing_parser, run_timing
+from nla_explorer.cli.timing import add_timing_parser, run_timing
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.timing.sweep import (
     OPS, SweepPlan, TimingCSVError, TimingCancelled, TimingInputError, TimingResult,
@@ -326,7 +326,7 @@ def test_timing_engine_and_cli_run_without_qt():
         for mod in ("PySide6", "pyqtgraph", "shiboken6"):
             sys.modules[mod] = None
         import argparse
-        from nla_explorer.cli_timing import add_timing_parser, run_timing
+        from nla_explorer.cli.timing import add_timing_parser, run_timing
         p = argparse.ArgumentParser()
         add_timing_parser(p.add_subparsers(dest="command"))
         sys.exit(run_timing(p.parse_args(["timing", "--sizes", "8", "--min-time", "0.01",

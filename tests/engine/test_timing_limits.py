@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from nla_explorer.cli_timing import add_timing_parser, run_timing
+from nla_explorer.cli.timing import add_timing_parser, run_timing
 from nla_explorer.engine.timing.clock import BlockClock, Rate, calibrate
 from nla_explorer.engine.timing.sweep import (
     MIN_BLOCKS, OPS, SweepPlan, TimingInputError, measure, sweep,

@@ -13,7 +13,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from nla_explorer.cli_train import add_train_parser, run_train
+from nla_explorer.cli.train import add_train_parser, run_train
 from nla_explorer.engine import ExpressionError, evaluate, parse_code
 from nla_explorer.engine.training.least_squares import (
     LeastSquaresConfig, LeastSquaresProgress, LeastSquaresResult, LeastSquaresStart,
@@ -140,7 +140,7 @@ def test_cli_text_and_bad_values(capsys):
 
 def test_cli_train_imports_no_qt():
     code = ("import sys, json, io, contextlib\n"
-            "from nla_explorer.cli_train import add_train_parser, run_train\n"
+            "from nla_explorer.cli.train import add_train_parser, run_train\n"
             "import argparse\n"
             "p = argparse.ArgumentParser(); add_train_parser(p.add_subparsers(dest='c'))\n"
             "buf = io.StringIO()\n"

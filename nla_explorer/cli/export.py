@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from nla_explorer.cli_args import no_display_message, number_type
-from nla_explorer.cli_run import RunStopped, add_run_arguments, program_name, run_program
-from nla_explorer.cli_source import call_index, load_expression, source_arguments
+from nla_explorer.cli.args import no_display_message, number_type
+from nla_explorer.cli.run import RunStopped, add_run_arguments, program_name, run_program
+from nla_explorer.cli.source import call_index, load_expression, source_arguments
 
 EXPORT_FORMATS = (".png", ".svg", ".pdf", ".dot")  # graph_view.export.FORMATS, without Qt
 SLIDE_FORMATS = (".png", ".svg", ".pdf")  # graph_view.slide.SLIDE_FORMATS, without Qt

@@ -12,7 +12,7 @@ SETTINGS = ("network", "hidden", "lr", "epochs", "points", "activation", "optimi
 
 def add_train_parser(subparsers) -> None:
     """Add the ``train`` subcommand to an ``argparse`` subparsers object."""
-    from nla_explorer.cli_args import positive_int
+    from nla_explorer.cli.args import positive_int
     from nla_explorer.engine.training.config import (
         ACTIVATIONS, BOUNDS, NETWORKS, OPTIMIZERS, TrainConfig, bound_text,
     )

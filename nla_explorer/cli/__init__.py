@@ -1,4 +1,10 @@
-"""The ``nla-explorer`` command: the window by default, headless subcommands that import no Qt."""
+"""The ``nla-explorer`` command: the window by default, headless subcommands that import no Qt.
+
+This module parses and dispatches; each subcommand lives beside it: ``args`` (argument types and
+checks shared by all), ``source`` (--example / --code / --session into an expression), ``run``
+(--run: the program as Python in the supervised child), ``export`` (images, Qt offscreen only
+there), ``train`` and ``timing`` (the engine's loops, printed or as JSON).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,14 @@ import json
 import sys
 
 from nla_explorer import __version__
-from nla_explorer.cli_args import (
+from nla_explorer.cli.args import (
     HEADLESS, Parser, check_files, check_gui_file, example_problem, no_display_message,
     output_problem,
 )
-from nla_explorer.cli_run import (
+from nla_explorer.cli.run import (
     RunStopped, add_run_arguments, program_name, run_argument_error, run_program, wants_run,
 )
-from nla_explorer.cli_source import call_index, load_expression, source_arguments
+from nla_explorer.cli.source import call_index, load_expression, source_arguments
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,9 +91,9 @@ def _headless(argv: list[str]) -> int:
     source_arguments(tr)
     tr.add_argument("--json", action="store_true", help="print the graph and trace as JSON")
     add_run_arguments(tr)
-    from nla_explorer.cli_export import add_export_parser, run_export
-    from nla_explorer.cli_timing import add_timing_parser, run_timing
-    from nla_explorer.cli_train import add_train_parser, run_train
+    from nla_explorer.cli.export import add_export_parser, run_export
+    from nla_explorer.cli.timing import add_timing_parser, run_timing
+    from nla_explorer.cli.train import add_train_parser, run_train
 
     add_export_parser(sub)
     add_train_parser(sub)

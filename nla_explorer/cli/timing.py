@@ -75,7 +75,7 @@ def run_timing(args: argparse.Namespace) -> int:
     """Run the sweep the arguments describe; print a table or JSON. Returns the exit status."""
     import torch
 
-    from nla_explorer.cli_args import output_problem
+    from nla_explorer.cli.args import output_problem
     from nla_explorer.engine.errors import EngineError
     from nla_explorer.engine.timing.sweep import (
         OPS, DTYPES, SweepPlan, available_devices, crossover, parse_sizes,
