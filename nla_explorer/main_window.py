@@ -26,15 +26,15 @@ from nla_explorer.panels.training import TrainingPanel
 from nla_explorer.notifications import Notifications
 from nla_explorer.preferences import load_preferences, save_preferences
 from nla_explorer.session_files import SessionFiles
-from nla_explorer.window_chrome import (
+from nla_explorer.window.chrome import (
     GraphToolbar, Presentation, add_dock, fitting_size, make_action,
 )
-from nla_explorer.window_export import WindowExport
-from nla_explorer.window_help import WindowHelp
-from nla_explorer.window_runs import WindowRuns
-from nla_explorer.window_training import TrainingGraph
-from nla_explorer.window_preferences import WindowPreferences
-from nla_explorer.window_recent import RecentFiles
+from nla_explorer.window.export import WindowExport
+from nla_explorer.window.help import WindowHelp
+from nla_explorer.window.runs import WindowRuns
+from nla_explorer.window.training import TrainingGraph
+from nla_explorer.window.preferences import WindowPreferences
+from nla_explorer.window.recent import RecentFiles
 from nla_explorer.workspaces import Workspaces, follow_dock_shape
 
 INSPECT_DELAY_MS = 60  # the inspector follows the selection after this pause

@@ -323,7 +323,7 @@ CHILD = textwrap.dedent('''
     from PySide6.QtWidgets import QApplication, QMessageBox
     from nla_explorer import app as nla_app
     from nla_explorer.main_window import MainWindow
-    from nla_explorer.window_help import TOUR_DONE_KEY
+    from nla_explorer.window.help import TOUR_DONE_KEY
 
     def window():
         return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))

@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 QT = ("PySide6", "shiboken6", "pyqtgraph")
-WINDOW = ("nla_explorer.main_window", "nla_explorer.app", "nla_explorer.window_*")
+WINDOW = ("nla_explorer.main_window", "nla_explorer.app", "nla_explorer.window")
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ FAKE = {
     "nla_explorer/graph_view/style.py": "",
     "nla_explorer/panels/__init__.py": "",
     "nla_explorer/panels/card.py": "from ..graph_view import style\n",
-    "nla_explorer/panels/menu.py": "import nla_explorer.window_chrome\n",
+    "nla_explorer/panels/menu.py": "import nla_explorer.window.chrome\n",
     "nla_explorer/panels/fine.py": "from nla_explorer.drawing.heatmap import heatmap_image\n",
 }
 
@@ -186,7 +186,7 @@ def test_checker_names_each_offending_file_and_import(fake_tree):
         ("nla_explorer/engine/up.py:1 imports nla_explorer.value_text", "nothing above it"),
         ("nla_explorer/graph_view/view.py:1 imports nla_explorer.panels.inspector", "panels"),
         ("nla_explorer/panels/card.py:1 imports nla_explorer.graph_view.style", "graph_view"),
-        ("nla_explorer/panels/menu.py:1 imports nla_explorer.window_chrome", "window"),
+        ("nla_explorer/panels/menu.py:1 imports nla_explorer.window.chrome", "window"),
     ]
     assert [line.partition(" (")[0] for line in found] == [where for where, _ in expected]
     for line, (_, why) in zip(found, expected):

@@ -22,7 +22,7 @@ from nla_explorer.preferences import KEYS, Preferences, load_preferences, save_p
 from nla_explorer.preferences_dialog import PreferencesDialog
 from nla_explorer.session_files import SessionFiles
 from nla_explorer.themes import apply_theme
-from nla_explorer.window_chrome import GraphToolbar, make_action
+from nla_explorer.window.chrome import GraphToolbar, make_action
 
 #: The views that draw in a ViewStyle's colours and are not handed it by the window itself (the
 #: inspector's tensor views; the window's ``set_view_style`` reaches the panels).

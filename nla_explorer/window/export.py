@@ -18,7 +18,7 @@ from nla_explorer.graph_view.slide import (
     ExportCancelled, StepSlides, export_slide, export_step_slides, step_paths,
 )
 from nla_explorer.notifications import Notifications
-from nla_explorer.window_chrome import make_action
+from nla_explorer.window.chrome import make_action
 
 
 class WindowExport(QObject):

@@ -7,7 +7,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QMenu
 
-from nla_explorer.window_chrome import make_action
+from nla_explorer.window.chrome import make_action
 
 MAX_RECENT = 8
 

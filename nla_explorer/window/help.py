@@ -12,7 +12,7 @@ from nla_explorer import __version__
 from nla_explorer.help_dialogs import ExamplesDialog, ShortcutsDialog
 from nla_explorer.tour import Stop, Tour
 from nla_explorer.workspaces import Workspaces
-from nla_explorer.window_chrome import make_action
+from nla_explorer.window.chrome import make_action
 
 TOUR_DONE_KEY = "help/tour_done"
 
