@@ -118,3 +118,15 @@ def test_what_torch_reads_without_complaint_changes_nothing(oracle, line):
 def test_a_read_after_the_closing_backward_runs_after_it(oracle, program):
     text = X + program
     assert_same(oracle.run(text), app_record(text), text)
+
+
+@pytest.mark.parametrize("line", [
+    "print(y.grad.norm())", "print(y.grad.shape)", "print(y.grad[0])", "y.grad.norm()",
+    "print(f'{y.grad.sum():.2f}')",
+])
+def test_the_grad_of_a_non_leaf_is_none_where_python_uses_it(oracle, line):
+    """After a backward, ``y.grad`` of a non-leaf is None: using it raises on the line."""
+    text = X + "y = x * 2\nf = y.sum()\nf.backward()\n" + line + "\ng = (x * 3).sum()\n"
+    expected, actual = oracle.run(text), app_record(text)
+    assert expected["error"] is not None and expected["error"]["line"] == 9
+    assert_same(expected, actual, text)

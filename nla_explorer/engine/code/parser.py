@@ -131,8 +131,8 @@ class _Parser:
         refused = shown_refusal(node, self.env, where, self.graded)
         if refused is not None:
             self._fail(*refused)
-        for k, (form, name) in enumerate(shown_reads(node, self.env)):  # torch checks them
-            self._add("shows", (self.env[name],), (), form=form, text=None if k else unparse(node))
+        for k, (form, name, kw) in enumerate(shown_reads(node, self.env)):  # torch checks them
+            self._add("shows", (self.env[name],), kw, form=form, text=None if k else unparse(node))
 
     def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
         """``x.requires_grad_(…)`` on its own line runs there, as in Python (what x made before

@@ -31,9 +31,15 @@ def describe_call(block: Block, args: tuple) -> str:
     if block.op in ("randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange"):
         return f"{form}({', '.join(repr(a) for a in args)})"
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if block.op == "shows":  # what a print or plot read: ``.item() of a (3,) tensor``
+        return _READS.get(form, form + " of {}").format(f"a {_arg_text(args[0])} tensor")
     if len(form) <= 2 and len(args) == 2:  # an operator
         return f"{block.op}: {_arg_text(args[0])} {form} {_arg_text(args[1])}"
     return f"{block.op}: " + ", ".join(_arg_text(a) for a in (tensors or args))
+
+
+_READS = {"shows:item": ".item() of {}", "shows:numpy": ".numpy() of {}",
+          "shows:array": "{} made an array (as a plot does)", "shows:grad": "the .grad of {}"}
 
 
 def _inner_sizes(op: str, a: torch.Tensor, b: torch.Tensor) -> tuple[int, int] | None:

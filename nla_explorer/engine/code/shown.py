@@ -120,11 +120,12 @@ def shows_a_value(node: ast.expr) -> bool:
         node.func.attr in SHOWN_METHODS and not node.args and not node.keywords
 
 
-def shown_reads(node: ast.expr, env: dict[str, object]) -> list[tuple[str, str]]:
-    """What a shown line reads from the program's tensors that torch may refuse, in Python's
-    order, as (form, name): ``y.item()``, ``w.numpy()``, and every tensor a matplotlib call or
-    ``np.array`` turns into an array (``plt.plot(x, y)``)."""
-    out: list[tuple[str, str]] = []
+def shown_reads(node: ast.expr, env: dict[str, object]) -> list[tuple[str, str, tuple]]:
+    """What a shown line reads from the program's tensors that torch (or Python) may refuse, in
+    Python's order, as (form, name, keywords): ``y.item()``, ``w.numpy()``, every tensor a
+    matplotlib call or ``np.array`` turns into an array (``plt.plot(x, y)``), and a use of
+    ``h.grad`` (None for a non-leaf, or before any backward: ``h.grad.norm()`` raises)."""
+    out: list[tuple[str, str, tuple]] = []
 
     def tensor(sub: ast.expr) -> bool:
         return isinstance(sub, ast.Name) and isinstance(env.get(sub.id), Ref)
@@ -132,13 +133,17 @@ def shown_reads(node: ast.expr, env: dict[str, object]) -> list[tuple[str, str]]
     def visit(sub: ast.AST) -> None:
         for child in ast.iter_child_nodes(sub):  # arguments before the call, as Python runs
             visit(child)
+        base = sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else None
+        if isinstance(base, ast.Attribute) and base.attr == "grad" and tensor(base.value):
+            use = sub.attr if isinstance(sub, ast.Attribute) else "[]"
+            out.append(("shows:grad", base.value.id, (("use", use),)))
         if not isinstance(sub, ast.Call):
             return
         func = sub.func
         if isinstance(func, ast.Attribute) and func.attr in ("item", "numpy") and \
                 not sub.args and tensor(func.value):
-            out.append((f"shows:{func.attr}", func.value.id))
+            out.append((f"shows:{func.attr}", func.value.id, ()))
         elif _as_arrays(env.get(_root(func)), _called(func)):
-            out.extend(("shows:array", a.id) for a in sub.args if tensor(a))
+            out.extend(("shows:array", a.id, ()) for a in sub.args if tensor(a))
     visit(node)
     return out

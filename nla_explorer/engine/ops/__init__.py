@@ -101,7 +101,15 @@ def callable_for(form: str):
 
 #: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
 SHOWN_READS = {"item": lambda t: t.item(), "numpy": lambda t: t.numpy(),
-               "array": lambda t: t.__array__()}
+               "array": lambda t: t.__array__(), "grad": lambda t, use: _grad_use(t, use)}
+
+
+def _grad_use(tensor, use: str) -> None:
+    """``x.grad.<use>`` (or ``x.grad[…]``) as Python runs it: an error where ``x.grad`` is None."""
+    if tensor.grad is None:
+        if use == "[]":
+            raise TypeError("'NoneType' object is not subscriptable")
+        raise AttributeError(f"'NoneType' object has no attribute '{use}'")
 
 
 def _set_grad(tensor, value):
