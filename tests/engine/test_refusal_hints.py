@@ -80,6 +80,9 @@ CASES = [
     (X + "y = torch.autograd.Function.apply(x)", "'torch.autograd.Function.apply' is not in",
      ("autograd.Function",)),
     (X + "y = Net()(x)", "name 'Net' is not defined", ("Run cell",)),
+    # Python defines len: "not defined" would be wrong
+    (X + "m = len(x)", "the built-in len(…) is not supported by the safe reader", ("Run cell",)),
+    (X + "m = x.shape", "the tensor attribute '.shape' is not supported", ("Run cell",)),
     (X + "y = torch.foo(x)", "'torch.foo' is not in the whitelist of torch functions",
      ("Run cell",)),
     # jacobian(f, x) needs no requires_grad (it differentiates copies): not the user's mistake

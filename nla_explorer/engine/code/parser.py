@@ -268,7 +268,7 @@ class _Parser:
             form = f"attr:{node.attr}"
             if form in FORMS:
                 return self._add(FORMS[form], (base,), (), form=form)
-            self._fail(f"the tensor attribute '.{node.attr}' is not supported", node.attr)
+            self._fail(refusals.attribute_refusal(node.attr), node.attr)
         self._fail(f"'.{node.attr}' of {describe(base)} is not supported", node.attr)
 
     def _callee(self, func: ast.expr) -> object:

@@ -7,6 +7,7 @@ that messages keep their start (``a for loop is not supported; …``) and only g
 from __future__ import annotations
 
 import ast
+import builtins
 
 RUN = "press Run cell (Shift+Enter) to run it as Python"
 CLASSES = "classes need Run as Python: press Run cell (Shift+Enter)"
@@ -68,6 +69,7 @@ def method_refusal(method: str) -> str:
     return with_hint(f"the tensor method '.{method}()' is not in the whitelist", RUN)
 
 
+_BUILTINS = frozenset(dir(builtins))
 #: Python's spelling of the operators the interpreter does not model.
 _OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
               ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~", ast.Not: "not"}
@@ -80,8 +82,17 @@ def operator_refusal(op: ast.operator | ast.unaryop) -> str:
 
 
 def undefined_call(name: str) -> str:
-    """A call of a name nothing defined (``Net()`` after a refused class)."""
+    """A call of a name nothing defined (``Net()`` after a refused class), or of a Python built-in
+    the safe reader does not model (``len(X)``: Python defines it, so saying "not defined" would
+    be wrong)."""
+    if name in _BUILTINS:
+        return with_hint(f"the built-in {name}(…) is not supported by the safe reader", RUN)
     return with_hint(f"name '{name}' is not defined", UNDEFINED_CALL)
+
+
+def attribute_refusal(attr: str) -> str:
+    """A tensor attribute the safe reader does not model (``X.shape``)."""
+    return with_hint(f"the tensor attribute '.{attr}' is not supported", RUN)
 
 
 def enclosing_class(tree: ast.AST, line: int | None) -> ast.ClassDef | None:
