@@ -20,6 +20,7 @@ from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.autograd.jacobian_card import JACOBIAN_LIMIT, JacobianPart
 from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
+from nla_explorer.panels.card_labels import CardLabel
 from nla_explorer.panels.fit_image import FitImage
 
 #: Grids up to this many cells per side are drawn with a number in each cell; larger ones as a
@@ -60,14 +61,14 @@ class JacobianBlock(QWidget):
                      f"∂{name}ᵢ/∂{label}ᵢ")
         else:
             title = f"J = ∂{name}/∂{label}  ({size})"
-        self.caption.setText(_html(title, points, style.card_value, bold=True))
-        self.grid.setVisible(not hidden)
-        for widget in (self.grad_row, self.grad_grid, self.product_row, self.product_grid):
-            widget.setVisible(not hidden)
+        caption = _html(title, points, style.card_value, bold=True)
         if hidden:
-            self.caption.setText(self.caption.text() + "<br>" +
-                                 _html(hidden, points * 0.9, style.card_muted))
-            self.show()
+            caption += "<br>" + _html(hidden, points * 0.9, style.card_muted)
+        self.caption.setText(caption)
+        for widget in (self.grid, self.grad_row, self.grad_grid, self.product_row,
+                       self.product_grid):
+            widget.setVisible(not hidden)  # only a change shows or hides
+        if hidden:
             return
         digits = min(style.precision, 3)
         self._set_grid(self.grid, part.jacobian, points, digits, style)
@@ -81,7 +82,6 @@ class JacobianBlock(QWidget):
         self.product_row.setText(_html(f"{formula}  {verdict}", points, style.card_grad,
                                        bold=part.matches is True))
         self._set_grid(self.product_grid, part.product, points, digits, style)
-        self.show()
 
     def _set_grid(self, label: QLabel, data: TensorData | None, points: float, digits: int,
                   style: ViewStyle) -> None:
@@ -89,6 +89,7 @@ class JacobianBlock(QWidget):
         if image is None:
             label.setText(_html("…" if data is None else _scalar(data, digits), points * 1.2,
                                 bold=True))
+            label.setToolTip("")  # not the tooltip of a grid an earlier step showed here
             return
         label.setPixmap(QPixmap.fromImage(image))
         label.setToolTip(_values_text(data, digits))
@@ -116,23 +117,29 @@ class JacobianView(QWidget):
         self.hide()
 
     def show_card(self, card: StepCard, points: float, style: ViewStyle) -> None:
+        """Refill the kept blocks in order (made only when more are needed); a block or the
+        section is shown or hidden only where that changes (showing a widget lays out the card
+        at once), never hidden to be shown again."""
         self.blocks = []
-        for block in self._pool:
-            block.hide()
-        if not card.jacobians or self.limit <= 0:
-            self.hide()
-            return
-        self._points = points
-        self._set_title()
-        for i, part in enumerate(card.jacobians):
+        parts = card.jacobians if self.limit > 0 else ()
+        if parts:
+            self._points = points
+            self._set_title()
+        for i, part in enumerate(parts):
             if i == len(self._pool):  # made once, refilled from step to step
-                self._pool.append(JacobianBlock())
-                self._layout.addWidget(self._pool[-1])
+                block = JacobianBlock()
+                block.hide()  # shown below, once filled
+                self._layout.addWidget(block)
+                self._pool.append(block)
             block = self._pool[i]
             block.show_part(part, card, self.limit, points, style)
-            block.setVisible(not self.folded)
             self.blocks.append(block)
-        self.show()
+        if not parts:
+            self.hide()
+        for i, block in enumerate(self._pool):
+            block.setVisible(i < len(parts) and not self.folded)
+        if parts:
+            self.show()
 
     def _click(self) -> None:
         self.set_folded(not self.folded)
@@ -221,7 +228,7 @@ def _html(text: str, points: float, colour: str | None = None, bold: bool = Fals
 
 
 def _rich_label() -> QLabel:
-    label = QLabel()
+    label = CardLabel()
     label.setTextFormat(Qt.RichText)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)

@@ -19,6 +19,7 @@ from nla_explorer.engine.autograd.step_rules import StepCard
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.drawing.style import ViewStyle
+from nla_explorer.panels.card_labels import CardLabel
 from nla_explorer.panels.fit_image import FitImage
 from nla_explorer.panels.jacobian_view import JacobianView
 from nla_explorer.value_text import short_text
@@ -69,7 +70,6 @@ class TensorTile(QWidget):
             self.body.setText(_html(self.value_text, points * 1.25, bold=True, mono=True))
             self.body.setToolTip("")
             self.shape.hide()
-        self.show()
 
     @property
     def is_heatmap(self) -> bool:
@@ -107,7 +107,6 @@ class SumRow(QWidget):
         self.values.setText(_html(short_text(data, width=2, digits=digits), points * 0.9,
                                   mono=True))
         self.values.setToolTip(short_text(data, width=12, digits=digits))
-        self.show()
 
 
 class StepCardView(QWidget):
@@ -125,21 +124,21 @@ class StepCardView(QWidget):
         self.compact = False
         self._tile_pool: list[TensorTile] = []  # widgets kept between steps, refilled
         self._row_pool: list[tuple[QLabel, SumRow]] = []
-        self.rule = QLabel()
+        self.rule = CardLabel()
         self.rule.setWordWrap(True)
         self.rule.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.rule.setObjectName("step_rule")
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(12)
-        self.sum_title = QLabel()
+        self.sum_title = CardLabel()
         self.sum_title.setWordWrap(True)
         self.sum_rows = QGridLayout()  # a column addition: + from mul / + from dot / = g
         self.sum_rows.setHorizontalSpacing(8)
         self.sum_rows.setVerticalSpacing(2)
-        self.numbers = QLabel()
+        self.numbers = CardLabel()
         self.numbers.setWordWrap(True)
         self.numbers.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.note = QLabel()
+        self.note = CardLabel()
         self.note.setWordWrap(True)
         self._style_note()
         self.jacobian = JacobianView()  # J = ∂out/∂in of a small step, g and gᵀJ
@@ -160,6 +159,10 @@ class StepCardView(QWidget):
         self._card = None
         self._clear()
         self.rule.setText(text)
+        self._add_tiles([])
+        self._show_sum(None)
+        self.numbers.setText("")
+        self._end_card("", show_jacobian=False)
 
     def show_backward(self, card: StepCard) -> None:
         self._card = card
@@ -172,34 +175,53 @@ class StepCardView(QWidget):
                   for target, (_, tensor) in zip(card.targets, card.outgoing)
                   if tensor is not None]
         self._add_tiles(tiles)
-        if card.contributions:
-            name = html.escape(card.name)
-            self.sum_title.setText(f"<b>Accumulation</b>: {name} is used {len(card.contributions)}"
-                                   " times; autograd adds what each use sends back:")
-            self.sum_title.show()
-            rows = [("+" if i else "", f"from {label}", part)
-                    for i, (label, part) in enumerate(card.contributions)]
-            rows.append(("=", card.gradient_of, card.incoming))
-            for r, (symbol, caption, part) in enumerate(rows):
-                if r == len(self._row_pool):  # a new row position: made once, kept
-                    operator, row = _html_label("", 10), SumRow()
-                    operator.setAlignment(Qt.AlignCenter)
-                    self.sum_rows.addWidget(operator, r, 0)
-                    self.sum_rows.addWidget(row, r, 1)
-                    self._row_pool.append((operator, row))
-                operator, row = self._row_pool[r]
-                operator.setText(_html(symbol, self.points * 1.6, bold=True))
-                operator.show()
-                row.show_part(caption, part, self.points, self.view_style)
-                self.accumulation.append(row)
-            self.sum_rows.setColumnStretch(1, 1)
+        self._show_sum(card)
         self.numbers.setText("\n".join(card.numbers))
         # the accumulation rows say what the "is used by" note says, better
         note = "; ".join(part for part in card.note.split("; ")
                          if not (card.contributions and " is used by " in part))
+        self.jacobian.show_card(card, self.points, self.view_style)
+        self._end_card(note, show_jacobian=True)
+
+    def _show_sum(self, card: StepCard | None) -> None:
+        """The column addition of a tensor used more than once (hidden when there is none)."""
+        rows = []
+        if card is not None and card.contributions:
+            name = html.escape(card.name)
+            self.sum_title.setText(f"<b>Accumulation</b>: {name} is used {len(card.contributions)}"
+                                   " times; autograd adds what each use sends back:")
+            rows = [("+" if i else "", f"from {label}", part)
+                    for i, (label, part) in enumerate(card.contributions)]
+            rows.append(("=", card.gradient_of, card.incoming))
+        else:
+            self.sum_title.setText("")  # hidden: not in text() either
+        for r, (symbol, caption, part) in enumerate(rows):
+            if r == len(self._row_pool):  # a new row position: made once, kept
+                operator, row = _html_label("", 10), SumRow()
+                operator.setAlignment(Qt.AlignCenter)
+                operator.hide()  # shown below, once filled
+                row.hide()
+                self.sum_rows.addWidget(operator, r, 0)
+                self.sum_rows.addWidget(row, r, 1)
+                self._row_pool.append((operator, row))
+            operator, row = self._row_pool[r]
+            operator.setText(_html(symbol, self.points * 1.6, bold=True))
+            row.show_part(caption, part, self.points, self.view_style)
+            self.accumulation.append(row)
+        if rows:
+            self.sum_rows.setColumnStretch(1, 1)
+        # shown or hidden only where that changes: showing a widget lays out the window at once
+        self.sum_title.setVisible(bool(rows))
+        for r, (operator, row) in enumerate(self._row_pool):
+            operator.setVisible(r < len(rows))
+            row.setVisible(r < len(rows))
+
+    def _end_card(self, note: str, show_jacobian: bool) -> None:
+        """The note, and the Jacobian section hidden unless this card fills it."""
         self.note.setText(note)
         self.note.setVisible(bool(note))
-        self.jacobian.show_card(card, self.points, self.view_style)
+        if not show_jacobian:
+            self.jacobian.hide()
         if self.compact:  # pictures made for this card take presentation's sizing too
             self._squeeze_pictures()
 
@@ -211,9 +233,9 @@ class StepCardView(QWidget):
         tiles = [(label, tensor, value) for label, tensor in card.inputs]
         tiles.append(("→ " + _output_name(card.title), card.output, value))
         self._add_tiles(tiles)
+        self._show_sum(None)
         self.numbers.setText("\n".join(card.numbers))
-        if self.compact:
-            self._squeeze_pictures()
+        self._end_card("", show_jacobian=False)
 
     def text(self) -> str:
         """Everything the card says, for tests and copying."""
@@ -284,28 +306,24 @@ class StepCardView(QWidget):
                           "No formula card for this op: its numbers are shown below.")
 
     def _add_tiles(self, tiles: list[tuple[str, TensorData | None, str]]) -> None:
+        """Refill the kept tiles in order (made only when more are needed), then show or hide
+        only those whose visibility changes: showing a widget activates the layouts up to the
+        window at once (~1 ms a tile), so a tile is never hidden to be shown again."""
         for i, (caption, data, colour) in enumerate(tiles):
             if i == len(self._tile_pool):  # a new grid position: made once, kept
                 tile = TensorTile()
+                tile.hide()  # shown below, once filled
                 self.grid.addWidget(tile, i // TILES_PER_ROW, i % TILES_PER_ROW, Qt.AlignTop)
                 self._tile_pool.append(tile)
             tile = self._tile_pool[i]
             tile.show_tensor(caption, data, colour, self.points, self.view_style)
             self.tiles.append(tile)
+        for i, tile in enumerate(self._tile_pool):
+            tile.setVisible(i < len(tiles))
 
     def _clear(self) -> None:
-        """Hide every tile and row (they are refilled by the next card)."""
-        for tile in self._tile_pool:
-            tile.hide()
-        for operator, row in self._row_pool:
-            operator.hide()
-            row.hide()
+        """Forget the card shown (its widgets are refilled, or hidden, by the next card)."""
         self.tiles, self.accumulation = [], []
-        self.sum_title.hide()
-        self.numbers.setText("")
-        self.note.setText("")
-        self.note.hide()
-        self.jacobian.hide()
 
 
 def _tensor_image(data: TensorData | None, cell: float, width: float, height: float):
@@ -331,7 +349,7 @@ def _html(text: str, points: float, colour: str | None = None, bold: bool = Fals
 
 def _html_label(text: str, points: float, colour: str | None = None, bold: bool = False,
                 mono: bool = False) -> QLabel:
-    label = QLabel(_html(text, points, colour, bold, mono))
+    label = CardLabel(_html(text, points, colour, bold, mono))
     label.setTextFormat(Qt.RichText)
     return label
 

@@ -9,7 +9,7 @@ makes several backward calls, a "Backward call" box picks the one shown; the res
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
@@ -22,6 +22,7 @@ from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.errors import EngineError
 from nla_explorer.engine.autograd.step_rules import step_card
 from nla_explorer.engine.autograd.stepper import BACKWARD, FORWARD
+from nla_explorer.panels.card_labels import CardLabel
 from nla_explorer.panels.muted_text import checked_sheet, muted_colour, note_sheet, palette_theme
 from nla_explorer.panels.step_card import StepCardView
 
@@ -102,9 +103,10 @@ class StepperPanel(QWidget):
         self.seed_button.setToolTip("Seed the random numbers (a line after the imports), so that "
                                     "every capture shows the same numbers")
         self.seed_button.clicked.connect(self.document.insert_seed)
-        self.label = QLabel()
+        self.label = CardLabel()  # its height for a width is measured once per text
         self.label.setObjectName("step_label")
         self.label.setWordWrap(True)
+        label_box = QuietBox(self.label)  # a new step's text lays out the window only if it must
         self.card = StepCardView()
         self.card_area = scroll = QScrollArea()  # presentation mode checks that the card fits
         scroll.setWidget(self.card)
@@ -121,7 +123,7 @@ class StepperPanel(QWidget):
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.speed)
         layout.addLayout(slider_row)
-        layout.addWidget(self.label)
+        layout.addWidget(label_box)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.check_button)
         layout.addWidget(self.check_result)
@@ -305,3 +307,48 @@ class StepperPanel(QWidget):
         self.label.setText(f"<b>{pass_name} step {doc.step + 1:,} of {total:,}</b>: "
                            f"{node.name or node.label} <span style='color:{muted_colour(self)}'>"
                            f"({what})</span>")
+
+
+class QuietBox(QWidget):
+    """Holds a label whose text changes often (the step label: every step) and takes its size.
+    A label's new text lays out its panel, the dock and the main window (~2 ms a step); a box
+    without a layout only hears of it, and passes it on when the label's size hints differ from
+    those the panel's layout was given, so the panel is laid out exactly as before."""
+
+    def __init__(self, label: QLabel) -> None:
+        super().__init__()
+        self.label = label
+        label.setParent(self)
+        self.setSizePolicy(label.sizePolicy())
+        self._given: dict = {}  # what the layout was told: "size", "minimum", width → height
+
+    def _hint(self, key):
+        if key == "size":
+            return self.label.sizeHint()
+        return self.label.minimumSizeHint() if key == "minimum" else self.label.heightForWidth(key)
+
+    def _told(self, key):
+        self._given[key] = value = self._hint(key)
+        return value
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return self._told("size")
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return self._told("minimum")
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return self.label.hasHeightForWidth()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        return self._told(width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.label.setGeometry(self.rect())
+
+    def event(self, event) -> bool:
+        if event.type() in (QEvent.LayoutRequest, QEvent.Show):  # the label's hints may differ
+            if any(self._hint(key) != value for key, value in self._given.items()):
+                self._given.clear()  # the layout asks again
+                self.updateGeometry()
+        return super().event(event)
