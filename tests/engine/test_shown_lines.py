@@ -87,6 +87,7 @@ def test_after_a_backward_the_grad_a_line_shows_is_there(oracle):
 @pytest.mark.parametrize("line", [
     "print(y.item())", "print(f'loss = {y.item():.3f}')", "y.item()", "print(x.numpy())",
     "plt.plot(x, y)", "plt.scatter(w, y)", "print(np.array(y))", "print(np.asarray(x))",
+    "print(x[5])", "print(y[-4])", "print(w[0, 1])",
 ])
 def test_what_torch_refuses_to_read_stops_on_that_line(oracle, line):
     """A vector's item, a tensor that requires grad as an array (a plot of it): Python stops on
@@ -100,7 +101,7 @@ def test_what_torch_refuses_to_read_stops_on_that_line(oracle, line):
 @pytest.mark.parametrize("line", [
     "print(f.item())", "f.item()", "print(f'{f.item():.2f}')", "plt.plot(w, w * 2)",
     "plt.plot(x.detach(), y.detach().numpy())", "print(w.numpy(), y.tolist())",
-    "y.tolist()", "print(np.array(w))",
+    "y.tolist()", "print(np.array(w))", "print(x[-1], w[2], y[0].item())",
 ])
 def test_what_torch_reads_without_complaint_changes_nothing(oracle, line):
     text = X + "w = torch.randn(3)\ny = x * 2\nf = y.sum()\n" + line + "\nf.backward()\n" \

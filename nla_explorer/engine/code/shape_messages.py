@@ -39,7 +39,8 @@ def describe_call(block: Block, args: tuple) -> str:
 
 
 _READS = {"shows:item": ".item() of {}", "shows:numpy": ".numpy() of {}",
-          "shows:array": "{} made an array (as a plot does)", "shows:grad": "the .grad of {}"}
+          "shows:array": "{} made an array (as a plot does)", "shows:grad": "the .grad of {}",
+          "shows:index": "an element of {}"}
 
 
 def _inner_sizes(op: str, a: torch.Tensor, b: torch.Tensor) -> tuple[int, int] | None:

@@ -114,6 +114,16 @@ def _as_arrays(module: object, name: str) -> bool:
                                             name in ("array", "asarray"))
 
 
+def _whole_numbers(index: ast.expr) -> bool:
+    """``5``, ``-1`` or ``(0, 2)``: an index the reader can check as Python would (x[5])."""
+    try:
+        value = ast.literal_eval(index)
+    except ValueError:
+        return False
+    items = value if isinstance(value, tuple) else (value,)
+    return bool(items) and all(type(i) is int for i in items)
+
+
 def shows_a_value(node: ast.expr) -> bool:
     """A line that only shows a tensor's number or array (``loss.item()``, ``w.tolist()``)."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
@@ -137,6 +147,8 @@ def shown_reads(node: ast.expr, env: dict[str, object]) -> list[tuple[str, str, 
         if isinstance(base, ast.Attribute) and base.attr == "grad" and tensor(base.value):
             use = sub.attr if isinstance(sub, ast.Attribute) else "[]"
             out.append(("shows:grad", base.value.id, (("use", use),)))
+        elif isinstance(sub, ast.Subscript) and tensor(base) and _whole_numbers(sub.slice):
+            out.append(("shows:index", base.id, (("index", ast.literal_eval(sub.slice)),)))
         if not isinstance(sub, ast.Call):
             return
         func = sub.func

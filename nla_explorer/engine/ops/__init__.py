@@ -101,7 +101,8 @@ def callable_for(form: str):
 
 #: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
 SHOWN_READS = {"item": lambda t: t.item(), "numpy": lambda t: t.numpy(),
-               "array": lambda t: t.__array__(), "grad": lambda t, use: _grad_use(t, use)}
+               "array": lambda t: t.__array__(), "grad": lambda t, use: _grad_use(t, use),
+               "index": lambda t, index: t[index]}
 
 
 def _grad_use(tensor, use: str) -> None:
