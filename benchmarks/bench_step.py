@@ -61,6 +61,8 @@ def main() -> int:
                       "median_s": round(statistics.median(times), 4),
                       "p95_s": round(ordered[int(0.95 * len(ordered))], 4),
                       "worst_s": round(max(times), 4), "goal_s": GOAL_S,
+                      "slowest_steps": sorted(range(1, len(times) + 1),
+                                              key=lambda k: -times[k - 1])[:5],
                       "goal_met": max(times) <= GOAL_S}, indent=1))
     return 0
 
