@@ -92,13 +92,18 @@ class _Builder:
     def leaf(self) -> None:
         shape, name = self.shape(), self.name()
         size = self.size_text(shape)
-        kind = self.draw(st.sampled_from(["randn", "rand", "method", "statement", "full"]))
+        kind = self.draw(st.sampled_from(["randn", "rand", "method", "statement", "full",
+                                          "late"]))
         if kind in ("randn", "rand"):
             self.lines.append(f"{name} = torch.{kind}({size}{self.dtype}, requires_grad=True)")
         elif kind == "method":
             self.lines.append(f"{name} = (torch.randn({size}{self.dtype}) * 0.5).requires_grad_()")
         elif kind == "statement":
             self.lines += [f"{name} = torch.randn({size}{self.dtype})", f"{name}.requires_grad_()"]
+        elif kind == "late":  # what it made before requires_grad_() stays a constant
+            self.lines += [f"{name} = torch.randn({size}{self.dtype})", f"{name}_c = {name} * 2",
+                           f"{name}.requires_grad_()"]
+            self.tensors.append(_T(f"{name}_c", shape, False))
         else:
             size = "(" + "".join(f"{s}, " for s in shape).rstrip(" ") + ")"
             self.lines.append(f"{name} = torch.full({size}, 0.5{self.dtype}, requires_grad=True)")
@@ -150,7 +155,8 @@ class _Builder:
         if self.draw(st.booleans()):
             self.lines.append(f"{out}.backward()")
         if self.draw(st.booleans()):
-            self.lines.append(f"print({out})")
+            self.lines.append(self.draw(st.sampled_from([f"print({out})", f"print({out}.item())",
+                                                         f"{out}.item()"])))
         return out
 
 
