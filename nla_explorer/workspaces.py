@@ -46,7 +46,7 @@ ARRANGEMENTS: dict[str, Arrangement] = {
         (("palette_dock", LEFT, 0.15), ("block_dock", LEFT, 0.42))),
     "train": Arrangement(
         "Train", "Sliders and training curves; Show graph adds one training step's graph (Ctrl+3)",
-        (("training_dock", LEFT, 1.0),), graph=False, with_graph=0.66),
+        (("training_dock", LEFT, 1.0),), graph=False, with_graph=0.70),
     "time": Arrangement(
         "Time", "CPU and GPU timings of matrix operations: controls, plots, table (Ctrl+4)",
         (("timing_dock", LEFT, 1.0),), graph=False),
