@@ -92,21 +92,30 @@ class HeaderLegend(pg.LegendItem):
             return
         self.show()
         self._wrap(False)
-        beside = False
+        beside = None  # the most columns that fit beside the title
         for columns in range(count, 0, -1):
             self.arrange(columns)
             if title_width + (GAP if has_title else 0) + self.width() <= room:
-                beside = True
+                beside = (columns, max(title_height, self.height()))
                 break
-        if not beside:  # under the title, as many columns as the width holds
-            for columns in range(count, 0, -1):
-                self.arrange(columns)
-                if self.width() <= room:
-                    break
-            if self.width() > room:  # one column is too wide still: long names on two lines
-                self._wrap(True)
-                self.arrange(1)
-        header = max(title_height, self.height()) if beside else title_height + self.height()
+        under = None  # under the title, as many columns as the width holds
+        for columns in range(count, 0, -1):
+            self.arrange(columns)
+            if self.width() <= room:
+                under = (columns, title_height + self.height())
+                break
+        # the lower header wins (three entries beside the title in one column took a third of
+        # a short plot; in a row under it, one line)
+        if beside is not None and (under is None or beside[1] <= under[1]):
+            self.arrange(beside[0])
+            header = beside[1]
+        elif under is not None:
+            self.arrange(under[0])
+            header, beside = under[1], None
+        else:  # one column is too wide still: long names on two lines
+            self._wrap(True)
+            self.arrange(1)
+            header = title_height + self.height()
         item.layout.setRowFixedHeight(0, header)
         if has_title:
             title.setMaximumHeight(TITLE_ROW)

@@ -216,8 +216,10 @@ class FitPlots(QWidget):
             self.grid.setColumnStretch(0, 1)
             self.grid.setColumnStretch(1, 1)
         else:
-            for row, (plot, stretch) in enumerate(((self.fit_plot, 5), (self.loss_plot, 4),
-                                                   (self.norm_plot, 3))):
+            # the fit first; Norms no shorter than its axes and title need (at 3 of 12 rows of
+            # a 720p dock it lost its axis title under the panel's edge)
+            for row, (plot, stretch) in enumerate(((self.fit_plot, 3), (self.loss_plot, 2),
+                                                   (self.norm_plot, 2))):
                 self.grid.addWidget(plot, row, 0)
                 self.grid.setRowStretch(row, stretch)
 

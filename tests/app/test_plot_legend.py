@@ -31,3 +31,22 @@ def test_a_name_too_long_for_the_plot_breaks_into_lines_and_joins_again(qtbot):
     qtbot.waitUntil(lambda: label.text == LONG)  # room again: one line
     assert legend.width() <= plot.getPlotItem().width()
     assert plot.getPlotItem().listDataItems()[0].name() == LONG  # (the curve keeps its name)
+
+
+def test_the_lower_header_wins_a_row_under_the_title_over_a_column_beside_it(qtbot):
+    """Three entries fit beside the title only in one column, three rows tall: in a row under
+    the title the header is lower, and a short stacked plot keeps its data (the Train fit plot
+    beside the step's graph at 720p)."""
+    plot = pg.PlotWidget(title="Fit · error 1.2e-06")
+    qtbot.addWidget(plot)
+    legend = HeaderLegend(plot.getPlotItem(), labelTextSize="11pt")
+    for name in ("target", "training points", "network"):
+        plot.plot([1, 2, 3], [1, 4, 9], name=name)
+    plot.resize(380, 220)
+    plot.show()
+    qtbot.waitExposed(plot)
+    qtbot.waitUntil(lambda: legend.columnCount == 3)
+    header = plot.getPlotItem().layout.rowMinimumHeight(0)
+    assert legend.rowCount == 1 and header < 2.2 * legend.height()
+    title = plot.getPlotItem().titleLabel
+    assert legend.pos().y() >= title.item.boundingRect().height() - 1, "under the title"
