@@ -127,11 +127,7 @@ class Workspaces(QObject):
             return
         self._graph_shown[self.current] = shown
         self.graph.setVisible(shown)
-        docks = [self.docks[n] for n, _a, _s in arrangement.docks]
-        share = arrangement.with_graph if shown else 1.0
-        width = max(self.window.width(), 640)
-        self.window.resizeDocks(docks, [max(120, int(width * share * s))
-                                        for _n, _a, s in arrangement.docks], Qt.Horizontal)
+        self._size_widths(arrangement)
         self.changed.emit(self.current)
 
     def reset(self) -> None:
@@ -206,16 +202,22 @@ class Workspaces(QObject):
 
     def _size(self, arrangement: Arrangement) -> None:
         window = self.window
+        self._size_widths(arrangement)
+        for dock_name, above, share in arrangement.below:
+            height = max(window.height() - 120, 300)
+            window.resizeDocks([self.docks[above], self.docks[dock_name]],
+                               [int(height * (1 - share)), int(height * share)], Qt.Vertical)
+
+    def _size_widths(self, arrangement: Arrangement) -> None:
+        """The docks' shares of the width (scaled by ``with_graph`` while a graph shown on demand
+        is)."""
+        window = self.window
         width = max(window.width(), 640)
         docks = [self.docks[n] for n, _a, _s in arrangement.docks]
         scale = arrangement.with_graph if arrangement.with_graph and \
             self.graph.isVisibleTo(window) else 1.0
         window.resizeDocks(docks, [max(120, int(width * share * scale)) for _n, _a, share
                                    in arrangement.docks], Qt.Horizontal)
-        for dock_name, above, share in arrangement.below:
-            height = max(window.height() - 120, 300)
-            window.resizeDocks([self.docks[above], self.docks[dock_name]],
-                               [int(height * (1 - share)), int(height * share)], Qt.Vertical)
 
 
 class _ShapeWatcher(QObject):

@@ -102,16 +102,20 @@ class BlockEditorPanel(QWidget):
         side = min(self._params_height(), total // 3) if vertical else min(300, total // 3)
         self.splitter.setSizes([total - side, side])
 
+    def _compact_now(self) -> bool:
+        """A newly loaded expression and no block selected: a line and the numbers below."""
+        return self._compact and self.params.block_id() is None
+
     def _params_height(self) -> int:
         """Below the canvas: room for a block's fields, or for a line and the numbers."""
-        if self._compact and self.params.block_id() is None:
+        if self._compact_now():
             return self.params.minimumSizeHint().height() + 2 * self.params_area.frameWidth()
         return 240
 
     def _hold_params_height(self, vertical: bool) -> None:
         """Below the canvas, nothing selected: exactly a line and the numbers (a resized dock
         changes the canvas only); a block: what its fields need, up to 240 px."""
-        compact = self._compact and self.params.block_id() is None and vertical
+        compact = self._compact_now() and vertical
         self.params_area.setMinimumHeight(self._params_height() if compact else 60)
         self.params_area.setMaximumHeight(self._params_height() if vertical else 16777215)
 

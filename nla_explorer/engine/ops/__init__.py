@@ -99,18 +99,17 @@ def callable_for(form: str):
     return target
 
 
-#: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
-SHOWN_READS = {"item": lambda t: t.item(), "numpy": lambda t: t.numpy(),
-               "array": lambda t: t.__array__(), "grad": lambda t, use: _grad_use(t, use),
-               "index": lambda t, index: t[index]}
-
-
 def _grad_use(tensor, use: str) -> None:
     """``x.grad.<use>`` (or ``x.grad[…]``) as Python runs it: an error where ``x.grad`` is None."""
     if tensor.grad is None:
         if use == "[]":
             raise TypeError("'NoneType' object is not subscriptable")
         raise AttributeError(f"'NoneType' object has no attribute '{use}'")
+
+
+#: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
+SHOWN_READS = {"item": torch.Tensor.item, "numpy": torch.Tensor.numpy,
+               "array": torch.Tensor.__array__, "grad": _grad_use, "index": lambda t, index: t[index]}
 
 
 def _set_grad(tensor, value):
