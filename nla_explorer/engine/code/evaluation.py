@@ -20,7 +20,7 @@ import torch
 from nla_explorer.engine.autograd.backward_calls import BackwardCall, run_backward_call
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.code.calc import calc_value
-from nla_explorer.engine.code.function_calls import run_derivative
+from nla_explorer.engine.code.function_calls import run_derivative, run_shown
 from nla_explorer.engine.code.functions import RESULTS, Function
 from nla_explorer.engine.code.order import check_connected, ordered, ordered_in_rounds
 from nla_explorer.engine.autograd.gc_pause import paused_gc
@@ -149,7 +149,7 @@ class _Runner:
         args = tuple(self._value(a, block) for a in block.args)
         kwargs = {k: self._value(v, block) for k, v in block.kwargs}
         if block.op == "manual_seed":
-            self._seed(block, args)
+            self._seed(block, args, kwargs)
             return
         form = block.form or spec.forms[0]
         fn = callable_for(form)
@@ -165,6 +165,9 @@ class _Runner:
             if block.op in RESULTS:  # the code's function runs inside torch: outside the recorder
                 with self.recorder.paused():
                     out = run_derivative(block, form, args, kwargs, self.max_elements)
+            elif form == "shows:value":  # what a print computes: run for its errors, dropped
+                with self.recorder.paused():
+                    out = run_shown(block, args, kwargs, self.max_elements, self._culprit(block))
             elif block.op in AUTOGRAD_CALLS:
                 out = self._backward_call(block, form, fn, args, kwargs)
             else:
@@ -222,13 +225,12 @@ class _Runner:
         self.tensors[block.id] = self.values[block.id] = self.inputs[name]
         self.bound[name] = self.inputs[name]
 
-    def _seed(self, block: Block, args: tuple) -> None:
-        if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int):
-            raise ExpressionError("manual_seed needs one integer", block.line, "manual_seed")
-        if not 0 <= args[0] < 2**63:
-            raise ExpressionError(f"the seed {args[0]} is out of range", block.line,
-                                  "manual_seed")
-        self.generator.manual_seed(args[0])
+    def _seed(self, block: Block, args: tuple, kwargs: dict) -> None:
+        """``torch.manual_seed(seed)`` as torch takes it (``int(seed)``), with Python's errors."""
+        try:
+            self.generator.manual_seed(_manual_seed(*args, **kwargs))
+        except (TypeError, ValueError, OverflowError, RuntimeError, AttributeError) as exc:
+            raise ExpressionError(f"torch.manual_seed: {exc}", block.line, "manual_seed") from None
         self.seeded = True
 
     def _value(self, arg: object, block: Block) -> object:
@@ -354,6 +356,14 @@ class _Runner:
             for step in self.calls[-1].trace.steps:
                 self.budget.hold((step.grad_output_tensors, step.grad_input_tensors))
         self.budget.check_held(what, block.line, block.name or block.id)
+
+
+def _manual_seed(seed):
+    """torch.manual_seed's argument as torch reads it (``int(seed)``)."""
+    return int(seed)
+
+
+_manual_seed.__qualname__ = "manual_seed"  # Python's messages name torch's function
 
 
 def _to_meta(value: object) -> object:

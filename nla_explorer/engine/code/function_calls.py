@@ -17,7 +17,7 @@ from nla_explorer.engine.code.order import ordered
 from nla_explorer.engine.code.shape_messages import explain_failure, shape_text
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Ref, Slice, Var
-from nla_explorer.engine.ops import CATALOGUE, DTYPES, callable_for
+from nla_explorer.engine.ops import CATALOGUE, DTYPES, SHOWN_READS, callable_for
 
 
 def run_derivative(block: Block, form: str, args: tuple, kwargs: dict,
@@ -49,6 +49,24 @@ def run_derivative(block: Block, form: str, args: tuple, kwargs: dict,
     except Exception as exc:  # noqa: BLE001 - whatever torch raises on this function
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExpressionError(f"{name}(): {message}", block.line, culprit) from None
+
+
+def run_shown(block: Block, args: tuple, kwargs: dict, max_elements: int, culprit: str) -> None:
+    """What a printed line computes (``W @ x`` of ``print(W @ x)``), run on that line as Python
+    runs it, for its errors only; ``then``: the ``.item()`` or ``.numpy()`` the line takes of it."""
+    function, captured = args
+    try:
+        value = as_callable(function, dict(zip(function.captured, captured)), max_elements)()
+    except ExpressionError as exc:  # the line's own error, about the tensors it names
+        raise ExpressionError(exc.reason, block.line, culprit) from None
+    then = kwargs.get("then")
+    if then is not None:
+        try:
+            SHOWN_READS[then](value)
+        except Exception as exc:  # noqa: BLE001 - what torch raises on that read
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ExpressionError(f".{then}() of a {shape_text(tuple(value.shape))} tensor — "
+                                  f"{first}", block.line, culprit) from None
 
 
 def as_callable(function: Function, captured: dict[str, torch.Tensor], max_elements: int):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from nla_explorer.engine.code.names import Defined, Ignored, PyModule, Transformed
 from nla_explorer.engine.code.refusals import RUN, with_hint
+from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Expression, Ref, Var
 from nla_explorer.engine.ops import CATALOGUE, FORMS
 
@@ -143,6 +144,18 @@ def read_function(parser, node: ast.expr, call: str) -> Function:
         return _read(parser, value.node, value.name)
     parser._fail(f"the first argument of {call}() must be a lambda or a function defined in the "
                  "code", call)
+
+
+def read_printed(parser, node: ast.expr) -> Function | None:
+    """What a printed or plotted line computes (``W @ x`` of ``print(W @ x)``) as a function of
+    no parameters, run on its line for Python's errors and shown nowhere; None where the safe
+    reader cannot read it (the line is then only checked, as before)."""
+    empty = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                          kwarg=None, defaults=[])
+    try:
+        return _read(parser, ast.copy_location(ast.Lambda(args=empty, body=node), node), None)
+    except (ExpressionError, RecursionError):
+        return None
 
 
 def _check_def(parser, stmt: ast.FunctionDef) -> None:

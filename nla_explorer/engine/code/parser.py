@@ -128,11 +128,11 @@ class _Parser:
             self.last_assigned = value.block
 
     def _shown(self, node: ast.expr, where: str) -> None:
-        refused = shown_refusal(node, self.env, where, self.graded)
-        if refused is not None:
+        if (refused := shown_refusal(node, self.env, where, self.graded)) is not None:
             self._fail(*refused)
-        for k, (form, name, kw) in enumerate(shown_reads(node, self.env)):  # torch checks them
-            self._add("shows", (self.env[name],), kw, form=form, text=None if k else unparse(node))
+        reads = shown_reads(node, self.env, lambda sub: functions.read_printed(self, sub))
+        for k, (form, args, kw) in enumerate(reads):  # run on the line: torch checks them
+            self._add("shows", args, kw, form=form, text=None if k else unparse(node))
 
     def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
         """``x.requires_grad_(…)`` on its own line runs there, as in Python (what x made before

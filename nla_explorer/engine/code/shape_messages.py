@@ -31,6 +31,8 @@ def describe_call(block: Block, args: tuple) -> str:
     if block.op in ("randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange"):
         return f"{form}({', '.join(repr(a) for a in args)})"
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if form == "shows:value":  # print(W @ x): its function, the line's own code
+        return f"what line {block.line} prints" if block.line else "what the line prints"
     if block.op == "shows":  # what a print or plot read: ``.item() of a (3,) tensor``
         return _READS.get(form, form + " of {}").format(f"a {_arg_text(args[0])} tensor")
     if len(form) <= 2 and len(args) == 2:  # an operator

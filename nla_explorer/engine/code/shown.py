@@ -1,11 +1,12 @@
-"""What ``print(...)``, a plot call or a bare line only shows: checked, never evaluated.
+"""What ``print(...)``, a plot call or a bare line only shows: checked, and run for its errors.
 
-The safe reader does not compute printed values, so where Python would do more than show one it
-cannot follow, and says so instead of showing another program: a draw of random numbers (every
-later number would differ), an in-place change, a backward pass, a name nothing defined (Python
-raises NameError there). What it reads from a tensor that torch may refuse there is kept as a
-``shows`` block, run in its place: ``y.item()`` of a vector, ``w.numpy()`` or a plot of a tensor
-that requires grad raise on that line, as in Python.
+The safe reader shows no printed values, so where Python would do more than show one it cannot
+follow, and says so instead of showing another program: a draw of random numbers (every later
+number would differ), an in-place change, a backward pass, a name nothing defined (Python raises
+NameError there). What the line computes and reads from the program's tensors, where torch may
+refuse it, is kept as ``shows`` blocks run in its place and then dropped: ``print(W @ x)`` of
+mismatched shapes, ``y.item()`` of a vector, ``w.numpy()`` or a plot of a tensor that requires
+grad raise on that line, as in Python.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import builtins
 
 import torch
 
-from nla_explorer.engine.code.names import IGNORED_CALLS, Ignored
+from nla_explorer.engine.code.names import IGNORED_CALLS, Ignored, PyModule
 from nla_explorer.engine.code.refusals import RUN, with_hint
 from nla_explorer.engine.expression import Ref
 
@@ -130,32 +131,64 @@ def shows_a_value(node: ast.expr) -> bool:
         node.func.attr in SHOWN_METHODS and not node.args and not node.keywords
 
 
-def shown_reads(node: ast.expr, env: dict[str, object]) -> list[tuple[str, str, tuple]]:
+def shown_reads(node: ast.expr, env: dict[str, object],
+                computed=None) -> list[tuple[str, object, tuple]]:
     """What a shown line reads from the program's tensors that torch (or Python) may refuse, in
-    Python's order, as (form, name, keywords): ``y.item()``, ``w.numpy()``, every tensor a
+    Python's order, as (form, arguments, keywords): ``y.item()``, ``w.numpy()``, every tensor a
     matplotlib call or ``np.array`` turns into an array (``plt.plot(x, y)``), and a use of
-    ``h.grad`` (None for a non-leaf, or before any backward: ``h.grad.norm()`` raises)."""
-    out: list[tuple[str, str, tuple]] = []
+    ``h.grad`` (None for a non-leaf, or before any backward: ``h.grad.norm()`` raises).
+
+    ``computed(sub)``: the function of a tensor expression the line computes (``W @ x`` in
+    ``print(W @ x)``), or None where the safe reader cannot read it; each one it gives is read as
+    ``("shows:value", function, keywords)``, with ``("then", "item")`` where the line takes the
+    result's ``.item()`` (or ``.numpy()``), so that a shape error there raises on the line."""
+    out: list[tuple[str, object, tuple]] = []
 
     def tensor(sub: ast.expr) -> bool:
         return isinstance(sub, ast.Name) and isinstance(env.get(sub.id), Ref)
 
+    def value(sub: ast.expr, then: tuple = ()) -> bool:
+        function = computed(sub) if computed is not None and _computes(sub, env) else None
+        if function is not None:
+            out.append(("shows:value", (function, tuple(env[n] for n in function.captured)),
+                        then))
+        return function is not None
+
     def visit(sub: ast.AST) -> None:
+        if isinstance(sub, ast.expr) and value(sub):
+            return
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and \
+                sub.func.attr in ("item", "numpy") and not sub.args and not sub.keywords and \
+                value(sub.func.value, (("then", sub.func.attr),)):
+            return
         for child in ast.iter_child_nodes(sub):  # arguments before the call, as Python runs
             visit(child)
         base = sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else None
         if isinstance(base, ast.Attribute) and base.attr == "grad" and tensor(base.value):
             use = sub.attr if isinstance(sub, ast.Attribute) else "[]"
-            out.append(("shows:grad", base.value.id, (("use", use),)))
+            out.append(("shows:grad", (env[base.value.id],), (("use", use),)))
         elif isinstance(sub, ast.Subscript) and tensor(base) and _whole_numbers(sub.slice):
-            out.append(("shows:index", base.id, (("index", ast.literal_eval(sub.slice)),)))
+            index = ast.literal_eval(sub.slice)
+            out.append(("shows:index", (env[base.id],), (("index", index),)))
         if not isinstance(sub, ast.Call):
             return
         func = sub.func
         if isinstance(func, ast.Attribute) and func.attr in ("item", "numpy") and \
                 not sub.args and tensor(func.value):
-            out.append((f"shows:{func.attr}", func.value.id, ()))
+            out.append((f"shows:{func.attr}", (env[func.value.id],), ()))
         elif _as_arrays(env.get(_root(func)), _called(func)):
-            out.extend(("shows:array", a.id, ()) for a in sub.args if tensor(a))
+            out.extend(("shows:array", (env[a.id],), ()) for a in sub.args if tensor(a))
     visit(node)
     return out
+
+
+def _computes(node: ast.expr, env: dict[str, object]) -> bool:
+    """Whether ``node`` computes with the program's tensors or torch's (``W @ x``, ``x.T``,
+    ``torch.inverse(A)``), not only names one or reads what a backward pass left (``x.grad``)."""
+    if not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Subscript, ast.Attribute)):
+        return False
+    if isinstance(node, ast.Attribute) and node.attr == "grad":
+        return False
+    return any(isinstance(sub, ast.Name) and isinstance(env.get(sub.id), Ref) or
+               isinstance(sub, ast.Call) and isinstance(env.get(_root(sub.func)), PyModule)
+               for sub in ast.walk(node))

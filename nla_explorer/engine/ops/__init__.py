@@ -107,9 +107,15 @@ def _grad_use(tensor, use: str) -> None:
         raise AttributeError(f"'NoneType' object has no attribute '{use}'")
 
 
+def _computed(function, captured, then=None) -> None:
+    """``print(W @ x)``: the code's function of the line, which the evaluator runs itself."""
+    raise TypeError("a printed expression is run by the evaluator (run_shown)")
+
+
 #: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
 SHOWN_READS = {"item": torch.Tensor.item, "numpy": torch.Tensor.numpy,
-               "array": torch.Tensor.__array__, "grad": _grad_use, "index": lambda t, index: t[index]}
+               "array": torch.Tensor.__array__, "grad": _grad_use, "index": lambda t, index: t[index],
+               "value": _computed}
 
 
 def _set_grad(tensor, value):

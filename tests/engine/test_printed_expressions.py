@@ -1,0 +1,96 @@
+"""What a printed line computes runs on that line, as in Python: ``print(W @ x)`` of mismatched
+shapes stops the program there.
+
+The safe reader used to pass over whatever a print computed, so a shape error inside one went
+unsaid and the app showed the rest of a program that Python stops at that line. The oracle is
+plain Python (:mod:`tests.engine.oracle`): the same error on the same line, or the same values,
+gradients and steps where the print is fine.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nla_explorer.engine import explore_code
+from nla_explorer.engine.code.parser import parse_code
+from nla_explorer.engine.code.writer import to_code
+from nla_explorer.engine.errors import ExpressionError
+from nla_explorer.engine.sessions.nla_file import expression_to_json, session_from_text
+from tests.engine.app_record import app_record
+from tests.engine.oracle import Oracle
+from tests.engine.test_differential import assert_same
+
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
+
+HEAD = ("import torch\nimport matplotlib.pyplot as plt\ntorch.manual_seed(0)\n"
+        "W = torch.randn(3, 4, requires_grad=True)\nx = torch.randn(4)\n"
+        "u = torch.randn(3)\n")  # the printed line is line 7
+TAIL = "\nf = (W @ x).sum()\nf.backward()\n"
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    with Oracle() as running:
+        yield running
+
+
+@pytest.mark.parametrize("line", [
+    "print(W @ u)",  # (3×4) @ (3,)
+    "print('Wx =', W @ x, W.T @ x)",
+    "print(f'{(W @ x - x).norm():.3f}')",  # (3,) − (4,)
+    "print((W @ x).item())",  # a vector's item
+    "print(f'{(W @ x).sum().item():.3f}', (W @ x).numpy())",  # requires grad: no numpy
+    "print(torch.cat([W, x]))",
+    "print(torch.inverse(torch.zeros(2, 2)))",  # singular: linalg's error
+    "print(W[:, 1:] @ x)",
+    "plt.plot(W @ u)",
+    "W @ u",  # a bare line, as a notebook shows it
+    "print(torch.dot(x, u))",
+])
+def test_an_error_inside_a_printed_expression_stops_there(oracle, line):
+    text = HEAD + line + TAIL
+    expected = oracle.run(text)
+    assert expected["error"] is not None and expected["error"]["line"] == 7, expected
+    assert_same(expected, app_record(text), text)
+
+
+@pytest.mark.parametrize("line", [
+    "print(W @ x)", "print('Wx =', W @ x, (W @ x).sum().item())",
+    "print(f'{(W @ x).norm().item():.3f}', W.T @ u)", "print((W @ x).detach().numpy())",
+    "print(x[1:3] * 2, x.T, torch.ones(2) @ torch.ones(2))", "print(W.shape[0] * 2)",
+    "W.T @ u",
+])
+def test_a_printed_expression_that_python_computes_changes_nothing(oracle, line):
+    text = HEAD + line + TAIL
+    expected = oracle.run(text)
+    assert expected["error"] is None, expected
+    assert_same(expected, app_record(text), text)
+
+
+def test_a_printed_expression_is_written_back_as_its_line_and_kept_out_of_sessions():
+    text = HEAD + "print('Wx =', W @ u, (W @ x).sum().item())" + TAIL
+    expression = parse_code(text)
+    assert "print('Wx =', W @ u, (W @ x).sum().item())" in to_code(expression)
+    assert parse_code(to_code(expression)) == expression
+    loaded, _ = session_from_text(json.dumps(expression_to_json(expression)))
+    assert not any(b.form == "shows:value" for b in loaded.blocks)
+    explore_code(to_code(loaded))  # a session is data: the print is code only, nothing fails
+
+
+def test_the_message_names_the_shapes_and_torchs_words():
+    with pytest.raises(ExpressionError) as raised:
+        explore_code(HEAD + "print(W @ u)" + TAIL)
+    assert raised.value.line == 7
+    assert "(3×4) @ (3,)" in raised.value.reason and "size mismatch" in raised.value.reason
+
+
+@pytest.mark.parametrize("line", [
+    "torch.manual_seed(2, dim=x)", "torch.manual_seed()", "torch.manual_seed(1, 2)",
+    "torch.manual_seed(seed=3)", "torch.manual_seed(2.5)",
+])
+def test_manual_seed_takes_its_argument_as_torch_does(oracle, line):
+    """``torch.manual_seed(n, dim=s)`` was run as ``manual_seed(n)`` (and written back so)."""
+    text = HEAD + line + "\nv = torch.randn(3, requires_grad=True)" + TAIL
+    assert_same(oracle.run(text), app_record(text), text)
