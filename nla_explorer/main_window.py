@@ -383,7 +383,9 @@ class MainWindow(QMainWindow):
         shown = self.graph_pane.box_of(node) is not None
         if message:
             culprit = f"; {self.document.error_culprit} is selected" if shown else ""
-            self.statusBar().showMessage(f"Error — the last good graph is kept{culprit}")
+            kept = "the last good graph is kept" if self.document.graph is not None else \
+                "nothing is drawn yet"
+            self.statusBar().showMessage(f"Error — {kept}{culprit}")
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)

@@ -24,6 +24,10 @@ from nla_explorer.themes import palette_for
 LINE_IN_ERROR = re.compile(r"^line (\d+):")
 
 
+#: The ways out a message may name, made links: a cell of the code, or all of it.
+_RUN_LINKS = {"run": "press Run cell (Shift+Enter)", "all": "press Run all (Ctrl+Shift+Enter)"}
+
+
 def error_style(style: ViewStyle, points: float = 11) -> str:
     """The error box: ``style``'s error colour on its error fill, in a frame of the same red, in
     the code's type size (a style sheet keeps a label from following its parent's font)."""
@@ -353,18 +357,23 @@ class CodeEditorPanel(QWidget):
     def show_error(self, message: str) -> None:
         """Show ``message`` under the code ("" hides it); the line it names is marked, and the
         mark goes when the error does."""
-        hint = "press Run cell (Shift+Enter)"  # the refusal's own way out, one click away
-        if hint in message:
-            before, _, after = message.partition(hint)
-            message = (f"{html.escape(before)}<a href='run'>{html.escape(hint)}</a>"
-                       f"{html.escape(after)}")
+        for link, hint in _RUN_LINKS.items():  # the refusal's own way out, one click away
+            if hint in message:
+                before, _, after = message.partition(hint)
+                message = (f"{html.escape(before)}<a href='{link}'>{html.escape(hint)}</a>"
+                           f"{html.escape(after)}")
+                break
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
         self.mark_error_line(line_named_in(message))
 
-    def _run_from_error(self, _link: str) -> None:
-        """The refusal's link: run the cell of the line it names (the cursor's without one)."""
-        self.request_run_cell(line_named_in(self.error_label.text()))
+    def _run_from_error(self, link: str) -> None:
+        """The refusal's link: run every cell, or the cell of the line it names (the cursor's
+        without one)."""
+        if link == "all":
+            self.request_run_all()
+        else:
+            self.request_run_cell(line_named_in(self.error_label.text()))
 
     def set_font_size(self, points: int) -> None:
         font = self.editor.font()

@@ -151,8 +151,11 @@ class WindowRuns(QObject):
         self.code_panel.set_text(text)
         if self.document.set_code(text, title=Path(path).name):
             return True
-        self.code_panel.show_error(f"{Path(path).name} is open, not run. {self.document.error}\n"
-                                   "Press Run all (Ctrl+Shift+Enter) to run it as Python.")
+        # the safe reader's refusal without its hint: a course file runs whole, not a cell
+        stop = self.document.error.split(" — ")[0].rstrip(".")
+        self.code_panel.show_error(f"{Path(path).name} is open, not run: the safe reader stops "
+                                   f"at {stop}. To run it as Python, press Run all "
+                                   "(Ctrl+Shift+Enter).")
         return True
 
     def close(self) -> None:

@@ -233,3 +233,23 @@ def test_a_refusal_runs_the_code_as_python_from_its_own_link(qtbot, trusted, win
     assert window.document.error == ""
     assert [n.op for n in window.document.graph.nodes].count("MulBackward0") == 3
     assert window.document.graph.find("x").kind == "leaf"
+
+
+def test_an_opened_notebook_says_where_the_reader_stops_and_runs_whole_from_its_link(
+        qtbot, trusted, window):
+    """Opening a notebook runs nothing; where the safe reader cannot follow it (the student's own
+    autograd.Function), the message names the line and offers Run all, not Run cell (its cells
+    need the ones before them); the link runs every cell as Python and draws the result."""
+    path = NOTEBOOKS / "tensors_gradients_least_squares.ipynb"
+    assert window.runs.open_code(str(path))
+    label = window.code_panel.error_label
+    text = label.text()
+    assert "tensors_gradients_least_squares.ipynb is open, not run" in text
+    assert "stops at line 73: &#x27;staticmethod&#x27; is not allowed" in text
+    assert "<a href='all'>press Run all (Ctrl+Shift+Enter)</a>" in text
+    assert "Run cell" not in text  # one way out, the one that works for a notebook
+    assert window.statusBar().currentMessage() == "Error — nothing is drawn yet"
+    label.linkActivated.emit("all")
+    finish(qtbot, window)
+    assert window.document.graph is not None and window.document.calls
+    assert not label.isVisible() or "open, not run" not in label.text()
