@@ -65,7 +65,7 @@ def call_refusal(path: str) -> str:
 
 
 def method_refusal(method: str) -> str:
-    """A tensor method outside the whitelist (``.detach()``, ``.retain_grad()``...)."""
+    """A tensor method outside the whitelist (``.contiguous()``, ``.register_hook()``...)."""
     return with_hint(f"the tensor method '.{method}()' is not in the whitelist", RUN)
 
 

@@ -14,6 +14,8 @@ OPS = (
     Op("set_grad", "autograd", "x.grad = None", ("attr=:grad",), statement=True,
        any_result=True, output=False),
     Op("zero_", "autograd", "set to zero in place", (".zero_",), statement=True, any_result=True),
+    Op("retain_grad", "autograd", "keep a non-leaf's .grad after backward", (".retain_grad",),
+       statement=True, any_result=True, output=False),
     # what print(…) or a plot reads, where torch may refuse it (a vector's item, a tensor that
     # requires grad as an array): run on the line, nothing kept
     Op("shows", "autograd", "what a printed or plotted line reads", ("shows:item", "shows:numpy",
