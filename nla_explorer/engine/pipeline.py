@@ -113,6 +113,13 @@ def _hypothetical(expression: Expression, evaluation: Evaluation, value_limit: i
     out = evaluation.output
     block = expression.block(evaluation.output_id)
     label = block.name or block.id
+    graphed = None if out.requires_grad else _last_with_graph(evaluation)
+    if graphed is not None:  # ``L = f(x); A = torch.randn(2)``: A has no graph to draw, L has
+        expression = replace(expression, output=graphed.id)
+        evaluation = replace(evaluation, expression=expression, output_id=graphed.id)
+        remarks += (f"{label} requires no grad: the graph is that of {graphed.name}, the last "
+                    "tensor the code made with one",)
+        out, block, label = evaluation.output, graphed, graphed.name
     if not out.requires_grad:
         made = [b.name or b.id for b in expression.blocks if b.op in RESULTS]
         if made:  # jacobian(f, x) needs no x.requires_grad: it differentiates copies of its own
@@ -134,6 +141,13 @@ def _hypothetical(expression: Expression, evaluation: Evaluation, value_limit: i
         f"{label}.backward(torch.ones_like({label}))"
     remarks += (f"the code calls no backward: the steps show {seed}",)
     return Exploration(expression, evaluation, graph, trace, None, remarks)
+
+
+def _last_with_graph(evaluation: Evaluation):
+    """The block of the last named tensor the code made with a graph (``grad_fn``), or None."""
+    return next((b for b in reversed(evaluation.expression.blocks) if b.name and
+                 b.id in evaluation.tensors and evaluation.tensors[b.id].grad_fn is not None),
+                None)
 
 
 def explore_code(text: str, output: str | None = None,

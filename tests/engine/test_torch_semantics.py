@@ -171,3 +171,18 @@ def test_unpacking_grads_raises_pythons_message(oracle, targets, message, line):
                    f"{targets} = torch.autograd.grad(f, [x{', x' if targets == 'a,' else ''}])\n")
     expected, _ = same(oracle, text)
     assert expected["error"]["message"] == message and expected["error"]["line"] == line
+
+
+def test_without_a_backward_the_graph_is_the_last_tensor_that_has_one(oracle):
+    """``L = (x * 2).sum()`` then ``A = torch.randn(2)``: Python runs it; the reader used to
+    refuse it ("the output 'A' does not require grad") because A came last. L is drawn."""
+    text = HEAD + "x = torch.randn(3, requires_grad=True)\nL = (x * 2).sum()\nA = torch.randn(2)\n"
+    expected, actual = same(oracle, text)
+    assert expected["error"] is None
+    exploration = explore_code(text)
+    assert exploration.output_name == "L" and exploration.graph.output.name == "L"
+    assert [n.op for n in exploration.graph.nodes] == ["SumBackward0", "MulBackward0",
+                                                       "AccumulateGrad"]
+    assert any("A requires no grad" in note for note in exploration.notes)
+    with pytest.raises(ExpressionError, match="does not require grad"):  # no graph anywhere
+        explore_code(HEAD + "x = torch.randn(3)\ny = x + 1\n")
