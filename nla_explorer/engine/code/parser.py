@@ -13,10 +13,10 @@ from dataclasses import replace
 from typing import Iterable
 
 from nla_explorer.engine.code.names import (
-    BINOPS, BUILTINS, EXPRESSION_NAMES, FLOAT_MAKERS, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES,
+    BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES,
     Ignored, PyModule, describe,
 )
-from nla_explorer.engine.code import functions, refusals
+from nla_explorer.engine.code import functions, grad_flags, refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
@@ -116,7 +116,7 @@ class _Parser:
             if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
                 return self._shown(node, f"{func.id}(…)")
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
-                return self._requires_grad_statement(func.value, node)
+                return grad_flags.requires_grad_statement(self, func.value, node)
             callee = self._callee(func)  # evaluated once: reading x.T twice would add a node
             if isinstance(callee, Ignored):
                 return self._shown(node, "this call")
@@ -134,20 +134,6 @@ class _Parser:
         for k, (form, args, kw) in enumerate(reads):  # run on the line: torch checks them
             self._add("shows", args, kw, form=form, text=None if k else unparse(node))
 
-    def _requires_grad_statement(self, target: ast.expr, call: ast.Call) -> None:
-        """``x.requires_grad_(…)`` on its own line runs there, as in Python (what x made before
-        stays constant); a float constructor nothing has read yet takes it as its keyword."""
-        ref = self._tensor(target, "requires_grad_()")
-        index = self._index_of(ref.block)
-        block = self.blocks[index]
-        if block.op in FLOAT_MAKERS and "dtype" not in dict(block.kwargs) and not (
-                call.args or call.keywords or any(ref.block in b.inputs for b in self.blocks)):
-            self.blocks[index] = block.with_kwarg("requires_grad", True)
-            return
-        new = self._call(call, self._callee(call.func))
-        if isinstance(target, ast.Name):
-            self._assign(target, new)
-
     def _augmented(self, stmt: ast.AugAssign) -> None:
         """``y += v``: in place on a tensor, as Python runs it (``y.__iadd__(v)``); a number folds."""
         target = stmt.target
@@ -164,16 +150,6 @@ class _Parser:
             self._fail(f"'{symbol}' between a tensor and {describe(value)}", target.id)
         self._assign(target, self._add(FORMS[symbol], (current, value), (), form=symbol))
 
-    def _set_attribute(self, target: ast.Attribute, value: object) -> None:
-        """``x.grad = None`` (or a tensor): the one attribute code may set."""
-        if target.attr != "grad":
-            self._fail(f"setting '.{target.attr}' is not supported (only x.grad = None)",
-                       target.attr)
-        base = self._tensor(target.value, "'.grad ='")
-        if value is not None and not isinstance(value, Ref):
-            self._fail(f"x.grad can be set to None or a tensor, not {describe(value)}", "grad")
-        self._add("set_grad", (base, value), (), form="attr=:grad")
-
     def _check_unpacking(self, grad: Block, wanted: int) -> None:
         """``gx, gA = grad(f, [x])``: Python's own ValueError, as torch returns one per input."""
         inputs = grad.args[1] if len(grad.args) > 1 else grad.kwarg("inputs")
@@ -185,7 +161,7 @@ class _Parser:
 
     def _assign(self, target: ast.expr, value: object) -> None:
         if isinstance(target, ast.Attribute):
-            self._set_attribute(target, value)
+            grad_flags.set_attribute(self, target, value)
             return
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Ref) and \
                 self.blocks[self._index_of(value.block)].op == "grad":

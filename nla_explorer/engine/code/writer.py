@@ -121,6 +121,9 @@ class _Writer:
             elif block.form == "attr=:grad":
                 lines.append(f"{self._postfix_base(block.args[0])}.grad = "
                              f"{self._arg(block.args[1])}")
+            elif block.form == "attr=:requires_grad" and \
+                    self._postfix_base(block.args[0]) == self.names.get(block.id):
+                lines.append(f"{self.names[block.id]}.requires_grad = {self._arg(block.args[1])}")
             elif block.id in self.names:
                 lines.extend(self._definitions(block))
                 lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
@@ -166,6 +169,8 @@ class _Writer:
         if form == "[]":
             base = self._postfix_base(args[0])
             return f"{base}[{_index(args[1], self._arg)}]", _ATOM
+        if form == "attr=:requires_grad":  # under another name: the method does the same
+            form = ".requires_grad_"
         if form.startswith("attr:"):
             return f"{self._postfix_base(args[0])}.{form[5:]}", _ATOM
         if form.startswith("."):

@@ -82,6 +82,8 @@ def callable_for(form: str):
         return IN_PLACE[form]
     if form == "attr=:grad":
         return _set_grad
+    if form == "attr=:requires_grad":
+        return _set_requires_grad
     if form == "[]":
         return operator.getitem
     if form.startswith("shows:"):
@@ -121,6 +123,12 @@ SHOWN_READS = {"item": torch.Tensor.item, "numpy": torch.Tensor.numpy,
 def _set_grad(tensor, value):
     """``tensor.grad = value`` as Python runs it (torch checks the value)."""
     tensor.grad = value
+
+
+def _set_requires_grad(tensor, value):
+    """``tensor.requires_grad = value`` as Python runs it (torch's setter checks the dtype)."""
+    tensor.requires_grad = value
+    return tensor
 
 
 def _method(name: str):

@@ -47,6 +47,7 @@ OPS = (
     Op("manual_seed", "inputs", "seed the random generator", ("torch.manual_seed",), arity=0,
        params=(Param("seed", "int", 0, 0, "seed", required=True, minimum=0),), output=False,
        glyph="⚄", keywords="seed random", code="torch.manual_seed(0)"),
-    Op("requires_grad_", "inputs", "make a leaf a parameter", (".requires_grad_",), ports=X,
+    Op("requires_grad_", "inputs", "make a leaf a parameter",
+       (".requires_grad_", "attr=:requires_grad"), ports=X,
        glyph="∇", keywords="parameter leaf", code="x.requires_grad_()"),
 )
