@@ -75,6 +75,8 @@ CASES = [
      ("Run cell", "Training tab")),
     (X + "y = x.contiguous()", "the tensor method '.contiguous()' is not in the whitelist",
      ("Run cell",)),
+    (X + "y = x[[0, 2, 2]]", "a list as an index is not supported here; a tensor is",
+     ("Run cell",)),  # it said "not a tuple": the user wrote a list
     (X + "y = x * 2\nh = y.register_hook(x)",
      "the tensor method '.register_hook()' is not in the whitelist", ("Run cell",)),
     (X + "y = torch.autograd.Function.apply(x)", "'torch.autograd.Function.apply' is not in",

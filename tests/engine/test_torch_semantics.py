@@ -186,3 +186,16 @@ def test_without_a_backward_the_graph_is_the_last_tensor_that_has_one(oracle):
     assert any("A requires no grad" in note for note in exploration.notes)
     with pytest.raises(ExpressionError, match="does not require grad"):  # no graph anywhere
         explore_code(HEAD + "x = torch.randn(3)\ny = x + 1\n")
+
+
+@pytest.mark.parametrize("call", [
+    "g = torch.autograd.grad(outputs=[y], inputs=[x], grad_outputs=[torch.eye(2)])",
+    "g = torch.autograd.grad(outputs=y, inputs=x, grad_outputs=torch.ones(2, 2))",
+    "gx, = torch.autograd.grad(outputs=y.sum(), inputs=[x])\nz = gx * 2",
+    "g = torch.autograd.grad(inputs=x, outputs=y)",  # a non-scalar without grad_outputs
+    "torch.autograd.backward(tensors=[y], grad_tensors=[torch.ones(2, 2)])",
+])
+def test_autograd_calls_take_their_tensors_by_keyword(oracle, call):
+    """``grad(outputs=…, inputs=…)`` was refused: "grad() needs the output tensor as its first
+    argument", though the output was given, by keyword."""
+    same(oracle, HEAD + "x = torch.randn(2, 2, requires_grad=True)\ny = x @ x\n" + call + "\n")

@@ -341,6 +341,9 @@ class _Parser:
                            for p in (node.lower, node.upper, node.step)))
         if isinstance(node, ast.Tuple):
             return tuple(self._index_item(e) for e in node.elts)
+        if isinstance(node, ast.List):  # x[[0, 2]] picks rows; a tuple x[0, 2] is another index
+            self._fail(refusals.with_hint("a list as an index is not supported here; a tensor "
+                                          "is: x[torch.tensor([0, 2])]", refusals.RUN), "[")
         value = self._expr(node)
         if value is None or value is ... or isinstance(value, (int, Var, Ref)) or (
                 isinstance(value, Calc) and isinstance(calc_value(value, self.numbers), int)):
@@ -361,7 +364,8 @@ class _Parser:
         self.blocks.append(Block(block_id, op, args, kwargs, name, form, self.line, text))
         self.graded = self.graded or op in AUTOGRAD_CALLS or op == "set_grad"
         if op in AUTOGRAD_CALLS:  # the graph shown by default: the last backward call's
-            outputs = args[0] if args else None
+            named = dict(kwargs)  # grad(outputs=…, inputs=…), autograd.backward(tensors=…)
+            outputs = args[0] if args else named.get("outputs", named.get("tensors"))
             first = next(iter(outputs), None) if isinstance(outputs, tuple) else outputs
             if not isinstance(first, Ref):
                 self._fail(f"{op}() needs the output tensor as its first argument", op)
