@@ -94,3 +94,34 @@ def test_manual_seed_takes_its_argument_as_torch_does(oracle, line):
     """``torch.manual_seed(n, dim=s)`` was run as ``manual_seed(n)`` (and written back so)."""
     text = HEAD + line + "\nv = torch.randn(3, requires_grad=True)" + TAIL
     assert_same(oracle.run(text), app_record(text), text)
+
+
+LOSS = ("import torch\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=True)\n"
+        "L = (x * 2).sum()\n")  # the printed line is line 5
+
+
+@pytest.mark.parametrize("line", [
+    'print(f"{x:.3f}")', 'print(f"{(x * 2):.2f}")',  # a vector has no number format
+    "print(float(x))", "print(float(x * 2))", "print(int(x))",  # only one element converts
+    'print("loss: " + L)', 'print("loss: " + L * 2)',  # str + Tensor
+    "print(len(L))", "print(len(L * 2))", "print(bool(x))",
+    'print(f"{L.item():.4f}", "loss: " + L)',
+])
+def test_what_python_refuses_to_show_stops_the_line(oracle, line):
+    """The classic slips of a print: Python raises there, and the app used to show the rest."""
+    text = LOSS + line + "\nL.backward()\n"
+    expected = oracle.run(text)
+    assert expected["error"] is not None and expected["error"]["line"] == 5, expected
+    assert_same(expected, app_record(text), text)
+
+
+@pytest.mark.parametrize("line", [
+    'print(f"{L:.3f}")', "print(float(L), int(x[0]), len(x), bool(L))",
+    'print(f"{x!r:>10}")', 'print("a" + f"{L:.2f}" + str(L))', 'print(f"{L:{3}}")',
+    'print(f"{(x * 2).sum():.2f}", float(x @ x))', 'print("n = " + str(len(x)))',
+])
+def test_what_python_shows_without_complaint_changes_nothing(oracle, line):
+    text = LOSS + line + "\nL.backward()\n"
+    expected = oracle.run(text)
+    assert expected["error"] is None, expected
+    assert_same(expected, app_record(text), text)

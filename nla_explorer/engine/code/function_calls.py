@@ -14,7 +14,7 @@ from nla_explorer.engine.code.budget import constructor_numel, count_text, resul
 from nla_explorer.engine.code.calc import calc_value
 from nla_explorer.engine.code.functions import TRANSFORM_PREFIX, Function
 from nla_explorer.engine.code.order import ordered
-from nla_explorer.engine.code.shape_messages import explain_failure, shape_text
+from nla_explorer.engine.code.shape_messages import READS, explain_failure, shape_text
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES, SHOWN_READS, callable_for
@@ -59,14 +59,14 @@ def run_shown(block: Block, args: tuple, kwargs: dict, max_elements: int, culpri
         value = as_callable(function, dict(zip(function.captured, captured)), max_elements)()
     except ExpressionError as exc:  # the line's own error, about the tensors it names
         raise ExpressionError(exc.reason, block.line, culprit) from None
-    then = kwargs.get("then")
+    then = kwargs.pop("then", None)
     if then is not None:
         try:
-            SHOWN_READS[then](value)
-        except Exception as exc:  # noqa: BLE001 - what torch raises on that read
+            SHOWN_READS[then](value, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - what torch (or Python) raises on that read
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ExpressionError(f".{then}() of a {shape_text(tuple(value.shape))} tensor — "
-                                  f"{first}", block.line, culprit) from None
+            what = READS[f"shows:{then}"].format(f"a {shape_text(tuple(value.shape))} tensor")
+            raise ExpressionError(f"{what} — {first}", block.line, culprit) from None
 
 
 def as_callable(function: Function, captured: dict[str, torch.Tensor], max_elements: int):

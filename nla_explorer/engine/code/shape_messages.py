@@ -34,15 +34,17 @@ def describe_call(block: Block, args: tuple) -> str:
     if form == "shows:value":  # print(W @ x): its function, the line's own code
         return f"what line {block.line} prints" if block.line else "what the line prints"
     if block.op == "shows":  # what a print or plot read: ``.item() of a (3,) tensor``
-        return _READS.get(form, form + " of {}").format(f"a {_arg_text(args[0])} tensor")
+        return READS.get(form, form + " of {}").format(f"a {_arg_text(args[0])} tensor")
     if len(form) <= 2 and len(args) == 2:  # an operator
         return f"{block.op}: {_arg_text(args[0])} {form} {_arg_text(args[1])}"
     return f"{block.op}: " + ", ".join(_arg_text(a) for a in (tensors or args))
 
 
-_READS = {"shows:item": ".item() of {}", "shows:numpy": ".numpy() of {}",
-          "shows:array": "{} made an array (as a plot does)", "shows:grad": "the .grad of {}",
-          "shows:index": "an element of {}"}
+READS = {"shows:item": ".item() of {}", "shows:numpy": ".numpy() of {}",
+         "shows:array": "{} made an array (as a plot does)", "shows:grad": "the .grad of {}",
+         "shows:index": "an element of {}", "shows:float": "float() of {}",
+         "shows:int": "int() of {}", "shows:len": "len() of {}", "shows:bool": "bool() of {}",
+         "shows:format": "{} formatted", "shows:concat": "a str + {}"}
 
 
 def _inner_sizes(op: str, a: torch.Tensor, b: torch.Tensor) -> tuple[int, int] | None:

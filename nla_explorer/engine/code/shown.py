@@ -141,7 +141,8 @@ def shown_reads(node: ast.expr, env: dict[str, object],
     ``computed(sub)``: the function of a tensor expression the line computes (``W @ x`` in
     ``print(W @ x)``), or None where the safe reader cannot read it; each one it gives is read as
     ``("shows:value", function, keywords)``, with ``("then", "item")`` where the line takes the
-    result's ``.item()`` (or ``.numpy()``), so that a shape error there raises on the line."""
+    result's ``.item()`` (or another of :func:`_python_read`'s reads), so that a shape error
+    there raises on the line."""
     out: list[tuple[str, object, tuple]] = []
 
     def tensor(sub: ast.expr) -> bool:
@@ -157,9 +158,16 @@ def shown_reads(node: ast.expr, env: dict[str, object],
     def visit(sub: ast.AST) -> None:
         if isinstance(sub, ast.expr) and value(sub):
             return
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and \
-                sub.func.attr in ("item", "numpy") and not sub.args and not sub.keywords and \
-                value(sub.func.value, (("then", sub.func.attr),)):
+        read = _python_read(sub)
+        if read is not None:
+            name, operand, kw = read
+            if name == "concat":  # "loss: " + L: the text first, as Python runs it
+                visit(sub.left)
+            if value(operand, (("then", name), *kw)):
+                return
+            visit(operand)
+            if tensor(operand):
+                out.append((f"shows:{name}", (env[operand.id],), kw))
             return
         for child in ast.iter_child_nodes(sub):  # arguments before the call, as Python runs
             visit(child)
@@ -170,13 +178,7 @@ def shown_reads(node: ast.expr, env: dict[str, object],
         elif isinstance(sub, ast.Subscript) and tensor(base) and _whole_numbers(sub.slice):
             index = ast.literal_eval(sub.slice)
             out.append(("shows:index", (env[base.id],), (("index", index),)))
-        if not isinstance(sub, ast.Call):
-            return
-        func = sub.func
-        if isinstance(func, ast.Attribute) and func.attr in ("item", "numpy") and \
-                not sub.args and tensor(func.value):
-            out.append((f"shows:{func.attr}", (env[func.value.id],), ()))
-        elif _as_arrays(env.get(_root(func)), _called(func)):
+        elif isinstance(sub, ast.Call) and _as_arrays(env.get(_root(sub.func)), _called(sub.func)):
             out.extend(("shows:array", (env[a.id],), ()) for a in sub.args if tensor(a))
     visit(node)
     return out
@@ -192,3 +194,31 @@ def _computes(node: ast.expr, env: dict[str, object]) -> bool:
     return any(isinstance(sub, ast.Name) and isinstance(env.get(sub.id), Ref) or
                isinstance(sub, ast.Call) and isinstance(env.get(_root(sub.func)), PyModule)
                for sub in ast.walk(node))
+
+
+#: Builtins a line may apply to a tensor, where Python (or torch) refuses some: ``float(x)`` of
+#: a vector, ``len(L)`` of a scalar, ``bool(x)`` of several values.
+BUILTIN_READS = ("float", "int", "len", "bool")
+
+
+def _python_read(sub: ast.AST) -> tuple[str, ast.expr, tuple] | None:
+    """The read a shown line applies to one operand, as ``(read, operand, keywords)``:
+    ``y.item()``, ``w.numpy()``, ``float(y)``, ``f"{y:.3f}"`` (``format``, its spec) and
+    ``"loss: " + L`` (``concat``, Python's TypeError); None for anything else."""
+    if isinstance(sub, ast.Call) and not sub.keywords:
+        func = sub.func
+        if isinstance(func, ast.Attribute) and func.attr in ("item", "numpy") and not sub.args:
+            return func.attr, func.value, ()
+        if isinstance(func, ast.Name) and func.id in BUILTIN_READS and len(sub.args) == 1 and \
+                not isinstance(sub.args[0], ast.Starred):
+            return func.id, sub.args[0], ()
+    if isinstance(sub, ast.FormattedValue) and sub.conversion == -1 and \
+            isinstance(sub.format_spec, ast.JoinedStr) and \
+            all(isinstance(v, ast.Constant) for v in sub.format_spec.values):  # not {x!r:>9}
+        spec = "".join(str(v.value) for v in sub.format_spec.values)
+        return "format", sub.value, (("spec", spec),)
+    if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Add) and (
+            isinstance(sub.left, ast.JoinedStr) or
+            isinstance(sub.left, ast.Constant) and isinstance(sub.left.value, str)):
+        return "concat", sub.right, ()
+    return None

@@ -117,7 +117,8 @@ def _computed(function, captured, then=None) -> None:
 #: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
 SHOWN_READS = {"item": torch.Tensor.item, "numpy": torch.Tensor.numpy,
                "array": torch.Tensor.__array__, "grad": _grad_use, "index": lambda t, index: t[index],
-               "value": _computed}
+               "value": _computed, "float": float, "int": int, "len": len, "bool": bool,
+               "format": lambda t, spec: format(t, spec), "concat": lambda t: "" + t}
 
 
 def _set_grad(tensor, value):

@@ -19,7 +19,8 @@ OPS = (
     # what print(…) or a plot reads, where torch may refuse it (a vector's item, a tensor that
     # requires grad as an array): run on the line, nothing kept
     Op("shows", "autograd", "what a printed or plotted line reads", ("shows:item", "shows:numpy",
-       "shows:array", "shows:grad", "shows:index", "shows:value"), statement=True, any_result=True, output=False),
+       "shows:array", "shows:grad", "shows:index", "shows:value", "shows:float", "shows:int",
+       "shows:len", "shows:bool", "shows:format", "shows:concat"), statement=True, any_result=True, output=False),
     # derivatives of a whole function (a lambda or a small def): a named result, not a graph
     Op("jacobian", "autograd", "the Jacobian ∂f/∂x of a function at x",
        ("torch.autograd.functional.jacobian", "torch.func.jacrev", "torch.func.jacfwd"),
