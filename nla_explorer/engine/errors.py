@@ -12,10 +12,14 @@ class CaptureError(EngineError):
 
 
 class ExpressionError(EngineError):
-    """Bad code or a bad block: ``line`` (1-based) and ``culprit`` (a name or block id) when known."""
+    """Bad code or a bad block: ``line`` (1-based) and ``culprit`` (a name or block id) when known;
+    ``python_type``: the exception Python (or torch) raised there (``RuntimeError``), where the
+    error is one the code itself meets, not a refusal of the safe reader."""
 
-    def __init__(self, message: str, line: int | None = None, culprit: str | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, culprit: str | None = None,
+                 python_type: str | None = None) -> None:
         self.line = line
         self.culprit = culprit
         self.reason = message
+        self.python_type = python_type
         super().__init__(f"line {line}: {message}" if line else message)

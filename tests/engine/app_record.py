@@ -34,7 +34,8 @@ def app_record(text: str) -> dict:
     try:
         exploration = explore_code(text)
     except ExpressionError as exc:
-        return {"error": {"type": "ExpressionError", "message": exc.reason, "line": exc.line},
+        kind = exc.python_type or "ExpressionError"  # a refusal of the reader: no Python type
+        return {"error": {"type": kind, "message": exc.reason, "line": exc.line},
                 "calls": [], "tensors": {}, "grads": {}}
     evaluation = exploration.evaluation
     calls = []

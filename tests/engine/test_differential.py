@@ -37,6 +37,8 @@ def assert_same(expected: dict, actual: dict, text: str) -> None:
         assert actual["error"] is not None, f"torch raised {expected['error']}{where}"
         assert actual["error"]["line"] == expected["error"]["line"], where
         assert expected["error"]["message"] in actual["error"]["message"], where
+        if actual["error"]["type"] != "ExpressionError":  # what the code met, not a refusal
+            assert actual["error"]["type"] == expected["error"]["type"], where
         return
     assert len(actual["calls"]) == len(expected["calls"]), where
     for k, (want, got) in enumerate(zip(expected["calls"], actual["calls"])):

@@ -32,7 +32,7 @@ from nla_explorer.engine.code.budget import (
     GRADIENT_ROOM, MAX_PROGRAM_BYTES, ProgramBudget, byte_text, constructor_numel, count_text,
     result_bound, tensors_in, will_require_grad,
 )
-from nla_explorer.engine.code.shape_messages import describe_call, explain_failure, shape_text
+from nla_explorer.engine.code.shape_messages import describe_call, failure, raised, shape_text
 
 #: The largest tensor an expression may create (elements): 50 M, 200 MB in float32.
 MAX_ELEMENTS = 50_000_000
@@ -175,8 +175,8 @@ class _Runner:
         except (MemoryError, ExpressionError):
             raise  # the caller reports "out of memory" and keeps the last good state
         except Exception as exc:  # noqa: BLE001 - whatever torch raises on these arguments
-            raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
-                                  block.name or self._culprit(block)) from None
+            raise failure(block, form, args, kwargs, exc,
+                          block.name or self._culprit(block)) from None
         with torch._C.DisableTorchFunction():
             self._hold(block, out, what, len(self.calls) > calls)
         self.values[block.id] = out
@@ -230,7 +230,8 @@ class _Runner:
         try:
             self.generator.manual_seed(_manual_seed(*args, **kwargs))
         except (TypeError, ValueError, OverflowError, RuntimeError, AttributeError) as exc:
-            raise ExpressionError(f"torch.manual_seed: {exc}", block.line, "manual_seed") from None
+            raise ExpressionError(f"torch.manual_seed: {raised(exc)}", block.line, "manual_seed",
+                                  type(exc).__name__) from None
         self.seeded = True
 
     def _value(self, arg: object, block: Block) -> object:
@@ -291,8 +292,7 @@ class _Runner:
             return 8 * (count or 0)
         except Exception as exc:  # noqa: BLE001 - the size could not be checked: no real call
             if count is None:
-                raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
-                                      block.name or block.id) from None
+                raise failure(block, form, args, kwargs, exc, block.name or block.id) from None
             return 8 * count
         if not isinstance(out, torch.Tensor):
             return 0
@@ -324,8 +324,7 @@ class _Runner:
             if isinstance(exc, NotImplementedError) or "meta" in text or "data-dependent" in text:
                 raise ExpressionError(f"{describe_call(block, args)} — its size cannot be checked "
                                       "before it runs", block.line, block.name or block.id) from None
-            raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
-                                  block.name or block.id) from None
+            raise failure(block, form, args, kwargs, exc, block.name or block.id) from None
         inputs = {id(t) for t in tensors_in(meta_args) + tensors_in(tuple(meta_kwargs.values()))}
         new_bytes = 0
         for t in tensors_in(out if isinstance(out, tuple) else (out,)):

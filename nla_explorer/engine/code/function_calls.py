@@ -14,7 +14,7 @@ from nla_explorer.engine.code.budget import constructor_numel, count_text, resul
 from nla_explorer.engine.code.calc import calc_value
 from nla_explorer.engine.code.functions import TRANSFORM_PREFIX, Function
 from nla_explorer.engine.code.order import ordered
-from nla_explorer.engine.code.shape_messages import READS, explain_failure, shape_text
+from nla_explorer.engine.code.shape_messages import READS, failure, raised, shape_text
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE, DTYPES, SHOWN_READS, callable_for
@@ -47,8 +47,8 @@ def run_derivative(block: Block, form: str, args: tuple, kwargs: dict,
     except ExpressionError:
         raise  # a block of the function failed: its own message
     except Exception as exc:  # noqa: BLE001 - whatever torch raises on this function
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ExpressionError(f"{name}(): {message}", block.line, culprit) from None
+        raise ExpressionError(f"{name}(): {raised(exc)}", block.line, culprit,
+                              type(exc).__name__) from None
 
 
 def run_shown(block: Block, args: tuple, kwargs: dict, max_elements: int, culprit: str) -> None:
@@ -58,15 +58,15 @@ def run_shown(block: Block, args: tuple, kwargs: dict, max_elements: int, culpri
     try:
         value = as_callable(function, dict(zip(function.captured, captured)), max_elements)()
     except ExpressionError as exc:  # the line's own error, about the tensors it names
-        raise ExpressionError(exc.reason, block.line, culprit) from None
+        raise ExpressionError(exc.reason, block.line, culprit, exc.python_type) from None
     then = kwargs.pop("then", None)
     if then is not None:
         try:
             SHOWN_READS[then](value, **kwargs)
         except Exception as exc:  # noqa: BLE001 - what torch (or Python) raises on that read
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             what = READS[f"shows:{then}"].format(f"a {shape_text(tuple(value.shape))} tensor")
-            raise ExpressionError(f"{what} — {first}", block.line, culprit) from None
+            raise ExpressionError(f"{what} — {raised(exc)}", block.line, culprit,
+                                  type(exc).__name__) from None
 
 
 def as_callable(function: Function, captured: dict[str, torch.Tensor], max_elements: int):
@@ -108,8 +108,7 @@ def _run(block: Block, values: dict, numbers: dict, max_elements: int) -> object
     try:
         out = callable_for(form)(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - whatever torch raises on these arguments
-        raise ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line,
-                              block.name or block.id) from None
+        raise failure(block, form, args, kwargs, exc, block.name or block.id) from None
     if isinstance(out, torch.Tensor) and out.numel() > max_elements:
         raise ExpressionError(f"{block.op} in the function holds {count_text(out.numel())} "
                               f"elements; the limit is {max_elements:,}", block.line, block.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block
 
 _MATMUL_OPS = {"matmul", "mm", "mv", "dot"}
@@ -55,13 +56,27 @@ def _inner_sizes(op: str, a: torch.Tensor, b: torch.Tensor) -> tuple[int, int] |
     return (left, right) if left != right else None
 
 
+def raised(exc: Exception) -> str:
+    """``RuntimeError: size mismatch, …``: the exception as Python's traceback ends (first line;
+    torch's ``_LinAlgError`` by its public name)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__.lstrip("_")
+    return f"{name}: {first}" if first else name
+
+
 def explain_failure(block: Block, form: str, args: tuple, kwargs: dict, exc: Exception) -> str:
     """One line saying which op failed, on which shapes, and why; where that is said in the
-    shapes' words, torch's own message follows (the one Python would show)."""
+    shapes' words, the exception Python would show follows."""
     call = describe_call(block, args)
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     why = _why(block, args)
-    return f"{call} — {why}; torch: {first}" if why else f"{call} — {first}"
+    return f"{call} — {why}; {raised(exc)}" if why else f"{call} — {raised(exc)}"
+
+
+def failure(block: Block, form: str, args: tuple, kwargs: dict, exc: Exception,
+            culprit: str | None) -> ExpressionError:
+    """The error of a call that torch (or Python) refused, as the code meets it."""
+    return ExpressionError(explain_failure(block, form, args, kwargs, exc), block.line, culprit,
+                           type(exc).__name__)
 
 
 def _why(block: Block, args: tuple) -> str | None:
