@@ -4,14 +4,15 @@ A workspace is a set of docks in given areas and proportions, with the graph sho
 shows it on demand: the network's step graph beside the curves, not whatever code is loaded). The
 window switches between them from the workspace bar or Ctrl+1…4; leaving one saves the window's
 dock state under its name (and in the settings), coming back restores it, and View ▸ Reset layout
-puts the current one back to its default arrangement.
+puts the current one back to its default arrangement. As the window changes size the shown docks
+keep their share of it (``_Proportions``), and a layout saved at another size comes back scaled.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QToolBar, QWidget
 
@@ -67,6 +68,7 @@ class Workspaces(QObject):
             dock.hide()
         self.current = ""
         self._states: dict[str, QByteArray] = {}
+        self._saved_at: dict[str, QSize] = {}  # the window's size when each layout was saved
         self._graph_shown: dict[str, bool] = {}  # on demand, where the default hides the graph
         self.bar = QToolBar("Workspaces", window)
         self.bar.setObjectName("workspace_bar")
@@ -84,6 +86,7 @@ class Workspaces(QObject):
             self.actions[name] = action
         self.reset_action = make_action(window, "&Reset layout", self.reset,
                                         tip="Put this workspace's panels back where they started")
+        self.proportions = _Proportions(window, docks)
         self._load()
 
     # -- switching ---------------------------------------------------------------------------------
@@ -95,16 +98,22 @@ class Workspaces(QObject):
             self.actions[name].setChecked(True)
             return
         if self.current:
-            self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
+            self._keep_state()
         self.current = name
         self.actions[name].setChecked(True)
         # the graph first: docks restored beside a hidden graph take its room, and keep it
         self.graph.setVisible(self.graph_wanted(name))
         state = self._states.get(name)
-        if not (state is not None and self.window.restoreState(state, LAYOUT_VERSION)):
+        if state is not None and self.window.restoreState(state, LAYOUT_VERSION):
+            self.proportions.rescale(self._saved_at.get(name, QSize()))
+        else:
             self._arrange(name)
         self._hide_stray_tabs()
         self.changed.emit(name)
+
+    def _keep_state(self) -> None:
+        self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
+        self._saved_at[self.current] = self.window.size()
 
     def _hide_stray_tabs(self) -> None:
         """Restoring a layout whose tabbed docks are hidden leaves their tab bar on screen (Time
@@ -140,9 +149,11 @@ class Workspaces(QObject):
     def save(self) -> None:
         """Keep every workspace's layout (and which one is shown) in the settings."""
         if self.current:
-            self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
+            self._keep_state()
         for name, state in self._states.items():
             self.settings.setValue(f"workspaces/{name}", state)
+            if name in self._saved_at:
+                self.settings.setValue(f"workspaces/{name}_size", self._saved_at[name])
         for name in ARRANGEMENTS:
             self.settings.setValue(f"workspaces/{name}_graph", self.graph_wanted(name))
         self.settings.setValue("workspaces/current", self.current)
@@ -155,6 +166,9 @@ class Workspaces(QObject):
             state = self.settings.value(f"workspaces/{name}")
             if isinstance(state, QByteArray):  # a corrupt settings file can hold anything here
                 self._states[name] = state
+            size = self.settings.value(f"workspaces/{name}_size")
+            if isinstance(size, QSize) and size.isValid():
+                self._saved_at[name] = size
             shown = str(self.settings.value(f"workspaces/{name}_graph", "")).lower()
             if ARRANGEMENTS[name].with_graph and shown in ("true", "false"):
                 self._graph_shown[name] = shown == "true"
@@ -218,6 +232,114 @@ class Workspaces(QObject):
             self.graph.isVisibleTo(window) else 1.0
         window.resizeDocks(docks, [max(120, int(width * share * scale)) for _n, _a, share
                                    in arrangement.docks], Qt.Horizontal)
+
+
+class _Proportions(QObject):
+    """The shown docks keep their share of the window as it changes size.
+
+    QMainWindow gives a bigger window's room to the graph alone (the docks keep their pixels:
+    Build's canvas arranged at 1280 px stayed 540 px at 1920) and takes a smaller one's from it
+    first. Here a dock's size across its area (a side dock's width, a top or bottom dock's
+    height) follows the window's, and docks stacked along an area (the stepper above the
+    inspector) keep their ratio. What each dock should have is measured whenever it changes
+    while the window keeps its size (a splitter dragged, a workspace arranged or restored), never
+    from this class's own resizing: a minimum size reached in a small window is not kept in a
+    big one, and rounding does not creep. Full screen is presentation mode's, which shares the
+    screen out itself and puts the layout back as it was.
+    """
+
+    def __init__(self, window: QMainWindow, docks: list[QDockWidget]) -> None:
+        super().__init__(window)
+        self.window, self.docks = window, list(docks)
+        self.size = QSize()  # the window size ``wanted`` is for
+        self.wanted: dict[QDockWidget, list[float]] = {}  # [width, height] at ``size``
+        self.applying = False  # the docks are being sized here: their new sizes are not news
+        self.full = False
+        window.installEventFilter(self)
+        for dock in self.docks:
+            dock.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        kind = event.type()
+        if watched is self.window:  # Qt lays the window out before its event filters hear it
+            if kind == QEvent.Resize and not self.applying:
+                self._window_resized()
+        elif kind in (QEvent.Resize, QEvent.Show) and not self.applying and \
+                self.window.size() == self.size:
+            self.wanted[watched] = [float(watched.width()), float(watched.height())]
+        return False
+
+    def shown(self) -> list[QDockWidget]:
+        """Docks on screen in the window (not floating, not a tab parked behind another)."""
+        rect = self.window.rect()
+        return [dock for dock in self.docks if dock.isVisible() and not dock.isFloating()
+                and rect.intersects(dock.geometry())]
+
+    def _window_resized(self) -> None:
+        window = self.window
+        was_full, self.full = self.full, window.isFullScreen()
+        if was_full or self.full or not self.size.isValid() or not window.isVisible():
+            self.size = window.size()
+            self.wanted = {d: [float(d.width()), float(d.height())] for d in self.shown()}
+        elif window.size() != self.size:
+            self._follow(self.size)
+
+    def rescale(self, saved_at: QSize) -> None:
+        """A layout just restored as it was saved at window size ``saved_at``: sized for this
+        one."""
+        window = self.window
+        if saved_at.isValid() and saved_at != window.size() and window.isVisible() and \
+                not window.isFullScreen():
+            self.wanted = {d: [float(d.width()), float(d.height())] for d in self.shown()}
+            self._follow(saved_at)
+
+    def _follow(self, old: QSize) -> None:
+        """The shown docks sized for the window's size as ``wanted`` says they were for
+        ``old``."""
+        window = self.window
+        new = self.size = window.size()
+        docks = self.shown()
+        wanted = {d: self.wanted.get(d, [float(d.width()), float(d.height())]) for d in docks}
+        rows: dict[tuple, list[QDockWidget]] = {}
+        for dock in docks:
+            side = window.dockWidgetArea(dock) in (LEFT, RIGHT)
+            across = 0 if side else 1
+            wanted[dock][across] *= (new.width() / max(old.width(), 1) if side else
+                                     new.height() / max(old.height(), 1))
+            geometry = dock.geometry()  # as the layout has just fitted it to the new size
+            key = (window.dockWidgetArea(dock), geometry.x(), geometry.width()) if side else \
+                (window.dockWidgetArea(dock), geometry.y(), geometry.height())
+            rows.setdefault(key, []).append(dock)
+        for (area, _at, _extent), row in rows.items():  # stacked docks keep their ratio
+            along = 1 if area in (LEFT, RIGHT) else 0
+            room = sum((d.width(), d.height())[along] for d in row)
+            total = sum(wanted[d][along] for d in row)
+            for dock in row:
+                wanted[dock][along] *= room / total if total > 0 else 1.0
+        self.wanted = wanted
+        self.applying = True
+        try:
+            for index, orientation in ((0, Qt.Horizontal), (1, Qt.Vertical)):
+                change = [d for d in docks if round(wanted[d][index]) > 0 and
+                          abs(wanted[d][index] - (d.width(), d.height())[index]) >= 1]
+                if change:
+                    window.resizeDocks(change, [round(wanted[d][index]) + self._tabs(d)[index]
+                                                for d in change], orientation)
+            # laid out now, not at the next layout request: whoever resized the window reads
+            # the docks' new sizes, and the screen never shows them half-way
+            window.layout().activate()
+        finally:
+            self.applying = False
+
+    def _tabs(self, dock: QDockWidget) -> tuple[int, int]:
+        """The room the tab bar of ``dock``'s tab group takes (resizeDocks counts it in)."""
+        if not self.window.tabifiedDockWidgets(dock):
+            return 0, 0
+        for bar in self.window.findChildren(QTabBar):
+            if bar.parentWidget() is self.window and bar.isVisible() and dock.windowTitle() in {
+                    bar.tabText(i) for i in range(bar.count())}:
+                return (0, bar.height()) if bar.width() > bar.height() else (bar.width(), 0)
+        return 0, 0
 
 
 class _ShapeWatcher(QObject):

@@ -171,6 +171,7 @@ class Presentation(QObject):
         self.window, self.pane, self.stepper, self.stepper_dock = window, pane, stepper, stepper_dock
         self.font_spin = font_spin
         self._normal_state = None  # the window layout to return to after presentation mode
+        self._returning = None  # that layout, until the window has its own size back
         self.action = make_action(window, "&Presentation mode", self.toggle,
                                   [QKeySequence("F11"), QKeySequence("F5")],
                                   "Full screen, high contrast: the graph and the step card only")
@@ -184,9 +185,17 @@ class Presentation(QObject):
         stepper.card.jacobian.clicked.connect(self._details_clicked)
         window.installEventFilter(self)  # a new screen size: fit the card again
 
+    def _forget_return(self, state) -> None:
+        if self._returning is state:
+            self._returning = None
+
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Resize and self.active:
             QTimer.singleShot(0, self._share_screen)
+        elif event.type() == QEvent.Resize and self._returning is not None and \
+                not self.window.isFullScreen():  # the window's own size back: its layout too
+            state, self._returning = self._returning, None
+            QTimer.singleShot(0, lambda: self.window.restoreState(state))
         return False
 
     def _share_screen(self) -> None:
@@ -277,7 +286,8 @@ class Presentation(QObject):
         else:
             state, font, full, graph = self._normal_state
             self._normal_state = None
-            window.restoreState(state)
+            if not full:
+                window.showNormal()
             window.menuBar().show()
             window.statusBar().show()
             self.pane.setVisible(graph)
@@ -287,8 +297,12 @@ class Presentation(QObject):
             window.setPalette(QPalette())  # inherit the application's again (it follows the theme)
             self.font_spin.setValue(font)
             self.stepper.set_font_size(font)  # the card's type was fitted apart from the spin
+            # last, the panels at their own fonts; and again once leaving full screen has given
+            # the window its own size back (later, from the platform): laid out for that size
+            window.restoreState(state)
             if not full:
-                window.showNormal()
+                self._returning = state  # not kept past a second: a resize then is the user's
+                QTimer.singleShot(1000, lambda: self._forget_return(state))
         self.action.setChecked(self._normal_state is not None)
         self._fit_timer.stop()
         if self.active:
