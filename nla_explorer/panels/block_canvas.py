@@ -38,7 +38,8 @@ BELOW_INPUTS = 36.0  # room between a new block and the blocks that feed it
 UNCONNECTED = "unconnected"
 
 #: Code-only statements that make nothing a block could read: not drawn on the canvas.
-CODE_ONLY_SINKS = frozenset({"backward", "set_grad", "zero_", "retain_grad", "shows"})
+CODE_ONLY_SINKS = frozenset({"backward", "set_grad", "zero_", "retain_grad", "shows",
+                             "grad_mode"})
 
 
 class BlockCanvas(CanvasEvents, CanvasFraming, QGraphicsView):

@@ -32,7 +32,8 @@ KEYS = [
     "clone", "detach", "sum",
     "mean", "max", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp", "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
-    "max_pool1d", "max_pool2d", "backward", "grad", "grad_of", "set_grad", "zero_", "retain_grad",
+    "max_pool1d", "max_pool2d", "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
+    "retain_grad",
     "shows",
     "jacobian", "hessian", "iadd", "isub", "imul", "idiv",
 ]

@@ -22,6 +22,7 @@ from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.code.calc import calc_value
 from nla_explorer.engine.code.function_calls import run_derivative, run_shown
 from nla_explorer.engine.code.functions import RESULTS, Function
+from nla_explorer.engine.code.grad_flags import END
 from nla_explorer.engine.code.order import check_connected, ordered, ordered_in_rounds
 from nla_explorer.engine.autograd.gc_pause import paused_gc
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
@@ -95,7 +96,8 @@ def evaluate(expression: Expression, inputs: dict[str, torch.Tensor] | None = No
     blocks = ordered(expression)
     if not backward:
         blocks = [b for b in blocks if b.op not in AUTOGRAD_CALLS]
-    with paused_gc(), values_budget():
+    # the grad mode the program found is its own again after it, whatever its with blocks did
+    with paused_gc(), values_budget(), torch.set_grad_enabled(torch.is_grad_enabled()):
         start = 0
         while start < len(blocks):  # forward runs under the recorder, backward calls outside it
             end = next((i for i in range(start, len(blocks)) if blocks[i].op in AUTOGRAD_CALLS),
@@ -134,6 +136,7 @@ class _Runner:
         self.calls: list[BackwardCall] = []
         self.value_limit = value_limit
         self.recorder = ForwardRecorder(value_limit)
+        self.grad_modes: list[bool] = []  # the modes the with blocks entered put back
 
     def run(self, block: Block) -> None:
         spec = CATALOGUE.get(block.op)
@@ -150,6 +153,13 @@ class _Runner:
         kwargs = {k: self._value(v, block) for k, v in block.kwargs}
         if block.op == "manual_seed":
             self._seed(block, args, kwargs)
+            return
+        if block.op == "grad_mode":  # with torch.no_grad(): in, then back to the mode before
+            if block.form == END:
+                torch.set_grad_enabled(self.grad_modes.pop())
+            else:
+                self.grad_modes.append(torch.is_grad_enabled())
+                torch.set_grad_enabled(args[0])
             return
         form = block.form or spec.forms[0]
         fn = callable_for(form)

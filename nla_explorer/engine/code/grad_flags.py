@@ -1,5 +1,5 @@
-"""Statements that set a tensor's autograd flags: ``x.requires_grad_()``, ``x.requires_grad =
-True`` and ``x.grad = None``, each run on its own line, as Python runs it.
+"""Statements that set autograd flags: ``x.requires_grad_()``, ``x.requires_grad = True``,
+``x.grad = None`` and ``with torch.no_grad():``, each run where Python runs it.
 
 Functions of the parser (:mod:`parser`), as :mod:`functions` is: they read the statement and add
 its block.
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 
-from nla_explorer.engine.code.names import FLOAT_MAKERS, describe
+from nla_explorer.engine.code import refusals
+from nla_explorer.engine.code.names import FLOAT_MAKERS, PyModule, describe
 from nla_explorer.engine.expression import Ref
 
 #: The attributes code may set: ``x.grad = …`` and ``x.requires_grad = …``.
@@ -56,3 +57,44 @@ def _fold(parser, ref: Ref) -> bool:
         return False
     parser.blocks[index] = block.with_kwarg("requires_grad", True)
     return True
+
+
+#: ``with torch.no_grad():`` and its kin: the grad mode each sets (None: its argument's).
+GRAD_MODES = {"torch.no_grad": False, "torch.enable_grad": True, "torch.set_grad_enabled": None}
+END = "with:end"  # the block that ends a with statement's body: the grad mode before it again
+
+
+def with_statement(parser, stmt: ast.With) -> None:
+    """``with torch.no_grad():`` (or ``enable_grad()``, ``set_grad_enabled(b)``): its body runs
+    with that grad mode, between two blocks that set it and put the one before it back."""
+    call = stmt.items[0].context_expr if len(stmt.items) == 1 else None
+    path = _dotted(parser, call.func) if isinstance(call, ast.Call) else None
+    if path not in GRAD_MODES or stmt.items[0].optional_vars is not None:
+        parser._fail(refusals.with_hint("a with block is supported for torch.no_grad(), "
+                                        "torch.enable_grad() and torch.set_grad_enabled(…) only",
+                                        refusals.RUN), "with")
+    wanted = 0 if GRAD_MODES[path] is None else None
+    if call.keywords or len(call.args) != (1 if wanted == 0 else 0):
+        parser._fail(f"{path}() takes {'one argument' if wanted == 0 else 'no arguments'} here",
+                     path.rsplit(".", 1)[-1])
+    mode = parser._expr(call.args[0]) if call.args else GRAD_MODES[path]
+    if not isinstance(mode, bool):
+        parser._fail(f"{path}() needs True or False here", path.rsplit(".", 1)[-1])
+    parser._add("grad_mode", (mode,), (), form=f"with:{path}")
+    for inner in stmt.body:
+        parser.line = inner.lineno
+        parser._statement(inner)
+    parser.line = stmt.lineno
+    parser._add("grad_mode", (None,), (), form=END)
+
+
+def _dotted(parser, node: ast.expr) -> str | None:
+    """``torch.no_grad`` for ``torch.no_grad`` (``torch`` as the code imported it), or None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    root = parser.env.get(node.id) if isinstance(node, ast.Name) else None
+    if not isinstance(root, PyModule):
+        return None
+    return ".".join([root.path, *reversed(parts)])

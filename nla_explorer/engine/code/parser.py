@@ -98,6 +98,8 @@ class _Parser:
             self._augmented(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif isinstance(stmt, ast.With):
+            grad_flags.with_statement(self, stmt)
         else:
             what = STATEMENT_NAMES.get(type(stmt), type(stmt).__name__)
             self._fail(refusals.statement_refusal(stmt, what), what)

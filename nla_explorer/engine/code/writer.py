@@ -12,6 +12,7 @@ from dataclasses import replace
 from nla_explorer.engine.code import course_classes
 from nla_explorer.engine.code.calc import ATOM, NEGATIVE, PRECEDENCE, calc_text, join
 from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
+from nla_explorer.engine.code.grad_flags import END
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE
@@ -97,38 +98,53 @@ class _Writer:
         return self._statements(out.id), self._render(out)[0]
 
     def _statements(self, skip: str | None) -> list[str]:
-        """A line of code per statement, leaving out block ``skip`` (a function's result)."""
+        """A line of code per statement, leaving out block ``skip`` (a function's result); the
+        body of a ``with torch.no_grad():`` indented under it."""
         lines: list[str] = []
+        opened: list[int] = []  # where the body of each with block still open begins
         for block in self.expr.blocks:
-            if block.op == "shows" and block.text:  # a print or plot that reads a tensor
-                lines.append(block.text)
-            if block.op in ("input", "shows") or block.id == skip:
-                continue
-            if block.op == "manual_seed":
-                lines.append(f"torch.manual_seed({self._arg(block.args[0])})")
-                continue
-            if block.id in self.unpacked:  # gx, gA = torch.autograd.grad(f, [x, A])
-                targets = [self.names[i] for i in self.unpacked[block.id]]
-                left = targets[0] + "," if len(targets) == 1 else ", ".join(targets)
-                lines.append(f"{left} = {self._render(block)[0]}")
-            elif block.id in self.unpacked_items:
-                continue
-            elif block.form in _IN_PLACE and block.id in self.names:
-                target, value = block.args
-                lines.append(f"{self._arg(target)} {block.form} {self._operand(value)[0]}")
-                if self._arg(target) != self.names[block.id]:
-                    lines.append(f"{self.names[block.id]} = {self._arg(target)}")
-            elif block.form == "attr=:grad":
-                lines.append(f"{self._postfix_base(block.args[0])}.grad = "
-                             f"{self._arg(block.args[1])}")
-            elif block.form == "attr=:requires_grad" and \
-                    self._postfix_base(block.args[0]) == self.names.get(block.id):
-                lines.append(f"{self.names[block.id]}.requires_grad = {self._arg(block.args[1])}")
-            elif block.id in self.names:
-                lines.extend(self._definitions(block))
-                lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
-            elif self.uses.get(block.id, 0) == 0:  # a bare expression (the output, if unnamed)
-                lines.append(self._render(block)[0])
+            depth = len(opened)
+            if block.form == END:
+                if opened and opened.pop() == len(lines):  # an empty body
+                    lines.append("    " * depth + "pass")
+            elif block.op == "grad_mode":
+                mode = self._arg(block.args[0]) if block.form.endswith("set_grad_enabled") else ""
+                lines.append(f"{'    ' * depth}with {block.form[5:]}({mode}):")
+                opened.append(len(lines))
+            else:
+                lines.extend("    " * depth + line for text in self._statement(block, skip)
+                             for line in text.split("\n"))
+        return lines
+
+    def _statement(self, block: Block, skip: str | None) -> list[str]:
+        """The lines of code ``block`` writes as a statement (none where it is written inline)."""
+        lines: list[str] = []
+        if block.op == "shows" and block.text:  # a print or plot that reads a tensor
+            lines.append(block.text)
+        if block.op in ("input", "shows") or block.id == skip or block.id in self.unpacked_items:
+            return lines
+        if block.op == "manual_seed":
+            lines.append(f"torch.manual_seed({self._arg(block.args[0])})")
+        elif block.id in self.unpacked:  # gx, gA = torch.autograd.grad(f, [x, A])
+            targets = [self.names[i] for i in self.unpacked[block.id]]
+            left = targets[0] + "," if len(targets) == 1 else ", ".join(targets)
+            lines.append(f"{left} = {self._render(block)[0]}")
+        elif block.form in _IN_PLACE and block.id in self.names:
+            target, value = block.args
+            lines.append(f"{self._arg(target)} {block.form} {self._operand(value)[0]}")
+            if self._arg(target) != self.names[block.id]:
+                lines.append(f"{self.names[block.id]} = {self._arg(target)}")
+        elif block.form == "attr=:grad":
+            lines.append(f"{self._postfix_base(block.args[0])}.grad = "
+                         f"{self._arg(block.args[1])}")
+        elif block.form == "attr=:requires_grad" and \
+                self._postfix_base(block.args[0]) == self.names.get(block.id):
+            lines.append(f"{self.names[block.id]}.requires_grad = {self._arg(block.args[1])}")
+        elif block.id in self.names:
+            lines.extend(self._definitions(block))
+            lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
+        elif self.uses.get(block.id, 0) == 0:  # a bare expression (the output, if unnamed)
+            lines.append(self._render(block)[0])
         return lines
 
     # -- rendering: (text, precedence) ------------------------------------------------------------

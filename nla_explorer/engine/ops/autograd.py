@@ -14,6 +14,11 @@ OPS = (
     Op("set_grad", "autograd", "x.grad = None", ("attr=:grad",), statement=True,
        any_result=True, output=False),
     Op("zero_", "autograd", "set to zero in place", (".zero_",), statement=True, any_result=True),
+    # with torch.no_grad(): its body between two blocks, one setting the mode, one putting the
+    # mode before it back
+    Op("grad_mode", "autograd", "run a with block's body without (or with) grad",
+       ("with:torch.no_grad", "with:torch.enable_grad", "with:torch.set_grad_enabled", "with:end"),
+       statement=True, any_result=True, output=False),
     Op("retain_grad", "autograd", "keep a non-leaf's .grad after backward", (".retain_grad",),
        statement=True, any_result=True, output=False),
     # what print(…) or a plot reads, where torch may refuse it (a vector's item, a tensor that
