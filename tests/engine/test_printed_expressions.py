@@ -125,3 +125,12 @@ def test_what_python_shows_without_complaint_changes_nothing(oracle, line):
     expected = oracle.run(text)
     assert expected["error"] is None, expected
     assert_same(expected, app_record(text), text)
+
+
+@pytest.mark.parametrize("line", ["len(L)", "float(x)", "bool(x)", "float(L)", "len(x * 2)",
+                                  "int(L)"])
+def test_a_bare_builtin_line_shows_as_a_notebook_does(oracle, line):
+    """A cell's last line ``float(loss)`` shows a number in a notebook; the reader refused it by
+    name. Now it runs on its line: the same value, or Python's error there."""
+    text = LOSS + line + "\nL.backward()\n"
+    assert_same(oracle.run(text), app_record(text), text)

@@ -21,7 +21,9 @@ from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.code.backward_lines import closing_backward, with_call_texts
-from nla_explorer.engine.code.shown import shown_reads, shown_refusal, shows_a_value
+from nla_explorer.engine.code.shown import (
+    BUILTIN_READS, shown_reads, shown_refusal, shows_a_value,
+)
 from nla_explorer.engine.code.calc import UNARY, calc_value, fold, symbolic
 from nla_explorer.engine.code.numbers import checked
 from nla_explorer.engine.ops import AUTOGRAD_CALLS, CATALOGUE, DTYPES, FORMS
@@ -115,8 +117,9 @@ class _Parser:
             return self._shown(node, "this line")  # a value the notebook shows: nothing to build
         if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
-                return self._shown(node, f"{func.id}(…)")
+            if isinstance(func, ast.Name) and (func.id in IGNORED_CALLS or func.id in
+                                               BUILTIN_READS and func.id not in self.env):
+                return self._shown(node, f"{func.id}(…)")  # print(…), a bare float(loss)
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
                 return grad_flags.requires_grad_statement(self, func.value, node)
             callee = self._callee(func)  # evaluated once: reading x.T twice would add a node
