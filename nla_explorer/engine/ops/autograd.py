@@ -33,9 +33,10 @@ OPS = (
     Op("hessian", "autograd", "the Hessian ∂²f/∂x² of a scalar function at x",
        ("torch.autograd.functional.hessian", "torch.func.hessian"), arity=2, statement=True,
        any_result=True),
-    # augmented assignments: Python calls __iadd__ etc., which torch runs in place
-    Op("iadd", "in-place", "a += b", ("+=",), arity=2, statement=True),
-    Op("isub", "in-place", "a −= b", ("-=",), arity=2, statement=True),
-    Op("imul", "in-place", "a *= b", ("*=",), arity=2, statement=True),
-    Op("idiv", "in-place", "a /= b", ("/=",), arity=2, statement=True),
+    # augmented assignments: Python calls __iadd__ etc., which torch runs in place; and the
+    # methods themselves (x.mul_(2), x.add_(g, alpha=-lr))
+    Op("iadd", "in-place", "a += b", ("+=", ".add_"), arity=2, statement=True),
+    Op("isub", "in-place", "a −= b", ("-=", ".sub_"), arity=2, statement=True),
+    Op("imul", "in-place", "a *= b", ("*=", ".mul_"), arity=2, statement=True),
+    Op("idiv", "in-place", "a /= b", ("/=", ".div_"), arity=2, statement=True),
 )
