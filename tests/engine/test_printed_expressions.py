@@ -134,3 +134,24 @@ def test_a_bare_builtin_line_shows_as_a_notebook_does(oracle, line):
     name. Now it runs on its line: the same value, or Python's error there."""
     text = LOSS + line + "\nL.backward()\n"
     assert_same(oracle.run(text), app_record(text), text)
+
+
+@pytest.mark.parametrize("line", [
+    "v = L.item()\nprint(v)", "v = (x * 2).item()", "v = float(L)\nprint(f'{v:.3f}')",
+    "v = x.item()", "v = u = L.item()\nprint(u)", "v = int(x[0])\nprint(v)",
+])
+def test_a_number_read_from_a_tensor_is_kept_for_prints(oracle, line):
+    """``v = loss.item()`` was refused ('.item()' is not in the whitelist); it runs on its line
+    (a vector's item raises there) and v serves prints, as in a notebook."""
+    text = LOSS + line + "\nL.backward()\n"
+    assert_same(oracle.run(text), app_record(text), text)
+    expression = parse_code(text)
+    assert line.split("\n")[0] in to_code(expression)
+    assert parse_code(to_code(expression)) == expression
+
+
+def test_a_number_read_from_a_tensor_is_refused_in_a_tensor_expression_by_name():
+    with pytest.raises(ExpressionError, match="'v', a Python number read from a tensor "
+                                              r"\(L.item\(\)\), cannot be used") as raised:
+        explore_code(LOSS + "v = L.item()\ny = x * v\n")
+    assert raised.value.line == 6 and "Run cell" in raised.value.reason

@@ -34,10 +34,11 @@ class PyModule:
 
 
 class Ignored:
-    """A value the explorer does not model (matplotlib, a gradient handle): only print/ignore it."""
+    """A value the explorer does not model (matplotlib, a gradient handle, a number read from a
+    tensor): only print/ignore it; ``hint``: the way out where the code computes with it."""
 
-    def __init__(self, what: str) -> None:
-        self.what = what
+    def __init__(self, what: str, hint: str = "") -> None:
+        self.what, self.hint = what, hint
 
 
 class Defined:

@@ -22,7 +22,7 @@ from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.code.backward_lines import closing_backward, with_call_texts
 from nla_explorer.engine.code.shown import (
-    BUILTIN_READS, shown_reads, shown_refusal, shows_a_value,
+    BUILTIN_READS, reads_a_number, shown_reads, shown_refusal, shows_a_value,
 )
 from nla_explorer.engine.code.calc import UNARY, calc_value, fold, symbolic
 from nla_explorer.engine.code.numbers import checked
@@ -92,6 +92,11 @@ class _Parser:
                 self._import(module, alias.asname or alias.name, f"{module}.{alias.name}")
         elif isinstance(stmt, ast.Expr):
             self._expression_statement(stmt.value)
+        elif isinstance(stmt, ast.Assign) and reads_a_number(stmt, self.env):  # v = L.item()
+            self._shown(stmt.value, "this line", unparse(stmt))
+            self.env.update({t.id: Ignored(f"'{t.id}', a Python number read from a tensor "
+                                           f"({unparse(stmt.value)}),", refusals.RUN)
+                             for t in stmt.targets})
         elif isinstance(stmt, ast.Assign):
             value = self._expr(stmt.value)
             for target in stmt.targets:
@@ -132,12 +137,12 @@ class _Parser:
                 and self.blocks[-1].op != "manual_seed":
             self.last_assigned = value.block
 
-    def _shown(self, node: ast.expr, where: str) -> None:
+    def _shown(self, node: ast.expr, where: str, text: str | None = None) -> None:
         if (refused := shown_refusal(node, self.env, where, self.graded)) is not None:
             self._fail(*refused)
         reads = shown_reads(node, self.env, lambda sub: functions.read_printed(self, sub))
         for k, (form, args, kw) in enumerate(reads):  # run on the line: torch checks them
-            self._add("shows", args, kw, form=form, text=None if k else unparse(node))
+            self._add("shows", args, kw, form=form, text=None if k else text or unparse(node))
 
     def _augmented(self, stmt: ast.AugAssign) -> None:
         """``y += v``: in place on a tensor, as Python runs it (``y.__iadd__(v)``); a number folds."""
@@ -283,7 +288,8 @@ class _Parser:
         kwargs = tuple((k.arg, self._expr(k.value)) for k in node.keywords)
         for value in (*args, *(v for _, v in kwargs)):
             if isinstance(value, Ignored):
-                self._fail(f"{value.what} cannot be used in a tensor expression here")
+                self._fail(refusals.with_hint(f"{value.what} cannot be used in a tensor "
+                                              "expression here", value.hint))
         if isinstance(callee, tuple) and callee[0] == "method":
             _, base, method = callee
             if not isinstance(base, Ref):
@@ -307,7 +313,8 @@ class _Parser:
             self._fail(refusals.operator_refusal(node.op))
         for side in (left, right):
             if isinstance(side, Ignored):
-                self._fail(f"{side.what} cannot be used in a tensor expression here")
+                self._fail(refusals.with_hint(f"{side.what} cannot be used in a tensor "
+                                              "expression here", side.hint))
         if isinstance(left, Ref) or isinstance(right, Ref):
             for side in (left, right):
                 if not isinstance(side, (Ref, Var, Calc, int, float)) or isinstance(side, bool):

@@ -222,3 +222,13 @@ def _python_read(sub: ast.AST) -> tuple[str, ast.expr, tuple] | None:
             isinstance(sub.left, ast.Constant) and isinstance(sub.left.value, str)):
         return "concat", sub.right, ()
     return None
+
+
+def reads_a_number(stmt: ast.Assign, env: dict[str, object]) -> bool:
+    """``v = loss.item()`` (or ``float(…)``, ``int(…)`` of a tensor expression): a Python number
+    for prints; a use in a tensor expression is refused there, by name."""
+    read = _python_read(stmt.value)
+    return read is not None and read[0] in ("item", "float", "int") and \
+        all(isinstance(t, ast.Name) for t in stmt.targets) and (
+            isinstance(read[1], ast.Name) and isinstance(env.get(read[1].id), Ref) or
+            _computes(read[1], env))
