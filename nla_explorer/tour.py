@@ -37,7 +37,10 @@ class Tour(QFrame):
         self.index = 0
         self.setFrameShape(QFrame.StyledPanel)
         self.setAutoFillBackground(True)
-        self.setStyleSheet("#tour { border: 2px solid #0072b2; border-radius: 8px; }")
+        # a style sheet replaces the frame's own fill: the bubble paints the window's colour,
+        # or the graph shows through its text
+        self.setStyleSheet("#tour { background-color: palette(window); "
+                           "border: 2px solid #0072b2; border-radius: 8px; }")
         self.title = QLabel()
         font = self.title.font()
         font.setBold(True)

@@ -26,12 +26,15 @@ NO_GROUPS_TIP = ("This graph has no module groups: capture a model's forward pas
                  "calls) to see its layers as groups")
 
 
-def high_contrast_palette() -> QPalette:
-    """Presentation colours: black on white, strong selection, readable from the back row."""
+def high_contrast_palette(dark: bool = False) -> QPalette:
+    """Presentation colours, readable from the back row: black on white, or (in the dark theme,
+    beside the graph's dark canvas) white on black, with a strong selection."""
+    ink, paper, button = ("#ffffff", "#000000", "#2a2a2a") if dark else \
+        ("#000000", "#ffffff", "#f0f0f0")
     palette = QPalette(QApplication.palette())
-    for role, colour in ((QPalette.Window, "#ffffff"), (QPalette.WindowText, "#000000"),
-                         (QPalette.Base, "#ffffff"), (QPalette.Text, "#000000"),
-                         (QPalette.Button, "#f0f0f0"), (QPalette.ButtonText, "#000000"),
+    for role, colour in ((QPalette.Window, paper), (QPalette.WindowText, ink),
+                         (QPalette.Base, paper), (QPalette.Text, ink),
+                         (QPalette.Button, button), (QPalette.ButtonText, ink),
                          (QPalette.Highlight, "#0050a0"), (QPalette.HighlightedText, "#ffffff")):
         palette.setColor(role, QColor(colour))
     return palette
@@ -279,7 +282,7 @@ class Presentation(QObject):
             window.addDockWidget(Qt.RightDockWidgetArea, self.stepper_dock)
             self.stepper_dock.show()
             self.stepper.set_presentation(True)
-            window.setPalette(high_contrast_palette())
+            window.setPalette(high_contrast_palette(self.pane.view_style.is_dark))
             self.font_spin.setValue(max(20, self.font_spin.value()))
             window.showFullScreen()
             self._share_screen()

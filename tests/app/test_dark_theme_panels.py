@@ -202,9 +202,10 @@ def test_the_manual_tab_reads_in_both_themes(window, qtbot):
         eventually(qtbot, lambda: check(theme))  # the inspector restyles a turn later
 
 
-def test_presentation_mode_in_the_dark_theme_paints_the_card_for_its_white_window(window, qtbot):
-    """Regression: presentation mode paints the window white, and the step card kept the dark
-    theme's pale orange and green captions on it (2:1)."""
+def test_presentation_mode_in_the_dark_theme_keeps_a_dark_card_that_reads(window, qtbot):
+    """Presentation mode in the dark theme paints the window black beside the graph's dark canvas
+    (a white card glared on a projector), and the card's captions read on it; back in the window,
+    the theme's own colours again. (It once painted white and kept pale captions: 2:1.)"""
     switch(window, qtbot, "dark")
     window.load_example("quadratic")
     window.document.set_step(3)
@@ -221,7 +222,8 @@ def test_presentation_mode_in_the_dark_theme_paints_the_card_for_its_white_windo
     assert_card_reads("dark")
     window.presentation.action.trigger()
     qtbot.wait(50)
-    assert_card_reads("light")
+    assert_card_reads("dark")
+    assert window.palette().color(QPalette.Window).lightness() < 20  # black, high contrast
     window.presentation.action.trigger()
     qtbot.wait(50)
     assert_card_reads("dark")
