@@ -17,29 +17,9 @@ from PySide6.QtWidgets import (
 
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.panels.code_gutter import EditorColours, LineGutter, is_marker
+from nla_explorer.panels.code_messages import RUN_LINKS, error_style, line_named_in
 from nla_explorer.panels.run_output import RunOutput
 from nla_explorer.themes import palette_for
-
-#: An error that names its line ("line 9: inner sizes differ"), as the engine writes them.
-LINE_IN_ERROR = re.compile(r"^line (\d+):")
-
-
-#: The ways out a message may name, made links: a cell of the code, or all of it.
-_RUN_LINKS = {"run": "press Run cell (Shift+Enter)", "all": "press Run all (Ctrl+Shift+Enter)"}
-
-
-def error_style(style: ViewStyle, points: float = 11) -> str:
-    """The error box: ``style``'s error colour on its error fill, in a frame of the same red, in
-    the code's type size (a style sheet keeps a label from following its parent's font)."""
-    return (f"QLabel {{ color: {style.error}; background: {style.error_fill}; border: 1px solid "
-            f"{style.error}; border-radius: 4px; padding: 6px; font-size: {points}pt; }}")
-
-
-def line_named_in(message: str) -> int | None:
-    """The 1-based line an error message names at its start (``line 9: …``), or ``None``."""
-    match = LINE_IN_ERROR.match(message.strip())
-    return int(match.group(1)) if match else None
-
 
 def _format(colour: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
@@ -274,8 +254,8 @@ class CodeEditorPanel(QWidget):
             shortcut.setContext(Qt.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.request_capture)
         self.view_style: ViewStyle | None = None
-        self.error_label.setStyleSheet(error_style(ViewStyle.light(),
-                                                   self.editor.font().pointSizeF()))
+        self._notice = False  # the box shows a notice, not an error
+        self._restyle_box()
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Draw in ``style``'s theme: the panel's palette, the text field's background and text,
@@ -288,7 +268,11 @@ class CodeEditorPanel(QWidget):
         palette.setColor(QPalette.Text, style.colour("surface_text"))
         self.setPalette(palette)
         self.highlighter.set_dark(style.is_dark)
-        self.error_label.setStyleSheet(error_style(style, self.editor.font().pointSizeF()))
+        self._restyle_box()
+
+    def _restyle_box(self) -> None:
+        self.error_label.setStyleSheet(error_style(self.view_style or ViewStyle.light(),
+                                                   self.editor.font().pointSizeF(), self._notice))
 
     def _run_buttons(self) -> QHBoxLayout:
         self.run_cell_button = QPushButton("▶ Run cell   (Shift+Enter)")
@@ -354,10 +338,13 @@ class CodeEditorPanel(QWidget):
         """Tint the 1-based ``line`` red and scroll to it; ``None`` (or an edit) clears it."""
         self.editor.set_error_line(line)
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, notice: bool = False) -> None:
         """Show ``message`` under the code ("" hides it); the line it names is marked, and the
-        mark goes when the error does."""
-        for link, hint in _RUN_LINKS.items():  # the refusal's own way out, one click away
+        mark goes when the error does. A ``notice`` is no error: drawn in the note colours."""
+        if notice != self._notice:
+            self._notice = notice
+            self._restyle_box()
+        for link, hint in RUN_LINKS.items():  # the refusal's own way out, one click away
             if hint in message:
                 before, _, after = message.partition(hint)
                 message = (f"{html.escape(before)}<a href='{link}'>{html.escape(hint)}</a>"
@@ -379,7 +366,7 @@ class CodeEditorPanel(QWidget):
         font = self.editor.font()
         font.setPointSize(points)
         self.editor.setFont(font)
-        self.error_label.setStyleSheet(error_style(self.view_style or ViewStyle.light(), points))
+        self._restyle_box()
         self.output.set_font_size(points)
 
     def _reveal_output(self) -> None:

@@ -234,7 +234,9 @@ class StepperPanel(QWidget):
         if doc.call_index is not None:
             self.call_box.setCurrentIndex(doc.call_index)
         self.call_row.setVisible(len(calls) > 1)
-        self.notes.setText("\n".join(doc.notes))
+        notes = doc.notes  # several: one bullet each (wrapped, they ran into each other)
+        self.notes.setText("\n".join(f"• {n}" for n in notes) if len(notes) > 1 else
+                           "".join(notes))
         self.notes.setVisible(bool(doc.notes))
         self.seed_button.setVisible(doc.unseeded and doc.state is not None)
 
@@ -289,7 +291,8 @@ class StepperPanel(QWidget):
         forward = doc.step_mode == FORWARD
         if doc.step is None or doc.step < 0 or doc.trace is None:
             what = "forward" if forward else "backward"
-            self.label.setText(f"Before the {what} pass · {total:,} steps" if total else
+            steps = f"{total:,} step{'s' if total != 1 else ''}"
+            self.label.setText(f"Before the {what} pass · {steps}" if total else
                                "Computing the gradients…" if doc.gradients_pending else
                                "No backward pass")
             self.card.show_message("Press → to run the first step." if total else "")

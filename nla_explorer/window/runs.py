@@ -153,9 +153,11 @@ class WindowRuns(QObject):
             return True
         # the safe reader's refusal without its hint: a course file runs whole, not a cell
         stop = self.document.error.split(" — ")[0].rstrip(".")
-        self.code_panel.show_error(f"{Path(path).name} is open, not run: the safe reader stops "
-                                   f"at {stop}. To run it as Python, press Run all "
-                                   "(Ctrl+Shift+Enter).")
+        name = Path(path).name
+        self.code_panel.show_error(f"{name} is open, not run: the safe reader stops at {stop}. To "
+                                   "run it as Python, press Run all (Ctrl+Shift+Enter).", True)
+        self.show_message(f"Opened {name}: nothing drawn yet — Run all (Ctrl+Shift+Enter) runs "
+                          "it as Python", 0)
         return True
 
     def close(self) -> None:

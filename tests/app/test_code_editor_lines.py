@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QPalette
 
-from nla_explorer.panels.code_editor import line_named_in
+from nla_explorer.panels.code_messages import line_named_in
 from nla_explorer.panels.code_gutter import EditorColours
 from tests.app.editor_panel import shown_code_panel
 
