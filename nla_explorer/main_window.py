@@ -259,6 +259,8 @@ class MainWindow(QMainWindow):
         ok = self.document.load_example(name)
         if ok:
             self.document.undo_stack.setClean()  # an example is not unsaved work
+            if self.code_panel.text() != self.document.code:  # the same example over broken code
+                self.code_panel.set_text(self.document.code)
         return ok
 
     def open_path(self, path: str) -> bool:

@@ -36,8 +36,6 @@ from nla_explorer.graph_view.step_overlay import StepOverlay
 from nla_explorer.graph_view.view import LEGIBLE_PX, PRESENTATION_PX, GraphView
 
 
-
-
 class GraphPane(QWidget):
     """The view of ``document``'s graph, drawn with ``options`` (layout engine, constants,
     collapse, style); the window places it and wires its menus and toolbar to
@@ -231,13 +229,16 @@ class GraphPane(QWidget):
     def _show_error(self, message: str) -> None:
         """The tensor an error is about (the document selects it): centred in the view."""
         box = self.box_of(self.document.error_node if message else None)
-        if box is not None:
-            self.view.center_on_node(box)
+        if box is not None and not (self.view.fitted and self.view.in_view(box)):
+            self.view.center_on_node(box)  # on screen in a Fit: the Fit stays (the banner)
         self._show_stale()
 
     def _show_stale(self) -> None:
+        """The banner says why the graph is not the code's, and the graph fades behind it."""
         doc = self.document
-        self.banner.show_reason((doc.error or doc.problem) if doc.graph is not None else "")
+        reason = (doc.error or doc.problem) if doc.graph is not None else ""
+        self.banner.show_reason(reason)
+        self.view.set_faded(bool(reason))
 
     def _hold_collector(self, stepping: bool) -> None:
         """While stepping, the graph, its trace and the picture are long-lived: collect once on

@@ -8,7 +8,7 @@ than the screen.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture
 
 from nla_explorer.drawing.style import ViewStyle
@@ -23,6 +23,8 @@ LEGIBLE_PX, PRESENTATION_PX = 12.0, 16.0
 #: Graphs with more boxes than this are drawn from the overview when zoomed out to its scale or
 #: further (smaller graphs paint their boxes quickly, and exactly).
 OVERVIEW_BOXES_OVER = 2000
+#: How strongly the last good graph is washed out while the code has an error.
+FADED_WASH = 0.55
 #: A frame drawn from the overview renders missing tiles for at most this long (seconds).
 OVERVIEW_FRAME_S = 0.03
 #: Painting this many boxes or fewer not made yet, the view makes those around them too.
@@ -54,6 +56,7 @@ class GraphView(QGraphicsView):
         self.min_label_px = LEGIBLE_PX  # presentation mode asks for more
         self.max_fit_zoom = 1.0
         self._fitted: tuple[str | None] | None = None  # (focus,) while the view shows a Fit
+        self._faded = False  # the last good graph, washed out: the code has an error
         self.overview = SceneOverview(scene, self)
         self.minimap = Minimap(self, self.overview)
         self.minimap.pan_requested.connect(self.pan_to)
@@ -143,13 +146,37 @@ class GraphView(QGraphicsView):
     def follow(self, node_id: str | None) -> None:
         """Keep box ``node_id`` (the running step's) in view: scroll only when it is not."""
         item = self.scene().node_items.get(node_id) if node_id is not None else None
-        if item is None:
-            return
-        visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        box = item.sceneBoundingRect()
-        margin = min(visible.width(), visible.height()) * 0.08
-        if not visible.adjusted(margin, margin, -margin, -margin).contains(box):
+        if item is not None and not self.in_view(node_id):
             self.centerOn(item)
+
+    def in_view(self, node_id: str) -> bool:
+        """Whether box ``node_id`` is on screen, clear of the edges."""
+        item = self.scene().node_items.get(node_id)
+        if item is None:
+            return False
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        margin = min(visible.width(), visible.height()) * 0.08
+        return visible.adjusted(margin, margin, -margin, -margin).contains(
+            item.sceneBoundingRect())
+
+    def set_faded(self, faded: bool) -> None:
+        """The picture washed towards the canvas colour: the last good graph while the code has
+        an error (it is not the code's)."""
+        if faded != self._faded:
+            self._faded = faded
+            self.viewport().update()
+
+    def drawForeground(self, painter, rect) -> None:  # noqa: N802 - Qt override
+        super().drawForeground(painter, rect)
+        if self._faded:
+            wash = QColor(self.backgroundBrush().color())
+            wash.setAlphaF(FADED_WASH)
+            painter.fillRect(rect, wash)
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the view shows a Fit (it fits again when its size changes)."""
+        return self._fitted is not None
 
     def show_start(self, node_id: str | None) -> None:
         """The first view of a new graph: all of it if its names stay legible, else the output

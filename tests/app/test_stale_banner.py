@@ -51,3 +51,36 @@ def test_presenting_the_banner_is_as_big_as_the_graphs_type(window, qtbot):
     qtbot.wait(50)
     assert banner.isVisible()
     assert banner.fontInfo().pixelSize() >= max(24, 1.6 * small)
+
+
+SHAPES = ("import torch\nA = torch.randn(3, 4, requires_grad=True)\nx = torch.randn(3)\n"
+          "f = (A @ x).sum()\nf.backward()\n")  # a (3×4) @ (3,): the error names A
+
+
+def test_the_kept_graph_fades_stays_fitted_and_the_same_example_brings_its_code_back(
+        window, qtbot):
+    """The audit's 720p picture: after a shape error the old graph stayed at full strength, A was
+    centred (scroll bars, the minimap over the graph), and Examples ▸ the same example again left
+    the broken code in the editor beside the example's graph."""
+    window.resize(1280, 720)
+    window.load_example("quadratic")
+    view = window.graph_pane.view
+    qtbot.waitUntil(lambda: view.fitted, timeout=5000)
+    window.code_panel.set_text(SHAPES)
+    window.code_panel.request_capture()
+    qtbot.waitUntil(lambda: window.document.error != "", timeout=5000)
+    qtbot.wait(50)  # the banner's room taken, the Fit made again
+    assert view._faded and view.fitted  # washed out, and still the whole graph
+    assert not view.horizontalScrollBar().isVisible() and not view.verticalScrollBar().isVisible()
+    faded = view.grab().toImage()
+    window.load_example("quadratic")
+    assert window.code_panel.text() == window.document.code and "n = 5" in window.document.code
+    assert not view._faded and window.document.error == ""
+    clear = view.grab().toImage()
+    # the fade is visible: the boxes' dark outlines and text are gone from the faded picture
+    assert darkest(faded) > darkest(clear) + 60
+
+
+def darkest(image) -> int:
+    return min(image.pixelColor(x, y).lightness() for x in range(0, image.width(), 3)
+               for y in range(0, image.height(), 3))
