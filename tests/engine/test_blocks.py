@@ -92,7 +92,8 @@ def test_unknown_op_is_refused():
 
 #: Input shapes for ops where the default (3, 3) would not fit.
 SHAPES = {"mv": [(3, 3), (3,)], "dot": [(3,), (3,)], "outer": [(3,), (3,)],
-          "solve": [(3, 3), (3,)], "linear": [(3,), (2, 3)], "max_pool2d": [(1, 4, 4)]}
+          "solve": [(3, 3), (3,)], "linear": [(3,), (2, 3)], "max_pool2d": [(1, 4, 4)],
+          "bmm": [(2, 3, 3), (2, 3, 3)]}
 
 
 @pytest.mark.parametrize("op", [k for k, spec in CATALOGUE.items() if not spec.statement])

@@ -126,7 +126,9 @@ def test_g_transpose_j_is_what_torch_sent(key, code):
         for part in card.jacobians:
             assert part.matches is True, (card.title, part.target)
             grad = card.outgoing[part.slot][1]
-            np.testing.assert_allclose(part.product.values, grad.values, rtol=1e-10, atol=1e-12)
+            single = grad.values.dtype == np.float32  # a cast's gradient (x.float()) is rounded
+            np.testing.assert_allclose(part.product.values, grad.values, rtol=1e-6 if single
+                                       else 1e-10, atol=1e-7 if single else 1e-12)
             checked += 1
         if exp.graph.node(step.node_id).kind != LEAF:
             assert len(card.jacobians) == sum(t is not None for _, t in card.outgoing)

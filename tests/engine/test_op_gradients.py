@@ -59,6 +59,9 @@ ARGS = {
     "linear": ("x", "W", "c"),
     "mse_loss": ("x", "y"), "cross_entropy": ("z", "torch.tensor([0, 2, 1])"),
     "max_pool1d": ("q", "2"), "max_pool2d": ("r", "2"),
+    "bmm": ("q", "q.transpose(1, 2)"), "mT": ("x",), "matrix_power": ("M", "3"),
+    "vector_norm": ("x",), "permute": ("x", "(1, 0)"), "flatten": ("s",), "expand": ("b", "2, 3"),
+    "double": ("x.float()",), "float": ("x",), "var": ("x",), "std": ("x",),
 }
 
 #: Cases written out by hand: (op key, form, expression for ``out``).
@@ -99,6 +102,19 @@ EXTRA = [
     ("max_pool1d", "torch.nn.functional.max_pool1d", "F.max_pool1d(q, kernel_size=3, stride=1)"),
     ("max_pool2d", "torch.nn.functional.max_pool2d", "F.max_pool2d(r, (2, 1))"),
     ("inverse_matrix", "custom:InverseMatrix.apply", "InverseMatrix.apply(M) @ torch.inverse(M)"),
+    ("permute", ".permute", "s.permute(2, 0, 1)"),
+    ("flatten", ".flatten", "s.permute(2, 0, 1).flatten(1)"),  # not contiguous: a copy
+    ("flatten", "torch.flatten", "torch.flatten(x, start_dim=0, end_dim=1)"),
+    ("expand", ".expand", "s.expand(3, 2, 4)"),
+    ("mT", "attr:mT", "q.mT"),
+    ("matrix_power", "torch.linalg.matrix_power", "torch.linalg.matrix_power(M, -2)"),
+    ("matrix_power", ".matrix_power", "M.matrix_power(1)"),
+    ("vector_norm", "torch.linalg.vector_norm", "torch.linalg.vector_norm(x, ord=3, dim=1)"),
+    ("vector_norm", "torch.linalg.vector_norm", "torch.linalg.vector_norm(x, 1, 0, True)"),
+    ("var", ".var", "x.var(1, unbiased=False)"),
+    ("var", "torch.var", "torch.var(x, dim=0, correction=2, keepdim=True)"),
+    ("std", ".std", "x.std(0, True, True)"),
+    ("std", "torch.std", "torch.std(x, 1)"),
 ]
 
 #: Constructors are covered as leaves (with ``requires_grad=True`` or ``.requires_grad_()``).

@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The catalogue's keys, in the order of the table the records replaced.
 KEYS = [
     "randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange", "tensor", "manual_seed",
-    "requires_grad_", "add", "sub", "mul", "div", "pow", "neg", "matmul", "mm", "mv", "dot",
-    "outer", "t", "T", "transpose", "inverse", "inv", "det", "solve", "trace", "diag", "norm",
-    "inverse_matrix", "reshape", "view", "index", "cat", "stack", "unsqueeze", "squeeze",
-    "clone", "detach", "sum",
-    "mean", "max", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp", "relu",
+    "requires_grad_", "add", "sub", "mul", "div", "pow", "neg", "matmul", "mm", "bmm", "mv",
+    "dot", "outer", "t", "T", "mT", "transpose", "inverse", "inv", "matrix_power", "det", "solve",
+    "trace", "diag", "norm", "vector_norm",
+    "inverse_matrix", "reshape", "view", "permute", "flatten", "expand", "index", "cat", "stack",
+    "unsqueeze", "squeeze", "clone", "detach", "double", "float", "sum",
+    "mean", "max", "var", "std", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp",
+    "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
     "max_pool1d", "max_pool2d", "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
     "retain_grad",
@@ -54,6 +56,8 @@ OLD_GLYPHS = {
     "linear": "Wx", "mse_loss": "L₂", "cross_entropy": "CE",
     "max_pool1d": "▁▇", "max_pool2d": "▦",
     "clone": "⧉", "detach": "✂",  # added with the records
+    "bmm": "ABₖ", "mT": "Aᵀ", "matrix_power": "Aⁿ", "vector_norm": "‖·‖", "permute": "⤨",
+    "flatten": "▬", "expand": "⇶", "double": "f64", "float": "f32", "var": "σ²", "std": "σ",
 }
 OLD_KEYWORDS = {
     "randn": "normal gaussian random", "rand": "uniform random", "eye": "identity",
@@ -72,6 +76,12 @@ OLD_KEYWORDS = {
     "linear": "layer dense affine",
     "mse_loss": "mean squared error", "cross_entropy": "classification log likelihood nll",
     "clone": "copy", "detach": "stop gradient constant no grad",  # added with the records
+    "bmm": "batch matrix multiply product", "mT": "transpose matrix batch",
+    "matrix_power": "power repeated product", "vector_norm": "length euclidean p-norm",
+    "permute": "transpose reorder axes", "flatten": "ravel vectorise vec",
+    "expand": "broadcast repeat", "double": "cast dtype float64 convert precision",
+    "float": "cast dtype float32 convert precision", "var": "variance spread unbiased",
+    "std": "standard deviation spread unbiased",
 }
 OLD_CODE = {
     "randn": "torch.randn(3, 3)", "rand": "torch.rand(3, 3)", "zeros": "torch.zeros(3, 3)",
@@ -83,12 +93,14 @@ OLD_CODE = {
 OLD_EXTRA_ARGS = {
     "transpose": "0, 1", "reshape": "-1", "view": "-1", "unsqueeze": "0", "clamp": "min=0",
     "softmax": "dim=-1", "log_softmax": "dim=-1", "max_pool1d": "2", "max_pool2d": "2",
+    "permute": "1, 0", "expand": "2, 3, 3", "matrix_power": "2",
 }
 OLD_ARG_NAMES = {
     "mm": ("A", "B"), "mv": ("A", "x"), "dot": ("x", "y"), "outer": ("x", "y"),
     "solve": ("A", "b"), "linear": ("x", "W", "b"), "mse_loss": ("y_hat", "y"),
     "cross_entropy": ("z", "target"), "t": ("A",), "T": ("A",), "inverse": ("A",),
     "inv": ("A",), "det": ("A",), "trace": ("A",), "inverse_matrix": ("A",),
+    "bmm": ("A", "B"), "mT": ("A",), "matrix_power": ("A",),
 }
 
 # -- the card tables the records replaced (step_rules.RULES, forward_rules.FORMULAS/_SYMBOLS) ---
@@ -100,6 +112,7 @@ OLD_RULE_NODES = {
     "Pow1", "Pow2", "Relu", "Reshape", "ReshapeAlias", "Select", "Sigmoid", "Sin", "Slice",
     "Softmax", "Sqrt", "Squeeze", "Stack", "Sub", "Sum", "T", "Tanh", "Trace", "Transpose",
     "UnsafeView", "Unsqueeze", "View",
+    "Bmm", "Std", "ToCopy", "Var",  # added with bmm, std, double and var
 }
 OLD_FORMULAS = {
     "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
@@ -112,6 +125,8 @@ OLD_FORMULAS = {
     "LinalgVectorNorm": "‖x‖", "Norm": "‖x‖", "Softmax": "exp(x) / Σⱼ exp(xⱼ)",
     "MseLoss": "(1/N) Σ (ŷ − y)²", "Trace": "Σᵢ Aᵢᵢ",
     "Clone": "x (copied)",  # added with the records
+    "Bmm": "A · B (batch by batch)", "ToCopy": "x (dtype converted)",
+    "Var": "Σᵢ (xᵢ − mean)² / (N − correction)", "Std": "√(Σᵢ (xᵢ − mean)² / (N − correction))",
 }
 OLD_SYMBOLS = {
     "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
@@ -119,7 +134,7 @@ OLD_SYMBOLS = {
     "Dot": ("a", "b"), "Addmm": ("c", "A", "B"), "Matmul": ("A", "B"),
     "LinalgSolveEx": ("A", "B"), "MseLoss": ("ŷ", "y"),
     "LinalgInvEx": ("A",), "InverseMatrix": ("A",), "Inv": ("A",), "LinalgDet": ("A",),
-    "Trace": ("A",),
+    "Trace": ("A",), "Bmm": ("A", "B"),
 }
 
 
@@ -149,8 +164,7 @@ def test_every_backward_node_has_one_rule():
     names.update(rule.node for rule in NODES_OF_NO_OP)
     assert [name for name, n in names.items() if n > 1] == []
     assert set(RULES) == set(names) == OLD_RULE_NODES
-    assert {rule.node for rule in NODES_OF_NO_OP} == {"AccumulateGrad", "Expand",
-                                                       "UnsafeView", "Max"}
+    assert {rule.node for rule in NODES_OF_NO_OP} == {"AccumulateGrad", "UnsafeView", "Max"}
 
 
 #: Code per op and the backward node torch makes for it (its base name, see ``op_base``).
@@ -175,6 +189,12 @@ MADE_BY = [
     ("softmax", "M.softmax(0)", "Softmax"), ("log_softmax", "M.log_softmax(0)", "LogSoftmax"),
     ("linear", "F.linear(M, M, v)", "Addmm"), ("mse_loss", "F.mse_loss(x, y)", "MseLoss"),
     ("cross_entropy", "F.cross_entropy(M, torch.tensor([0, 1, 2]))", "NllLoss"),
+    ("bmm", "torch.bmm(M[None], M[None])", "Bmm"), ("transpose", "M.mT", "Transpose"),
+    ("T", "M.permute(1, 0)", "Permute"), ("norm", "torch.linalg.vector_norm(v, 3)",
+                                          "LinalgVectorNorm"),
+    ("expand", "v.expand(2, 3)", "Expand"), ("double", "x.float().double()", "ToCopy"),
+    ("double", "x.float()", "ToCopy"), ("var", "M.var(0)", "Var"), ("std", "M.std()", "Std"),
+    ("view", "M.flatten()", "View"), ("mm", "M.matrix_power(2)", "Mm"),
 ]
 
 
@@ -214,7 +234,8 @@ def test_block_templates_are_the_records_ports_and_parameters():
         Param("dtype", "dtype", keyword="dtype", positional=False))
     assert [p.name for p in TEMPLATES["arange"].params] == ["start", "end", "step",
                                                             "requires_grad", "dtype"]
-    assert set(_VARARGS) == {"randn", "rand", "zeros", "ones", "reshape", "view"}
+    assert set(_VARARGS) == {"randn", "rand", "zeros", "ones", "reshape", "view", "permute",
+                             "expand"}
 
 
 def test_the_palette_shows_what_it_showed():

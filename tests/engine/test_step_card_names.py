@@ -40,7 +40,8 @@ VOCABULARY = {
     "logits", "softmax", "one", "hot", "samples", "put", "selected", "position", "sliced",
     "positions", "elsewhere", "added", "indexed", "block", "was", "slice", "grad",
     "contributions", "expanded", "maximum", "outer", "product", "det", "σ", "Σ", "tanh",
-    "then", "nll_loss",
+    "then", "nll_loss", "batch", "by", "permuted", "converted", "dtype", "mean", "correction",
+    "reduced", "unless", "set", "unbiased", "False",
 }
 
 #: The words of the card's notes ("used by": not the names b and y written together).
@@ -164,9 +165,9 @@ RULE_CODES = {
     "Tanh": "B.tanh()", "Softmax": "B.softmax(0)", "LogSoftmax": "B.log_softmax(0)",
     "Addmm": "F.linear(B, B, g)", "MseLoss": "F.mse_loss(b, a)",
     "NllLoss": "F.cross_entropy(B, torch.tensor([0, 1, 2]))", "Clone": "B.clone()",
-    "Expand": "g.expand(2, 3)", "Max": "B.max()",
+    "Expand": "g.expand(2, 3)", "Max": "B.max()", "Var": "B.var(1)", "Std": "B.std()",
     "UnsafeView": "torch.matmul(torch.ones(2, 3, 3, dtype=torch.float64), B)",
-    "AccumulateGrad": "b * 1.0",
+    "AccumulateGrad": "b * 1.0", "Bmm": "torch.bmm(B[None], B[None])", "ToCopy": "g.float()",
 }
 #: Rules of nodes this torch no longer makes: a relative's node, its op renamed, gets the card.
 STAND_INS = {"Inv": "LinalgInvEx", "Matmul": "Mm", "Norm": "LinalgVectorNorm",

@@ -7,11 +7,10 @@ import re
 from nla_explorer.engine.ops import CATALOGUE, NodeRule
 from nla_explorer.engine.ops.parts import reshaped, unary
 
-#: Nodes no catalogue op declares: torch makes them for leaves, broadcasting, copies, inside
-#: other ops (matmul's UnsafeView), or for code run as Python (``x.max()``).
+#: Nodes no catalogue op declares: torch makes them for leaves, copies, inside other ops
+#: (matmul's UnsafeView), or for code run as Python (``x.max()``).
 NODES_OF_NO_OP: tuple[NodeRule, ...] = (
     NodeRule("AccumulateGrad", ("x",), ((None, "{x}.grad = Σ contributions"),)),
-    unary("Expand", "∂{L}/∂{x} = {g} summed over the expanded dimensions"),
     reshaped("UnsafeView"),
     unary("Max", "∂{L}/∂{x} = {g} at the position of the maximum, 0 elsewhere"),
 )

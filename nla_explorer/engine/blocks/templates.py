@@ -107,9 +107,14 @@ def param_value(block: Block, name: str) -> object:
     if where is None:
         return p.default
     value = _at(block, where)
-    if p.kind in ("shape", "reshape") and where[0] == "pos" and not isinstance(value, tuple):
+    if _spread(block, p) and where[0] == "pos" and not isinstance(value, tuple):
         return tuple(block.args[p.index:]) if block.op in _VARARGS else (value,)
     return value
+
+
+def _spread(block: Block, p: Param) -> bool:
+    """Sizes (or a varargs op's dims: ``x.permute(1, 0)``) that may be separate arguments."""
+    return p.kind in ("shape", "reshape") or (p.kind == "dims" and block.op in _VARARGS)
 
 
 def param_values(block: Block) -> dict[str, object]:
@@ -169,7 +174,7 @@ def _write_param(block: Block, t: BlockTemplate, p: Param, value: object) -> Blo
     omit = (value is None and not p.required) or (p.default is not None
                                                    and _same(value, p.default))
     where = _where(block, p.index, p.keyword)
-    if (p.kind in ("shape", "reshape") and where is not None and where[0] == "pos"
+    if (_spread(block, p) and where is not None and where[0] == "pos"
             and not isinstance(block.args[p.index], tuple) and block.op in _VARARGS):
         return replace(block, args=block.args[:p.index] + (tuple(value) if value else ((),)))
     if where is None:

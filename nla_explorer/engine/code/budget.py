@@ -28,7 +28,7 @@ ELEMENTWISE = frozenset({
     "add", "sub", "mul", "div", "pow", "neg", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum",
     "clamp", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "requires_grad_"})
 #: Products whose result is (…n×m) from (…n×k) and (…k×m) (a vector is a k).
-PRODUCTS = frozenset({"matmul", "mm", "mv", "dot", "linear", "solve"})
+PRODUCTS = frozenset({"matmul", "mm", "bmm", "mv", "dot", "linear", "solve"})
 
 _SAVED_PREFIX = "_saved_"
 _saved_names_cache: dict[type, tuple[str, ...]] = {}
@@ -251,6 +251,8 @@ def result_bound(op: str, args: tuple, kwargs: dict, tensors: list[torch.Tensor]
     if 0 in sizes:
         return None
     base = args[0] if args else None
+    if op == "expand" and isinstance(base, torch.Tensor):  # a view as large as its sizes say
+        return _expanded(base, args[1:], kwargs)
     if op == "index":
         index = args[1] if len(args) > 1 else ()
         parts = index if isinstance(index, tuple) else (index,)
@@ -274,6 +276,17 @@ def result_bound(op: str, args: tuple, kwargs: dict, tensors: list[torch.Tensor]
         inner = tensors[0].shape[-1]  # (…n×k) @ (…k×m): n·k · k·m / k² (torch checks the k)
         return sizes[0] * sizes[1] // (inner * inner)
     return max(sum(sizes), math.prod(sizes))
+
+
+def _expanded(base: torch.Tensor, sizes: tuple, kwargs: dict) -> int | None:
+    """The elements of ``base.expand(*sizes)``, at most (-1 keeps a size: at most the largest)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = sizes or tuple(kwargs.get("size", ()))
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes):
+        return None
+    keep = max(base.shape, default=1)
+    return math.prod(keep if s == -1 else abs(s) for s in sizes)
 
 
 def will_require_grad(args: tuple, kwargs: dict) -> bool:

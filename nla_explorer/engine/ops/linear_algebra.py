@@ -1,10 +1,11 @@
-"""Linear algebra: products, transposes, inverses, solve, determinant, trace, diagonal and norm."""
+"""Linear algebra: products, transposes, inverses, powers, solve, determinant, trace, diagonal
+and norms."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from nla_explorer.engine.ops.parts import KEEPDIM, A, X, dim, tensor_ports, reshaped, unary
+from nla_explorer.engine.ops.parts import KEEPDIM, A, X, dim, tensor_ports, unary
 from nla_explorer.engine.ops.record import NodeRule, Op, Param
 
 _PRODUCT = ((0, "∂{L}/∂{A} = {g} {B}ᵀ"), (1, "∂{L}/∂{B} = {A}ᵀ {g}"))
@@ -33,6 +34,13 @@ OPS = (
        nodes=(NodeRule("Mm", ("A", "B"), _PRODUCT, ((0, ("B",)), (1, ("A",))),
                        (("A", "self"), ("B", "mat2")), forward="A · B",
                        forward_symbols=("A", "B")),)),
+    Op("bmm", "linear algebra", "Aₖ Bₖ for each k (batches)", ("torch.bmm", ".bmm"), arity=2,
+       ports=tensor_ports("A", "B", keywords=("input", "mat2")),
+       glyph="ABₖ", keywords="batch matrix multiply product", arg_names=("A", "B"),
+       nodes=(NodeRule("Bmm", ("A", "B"), tuple((slot, f"{line} (batch by batch)")
+                                               for slot, line in _PRODUCT),
+                       ((0, ("B",)), (1, ("A",))), (("A", "self"), ("B", "mat2")),
+                       forward="A · B (batch by batch)", forward_symbols=("A", "B")),)),
     Op("mv", "linear algebra", "A x", ("torch.mv", ".mv"), arity=2,
        ports=tensor_ports("A", "x", keywords=("input", "vec")),
        glyph="Ax", keywords="matrix vector product", arg_names=("A", "x"),
@@ -54,7 +62,11 @@ OPS = (
        glyph="Aᵀ", keywords="transpose", arg_names=("A",),
        nodes=(unary("T", "∂{L}/∂{x} = {g}ᵀ (transposed back)", forward="xᵀ"),)),
     Op("T", "linear algebra", "Aᵀ", ("attr:T",), ports=A,
-       glyph="Aᵀ", keywords="transpose", arg_names=("A",), nodes=(reshaped("Permute"),)),
+       glyph="Aᵀ", keywords="transpose", arg_names=("A",),
+       nodes=(unary("Permute", "∂{L}/∂{x} = {g} permuted back to {x:shape}"),)),
+    # x.mT swaps the last two dims: TransposeBackward0, whose rule lives with transpose
+    Op("mT", "linear algebra", "Aᵀ (of each matrix of a batch)", ("attr:mT",), ports=A,
+       glyph="Aᵀ", keywords="transpose matrix batch", arg_names=("A",)),
     Op("transpose", "linear algebra", "swap two dims", (".transpose", "torch.transpose"),
        ports=A, params=(dim(0, 1, True, name="dim0", positional=True),
                         dim(1, 2, True, name="dim1", positional=True)),
@@ -67,6 +79,11 @@ OPS = (
     Op("inv", "linear algebra", "A⁻¹", ("torch.linalg.inv",), ports=A,
        glyph="A⁻¹", keywords="invert inverse", arg_names=("A",),
        nodes=(_inverse("LinalgInvEx"),)),
+    # Aⁿ is made of other ops: Mm nodes (n ≥ 2), a Clone (n = 1), LinalgInvEx first (n < 0)
+    Op("matrix_power", "linear algebra", "Aⁿ = A A ⋯ A (n times)",
+       ("torch.linalg.matrix_power", "torch.matrix_power", ".matrix_power"), ports=A,
+       params=(Param("n", "int", 2, 1, "n", required=True),),
+       glyph="Aⁿ", keywords="power repeated product", arg_names=("A",), code_args="2"),
     Op("det", "linear algebra", "det A", ("torch.det", ".det", "torch.linalg.det"), ports=A,
        glyph="|A|", keywords="determinant", arg_names=("A",),
        nodes=(unary("LinalgDet", "∂{L}/∂{A} = {g} · {det(A)} · {A}⁻ᵀ", ("det(A)",),
@@ -92,6 +109,11 @@ OPS = (
                dim(kind="dims", index=2), replace(KEEPDIM, index=3)),
        glyph="‖x‖", keywords="length euclidean",
        nodes=(_norm("LinalgVectorNorm"), _norm("Norm"))),
+    # LinalgVectorNormBackward0: its rule lives with norm
+    Op("vector_norm", "linear algebra", "‖x‖ₚ = (Σ |xᵢ|ᵖ)^(1/p)", ("torch.linalg.vector_norm",),
+       ports=X, params=(Param("ord", "number", None, 1, "ord", 2, positional=False),
+                        dim(kind="dims", index=2), replace(KEEPDIM, index=3)),
+       glyph="‖·‖", keywords="length euclidean p-norm"),
     Op("inverse_matrix", "linear algebra", "A⁻¹, custom backward −A⁻ᵀ G A⁻ᵀ",
        ("custom:InverseMatrix.apply",), ports=A,
        glyph="ƒ⁻¹", keywords="custom function backward", arg_names=("A",),
