@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar, tools = self.menuBar(), self.toolbar
         menu = bar.addMenu("&File")
+        menu.addAction(self.block_editor.new_action)  # File ▸ New (Ctrl+N): no blocks, no code
         menu.addAction(make_action(self, "&Open code or session…", self.open_dialog,
                                    QKeySequence.Open))
         menu.addAction(make_action(self, "&Save session", self.sessions.save, QKeySequence.Save))

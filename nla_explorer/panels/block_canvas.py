@@ -37,6 +37,9 @@ SNAP_DISTANCE = 20.0
 BELOW_INPUTS = 36.0  # room between a new block and the blocks that feed it
 UNCONNECTED = "unconnected"
 
+#: What an empty canvas says.
+EMPTY_HINT = ("No blocks yet.\nDrag a block from the palette on the left (or double-click "
+              "it), or paste PyTorch code into the Code dock and press Ctrl+Enter.")
 #: Code-only statements that make nothing a block could read: not drawn on the canvas.
 CODE_ONLY_SINKS = frozenset({"backward", "set_grad", "zero_", "retain_grad", "shows",
                              "grad_mode"})
@@ -78,6 +81,21 @@ class BlockCanvas(CanvasEvents, CanvasFraming, QGraphicsView):
         self._fitted: tuple[str | None] | None = None  # fit()'s focus while the view is fitted
         self._entries = {e.key: e for e in palette_entries()}
         self.scene().selectionChanged.connect(self._on_selection)
+
+    def drawForeground(self, painter: QPainter, rect) -> None:  # noqa: N802 - Qt override
+        """An empty canvas says how to start (after New, a lecture begins on a blank page)."""
+        super().drawForeground(painter, rect)
+        if self._items:
+            return
+        painter.save()
+        painter.resetTransform()  # in the viewport's pixels, at any zoom
+        font = painter.font()
+        font.setPointSizeF(self.view_style.font_size * 1.3)
+        painter.setFont(font)
+        painter.setPen(self.view_style.colour("edge"))  # the wires' grey: reads on either canvas
+        painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                         Qt.AlignCenter | Qt.TextWordWrap, EMPTY_HINT)
+        painter.restore()
 
     # -- the model in ------------------------------------------------------------------------
     def set_view_style(self, style: ViewStyle) -> None:

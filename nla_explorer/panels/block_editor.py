@@ -12,7 +12,7 @@ block is selected, and then it keeps its room while the user edits (blocks do no
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from nla_explorer.document import Document
@@ -44,6 +44,7 @@ class BlockEditorPanel(QWidget):
         self.toolbar.setObjectName("block_toolbar")
         self.new_action = self._action("New", "Start again with no blocks (Edit ▸ Undo brings "
                                        "them back)", self.clear)
+        self.new_action.setShortcut(QKeySequence.New)
         self.select_all_action = self._action("Select all", "Select every block (Ctrl+A on "
                                               "the canvas); Delete removes them",
                                               self.canvas.select_all)

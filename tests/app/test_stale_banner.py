@@ -69,9 +69,9 @@ def test_the_kept_graph_fades_stays_fitted_and_the_same_example_brings_its_code_
     window.code_panel.set_text(SHAPES)
     window.code_panel.request_capture()
     qtbot.waitUntil(lambda: window.document.error != "", timeout=5000)
-    qtbot.wait(50)  # the banner's room taken, the Fit made again
     assert view._faded and view.fitted  # washed out, and still the whole graph
-    assert not view.horizontalScrollBar().isVisible() and not view.verticalScrollBar().isVisible()
+    qtbot.waitUntil(lambda: not view.horizontalScrollBar().isVisible() and  # the banner's room
+                    not view.verticalScrollBar().isVisible(), timeout=3000)  # taken: a new Fit
     faded = view.grab().toImage()
     window.load_example("quadratic")
     assert window.code_panel.text() == window.document.code and "n = 5" in window.document.code
@@ -84,3 +84,20 @@ def test_the_kept_graph_fades_stays_fitted_and_the_same_example_brings_its_code_
 def darkest(image) -> int:
     return min(image.pixelColor(x, y).lightness() for x in range(0, image.width(), 3)
                for y in range(0, image.height(), 3))
+
+
+def test_file_new_leaves_a_canvas_that_says_how_to_start(window, qtbot):
+    """After New the block canvas was a blank white box; and New was only in the block editor's
+    toolbar, where a lecturer looking in File would not find it."""
+    window.workspaces.switch("build")
+    window.load_example("quadratic")
+    canvas = window.block_editor.canvas
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    new = next(a for a in file_menu.actions() if a.text() == "New")
+    assert new.shortcut().toString() == "Ctrl+N"
+    new.trigger()
+    qtbot.waitUntil(lambda: not canvas._items, timeout=5000)
+    empty = canvas.viewport().grab().toImage()
+    middle = [empty.pixelColor(x, empty.height() // 2).lightness()
+              for x in range(empty.width() // 4, 3 * empty.width() // 4)]
+    assert min(middle) < 180  # the hint's text, across the middle of the blank canvas
