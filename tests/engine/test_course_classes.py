@@ -13,7 +13,6 @@ import pytest
 from nla_explorer.engine import EXAMPLES, ExpressionError, explore_code, parse_code, to_code
 from nla_explorer.engine.code.course_classes import source
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -47,12 +46,6 @@ class InverseMatrix(torch.autograd.Function):
         return -B.mT @ grad_output @ B.mT
 
 '''
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 def test_code_written_from_the_block_defines_the_class_and_is_plain_python(oracle):

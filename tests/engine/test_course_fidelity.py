@@ -14,17 +14,10 @@ from nla_explorer.engine import EXAMPLES, explore_code
 from nla_explorer.engine.errors import ExpressionError
 from tests.engine.app_record import app_record
 from tests.engine.course_cells import course_cells
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 SEEDED = "import torch\ntorch.manual_seed(0)\n"
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))

@@ -18,7 +18,7 @@ from nla_explorer.engine.report import graph_json
 from nla_explorer.engine.runner.supervisor import Runner
 from nla_explorer.engine.samples import DOUBLE_BACKWARD as CUBE
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle, decode
+from tests.engine.oracle import decode
 from tests.engine.run_record import run_record
 from tests.engine.test_differential import assert_same
 
@@ -33,12 +33,6 @@ g, = torch.autograd.grad(y, x, create_graph=True)
 z = (g * x).sum()
 z.backward()
 """
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 def _first_order_part(actual: dict, expected: dict) -> dict:

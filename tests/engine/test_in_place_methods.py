@@ -10,7 +10,6 @@ import pytest
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.code.writer import to_code
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -25,12 +24,6 @@ PROGRAMS = [
     "y = w.exp()\ny.div_(2)\nL = y.sum()\nL.backward()\n",  # exp saved its result
     "y = w * 2\nz = y.sub_(3)\nL = (z * y).sum()\nL.backward()\n",
 ]
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("program", PROGRAMS)

@@ -21,7 +21,6 @@ from nla_explorer.engine.code.budget import result_bound
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.code.writer import to_code
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -89,12 +88,6 @@ ERRORS = [
 ]
 
 PROGRAMS = [text for text, _ in GRADIENTS.values()] + ERRORS
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("text", PROGRAMS)

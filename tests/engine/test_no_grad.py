@@ -17,7 +17,6 @@ from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.errors import ExpressionError
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -40,12 +39,6 @@ PROGRAMS = {
                       "L = (w * v).sum()\nL.backward()\n",
     "in place on a leaf outside": "w -= 1\n",  # torch's error: a leaf that requires grad
 }
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

@@ -15,17 +15,10 @@ from nla_explorer.engine.code.calc import read_calc
 from nla_explorer.engine.expression import Calc, Var
 from nla_explorer.engine.sessions.nla_file import load_session, save_session
 from tests.engine.app_record import app_record, enc
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 POLYFIT = EXAMPLES["polyfit_net"].code
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 def test_the_polyfit_code_reads_and_writes_back_as_the_course_wrote_it():

@@ -10,14 +10,8 @@ import torch
 from hypothesis import given
 
 from tests.engine.differential_programs import ERRORS, differential_programs
-from tests.engine.oracle import Oracle, decode
+from tests.engine.oracle import decode
 from tests.fuzz_support import fuzz_settings
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as o:
-        yield o
 
 
 def run(oracle, text: str) -> dict:

@@ -19,7 +19,6 @@ from nla_explorer.engine.code.writer import to_code
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.sessions.nla_file import expression_to_json, session_from_text
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -28,12 +27,6 @@ HEAD = ("import torch\nimport matplotlib.pyplot as plt\ntorch.manual_seed(0)\n"
         "W = torch.randn(3, 4, requires_grad=True)\nx = torch.randn(4)\n"
         "u = torch.randn(3)\n")  # the printed line is line 7
 TAIL = "\nf = (W @ x).sum()\nf.backward()\n"
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("line", [

@@ -13,7 +13,6 @@ import pytest
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.code.writer import to_code
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -58,12 +57,6 @@ PROGRAMS = {
                         "L.backward()\n",
     "attribute not a bool": "x = torch.randn(3)\nx.requires_grad = 1\n",
 }
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

@@ -13,7 +13,6 @@ import pytest
 from nla_explorer.engine.code.parser import parse_code
 from nla_explorer.engine.code.writer import to_code
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -31,12 +30,6 @@ PROGRAMS = [
     H + "c = torch.ones(3)\nc.retain_grad()\n",  # torch's error
     H + "h.retain_grad()\nh.retain_grad()\nf = h.sum()\nf.backward()\ng = h.grad * 2\n",
 ]
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("text", PROGRAMS)

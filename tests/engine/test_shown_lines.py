@@ -13,19 +13,12 @@ import pytest
 from nla_explorer.engine import explore_code
 from nla_explorer.engine.errors import ExpressionError
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
 HEAD = "import torch\nimport numpy as np\nimport matplotlib.pyplot as plt\ntorch.manual_seed(0)\n"
 X = HEAD + "x = torch.randn(3, requires_grad=True)\n"  # line 5
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 @pytest.mark.parametrize("line", [

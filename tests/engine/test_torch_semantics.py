@@ -14,7 +14,7 @@ from nla_explorer.engine import explore_code
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.pipeline import UNSEEDED_NOTE
 from tests.engine.app_record import app_record
-from tests.engine.oracle import Oracle, decode
+from tests.engine.oracle import decode
 from tests.engine.test_differential import assert_same
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -27,12 +27,6 @@ x = torch.randn((n,), requires_grad=True)
 f = 0.5 * x @ A @ x - b @ x
 f.backward()
 """
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    with Oracle() as running:
-        yield running
 
 
 def same(oracle, text: str) -> tuple[dict, dict]:
