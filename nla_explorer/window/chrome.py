@@ -280,7 +280,6 @@ class Presentation(QObject):
             self.pane.set_presentation(True)
             self.stepper_dock.setFloating(False)
             window.addDockWidget(Qt.RightDockWidgetArea, self.stepper_dock)
-            self.stepper_dock.setTitleBarWidget(QWidget(self.stepper_dock))  # no title, no ✕
             self.stepper_dock.show()
             self.stepper.set_presentation(True)
             window.setPalette(high_contrast_palette(self.pane.view_style.is_dark))
@@ -294,7 +293,6 @@ class Presentation(QObject):
                 window.showNormal()
             window.menuBar().show()
             window.statusBar().show()
-            self.stepper_dock.setTitleBarWidget(None)
             self.pane.setVisible(graph)
             self.pane.set_presentation(False)
             self.stepper.set_presentation(False)
