@@ -1,7 +1,9 @@
 """A pass on the picture: fade waiting nodes, outline the running one, light the edges in use at
 this step and label them with their tensor (the gradient going back, or the value going forward):
 the number for a scalar, the shape and a tiny heatmap otherwise. Zoomed out (a fitted graph on a
-projector), those labels are magnified to stay the scene's legible size on screen.
+projector), those labels are magnified to stay the scene's legible size on screen. A label lies
+on no box and no other label: beside its edge where it can, else farther (:mod:`label_spots`),
+joined to the edge by a leader line.
 
 Only what changes between two steps is touched (a few items), so stepping stays within a frame.
 The labels of a step are last step's items moved and written again, not new ones: while anything
@@ -11,9 +13,11 @@ leaves it, and the overview drops every tile.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPixmap
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsLineItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsSimpleTextItem,
+)
 
 from nla_explorer.drawing.heatmap import heatmap_image
 from nla_explorer.engine.autograd.gc_pause import paused_gc
@@ -21,6 +25,7 @@ from nla_explorer.engine.autograd.stepper import FORWARD, StepView
 from nla_explorer.engine.tensors import TensorData
 from nla_explorer.graph_view.groups.fold_window import gap_fold
 from nla_explorer.graph_view.items import EdgeItem, NodeItem
+from nla_explorer.graph_view.label_spots import farther_spots, meets, nearest_free
 from nla_explorer.graph_view.model import GROUP, is_chain
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.value_text import short_text
@@ -200,7 +205,8 @@ class StepOverlay:
         points = self.scene.edge_points(index)
         colour = self.scene.view_style.colour("value_flow" if forward else "gradient_flow")
         if self.scene.edge_items:
-            self.scene.edge_items[index].set_lit(colour)
+            item = self.scene.edge_items[index]
+            item.set_lit(colour)
             self._lit.append(index)
         else:
             edge, style, size = self.scene.display.edges[index], self.scene.view_style, \
@@ -212,12 +218,13 @@ class StepOverlay:
             item.setZValue(0.6)
             self._show(item)
         if lit.tensor is not None and points:
-            self._label(points, lit.tensor, colour, "" if forward else "∇ ")
+            self._label(points, item, lit.tensor, colour, "" if forward else "∇ ")
 
-    def _label(self, points: list[tuple[float, float]], tensor: TensorData, colour: QColor,
-               prefix: str) -> None:
+    def _label(self, points: list[tuple[float, float]], edge: EdgeItem, tensor: TensorData,
+               colour: QColor, prefix: str) -> None:
         """The number of a scalar; else the shape and a heatmap; placed beside the edge where it
-        covers no box and no other label."""
+        covers no box and no other label (farther, with a leader line, where no spot beside
+        it is free)."""
         if tensor.shape == () or tensor.values is None:
             digits = self.scene.view_style.precision
             text = prefix + short_text(tensor, width=2, digits=digits)
@@ -239,7 +246,7 @@ class StepOverlay:
         text_w, text_h = label.boundingRect().width(), label.boundingRect().height()
         width = k * (text_w + (image.width() + 4 if image is not None else 0))
         height = k * max(text_h, image.height() + 4 if image is not None else 0)
-        x, y = self._free_spot(points, width, height)
+        x, y, line = self._free_spot(points, edge, width, height)
         label.setPos(x, y + (height - k * text_h) / 2)
         label.setZValue(3)
         self._show(label)
@@ -251,12 +258,22 @@ class StepOverlay:
             heat.setZValue(3)
             heat.setToolTip(f"{prefix.strip() or 'value'} {text.strip()}: blue < 0 < red")
             self._show(heat)
+        if line is not None:
+            item = self._take("leader", QGraphicsLineItem)
+            item.setLine(QLineF(*line))
+            pen = QPen(QColor(colour), 1.5 * k)
+            pen.setCapStyle(Qt.RoundCap)
+            item.setPen(pen)
+            item.setZValue(0.7)  # over the edges, under the boxes it may pass
+            self._show(item)
         self._taken.append(QRectF(x, y, width, height))
 
-    def _free_spot(self, points: list[tuple[float, float]], width: float,
-                   height: float) -> tuple[float, float]:
+    def _free_spot(self, points: list[tuple[float, float]], edge: EdgeItem, width: float,
+                   height: float) -> tuple[float, float, tuple | None]:
         """Top-left of a label beside the edge: near the receiving input first (where edges into
-        one node spread apart), covering as little of the boxes and other labels as possible."""
+        one node spread apart), on no box and no other label, crossing as few lines as it can;
+        where no spot beside the edge is free, the nearest free one farther away, in sight if it
+        can, with a leader line from the edge (the line's ends, else None)."""
         (sx, sy), (tx, ty) = points[0], points[-1]
         candidates = []
         area = width * height
@@ -271,20 +288,42 @@ class StepOverlay:
             region = region.united(rect)
         # one scene query for all candidates: the boxes and edges near this edge, and this
         # step's labels; an edge through a label (its own, mostly) costs half the label's area
-        near = self.scene.items(region)
-        blockers = [(1.0, item.sceneBoundingRect()) for item in near if isinstance(item, NodeItem)]
-        blockers += [(2.0, rect) for rect in self._taken]
-        stale = self._stale  # last step's temporary edges, not drawn again (yet)
-        strokes = [item.mapToScene(item.shape()) for item in near
-                   if isinstance(item, EdgeItem) and (not stale or id(item) not in stale)]
+        boxes, strokes = self._obstacles(region)
+        crossings = EDGE_COST * area
+        free = [(cost + crossings * sum(s.intersects(rect) for s in strokes), rect)
+                for cost, rect in candidates if not meets(rect, boxes, self._taken)]
+        if free:
+            best = min(free, key=lambda spot: spot[0])[1]
+            return best.x(), best.y(), None
+        spots = farther_spots(edge.mapToScene(edge.path()), width, height)
+        far_boxes, far_strokes = self._obstacles(spots.area)
+        bounds = self.scene.sceneRect()  # and what the views show around it (a fitted view)
+        for view in self.scene.views():
+            bounds = bounds.united(view.mapToScene(view.viewport().rect()).boundingRect())
+        spot = nearest_free(spots, far_boxes, self._taken, far_strokes, bounds,
+                            AWAY_COST * area / (height + 4), crossings)
+        if spot is not None:
+            return spot
+        # nowhere free: the spot beside the edge covering least of the boxes and labels
+        blockers = [(1.0, rect) for rect in boxes] + [(2.0, rect) for rect in self._taken]
         best, best_score = None, float("inf")
         for cost, rect in candidates:
             score = cost + sum(weight * _area(rect.intersected(other))
                                for weight, other in blockers if rect.intersects(other))
-            score += EDGE_COST * _area(rect) * sum(stroke.intersects(rect) for stroke in strokes)
+            score += crossings * sum(stroke.intersects(rect) for stroke in strokes)
             if score < best_score:
                 best, best_score = rect, score
-        return best.x(), best.y()
+        return best.x(), best.y(), None
+
+    def _obstacles(self, region: QRectF) -> tuple[list[QRectF], list]:
+        """The boxes in ``region`` and the strokes of the edges there (last step's temporary
+        edges, not drawn again yet, left out)."""
+        near = self.scene.items(region)
+        boxes = [item.sceneBoundingRect() for item in near if isinstance(item, NodeItem)]
+        stale = self._stale
+        strokes = [item.mapToScene(item.shape()) for item in near
+                   if isinstance(item, EdgeItem) and (not stale or id(item) not in stale)]
+        return boxes, strokes
 
     def _clear_lit(self) -> None:
         """Unlight the edges; the labels and temporary edges become spares for the next step
