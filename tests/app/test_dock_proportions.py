@@ -5,10 +5,6 @@ Build's canvas stayed 540 px wide at 1920 px). A splitter the user drags sets th
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -16,7 +12,8 @@ from PySide6.QtWidgets import QDockWidget
 
 from nla_explorer.workspaces import ARRANGEMENTS
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.screen_child import run_on_screen
+
 SMALL, BIG = (1280, 720), (1920, 1080)
 WORKSPACES = ["graph", "build", "train", "train_graph", "time"]
 
@@ -174,17 +171,8 @@ def lecture_hall(tmp_path_factory):
     """The offscreen screen of the test session is 800×800, smaller than the window (full
     screen and a restored geometry shrink to it): these checks run in a child with a 1920×1080
     one, as test_workspace_layouts does."""
-    tmp = tmp_path_factory.mktemp("lecture_hall")
-    screens = tmp / "screens.json"
-    screens.write_text(json.dumps({"screens": [{
-        "name": "1080p", "x": 0, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 96,
-        "logicalBpi": 96, "dpr": 1}]}))
-    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screens}",
-           "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(tmp)], capture_output=True,
-                         text=True, timeout=120, env=env, cwd=ROOT)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    out = run_on_screen(CHILD, tmp_path_factory.mktemp("lecture_hall"), 1920, 1080)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_presentation_mode_and_back_leaves_the_widths_alone(lecture_hall):

@@ -9,15 +9,10 @@ a child with a 1280×720 offscreen screen, as docs/make_screenshots.py renders t
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.screen_child import run_on_screen
+
 CHILD = """
 import sys
 from pathlib import Path
@@ -48,16 +43,8 @@ print(stray)
 
 
 def test_no_tab_bar_of_hidden_docks_stays_on_a_720p_screen(tmp_path):
-    screens = tmp_path / "screens.json"
-    screens.write_text(json.dumps({"screens": [{
-        "name": "720p", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96,
-        "logicalBpi": 96, "dpr": 1}]}))
-    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screens}",
-           "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True,
-                         text=True, timeout=120, env=env, cwd=ROOT)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+    out = run_on_screen(CHILD, tmp_path, 1280, 720)
+    assert out.strip().splitlines()[-1] == "[]", out
 
 
 @pytest.mark.parametrize("away", ["time", "train", "build"])
