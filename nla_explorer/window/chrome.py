@@ -196,8 +196,8 @@ class Presentation(QObject):
         if event.type() == QEvent.Resize and self.active:
             QTimer.singleShot(0, self._share_screen)
         elif event.type() == QEvent.Resize and self._returning is not None and \
-                not self.window.isFullScreen():  # the window's own size back: its layout too
-            state, self._returning = self._returning, None
+                not self.window.isFullScreen() and event.size() == self._returning[1]:
+            state, self._returning = self._returning[0], None  # its own size back: its layout
             QTimer.singleShot(0, lambda: self.window.restoreState(state))
         return False
 
@@ -265,7 +265,8 @@ class Presentation(QObject):
         window = self.window
         if self._normal_state is None:
             self._normal_state = (window.saveState(), self.font_spin.value(),
-                                  window.isFullScreen(), self.pane.isVisibleTo(window))
+                                  window.isFullScreen(), self.pane.isVisibleTo(window),
+                                  window.size())
             for bar in window.findChildren(QToolBar):
                 bar.hide()
             for dock in window.findChildren(QDockWidget):
@@ -287,7 +288,7 @@ class Presentation(QObject):
             window.showFullScreen()
             self._share_screen()
         else:
-            state, font, full, graph = self._normal_state
+            state, font, full, graph, size = self._normal_state
             self._normal_state = None
             if not full:
                 window.showNormal()
@@ -304,8 +305,10 @@ class Presentation(QObject):
             # the window its own size back (later, from the platform): laid out for that size
             window.restoreState(state)
             if not full:
-                self._returning = state  # not kept past a second: a resize then is the user's
-                QTimer.singleShot(1000, lambda: self._forget_return(state))
+                # not kept past a second, nor restored at another size: that resize is the user's
+                self._returning = (state, size)
+                returning = self._returning
+                QTimer.singleShot(1000, lambda: self._forget_return(returning))
         self.action.setChecked(self._normal_state is not None)
         self._fit_timer.stop()
         if self.active:

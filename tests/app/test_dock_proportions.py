@@ -52,6 +52,17 @@ first.presentation.action.trigger()
 settle()
 out["after"], out["size"] = widths(first), [first.width(), first.height()]
 out["sizes_after"] = sizes(first)
+first.resize(1920, 1080)  # the whole screen: leaving full screen gives no resize
+settle()
+big = widths(first), sizes(first)
+first.presentation.action.trigger()
+settle()
+first.presentation.action.trigger()
+settle()
+first.resize(1280, 720)  # at once back on the laptop's size
+settle()
+out["after_presentation_at_screen_size"] = big, (widths(first), sizes(first)), [
+    first.width(), first.height()]
 first.workspaces.switch("build")  # dragged on the laptop, left for Graph maximised
 settle()
 first.resizeDocks([first.block_dock], [first.block_dock.width() + 120], Qt.Horizontal)
@@ -151,6 +162,18 @@ def test_stacked_docks_keep_their_ratio_and_a_dragged_one(window, qtbot):
     dragged = shares(window)
     for size in (BIG, SMALL, BIG):
         assert_kept(dragged, resize(qtbot, window, size), size)
+
+
+def test_a_window_resized_just_after_presentation_mode_keeps_the_panels_shares(lecture_hall):
+    """Leaving presentation, the layout waits a second for the window's own size to come back
+    from the platform. A window as big as the screen gets no resize then, and a resize to another
+    size in that second put back the big window's pixels (the README's 1080p screenshot had the
+    step card 350 px tall, of a 1080 px column). It is put back only at the window's own size."""
+    (big_shares, big), (shares, small), size = lecture_hall["after_presentation_at_screen_size"]
+    assert size == list(SMALL)
+    assert_kept(big_shares, shares, "resized just after presentation mode")
+    for name in ("stepper_dock", "inspector_dock"):
+        assert small[name][1] < big[name][1] / 1.3, (name, big, small)
 
 
 def test_a_layout_saved_at_another_size_comes_back_in_proportion(window, qtbot):
