@@ -33,7 +33,7 @@ from nla_explorer.graph_view.picture_builder import PictureBuilder
 from nla_explorer.graph_view.scene import GraphScene
 from nla_explorer.graph_view.stale_banner import StaleBanner
 from nla_explorer.graph_view.step_overlay import StepOverlay
-from nla_explorer.graph_view.view import LEGIBLE_PX, PRESENTATION_PX, GraphView
+from nla_explorer.graph_view.view import LEGIBLE_PX, MAX_FIT_ZOOM, PRESENTATION_PX, GraphView
 
 
 class GraphPane(QWidget):
@@ -337,7 +337,7 @@ class GraphPane(QWidget):
         """Presentation mode: larger names after Fit, and small graphs magnified to the room."""
         self.view.min_label_px = PRESENTATION_PX if on else LEGIBLE_PX
         self.scene.set_min_label_px(self.view.min_label_px)
-        self.view.max_fit_zoom = 2.5 if on else 1.0
+        self.view.max_fit_zoom = 2.5 if on else MAX_FIT_ZOOM
         self.view.minimap.set_presenting(on)
 
     def _focus_box(self) -> str | None:

@@ -20,6 +20,9 @@ from nla_explorer.graph_view.scene import GraphScene
 MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
 #: Op names at least this tall on screen after Fit (presentation mode: PRESENTATION_PX).
 LEGIBLE_PX, PRESENTATION_PX = 12.0, 16.0
+#: Fit magnifies a small graph up to this, filling a big pane for the back row (presentation
+#: mode: up to 2.5).
+MAX_FIT_ZOOM = 1.5
 #: Graphs with more boxes than this are drawn from the overview when zoomed out to its scale or
 #: further (smaller graphs paint their boxes quickly, and exactly).
 OVERVIEW_BOXES_OVER = 2000
@@ -54,7 +57,7 @@ class GraphView(QGraphicsView):
         self.viewport().grabGesture(Qt.PinchGesture)
         self.setFocusPolicy(Qt.StrongFocus)
         self.min_label_px = LEGIBLE_PX  # presentation mode asks for more
-        self.max_fit_zoom = 1.0
+        self.max_fit_zoom = MAX_FIT_ZOOM
         self._fitted: tuple[str | None] | None = None  # (focus,) while the view shows a Fit
         self._faded = False  # the last good graph, washed out: the code has an error
         self.overview = SceneOverview(scene, self)

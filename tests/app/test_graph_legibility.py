@@ -177,6 +177,28 @@ def test_a_pane_fitted_at_projector_size_shows_legible_names(qtbot):
     assert min(i.label_px(view.zoom()) for i in visible) >= 12
 
 
+def test_fit_magnifies_a_small_graph_to_fill_a_big_pane_up_to_one_and_a_half(qtbot):
+    """At 1920×1080 the quadratic's nine boxes filled half the pane at 100 %; the back row
+    reads them magnified. A tiny graph stops at 150 %, not a wall of three boxes."""
+    document = Document()
+    pane = GraphPane(document, PictureOptions(engine="builtin"))
+    qtbot.addWidget(pane)
+    pane.resize(1140, 1000)  # the graph's part of a 1920×1080 window
+    pane.show()
+    assert document.load_example("quadratic")
+    pane.fit()
+    view = pane.view
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    graph = pane.scene.sceneRect()
+    assert 1.0 < view.zoom() <= 1.5 and shown.contains(graph)
+    assert max(graph.width() / shown.width(), graph.height() / shown.height()) > 0.9
+    document.set_code("import torch\nx = torch.randn(3, requires_grad=True)\ny = x.sum()\n"
+                      "y.backward()\n")
+    qtbot.waitUntil(lambda: len(pane.scene.node_items) == 2, timeout=5000)
+    pane.fit()
+    assert view.zoom() == pytest.approx(1.5)
+
+
 def test_boxes_show_the_programs_names_of_intermediates():
     _, relu = _picture(get_example("relu_layer").code)
     titles = {n.title for n in relu.display.nodes}
