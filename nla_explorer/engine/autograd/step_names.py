@@ -15,6 +15,7 @@ import numpy as np
 
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
 from nla_explorer.engine.autograd.rule_table import RULES, op_base
+from nla_explorer.engine.autograd.step_variants import norm_mark, permute_mark
 from nla_explorer.engine.tensors import TensorData
 
 #: Tensors with at most this many elements show their numbers; larger ones show their shape.
@@ -100,7 +101,6 @@ def _postfix(mark: str) -> Callable:
     return lambda a, node: Label(a[0].wrapped(ATOM) + mark, POSTFIX)
 
 
-
 def _product(a: list[Label], node: GraphNode) -> Label:
     return Label(juxtapose(a[0].wrapped(PRODUCT), a[1].wrapped(POSTFIX)), PRODUCT, a[0].row)
 
@@ -167,23 +167,23 @@ _FORMS: dict[str, Callable[[list[Label], GraphNode], Label]] = {
     "Pow1": lambda a, n: Label(f"{a[0].wrapped(ATOM)}^{a[1].wrapped(ATOM)}", POSTFIX),
     "Mm": _product, "Matmul": _product, "Mv": _product, "Dot": _dot,
     "Addmm": lambda a, n: Label(f"{a[0].text} + {_product(a[1:], n).text}", SUM),
-    "T": _TRANSPOSE, "Transpose": _TRANSPOSE, "Permute": _TRANSPOSE,
+    "T": _TRANSPOSE, "Transpose": _TRANSPOSE,  # permute: xᵀ only for a matrix's (1, 0)
+    "Permute": lambda a, n: _postfix(permute_mark(n))(a, n) if permute_mark(n) else _TRANSPOSE(a, n),
     "Inv": _postfix("⁻¹"), "LinalgInvEx": _postfix("⁻¹"), "InverseMatrix": _postfix("⁻¹"),
     "LinalgSolveEx": lambda a, n: Label(f"{a[0].wrapped(ATOM)}⁻¹{a[1].wrapped(PRODUCT)}",
                                         PRODUCT),
     "LinalgDet": _fn("det"), "Trace": _fn("tr"), "Diag": _fn("diag"),
-    "LinalgVectorNorm": lambda a, n: Label(f"‖{a[0].text}‖"),
-    "Norm": lambda a, n: Label(f"‖{a[0].text}‖"),
+    "LinalgVectorNorm": lambda a, n: Label(f"‖{a[0].text}‖{norm_mark(n)}"),
+    "Norm": lambda a, n: Label(f"‖{a[0].text}‖{norm_mark(n)}"),
     "Sum": _fn("sum"), "Mean": _fn("mean"), "Max": _fn("max"),
     "Relu": _fn("relu"), "Sigmoid": _fn("σ"), "Tanh": _fn("tanh"), "Softmax": _fn("softmax"),
     "LogSoftmax": _fn("log_softmax"), "Log": _fn("ln"), "Sin": _fn("sin"), "Cos": _fn("cos"),
-    "Exp": _fn("exp"),
+    "Exp": _fn("exp"), "NllLoss": _fn("nll"),
     "Sqrt": lambda a, n: Label(f"√{a[0].wrapped(ATOM)}"),
     "Abs": lambda a, n: Label(f"|{a[0].text}|"),
     "Clamp": _fn("clamp"), "ClampMin": _fn("clamp"), "ClampMax": _fn("clamp"),
     "Maximum": lambda a, n: Label(f"max({a[0].text}, {a[1].text})"),
     "MseLoss": lambda a, n: Label(f"mse({a[0].text}, {a[1].text})"),
-    "NllLoss": _fn("nll"),
     "Select": _postfix("[…]"), "Slice": _postfix("[…]"), "Index": _postfix("[…]"),
     "Cat": lambda a, n: Label(f"cat({', '.join(x.text for x in a)})"),
     "Stack": lambda a, n: Label(f"stack({', '.join(x.text for x in a)})"),
@@ -317,7 +317,8 @@ class Namer:
             return Label(f"{node.label}({inner.text})") if named else inner
         form = _FORMS.get(base)
         if depth <= 0 or form is None:
-            return Label(_SHORT.get(base, f"{node.label}(…)"))
+            return Label(f"(…){permute_mark(node)}" if permute_mark(node) else
+                         _SHORT.get(base, f"{node.label}(…)"))
         inputs = [self._input(node, slot, depth - 1) for slot in range(node.n_inputs)]
         if base == "Pow2":
             base_number = saved_label(_saved(node, "self"), "c")

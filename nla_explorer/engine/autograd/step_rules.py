@@ -15,6 +15,7 @@ from nla_explorer.engine.autograd.rule_table import NODES_OF_NO_OP, RULES, op_ba
 from nla_explorer.engine.autograd.step_names import (
     SMALL, UNBOUNDED, Label, Namer, fmt, generic_names, partial, render, saved_label, tidy,
 )
+from nla_explorer.engine.autograd.step_variants import node_rule
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.engine.ops import NodeRule
 from nla_explorer.engine.tensors import TensorData
@@ -118,7 +119,7 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     incoming = step.grad_outputs[0] if step.grad_outputs else None
     if node.kind == LEAF:
         return _leaf_card(graph, trace, node, incoming, namer)
-    rule = RULES.get(op_base(node.op))
+    rule = node_rule(node)  # a norm's order, a permute that is no transpose
     labels = namer.input_labels(node)
     grads = list(step.grad_inputs) + [None] * (node.n_inputs - len(step.grad_inputs))
     grads = grads[:node.n_inputs]

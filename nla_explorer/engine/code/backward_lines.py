@@ -45,3 +45,13 @@ def with_call_texts(expression: Expression, text: str) -> Expression:
     blocks = tuple(replace(b, text=label(b.line) or b.text) if b.op in AUTOGRAD_CALLS else b
                    for b in expression.blocks)
     return replace(expression, blocks=blocks, backward_text=label(expression.backward_line))
+
+
+def check_unpacking(parser, grad: Block, wanted: int) -> None:
+    """``gx, gA = grad(f, [x])``: Python's own ValueError, as torch returns one per input."""
+    inputs = grad.args[1] if len(grad.args) > 1 else grad.kwarg("inputs")
+    count = len(inputs) if isinstance(inputs, tuple) else 1 if inputs is not None else None
+    if count is not None and count < wanted:
+        parser._fail(f"not enough values to unpack (expected {wanted}, got {count})", "grad")
+    if count is not None and count > wanted:
+        parser._fail(f"too many values to unpack (expected {wanted})", "grad")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 
 from nla_explorer.engine.code.names import describe
-from nla_explorer.engine.code.numbers import checked, fold_binop, fold_unary
+from nla_explorer.engine.code.numbers import checked, fold_binop, fold_unary, number_text
 from nla_explorer.engine.expression import Calc, Var
 
 SYMBOLS = ("+", "-", "*", "/", "**")
@@ -40,7 +40,7 @@ def calc_value(value: object, numbers: dict) -> int | float:
         return fold_unary(*args) if value.symbol == UNARY else fold_binop(value.symbol, *args)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"arithmetic on {type(value).__name__} is not supported")
-    return checked(value)
+    return checked(value, finite=False)  # an infinite literal was refused where it was read
 
 
 def fold(symbol: str, values: tuple, numbers: dict) -> Calc | int | float:
@@ -68,7 +68,7 @@ def calc_text(value: object) -> tuple[str, int]:
     if isinstance(value, Var):
         return value.name, ATOM
     if not isinstance(value, Calc):
-        text = repr(value)
+        text = number_text(value) if isinstance(value, (int, float)) else repr(value)
         return text, (NEGATIVE if text.startswith("-") else ATOM)
     prec = PRECEDENCE[value.symbol]
     if value.symbol == UNARY:

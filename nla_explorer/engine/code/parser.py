@@ -16,11 +16,13 @@ from nla_explorer.engine.code.names import (
     BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES,
     Ignored, PyModule, describe,
 )
-from nla_explorer.engine.code import functions, grad_flags, refusals
+from nla_explorer.engine.code import functions, grad_flags, plain_lines, refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
-from nla_explorer.engine.code.backward_lines import closing_backward, with_call_texts
+from nla_explorer.engine.code.backward_lines import (
+    check_unpacking, closing_backward, with_call_texts,
+)
 from nla_explorer.engine.code.shown import (
     BUILTIN_READS, reads_a_number, shown_reads, shown_refusal, shows_a_value,
 )
@@ -49,6 +51,7 @@ class _Parser:
         self.last_assigned: str | None = None
         self.line = 0
         self.graded = False  # a backward call (or x.grad =) came: x.grad may be a tensor
+        self.stopped = False  # a line raises in Python (print(1 / 0)): nothing after it runs
         for name in inputs:
             self.env[name] = self._add("input", (name,), (), name=name)
 
@@ -60,6 +63,10 @@ class _Parser:
                 self._statement(stmt)
             except RecursionError:
                 raise ExpressionError("the expression is nested too deeply", line=self.line) from None
+            except ExpressionError:
+                if not self.stopped:
+                    raise
+                break  # a line above raises first in Python: the reader's refusal is not said
         closing = closing_backward(self.blocks)  # f.backward() ends the program: f is the output
         if closing is not None:
             del self.positions[self.blocks.pop().id]
@@ -80,6 +87,8 @@ class _Parser:
     def _statement(self, stmt: ast.stmt) -> None:
         if functions.defines(stmt):  # a def or ``f = lambda``: read when passed to a derivative
             self.env.update(functions.definitions(self, stmt))
+        elif plain_lines.raising_line(self, stmt):  # print(1 / 0), n = [1, 2][5]
+            pass
         elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 self._import(alias.name, alias.asname or alias.name.split(".")[0],
@@ -113,7 +122,7 @@ class _Parser:
 
     def _import(self, module: str, bound: str, path: str) -> None:
         """Bind an import's name (modules were checked by :func:`check_safe`); nothing is imported."""
-        self.env[bound] = PyModule(path) if path.startswith("torch") else Ignored(path)
+        self.env[bound] = plain_lines.bound_import(path)  # from math import pi: a number
 
     def _expression_statement(self, node: ast.expr) -> None:
         if isinstance(node, ast.Constant):
@@ -140,7 +149,9 @@ class _Parser:
     def _shown(self, node: ast.expr, where: str, text: str | None = None) -> None:
         if (refused := shown_refusal(node, self.env, where, self.graded)) is not None:
             self._fail(*refused)
-        reads = shown_reads(node, self.env, lambda sub: functions.read_printed(self, sub))
+        reads = shown_reads(node, self.env, lambda sub: functions.read_printed(self, sub),
+                            plain_lines.plain_reader(self))
+        self.stopped = self.stopped or any(form == "shows:raise" for form, _, _ in reads)
         for k, (form, args, kw) in enumerate(reads):  # run on the line: torch checks them
             self._add("shows", args, kw, form=form, text=None if k else text or unparse(node))
 
@@ -160,22 +171,13 @@ class _Parser:
             self._fail(f"'{symbol}' between a tensor and {describe(value)}", target.id)
         self._assign(target, self._add(FORMS[symbol], (current, value), (), form=symbol))
 
-    def _check_unpacking(self, grad: Block, wanted: int) -> None:
-        """``gx, gA = grad(f, [x])``: Python's own ValueError, as torch returns one per input."""
-        inputs = grad.args[1] if len(grad.args) > 1 else grad.kwarg("inputs")
-        count = len(inputs) if isinstance(inputs, tuple) else 1 if inputs is not None else None
-        if count is not None and count < wanted:
-            self._fail(f"not enough values to unpack (expected {wanted}, got {count})", "grad")
-        if count is not None and count > wanted:
-            self._fail(f"too many values to unpack (expected {wanted})", "grad")
-
     def _assign(self, target: ast.expr, value: object) -> None:
         if isinstance(target, ast.Attribute):
             grad_flags.set_attribute(self, target, value)
             return
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Ref) and \
                 self.blocks[self._index_of(value.block)].op == "grad":
-            self._check_unpacking(self.blocks[self._index_of(value.block)], len(target.elts))
+            check_unpacking(self, self.blocks[self._index_of(value.block)], len(target.elts))
             value = tuple(self._add("index", (value, i), (), form="[]")
                           for i in range(len(target.elts)))
         if isinstance(target, (ast.Tuple, ast.List)):
@@ -243,6 +245,8 @@ class _Parser:
 
     def _attribute(self, node: ast.Attribute) -> object:
         base = self._expr(node.value)
+        if (number := plain_lines.constant_of(base, node.attr)) is not None:
+            return number  # torch.inf, math.pi
         if isinstance(base, PyModule):
             path = f"{base.path}.{node.attr}"
             if base.path == "torch" and node.attr in DTYPES:
@@ -275,6 +279,8 @@ class _Parser:
         return target
 
     def _call(self, node: ast.Call, callee: object = None) -> object:
+        if (number := plain_lines.number_call(self, node)) is not None:
+            return number  # float('inf'), math.sqrt(2)
         callee = self._callee(node.func) if callee is None else callee
         if functions.handles(callee):  # jacobian(f, x), torch.func.hessian(f)(x), f(x)
             return functions.read_call(self, node, callee)

@@ -32,6 +32,8 @@ def describe_call(block: Block, args: tuple) -> str:
     if block.op in ("randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange"):
         return f"{form}({', '.join(repr(a) for a in args)})"
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if form == "shows:raise":  # print(1 / 0), n = [1, 2][5]: the part Python stops on
+        return str(block.kwarg("code") or "the line")
     if form == "shows:value":  # print(W @ x): its function, the line's own code
         return f"what line {block.line} prints" if block.line else "what the line prints"
     if block.op == "shows":  # what a print or plot read: ``.item() of a (3,) tensor``

@@ -17,6 +17,7 @@ import builtins
 import torch
 
 from nla_explorer.engine.code.names import IGNORED_CALLS, Ignored, PyModule
+from nla_explorer.engine.code.plain_values import UNKNOWN, PlainError
 from nla_explorer.engine.code.refusals import RUN, with_hint
 from nla_explorer.engine.expression import Ref
 
@@ -131,8 +132,8 @@ def shows_a_value(node: ast.expr) -> bool:
         node.func.attr in SHOWN_METHODS and not node.args and not node.keywords
 
 
-def shown_reads(node: ast.expr, env: dict[str, object],
-                computed=None) -> list[tuple[str, object, tuple]]:
+def shown_reads(node: ast.expr, env: dict[str, object], computed=None,
+                plain=None) -> list[tuple[str, object, tuple]]:
     """What a shown line reads from the program's tensors that torch (or Python) may refuse, in
     Python's order, as (form, arguments, keywords): ``y.item()``, ``w.numpy()``, every tensor a
     matplotlib call or ``np.array`` turns into an array (``plt.plot(x, y)``), and a use of
@@ -142,8 +143,14 @@ def shown_reads(node: ast.expr, env: dict[str, object],
     ``print(W @ x)``), or None where the safe reader cannot read it; each one it gives is read as
     ``("shows:value", function, keywords)``, with ``("then", "item")`` where the line takes the
     result's ``.item()`` (or another of :func:`_python_read`'s reads), so that a shape error
-    there raises on the line."""
+    there raises on the line.
+
+    ``plain(sub)``: :func:`plain_value` of a part of the line; where Python raises on one
+    (``print(1 / 0)``) the read is ``("shows:raise", (), (("error", type), ("message", …),
+    ("code", "1 / 0")))``,
+    and nothing after it is read (Python stops there)."""
     out: list[tuple[str, object, tuple]] = []
+    lazy = lazy_parts(node)  # what Python may not evaluate: no error of its own is said
 
     def tensor(sub: ast.expr) -> bool:
         return isinstance(sub, ast.Name) and isinstance(env.get(sub.id), Ref)
@@ -156,6 +163,15 @@ def shown_reads(node: ast.expr, env: dict[str, object],
         return function is not None
 
     def visit(sub: ast.AST) -> None:
+        if isinstance(sub, ast.expr) and plain is not None and id(sub) not in lazy:
+            try:
+                if plain(sub) is not UNKNOWN:
+                    return  # a plain value Python computes without complaint
+            except PlainError as error:
+                out.append(("shows:raise", (), (("error", error.python_type),
+                                                ("message", error.message),
+                                                ("code", ast.unparse(sub)[:60]))))
+                raise _Raised from None
         if isinstance(sub, ast.expr) and value(sub):
             return
         read = _python_read(sub)
@@ -180,8 +196,37 @@ def shown_reads(node: ast.expr, env: dict[str, object],
             out.append(("shows:index", (env[base.id],), (("index", index),)))
         elif isinstance(sub, ast.Call) and _as_arrays(env.get(_root(sub.func)), _called(sub.func)):
             out.extend(("shows:array", (env[a.id],), ()) for a in sub.args if tensor(a))
-    visit(node)
+    try:
+        visit(node)
+    except _Raised:
+        pass
     return out
+
+
+class _Raised(Exception):
+    """A plain part of a shown line raised: what comes after it is not run."""
+
+
+def lazy_parts(node: ast.expr) -> set[int]:
+    """The ids of the parts of ``node`` Python may never evaluate: the branches of ``a if c
+    else b``, what follows the first operand of ``and``/``or`` or of a chained comparison, the
+    bodies of lambdas and comprehensions (beyond the first iterable)."""
+    roots: list[ast.AST] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.IfExp):
+            roots += [sub.body, sub.orelse]
+        elif isinstance(sub, ast.BoolOp):
+            roots += sub.values[1:]
+        elif isinstance(sub, ast.Compare):
+            roots += sub.comparators[1:]
+        elif isinstance(sub, ast.Lambda):
+            roots.append(sub.body)
+        elif isinstance(sub, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            roots += [getattr(sub, name) for name in ("elt", "key", "value") if
+                      hasattr(sub, name)]
+            roots += [part for k, gen in enumerate(sub.generators) for part in
+                      ([gen.target, *gen.ifs] if k == 0 else [gen.target, gen.iter, *gen.ifs])]
+    return {id(part) for root in roots for part in ast.walk(root)}
 
 
 def _computes(node: ast.expr, env: dict[str, object]) -> bool:

@@ -13,6 +13,7 @@ from nla_explorer.engine.code import course_classes
 from nla_explorer.engine.code.calc import ATOM, NEGATIVE, PRECEDENCE, calc_text, join
 from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.code.grad_flags import END
+from nla_explorer.engine.code.numbers import number_text
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE
@@ -256,7 +257,7 @@ def _index(index: object, render) -> str:
 
 
 def _number(value: int | float) -> str:
-    return repr(value)
+    return number_text(value)
 
 
 def _unpacked_grads(expression: Expression, uses: dict[str, int]) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ forms listed here can ever be called.
 
 from __future__ import annotations
 
+import builtins
 import operator
 
 import torch
@@ -114,11 +115,20 @@ def _computed(function, captured, then=None) -> None:
     raise TypeError("a printed expression is run by the evaluator (run_shown)")
 
 
+def _raise(error: str = "Exception", message: str = "", code: str = "") -> None:
+    """``print(1 / 0)``: the exception Python raises on the line's plain part (a built-in one)."""
+    kind = getattr(builtins, str(error), None)
+    if not (isinstance(kind, type) and issubclass(kind, Exception)):
+        kind = Exception
+    raise kind(message)
+
+
 #: What a printed or plotted line reads (numpy's asarray is what matplotlib calls on a tensor).
 SHOWN_READS = {"item": torch.Tensor.item, "numpy": torch.Tensor.numpy,
                "array": torch.Tensor.__array__, "grad": _grad_use, "index": lambda t, index: t[index],
                "value": _computed, "float": float, "int": int, "len": len, "bool": bool,
-               "format": lambda t, spec: format(t, spec), "concat": lambda t: "" + t}
+               "format": lambda t, spec: format(t, spec), "concat": lambda t: "" + t,
+               "raise": _raise}
 
 
 def _set_grad(tensor, value):

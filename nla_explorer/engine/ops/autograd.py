@@ -22,10 +22,12 @@ OPS = (
     Op("retain_grad", "autograd", "keep a non-leaf's .grad after backward", (".retain_grad",),
        statement=True, any_result=True, output=False),
     # what print(…) or a plot reads, where torch may refuse it (a vector's item, a tensor that
-    # requires grad as an array): run on the line, nothing kept
+    # requires grad as an array): run on the line, nothing kept; shows:raise is a plain part of a
+    # line Python raises on (print(1 / 0)): its exception, raised there
     Op("shows", "autograd", "what a printed or plotted line reads", ("shows:item", "shows:numpy",
        "shows:array", "shows:grad", "shows:index", "shows:value", "shows:float", "shows:int",
-       "shows:len", "shows:bool", "shows:format", "shows:concat"), statement=True, any_result=True, output=False),
+       "shows:len", "shows:bool", "shows:format", "shows:concat", "shows:raise"), statement=True,
+       any_result=True, output=False),
     # derivatives of a whole function (a lambda or a small def): a named result, not a graph
     Op("jacobian", "autograd", "the Jacobian ∂f/∂x of a function at x",
        ("torch.autograd.functional.jacobian", "torch.func.jacrev", "torch.func.jacfwd"),

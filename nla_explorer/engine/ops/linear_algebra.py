@@ -17,9 +17,26 @@ def _inverse(node: str) -> NodeRule:
 
 
 def _norm(node: str) -> NodeRule:
-    return unary(node, "∂{L}/∂{x} = {g} · {x} / {‖x‖}", ("x", "‖x‖"),
-                 (("x", "self"), ("‖x‖", "result")),
+    return unary(node, NORM_LINES["2"], ("x", "‖x‖"), (("x", "self"), ("‖x‖", "result")),
                  forward="‖x‖")
+
+
+#: The backward line of a norm by its order (``ord=``, ``p=``): the 2-norm (also the Frobenius
+#: norm of a matrix: every entry at once), 1, ∞, −∞, 0 and any other p, whose ``{p−1}`` is
+#: written in (``step_variants``); the node saves the order it was called with.
+NORM_LINES = {
+    "2": "∂{L}/∂{x} = {g} · {x} / {‖x‖}",
+    "fro": "∂{L}/∂{x} = {g} · {x} / {‖x‖}   (Frobenius: every entry, as one vector)",
+    "1": "∂{L}/∂{x} = {g} · sign({x})",
+    "inf": "∂{L}/∂{x} = {g} · sign({x}) where |{x}| is largest (= {‖x‖}; ties share {g} "
+           "equally), 0 elsewhere",
+    "-inf": "∂{L}/∂{x} = {g} · sign({x}) where |{x}| is smallest (= {‖x‖}; ties share {g} "
+            "equally), 0 elsewhere",
+    "0": "∂{L}/∂{x} = 0   (‖x‖₀ counts the nonzero entries: it does not change smoothly)",
+    "p": "∂{L}/∂{x} = {g} · sign({x}) ⊙ |{x}|^{p−1} / {‖x‖}^{p−1}",
+}
+#: How each order is written after ‖x‖ (the 2-norm: nothing).
+NORM_MARKS = {"2": "", "fro": "_F", "1": "₁", "inf": "∞", "-inf": "₋∞", "0": "₀"}
 
 
 OPS = (
