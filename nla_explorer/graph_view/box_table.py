@@ -241,9 +241,9 @@ def box_table(graph: AutogradGraph, trace: BackwardTrace | None = None,
                  else OPERATION)
         add_graph_id(node_id)
         add_recipe(node)
-        if not show_constants or not node.saved:
+        if not show_constants or not (node.saved or node.operand_values):
             continue
-        for saved in node.saved:
+        for saved in _with_operands(node) if node.operand_values else node.saved:
             if saved.role != "constant" or saved.tensor is None:
                 continue
             key = saved.label and f"const_{saved.label}"
@@ -272,6 +272,16 @@ def box_table(graph: AutogradGraph, trace: BackwardTrace | None = None,
     make = partial(_node_box, graph, node_grad, precision)
     return BoxTable(ids, kinds, graph_ids, [None] * len(ids), recipes, sources, targets,
                     constant_from, made_by_from, make, precision, partial(_node_text, graph))
+
+
+def _with_operands(node: GraphNode) -> tuple:
+    """What ``node`` saved, then the named constants it read and did not save (``b`` of
+    ``W @ x + b``: AddBackward0 keeps nothing of it), each constant once."""
+    constants = [s for s in node.saved if s.role == "constant" and s.tensor is not None]
+    labels = {s.label for s in constants}
+    tensors = {id(s.tensor) for s in constants}  # (one capture snapshots a tensor once)
+    return node.saved + tuple(s for s in node.operand_values
+                              if s.label not in labels and id(s.tensor) not in tensors)
 
 
 def build_display_graph(graph: AutogradGraph, trace: BackwardTrace | None = None,
@@ -347,7 +357,8 @@ def _constant_title(saved, precision: int) -> str:
 
 
 def _constant_tooltip(saved, node: GraphNode) -> str:
-    return (f"constant {saved.label or saved.name} saved by {node.op}\n"
+    how = " saved by" if any(s is saved for s in node.saved) else f", {saved.name} of"
+    return (f"constant {saved.label or saved.name}{how} {node.op}\n"
             f"shape {shape_text(saved.tensor.shape)} · {saved.tensor.dtype}")
 
 

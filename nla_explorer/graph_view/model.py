@@ -1,8 +1,9 @@
 """What the graph view draws, as plain data: nodes by kind with their labels and badges, and edges.
 
 The boxes of the engine's :class:`AutogradGraph` (and its trace): autograd nodes, plus the constants
-torch saved on them as small nodes of their own (made by :mod:`graph_view.box_table`). Qt-free, so
-layout and DOT export can use it headless.
+torch saved on them, and the named constants they read without saving them (``b`` of ``W @ x + b``),
+as small nodes of their own (made by :mod:`graph_view.box_table`). Qt-free, so layout and DOT export
+can use it headless.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from nla_explorer.value_text import DEFAULT_PRECISION, short_text
 PARAMETER = "leaf"  # a leaf variable that requires grad (AccumulateGrad)
 OPERATION = "op"
 OUTPUT = "output"
-CONSTANT = "constant"  # a tensor torch saved that does not require grad (b, 0.5...)
+CONSTANT = "constant"  # a tensor an op saved or read that does not require grad (b, 0.5...)
 GROUP = "group"  # a closed module group, a fold of repeats, or a collapsed chain of ops
 #: The ids of collapsed chains start so (module groups are ``path@call`` or ``fold:…``).
 CHAIN_PREFIX = "group_"

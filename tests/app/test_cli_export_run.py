@@ -77,8 +77,9 @@ def vector(values: list[float]) -> str:
 def test_png_of_the_last_call(tmp_path, net_py):
     out = cli("--run", "--code", net_py, "-o", "net.png", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    nodes = plain_torch_calls()[-1]["nodes"]  # 12 autograd nodes, and the saved input x
-    assert out.stdout.strip() == f"net.png ({nodes + 1} boxes, layout: builtin)"
+    # 12 autograd nodes, the saved input x and the target y (read by the sub, not saved)
+    nodes = plain_torch_calls()[-1]["nodes"]
+    assert out.stdout.strip() == f"net.png ({nodes + 2} boxes, layout: builtin)"
     image = QImage(str(tmp_path / "net.png"))
     assert not image.isNull() and image.width() > 200 and image.height() > image.width()
 

@@ -17,7 +17,7 @@ from nla_explorer.engine.autograd.graph import (
 )
 from nla_explorer.engine.autograd.module_tags import ModuleLookup
 from nla_explorer.engine.autograd.orders import made_by, order_of
-from nla_explorer.engine.autograd.recorder import ForwardRecorder
+from nla_explorer.engine.autograd.recorder import ForwardRecorder, version_of
 from nla_explorer.engine.tensors import FULL_VALUE_LIMIT, SnapshotCache, TensorData
 from nla_explorer.engine.autograd.walk import (
     LAST_WALK, node_ids, output_node, readable_name, walk_marked,
@@ -108,7 +108,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
             variable = fn.variable
             name = name_of(variable) if name_of is not None else None
             add_node(_Node(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
-                           snap(variable), (), 0, None, None, 1, None, (), ()))
+                           snap(variable), (), 0, None, None, 1, None, (), (), ()))
             continue
         if outputs_of is not None:  # (recorder.value_of, inline)
             value = outputs_of(fn)
@@ -132,18 +132,29 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
             maker_id, order = None, 1
         module, scope = where(fn) if where is not None else _NOWHERE
         consts = operands_of(fn) if operands_of is not None and name_of is not None else None
+        names, operand_values = _operands(consts, name_of, snap) if consts else _NO_OPERANDS
         add_node(_Node(node_id, OP, kind.op, kind.label,
                        name_of_node(fn) if name_of_node is not None else None, value, saved,
                        len(nexts), fn._sequence_nr(), module, order, maker_id, scope,
-                       _operand_names(consts, name_of) if consts else ()))
+                       names, operand_values))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root], modules)
 
 
-def _operand_names(consts: tuple, name_of) -> tuple[tuple[int, str], ...]:
-    """The names of a node's constant inputs the recorder noted, by slot (unnamed ones left out)."""
-    named = ((slot, ref()) for slot, ref in consts)
-    return tuple((slot, name) for slot, tensor in named
-                 if tensor is not None and (name := name_of(tensor)) is not None)
+def _operands(consts: tuple, name_of, snap) -> tuple[tuple, tuple]:
+    """A node's constant inputs the recorder noted, by slot: their names, and their values as
+    saved constants are (unnamed ones left out; the value too of one changed in place since)."""
+    names, values = [], []
+    for slot, ref, version in consts:
+        tensor = ref()
+        if tensor is None or (name := name_of(tensor)) is None:
+            continue
+        names.append((slot, name))
+        if version is not None and version_of(tensor) == version:
+            values.append(_Saved(f"input {slot}", "constant", snap(tensor), None, name))
+    return tuple(names), tuple(values)
+
+
+_NO_OPERANDS: tuple[tuple, tuple] = ((), ())
 
 
 _NOWHERE: tuple[None, tuple] = (None, ())

@@ -53,6 +53,10 @@ class GraphNode:
     #: the names of constant inputs torch keeps no trace of, by input slot (``y`` of
     #: ``A @ x - y``: SubBackward0 saves nothing), when the forward ran under the recorder
     operands: tuple[tuple[int, str], ...] = ()
+    #: the values of those named constant inputs, role ``"constant"``, named ``"input <slot>"``
+    #: and labelled with the variable name (drawn as the saved constants are); one changed in
+    #: place after the op read it is left out
+    operand_values: tuple[SavedValue, ...] = ()
 
     @property
     def shape(self) -> tuple[int, ...] | None:

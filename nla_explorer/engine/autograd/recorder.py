@@ -44,7 +44,8 @@ class ForwardRecorder:
         self.on_call = on_call
         self.latest_sequence_nr = -1  # of the newest Node seen: where a module's ops begin
         self._values: dict[object, dict[int, TensorData]] = {}
-        self._operands: dict[object, tuple] = {}  # fn → ((slot, weakref to a constant), ...)
+        #: fn → ((slot, weakref to a constant, its version when read), ...)
+        self._operands: dict[object, tuple] = {}
         self._pending: list[tuple[torch.Tensor, TensorData]] = []
         self._stack: ExitStack | None = None
 
@@ -109,11 +110,13 @@ class ForwardRecorder:
 
     def note_operands(self, fn, args: tuple) -> None:
         """The constants a binary op read, by input slot (nothing of ``y`` in ``A @ x - y`` is
-        kept by torch): their names, not "const", label the op's step card."""
+        kept by torch): their names, not "const", label the op's step card, and the graph draws
+        them as constants. Each with its version then: one changed in place since is not what
+        the op read."""
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
         nexts = fn.next_functions
         if len(tensors) == len(nexts):
-            consts = tuple((slot, weakref.ref(t)) for slot, t in enumerate(tensors)
+            consts = tuple((slot, weakref.ref(t), version_of(t)) for slot, t in enumerate(tensors)
                            if nexts[slot][0] is None and not t.requires_grad)
             if consts:
                 self._operands[fn] = consts
@@ -124,7 +127,7 @@ class ForwardRecorder:
         return None if values is None else values.get(output_nr)
 
     def operand_table(self):
-        """``fn`` → its constant inputs as ((slot, weak reference), ...), or None."""
+        """``fn`` → its constant inputs as ((slot, weak reference, version), ...), or None."""
         return self._operands.get
 
     def value_table(self):
@@ -149,6 +152,12 @@ class ForwardRecorder:
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+def version_of(tensor: torch.Tensor) -> int | None:
+    """How often ``tensor`` was changed in place; None for an inference tensor (it keeps no
+    count)."""
+    return None if tensor.is_inference() else tensor._version
 
 
 _T = torch._C.TensorBase
