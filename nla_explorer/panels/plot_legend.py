@@ -1,4 +1,8 @@
-"""A plot's legend in the plot's header, beside or under its title: it never covers the data."""
+"""A plot's legend in the plot's header, beside or under its title: it never covers the data.
+
+It is a key, not a box: no frame, on the plot's own background (a framed box at the top right
+read as a legend laid over the plot's corner, over its top curve), not draggable, and a clear
+strip of ``CLEAR`` px lies between it and the data."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pyqtgraph as pg  # noqa: E402
 TITLE_ROW = 30  # pyqtgraph's height of a title row
 GAP = 12  # between the title and the legend
 MARGIN = 4
+CLEAR = 8  # between the header (the legend's lowest row) and the top of the data
 
 
 class HeaderLegend(pg.LegendItem):
@@ -26,11 +31,16 @@ class HeaderLegend(pg.LegendItem):
 
     def __init__(self, plot_item: pg.PlotItem, **options) -> None:
         super().__init__(offset=None, **options)
+        self.layout.setContentsMargins(2, 1, 2, 1)  # no frame to keep clear of: compact rows
         self.plot_item = plot_item
         self._fitting = False
         self.setParentItem(plot_item)
         plot_item.legend = self  # plot(name=...) adds its entries here
         plot_item.vb.sigResized.connect(self.fit)
+
+    def mouseDragEvent(self, event) -> None:  # noqa: N802 - pyqtgraph override
+        """Not draggable: dragged into the plot it would cover the data."""
+        event.ignore()
 
     def updateSize(self) -> None:  # noqa: N802 - pyqtgraph override
         """As big as the entries want (pyqtgraph's own measure uses stale widths)."""
@@ -116,7 +126,7 @@ class HeaderLegend(pg.LegendItem):
             self._wrap(True)
             self.arrange(1)
             header = title_height + self.height()
-        item.layout.setRowFixedHeight(0, header)
+        item.layout.setRowFixedHeight(0, header + CLEAR)
         if has_title:
             title.setMaximumHeight(TITLE_ROW)
             item.layout.setAlignment(title, Qt.AlignmentFlag.AlignTop)

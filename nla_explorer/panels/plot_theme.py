@@ -16,8 +16,6 @@ import pyqtgraph as pg  # noqa: E402
 
 from nla_explorer.drawing.style import ViewStyle  # noqa: E402
 
-#: How opaque a legend's background is (a legend sits outside the data: nearly opaque).
-LEGEND_ALPHA = 235
 AXES = ("left", "bottom", "right", "top")
 
 
@@ -41,15 +39,14 @@ def style_plot(widget: pg.PlotWidget, style: ViewStyle) -> None:
 
 
 def style_legend(legend: pg.LegendItem, style: ViewStyle) -> None:
-    """The labels in the text colour, on the surface colour, in a light frame."""
+    """The labels in the text colour on the plot's own background, with no frame: the legend is
+    a key in the plot's header, beside its title, not a box laid over the data."""
     fg = style.colour("surface_text")
     legend.setLabelTextColor(fg)
     for _, label in legend.items:
         label.setText(label.text, color=fg.name())
-    fill = QColor(style.colour("surface"))
-    fill.setAlpha(LEGEND_ALPHA)
-    legend.setBrush(fill)
-    legend.setPen(pg.mkPen(style.colour("surface_grid")))
+    legend.setBrush(style.colour("surface"))
+    legend.setPen(None)
 
 
 def title_colour(widget: pg.PlotWidget) -> QColor:

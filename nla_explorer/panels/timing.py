@@ -15,8 +15,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
-    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter,
-    QVBoxLayout, QWidget,
+    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from nla_explorer.drawing.style import ViewStyle
@@ -26,11 +25,12 @@ from nla_explorer.engine.timing.sweep import (
     results_to_csv, sweep,
 )
 from nla_explorer.engine.timing.results import load_results_csv, save_results_csv
+from nla_explorer.panels.split_shares import SharesSplitter
 from nla_explorer.panels.timing_buttons import (
     ResultsButtons, banner_sheet, no_gpu_text, shipped_reference,
 )
 from nla_explorer.panels.timing_plots import TimingPlots
-from nla_explorer.panels.timing_table import ResultsTable
+from nla_explorer.panels.timing_table import ResultsBox, ResultsTable
 from nla_explorer.workers import GeneratorJob
 
 SIZE_CHOICES = [2 ** k for k in range(0, 17)]  # 1 … 65536
@@ -47,7 +47,6 @@ class TimingPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._split_done = False  # the plots and the table share the room once, when sized
         self.devices = available_devices()
         self.results: list[TimingResult] = []  # the latest sweep on this machine
         self.loaded: list[TimingResult] = []  # from CSV files, labelled by file name
@@ -63,9 +62,9 @@ class TimingPanel(QWidget):
         controls = self._build_controls()
         tabs = self.plots.tabs()
         self.plot_tabs = tabs
-        right = QSplitter(Qt.Orientation.Vertical)
+        right = SharesSplitter(Qt.Orientation.Vertical)  # the plots 2/3 beside, 3/5 above
         right.addWidget(tabs)
-        right.addWidget(self.table)
+        right.addWidget(ResultsBox(self.table))
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         self.results_splitter = right
@@ -92,17 +91,7 @@ class TimingPanel(QWidget):
         """Plots beside the results table (a wide, short bottom dock) or above it."""
         self.results_splitter.setOrientation(Qt.Orientation.Horizontal if on
                                              else Qt.Orientation.Vertical)
-        self._split_done = False  # share the room at the next resize, plots first
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        splitter = self.results_splitter
-        horizontal = splitter.orientation() == Qt.Orientation.Horizontal
-        room = splitter.width() if horizontal else splitter.height()
-        if not self._split_done and room > 100:
-            self._split_done = True  # the plots get 2/3 (beside) or 3/5 (above the table)
-            splitter.setSizes([room * 2 // 3, room // 3] if horizontal
-                              else [room * 3 // 5, room * 2 // 5])
+        self.results_splitter.reset()  # share the room again, plots first
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         """Compact by default (a bottom dock); the plots share whatever room they are given."""

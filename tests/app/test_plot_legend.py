@@ -4,7 +4,7 @@ join again when the plot is wide enough."""
 
 import pyqtgraph as pg
 
-from nla_explorer.panels.plot_legend import HeaderLegend
+from nla_explorer.panels.plot_legend import CLEAR, TITLE_ROW, HeaderLegend
 
 LONG = "cuda over cpu: matmul float32 · NVIDIA H200 (reference run, not this machine)"
 
@@ -47,6 +47,6 @@ def test_the_lower_header_wins_a_row_under_the_title_over_a_column_beside_it(qtb
     qtbot.waitExposed(plot)
     qtbot.waitUntil(lambda: legend.columnCount == 3)
     header = plot.getPlotItem().layout.rowMinimumHeight(0)
-    assert legend.rowCount == 1 and header < 2.2 * legend.height()
+    assert legend.rowCount == 1 and header <= TITLE_ROW + legend.height() + CLEAR
     title = plot.getPlotItem().titleLabel
     assert legend.pos().y() >= title.item.boundingRect().height() - 1, "under the title"
