@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.engine.blocks import editing as B
+from nla_explorer.engine.blocks.arrange import arrange
 from nla_explorer.engine.blocks.edits import (  # noqa: F401 - re-exported for the canvas' users
     AddBlock, Clear, Connect, Disconnect, MoveBlocks, Paste, Position, RemoveBlocks, Rename,
     SetNumber, SetNumbers, SetOutput, SetParam, apply_edit,
@@ -30,7 +31,7 @@ from nla_explorer.panels.block_canvas_events import MIME_TYPE, CanvasEvents  # n
 from nla_explorer.panels.block_canvas_framing import (  # noqa: F401 - the canvas' constants
     LEGIBLE_PX, MAX_FIT_ZOOM, MAX_ZOOM, MIN_ZOOM, CanvasFraming,
 )
-from nla_explorer.panels.block_items import BlockItem, BlockLook, WireItem, auto_positions
+from nla_explorer.panels.block_items import BlockItem, BlockLook, WireItem
 from nla_explorer.panels.block_params import param_summary, value_text
 
 SNAP_DISTANCE = 20.0
@@ -129,7 +130,7 @@ class BlockCanvas(CanvasEvents, CanvasFraming, QGraphicsView):
             item.setSelected(block.id in selected)
             self.scene().addItem(item)
             self._items[block.id] = item
-        auto = auto_positions(expr, self.block_widths()) if set(expr.ids) - set(positions) else {}
+        auto = arrange(expr, self.block_sizes()) if set(expr.ids) - set(positions) else {}
         self._positions = {i: tuple(positions.get(i, auto.get(i, (0.0, 0.0)))) for i in expr.ids}
         for block_id, item in self._items.items():
             item.setPos(QPointF(*self._positions[block_id]))
@@ -333,14 +334,18 @@ class BlockCanvas(CanvasEvents, CanvasFraming, QGraphicsView):
             self._request_adding(Paste(*self._clipboard))
 
     def auto_arrange(self) -> None:
-        """Emit MoveBlocks placing every block by dependency depth."""
-        placed = auto_positions(self._expr, self.block_widths())
+        """Emit MoveBlocks placing every block by what feeds what (compactly: see
+        :mod:`~nla_explorer.engine.blocks.arrange`)."""
+        placed = arrange(self._expr, self.block_sizes())
         self.edit_requested.emit(MoveBlocks(tuple(placed.items())))
 
-    def block_widths(self) -> dict[str, float]:
-        """How wide each block is drawn, its port labels included."""
-        return {i: (item.boundingRect() | item.childrenBoundingRect()).width()
-                for i, item in self._items.items()}
+    def block_sizes(self) -> dict[str, tuple[float, float]]:
+        """(width, height below the top edge) of each drawn block, its error card included."""
+        sizes = {}
+        for block_id, item in self._items.items():
+            covers = item.boundingRect() | item.childrenBoundingRect()
+            sizes[block_id] = (covers.width(), covers.bottom())
+        return sizes
 
     # -- selection -------------------------------------------------------------------------------
     def _on_selection(self) -> None:

@@ -18,6 +18,7 @@ from nla_explorer.panels.block_items import BlockItem, BlockLook
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 MAX_FIT_ZOOM = 1.5  # Fit magnifies a small expression up to this, for the back row
 LEGIBLE_PX = 12.0  # the least height on screen of a block's op name after Fit
+FIT_MARGIN = 12.0  # scene units of canvas kept around the blocks by Fit
 
 
 class CanvasFraming:
@@ -48,7 +49,8 @@ class CanvasFraming:
         """Show every block if op names stay legible (magnified up to MAX_FIT_ZOOM); else, at
         the legible zoom, as much as fits ending at the block ``focus`` (default: the output) at
         the bottom, since what feeds it lies above. A fitted canvas fits again when resized."""
-        rect = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
+        m = FIT_MARGIN
+        rect = self.scene().itemsBoundingRect().adjusted(-m, -m, m, m)
         if rect.isEmpty() or not self._items:
             return
         self.resetTransform()
@@ -66,7 +68,7 @@ class CanvasFraming:
         half_w, half_h = port.width() / (2 * zoom), port.height() / (2 * zoom)
         x = min(max(end.center().x(), rect.left() + half_w), rect.right() - half_w) \
             if rect.width() > 2 * half_w else rect.center().x()
-        y = max(min(end.bottom() + 30 - half_h, rect.bottom() - half_h), rect.top() + half_h) \
+        y = max(min(end.bottom() + m - half_h, rect.bottom() - half_h), rect.top() + half_h) \
             if rect.height() > 2 * half_h else rect.center().y()
         self.centerOn(QPointF(x, y))
 

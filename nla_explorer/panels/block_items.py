@@ -1,4 +1,4 @@
-"""Graphics items of the block canvas (boxes with ports, wires) and how blocks are placed.
+"""Graphics items of the block canvas: boxes with ports, and wires.
 
 The boxes keep their light fills in both themes (like the graph's boxes); what is drawn straight
 on the canvas (wires, port rings, the selection) takes the colours of the :class:`ViewStyle`.
@@ -17,13 +17,11 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsTextItem,
 )
 
-from nla_explorer.engine.expression import Expression
 from nla_explorer.drawing.style import ViewStyle
 
 PORT_RADIUS = 6.0
-LAYER_GAP, COLUMN_GAP = 150.0, 230.0
-BLOCK_GAP = 30.0  # the least room between two blocks side by side after Arrange
-MIN_WIDTH = 150.0
+MIN_WIDTH = 120.0
+V_PAD = 0.6  # the padding above and below the texts, in parts of the side padding
 PORT_SPACING = 64.0  # the least horizontal room per input port
 ERROR_WIDTH = 240.0
 ERROR_COLOUR, ERROR_FILL = QColor("#c0392b"), QColor("#fdf0ee")
@@ -117,7 +115,7 @@ class BlockItem(QGraphicsItem):
                     + [m.horizontalAdvance(t) + 2 * pad for t, m in texts if t])
         rows = 1 + bool(look.summary) + bool(look.shape)
         top = op_metrics.height() + 4 if look.inputs else 0  # room for port labels
-        height = top + 2 * pad + fonts.title_metrics.height() + (rows - 1) * (
+        height = top + 2 * V_PAD * pad + fonts.title_metrics.height() + (rows - 1) * (
             fonts.small_metrics.height() + 2)
         self._rect = QRectF(-width / 2, 0, width, height)
         self._top = top
@@ -204,7 +202,7 @@ class BlockItem(QGraphicsItem):
             painter.drawText(QPointF(port.pos().x() - text_width / 2, PORT_RADIUS + om.ascent()),
                              label)
         sm = fonts.small_metrics
-        y = self._top + pad + fonts.title_metrics.ascent()
+        y = self._top + V_PAD * pad + fonts.title_metrics.ascent()
         left = self._rect.left() + pad
         painter.setFont(fonts.title)
         painter.setPen(colour("text"))
@@ -272,9 +270,11 @@ class RubberWire(QGraphicsPathItem):
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A cubic curve leaving ``start`` downwards and entering ``end`` from above, with an arrow."""
-    bend = max(40.0, abs(end.y() - start.y()) * 0.5)
+    """A cubic curve leaving ``start`` downwards and entering ``end`` from above, with an arrow
+    (between rows close together it never overshoots and doubles back)."""
     tip = QPointF(end.x(), end.y() - PORT_RADIUS)
+    span = tip.y() - start.y()
+    bend = max(0.5 * span, min(40.0, span)) if span > 0 else max(40.0, -0.5 * span)
     path = QPainterPath(start)
     path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(tip.x(), tip.y() - bend), tip)
     angle = math.atan2(tip.y() - (tip.y() - bend), 0.0) if bend else math.pi / 2
@@ -284,51 +284,3 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
                     tip.y() - size * math.sin(angle + 0.45))
     path.addPolygon(QPolygonF([tip, left, right, tip]))
     return path
-
-
-def auto_positions(expr: Expression, widths: dict[str, float] | None = None,
-                   ) -> dict[str, tuple[float, float]]:
-    """A layered placement: a block's row is its dependency depth; rows are ordered to keep
-    wires short and uncrossed (one sweep up by consumers' ports, one down by inputs). Given the
-    blocks' ``widths``, wide blocks in a row are moved apart so that none overlaps another."""
-    depth: dict[str, int] = {}
-    for block in expr.blocks:  # program order: inputs usually come first
-        depth[block.id] = 1 + max((depth.get(i, -1) for i in block.inputs if i in depth),
-                                  default=-1)
-    rows: dict[int, list[str]] = {}
-    for block_id, d in depth.items():
-        rows.setdefault(d, []).append(block_id)
-    slot: dict[str, float] = {}
-    inputs = {b.id: [i for i in b.inputs if i in depth] for b in expr.blocks}
-
-    def place(ids: list[str], key) -> None:
-        ids.sort(key=key)
-        for k, block_id in enumerate(ids):
-            slot[block_id] = k - (len(ids) - 1) / 2
-    for ids in rows.values():
-        place(ids, lambda i: 0)
-    for d in sorted(rows, reverse=True):  # up: sit above where the consumers read
-        feeds: dict[str, list[float]] = {}
-        for b, d_b in depth.items():
-            for k, i in enumerate(inputs[b] if d_b > d else ()):
-                feeds.setdefault(i, []).append(slot[b] + 0.4 * (k - (len(inputs[b]) - 1) / 2))
-        place(rows[d], lambda i: sum(feeds[i]) / len(feeds[i]) if i in feeds else slot[i])
-    for d in sorted(rows)[1:]:  # down: sit below the inputs
-        place(rows[d], lambda i: sum(slot[j] for j in inputs[i]) / len(inputs[i])
-              if inputs[i] else slot[i])
-    x = {i: slot[i] * COLUMN_GAP for i in depth}
-    for ids in rows.values() if widths else ():
-        _spread(sorted(ids, key=slot.__getitem__), x, widths)
-    return {i: (x[i], depth[i] * LAYER_GAP) for i in depth}
-
-
-def _spread(row: list[str], x: dict[str, float], widths: dict[str, float]) -> None:
-    """Push the blocks of ``row`` (left to right) apart where they would overlap, keeping the
-    row's middle where it was."""
-    wanted = [x[i] for i in row]
-    for left, right in zip(row, row[1:]):
-        room = (widths.get(left, 0.0) + widths.get(right, 0.0)) / 2 + BLOCK_GAP
-        x[right] = max(x[right], x[left] + room)
-    shift = sum(w - x[i] for w, i in zip(wanted, row)) / len(row)
-    for i in row:
-        x[i] += shift
