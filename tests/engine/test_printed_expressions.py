@@ -148,3 +148,12 @@ def test_a_number_read_from_a_tensor_is_refused_in_a_tensor_expression_by_name()
                                               r"\(L.item\(\)\), cannot be used") as raised:
         explore_code(LOSS + "v = L.item()\ny = x * v\n")
     assert raised.value.line == 6 and "Run cell" in raised.value.reason
+
+
+def test_a_line_python_stops_on_is_kept_out_of_sessions():
+    """``print(1 / 0)``: the block that raises is the line's, code only, as a printed value's."""
+    text = HEAD + "print(1 / 0)\n"
+    expression = parse_code(text)
+    assert any(b.form == "shows:raise" for b in expression.blocks)
+    loaded, _ = session_from_text(json.dumps(expression_to_json(expression)))
+    assert not any(b.form.startswith("shows:") for b in loaded.blocks)

@@ -65,7 +65,7 @@ def _program_json(expression: Expression) -> dict:
         "blocks": [
             {"id": b.id, "op": b.op, "args": [_enc(a) for a in b.args],
              "kwargs": [[k, _enc(v)] for k, v in b.kwargs], "name": b.name, "form": b.form}
-            for b in expression.blocks if b.form != "shows:value"  # print(W @ x): code only
+            for b in expression.blocks if b.form not in ("shows:value", "shows:raise")  # code only
         ],
     }
 
