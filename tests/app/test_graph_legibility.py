@@ -162,13 +162,18 @@ def test_zoomed_out_boxes_show_their_name_in_large_type_never_nothing():
     assert all(item.detail_at(12 / title_h) == NAME for item in scene.node_items.values())
 
 
-def test_a_pane_fitted_at_projector_size_shows_legible_names(qtbot):
+def _quadratic_pane(qtbot, width: int, height: int) -> tuple[Document, GraphPane]:
     document = Document()
     pane = GraphPane(document, PictureOptions(engine="builtin"))
     qtbot.addWidget(pane)
-    pane.resize(830, 600)  # the graph's part of a 1280×720 window
+    pane.resize(width, height)
     pane.show()
     assert document.load_example("quadratic")
+    return document, pane
+
+
+def test_a_pane_fitted_at_projector_size_shows_legible_names(qtbot):
+    _document, pane = _quadratic_pane(qtbot, 830, 600)  # the graph's part of a 1280×720 window
     pane.fit()
     view, scene = pane.view, pane.scene
     shown = view.mapToScene(view.viewport().rect()).boundingRect()
@@ -180,12 +185,7 @@ def test_a_pane_fitted_at_projector_size_shows_legible_names(qtbot):
 def test_fit_magnifies_a_small_graph_to_fill_a_big_pane_up_to_one_and_a_half(qtbot):
     """At 1920×1080 the quadratic's nine boxes filled half the pane at 100 %; the back row
     reads them magnified. A tiny graph stops at 150 %, not a wall of three boxes."""
-    document = Document()
-    pane = GraphPane(document, PictureOptions(engine="builtin"))
-    qtbot.addWidget(pane)
-    pane.resize(1140, 1000)  # the graph's part of a 1920×1080 window
-    pane.show()
-    assert document.load_example("quadratic")
+    document, pane = _quadratic_pane(qtbot, 1140, 1000)  # the graph's part at 1920×1080
     pane.fit()
     view = pane.view
     shown = view.mapToScene(view.viewport().rect()).boundingRect()

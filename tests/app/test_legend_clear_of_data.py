@@ -97,7 +97,8 @@ def test_a_header_legend_cannot_be_dragged_into_the_data(qtbot):
     assert drag.ignored
 
 
-def _train_twice(window, qtbot):
+def train_twice(window, qtbot):
+    """Two training runs (the first stays as a labelled overlay): the Train workspace's plots."""
     training = window.training
     for lr in (0.01, 0.05):  # a second run: the first stays as a labelled overlay
         set_value(training, training.lr_slider, lr)
@@ -114,7 +115,7 @@ def test_train_legends_cover_no_curve_at_screen_size(window, qtbot, width, heigh
     window.preferences.set_theme(theme)
     window.resize(width, height)
     window.workspaces.switch("train")
-    plots = _train_twice(window, qtbot)
+    plots = train_twice(window, qtbot)
     for plot in (plots.fit_plot, plots.loss_plot, plots.norm_plot):
         assert plot.isVisible() and plot.getPlotItem().legend.items
         assert_legend_clear_of_data(plot)
@@ -125,7 +126,7 @@ def test_train_legends_cover_no_curve_at_a_large_font(window, qtbot):
     window.resize(1280, 720)
     window.workspaces.switch("train")
     window.training.set_font_size(16)
-    plots = _train_twice(window, qtbot)
+    plots = train_twice(window, qtbot)
     for plot in (plots.fit_plot, plots.loss_plot, plots.norm_plot):
         assert_legend_clear_of_data(plot)
 

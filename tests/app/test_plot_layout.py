@@ -13,6 +13,7 @@ from nla_explorer.panels.log_plots import DIVERGED
 from nla_explorer.panels.plot_axes import ReadableAxis
 from nla_explorer.panels.training import TrainingPanel
 from nla_explorer.panels.training_plots import FitPlots
+from tests.app.test_legend_clear_of_data import train_twice
 from tests.app.test_timing_panel import synthetic_gpu_csv
 from tests.app.test_training_panel import set_value
 
@@ -150,14 +151,7 @@ def test_legends_outside_the_data_and_ticks_apart_at_screen_size(window, qtbot, 
                                                                  width, height):
     window.resize(width, height)
     window.workspaces.switch("train")
-    training = window.training
-    for lr in (0.01, 0.05):  # a second run: the first stays as a labelled overlay
-        set_value(training, training.lr_slider, lr)
-        training.throttle.stop()
-        with qtbot.waitSignal(training.run_finished, timeout=30_000):
-            training.start()
-    qtbot.wait(100)
-    plots = training.fit_plots
+    plots = train_twice(window, qtbot)
     assert len(plots.loss_plot.legend.items) == 2
     for plot in (plots.fit_plot, plots.loss_plot, plots.norm_plot):
         assert plot.isVisible() and plot.height() > 100
