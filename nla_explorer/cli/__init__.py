@@ -216,7 +216,7 @@ def _print_trace(exploration) -> None:
     for step in trace.steps:
         node = graph.node(step.node_id)
         shape = "×".join(map(str, node.shape)) if node.shape else "scalar"
-        grad = step.grad_outputs[0] if step.grad_outputs else None
+        grad = step.incoming  # of the output that got one (logdet's slogdet: the second)
         print(f"{step.index:>4}  {node.id:<5} {node.op:<26} {node.name or '':<8} {shape:<10} "
               f"{_short(grad)}")
 

@@ -62,6 +62,8 @@ ARGS = {
     "bmm": ("q", "q.transpose(1, 2)"), "mT": ("x",), "matrix_power": ("M", "3"),
     "vector_norm": ("x",), "permute": ("x", "(1, 0)"), "flatten": ("s",), "expand": ("b", "2, 3"),
     "double": ("x.float()",), "float": ("x",), "var": ("x",), "std": ("x",),
+    "logdet": ("M",), "eigvalsh": ("M",), "svdvals": ("x",), "cholesky": ("M @ M.T",),
+    "pinv": ("x",), "tril": ("x",), "triu": ("x", "1"), "kron": ("u", "c"), "cumsum": ("x", "1"),
 }
 
 #: Cases written out by hand: (op key, form, expression for ``out``).
@@ -115,6 +117,11 @@ EXTRA = [
     ("var", "torch.var", "torch.var(x, dim=0, correction=2, keepdim=True)"),
     ("std", ".std", "x.std(0, True, True)"),
     ("std", "torch.std", "torch.std(x, 1)"),
+    ("eigvalsh", "torch.linalg.eigvalsh", "torch.linalg.eigvalsh(M @ M.T, UPLO='U')"),
+    ("pinv", "torch.linalg.pinv", "torch.linalg.pinv(M)"),
+    ("tril", ".tril", "x.tril(diagonal=-1)"),
+    ("cumsum", "torch.cumsum", "torch.cumsum(x, dim=0)"),
+    ("kron", ".kron", "c.kron(W)"),
 ]
 
 #: Constructors are covered as leaves (with ``requires_grad=True`` or ``.requires_grad_()``).

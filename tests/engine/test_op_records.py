@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = [
     "randn", "rand", "zeros", "ones", "full", "eye", "linspace", "arange", "tensor", "manual_seed",
     "requires_grad_", "add", "sub", "mul", "div", "pow", "neg", "matmul", "mm", "bmm", "mv",
-    "dot", "outer", "t", "T", "mT", "transpose", "inverse", "inv", "matrix_power", "det", "solve",
-    "trace", "diag", "norm", "vector_norm",
+    "dot", "outer", "t", "T", "mT", "transpose", "inverse", "inv", "matrix_power", "det", "logdet",
+    "eigvalsh", "svdvals", "cholesky", "pinv", "solve",
+    "trace", "diag", "tril", "triu", "kron", "norm", "vector_norm",
     "inverse_matrix", "reshape", "view", "permute", "flatten", "expand", "index", "cat", "stack",
     "unsqueeze", "squeeze", "clone", "detach", "double", "float", "sum",
-    "mean", "max", "var", "std", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp",
+    "mean", "max", "cumsum", "var", "std", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp",
     "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
     "max_pool1d", "max_pool2d", "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
@@ -58,6 +59,8 @@ OLD_GLYPHS = {
     "clone": "⧉", "detach": "✂",  # added with the records
     "bmm": "ABₖ", "mT": "Aᵀ", "matrix_power": "Aⁿ", "vector_norm": "‖·‖", "permute": "⤨",
     "flatten": "▬", "expand": "⇶", "double": "f64", "float": "f32", "var": "σ²", "std": "σ",
+    "logdet": "ln|", "eigvalsh": "λ", "svdvals": "σᵢ", "cholesky": "√S", "pinv": "A⁺",
+    "tril": "◣", "triu": "◥", "kron": "A⊗B", "cumsum": "Σ…",
 }
 OLD_KEYWORDS = {
     "randn": "normal gaussian random", "rand": "uniform random", "eye": "identity",
@@ -82,6 +85,12 @@ OLD_KEYWORDS = {
     "expand": "broadcast repeat", "double": "cast dtype float64 convert precision",
     "float": "cast dtype float32 convert precision", "var": "variance spread unbiased",
     "std": "standard deviation spread unbiased",
+    "logdet": "log determinant", "eigvalsh": "eigenvalues spectrum symmetric hermitian",
+    "svdvals": "singular values svd spectrum",
+    "cholesky": "cholesky factor decomposition positive definite triangular",
+    "pinv": "pseudo inverse moore penrose least squares",
+    "tril": "lower triangular mask", "triu": "upper triangular mask",
+    "kron": "kronecker tensor product block", "cumsum": "cumulative sum running total prefix",
 }
 OLD_CODE = {
     "randn": "torch.randn(3, 3)", "rand": "torch.rand(3, 3)", "zeros": "torch.zeros(3, 3)",
@@ -93,14 +102,16 @@ OLD_CODE = {
 OLD_EXTRA_ARGS = {
     "transpose": "0, 1", "reshape": "-1", "view": "-1", "unsqueeze": "0", "clamp": "min=0",
     "softmax": "dim=-1", "log_softmax": "dim=-1", "max_pool1d": "2", "max_pool2d": "2",
-    "permute": "1, 0", "expand": "2, 3, 3", "matrix_power": "2",
+    "permute": "1, 0", "expand": "2, 3, 3", "matrix_power": "2", "cumsum": "0",
 }
 OLD_ARG_NAMES = {
     "mm": ("A", "B"), "mv": ("A", "x"), "dot": ("x", "y"), "outer": ("x", "y"),
     "solve": ("A", "b"), "linear": ("x", "W", "b"), "mse_loss": ("y_hat", "y"),
     "cross_entropy": ("z", "target"), "t": ("A",), "T": ("A",), "inverse": ("A",),
     "inv": ("A",), "det": ("A",), "trace": ("A",), "inverse_matrix": ("A",),
-    "bmm": ("A", "B"), "mT": ("A",), "matrix_power": ("A",),
+    "bmm": ("A", "B"), "mT": ("A",), "matrix_power": ("A",), "logdet": ("A",),
+    "eigvalsh": ("S",), "svdvals": ("A",), "cholesky": ("S",), "pinv": ("A",),
+    "tril": ("A",), "triu": ("A",), "kron": ("A", "B"),
 }
 
 # -- the card tables the records replaced (step_rules.RULES, forward_rules.FORMULAS/_SYMBOLS) ---
@@ -113,6 +124,9 @@ OLD_RULE_NODES = {
     "Softmax", "Sqrt", "Squeeze", "Stack", "Sub", "Sum", "T", "Tanh", "Trace", "Transpose",
     "UnsafeView", "Unsqueeze", "View",
     "Bmm", "Std", "ToCopy", "Var",  # added with bmm, std, double and var
+    "LinalgSlogdet", "Where",  # added with logdet
+    "LinalgEigh", "LinalgSvd", "LinalgCholeskyEx", "LinalgPinv",  # eigvalsh svdvals cholesky pinv
+    "Tril", "Triu", "Cumsum",  # added with tril, triu and cumsum
 }
 OLD_FORMULAS = {
     "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
@@ -127,6 +141,11 @@ OLD_FORMULAS = {
     "Clone": "x (copied)",  # added with the records
     "Bmm": "A · B (batch by batch)", "ToCopy": "x (dtype converted)",
     "Var": "Σᵢ (xᵢ − mean)² / (N − correction)", "Std": "√(Σᵢ (xᵢ − mean)² / (N − correction))",
+    "LinalgSlogdet": "log |det A|", "Where": "a where the condition holds, else b",
+    "LinalgEigh": "eigenvalues of S", "LinalgSvd": "singular values of A",
+    "LinalgCholeskyEx": "cholesky factor of S", "LinalgPinv": "A⁺ (pseudo-inverse)",
+    "Tril": "the lower triangle of A", "Triu": "the upper triangle of A",
+    "Cumsum": "running sums of x along the dim",
 }
 OLD_SYMBOLS = {
     "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
@@ -134,7 +153,9 @@ OLD_SYMBOLS = {
     "Dot": ("a", "b"), "Addmm": ("c", "A", "B"), "Matmul": ("A", "B"),
     "LinalgSolveEx": ("A", "B"), "MseLoss": ("ŷ", "y"),
     "LinalgInvEx": ("A",), "InverseMatrix": ("A",), "Inv": ("A",), "LinalgDet": ("A",),
-    "Trace": ("A",), "Bmm": ("A", "B"),
+    "Trace": ("A",), "Bmm": ("A", "B"), "LinalgSlogdet": ("A",), "Where": ("a", "b"),
+    "LinalgEigh": ("S",), "LinalgSvd": ("A",), "LinalgCholeskyEx": ("S",), "LinalgPinv": ("A",),
+    "Tril": ("A",), "Triu": ("A",),
 }
 
 
@@ -195,6 +216,13 @@ MADE_BY = [
     ("expand", "v.expand(2, 3)", "Expand"), ("double", "x.float().double()", "ToCopy"),
     ("double", "x.float()", "ToCopy"), ("var", "M.var(0)", "Var"), ("std", "M.std()", "Std"),
     ("view", "M.flatten()", "View"), ("mm", "M.matrix_power(2)", "Mm"),
+    ("logdet", "torch.logdet(M)", "Where"),
+    ("eigvalsh", "torch.linalg.eigvalsh(M)", "LinalgEigh"),
+    ("svdvals", "torch.linalg.svdvals(M)", "LinalgSvd"),
+    ("cholesky", "torch.linalg.cholesky(M @ M.T)", "LinalgCholeskyEx"),
+    ("pinv", "torch.linalg.pinv(M)", "LinalgPinv"),
+    ("tril", "M.tril()", "Tril"), ("triu", "torch.triu(M, 1)", "Triu"),
+    ("cumsum", "v.cumsum(0)", "Cumsum"),
 ]
 
 

@@ -24,8 +24,8 @@ from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
 from nla_explorer.engine.autograd.rule_table import RULES, op_base
 from nla_explorer.engine.autograd.step_names import GENERIC, placeholders
 from nla_explorer.engine.autograd.step_rules import (
-    StepCard, is_own_function, namer_for, rule_for, step_card,
-)
+    StepCard, is_own_function, namer_for, rule_for, step_card)
+from tests.engine.test_linalg_ops import CARD_PROGRAMS, CARD_WORDS
 
 #: Characters of a name in the card's text (the programs here use ASCII and Greek names);
 #: sub- and superscripts (xᵀ, gⱼ) end a name.
@@ -41,7 +41,7 @@ VOCABULARY = {
     "positions", "elsewhere", "added", "indexed", "block", "was", "slice", "grad",
     "contributions", "expanded", "maximum", "outer", "product", "det", "σ", "Σ", "tanh",
     "then", "nll_loss", "batch", "by", "permuted", "converted", "dtype", "mean", "correction",
-    "reduced", "unless", "set", "unbiased", "False",
+    "reduced", "unless", "set", "unbiased", "False", *CARD_WORDS,
 }
 
 #: The words of the card's notes ("used by": not the names b and y written together).
@@ -163,7 +163,7 @@ RULE_CODES = {
     "Maximum": "torch.maximum(b, a)", "Clamp": "B.clamp(0, 1)", "ClampMin": "B.clamp_min(0)",
     "ClampMax": "B.clamp_max(0)", "Relu": "B.relu()", "Sigmoid": "B.sigmoid()",
     "Tanh": "B.tanh()", "Softmax": "B.softmax(0)", "LogSoftmax": "B.log_softmax(0)",
-    "Addmm": "F.linear(B, B, g)", "MseLoss": "F.mse_loss(b, a)",
+    "Addmm": "F.linear(B, B, g)", "MseLoss": "F.mse_loss(b, a)", **CARD_PROGRAMS,
     "NllLoss": "F.cross_entropy(B, torch.tensor([0, 1, 2]))", "Clone": "B.clone()",
     "Expand": "g.expand(2, 3)", "Max": "B.max()", "Var": "B.var(1)", "Std": "B.std()",
     "UnsafeView": "torch.matmul(torch.ones(2, 3, 3, dtype=torch.float64), B)",

@@ -37,7 +37,7 @@ def test_op_base():
     assert op_base("AccumulateGrad") == "AccumulateGrad"
     assert rule_for("MulBackward0") == ("∂L/∂a = g · b", "∂L/∂b = g · a")
     assert rule_for("LinalgInvExBackward0") == rule_for("InverseMatrixBackward")
-    assert rule_for("CumsumBackward0") == ()
+    assert rule_for("CumprodBackward0") == ()
 
 
 def test_table_covers_the_brief():
@@ -147,12 +147,12 @@ def test_contributions_of_an_op_node_sum_to_its_incoming_gradient(explorations):
 
 def test_unknown_op_has_numbers_but_no_formula():
     x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = torch.cumsum(x, 0).sum()
+    y = torch.cumprod(x, 0).sum()  # cumprod has no card (cumsum has one)
     graph, trace = capture(y, names={"x": x}), trace_backward(y)
-    step = next(s for s in trace.steps if graph.node(s.node_id).op.startswith("Cumsum"))
+    step = next(s for s in trace.steps if graph.node(s.node_id).op.startswith("Cumprod"))
     card = step_card(graph, trace, step.index)
     assert card.rule == ()
-    assert card.numbers == ("g = [1, 1, 1] → ∂L/∂x = [3, 2, 1]",)
+    assert card.numbers == ("g = [1, 1, 1] → ∂L/∂x = [9, 4, 2]",)
 
 
 def test_fmt_small_and_large():

@@ -114,10 +114,10 @@ class JacobianKeeper:
 
     def _jacobians(self, fn, grad_inputs: tuple, grad_outputs: tuple,
                    ) -> tuple[tuple[LocalJacobian, ...], str]:
-        outs = [g for g in grad_outputs if g is not None]
-        if len(grad_outputs) != 1 or len(outs) != 1:
+        outs = [k for k, g in enumerate(grad_outputs) if g is not None]
+        if len(outs) != 1:  # several outputs each sent a gradient (one alone: eigvalsh's)
             return (), f"Jacobian not shown: the node has {len(grad_outputs)} outputs"
-        grad = outs[0]
+        grad = grad_outputs[outs[0]]
         if not grad.dtype.is_floating_point or grad.layout != torch.strided:
             return (), f"Jacobian not shown: the gradient is {grad.dtype} ({grad.layout})"
         own = getattr(fn, "_forward_cls", None)
@@ -135,14 +135,15 @@ class JacobianKeeper:
             return (), ("Jacobian not kept: this backward pass already spent its budget of "
                         f"{self.max_rows} Jacobian rows on other steps")
         self.rows_left -= rows
-        matrices = _rows(fn, grad, slots, [grad_inputs[k] for k in slots])
+        matrices = _rows(fn, grad, slots, [grad_inputs[k] for k in slots],
+                         (outs[0], len(grad_outputs)))
         parts = tuple(LocalJacobian(k, tuple(grad.shape), tuple(grad_inputs[k].shape), m)
                       for k, m in zip(slots, matrices) if m is not None)
         return parts, ""
 
 
 def _rows(fn, grad: torch.Tensor, slots: list[int], sent: list[torch.Tensor],
-          ) -> list[np.ndarray | None]:
+          output: tuple[int, int] = (0, 1)) -> list[np.ndarray | None]:
     """Send each unit vector eᵢ back through ``fn``: row i of the Jacobian of each input slot in
     ``slots`` (``sent``: what the step sent them); None where the node then sends nothing.
 
@@ -150,6 +151,8 @@ def _rows(fn, grad: torch.Tensor, slots: list[int], sent: list[torch.Tensor],
     cannot batch, or whose rows do not give back what the step sent (gᵀJ), is called row by row.
     """
     call = fn.apply if isinstance(fn, torch.autograd.function.BackwardCFunction) else fn
+    if output[1] > 1:  # a node of several outputs, one with a gradient: None at the others
+        call = _at_output(call, *output)
     shapes = [t.shape for t in sent]
     with torch.no_grad(), _disable_current_modes(), torch._C.DisableTorchFunction():
         try:
@@ -159,6 +162,10 @@ def _rows(fn, grad: torch.Tensor, slots: list[int], sent: list[torch.Tensor],
         if rows is None or not _gives_back(rows, grad, sent):
             rows = _rows_one_by_one(call, grad, slots, shapes)
     return rows
+
+
+def _at_output(call, k: int, n: int):
+    return lambda e: call(*(e if i == k else None for i in range(n)))
 
 
 def _basis(grad: torch.Tensor, start: int, stop: int) -> torch.Tensor:

@@ -116,7 +116,7 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     step = trace.steps[step_index]
     node = graph.node(step.node_id)
     namer = namer_for(graph, names)
-    incoming = step.grad_outputs[0] if step.grad_outputs else None
+    incoming = step.incoming
     if node.kind == LEAF:
         return _leaf_card(graph, trace, node, incoming, namer)
     rule = node_rule(node)  # a norm's order, a permute that is no transpose

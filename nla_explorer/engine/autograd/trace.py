@@ -65,6 +65,11 @@ class BackwardStep:
         return self._outs_data
 
     @property
+    def incoming(self) -> TensorData | None:
+        """The gradient arriving: of the one output that got one (logdet's slogdet: the second)."""
+        return next((g for g in self.grad_outputs if g is not None), None)
+
+    @property
     def grad_output_tensors(self) -> tuple[torch.Tensor | None, ...]:
         """The incoming gradients as torch handed them to the node (for bitwise comparisons)."""
         return self._outs
@@ -132,7 +137,7 @@ class BackwardTrace:
         if node_id in self.leaf_grads:
             return self.leaf_grads[node_id]
         step = self.step_of(node_id)
-        return step.grad_outputs[0] if step is not None and step.grad_outputs else None
+        return step.incoming if step is not None else None
 
 
 def trace_backward(

@@ -39,6 +39,10 @@ NORM_LINES = {
 NORM_MARKS = {"2": "", "fro": "_F", "1": "₁", "inf": "∞", "-inf": "₋∞", "0": "₀"}
 
 
+#: tril and triu: ``diagonal=k`` moves the diagonal k up (negative: down)
+_OFFSET = Param("diagonal", "int", None, 1, "diagonal", 0, positional=False)
+_MAIN = "the diagonal: the main one unless diagonal= is set (positive: above it)"
+
 OPS = (
     # matmul makes Mm, Mv or Dot by the inputs' dimensions; those rules live with mm, mv and dot
     Op("matmul", "linear algebra", "A B", ("@", "torch.matmul", ".matmul"), arity=2,
@@ -106,6 +110,45 @@ OPS = (
        nodes=(unary("LinalgDet", "∂{L}/∂{A} = {g} · {det(A)} · {A}⁻ᵀ", ("det(A)",),
                     (("det(A)", "result"),),
                     forward="det A", forward_symbols=("A",), symbol="A"),)),
+    # logdet is log |det A| (LinalgSlogdet), then NaN where det A < 0 (a Where node)
+    Op("logdet", "linear algebra", "log det A", ("torch.logdet", ".logdet"), ports=A,
+       glyph="ln|", keywords="log determinant", arg_names=("A",),
+       nodes=(unary("LinalgSlogdet", "∂{L}/∂{A} = {g} · {A}⁻ᵀ", forward="log |det A|",
+                    forward_symbols=("A",), symbol="A"),
+              NodeRule("Where", ("a", "b"),
+                       ((0, "∂{L}/∂{a} = {g} where the condition holds, 0 elsewhere"),
+                        (1, "∂{L}/∂{b} = {g} where the condition fails, 0 elsewhere"),
+                        (None, "in logdet: NaN where det < 0, else log |det|")),
+                       forward="a where the condition holds, else b",
+                       forward_symbols=("a", "b")))),
+    Op("eigvalsh", "linear algebra", "eigenvalues λ₁ ≤ … ≤ λₙ of a symmetric S",
+       ("torch.linalg.eigvalsh",), ports=tensor_ports("S"),
+       glyph="λ", keywords="eigenvalues spectrum symmetric hermitian", arg_names=("S",),
+       nodes=(unary("LinalgEigh", "∂{L}/∂{S} = Σᵢ {g}ᵢ · eigvecᵢ eigvecᵢᵀ",
+                    extra="eigvecᵢ: the unit eigenvector of eigenvalueᵢ, so "
+                          "∂eigenvalueᵢ/∂{S} = eigvecᵢ eigvecᵢᵀ",
+                    forward="eigenvalues of S", forward_symbols=("S",), symbol="S"),)),
+    Op("svdvals", "linear algebra", "singular values σ₁ ≥ … ≥ σᵣ of A",
+       ("torch.linalg.svdvals",), ports=A,
+       glyph="σᵢ", keywords="singular values svd spectrum", arg_names=("A",),
+       nodes=(unary("LinalgSvd", "∂{L}/∂{A} = Σᵢ {g}ᵢ · leftᵢ rightᵢᵀ",
+                    extra="leftᵢ, rightᵢ: the unit singular vectors of σᵢ ({A} = Σᵢ σᵢ leftᵢ "
+                          "rightᵢᵀ), so ∂σᵢ/∂{A} = leftᵢ rightᵢᵀ",
+                    forward="singular values of A", forward_symbols=("A",), symbol="A"),)),
+    Op("cholesky", "linear algebra", "C lower triangular with C Cᵀ = S",
+       ("torch.linalg.cholesky",), ports=tensor_ports("S"),
+       glyph="√S", keywords="cholesky factor decomposition positive definite triangular",
+       arg_names=("S",),
+       nodes=(unary("LinalgCholeskyEx", "∂{L}/∂{S} = ½ {C}⁻ᵀ mirror(lower({C}ᵀ {g})) {C}⁻¹",
+                    saved=(("C", "result"),),  # torch saves it as L: the output
+                    extra="lower: the lower triangle; mirror: copied onto the upper one as well",
+                    forward="cholesky factor of S", forward_symbols=("S",), symbol="S"),)),
+    Op("pinv", "linear algebra", "A⁺, the pseudo-inverse", ("torch.linalg.pinv",), ports=A,
+       glyph="A⁺", keywords="pseudo inverse moore penrose least squares", arg_names=("A",),
+       nodes=(unary("LinalgPinv", "∂{L}/∂{A} = −{P}ᵀ {g} {P}ᵀ + ({I} − {A} {P}) {g}ᵀ {P} {P}ᵀ "
+                    "+ {P}ᵀ {P} {g}ᵀ ({I} − {P} {A})", saved=(("P", "result"),),
+                    extra="{P} = {A}⁺, the pseudo-inverse",
+                    forward="A⁺ (pseudo-inverse)", forward_symbols=("A",), symbol="A"),)),
     Op("solve", "linear algebra", "A⁻¹ b", ("torch.linalg.solve",), arity=2,
        ports=tensor_ports("A", "b", keywords=("A", "B")),
        glyph="A\\b", keywords="linear system", arg_names=("A", "b"),
@@ -121,6 +164,20 @@ OPS = (
     Op("diag", "linear algebra", "diagonal ↔ diagonal matrix", ("torch.diag", ".diag"), ports=X,
        params=(Param("diagonal", "int", None, 1, "diagonal", 0, positional=False),), glyph="⋱",
        nodes=(unary("Diag", "∂{L}/∂{x} = the diagonal of {g} (or {g} placed on the diagonal)"),)),
+    Op("tril", "linear algebra", "the lower triangle of A (0 above the diagonal)",
+       ("torch.tril", ".tril"), ports=A, params=(_OFFSET,), glyph="◣",
+       keywords="lower triangular mask", arg_names=("A",),
+       nodes=(unary("Tril", "∂{L}/∂{A} = {g} on and below the diagonal, 0 above", extra=_MAIN,
+                    forward="the lower triangle of A", forward_symbols=("A",), symbol="A"),)),
+    Op("triu", "linear algebra", "the upper triangle of A (0 below the diagonal)",
+       ("torch.triu", ".triu"), ports=A, params=(_OFFSET,), glyph="◥",
+       keywords="upper triangular mask", arg_names=("A",),
+       nodes=(unary("Triu", "∂{L}/∂{A} = {g} on and above the diagonal, 0 below", extra=_MAIN,
+                    forward="the upper triangle of A", forward_symbols=("A",), symbol="A"),)),
+    # kron is made of other ops: views of A and B, their product (Mul), an UnsafeView
+    Op("kron", "linear algebra", "A ⊗ B: every Aᵢⱼ times B", ("torch.kron", ".kron"), arity=2,
+       ports=tensor_ports("A", "B"), glyph="A⊗B", keywords="kronecker tensor product block",
+       arg_names=("A", "B")),
     Op("norm", "linear algebra", "‖x‖₂", ("torch.norm", ".norm", "torch.linalg.norm"), ports=X,
        params=(Param("p", "number", None, 1, "p", positional=False, choices=("fro", "nuc")),
                dim(kind="dims", index=2), replace(KEEPDIM, index=3)),

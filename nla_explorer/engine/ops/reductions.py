@@ -27,6 +27,12 @@ OPS = (
     # amax makes AmaxBackward0, which has no card; torch.max's MaxBackward is in step_rules
     Op("max", "reductions", "max xᵢ", ("torch.amax", ".amax"), ports=X, params=_OVER_DIMS,
        glyph="⋁", keywords="amax maximum"),
+    Op("cumsum", "reductions", "running sums x₁, x₁ + x₂, …", (".cumsum", "torch.cumsum"),
+       ports=X, params=(dim(0, 1, True, positional=True),), glyph="Σ…",
+       keywords="cumulative sum running total prefix", code_args="0",
+       nodes=(unary("Cumsum", "∂{L}/∂{x} = the reversed cumulative sum of {g} along the dim",
+                    extra="each element of {x} is in its own running sum and every later one",
+                    forward="running sums of x along the dim"),)),
     Op("var", "reductions", "Σ (xᵢ − mean)² / (n − 1)", (".var", "torch.var"), ports=X,
        params=_SPREAD, glyph="σ²", keywords="variance spread unbiased",
        nodes=(unary("Var", "∂{L}/∂{x}ᵢ = 2 {g} · ({x}ᵢ − mean) / ({N} − correction)",
