@@ -253,11 +253,13 @@ def test_cancel_stops_a_sweep_after_the_running_call(stuck_call):
 
 
 def test_slow_sizes_are_skipped_by_prediction(monkeypatch):
-    fake_op(monkeypatch, call=lambda a, b: time.sleep(0.02))
+    # a 10 ms call under a 60 ms limit: room for a sleep overshooting on a busy machine (a 20 ms
+    # call once took over 50 ms there)
+    fake_op(monkeypatch, call=lambda a, b: time.sleep(0.01))
     results = list(sweep(SweepPlan(ops=["matmul"], sizes=[8, 16], min_time=0.01,
-                                   max_call_s=0.05)))
+                                   max_call_s=0.06)))
     assert results[0].ok and results[0].repeats >= 3
-    # 16 does 8× the flops of 8: about 0.16 s per call, over the 0.05 s limit
+    # 16 does 8× the flops of 8: about 0.08 s per call, over the 0.06 s limit
     assert results[1].status == "skipped" and "too slow" in results[1].error
 
 
