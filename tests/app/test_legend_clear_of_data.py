@@ -150,15 +150,21 @@ def test_train_legends_cover_no_curve_while_training(window, qtbot):
     qtbot.waitUntil(lambda: not training.busy(), timeout=30_000)
 
 
-@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
-def test_timing_legends_cover_no_curve_at_screen_size(window, qtbot, tmp_path, width, height):
-    window.resize(width, height)
+def timing_plots_shown(window, qtbot, tmp_path):
+    """Each plot of the Time workspace, on its tab, with a loaded CPU + GPU run."""
     window.workspaces.switch("time")
     timing = window.timing
     timing.load_csv(synthetic_gpu_csv(tmp_path)[0])
     for index, plot in enumerate(timing.plots.plots()):
         timing.plot_tabs.setCurrentIndex(index)
         qtbot.wait(50)
+        yield plot
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_timing_legends_cover_no_curve_at_screen_size(window, qtbot, tmp_path, width, height):
+    window.resize(width, height)
+    for plot in timing_plots_shown(window, qtbot, tmp_path):
         assert_legend_clear_of_data(plot)
         assert_a_key_not_a_box(plot)
 

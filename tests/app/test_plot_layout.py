@@ -13,8 +13,7 @@ from nla_explorer.panels.log_plots import DIVERGED
 from nla_explorer.panels.plot_axes import ReadableAxis
 from nla_explorer.panels.training import TrainingPanel
 from nla_explorer.panels.training_plots import FitPlots
-from tests.app.test_legend_clear_of_data import train_twice
-from tests.app.test_timing_panel import synthetic_gpu_csv
+from tests.app.test_legend_clear_of_data import timing_plots_shown, train_twice
 from tests.app.test_training_panel import set_value
 
 
@@ -158,12 +157,7 @@ def test_legends_outside_the_data_and_ticks_apart_at_screen_size(window, qtbot, 
         assert_legend_outside_the_data(plot)
         settle_axes(qtbot, plot)
         assert assert_ticks_apart(plot) >= 4
-    window.workspaces.switch("time")
-    timing = window.timing
-    timing.load_csv(synthetic_gpu_csv(tmp_path)[0])
-    for index, plot in enumerate(timing.plots.plots()):
-        timing.plot_tabs.setCurrentIndex(index)
-        qtbot.wait(50)
+    for plot in timing_plots_shown(window, qtbot, tmp_path):
         assert plot.isVisible()
         assert_legend_outside_the_data(plot)
         settle_axes(qtbot, plot)

@@ -11,14 +11,11 @@ from __future__ import annotations
 import pytest
 
 from nla_explorer.engine import explore_code
-from nla_explorer.engine.autograd.forward_rules import forward_card
-from nla_explorer.engine.autograd.rule_table import RULES, op_base
+from nla_explorer.engine.autograd.rule_table import op_base
 from nla_explorer.engine.autograd.step_rules import step_card
-from nla_explorer.engine.autograd.stepper import forward_order
-from nla_explorer.engine.code.parser import parse_code
-from nla_explorer.engine.code.writer import to_code
-from tests.engine.app_record import app_record
-from tests.engine.test_differential import assert_same
+from tests.engine.op_checks import (
+    cards_written, raises_on_its_last_line_as_torch, reads_back, runs_as_python,
+)
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
@@ -100,41 +97,22 @@ PROGRAMS = [text for text, _ in GRADIENTS.values()] + ERRORS + NAN
 
 @pytest.mark.parametrize("text", PROGRAMS)
 def test_the_new_ops_run_as_python_runs_them(oracle, text):
-    expected = oracle.run(text)
-    assert_same(expected, app_record(text), text)
+    runs_as_python(oracle, text)
 
 
 @pytest.mark.parametrize("text", ERRORS)
 def test_torch_raises_on_the_line_with_its_type(oracle, text):
-    expected, actual = oracle.run(text), app_record(text)
-    assert expected["error"] is not None and actual["error"] is not None, text
-    assert actual["error"]["type"] == expected["error"]["type"], text
-    assert actual["error"]["line"] == expected["error"]["line"] == len(text.splitlines())
+    raises_on_its_last_line_as_torch(oracle, text)
 
 
 @pytest.mark.parametrize("text", PROGRAMS)
 def test_the_code_reads_back(text):
-    expression = parse_code(text)
-    assert parse_code(to_code(expression)) == expression
+    reads_back(text)
 
 
 @pytest.mark.parametrize("op", GRADIENTS)
 def test_every_step_card_and_forward_card_is_written(op):
-    text, nodes = GRADIENTS[op]
-    exploration = explore_code(text)
-    graph, trace = exploration.graph, exploration.trace
-    made = {op_base(graph.node(step.node_id).op) for step in trace.steps}
-    assert nodes <= made, made
-    for i, step in enumerate(trace.steps):
-        card = step_card(graph, trace, i)
-        base = op_base(graph.node(step.node_id).op)
-        if base in nodes:
-            assert base in RULES and card.rule, card.title
-            assert all("{" not in line for line in card.rule), card.rule
-            assert card.incoming is not None, card.title  # the gradient arriving is shown
-    order = forward_order(graph, trace)
-    for i in range(len(order)):
-        assert forward_card(graph, order, i).rule
+    cards_written(*GRADIENTS[op], incoming=True)
 
 
 def _rules(text: str) -> dict[str, list[tuple[str, ...]]]:

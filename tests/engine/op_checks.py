@@ -1,0 +1,49 @@
+"""The checks every newly whitelisted op passes, shared by the op test modules: the same run as
+plain Python (values, gradients, step order, errors), code that reads back, and a card written
+for each step and forward line."""
+
+from __future__ import annotations
+
+from nla_explorer.engine import explore_code
+from nla_explorer.engine.autograd.forward_rules import forward_card
+from nla_explorer.engine.autograd.rule_table import RULES, op_base
+from nla_explorer.engine.autograd.step_rules import step_card
+from nla_explorer.engine.autograd.stepper import forward_order
+from nla_explorer.engine.code.parser import parse_code
+from nla_explorer.engine.code.writer import to_code
+from tests.engine.app_record import app_record
+from tests.engine.test_differential import assert_same
+
+
+def runs_as_python(oracle, text: str) -> None:
+    assert_same(oracle.run(text), app_record(text), text)
+
+
+def raises_on_its_last_line_as_torch(oracle, text: str) -> None:
+    expected, actual = oracle.run(text), app_record(text)
+    assert expected["error"] is not None and actual["error"] is not None, text
+    assert actual["error"]["type"] == expected["error"]["type"], text
+    assert actual["error"]["line"] == expected["error"]["line"] == len(text.splitlines())
+
+
+def reads_back(text: str) -> None:
+    expression = parse_code(text)
+    assert parse_code(to_code(expression)) == expression
+
+
+def cards_written(text: str, nodes: set[str], incoming: bool = False) -> None:
+    """Each step of an op in ``nodes`` has its rule (and, with ``incoming``, the gradient that
+    arrives); every forward line has its card."""
+    exploration = explore_code(text)
+    graph, trace = exploration.graph, exploration.trace
+    made = {op_base(graph.node(step.node_id).op) for step in trace.steps}
+    assert nodes <= made, made
+    for i, step in enumerate(trace.steps):
+        card = step_card(graph, trace, i)
+        if op_base(graph.node(step.node_id).op) in nodes:
+            assert op_base(graph.node(step.node_id).op) in RULES and card.rule, card.title
+            assert all("{" not in line for line in card.rule), card.rule
+            assert not incoming or card.incoming is not None, card.title
+    order = forward_order(graph, trace)
+    for i in range(len(order)):
+        assert forward_card(graph, order, i).rule
