@@ -105,12 +105,21 @@ def _node_json(node: GraphNode, trace: BackwardTrace | None, values: _Values) ->
                 else {"attribute": s.attribute})}
             for s in node.saved
         ],
+        # constants the op read but did not save (the b1 of W @ x + b1): name, and value unless
+        # it was changed in place after the op read it
+        "operands": [_operand_json(slot, name, node, values) for slot, name in node.operands],
     }
     if node.value is not None and value_json is None:
         out["value_summary"] = _summary_json(node.value)
     if grad is not None and grad_json is None:
         out["grad_summary"] = _summary_json(grad)
     return out
+
+
+def _operand_json(slot: int, name: str, node: GraphNode, values: _Values) -> dict:
+    seen = next((s.tensor for s in node.operand_values if s.name == f"input {slot}"), None)
+    return {"slot": slot, "name": name,
+            **({"tensor": _tensor_json(seen, values)} if seen is not None else {})}
 
 
 def graph_json(graph: AutogradGraph, trace: BackwardTrace | None = None,

@@ -17,6 +17,7 @@ from nla_explorer.engine import Expression, capture, explore_code, explore_expre
 from nla_explorer.engine.autograd.recorder import ForwardRecorder
 from nla_explorer.engine.autograd.saved_later import capture_first
 from nla_explorer.engine.blocks.editing import add_block, connect, set_output
+from nla_explorer.engine.report import graph_json
 from nla_explorer.graph_view.box_table import build_display_graph
 from nla_explorer.graph_view.model import CONSTANT
 
@@ -165,3 +166,19 @@ def test_run_as_python_brings_them_across():
     (b1,) = _op(result.graph, "AddBackward0").operand_values
     assert b1.label == "b1" and b1.tensor.shape == (3,)
     assert "const_b1" in _constants(build_display_graph(result.graph, result.trace))
+
+
+def test_trace_json_exports_them_with_their_values():
+    """``trace --json`` lists them under ``operands``: the one changed in place after without a
+    value, as the picture leaves it out."""
+    data = graph_json(explore_code(REPRO).graph)
+    add = next(n for n in data["nodes"] if n["op"] == "AddBackward0")
+    torch.manual_seed(0)
+    torch.randn(3)
+    want = torch.randn(3)
+    (b1,) = add["operands"]
+    assert (b1["slot"], b1["name"]) == (1, "b1")
+    assert torch.equal(torch.tensor(b1["tensor"]["value"]), want)
+    changed = graph_json(explore_code(HEAD + "y = (x + b1).sum()\nb1.mul_(2)\n").graph)
+    add = next(n for n in changed["nodes"] if n["op"] == "AddBackward0")
+    assert add["operands"] == [{"slot": 1, "name": "b1"}]
