@@ -13,7 +13,9 @@ import pytest
 import torch
 
 from nla_explorer.engine import explore_code
+from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.autograd.step_rules import step_card
+from nla_explorer.engine.autograd.stepper import forward_order
 from tests.engine.app_record import app_record
 from tests.engine.test_differential import assert_same
 
@@ -83,6 +85,18 @@ def test_an_unnamed_norm_is_named_with_its_order(order, mark):
     text = VECTOR + f"f = 2 * torch.linalg.norm(x, ord={order})\nf.backward()\n"
     card = cards(text)["LinalgVectorNormBackward0"]
     assert (card.title + " ").startswith(mark), card.title
+
+
+@pytest.mark.parametrize("order, formula", [("", "n = ‖x‖"), ("ord=1", "n = ‖x‖₁"),
+                                            ("ord=torch.inf", "n = ‖x‖∞"), ("ord=3", "n = ‖x‖₃")])
+def test_a_norms_forward_card_writes_its_order(order, formula):
+    text = VECTOR + f"n = torch.linalg.norm(x{', ' + order if order else ''})\nn.backward()\n"
+    exploration = explore_code(text)
+    graph = exploration.graph
+    steps = forward_order(graph, exploration.trace)
+    (card,) = [forward_card(graph, steps, k) for k in range(len(steps))
+               if graph.node(steps[k]).op == "LinalgVectorNormBackward0"]
+    assert card.rule == (formula,)
 
 
 def test_the_infinity_norms_card_matches_torchs_gradient():

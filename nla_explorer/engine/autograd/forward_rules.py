@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
 from nla_explorer.engine.autograd.step_names import placeholders, render, saved_label, tidy
 from nla_explorer.engine.autograd.step_rules import RULES, fmt, namer_for, op_base, saved_operand
+from nla_explorer.engine.autograd.step_variants import NORM_NODES, norm_mark
 from nla_explorer.engine.tensors import TensorData
 
 #: The forward formula of a node in the symbols of its inputs (slots in order), from its rule.
@@ -53,6 +54,8 @@ def forward_card(graph: AutogradGraph, order: tuple[str, ...], index: int) -> Fo
     producers = {e.slot: graph.node(e.source) for e in graph.inputs_of(node.id)}
     symbols = _SYMBOLS.get(base, ("x",) if node.n_inputs == 1 else ())
     formula = FORMULAS.get(base)
+    if formula and base in NORM_NODES:  # ‖x‖₁, ‖x‖∞, ‖x‖_F: the order it was called with
+        formula += norm_mark(node)
     inputs, names = [], {}
     for slot, label in enumerate(labels):
         symbol = symbols[slot] if formula and slot < len(symbols) else None
