@@ -88,6 +88,7 @@ def real_models(window, doc, shot) -> None:
     cap = capture_tensor(loss, models={"model": model})
     window.resize(1280, 720)
     window.workspaces.switch("graph")
+    window.code_dock.hide()  # as explore(model) opens it: the graph of a script, no code cell
     doc.set_graph(cap.graph, cap.trace, "loss")
     settle(application(), 0.5)
     doc.set_step(60)
