@@ -93,9 +93,11 @@ def test_unknown_op_is_refused():
 #: Input shapes for ops where the default (3, 3) would not fit.
 SHAPES = {"mv": [(3, 3), (3,)], "dot": [(3,), (3,)], "outer": [(3,), (3,)],
           "solve": [(3, 3), (3,)], "linear": [(3,), (2, 3)], "max_pool2d": [(1, 4, 4)],
-          "bmm": [(2, 3, 3), (2, 3, 3)]}
-#: Ops a random input would fail as torch fails on it (cholesky: not positive definite).
-INPUTS = {"cholesky": ("eye", {"n": 3})}
+          "bmm": [(2, 3, 3), (2, 3, 3)], "masked_fill": [(3, 3), (3, 3), ()]}
+#: Ops a random input would fail as torch fails on it (cholesky: not positive definite; a mask).
+INPUTS = {"cholesky": ("eye", {"n": 3}),  # masks: bool tensors (the values of a where, too)
+          **dict.fromkeys(("logical_not", "logical_and", "logical_or", "where", "masked_fill"),
+                          ("ones", {"dtype": "bool"}))}
 
 
 @pytest.mark.parametrize("op", [k for k, spec in CATALOGUE.items() if not spec.statement])
@@ -106,8 +108,9 @@ def test_a_fresh_block_evaluates_once_wired_and_its_code_reads_back(op):
     shapes = SHAPES.get(op, [(3, 3)] * len(ports))
     e, sources = Expression(), []
     for shape in shapes:  # inputs first: ids then follow the order parse_code gives
-        maker, params = INPUTS.get(op, ("randn", {"shape": shape}))
-        e, source = add_block(e, maker, params=params)
+        maker, params = INPUTS.get(op, ("randn", {}))
+        e, source = add_block(e, maker, params=params if "n" in params else {"shape": shape,
+                                                                              **params})
         sources.append(source)
     e, block_id = add_block(e, op, name=None if op == "manual_seed" else "out")
     for port, source in zip(ports, sources):

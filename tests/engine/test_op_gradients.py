@@ -122,6 +122,31 @@ EXTRA = [
     ("tril", ".tril", "x.tril(diagonal=-1)"),
     ("cumsum", "torch.cumsum", "torch.cumsum(x, dim=0)"),
     ("kron", ".kron", "c.kron(W)"),
+    # comparisons make bool tensors (no node): the gradient flows through what reads them (a
+    # leaf that is only compared gets none: each one here is also added or multiplied)
+    ("gt", ">", "x * (x > y) + y"), ("gt", "torch.gt", "x * torch.gt(x, 0.2)"),
+    ("gt", ".gt", "y * x.gt(y) + x"), ("lt", "<", "y * (0 < y)"),
+    ("lt", "torch.lt", "torch.lt(x, 0) * x"),
+    ("lt", ".lt", "x * x.lt(0.5)"), ("ge", ">=", "x * (0 >= x)"),
+    ("ge", "torch.ge", "x * torch.ge(x, y) - y"), ("ge", ".ge", "y * y.ge(0)"),
+    ("le", "<=", "x * (x <= 0.1)"), ("le", "torch.le", "torch.le(y, x) * x * y"),
+    ("le", ".le", "x.le(0) * x"), ("eq", "==", "x * (x == x.amax(dim=1, keepdim=True))"),
+    ("eq", "torch.eq", "x * torch.eq(x, x)"), ("eq", ".eq", "x * x.eq(y) + y"),
+    ("ne", "!=", "x * (x != y) * y"), ("ne", "torch.ne", "torch.ne(x, 0) * x"),
+    ("ne", ".ne", "x * x.ne(x)"), ("logical_not", "u~", "x * ~(x > 0)"),
+    ("logical_not", "torch.logical_not", "x * torch.logical_not(x > y) + y"),
+    ("logical_not", ".logical_not", "x * (x > 0).logical_not()"),
+    ("logical_and", "&", "x * ((x > 0) & (y > 0)) * y"),
+    ("logical_and", "torch.logical_and", "x * torch.logical_and(x > 0, y < 0) * y"),
+    ("logical_and", ".logical_and", "y * (x > 0).logical_and(y > 0) * x"),
+    ("logical_or", "|", "x * ((x > 0) | (y > 0)) * y"),
+    ("logical_or", "torch.logical_or", "x * torch.logical_or(x > 0, y < 0) * y"),
+    ("logical_or", ".logical_or", "y * (x > 0).logical_or(y > 0) * x"),
+    ("where", "torch.where", "torch.where(x > 0, x, y)"),
+    ("where", "torch.where", "torch.where(x > 0.5, 0.5 * x, 1.0)"),
+    ("masked_fill", ".masked_fill", "x.masked_fill(x > 0, 0.5)"),
+    ("masked_fill", "torch.masked_fill", "torch.masked_fill(x, x < 0, b[0])"),
+    ("to", ".to", "x.to(torch.float32)"), ("to", ".to", "x.to(dtype=torch.float64) * 2"),
 ]
 
 #: Constructors are covered as leaves (with ``requires_grad=True`` or ``.requires_grad_()``).

@@ -31,9 +31,10 @@ KEYS = [
     "eigvalsh", "svdvals", "cholesky", "pinv", "solve",
     "trace", "diag", "tril", "triu", "kron", "norm", "vector_norm",
     "inverse_matrix", "reshape", "view", "permute", "flatten", "expand", "index", "cat", "stack",
-    "unsqueeze", "squeeze", "clone", "detach", "double", "float", "sum",
+    "unsqueeze", "squeeze", "clone", "detach", "double", "float", "to", "sum",
     "mean", "max", "cumsum", "var", "std", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp",
-    "relu",
+    "gt", "lt", "ge", "le", "eq", "ne", "logical_not", "logical_and", "logical_or", "where",
+    "masked_fill", "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
     "max_pool1d", "max_pool2d", "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
     "retain_grad",
@@ -61,6 +62,8 @@ OLD_GLYPHS = {
     "flatten": "▬", "expand": "⇶", "double": "f64", "float": "f32", "var": "σ²", "std": "σ",
     "logdet": "ln|", "eigvalsh": "λ", "svdvals": "σᵢ", "cholesky": "√S", "pinv": "A⁺",
     "tril": "◣", "triu": "◥", "kron": "A⊗B", "cumsum": "Σ…",
+    "to": "→", "gt": ">", "lt": "<", "ge": "≥", "le": "≤", "eq": "=", "ne": "≠",  # comparisons
+    "logical_not": "¬", "logical_and": "∧", "logical_or": "∨", "where": "?:", "masked_fill": "▤",
 }
 OLD_KEYWORDS = {
     "randn": "normal gaussian random", "rand": "uniform random", "eye": "identity",
@@ -91,6 +94,13 @@ OLD_KEYWORDS = {
     "pinv": "pseudo inverse moore penrose least squares",
     "tril": "lower triangular mask", "triu": "upper triangular mask",
     "kron": "kronecker tensor product block", "cumsum": "cumulative sum running total prefix",
+    "to": "cast dtype convert precision bool mask",  # added with the comparisons
+    "gt": "compare mask bool greater than", "lt": "compare mask bool less than",
+    "ge": "compare mask bool greater equal", "le": "compare mask bool less equal",
+    "eq": "compare mask bool equal", "ne": "compare mask bool not equal",
+    "logical_not": "invert negate mask bool", "logical_and": "both mask bool",
+    "logical_or": "either mask bool", "where": "select choose mask if else leaky",
+    "masked_fill": "mask fill replace set where",
 }
 OLD_CODE = {
     "randn": "torch.randn(3, 3)", "rand": "torch.rand(3, 3)", "zeros": "torch.zeros(3, 3)",
@@ -98,11 +108,14 @@ OLD_CODE = {
     "linspace": "torch.linspace(0, 1, 5)", "arange": "torch.arange(5)",
     "tensor": "torch.tensor([[1., 2.], [3., 4.]])", "manual_seed": "torch.manual_seed(0)",
     "requires_grad_": "x.requires_grad_()", "neg": "-x", "matmul": "A @ B", "index": "x[0, 1:]",
+    "logical_not": "~m", "where": "torch.where(x > 0, x, 0.1 * x)",
+    "masked_fill": "x.masked_fill(x < 0, 0.0)",
 }
 OLD_EXTRA_ARGS = {
     "transpose": "0, 1", "reshape": "-1", "view": "-1", "unsqueeze": "0", "clamp": "min=0",
     "softmax": "dim=-1", "log_softmax": "dim=-1", "max_pool1d": "2", "max_pool2d": "2",
     "permute": "1, 0", "expand": "2, 3, 3", "matrix_power": "2", "cumsum": "0",
+    "to": "torch.float64",
 }
 OLD_ARG_NAMES = {
     "mm": ("A", "B"), "mv": ("A", "x"), "dot": ("x", "y"), "outer": ("x", "y"),
@@ -112,6 +125,7 @@ OLD_ARG_NAMES = {
     "bmm": ("A", "B"), "mT": ("A",), "matrix_power": ("A",), "logdet": ("A",),
     "eigvalsh": ("S",), "svdvals": ("A",), "cholesky": ("S",), "pinv": ("A",),
     "tril": ("A",), "triu": ("A",), "kron": ("A", "B"),
+    "logical_and": ("m1", "m2"), "logical_or": ("m1", "m2"),
 }
 
 # -- the card tables the records replaced (step_rules.RULES, forward_rules.FORMULAS/_SYMBOLS) ---
@@ -127,6 +141,7 @@ OLD_RULE_NODES = {
     "LinalgSlogdet", "Where",  # added with logdet
     "LinalgEigh", "LinalgSvd", "LinalgCholeskyEx", "LinalgPinv",  # eigvalsh svdvals cholesky pinv
     "Tril", "Triu", "Cumsum",  # added with tril, triu and cumsum
+    "MaskedFill",  # added with masked_fill (Where's rule moved from logdet to torch.where)
 }
 OLD_FORMULAS = {
     "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
@@ -146,6 +161,7 @@ OLD_FORMULAS = {
     "LinalgCholeskyEx": "cholesky factor of S", "LinalgPinv": "A⁺ (pseudo-inverse)",
     "Tril": "the lower triangle of A", "Triu": "the upper triangle of A",
     "Cumsum": "running sums of x along the dim",
+    "MaskedFill": "x, set to the value where the condition holds",
 }
 OLD_SYMBOLS = {
     "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
@@ -155,7 +171,7 @@ OLD_SYMBOLS = {
     "LinalgInvEx": ("A",), "InverseMatrix": ("A",), "Inv": ("A",), "LinalgDet": ("A",),
     "Trace": ("A",), "Bmm": ("A", "B"), "LinalgSlogdet": ("A",), "Where": ("a", "b"),
     "LinalgEigh": ("S",), "LinalgSvd": ("A",), "LinalgCholeskyEx": ("S",), "LinalgPinv": ("A",),
-    "Tril": ("A",), "Triu": ("A",),
+    "Tril": ("A",), "Triu": ("A",), "MaskedFill": ("x",),
 }
 
 
@@ -216,7 +232,9 @@ MADE_BY = [
     ("expand", "v.expand(2, 3)", "Expand"), ("double", "x.float().double()", "ToCopy"),
     ("double", "x.float()", "ToCopy"), ("var", "M.var(0)", "Var"), ("std", "M.std()", "Std"),
     ("view", "M.flatten()", "View"), ("mm", "M.matrix_power(2)", "Mm"),
-    ("logdet", "torch.logdet(M)", "Where"),
+    ("where", "torch.logdet(M)", "Where"), ("where", "torch.where(x > 0.7, x, y)", "Where"),
+    ("masked_fill", "x.masked_fill(x > 0.7, 0.)", "MaskedFill"),
+    ("masked_fill", "x.masked_fill(x > 0.7, y[0])", "MaskedFill"),
     ("eigvalsh", "torch.linalg.eigvalsh(M)", "LinalgEigh"),
     ("svdvals", "torch.linalg.svdvals(M)", "LinalgSvd"),
     ("cholesky", "torch.linalg.cholesky(M @ M.T)", "LinalgCholeskyEx"),

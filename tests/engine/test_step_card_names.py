@@ -168,6 +168,7 @@ RULE_CODES = {
     "Expand": "g.expand(2, 3)", "Max": "B.max()", "Var": "B.var(1)", "Std": "B.std()",
     "UnsafeView": "torch.matmul(torch.ones(2, 3, 3, dtype=torch.float64), B)",
     "AccumulateGrad": "b * 1.0", "Bmm": "torch.bmm(B[None], B[None])", "ToCopy": "g.float()",
+    "MaskedFill": "B.masked_fill(B > 3, 0.)",
 }
 #: Rules of nodes this torch no longer makes: a relative's node, its op renamed, gets the card.
 STAND_INS = {"Inv": "LinalgInvEx", "Matmul": "Mm", "Norm": "LinalgVectorNorm",

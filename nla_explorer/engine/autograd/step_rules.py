@@ -119,7 +119,7 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     incoming = step.incoming
     if node.kind == LEAF:
         return _leaf_card(graph, trace, node, incoming, namer)
-    rule = node_rule(node)  # a norm's order, a permute that is no transpose
+    rule = node_rule(node, graph)  # a norm's order, a permute that is no transpose
     labels = namer.input_labels(node)
     grads = list(step.grad_inputs) + [None] * (node.n_inputs - len(step.grad_inputs))
     grads = grads[:node.n_inputs]

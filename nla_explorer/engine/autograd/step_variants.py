@@ -5,7 +5,9 @@ and names it accordingly (:func:`norm_mark`, :func:`permutation_text`).
 ``LinalgVectorNormBackward0`` is the node of ``torch.linalg.norm``, ``x.norm(p)`` and
 ``vector_norm`` for every vector order; its gradient differs by order (``g · x / ‖x‖`` is the
 2-norm's only). ``PermuteBackward0`` is ``x.T`` of a matrix (dims ``(1, 0)``: a transpose) and
-also every other ``permute``, which is no transpose.
+also every other ``permute``, which is no transpose. ``WhereBackward0`` and
+``MaskedFillBackward0/1`` say "where m is True" of a condition the program named, and the where
+that ends ``torch.logdet`` says so (given the graph).
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from nla_explorer.engine.autograd.graph import GraphNode
+from nla_explorer.engine.autograd.graph import AutogradGraph, GraphNode
 from nla_explorer.engine.autograd.rule_table import RULES, op_base
 from nla_explorer.engine.ops.linear_algebra import NORM_LINES, NORM_MARKS
 from nla_explorer.engine.ops.record import NodeRule
 
+#: Nodes whose lines speak of "the condition" (a bool tensor they saved as ``cond``).
+CONDITIONED = frozenset({"Where", "MaskedFill"})
+#: What the Where node that ends ``torch.logdet`` does.
+LOGDET_NOTE = "in logdet: NaN where det < 0, else log |det|"
 #: Nodes of a norm, and the name under which each saves its order.
 NORM_NODES = {"LinalgVectorNorm": ("ord",), "Norm": ("p", "ord")}
 _SUBSCRIPTS = str.maketrans("0123456789-.", "₀₁₂₃₄₅₆₇₈₉₋.")
@@ -89,13 +95,16 @@ def permute_mark(node: GraphNode) -> str:
     return f".permute({permutation_text(node)})"
 
 
-def node_rule(node: GraphNode) -> NodeRule | None:
+def node_rule(node: GraphNode, graph: AutogradGraph | None = None) -> NodeRule | None:
     """The rule of ``node``'s kind, in the variant of what this node computes (its norm's order,
-    a permute that is no transpose)."""
+    a permute that is no transpose, a condition the program named, the where of a logdet: that
+    one needs ``graph``)."""
     base = op_base(node.op)
     rule = RULES.get(base)
     if rule is None:
         return None
+    if base in CONDITIONED:
+        return _conditioned(rule, node, graph)
     key = norm_order(node) if base in NORM_NODES else None
     if key is not None:
         line = NORM_LINES[key]
@@ -113,6 +122,26 @@ def node_rule(node: GraphNode) -> NodeRule | None:
     if base == "Permute":
         return replace(rule, lines=((0, "∂{L}/∂{x} = {g}ᵀ (transposed back)"),))
     return rule
+
+
+def _conditioned(rule: NodeRule, node: GraphNode, graph: AutogradGraph | None) -> NodeRule:
+    """where and masked_fill: "where m is True" for a condition the program named; the note of
+    logdet, which ends with a where (NaN where det < 0)."""
+    lines = rule.lines
+    if _attribute_label(node, dict(rule.saved)["cond"]):
+        lines = tuple((slot, line.replace("the condition holds", "{cond} is True")
+                       .replace("the condition fails", "{cond} is False"))
+                      for slot, line in lines)
+    if graph is not None and op_base(node.op) == "Where" and any(
+            e.slot == 1 and op_base(graph.node(e.source).op) == "LinalgSlogdet"
+            for e in graph.inputs_of(node.id)):
+        lines += ((None, LOGDET_NOTE),)
+    return replace(rule, lines=lines)
+
+
+def _attribute_label(node: GraphNode, name: str) -> str | None:
+    saved = next((s for s in node.saved if s.name == name), None)
+    return None if saved is None else saved.label
 
 
 def _exponent(value: float) -> str:

@@ -9,7 +9,7 @@ from nla_explorer.engine.ops import CATALOGUE, Op
 #: Display order of the categories; any other category follows in catalogue order.
 CATEGORY_ORDER = (
     "inputs", "parameters", "arithmetic", "linear algebra", "shape", "reductions", "elementwise",
-    "activations", "losses", "pooling",
+    "comparisons", "activations", "losses", "pooling",
 )
 PARAMETERS = "parameters"
 #: The constructors offered again as trainable leaves (their records' ``parameter_entry``).
@@ -17,7 +17,7 @@ PARAMETER_CONSTRUCTORS = tuple(key for key, op in CATALOGUE.items() if op.parame
 PARAMETER_PRESET = (("requires_grad", True),)
 
 _F = "torch.nn.functional."
-_OPERATOR_FORMS = {"+", "-", "*", "/", "**", "@"}
+_OPERATOR_FORMS = {"+", "-", "*", "/", "**", "@", ">", "<", ">=", "<=", "==", "!=", "&", "|"}
 
 
 @dataclass(frozen=True)

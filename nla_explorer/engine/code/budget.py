@@ -26,7 +26,9 @@ GRADIENT_ROOM = 2
 #: Elementwise ops: the result has the broadcast shape of the tensor arguments.
 ELEMENTWISE = frozenset({
     "add", "sub", "mul", "div", "pow", "neg", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum",
-    "clamp", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "requires_grad_"})
+    "clamp", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "requires_grad_", "gt", "lt",
+    "ge", "le", "eq", "ne", "logical_not", "logical_and", "logical_or", "where", "masked_fill",
+    "to"})
 #: Products whose result is (…n×m) from (…n×k) and (…k×m) (a vector is a k).
 PRODUCTS = frozenset({"matmul", "mm", "bmm", "mv", "dot", "linear", "solve"})
 

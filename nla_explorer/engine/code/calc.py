@@ -18,8 +18,11 @@ SYMBOLS = ("+", "-", "*", "/", "**")
 UNARY = "u-"
 _AST_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 # Python precedence: higher binds tighter (the code writer's scale).
-ATOM, POWER, NEGATIVE, TERM, SUM = 100, 40, 30, 20, 10
-PRECEDENCE = {"**": POWER, "*": TERM, "/": TERM, "@": TERM, "+": SUM, "-": SUM, UNARY: NEGATIVE}
+ATOM, POWER, NEGATIVE, TERM, SUM, BIT_AND, BIT_OR, COMPARE = 100, 40, 30, 20, 10, 8, 6, 4
+#: Comparisons chain in Python (``a < b < c``): neither side of one may be a bare comparison.
+COMPARED = (">", "<", ">=", "<=", "==", "!=")
+PRECEDENCE = {"**": POWER, "*": TERM, "/": TERM, "@": TERM, "+": SUM, "-": SUM, UNARY: NEGATIVE,
+              "u~": NEGATIVE, "&": BIT_AND, "|": BIT_OR, **dict.fromkeys(COMPARED, COMPARE)}
 MAX_TEXT = 200  # characters of a typed number expression
 
 
@@ -85,6 +88,9 @@ def join(symbol: str, left: tuple[str, int], right: tuple[str, int]) -> tuple[st
     if symbol == "**":  # right-associative; binds tighter than a unary minus on its left
         lt = lt if lp > prec else f"({lt})"
         rt = rt if rp >= NEGATIVE else f"({rt})"
+    elif symbol in COMPARED:  # (a < b) < c: bare, it would read as a chain
+        lt = lt if lp > prec else f"({lt})"
+        rt = rt if rp > prec else f"({rt})"
     else:
         lt = lt if lp >= prec else f"({lt})"
         rt = rt if rp > prec else f"({rt})"

@@ -318,7 +318,7 @@ class _Runner:
         """
         tensors = tensors_in(args) + tensors_in(tuple(kwargs.values()))
         bound = result_bound(block.op, args, kwargs, tensors)
-        dtypes = [v for v in kwargs.values() if isinstance(v, torch.dtype)]
+        dtypes = [v for v in (*args, *kwargs.values()) if isinstance(v, torch.dtype)]
         item = max([4, *(t.element_size() for t in tensors), *(d.itemsize for d in dtypes)])
         if bound is not None and bound <= _SMALL:
             return bound * item

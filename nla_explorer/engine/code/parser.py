@@ -16,7 +16,7 @@ from nla_explorer.engine.code.names import (
     BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES,
     Ignored, PyModule, describe,
 )
-from nla_explorer.engine.code import functions, grad_flags, plain_lines, refusals
+from nla_explorer.engine.code import comparisons, functions, grad_flags, plain_lines, refusals
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
@@ -164,7 +164,7 @@ class _Parser:
         symbol = IN_PLACE.get(type(stmt.op))
         if not isinstance(current, Ref) or symbol is None:
             op = ast.BinOp(ast.Name(target.id, ast.Load()), stmt.op, stmt.value)
-            self._assign(target, self._binop(op))
+            self._assign(target, comparisons.augmented(self, op, current))
             return
         value = self._expr(stmt.value)
         if isinstance(value, bool) or not isinstance(value, (Ref, Var, Calc, int, float)):
@@ -232,6 +232,8 @@ class _Parser:
             return tuple(self._expr(e) for e in node.elts)
         if isinstance(node, ast.Attribute):
             return self._attribute(node)
+        if comparisons.handles(node):  # x > 0, ~m, m1 & m2 (and what Python makes one bool of)
+            return comparisons.read(self, node)
         if isinstance(node, ast.BinOp):
             return self._binop(node)
         if isinstance(node, ast.UnaryOp):

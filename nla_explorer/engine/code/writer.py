@@ -20,7 +20,9 @@ from nla_explorer.engine.ops import CATALOGUE
 
 # Python precedence: higher binds tighter (the same scale as number arithmetic's).
 _ATOM, _UNARY = ATOM, NEGATIVE
-_BINARY_PREC = {s: PRECEDENCE[s] for s in ("**", "*", "/", "@", "+", "-")}
+_BINARY_PREC = {s: PRECEDENCE[s] for s in ("**", "*", "/", "@", "+", "-", "&", "|",
+                                           ">", "<", ">=", "<=", "==", "!=")}
+_PREFIX = {"u-": "-", "u~": "~"}
 _F = "torch.nn.functional."
 _IN_PLACE = ("+=", "-=", "*=", "/=")
 _MAX_INLINE = 100  # blocks nested in one line of code before one gets a name
@@ -145,7 +147,9 @@ class _Writer:
             lines.extend(self._definitions(block))
             lines.append(f"{self.names[block.id]} = {self._render(block)[0]}")
         elif self.uses.get(block.id, 0) == 0:  # a bare expression (the output, if unnamed)
-            lines.append(self._render(block)[0])
+            closing = block.id == self.expr.output and self.expr.backward_line is not None
+            lines.append(f"{self._postfix_base(Ref(block.id))}.backward()" if closing else
+                         self._render(block)[0])  # (m * x).sum().backward() ends the program
         return lines
 
     # -- rendering: (text, precedence) ------------------------------------------------------------
@@ -180,9 +184,9 @@ class _Writer:
             return f"{form}({self._call_args((args[0], args[1]), block.kwargs)})", _ATOM
         if form in _BINARY_PREC and len(args) == 2:
             return self._binary(form, args[0], args[1])
-        if form == "u-":
+        if form in _PREFIX:
             text, prec = self._operand(args[0])
-            return "-" + (text if prec >= _UNARY else f"({text})"), _UNARY
+            return _PREFIX[form] + (text if prec >= _UNARY else f"({text})"), _UNARY
         if form == "[]":
             base = self._postfix_base(args[0])
             return f"{base}[{_index(args[1], self._arg)}]", _ATOM

@@ -16,8 +16,8 @@ import torch
 
 from nla_explorer.engine.autograd.custom_functions import CUSTOM_FUNCTIONS
 from nla_explorer.engine.ops import (
-    activations, arithmetic, autograd, elementwise, inputs, linear_algebra, losses, pooling,
-    reductions, shape,
+    activations, arithmetic, autograd, comparisons, elementwise, inputs, linear_algebra, losses,
+    pooling, reductions, shape,
 )
 from nla_explorer.engine.ops.record import NodeRule, Op, Param, Port
 
@@ -25,8 +25,8 @@ from nla_explorer.engine.ops.record import NodeRule, Op, Param, Port
 OpSpec = Op
 
 #: The domains in catalogue order (the palette shows ops in this order within a category).
-DOMAINS = (inputs, arithmetic, linear_algebra, shape, reductions, elementwise, activations,
-           losses, pooling, autograd)
+DOMAINS = (inputs, arithmetic, linear_algebra, shape, reductions, elementwise, comparisons,
+           activations, losses, pooling, autograd)
 
 
 def _catalogue() -> dict[str, Op]:
@@ -46,10 +46,12 @@ AUTOGRAD_CALLS = frozenset(key for key, op in CATALOGUE.items() if op.autograd_c
 #: Augmented assignments: Python calls ``__iadd__`` etc., which torch runs in place.
 IN_PLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv}
 
-#: Python operators (``u-`` is unary minus).
+#: Python operators (``u-`` is unary minus, ``u~`` the bitwise not of a mask).
 OPERATORS = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
     "**": operator.pow, "@": operator.matmul, "u-": operator.neg,
+    ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq,
+    "!=": operator.ne, "&": operator.and_, "|": operator.or_, "u~": operator.invert,
 }
 
 #: form → op key, for every spelling.

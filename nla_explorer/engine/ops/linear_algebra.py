@@ -110,17 +110,12 @@ OPS = (
        nodes=(unary("LinalgDet", "∂{L}/∂{A} = {g} · {det(A)} · {A}⁻ᵀ", ("det(A)",),
                     (("det(A)", "result"),),
                     forward="det A", forward_symbols=("A",), symbol="A"),)),
-    # logdet is log |det A| (LinalgSlogdet), then NaN where det A < 0 (a Where node)
+    # logdet is log |det A| (LinalgSlogdet), then NaN where det A < 0 (a Where node: its rule
+    # lives with torch.where)
     Op("logdet", "linear algebra", "log det A", ("torch.logdet", ".logdet"), ports=A,
        glyph="ln|", keywords="log determinant", arg_names=("A",),
        nodes=(unary("LinalgSlogdet", "∂{L}/∂{A} = {g} · {A}⁻ᵀ", forward="log |det A|",
-                    forward_symbols=("A",), symbol="A"),
-              NodeRule("Where", ("a", "b"),
-                       ((0, "∂{L}/∂{a} = {g} where the condition holds, 0 elsewhere"),
-                        (1, "∂{L}/∂{b} = {g} where the condition fails, 0 elsewhere"),
-                        (None, "in logdet: NaN where det < 0, else log |det|")),
-                       forward="a where the condition holds, else b",
-                       forward_symbols=("a", "b")))),
+                    forward_symbols=("A",), symbol="A"),)),
     Op("eigvalsh", "linear algebra", "eigenvalues λ₁ ≤ … ≤ λₙ of a symmetric S",
        ("torch.linalg.eigvalsh",), ports=tensor_ports("S"),
        glyph="λ", keywords="eigenvalues spectrum symmetric hermitian", arg_names=("S",),

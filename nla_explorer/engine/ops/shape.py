@@ -1,4 +1,5 @@
-"""Shape: reshaping, permuting, expanding, indexing, joining, (un)squeezing, copying and casts."""
+"""Shape: reshaping, permuting, expanding, indexing, joining, (un)squeezing, copying and casts
+(``.float()``, ``.double()``, ``.to(dtype)``)."""
 
 from __future__ import annotations
 
@@ -60,4 +61,7 @@ OPS = (
                     forward="x (dtype converted)"),)),
     Op("float", "shape", "x as float32", (".float",), ports=X, glyph="f32",
        keywords="cast dtype float32 convert precision"),  # ToCopyBackward0: the rule of double
+    Op("to", "shape", "x as another dtype", (".to",), ports=X,
+       params=(Param("dtype", "dtype", None, 1, "dtype"),), glyph="→",
+       keywords="cast dtype convert precision bool mask", code_args="torch.float64"),
 )
