@@ -36,7 +36,8 @@ KEYS = [
     "gt", "lt", "ge", "le", "eq", "ne", "logical_not", "logical_and", "logical_or", "where",
     "masked_fill", "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
-    "max_pool1d", "max_pool2d", "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
+    "max_pool1d", "max_pool2d", "max_of", "min_of", "sort", "topk", "argmax", "argmin", "field",
+    "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
     "retain_grad",
     "shows",
     "jacobian", "hessian", "iadd", "isub", "imul", "idiv",
@@ -142,6 +143,7 @@ OLD_RULE_NODES = {
     "LinalgEigh", "LinalgSvd", "LinalgCholeskyEx", "LinalgPinv",  # eigvalsh svdvals cholesky pinv
     "Tril", "Triu", "Cumsum",  # added with tril, triu and cumsum
     "MaskedFill",  # added with masked_fill (Where's rule moved from logdet to torch.where)
+    "Min", "Sort", "Topk",  # added with min, sort and topk
 }
 OLD_FORMULAS = {
     "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
@@ -162,6 +164,7 @@ OLD_FORMULAS = {
     "Tril": "the lower triangle of A", "Triu": "the upper triangle of A",
     "Cumsum": "running sums of x along the dim",
     "MaskedFill": "x, set to the value where the condition holds",
+    "Sort": "x sorted", "Topk": "the largest entries of x",
 }
 OLD_SYMBOLS = {
     "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
@@ -201,7 +204,7 @@ def test_every_backward_node_has_one_rule():
     names.update(rule.node for rule in NODES_OF_NO_OP)
     assert [name for name, n in names.items() if n > 1] == []
     assert set(RULES) == set(names) == OLD_RULE_NODES
-    assert {rule.node for rule in NODES_OF_NO_OP} == {"AccumulateGrad", "UnsafeView", "Max"}
+    assert {rule.node for rule in NODES_OF_NO_OP} == {"AccumulateGrad", "UnsafeView"}
 
 
 #: Code per op and the backward node torch makes for it (its base name, see ``op_base``).

@@ -25,7 +25,7 @@ from nla_explorer.engine.autograd.rule_table import RULES, op_base
 from nla_explorer.engine.autograd.step_names import GENERIC, placeholders
 from nla_explorer.engine.autograd.step_rules import (
     StepCard, is_own_function, namer_for, rule_for, step_card)
-from tests.engine.test_linalg_ops import CARD_PROGRAMS, CARD_WORDS
+from tests.engine.card_tables import CARD_PROGRAMS, CARD_WORDS
 
 #: Characters of a name in the card's text (the programs here use ASCII and Greek names);
 #: sub- and superscripts (xᵀ, gⱼ) end a name.

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from nla_explorer.engine.ops import CATALOGUE, NodeRule
-from nla_explorer.engine.ops.parts import reshaped, unary
+from nla_explorer.engine.ops.parts import reshaped
 
 #: Nodes no catalogue op declares: torch makes them for leaves, copies, inside other ops
-#: (matmul's UnsafeView), or for code run as Python (``x.max()``).
+#: (matmul's UnsafeView).
 NODES_OF_NO_OP: tuple[NodeRule, ...] = (
     NodeRule("AccumulateGrad", ("x",), ((None, "{x}.grad = Σ contributions"),)),
     reshaped("UnsafeView"),
-    unary("Max", "∂{L}/∂{x} = {g} at the position of the maximum, 0 elsewhere"),
 )
 
 

@@ -20,9 +20,8 @@ from nla_explorer.engine.code import comparisons, functions, grad_flags, plain_l
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
-from nla_explorer.engine.code.backward_lines import (
-    check_unpacking, closing_backward, with_call_texts,
-)
+from nla_explorer.engine.code.backward_lines import closing_backward, with_call_texts
+from nla_explorer.engine.code.unpacking import unpacks
 from nla_explorer.engine.code.shown import (
     BUILTIN_READS, reads_a_number, shown_reads, shown_refusal, shows_a_value,
 )
@@ -176,8 +175,7 @@ class _Parser:
             grad_flags.set_attribute(self, target, value)
             return
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Ref) and \
-                self.blocks[self._index_of(value.block)].op == "grad":
-            check_unpacking(self, self.blocks[self._index_of(value.block)], len(target.elts))
+                unpacks(self, self.blocks[self._index_of(value.block)], len(target.elts)):
             value = tuple(self._add("index", (value, i), (), form="[]")
                           for i in range(len(target.elts)))
         if isinstance(target, (ast.Tuple, ast.List)):

@@ -14,6 +14,7 @@ from nla_explorer.engine.code.calc import ATOM, NEGATIVE, PRECEDENCE, calc_text,
 from nla_explorer.engine.code.functions import RESULTS, TRANSFORM_PREFIX, Function
 from nla_explorer.engine.code.grad_flags import END
 from nla_explorer.engine.code.numbers import number_text
+from nla_explorer.engine.code.unpacking import UNPACKED, item_count
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.ops import CATALOGUE
@@ -265,13 +266,16 @@ def _number(value: int | float) -> str:
 
 
 def _unpacked_grads(expression: Expression, uses: dict[str, int]) -> dict[str, list[str]]:
-    """``grad()`` blocks read only by the named ``[0]``, ``[1]``... blocks right after them."""
+    """``grad()`` (or ``x.sort()``…) blocks read only by the named ``[0]``, ``[1]``... blocks
+    right after them: written back unpacked, ``gx, gA = grad(…)``."""
     blocks = expression.blocks
     found: dict[str, list[str]] = {}
     for i, block in enumerate(blocks):
-        if block.op != "grad" or block.name is not None:
+        if block.op not in UNPACKED or block.name is not None:
             continue
         count = uses.get(block.id, 0)
+        if block.op != "grad" and count != item_count(block):  # min(0)[0]: one item, kept so
+            continue
         items = blocks[i + 1:i + 1 + count]
         if count and len(items) == count and all(
                 b.op == "index" and b.args == (Ref(block.id), k) and b.name

@@ -17,7 +17,7 @@ import torch
 from nla_explorer.engine.autograd.custom_functions import CUSTOM_FUNCTIONS
 from nla_explorer.engine.ops import (
     activations, arithmetic, autograd, comparisons, elementwise, inputs, linear_algebra, losses,
-    pooling, reductions, shape,
+    pooling, reductions, selection, shape,
 )
 from nla_explorer.engine.ops.record import NodeRule, Op, Param, Port
 
@@ -26,7 +26,7 @@ OpSpec = Op
 
 #: The domains in catalogue order (the palette shows ops in this order within a category).
 DOMAINS = (inputs, arithmetic, linear_algebra, shape, reductions, elementwise, comparisons,
-           activations, losses, pooling, autograd)
+           activations, losses, pooling, selection, autograd)
 
 
 def _catalogue() -> dict[str, Op]:
@@ -146,7 +146,8 @@ def _set_requires_grad(tensor, value):
 
 def _method(name: str):
     def call(tensor, *args, **kwargs):
-        if not isinstance(tensor, torch.Tensor):  # Python's own words (x.grad.zero_() early)
+        if not isinstance(tensor, torch.Tensor):  # Python's own words (x.grad.zero_() early,
+            getattr(tensor, name)  # x.sort().sum(): 'torch.return_types.sort' object has no …)
             raise AttributeError(f"'{type(tensor).__name__}' object has no attribute '{name}'")
         return getattr(tensor, name)(*args, **kwargs)
     return call
