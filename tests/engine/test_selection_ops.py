@@ -1,4 +1,4 @@
-"""max and min along a dim, sort, topk and argmax: what plain Python does with them.
+"""max and min along a dim, sort, topk, argmax, and indexing by their indices: what plain Python does.
 
 They give torch's named tuples (values, indices) or index tensors, read by unpacking, by index or
 by field; the programs run as in plain Python (the oracle: values, gradients, step order, errors
@@ -42,6 +42,10 @@ PROGRAMS = {
     "topk smallest": "t = torch.topk(x, 3, largest=False).values\nz = (t * t).sum()\n"
                      "z.backward()\n",
     "argmax and argmin": "i = x.argmax()\nj = A.argmin(dim=0)\nz = (x * 2).sum()\nz.backward()\n",
+    "pick by argmax": "i = x.argmax()\ny = x[i] * 3\ny.backward()\n",
+    "pick per row": "i = A.argmax(dim=1)\ny = A[torch.arange(3), i].sum()\ny.backward()\n",
+    "pick rows twice": "idx = torch.tensor([0, 2, 2])\ny = (A[idx] * 2).sum()\ny.backward()\n",
+    "undo a sort": "v, i = x.sort()\ny = (x[i] - v).abs().sum()\ny.backward()\n",
     "a tie shares the max": "t = torch.tensor([1., 3., 3.], requires_grad=True)\nz = t.max()\n"
                             "z.backward()\n",
 }
@@ -85,6 +89,8 @@ ERRORS = [
     ("s = x.sort()\nz = s.sum()\n", "AttributeError",
      "'torch.return_types.sort' object has no attribute 'sum'"),
     ("y = x.values * 2\n", "TypeError", "unsupported operand type(s) for *"),
+    ("i = torch.tensor([7])\ny = x[i]\n", "IndexError", "out of bounds"),
+    ("i = torch.tensor(1.0)\ny = x[i]\n", "IndexError", "tensors used as indices must be"),
 ]
 
 

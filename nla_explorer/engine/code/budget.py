@@ -260,7 +260,14 @@ def result_bound(op: str, args: tuple, kwargs: dict, tensors: list[torch.Tensor]
         parts = index if isinstance(index, tuple) else (index,)
         plain = all(p is None or p is Ellipsis or isinstance(p, (int, slice)) or (
             isinstance(p, torch.Tensor) and p.dtype == torch.bool) for p in parts)
-        return sum(t.numel() for t in tensors_in((base,))) if plain else None
+        whole = sum(t.numel() for t in tensors_in((base,)))
+        if plain:
+            return whole
+        picks = [p for p in parts if isinstance(p, torch.Tensor)]  # (torch refuses floats)
+        if len(picks) + sum(p is None or p is Ellipsis or isinstance(p, (int, slice))
+                            for p in parts) == len(parts):  # x[i], x[idx, 0]: whole rows picked
+            return whole * math.prod(p.numel() for p in picks)
+        return None
     if op == "diag" and isinstance(base, torch.Tensor):
         offset = args[1] if len(args) > 1 else kwargs.get("diagonal", 0)
         if base.dim() != 1 or isinstance(offset, bool) or not isinstance(offset, int):
