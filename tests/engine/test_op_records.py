@@ -40,7 +40,7 @@ KEYS = [
     "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
     "retain_grad",
     "shows",
-    "jacobian", "hessian", "iadd", "isub", "imul", "idiv",
+    "jacobian", "hessian", "iadd", "isub", "imul", "idiv", "set_item",
 ]
 
 # -- the palette tables the records replaced (palette_entries.py before the records) ----------
@@ -144,6 +144,7 @@ OLD_RULE_NODES = {
     "Tril", "Triu", "Cumsum",  # added with tril, triu and cumsum
     "MaskedFill",  # added with masked_fill (Where's rule moved from logdet to torch.where)
     "Min", "Sort", "Topk",  # added with min, sort and topk
+    "CopySlices",  # added with y[i] = v
 }
 OLD_FORMULAS = {
     "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
@@ -165,6 +166,7 @@ OLD_FORMULAS = {
     "Cumsum": "running sums of x along the dim",
     "MaskedFill": "x, set to the value where the condition holds",
     "Sort": "x sorted", "Topk": "the largest entries of x",
+    "CopySlices": "y with some entries set to v",
 }
 OLD_SYMBOLS = {
     "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
@@ -174,7 +176,7 @@ OLD_SYMBOLS = {
     "LinalgInvEx": ("A",), "InverseMatrix": ("A",), "Inv": ("A",), "LinalgDet": ("A",),
     "Trace": ("A",), "Bmm": ("A", "B"), "LinalgSlogdet": ("A",), "Where": ("a", "b"),
     "LinalgEigh": ("S",), "LinalgSvd": ("A",), "LinalgCholeskyEx": ("S",), "LinalgPinv": ("A",),
-    "Tril": ("A",), "Triu": ("A",), "MaskedFill": ("x",),
+    "Tril": ("A",), "Triu": ("A",), "MaskedFill": ("x",), "CopySlices": ("y", "v"),
 }
 
 

@@ -21,9 +21,12 @@ H = ("import torch\ntorch.manual_seed(0)\nx = torch.randn(5, requires_grad=True)
 
 #: Code making each of their nodes from the leaves of ``test_step_card_names``, and the words
 #: their cards use around the symbols.
-CARD_PROGRAMS = {"Sort": "g.sort()[0]", "Topk": "g.topk(2).values", "Min": "B.min()"}
+CARD_PROGRAMS = {"Sort": "g.sort()[0]", "Topk": "g.topk(2).values", "Min": "B.min()",
+                 # y[0] = b (the item assignment of test_item_assignment) as an expression
+                 "CopySlices": "(lambda t: [t.__setitem__(0, b), t][1])(B * 1.0)"}
 CARD_WORDS = ("put", "back", "where", "each", "sorted", "value", "came", "from", "indices", "say",
-              "which", "chosen", "positions", "position", "minimum")
+              "which", "chosen", "positions", "position", "minimum", "with", "entries", "that",
+              "were", "summed", "broadcast")
 
 PROGRAMS = {
     "sort unpacked": "v, i = torch.sort(x)\nz = (v * torch.arange(5.)).sum()\nz.backward()\n",

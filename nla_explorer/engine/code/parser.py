@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Iterable
 
 from nla_explorer.engine.code.names import (
-    BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, IN_PLACE, STATEMENT_NAMES,
+    BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, STATEMENT_NAMES,
     Ignored, PyModule, describe,
 )
 from nla_explorer.engine.code import comparisons, functions, grad_flags, plain_lines, refusals
@@ -21,6 +21,7 @@ from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
 from nla_explorer.engine.code.backward_lines import closing_backward, with_call_texts
+from nla_explorer.engine.code.updates import assign_item, augmented
 from nla_explorer.engine.code.unpacking import unpacks
 from nla_explorer.engine.code.shown import (
     BUILTIN_READS, reads_a_number, shown_reads, shown_refusal, shows_a_value,
@@ -110,7 +111,7 @@ class _Parser:
             for target in stmt.targets:
                 self._assign(target, value)
         elif isinstance(stmt, ast.AugAssign):
-            self._augmented(stmt)
+            augmented(self, stmt)
         elif isinstance(stmt, ast.Pass):
             pass
         elif isinstance(stmt, ast.With):
@@ -154,22 +155,6 @@ class _Parser:
         for k, (form, args, kw) in enumerate(reads):  # run on the line: torch checks them
             self._add("shows", args, kw, form=form, text=None if k else text or unparse(node))
 
-    def _augmented(self, stmt: ast.AugAssign) -> None:
-        """``y += v``: in place on a tensor, as Python runs it (``y.__iadd__(v)``); a number folds."""
-        target = stmt.target
-        if not isinstance(target, ast.Name):
-            self._fail("only a plain name can be updated with an augmented assignment")
-        current = self._expr(target)
-        symbol = IN_PLACE.get(type(stmt.op))
-        if not isinstance(current, Ref) or symbol is None:
-            op = ast.BinOp(ast.Name(target.id, ast.Load()), stmt.op, stmt.value)
-            self._assign(target, comparisons.augmented(self, op, current))
-            return
-        value = self._expr(stmt.value)
-        if isinstance(value, bool) or not isinstance(value, (Ref, Var, Calc, int, float)):
-            self._fail(f"'{symbol}' between a tensor and {describe(value)}", target.id)
-        self._assign(target, self._add(FORMS[symbol], (current, value), (), form=symbol))
-
     def _assign(self, target: ast.expr, value: object) -> None:
         if isinstance(target, ast.Attribute):
             grad_flags.set_attribute(self, target, value)
@@ -183,6 +168,9 @@ class _Parser:
                 self._fail("unpacking needs a tuple of the same length on the right")
             for t, v in zip(target.elts, value):
                 self._assign(t, v)
+            return
+        if isinstance(target, ast.Subscript):
+            assign_item(self, target, value)
             return
         if not isinstance(target, ast.Name):
             self._fail("only assignments to plain names are supported")

@@ -138,6 +138,12 @@ class _Writer:
             lines.append(f"{self._arg(target)} {block.form} {self._operand(value)[0]}")
             if self._arg(target) != self.names[block.id]:
                 lines.append(f"{self.names[block.id]} = {self._arg(target)}")
+        elif block.form == "[]=":  # y[0] = 5.0
+            target, index, value = block.args
+            lines.append(f"{self._postfix_base(target)}[{_index(index, self._arg)}] = "
+                         f"{self._arg(value)}")
+            if block.id in self.names and self._arg(target) != self.names[block.id]:
+                lines.append(f"{self.names[block.id]} = {self._arg(target)}")
         elif block.form == "attr=:grad":
             lines.append(f"{self._postfix_base(block.args[0])}.grad = "
                          f"{self._arg(block.args[1])}")

@@ -89,6 +89,8 @@ def callable_for(form: str):
         return _set_requires_grad
     if form == "[]":
         return operator.getitem
+    if form == "[]=":
+        return _set_item
     if form.startswith("shows:"):
         return SHOWN_READS[form[6:]]
     if form.startswith("attr:"):
@@ -136,6 +138,12 @@ SHOWN_READS = {"item": torch.Tensor.item, "numpy": torch.Tensor.numpy,
 def _set_grad(tensor, value):
     """``tensor.grad = value`` as Python runs it (torch checks the value)."""
     tensor.grad = value
+
+
+def _set_item(tensor, index, value):
+    """``tensor[index] = value`` as Python runs it; the tensor (changed in place), bound again."""
+    tensor[index] = value
+    return tensor
 
 
 def _set_requires_grad(tensor, value):

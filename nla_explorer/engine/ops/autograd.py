@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nla_explorer.engine.ops.record import Op
+from nla_explorer.engine.ops.record import NodeRule, Op
 
 OPS = (
     Op("backward", "autograd", "run the backward pass", (".backward", "torch.autograd.backward"),
@@ -41,4 +41,10 @@ OPS = (
     Op("isub", "in-place", "a −= b", ("-=", ".sub_"), arity=2, statement=True),
     Op("imul", "in-place", "a *= b", ("*=", ".mul_"), arity=2, statement=True),
     Op("idiv", "in-place", "a /= b", ("/=", ".div_"), arity=2, statement=True),
+    # y[i] = v: torch copies v into the entries (CopySlices where y is in a graph)
+    Op("set_item", "in-place", "a[i] = b", ("[]=",), arity=2, statement=True,
+       nodes=(NodeRule("CopySlices", ("y", "v"), (
+           (0, "∂{L}/∂{y} = {g}, with 0 at the entries that were set"),
+           (1, "∂{L}/∂{v} = {g} at the entries that were set (summed where {v} was broadcast)")),
+           forward="y with some entries set to v", forward_symbols=("y", "v")),)),
 )
