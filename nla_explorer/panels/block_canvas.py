@@ -171,6 +171,8 @@ class BlockCanvas(CanvasEvents, CanvasFraming, QGraphicsView):
             self.ensureVisible(item.footprint(), 30, 30)
 
     def _port_values(self, block: Block) -> tuple:
+        if block.op not in B.TEMPLATES:  # code only (x.sort(), y[0] = v): what it reads
+            return B.code_only_inputs(block) if block.op != "input" else ()
         try:
             values = list(B.port_values(block))
             t = B.template(block.op)
@@ -185,7 +187,8 @@ class BlockCanvas(CanvasEvents, CanvasFraming, QGraphicsView):
             shown = address.split("[")[0] if "[" in address else address
             if isinstance(value, (int, float, Var, Calc)) and not isinstance(value, bool):
                 shown = f"{shown}={value_text(value)}"
-            elif address in [p.name for p in B.TEMPLATES[block.op].ports if p.many]:
+            elif block.op in B.TEMPLATES and \
+                    address in [p.name for p in B.TEMPLATES[block.op].ports if p.many]:
                 shown = "+"
             elif isinstance(value, Hole):
                 shown = f"{shown}: {UNCONNECTED}"

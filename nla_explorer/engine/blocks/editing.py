@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Iterable
 
 from nla_explorer.engine.blocks.templates import (  # noqa: F401 - also the reading API (canvas)
-    BlockTemplate, KINDS, NAMES_IN_CODE, Param, param_value, param_values,
+    BlockTemplate, KINDS, NAMES_IN_CODE, Param, code_only_inputs, param_value, param_values,
     Port, port_value, port_values, template, TEMPLATES, _append,
     _fail, _items, _param, _VARARGS, _where, _write_param,
     _write_port,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, Hole
+from nla_explorer.engine.expression import Block, Hole, Ref
 from nla_explorer.engine.ops import CATALOGUE, Param, Port
 
 #: Parameter kinds: what ``set_param`` accepts for each (text from an edit field is parsed too).
@@ -94,6 +94,21 @@ def port_values(block: Block) -> tuple[tuple[str, object], ...]:
             out += [(f"{p.name}[{i}]", v) for i, v in enumerate(_items(value))]
         else:
             out.append((p.name, value))
+    return tuple(out)
+
+
+def code_only_inputs(block: Block) -> tuple[tuple[str, object], ...]:
+    """(address, Ref) of each tensor a code-only block reads (``x.sort()``, ``y[0] = v``,
+    ``grad(f, [x])``), named as its op's ports are, else by argument: its wires in a picture.
+    They are not ports to edit: the code says what they read."""
+    op = CATALOGUE.get(block.op)
+    names = {p.index: p.name for p in op.ports} if op is not None else {}
+    out: list[tuple[str, object]] = []
+    for where, value in [*((names.get(i, f"input {i}"), a) for i, a in enumerate(block.args)),
+                         *block.kwargs]:
+        items = value if isinstance(value, tuple) else (value,)
+        refs = [(k, v) for k, v in enumerate(items) if isinstance(v, Ref)]
+        out += [(f"{where}[{k}]" if isinstance(value, tuple) else where, v) for k, v in refs]
     return tuple(out)
 
 

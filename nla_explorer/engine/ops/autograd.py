@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nla_explorer.engine.ops.record import NodeRule, Op
+from nla_explorer.engine.ops.record import NodeRule, Op, Port
 
 OPS = (
     Op("backward", "autograd", "run the backward pass", (".backward", "torch.autograd.backward"),
@@ -43,6 +43,7 @@ OPS = (
     Op("idiv", "in-place", "a /= b", ("/=", ".div_"), arity=2, statement=True),
     # y[i] = v: torch copies v into the entries (CopySlices where y is in a graph)
     Op("set_item", "in-place", "a[i] = b", ("[]=",), arity=2, statement=True,
+       ports=(Port("y", 0), Port("v", 2, number=True)),
        nodes=(NodeRule("CopySlices", ("y", "v"), (
            (0, "∂{L}/∂{y} = {g}, with 0 at the entries that were set"),
            (1, "∂{L}/∂{v} = {g} at the entries that were set (summed where {v} was broadcast)")),
