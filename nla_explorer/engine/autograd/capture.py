@@ -91,6 +91,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
     outputs_of = recorder.value_table() if recorder is not None else None
     operands_of = recorder.operand_table() if recorder is not None else None
     name_of, name_of_node = naming.tensor_namer(), naming.node_namer()
+    outputs_named = naming.outputs_namer()
     snap = snap.__call__  # a bound method: cheaper to call than the instance, 75,000 times
     saved_of = _SavedReader(name_of, snap, freed_ok).read
     pending = None
@@ -108,7 +109,7 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
             variable = fn.variable
             name = name_of(variable) if name_of is not None else None
             add_node(_Node(node_id, LEAF, "AccumulateGrad", name or "leaf", name,
-                           snap(variable), (), 0, None, None, 1, None, (), (), ()))
+                           snap(variable), (), 0, None, None, 1, None, (), (), (), ()))
             continue
         if outputs_of is not None:  # (recorder.value_of, inline)
             value = outputs_of(fn)
@@ -136,7 +137,8 @@ def _build(tensor, root, naming, recorder, snap, freed_ok=False, more_roots=(),
         add_node(_Node(node_id, OP, kind.op, kind.label,
                        name_of_node(fn) if name_of_node is not None else None, value, saved,
                        len(nexts), fn._sequence_nr(), module, order, maker_id, scope,
-                       names, operand_values))
+                       names, operand_values,
+                       (outputs_named(fn) or ()) if outputs_named is not None else ()))
     return AutogradGraph(tuple(nodes), tuple(edges), ids[root], modules)
 
 
@@ -192,15 +194,21 @@ class _Naming:
         self._by_fn: dict[object, str] = {}
         self._by_storage: dict[tuple, str] = {}
         self._by_buffer: dict[int, str] = {}  # a view of a named tensor shows that name
+        outputs: dict[object, dict[int, str]] = {}
         for name, value in names.items():
             if not isinstance(value, torch.Tensor):
                 continue
             self._by_tensor[id(value)] = name
             if value.grad_fn is not None:
                 self._by_fn[value.grad_fn] = name
+                outputs.setdefault(value.grad_fn, {})[value.output_nr] = name
             elif value.layout == torch.strided and value.device.type != "meta":
                 self._by_storage[_storage_key(value)] = name
                 self._by_buffer.setdefault(value.untyped_storage().data_ptr(), name)
+        self._outputs = {fn: tuple(named.get(k) for k in range(max(named) + 1))
+                         for fn, named in outputs.items() if len(named) > 1}
+        for fn, named in self._outputs.items():  # Q, R = torch.linalg.qr(A): the node "Q, R"
+            self._by_fn[fn] = ", ".join(n for n in named if n)
         self._pointers = {key[0] for key in self._by_storage}  # most tensors miss: ask cheaply
         self._keep = list(names.values())  # ids stay valid while we look them up
         self._namer = self._make_namer()
@@ -242,6 +250,10 @@ class _Naming:
     def node_namer(self):
         """:meth:`name_of_node`, or None when no Node is named."""
         return self._by_fn.get if self._by_fn else None
+
+    def outputs_namer(self):
+        """A node's output names (``GraphNode.output_names``), or None when no node has several."""
+        return self._outputs.get if self._outputs else None
 
 
 def _storage_key(t: torch.Tensor) -> tuple:

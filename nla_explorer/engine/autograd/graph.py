@@ -57,6 +57,9 @@ class GraphNode:
     #: and labelled with the variable name (drawn as the saved constants are); one changed in
     #: place after the op read it is left out
     operand_values: tuple[SavedValue, ...] = ()
+    #: the names of a node's outputs by ``output_nr`` where several of them are named (``Q, R =
+    #: torch.linalg.qr(A)``: ``("Q", "R")``; the node's ``name`` is then ``"Q, R"``)
+    output_names: tuple[str | None, ...] = ()
 
     @property
     def shape(self) -> tuple[int, ...] | None:

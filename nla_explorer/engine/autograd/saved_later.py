@@ -35,7 +35,8 @@ def capture_first(tensor: torch.Tensor, *args, **kwargs) -> tuple[
                 n = nodes[i]
                 nodes[i] = _Node(n.id, n.kind, n.op, n.label, n.name, n.value,
                                  reader(fn, plan), n.n_inputs, n.sequence_nr, n.module, n.order,
-                                 n.made_by, n.scope, n.operands, n.operand_values)
+                                 n.made_by, n.scope, n.operands, n.operand_values,
+                                 n.output_names)
         return AutogradGraph(tuple(nodes), graph.edges, graph.output_id, graph.modules)
     if not _still_saved(later.pending) or any(
             n.kind == OP and n.value is None for n in graph.nodes):

@@ -11,15 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-import numpy as np
-
+from nla_explorer.engine.autograd.card_numbers import fmt
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
 from nla_explorer.engine.autograd.rule_table import RULES, op_base
 from nla_explorer.engine.autograd.step_variants import norm_mark, permute_mark
-from nla_explorer.engine.tensors import TensorData
 
-#: Tensors with at most this many elements show their numbers; larger ones show their shape.
-SMALL = 6
 #: How tightly a label binds: a name or call, a postfix form (``xᵀ``), a product, a sum.
 SUM, PRODUCT, POSTFIX, ATOM = 1, 2, 3, 4
 #: Longer expressions of unnamed tensors are cut to ``op(…)`` at some depth.
@@ -215,28 +211,6 @@ def saved_label(saved: SavedValue | None, fallback: str) -> Label:
     return number_label(saved.attribute)
 
 
-def _num(v: float) -> str:
-    text = f"{v:.4g}"
-    return "0" if text == "-0" else text
-
-
-def fmt(data: TensorData | None) -> str:
-    """Numbers of a small tensor (``2.5``, ``[1, 2]``), else its shape (``‹5×5›``)."""
-    if data is None:
-        return "None"
-    if data.values is None or data.numel > SMALL:
-        return "‹" + "×".join(map(str, data.shape)) + "›" if data.shape else "‹scalar›"
-    arr = np.asarray(data.values, dtype=float)
-    if arr.ndim == 0:
-        return _num(float(arr))
-
-    def rec(a: np.ndarray) -> str:
-        if a.ndim == 1:
-            return "[" + ", ".join(_num(float(v)) for v in a) + "]"
-        return "[" + ", ".join(rec(row) for row in a) + "]"
-    return rec(arr)
-
-
 class Namer:
     """Names for one graph: each node's label, the output's name, free generic symbols."""
 
@@ -246,9 +220,14 @@ class Namer:
         self.generic = {symbol: choose(c, self.taken) for symbol, c in GENERIC.items()}
         self._sources: dict[str, dict[int, str]] = {}
         self._uses: dict[str, int] = {}
+        several = {n.id: n.output_names for n in graph.nodes if n.output_names}
+        self._picked: dict[tuple[str, int], Label] = {}  # Q of Q, R = qr(A): its own name
         for e in graph.edges:
             self._sources.setdefault(e.target, {})[e.slot] = e.source
             self._uses[e.source] = self._uses.get(e.source, 0) + 1
+            if e.source in several and e.output_nr < len(several[e.source]) and \
+                    several[e.source][e.output_nr]:
+                self._picked[e.target, e.slot] = Label(several[e.source][e.output_nr])
         roots = sum(1 for n in graph.nodes if n.id not in self._uses)
         output = graph.output
         # several outputs (backward([y, z])): no one name is what is differentiated
@@ -269,11 +248,7 @@ class Namer:
 
     def input_labels(self, node: GraphNode) -> list[Label]:
         """A label per input slot: the producer's, else the constant's torch saved."""
-        out = []
-        for slot in range(node.n_inputs):
-            source = self.source(node.id, slot)
-            out.append(self.label(source) if source is not None else self._input(node, slot, 0))
-        return out
+        return [self._input(node, slot, None) for slot in range(node.n_inputs)]
 
     def source(self, node_id: str, slot: int) -> str | None:
         """The node feeding input ``slot`` (None: a constant, or nothing)."""
@@ -284,10 +259,12 @@ class Namer:
         source = self.source(node_id, slot)
         return source is not None and self._uses.get(source, 0) > 1
 
-    def _input(self, node: GraphNode, slot: int, depth: int) -> Label:
+    def _input(self, node: GraphNode, slot: int, depth: int | None) -> Label:
+        """Input ``slot``'s label (``depth`` None: the producer's most readable one)."""
         source = self.source(node.id, slot)
         if source is not None:
-            return self._label(source, depth)
+            picked = self._picked.get((node.id, slot))
+            return picked or (self.label(source) if depth is None else self._label(source, depth))
         rule = RULES.get(op_base(node.op))
         symbol = rule.symbols[slot] if rule and slot < len(rule.symbols) else None
         saved_name = dict(rule.saved).get(symbol) if rule and symbol else None

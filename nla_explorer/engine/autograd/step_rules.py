@@ -12,8 +12,9 @@ from weakref import WeakKeyDictionary
 from nla_explorer.engine.autograd.jacobian_card import JacobianPart, jacobian_parts
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
 from nla_explorer.engine.autograd.rule_table import NODES_OF_NO_OP, RULES, op_base
+from nla_explorer.engine.autograd.card_numbers import SMALL, fmt
 from nla_explorer.engine.autograd.step_names import (
-    SMALL, UNBOUNDED, Label, Namer, fmt, generic_names, partial, render, saved_label, tidy,
+    UNBOUNDED, Label, Namer, generic_names, partial, render, saved_label, tidy,
 )
 from nla_explorer.engine.autograd.step_variants import node_rule
 from nla_explorer.engine.autograd.trace import BackwardTrace
