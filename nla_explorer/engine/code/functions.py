@@ -122,6 +122,7 @@ def _inline(parser, node: ast.Call, callee: Defined) -> object:
     try:
         parser.env.update({a.arg: v for a, v in zip(args.args, values)})
         if isinstance(function, ast.Lambda):
+            parser.line = function.lineno  # where Python's traceback ends on an error inside
             return parser._expr(function.body)
         body = _without_docstring(function.body)
         for stmt in body[:-1]:

@@ -8,9 +8,10 @@ where the expression reads anything else (a tensor, numpy, a name the reader doe
 would be too large to compute safely (``10 ** 10 ** 10``, ``'a' * 10 ** 12``).
 
 Only what Python would evaluate is evaluated: ``and``/``or``, ``x if c else y`` and chained
-comparisons short-circuit as in Python; lambdas and comprehensions are :data:`UNKNOWN`.
-``torch.pi``, ``math.inf``, ``float('inf')`` are numbers here as in Python (:func:`constant`).
-"""
+comparisons short-circuit as in Python; lambdas and comprehensions are :data:`UNKNOWN`, but a call
+of the code's own ``lambda`` or ``def`` runs its body (``f(x)`` of ``f = lambda t: t * (1 / 0)``
+raises: :mod:`plain_calls`). ``torch.pi``, ``math.inf``, ``float('inf')`` are numbers here as in
+Python (:func:`constant`)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,16 @@ import operator
 import re
 
 from nla_explorer.engine.code.names import Ignored, PyModule
+from nla_explorer.engine.code.plain_calls import FunctionCalls
+from nla_explorer.engine.code.plain_parts import (
+    MAX_ITEMS, SEQUENCES as _SEQUENCES, SIZE_ATTRIBUTES, Bound, NotPlain as _Unknown, PlainError,
+    bounded as _bounded, in_order, reads_a_size, reasonable_call as _reasonable_call,
+    size_read as _size_read, small_enough as _small_enough,
+)
 from nla_explorer.engine.expression import Var
 
 #: What an expression is when the reader cannot compute it as plain Python.
 UNKNOWN = object()
-#: The longest string, list or tuple a plain expression may make, and the largest int (bits).
-MAX_ITEMS = 100_000
-MAX_BITS = 100_000
 #: Numbers ``torch`` and ``math`` name (``torch.pi`` is ``math.pi``).
 TORCH_CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MATH_CONSTANTS = {**TORCH_CONSTANTS, "tau": math.tau}
@@ -51,19 +55,8 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
             ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 _CONVERSIONS = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
 _BIG_SPEC = re.compile(r"\d{6,}")  # a width or precision of a million characters or more
-_SEQUENCES = (str, bytes, list, tuple)
-
-
-class PlainError(Exception):
-    """What Python raises on a plain expression: ``python_type`` and ``message`` (its str)."""
-
-    def __init__(self, exc: Exception) -> None:
-        super().__init__(str(exc))
-        self.python_type, self.message = type(exc).__name__, str(exc)
-
-
-class _Unknown(Exception):
-    """Raised inside the walk where the expression stops being plain."""
+#: The sizes tried for such reads: an error Python raises for every one of them is said.
+_SIZES = (0, 1, 2, 3, 4, 7, 64, 1000)
 
 
 class _Module:
@@ -92,33 +85,100 @@ def plain_value(node: ast.expr, env: dict[str, object], numbers: dict[str, objec
 
     ``env``: the program's names (the parser's); ``numbers``: the named numbers' values;
     ``memo``: what earlier calls found for the parts of the same tree (each part is computed
-    once however many of its enclosing parts are asked about)."""
+    once however many of its enclosing parts are asked about).
+
+    A size read from a tensor (``len(x)``, ``x.shape[0]``, ``x.numel()``) is a number the reader
+    does not know; where Python raises whatever the sizes are (``len(x) / 0``), that is the
+    error, else the value is :data:`UNKNOWN`."""
+    memo = {} if memo is None else memo
+    key = ("plain", id(node))
+    if key not in memo:
+        walk = _Walk(env, numbers, memo)
+        try:
+            memo[key] = walk.value(node)
+        except PlainError as error:
+            memo[key] = error
+        except (_Unknown, RecursionError):
+            memo[key] = _sampled(node, env, numbers) if reads_a_size(node, env) else UNKNOWN
+    found = memo[key]
+    if isinstance(found, PlainError):
+        raise found
+    return found
+
+
+def first_error(node: ast.AST, env: dict[str, object], numbers: dict[str, object],
+                lazy: set[int], memo: dict | None = None) -> PlainError | None:
+    """What the first plain part of ``node`` Python evaluates (not in ``lazy``) and that raises,
+    raises; None where none does."""
+    memo = {} if memo is None else memo
     try:
-        return _Walk(env, numbers, {} if memo is None else memo).value(node)
-    except (_Unknown, RecursionError):
-        return UNKNOWN
-
-
-def raises_somewhere(node: ast.expr, env: dict[str, object], numbers: dict[str, object],
-                     lazy: set[int]) -> bool:
-    """Whether a plain part of ``node`` that Python evaluates (not in ``lazy``) raises."""
-    walk = _Walk(env, numbers, {})
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.expr) and id(sub) not in lazy:
+        for sub in in_order(node, lazy):
             try:
-                walk.value(sub)
-            except PlainError:
-                return True
-            except _Unknown:
-                pass
-            except RecursionError:
-                return False  # nested too deeply: the reader says so itself
-    return False
+                plain_value(sub, env, numbers, memo)
+            except PlainError as error:
+                return error
+    except RecursionError:
+        pass  # nested too deeply: the reader says so itself
+    return None
 
 
-class _Walk:
-    def __init__(self, env: dict[str, object], numbers: dict[str, object], memo: dict) -> None:
+def size_dependent(node: ast.AST, env: dict[str, object], numbers: dict[str, object],
+                   lazy: set[int]) -> tuple[ast.expr, PlainError] | None:
+    """A part of ``node`` that raises in Python for some sizes of its tensors but not for others
+    (``1 / (len(x) - 4)``), and the error, where some sizes but none of them 0 make it raise (an
+    empty tensor's ``1 / len(x)`` is not said); else None."""
+    if not any(_size_read(sub, env) for sub in ast.walk(node)):
+        return None
+    for sub in in_order(node, lazy):
+        if isinstance(sub, (ast.BinOp, ast.Call, ast.Subscript, ast.UnaryOp)) and \
+                reads_a_size(sub, env):
+            trials = _trials(sub, env, numbers)
+            raised = [e for e, zero in trials if isinstance(e, PlainError) and not zero]
+            if raised and len(raised) < len(trials):
+                return sub, raised[0]
+    return None
+
+
+def _sampled(node: ast.expr, env: dict[str, object], numbers: dict[str, object]) -> object:
+    """The error Python raises on ``node`` for every size its tensors may have (each size read,
+    by its code, takes each of :data:`_SIZES` in turn), else :data:`UNKNOWN`."""
+    trials = _trials(node, env, numbers)
+    errors = {(e.python_type, e.message) if isinstance(e, PlainError) else None for e, _ in trials}
+    return trials[0][0] if len(errors) == 1 and None not in errors else UNKNOWN
+
+
+def _trials(node: ast.expr, env: dict[str, object],
+            numbers: dict[str, object]) -> list[tuple[object, bool]]:
+    """What ``node`` gives (value, :class:`PlainError` or :data:`UNKNOWN`) for each choice of
+    sizes, and whether one of the sizes read was 0."""
+    order: dict[str, int] = {}
+    out = []
+    for k in range(len(_SIZES)):
+        zero = [False]
+
+        def size(text: str, k=k) -> int:
+            value = _SIZES[(k + order.setdefault(text, len(order))) % len(_SIZES)]
+            zero[0] = zero[0] or value == 0
+            return value
+        try:
+            found = _Walk(env, numbers, {}, size).value(node)
+        except PlainError as error:
+            found = error
+        except (_Unknown, RecursionError):
+            found = UNKNOWN
+        out.append((found, zero[0]))
+    return out
+
+
+class _Walk(FunctionCalls):
+    """One computation of plain parts (their values memoized by node)."""
+
+    def __init__(self, env: dict[str, object], numbers: dict[str, object], memo: dict,
+                 size=None, depth: int = 0) -> None:
         self.env, self.numbers, self.memo = env, numbers, memo
+        self.size = size  # a tensor's size read → the number tried for it (None: unknown)
+        self.depth = depth  # calls of the code's functions this walk is inside
+        self.calls = [0]
 
     def value(self, node: ast.AST) -> object:
         key = id(node)
@@ -152,6 +212,8 @@ class _Walk:
 
     def _Name(self, node: ast.Name) -> object:
         bound = self.env.get(node.id)
+        if isinstance(bound, Bound):
+            return bound.value
         if isinstance(bound, Var) and node.id in self.numbers:
             return self.numbers[node.id]
         if isinstance(bound, (int, float)) and not isinstance(bound, bool):
@@ -177,7 +239,14 @@ class _Walk:
             return _Function(getattr(math, name))
         raise _Unknown
 
+    def _read_size(self, node: ast.expr) -> int:
+        if self.size is None or not _size_read(node, self.env):
+            raise _Unknown
+        return self.size(ast.unparse(node))
+
     def _Attribute(self, node: ast.Attribute) -> object:
+        if node.attr in SIZE_ATTRIBUTES:
+            return self._read_size(node)
         if not isinstance(node.value, ast.Name):  # x.sin().cos(): not followed down the chain
             raise _Unknown
         base = self.value(node.value)
@@ -198,6 +267,8 @@ class _Walk:
         return [self.value(e) for e in elts]
 
     def _Subscript(self, node: ast.Subscript) -> object:
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+            return self._read_size(node)  # x.shape[0]
         base = self.value(node.value)
         index = self.value(node.slice)
         if not isinstance(base, _SEQUENCES):
@@ -247,8 +318,11 @@ class _Walk:
 
     # -- calls and f-strings -----------------------------------------------------------------------
     def _Call(self, node: ast.Call) -> object:
-        if not isinstance(node.func, (ast.Name, ast.Attribute)):
-            raise _Unknown
+        function = self.called_function(node)
+        if function is not None:  # f(x) of the code's f, or jacobian(f, x): f's body runs
+            return self.call_function(node, function)
+        if _size_read(node, self.env):
+            return self._read_size(node)  # len(x), x.numel(), x.size(0)
         fn = self.value(node.func)
         if not isinstance(fn, _Function) or node.keywords:
             raise _Unknown
@@ -272,57 +346,3 @@ class _Walk:
         if _BIG_SPEC.search(spec):
             raise _Unknown
         return self.run(format, value, spec)
-
-
-def _bounded(value: object) -> object:
-    """``value``, if it holds at most :data:`MAX_ITEMS` items in all (``[[0] * 9999] * 9999``
-    is a list of 9,999 lists but no small value: printing it would not end)."""
-    budget = [MAX_ITEMS]
-
-    def walk(v: object) -> None:
-        budget[0] -= _size(v) if isinstance(v, (str, bytes)) else 1
-        if budget[0] < 0:
-            raise _Unknown
-        if isinstance(v, (list, tuple)):
-            for item in v:
-                walk(item)
-    walk(value)
-    return value
-
-
-def _size(value: object) -> int:
-    if isinstance(value, bool):
-        return 1
-    if isinstance(value, int):
-        return value.bit_length()
-    return len(value) if isinstance(value, _SEQUENCES) else 1
-
-
-def _small_enough(op: type, left: object, right: object) -> bool:
-    """Whether Python computes ``left op right`` quickly and in little memory."""
-    if op is ast.Mod and isinstance(left, (str, bytes)):
-        return False  # '%0999999999d' % 1: printf-style formatting is not followed
-    if op is ast.Pow and isinstance(left, int) and isinstance(right, int):
-        return right <= 0 or abs(left) <= 1 or right * _size(left) <= MAX_BITS
-    if op is ast.LShift and isinstance(right, int):
-        return right <= MAX_BITS
-    if op is ast.Mult:
-        if isinstance(left, _SEQUENCES) or isinstance(right, _SEQUENCES):
-            count = right if isinstance(left, _SEQUENCES) else left
-            items = _size(left) if isinstance(left, _SEQUENCES) else _size(right)
-            return not isinstance(count, int) or count * items <= MAX_ITEMS
-        return _size(left) + _size(right) <= MAX_BITS
-    return True
-
-
-def _reasonable_call(fn, args: list) -> bool:
-    """Whether a call of ``fn`` on ``args`` is quick (``math.factorial(10 ** 9)`` is not)."""
-    if fn is builtins.sum:  # sum(lists, []) copies quadratically: numbers only
-        return bool(args) and isinstance(args[0], (list, tuple)) and all(
-            isinstance(a, (int, float, complex)) for a in (*args[0], *args[1:]))
-    if fn in (math.factorial, math.isqrt) or fn is builtins.pow:
-        ints = [a for a in args if isinstance(a, int)]
-        if fn is builtins.pow:
-            return len(args) != 2 or _small_enough(ast.Pow, *args)
-        return all(a <= 10_000 if fn is math.factorial else _size(a) <= MAX_BITS for a in ints)
-    return True

@@ -17,6 +17,7 @@ import builtins
 import torch
 
 from nla_explorer.engine.code.names import IGNORED_CALLS, Ignored, PyModule
+from nla_explorer.engine.code.plain_parts import lazy_parts
 from nla_explorer.engine.code.plain_values import UNKNOWN, PlainError
 from nla_explorer.engine.code.refusals import RUN, with_hint
 from nla_explorer.engine.expression import Ref
@@ -168,6 +169,9 @@ def shown_reads(node: ast.expr, env: dict[str, object], computed=None,
                 if plain(sub) is not UNKNOWN:
                     return  # a plain value Python computes without complaint
             except PlainError as error:
+                for child in ast.iter_child_nodes(sub):  # what Python evaluates first, inside
+                    if id(child) not in lazy:  # (g(W @ u), len(x) / 0): its errors come first
+                        visit(child)
                 out.append(("shows:raise", (), (("error", error.python_type),
                                                 ("message", error.message),
                                                 ("code", ast.unparse(sub)[:60]))))
@@ -205,28 +209,6 @@ def shown_reads(node: ast.expr, env: dict[str, object], computed=None,
 
 class _Raised(Exception):
     """A plain part of a shown line raised: what comes after it is not run."""
-
-
-def lazy_parts(node: ast.expr) -> set[int]:
-    """The ids of the parts of ``node`` Python may never evaluate: the branches of ``a if c
-    else b``, what follows the first operand of ``and``/``or`` or of a chained comparison, the
-    bodies of lambdas and comprehensions (beyond the first iterable)."""
-    roots: list[ast.AST] = []
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.IfExp):
-            roots += [sub.body, sub.orelse]
-        elif isinstance(sub, ast.BoolOp):
-            roots += sub.values[1:]
-        elif isinstance(sub, ast.Compare):
-            roots += sub.comparators[1:]
-        elif isinstance(sub, ast.Lambda):
-            roots.append(sub.body)
-        elif isinstance(sub, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            roots += [getattr(sub, name) for name in ("elt", "key", "value") if
-                      hasattr(sub, name)]
-            roots += [part for k, gen in enumerate(sub.generators) for part in
-                      ([gen.target, *gen.ifs] if k == 0 else [gen.target, gen.iter, *gen.ifs])]
-    return {id(part) for root in roots for part in ast.walk(root)}
 
 
 def _computes(node: ast.expr, env: dict[str, object]) -> bool:

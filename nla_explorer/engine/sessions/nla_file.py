@@ -10,7 +10,10 @@ Format (version 1)::
 
 Arguments are encoded as JSON values; ``{"ref": id}``, ``{"var": name}``, ``{"dtype": name}``,
 ``{"slice": [start, stop, step]}``, ``{"tuple": [...]}``, ``{"ellipsis": true}`` and
-``{"hole": port}`` (an input the block editor has not connected yet) mark the rest.
+``{"hole": port}`` (an input the block editor has not connected yet) mark the rest. A number JSON
+has no literal for (``torch.inf``, ``-math.inf``, ``float('nan')``) is ``{"number": "inf"}``,
+``"-inf"`` or ``"nan"``, in ``numbers`` and in arguments alike; the bare ``Infinity`` and ``NaN``
+some JSON writers emit are refused, as is any other non-finite number.
 
 A Jacobian or Hessian block (``H = torch.autograd.functional.hessian(lambda x: ..., x)``) holds
 its function as data, never as code text: ``{"function": {"kind": "lambda" | "def", "name",
@@ -53,14 +56,15 @@ def expression_to_json(expression: Expression, layout: dict | None = None) -> di
         "format": FORMAT,
         "version": VERSION,
         **_program_json(expression),
-        "layout": dict(layout or {}),
+        "layout": {k: list(v) for k, v in (layout or {}).items()
+                   if all(_finite_number(c) for c in v)},  # a position off the canvas: dropped
     }
 
 
 def _program_json(expression: Expression) -> dict:
     """Numbers, output and blocks: the program's, or a function's body."""
     return {
-        "numbers": [[k, v] for k, v in expression.numbers],
+        "numbers": [[k, _enc(v)] for k, v in expression.numbers],
         "output": expression.output,
         "blocks": [
             {"id": b.id, "op": b.op, "args": [_enc(a) for a in b.args],
@@ -72,8 +76,8 @@ def _program_json(expression: Expression) -> dict:
 
 def save_session(path: str | os.PathLike, expression: Expression, layout: dict | None = None) -> None:
     """Write atomically and checked: a temporary file in the same folder, then a rename."""
-    data = json.dumps(expression_to_json(expression, layout), indent=1,
-                      ensure_ascii=False).encode("utf-8")
+    data = json.dumps(expression_to_json(expression, layout), indent=1, ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")  # strict JSON: inf is {"number": "inf"}
 
     def write(tmp: Path) -> None:
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
@@ -170,10 +174,10 @@ class _Reader:
             self.fail("'numbers' must be a list")
         out = []
         for item in raw:
-            if (not isinstance(item, list) or len(item) != 2 or not _identifier(item[0])
-                    or not _finite_number(item[1])):
+            value = _number(item[1]) if isinstance(item, list) and len(item) == 2 else None
+            if value is None or not _identifier(item[0]):
                 self.fail(f"bad number entry {str(item)[:60]!r}")
-            out.append((item[0], item[1]))
+            out.append((item[0], value))
         if len({name for name, _ in out}) != len(out):
             self.fail("two numbers share a name")
         return tuple(out)
@@ -295,6 +299,8 @@ class _Reader:
                     return Calc(inner[0], args)
             if key == "dtype" and isinstance(inner, str) and inner in DTYPES:
                 return DType(inner)
+            if key == "number" and (number := _number(value)) is not None:
+                return number  # torch.inf, -math.inf, float('nan')
             if key == "ellipsis" and inner is True:
                 return ...
             if key == "hole":
@@ -319,6 +325,8 @@ class _Reader:
 
 
 def _enc(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"number": "nan" if value != value else "inf" if value > 0 else "-inf"}
     if isinstance(value, Function):
         kind = "def" if value.name is not None and not value.source.startswith("lambda") \
             else "lambda"
@@ -355,5 +363,23 @@ def _identifier(value: object) -> bool:
 
 
 def _finite_number(value: object) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and abs(value) < 2**62)
+    """A number the file may hold as itself: an int of at most 62 bits (as code may write), any
+    finite float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) < 2**62 if isinstance(value, int) else math.isfinite(value)
+
+
+#: How a number JSON has no literal for is written: ``{"number": "inf"}``.
+_NON_FINITE = ("inf", "-inf", "nan")
+
+
+def _number(value: object) -> int | float | None:
+    """A number entry's value, a plain number or ``{"number": "inf"}``; None if it is neither."""
+    if _finite_number(value):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        text = value.get("number")
+        if isinstance(text, str) and text in _NON_FINITE:
+            return float(text)  # a new float each time, as Python's float('nan') is
+    return None
