@@ -154,10 +154,10 @@ class JacobianView(QWidget):
             self._set_title()
 
     def _set_title(self) -> None:
-        mark = "▸" if self.folded else "▾"
-        more = " (click to show)" if self.folded else ""
-        self.title.setText(_html(f"{mark} Local Jacobian of this step: what it sends is gᵀJ{more}",
-                                 self._points, bold=True))
+        # folded, one short line (a docked card at 720p has no room for two)
+        title = "▸ Local Jacobian gᵀJ (click to show)" if self.folded else \
+            "▾ Local Jacobian of this step: what it sends is gᵀJ"
+        self.title.setText(_html(title, self._points, bold=True))
 
     def text(self) -> str:
         """What the section says (captions and checks), for tests and copying."""

@@ -83,6 +83,7 @@ class StepperPanel(QWidget):
         self.check_button.clicked.connect(self.check_gradients)
         self.check_result = QLabel()
         self.check_result.setWordWrap(True)
+        self.check_result.hide()  # shown with a verdict: empty, its line is the card's
         self.call_box = QComboBox()
         self.call_box.setToolTip("The code makes several backward calls: show this one's graph "
                                  "and steps")
@@ -132,7 +133,7 @@ class StepperPanel(QWidget):
         document.graph_changed.connect(self.refresh)
         document.gradients_changed.connect(self.refresh)
         document.graph_changed.connect(self.show_result_notes)
-        document.graph_changed.connect(self.check_result.clear)
+        document.graph_changed.connect(lambda *_: self._show_check(""))
         document.step_changed.connect(self.refresh)
         document.step_mode_changed.connect(self._mode_changed)
         self._restyle()
@@ -197,16 +198,16 @@ class StepperPanel(QWidget):
         """The course's "exact vs numerical" point: each leaf's gradient against finite differences."""
         exploration = self.document.exploration
         if exploration is None:
-            self.check_result.setText("Only expressions built here can be re-evaluated.")
+            self._show_check("Only expressions built here can be re-evaluated.")
             return []
         try:
             checks = self.document.check_gradients()
         except EngineError as exc:  # the child could not evaluate it again (time, memory)
-            self.check_result.setText(f"Not checked: {exc}")
+            self._show_check(f"Not checked: {exc}")
             return []
         if not checks and exploration.expression is None:  # a Python run: its own Functions
-            self.check_result.setText("This call runs no autograd.Function of the program's "
-                                      "own: torch's backward formulas are exact.")
+            self._show_check("This call runs no autograd.Function of the program's own: "
+                             "torch's backward formulas are exact.")
             return []
         lines = []
         for c in checks:
@@ -216,8 +217,12 @@ class StepperPanel(QWidget):
                 mark = "✓" if c.ok else "✗"
                 lines.append(f"{mark} {c.name}: max |autograd − numerical| = {c.max_abs_error:.2e} "
                              f"(relative {c.relative_error:.1e})")
-        self.check_result.setText("\n".join(lines) or "No leaf to check.")
+        self._show_check("\n".join(lines) or "No leaf to check.")
         return checks
+
+    def _show_check(self, text: str) -> None:
+        self.check_result.setText(text)
+        self.check_result.setVisible(bool(text) and self.check_button.isVisibleTo(self))
 
     # -- display ---------------------------------------------------------------------------------
     def show_result_notes(self) -> None:
@@ -242,8 +247,9 @@ class StepperPanel(QWidget):
 
     def set_presentation(self, on: bool) -> None:
         """Presentation mode keeps the essentials: the buttons, the step and its card."""
-        for widget in (self.speed, self.check_button, self.check_result):
+        for widget in (self.speed, self.check_button):
             widget.setVisible(not on)
+        self.check_result.setVisible(not on and bool(self.check_result.text()))
         self.card.set_compact(on)
 
     def set_font_size(self, points: int) -> None:

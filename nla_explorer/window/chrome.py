@@ -16,6 +16,7 @@ from nla_explorer.graph_view.pane import GraphPane
 from nla_explorer.graph_view.picture import PictureOptions
 from nla_explorer.panels.stepper import StepperPanel
 from nla_explorer.preferences import GROUP_DEPTHS
+from nla_explorer.window.card_room import CardRoom
 
 ENGINES = ("auto", "builtin", "dot")
 #: Presentation mode shrinks the type of a long step card down to this, never below.
@@ -187,6 +188,8 @@ class Presentation(QObject):
         pane.document.step_changed.connect(lambda _: self.active and self._fit_timer.start())
         stepper.card.jacobian.clicked.connect(self._details_clicked)
         window.installEventFilter(self)  # a new screen size: fit the card again
+        # docked, the card is fitted by the room it is given (presentation: by its type)
+        self.card_room = CardRoom(window, stepper, stepper_dock, lambda: self.active)
 
     def _forget_return(self, state) -> None:
         if self._returning is state:
@@ -298,6 +301,7 @@ class Presentation(QObject):
             self.pane.set_presentation(False)
             self.stepper.set_presentation(False)
             self.stepper.card.jacobian.set_folded(False)
+            self.card_room.later()
             window.setPalette(QPalette())  # inherit the application's again (it follows the theme)
             self.font_spin.setValue(font)
             self.stepper.set_font_size(font)  # the card's type was fitted apart from the spin

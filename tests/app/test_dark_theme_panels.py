@@ -283,6 +283,7 @@ def test_the_step_card_is_never_wider_than_its_dock(window, qtbot, example, poin
     window.load_example(example)
     stepper = window.stepper
     viewport = stepper.card_area.viewport()
+    window.presentation.card_room.details = True  # the user opened the local Jacobian: kept open
     widest = 0
     for step in range(window.document.step_count()):
         window.document.set_step(step)
