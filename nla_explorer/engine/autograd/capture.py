@@ -206,7 +206,7 @@ class _Naming:
                 self._by_storage[_storage_key(value)] = name
                 self._by_buffer.setdefault(value.untyped_storage().data_ptr(), name)
         self._outputs = {fn: tuple(named.get(k) for k in range(max(named) + 1))
-                         for fn, named in outputs.items() if len(named) > 1}
+                         for fn, named in outputs.items() if len(named) > 1 or max(named) > 0}
         for fn, named in self._outputs.items():  # Q, R = torch.linalg.qr(A): the node "Q, R"
             self._by_fn[fn] = ", ".join(n for n in named if n)
         self._pointers = {key[0] for key in self._by_storage}  # most tensors miss: ask cheaply

@@ -9,6 +9,7 @@ from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph
 from nla_explorer.engine.autograd.step_names import placeholders, render, saved_label, tidy
 from nla_explorer.engine.autograd.step_rules import RULES, fmt, namer_for, op_base, saved_operand
 from nla_explorer.engine.autograd.step_variants import NORM_NODES, norm_mark
+from nla_explorer.engine.ops.factorizations import ALL_FACTORS
 from nla_explorer.engine.tensors import TensorData
 
 #: The forward formula of a node in the symbols of its inputs (slots in order), from its rule.
@@ -56,6 +57,8 @@ def forward_card(graph: AutogradGraph, order: tuple[str, ...], index: int) -> Fo
     formula = FORMULAS.get(base)
     if formula and base in NORM_NODES:  # ‖x‖₁, ‖x‖∞, ‖x‖_F: the order it was called with
         formula += norm_mark(node)
+    if len(node.output_names) > 1 and base in ALL_FACTORS:  # lam, V = torch.linalg.eigh(S)
+        formula = ALL_FACTORS[base]
     inputs, names = [], {}
     for slot, label in enumerate(labels):
         symbol = symbols[slot] if formula and slot < len(symbols) else None

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Mapping
 from nla_explorer.engine.autograd.card_numbers import fmt
 from nla_explorer.engine.autograd.graph import LEAF, AutogradGraph, GraphNode, SavedValue
 from nla_explorer.engine.autograd.rule_table import RULES, op_base
+from nla_explorer.engine.ops.factorizations import FACTORS
 from nla_explorer.engine.autograd.step_variants import norm_mark, permute_mark
 
 #: How tightly a label binds: a name or call, a postfix form (``xᵀ``), a product, a sum.
@@ -27,6 +28,8 @@ GENERIC: dict[str, tuple[str, ...]] = {
     "I": ("I", "𝕀", "Id"),  # the identity matrix
     "N": ("N", "M", "K", "numel"),  # a count of elements or samples
     "const": ("const", "constant", "C"),  # a constant torch kept no trace of (y in Ax − y)
+    # the factors of QR and the SVD the program does not name (ops/factorizations.py)
+    "Q": ("Q", "Q̃", "Qf"), "R": ("R", "R̃", "Rf"), "U": ("U", "Ũ", "Uf"), "S": ("S", "S̃", "Sf"),
 }
 #: Values of saved numbers that may be absent (``clamp(min=0)`` has no max).
 UNBOUNDED = {"min": "−∞", "max": "∞"}
@@ -220,14 +223,14 @@ class Namer:
         self.generic = {symbol: choose(c, self.taken) for symbol, c in GENERIC.items()}
         self._sources: dict[str, dict[int, str]] = {}
         self._uses: dict[str, int] = {}
-        several = {n.id: n.output_names for n in graph.nodes if n.output_names}
+        several = {n.id for n in graph.nodes if n.output_names}
         self._picked: dict[tuple[str, int], Label] = {}  # Q of Q, R = qr(A): its own name
         for e in graph.edges:
             self._sources.setdefault(e.target, {})[e.slot] = e.source
             self._uses[e.source] = self._uses.get(e.source, 0) + 1
-            if e.source in several and e.output_nr < len(several[e.source]) and \
-                    several[e.source][e.output_nr]:
-                self._picked[e.target, e.slot] = Label(several[e.source][e.output_nr])
+            if e.source in several:
+                self._picked[e.target, e.slot] = self.output_label(graph.node(e.source),
+                                                                   e.output_nr)
         roots = sum(1 for n in graph.nodes if n.id not in self._uses)
         output = graph.output
         # several outputs (backward([y, z])): no one name is what is differentiated
@@ -245,6 +248,13 @@ class Namer:
             if len(label.text) <= LABEL_LENGTH:
                 return label
         return label
+
+    def output_label(self, node: GraphNode, output_nr: int) -> Label:
+        """Output ``output_nr`` of a node of several: the program's name, else torch's (``R``)."""
+        named, fields = node.output_names, FACTORS.get(op_base(node.op), ())
+        name = named[output_nr] if output_nr < len(named) else None
+        field = fields[output_nr] if output_nr < len(fields) else f"{node.label}(…)"
+        return Label(name or self.generic.get(field, field))
 
     def input_labels(self, node: GraphNode) -> list[Label]:
         """A label per input slot: the producer's, else the constant's torch saved."""

@@ -19,6 +19,7 @@ from nla_explorer.engine.autograd.step_names import (
 from nla_explorer.engine.autograd.step_variants import node_rule
 from nla_explorer.engine.autograd.trace import BackwardTrace
 from nla_explorer.engine.ops import NodeRule
+from nla_explorer.engine.ops.factorizations import FACTORS
 from nla_explorer.engine.tensors import TensorData
 
 __all__ = [
@@ -120,7 +121,7 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     incoming = step.incoming
     if node.kind == LEAF:
         return _leaf_card(graph, trace, node, incoming, namer)
-    rule = node_rule(node, graph)  # a norm's order, a permute that is no transpose
+    rule = node_rule(node, graph, tuple(g is not None for g in step.grad_outputs))
     labels = namer.input_labels(node)
     grads = list(step.grad_inputs) + [None] * (node.n_inputs - len(step.grad_inputs))
     grads = grads[:node.n_inputs]
@@ -168,6 +169,8 @@ def _environment(namer: Namer, node: GraphNode, rule: NodeRule | None,
     """What each symbol of the node's rule stands for here."""
     env = {symbol: Label(namer.generic[symbol]) for symbol in ("I", "N")}
     env.update({"g": Label(namer.grad), "L": Label(namer.loss)})
+    for k in range(len(FACTORS.get(op_base(node.op), ()))):  # Q, R = torch.linalg.qr(A)
+        env[f"out{k}"] = namer.output_label(node, k)
     if rule is None:
         return env
     for slot, symbol in enumerate(rule.symbols):

@@ -7,7 +7,8 @@ and names it accordingly (:func:`norm_mark`, :func:`permutation_text`).
 2-norm's only). ``PermuteBackward0`` is ``x.T`` of a matrix (dims ``(1, 0)``: a transpose) and
 also every other ``permute``, which is no transpose. ``WhereBackward0`` and
 ``MaskedFillBackward0/1`` say "where m is True" of a condition the program named, and the where
-that ends ``torch.logdet`` says so (given the graph).
+that ends ``torch.logdet`` says so (given the graph). QR, eigh and the SVD name their factors as
+the program does, and take the general rule where the vectors' own gradients arrive.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import replace
 
 from nla_explorer.engine.autograd.graph import AutogradGraph, GraphNode
 from nla_explorer.engine.autograd.rule_table import RULES, op_base
+from nla_explorer.engine.ops.factorizations import FACTORS, GENERAL_LINES, VECTORS
 from nla_explorer.engine.ops.linear_algebra import NORM_LINES, NORM_MARKS
 from nla_explorer.engine.ops.record import NodeRule
 
@@ -95,16 +97,19 @@ def permute_mark(node: GraphNode) -> str:
     return f".permute({permutation_text(node)})"
 
 
-def node_rule(node: GraphNode, graph: AutogradGraph | None = None) -> NodeRule | None:
+def node_rule(node: GraphNode, graph: AutogradGraph | None = None,
+              arrived: tuple[bool, ...] = ()) -> NodeRule | None:
     """The rule of ``node``'s kind, in the variant of what this node computes (its norm's order,
     a permute that is no transpose, a condition the program named, the where of a logdet: that
-    one needs ``graph``)."""
+    one needs ``graph``; a factorization whose vectors' gradients ``arrived``, by output)."""
     base = op_base(node.op)
     rule = RULES.get(base)
     if rule is None:
         return None
     if base in CONDITIONED:
         return _conditioned(rule, node, graph)
+    if base in FACTORS:
+        return _factored(rule, node, base, arrived)
     key = norm_order(node) if base in NORM_NODES else None
     if key is not None:
         line = NORM_LINES[key]
@@ -137,6 +142,14 @@ def _conditioned(rule: NodeRule, node: GraphNode, graph: AutogradGraph | None) -
             for e in graph.inputs_of(node.id)):
         lines += ((None, LOGDET_NOTE),)
     return replace(rule, lines=lines)
+
+
+def _factored(rule: NodeRule, node: GraphNode, base: str, arrived: tuple[bool, ...]) -> NodeRule:
+    """QR, eigh, SVD: the general lines where the vectors' own gradients arrive (eigvalsh's and
+    svdvals' simpler ones otherwise); the card writes each factor ``{outk}`` by its name."""
+    if any(k < len(arrived) and arrived[k] for k in VECTORS.get(base, ())):
+        return replace(rule, lines=GENERAL_LINES[base])
+    return rule
 
 
 def _attribute_label(node: GraphNode, name: str) -> str | None:

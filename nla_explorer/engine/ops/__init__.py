@@ -16,8 +16,8 @@ import torch
 
 from nla_explorer.engine.autograd.custom_functions import CUSTOM_FUNCTIONS
 from nla_explorer.engine.ops import (
-    activations, arithmetic, autograd, comparisons, elementwise, inputs, linear_algebra, losses,
-    pooling, reductions, selection, shape,
+    activations, arithmetic, autograd, comparisons, elementwise, factorizations, inputs,
+    linear_algebra, losses, pooling, reductions, selection, shape,
 )
 from nla_explorer.engine.ops.record import NodeRule, Op, Param, Port
 
@@ -26,7 +26,7 @@ OpSpec = Op
 
 #: The domains in catalogue order (the palette shows ops in this order within a category).
 DOMAINS = (inputs, arithmetic, linear_algebra, shape, reductions, elementwise, comparisons,
-           activations, losses, pooling, selection, autograd)
+           activations, losses, pooling, selection, factorizations, autograd)
 
 
 def _catalogue() -> dict[str, Op]:

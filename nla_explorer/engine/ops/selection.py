@@ -11,10 +11,11 @@ from __future__ import annotations
 from nla_explorer.engine.ops.parts import X, unary
 from nla_explorer.engine.ops.record import Op
 
-#: Ops whose result is a named tuple of this many tensors (max and min: only along a dim).
-TUPLES = {"sort": 2, "topk": 2, "max_of": 2, "min_of": 2}
+#: Ops whose result is a named tuple of this many tensors (max and min: only along a dim), these
+#: and the factorizations (:mod:`factorizations`).
+TUPLES = {"sort": 2, "topk": 2, "max_of": 2, "min_of": 2, "qr": 2, "eigh": 2, "svd": 3}
 #: The fields of those named tuples, as code reads them.
-FIELDS = ("values", "indices")
+FIELDS = ("values", "indices", "Q", "R", "eigenvalues", "eigenvectors", "U", "S", "Vh")
 
 _PICKED = "(the indices say which)"
 
@@ -39,7 +40,7 @@ OPS = (
        ports=X, statement=True, any_result=True, glyph="i↑"),
     Op("argmin", "selection", "the index of the smallest entry", ("torch.argmin", ".argmin"),
        ports=X, statement=True, any_result=True, glyph="i↓"),
-    Op("field", "selection", "a named part of a result: .values, .indices",
+    Op("field", "selection", "a named part of a result: .values, .indices, .Q, .eigenvalues…",
        tuple(f"attr:{name}" for name in FIELDS), ports=X, statement=True, any_result=True,
        glyph="."),
 )
