@@ -358,7 +358,7 @@ def test_an_lstm_cell_loop_in_a_recording():
 # -- the builders of frozen objects -------------------------------------------------------------
 _FIELDS = {
     GraphNode: ("n3", OP, "MulBackward0", "mul", "y", None, (), 2, 17, "net.l1", 1, "n0",
-                (("net", 1),), ((1, "b"),), ()),
+                (("net", 1),), ((1, "b"),), (), ("y", None)),
     GraphEdge: ("n1", "n0", 1, 0),
     SavedValue: ("other", "constant", None, 2.5, "b"),
     TensorData: ((2,), "float32", "cpu", np.zeros(2), {"min": 0.0}),

@@ -31,7 +31,8 @@ from tests.engine.test_op_gradients import ARGS, EXTRA, LEAVES, render, run_plai
 
 #: In-place updates: their node is the out-of-place op's (``out += y`` makes an AddBackward0).
 IN_PLACE = {"iadd": "out = x * 1\nout += y", "isub": "out = x * 1\nout -= y",
-            "imul": "out = x * 1\nout *= y", "idiv": "out = x * 1\nout /= p"}
+            "imul": "out = x * 1\nout *= y", "idiv": "out = x * 1\nout /= p",
+            "set_item": "out = x * 1\nout[0] = y[1]"}  # CopySlices
 
 
 def no_differentiable_input(key: str) -> str:
@@ -42,7 +43,9 @@ def no_differentiable_input(key: str) -> str:
     if op.category == "autograd":
         return "runs the autograd engine or reads/sets .grad: no node of the graph"
     return {"manual_seed": "seeds the generator: no tensor",
-            "requires_grad_": "turns a tensor into a leaf: no node"}.get(key, "")
+            "requires_grad_": "turns a tensor into a leaf: no node",
+            "argmax": "an index: an integer tensor, no gradient",
+            "argmin": "an index: an integer tensor, no gradient"}.get(key, "")
 
 
 def snippet(body: str) -> str:

@@ -147,6 +147,15 @@ EXTRA = [
     ("masked_fill", ".masked_fill", "x.masked_fill(x > 0, 0.5)"),
     ("masked_fill", "torch.masked_fill", "torch.masked_fill(x, x < 0, b[0])"),
     ("to", ".to", "x.to(torch.float32)"), ("to", ".to", "x.to(dtype=torch.float64) * 2"),
+    # code only, read as Python reads their named tuples (test_selection_ops, test_factorizations)
+    ("max_of", ".max", "x.max(dim=1).values"), ("max_of", "torch.max", "torch.max(x) * x"),
+    ("min_of", ".min", "x.min(0)[0]"), ("sort", ".sort", "x.sort(dim=1).values"),
+    ("topk", "torch.topk", "torch.topk(x, 2).values"),
+    ("field", "attr:values", "x.sort(descending=True).values * 2"),
+    ("qr", "torch.linalg.qr", "torch.linalg.qr(M).R"),
+    ("qr", "torch.linalg.qr", "torch.linalg.qr(x.T).Q"),
+    ("eigh", "torch.linalg.eigh", "torch.linalg.eigh(M @ M.T).eigenvalues"),
+    ("svd", "torch.linalg.svd", "torch.linalg.svd(x, full_matrices=False).S"),
 ]
 
 #: Constructors are covered as leaves (with ``requires_grad=True`` or ``.requires_grad_()``).
