@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from nla_explorer.engine import EXAMPLES, ExpressionError, evaluate, parse_code
+from nla_explorer.engine import EXAMPLES, ExpressionError, evaluate, parse_code, to_code
 from nla_explorer.engine.sessions.nla_file import (
     expression_to_json, load_session, save_session, session_from_text,
 )
@@ -20,6 +20,21 @@ def test_examples_round_trip_through_a_session_file(name, tmp_path):
     assert [b.form for b in loaded.blocks] == [b.form for b in expr.blocks]
     assert layout == {"b1": (10.0, 20.5)}
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("name", ["quadratic", "relu_layer"])
+def test_the_codes_closing_backward_survives_a_session(name, tmp_path):
+    """The code written from a loaded session still ends with ``f.backward()``, and running it
+    records that backward call on the same line, as before saving."""
+    code = EXAMPLES[name].code
+    expr = parse_code(code)
+    assert expr.backward_line is not None
+    save_session(tmp_path / "s.nla", expr)
+    loaded, _ = load_session(tmp_path / "s.nla")
+    assert (loaded.backward_line, loaded.backward_text) == (expr.backward_line, expr.backward_text)
+    assert to_code(loaded) == to_code(expr) and to_code(loaded).rstrip().endswith(".backward()")
+    calls = [(c.line, c.label) for c in evaluate(loaded).backward_calls]
+    assert calls == [(c.line, c.label) for c in evaluate(expr).backward_calls] and calls
 
 
 def test_index_slices_and_dtypes_survive():
@@ -66,6 +81,10 @@ BAD = [
     (mutate(lambda d: d.update(version=True)), "version True"),
     (mutate(lambda d: d.update(format="x" * 100_000)), "format is 'xxxxxxxxxxxx"),
     (mutate(lambda d: d.update(numbers=[["n", 5], ["n", 6]])), "two numbers share a name"),
+    (mutate(lambda d: d.update(backward=["import os", None])), "'backward' must be [line, label]"),
+    (mutate(lambda d: d.update(backward=[True, "f.backward()"])), "must be [line, label]"),
+    (mutate(lambda d: d.update(backward=[3, "x" * 500])), "must be [line, label]"),
+    (mutate(lambda d: d.update(backward=[3, None], output=None)), "the output is not set"),
 ]
 
 

@@ -6,6 +6,7 @@ Format (version 1)::
      "numbers": [["n", 5]], "output": "b8",
      "blocks": [{"id": "b1", "op": "randn", "args": [...], "kwargs": [["requires_grad", true]],
                  "name": "A", "form": "torch.randn"}, ...],
+     "backward": [10, "f.backward()"],  # the code's closing backward call, if any
      "layout": {"b1": [x, y], ...}}
 
 Arguments are encoded as JSON values; ``{"ref": id}``, ``{"var": name}``, ``{"dtype": name}``,
@@ -26,7 +27,6 @@ argument). It is read back with the same checks as the program's blocks (and cou
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
@@ -42,36 +42,14 @@ from nla_explorer.engine.expression import (
     Block, Calc, DType, Expression, Hole, Ref, Slice, Var,
 )
 from nla_explorer.engine.ops import CATALOGUE, DTYPES
+from nla_explorer.engine.sessions.session_json import (  # noqa: F401 - the writing side
+    FORMAT, VERSION, expression_to_json, finite_number,
+)
 
-FORMAT = "nla-explorer-session"
-VERSION = 1
 MAX_BYTES = 5_000_000
 MAX_BLOCKS = 5_000
 _MAX_DEPTH = 8
 _MAX_ITEMS = 10_000
-
-
-def expression_to_json(expression: Expression, layout: dict | None = None) -> dict:
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        **_program_json(expression),
-        "layout": {k: list(v) for k, v in (layout or {}).items()
-                   if all(_finite_number(c) for c in v)},  # a position off the canvas: dropped
-    }
-
-
-def _program_json(expression: Expression) -> dict:
-    """Numbers, output and blocks: the program's, or a function's body."""
-    return {
-        "numbers": [[k, _enc(v)] for k, v in expression.numbers],
-        "output": expression.output,
-        "blocks": [
-            {"id": b.id, "op": b.op, "args": [_enc(a) for a in b.args],
-             "kwargs": [[k, _enc(v)] for k, v in b.kwargs], "name": b.name, "form": b.form}
-            for b in expression.blocks if b.form not in ("shows:value", "shows:raise")  # code only
-        ],
-    }
 
 
 def save_session(path: str | os.PathLike, expression: Expression, layout: dict | None = None) -> None:
@@ -143,7 +121,19 @@ class _Reader:
         numbers = self.numbers(data.get("numbers", []))
         self.program_numbers = dict(numbers)
         parsed, output = self.program(data, None)
-        return Expression(parsed, numbers, output)
+        line, text = self.closing_backward(data.get("backward"), output)
+        return Expression(parsed, numbers, output, line, text)
+
+    def closing_backward(self, raw: object, output: str | None) -> tuple[int | None, str | None]:
+        """``[line, label]`` of the code's closing ``f.backward()`` (absent: none)."""
+        if raw is None:
+            return None, None
+        if not (isinstance(raw, list) and len(raw) == 2 and _line_number(raw[0]) and
+                (raw[1] is None or (isinstance(raw[1], str) and len(raw[1]) <= 200))):
+            self.fail(f"'backward' must be [line, label], not {_short(raw)}")
+        if output is None:
+            self.fail("'backward' closes the program on its output, and the output is not set")
+        return raw[0], raw[1]
 
     def program(self, data: dict, function: str | None) -> tuple[tuple[Block, ...], str | None]:
         """The blocks and output of the program, or of a function (named for messages)."""
@@ -281,7 +271,7 @@ class _Reader:
                 self.fail(f"block {block_id}: a string argument is too long", block_id)
             return value
         if isinstance(value, (int, float)):
-            if not _finite_number(value):
+            if not finite_number(value):
                 self.fail(f"block {block_id}: the number {value!r} is not allowed", block_id)
             return value
         if isinstance(value, dict) and len(value) == 1:
@@ -321,34 +311,7 @@ class _Reader:
             return {}
         return {k: (float(v[0]), float(v[1])) for k, v in raw.items()
                 if isinstance(k, str) and isinstance(v, list) and len(v) == 2
-                and all(_finite_number(c) for c in v)}
-
-
-def _enc(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return {"number": "nan" if value != value else "inf" if value > 0 else "-inf"}
-    if isinstance(value, Function):
-        kind = "def" if value.name is not None and not value.source.startswith("lambda") \
-            else "lambda"
-        return {"function": {"kind": kind, "name": value.name, "params": list(value.params),
-                             "captured": list(value.captured), **_program_json(value.body)}}
-    if isinstance(value, Ref):
-        return {"ref": value.block}
-    if isinstance(value, Var):
-        return {"var": value.name}
-    if isinstance(value, Calc):
-        return {"calc": [value.symbol, [_enc(v) for v in value.args]]}
-    if isinstance(value, DType):
-        return {"dtype": value.name}
-    if isinstance(value, Hole):
-        return {"hole": value.port}
-    if isinstance(value, Slice):
-        return {"slice": [_enc(value.start), _enc(value.stop), _enc(value.step)]}
-    if isinstance(value, tuple):
-        return {"tuple": [_enc(v) for v in value]}
-    if value is Ellipsis:
-        return {"ellipsis": True}
-    return value
+                and all(finite_number(c) for c in v)}
 
 
 def _short(value: object) -> str:
@@ -357,17 +320,14 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _line_number(value: object) -> bool:
+    """A line number: a positive int (not a bool), at most a million."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 1_000_000
+
+
 def _identifier(value: object) -> bool:
     return isinstance(value, str) and value.isidentifier() and not value.startswith("__") \
         and len(value) <= 64
-
-
-def _finite_number(value: object) -> bool:
-    """A number the file may hold as itself: an int of at most 62 bits (as code may write), any
-    finite float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return abs(value) < 2**62 if isinstance(value, int) else math.isfinite(value)
 
 
 #: How a number JSON has no literal for is written: ``{"number": "inf"}``.
@@ -376,7 +336,7 @@ _NON_FINITE = ("inf", "-inf", "nan")
 
 def _number(value: object) -> int | float | None:
     """A number entry's value, a plain number or ``{"number": "inf"}``; None if it is neither."""
-    if _finite_number(value):
+    if finite_number(value):
         return value
     if isinstance(value, dict) and len(value) == 1:
         text = value.get("number")
