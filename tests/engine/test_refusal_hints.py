@@ -88,6 +88,15 @@ CASES = [
     (X + "m = x.shape", "the tensor attribute '.shape' is not supported", ("Run cell",)),
     (X + "y = torch.foo(x)", "'torch.foo' is not in the whitelist of torch functions",
      ("Run cell",)),
+    # constructs of expressions (they said only "… is not supported here")
+    (X + "ys = [x[i] * i for i in range(3)]", "a list comprehension is not supported here",
+     ("Run cell",)),
+    (X + "y = x * 2\ny.register_hook(lambda g: g * 3)", "a lambda (outside jacobian and hessian)",
+     ("Run cell",)),
+    (X + "d = {'x': x}", "a dict is not supported here", ("Run cell",)),
+    (X + "y = torch.stack(*[x, x])", "'*' argument unpacking is not supported", ("Run cell",)),
+    (X + "y = torch.sum(x, **{'dim': 0})", "'**' keyword unpacking is not supported",
+     ("Run cell",)),
     # jacobian(f, x) needs no requires_grad (it differentiates copies): not the user's mistake
     ("from torch.autograd.functional import jacobian, hessian\nx = torch.randn(3)\n"
      "J = jacobian(lambda x: x ** 2, x)\nH = hessian(lambda x: (x ** 3).sum(), x)",

@@ -229,7 +229,7 @@ class _Parser:
         if isinstance(node, ast.Subscript):
             return self._subscript(node)
         what = EXPRESSION_NAMES.get(type(node), type(node).__name__)
-        self._fail(f"{what} is not supported here", what)
+        self._fail(refusals.with_hint(f"{what} is not supported here", refusals.RUN), what)
 
     def _attribute(self, node: ast.Attribute) -> object:
         base = self._expr(node.value)
@@ -247,7 +247,8 @@ class _Parser:
             if form in FORMS:
                 return self._add(FORMS[form], (base,), (), form=form)
             self._fail(refusals.attribute_refusal(node.attr), node.attr)
-        self._fail(f"'.{node.attr}' of {describe(base)} is not supported", node.attr)
+        self._fail(refusals.with_hint(f"'.{node.attr}' of {describe(base)} is not supported",
+                                      refusals.RUN), node.attr)
 
     def _callee(self, func: ast.expr) -> object:
         if isinstance(func, ast.Name) and func.id in IGNORED_CALLS:
@@ -275,10 +276,10 @@ class _Parser:
         if isinstance(callee, Ignored):
             return callee  # numpy, matplotlib...: not modelled (nor read), unless a tensor needs it
         if any(isinstance(a, ast.Starred) for a in node.args):
-            self._fail("'*' argument unpacking is not supported")
+            self._fail(refusals.with_hint("'*' argument unpacking is not supported", refusals.RUN))
         args = tuple(self._expr(a) for a in node.args)
         if any(k.arg is None for k in node.keywords):
-            self._fail("'**' keyword unpacking is not supported")
+            self._fail(refusals.with_hint("'**' keyword unpacking is not supported", refusals.RUN))
         kwargs = tuple((k.arg, self._expr(k.value)) for k in node.keywords)
         for value in (*args, *(v for _, v in kwargs)):
             if isinstance(value, Ignored):
@@ -337,7 +338,8 @@ class _Parser:
         if isinstance(base, Ignored):
             return base
         if not isinstance(base, Ref):
-            self._fail(f"indexing {describe(base)} is not supported")
+            self._fail(refusals.with_hint(f"indexing {describe(base)} is not supported",
+                                          refusals.RUN))
         index = self._index_item(node.slice)
         return self._add("index", (base, index), (), form="[]")
 
