@@ -92,7 +92,7 @@ class CardRoom(QObject):
         """The docks on screen under the card's dock, in its column (the Inspector)."""
         window, dock = self.window, self.dock
         area, at = window.dockWidgetArea(dock), dock.geometry()
-        return [d for d in window.findChildren(QDockWidget)
+        return [d for d in window.findChildren(QDockWidget, options=Qt.FindDirectChildrenOnly)
                 if d is not dock and d.isVisible() and not d.isFloating()
                 and window.dockWidgetArea(d) == area and d.geometry().top() > at.top()
                 and d.geometry().left() < at.right() and at.left() < d.geometry().right()]
@@ -114,7 +114,7 @@ class CardRoom(QObject):
         """The height of the tab bar under ``dock``'s tab group (resizeDocks counts it in)."""
         if not self.window.tabifiedDockWidgets(dock):
             return 0
-        for bar in self.window.findChildren(QTabBar):
+        for bar in self.window.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
             if bar.parentWidget() is self.window and bar.isVisible() and dock.windowTitle() in {
                     bar.tabText(i) for i in range(bar.count())}:
                 return bar.height()
@@ -137,20 +137,29 @@ class CardRoom(QObject):
                 if self.details is None and self.need() > self.room():
                     jacobian.set_folded(True)
             card.numbers.setVisible(bool(card.numbers.text()))
+            need = self.need()  # fits where it is, and cannot go home (or is home): most steps
+            if need <= self.stepper.card_area.maximumViewportSize().height() and (
+                    self.grown() == 0 or need > self.room()):
+                self._no_stale_scroll_bar()
+                return
             most = self.tallest() - self.dock.height()  # how much more room the card can get
             if self.need() > self.room() + max(most, 0) + self.grown() and \
                     card.numbers.isVisible() and not self.details:
                 card.numbers.hide()
             self._size()
-            area = self.stepper.card_area
-            if self.need() <= area.maximumViewportSize().height():
-                # a scroll bar shown for the card before it had its room narrows the card, which
-                # then needs it: laid out again without one
-                area.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-                area.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+            self._no_stale_scroll_bar()
         finally:
             self.fitting = False
             self.fitted_at = self.dock.height()
+
+    def _no_stale_scroll_bar(self) -> None:
+        """A scroll bar shown for the card before it had its room narrows the card, which then
+        needs it: laid out again without one."""
+        area = self.stepper.card_area
+        if area.verticalScrollBar().isVisible() and \
+                self.need() <= area.maximumViewportSize().height():
+            area.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+            area.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
 
     def grown(self) -> int:
         return max(0, self.dock.height() - self.home) if self.home is not None else 0
@@ -160,11 +169,11 @@ class CardRoom(QObject):
         the docks below allow (a few tries: a separator, a line wrapping anew)."""
         window = self.window
         for _ in range(4):
-            height = self.dock.height()
-            lack = self.need() - self.stepper.card_area.maximumViewportSize().height()
+            height, need = self.dock.height(), self.need()
+            lack = need - self.stepper.card_area.maximumViewportSize().height()
             # back home where the card fits there; else no smaller than it is (the Inspector
             # does not jump at every step of a run of big cards)
-            target = self.home if self.need() <= self.room() else \
+            target = self.home if need <= self.room() else \
                 min(max(height + lack, height if lack < 0 else 0), self.tallest())
             if target == height:
                 return
