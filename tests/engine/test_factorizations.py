@@ -121,3 +121,16 @@ def test_its_errors_are_pythons_on_the_same_line(oracle, code, kind):
     expected, actual = oracle.run(text), app_record(text)
     assert expected["error"]["type"] == actual["error"]["type"] == kind, actual["error"]
     assert expected["error"]["line"] == actual["error"]["line"] == len(text.splitlines())
+
+
+def test_the_gradient_arriving_is_each_factors_own_and_uses_are_summed_per_factor():
+    """torch adds what Q's uses send into ∂f/∂Q, and R's into ∂f/∂R: never Q's into R's."""
+    text = H + "Q, R = torch.linalg.qr(A)\nf = (Q * Q).sum() + R.sum()\nf.backward()\n"
+    card, _ = _cards(text, "LinalgQr")
+    assert card.gradient_of == "∂f/∂Q" and card.name == "Q"
+    assert [label for label, _ in card.contributions] == ["Q ⊙ Q, input 1", "Q ⊙ Q, input 2"]
+    torch.manual_seed(0)
+    A = torch.randn(4, 3, dtype=torch.float64)
+    Q, _ = torch.linalg.qr(A)
+    assert torch.allclose(torch.tensor(card.incoming.values), 2 * Q)  # not Q's and R's summed
+    assert "∂f/∂R = ‹3×3› arrives too" in card.note

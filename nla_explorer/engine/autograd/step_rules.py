@@ -150,18 +150,23 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     if dead:
         notes.append(f"no gradient flows to {', '.join(dead)} "
                      f"({'constants' if len(dead) > 1 else 'constant'})")
-    shared = _shared_note(graph, trace, node.id, namer)
+    # a node of several outputs (Q, R = qr(A)): the card's g is the first output's that arrived
+    arrived = [k for k, grad in enumerate(step.grad_outputs) if grad is not None] or [0]
+    several = len(step.grad_outputs) > 1
+    name = namer.output_label(node, arrived[0]) if several else namer.label(node.id)
+    notes += [f"{partial(loss, namer.output_label(node, k))} = {fmt(step.grad_outputs[k])} "
+              "arrives too" for k in arrived[1:]]
+    shared = _shared_note(graph, trace, node.id, namer, arrived[0] if several else None)
     if shared:
         notes.append(shared)
-    name = namer.label(node.id)
     targets = tuple(partial(loss, lab) for lab in labels)
     jacobians = jacobian_parts(trace.jacobians.get(node.id), incoming, grads,
                                [lab.text for lab in labels], list(targets), op_base(node.op))
-    return StepCard(f"{name.text} — {node.op}", tuple(lines), incoming,
+    return StepCard(f"{namer.label(node.id).text} — {node.op}", tuple(lines), incoming,
                     tuple((lab.text, grad) for lab, grad in zip(labels, grads)),
                     tuple(numbers), "; ".join(notes), node.id, node.op,
-                    _shared_parts(graph, trace, node.id, namer), name.text, loss, g,
-                    partial(loss, name), targets, jacobians)
+                    _shared_parts(graph, trace, node.id, namer, arrived[0] if several else None),
+                    name.text, loss, g, partial(loss, name), targets, jacobians)
 
 
 def _environment(namer: Namer, node: GraphNode, rule: NodeRule | None,
@@ -257,18 +262,21 @@ def _leaf_card(graph: AutogradGraph, trace: BackwardTrace, node: GraphNode,
                     partial(namer.loss, label), ())
 
 
-def _shared_parts(graph: AutogradGraph, trace: BackwardTrace, node_id: str,
-                  namer: Namer) -> tuple[tuple[str, TensorData], ...]:
-    parts = contributions(graph, trace, node_id, namer=namer)
+def _shared_parts(graph: AutogradGraph, trace: BackwardTrace, node_id: str, namer: Namer,
+                  output_nr: int | None = None) -> tuple[tuple[str, TensorData], ...]:
+    parts = contributions(graph, trace, node_id, namer=namer, output_nr=output_nr)
     return tuple(parts) if len(parts) > 1 else ()
 
 
-def _shared_note(graph: AutogradGraph, trace: BackwardTrace, node_id: str, namer: Namer) -> str:
-    parts = contributions(graph, trace, node_id, namer=namer)
+def _shared_note(graph: AutogradGraph, trace: BackwardTrace, node_id: str, namer: Namer,
+                 output_nr: int | None = None) -> str:
+    parts = contributions(graph, trace, node_id, namer=namer, output_nr=output_nr)
     if len(parts) < 2:
         return ""
-    name = namer.label(node_id).text
-    consumers = {e.target for e in graph.consumers_of(node_id)}
+    node = graph.node(node_id)
+    name = (namer.label(node_id) if output_nr is None else namer.output_label(node, output_nr)).text
+    consumers = {e.target for e in graph.consumers_of(node_id)
+                 if output_nr is None or e.output_nr == output_nr}
     uses = f"{len(consumers)} ops" if len(consumers) > 1 else \
         f"{len(parts)} inputs of the same op"
     terms = " + ".join(f"{fmt(t)} (from {label})" for label, t in parts)
@@ -277,15 +285,18 @@ def _shared_note(graph: AutogradGraph, trace: BackwardTrace, node_id: str, namer
 
 def contributions(graph: AutogradGraph, trace: BackwardTrace, node_id: str,
                   names: Iterable[str] = (), namer: Namer | None = None,
-                  ) -> list[tuple[str, TensorData]]:
-    """The gradient each consumer sends to ``node_id``; they sum to the node's incoming gradient.
+                  output_nr: int | None = None) -> list[tuple[str, TensorData]]:
+    """The gradient each consumer sends to ``node_id``; they sum to the node's incoming gradient
+    (of its output ``output_nr``, for a node of several: R's of ``Q, R = qr(A)``).
 
     Labels are the consumer's variable name or expression (``bᵀx``), with the input number when
     a consumer reads the node twice (``x ⊙ x``). Consumers whose step sent no gradient are left
     out.
     """
     namer = namer or namer_for(graph, names)
-    edges = sorted(graph.consumers_of(node_id), key=lambda e: (e.target, e.slot))
+    edges = sorted((e for e in graph.consumers_of(node_id)
+                    if output_nr is None or e.output_nr == output_nr),
+                   key=lambda e: (e.target, e.slot))
     per_target: dict[str, int] = {}
     for e in edges:
         per_target[e.target] = per_target.get(e.target, 0) + 1
