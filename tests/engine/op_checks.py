@@ -4,6 +4,8 @@ for each step and forward line."""
 
 from __future__ import annotations
 
+import pytest
+
 from nla_explorer.engine import explore_code
 from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.autograd.rule_table import RULES, op_base
@@ -47,3 +49,32 @@ def cards_written(text: str, nodes: set[str], incoming: bool = False) -> None:
     order = forward_order(graph, trace)
     for i in range(len(order)):
         assert forward_card(graph, order, i).rule
+
+
+def raises_as_python(oracle, text: str, kind: str, message: str) -> None:
+    """Python and the explorer stop on the program's last line with ``kind``, saying ``message``."""
+    expected, actual = oracle.run(text), app_record(text)
+    assert expected["error"]["type"] == actual["error"]["type"] == kind, actual["error"]
+    assert expected["error"]["line"] == actual["error"]["line"] == len(text.splitlines())
+    assert message in expected["error"]["message"] and message in actual["error"]["message"]
+
+
+def card_rules(text: str) -> dict[str, list[tuple[str, ...]]]:
+    """Each step card's rule lines, by the base name of its node (in step order)."""
+    exploration = explore_code(text)
+    graph, trace = exploration.graph, exploration.trace
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for i, s in enumerate(trace.steps):
+        out.setdefault(op_base(graph.node(s.node_id).op), []).append(
+            step_card(graph, trace, i).rule)
+    return out
+
+
+def as_python_tests(head: str, programs: dict[str, str]):
+    """The test each op module runs on its programs: as plain Python runs them, and read back
+    from the code the writer writes (assign it to a ``test_…`` name of the module)."""
+    @pytest.mark.parametrize("name", list(programs))
+    def test_it_runs_as_plain_python_does_and_reads_back(oracle, name):
+        runs_as_python(oracle, head + programs[name])
+        reads_back(head + programs[name])
+    return test_it_runs_as_plain_python_does_and_reads_back

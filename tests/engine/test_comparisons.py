@@ -24,7 +24,7 @@ from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Expression
 from nla_explorer.engine.sessions.nla_file import load_session, save_session
 from tests.engine.op_checks import (
-    cards_written, raises_on_its_last_line_as_torch, reads_back, runs_as_python,
+    card_rules, cards_written, raises_on_its_last_line_as_torch, reads_back, runs_as_python,
 )
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -112,25 +112,15 @@ def test_every_step_card_and_forward_card_is_written(name):
     cards_written(*GRADIENTS[name], incoming=True)
 
 
-def _rules(text: str) -> dict[str, list[tuple[str, ...]]]:
-    exploration = explore_code(text)
-    graph, trace = exploration.graph, exploration.trace
-    out: dict[str, list[tuple[str, ...]]] = {}
-    for i, s in enumerate(trace.steps):
-        out.setdefault(op_base(graph.node(s.node_id).op), []).append(
-            step_card(graph, trace, i).rule)
-    return out
-
-
 def test_the_cards_say_where_the_gradient_goes():
-    rules = _rules(H + X + "y = torch.where(x > 0, x, 0.1 * x)\nf = y.sum()\n")
+    rules = card_rules(H + X + "y = torch.where(x > 0, x, 0.1 * x)\nf = y.sum()\n")
     assert rules["Where"] == [("∂f/∂x += g where the condition holds, 0 elsewhere",
                                "∂f/∂(0.1x) = g where the condition fails, 0 elsewhere")]
-    rules = _rules(H + X + "m = x > 0\ny = torch.where(m, x, 0.1 * x)\nf = y.sum()\n")
+    rules = card_rules(H + X + "m = x > 0\ny = torch.where(m, x, 0.1 * x)\nf = y.sum()\n")
     assert rules["Where"][0][0] == "∂f/∂x += g where m is True, 0 elsewhere"
-    rules = _rules(H + X + "y = x.masked_fill(x < 0, 0.)\nf = y.sum()\n")
+    rules = card_rules(H + X + "y = x.masked_fill(x < 0, 0.)\nf = y.sum()\n")
     assert rules["MaskedFill"] == [("∂f/∂x = g where the condition fails, 0 elsewhere",)]
-    rules = _rules(H + X + "m = x < 0\nv = torch.tensor(3., requires_grad=True)\n"
+    rules = card_rules(H + X + "m = x < 0\nv = torch.tensor(3., requires_grad=True)\n"
                    "y = x.masked_fill(m, v)\nf = y.sum()\n")
     assert rules["MaskedFill"] == [("∂f/∂x = g where m is False, 0 elsewhere",
                                     "∂f/∂v = sum of g where m is True")]

@@ -11,10 +11,8 @@ from __future__ import annotations
 import pytest
 
 from nla_explorer.engine import explore_code
-from nla_explorer.engine.autograd.rule_table import op_base
-from nla_explorer.engine.autograd.step_rules import step_card
 from tests.engine.op_checks import (
-    cards_written, raises_on_its_last_line_as_torch, reads_back, runs_as_python,
+    card_rules, cards_written, raises_on_its_last_line_as_torch, reads_back, runs_as_python,
 )
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -115,21 +113,11 @@ def test_every_step_card_and_forward_card_is_written(op):
     cards_written(*GRADIENTS[op], incoming=True)
 
 
-def _rules(text: str) -> dict[str, list[tuple[str, ...]]]:
-    exploration = explore_code(text)
-    graph, trace = exploration.graph, exploration.trace
-    out: dict[str, list[tuple[str, ...]]] = {}
-    for i, s in enumerate(trace.steps):
-        out.setdefault(op_base(graph.node(s.node_id).op), []).append(
-            step_card(graph, trace, i).rule)
-    return out
-
-
 def test_the_cards_name_each_ops_formula():
-    rules = _rules(H + SPD + "d = torch.logdet(S)\nf = d * 1.0\n")
+    rules = card_rules(H + SPD + "d = torch.logdet(S)\nf = d * 1.0\n")
     assert rules["LinalgSlogdet"] == [("∂f/∂S = g · S⁻ᵀ",)]
     assert rules["Where"][0][0].endswith("= g where the condition fails, 0 elsewhere")
-    rules = _rules(H + SPD + "lam = torch.linalg.eigvalsh(S)\nC = torch.linalg.cholesky(S)\n"
+    rules = card_rules(H + SPD + "lam = torch.linalg.eigvalsh(S)\nC = torch.linalg.cholesky(S)\n"
                    "P = torch.linalg.pinv(A)\ns = torch.linalg.svdvals(A)\n"
                    "f = lam.sum() + C.sum() + P.sum() + s.sum()\n")
     assert rules["LinalgEigh"] == [("∂f/∂S += Σᵢ gᵢ · eigvecᵢ eigvecᵢᵀ",
@@ -138,7 +126,7 @@ def test_the_cards_name_each_ops_formula():
     assert rules["LinalgSvd"][0][0] == "∂f/∂A += Σᵢ gᵢ · leftᵢ rightᵢᵀ"
     assert rules["LinalgSvd"][0][1].endswith("so ∂σᵢ/∂A = leftᵢ rightᵢᵀ")
     assert rules["LinalgCholeskyEx"][0][0] == "∂f/∂S += ½ C⁻ᵀ mirror(lower(Cᵀ g)) C⁻¹"
-    rules2 = _rules(H + "x = torch.randn(3, 3, requires_grad=True)\nL = x.tril()\nU = x.triu()\n"
+    rules2 = card_rules(H + "x = torch.randn(3, 3, requires_grad=True)\nL = x.tril()\nU = x.triu()\n"
                     "c = x.cumsum(0)\nf = L.sum() + U.sum() + c.sum()\n")
     assert rules2["Tril"][0][0] == "∂f/∂x += g on and below the diagonal, 0 above"
     assert rules2["Triu"][0][0] == "∂f/∂x += g on and above the diagonal, 0 below"

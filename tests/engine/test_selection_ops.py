@@ -11,8 +11,7 @@ import pytest
 
 from nla_explorer.engine import explore_code
 from nla_explorer.engine.autograd.step_rules import step_card
-from tests.engine.app_record import app_record
-from tests.engine.op_checks import cards_written, reads_back, runs_as_python
+from tests.engine.op_checks import as_python_tests, cards_written, raises_as_python
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
@@ -56,14 +55,7 @@ PROGRAMS = {
 }
 
 
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_it_runs_as_plain_python_does(oracle, name):
-    runs_as_python(oracle, H + PROGRAMS[name])
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_its_code_reads_back(name):
-    reads_back(H + PROGRAMS[name])
+test_it_runs_as_plain_python_does_and_reads_back = as_python_tests(H, PROGRAMS)
 
 
 @pytest.mark.parametrize("name, nodes", [
@@ -101,9 +93,4 @@ ERRORS = [
 
 @pytest.mark.parametrize("code, kind, message", ERRORS)
 def test_its_errors_are_pythons_on_the_same_line(oracle, code, kind, message):
-    text = H + code
-    expected, actual = oracle.run(text), app_record(text)
-    line = len(text.splitlines())
-    assert expected["error"]["type"] == actual["error"]["type"] == kind, actual["error"]
-    assert expected["error"]["line"] == actual["error"]["line"] == line
-    assert message in expected["error"]["message"] and message in actual["error"]["message"]
+    raises_as_python(oracle, H + code, kind, message)
