@@ -109,6 +109,8 @@ def _node_json(node: GraphNode, trace: BackwardTrace | None, values: _Values) ->
         # it was changed in place after the op read it
         "operands": [_operand_json(slot, name, node, values) for slot, name in node.operands],
     }
+    if node.output_names:  # Q, R = torch.linalg.qr(A): one node, its outputs' names by number
+        out["output_names"] = list(node.output_names)
     if node.value is not None and value_json is None:
         out["value_summary"] = _summary_json(node.value)
     if grad is not None and grad_json is None:

@@ -15,6 +15,7 @@ from nla_explorer.engine import explore_code
 from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.autograd.step_rules import step_card
 from nla_explorer.engine.autograd.stepper import forward_order
+from nla_explorer.engine.report import graph_json
 from tests.engine.op_checks import as_python_tests, cards_written, raises_as_python
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -123,3 +124,11 @@ def test_the_gradient_arriving_is_each_factors_own_and_uses_are_summed_per_facto
     Q, _ = torch.linalg.qr(A)
     assert torch.allclose(torch.tensor(card.incoming.values), 2 * Q)  # not Q's and R's summed
     assert "∂f/∂R = ‹3×3› arrives too" in card.note
+
+
+def test_trace_json_names_each_output():
+    data = graph_json(explore_code(H + PROGRAMS["qr, both factors"]).graph)
+    qr = next(n for n in data["nodes"] if n["op"] == "LinalgQrBackward0")
+    assert qr["name"] == "Q, R" and qr["output_names"] == ["Q", "R"]
+    assert all("output_names" not in n for n in data["nodes"] if n is not qr)
+
