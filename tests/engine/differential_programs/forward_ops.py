@@ -8,7 +8,9 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from tests.engine.differential_programs.builder import _Builder
-from tests.engine.differential_programs.selection_ops import _item_set, _masked, _picked
+from tests.engine.differential_programs.selection_ops import (
+    _factor, _item_set, _masked, _picked,
+)
 from tests.engine.differential_programs.program import (
     ATOM, MUL, NUMBER_EXPRESSIONS, NUMBERS, _broadcast, _num, _V, _wrap,
 )
@@ -336,4 +338,4 @@ def _pool(b: _Builder) -> _V | None:
 
 
 _OPS = [_unary, _unary, _binary, _binary, _binary, _matmul, _matmul, _quadratic, _view, _view,
-        _copy, _reduce, _join, _linalg, _loss, _pool, _masked, _picked, _item_set]
+        _copy, _reduce, _join, _linalg, _loss, _pool, _masked, _picked, _item_set, _factor]

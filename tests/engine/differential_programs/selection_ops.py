@@ -77,3 +77,21 @@ def _item_set(b: _Builder) -> _V | None:
     b.pool[copy.text] = _V(copy.text, copy.shape, grad, mag, ATOM, copy.group,
                            graph if grad else frozenset(), nid if grad else None, copy.contig)
     return None
+
+
+def _factor(b: _Builder) -> _V | None:
+    """A factorization's values by field: eigenvalues of a a^T, singular values, QR's R of a
+    well-conditioned square matrix (their gradients are defined for any such values)."""
+    a = b.pick(lambda v: len(v.shape) == 2 and v.numel > 1)
+    if a is None:
+        return None
+    m, n = a.shape
+    kind = b.draw(st.sampled_from(["eigh", "svd", "qr"]))
+    if kind == "qr" and m == n:
+        text = f"torch.linalg.qr({_wrap(a, MUL)} + {n + 2} * torch.eye({n}{b.dtype})).R"
+        return b.result(text, [a], (n, n), a.mag + n + 2, saves_out=True)  # Q and R kept
+    if kind == "eigh":
+        text = f"torch.linalg.eigh({_wrap(a, MUL)} @ {_wrap(a, ATOM)}.mT).eigenvalues"
+        return b.result(text, [a], (m,), a.mag ** 2 * n, saves_out=True)  # kept for backward
+    text = f"torch.linalg.svd({a.text}, full_matrices=False).S"
+    return b.result(text, [a], (min(m, n),), a.mag * (m * n) ** 0.5, saves_out=True)
