@@ -20,7 +20,7 @@ from nla_explorer.window.chrome import make_action
 
 LEFT, RIGHT, BOTTOM = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
 #: Bump when a default arrangement changes: saved layouts of an older version are dropped.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ ARRANGEMENTS: dict[str, Arrangement] = {
         (("inspector_dock", "stepper_dock", 0.45),), tabbed=(("results_dock", "inspector_dock"),)),
     "build": Arrangement(
         "Build", "Blocks: the palette and the canvas beside the live graph (Ctrl+2)",
-        (("palette_dock", LEFT, 0.15), ("block_dock", LEFT, 0.42))),
+        # the editor a little wider than the graph beside it: at 1280 px its canvas shows the
+        # course's widest programs whole with room to spare (fonts differ between machines)
+        (("palette_dock", LEFT, 0.15), ("block_dock", LEFT, 0.44))),
     "train": Arrangement(
         "Train", "Sliders and training curves; Show graph adds one training step's graph (Ctrl+3)",
         (("training_dock", LEFT, 1.0),), graph=False, with_graph=0.70),

@@ -4,9 +4,10 @@ Gestures on the canvas and edits in the parameter panel become document edits (u
 the document's ``blocks_changed`` redraws the canvas with shapes, or with the error on the block
 at fault while the graph view keeps the last good graph. The parameter panel shows the block
 selected on the canvas (a block just added is selected). The panel sits beside the canvas in a
-wide dock and below it in a narrow one, so the canvas keeps the dock's width; below it, a newly
-loaded expression leaves it only a line and the numbers (at 720p, a row of blocks more) until a
-block is selected, and then it keeps its room while the user edits (blocks do not jump about).
+wide dock and below it in a narrow one, so the canvas keeps the dock's width. A newly loaded
+expression hides it until a block is selected (the canvas takes all the room: at 720p the
+course's deepest example fits whole), and then it keeps its room while the user edits (blocks do
+not jump about). The expression's named numbers are in the toolbar, whatever is selected.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _DESCRIPTIONS = {
     E.SetNumbers: "Set numbers", E.Clear: "New blocks",
 }
 WIDE = 1.3  # width / height above which the parameters sit beside the canvas
+PARAMS_HEIGHT = 240  # the most room the parameters take below the canvas
 
 
 class BlockEditorPanel(QWidget):
@@ -52,6 +54,7 @@ class BlockEditorPanel(QWidget):
                                            self.canvas.auto_arrange)
         self.fit_action = self._action("Fit", "Show every block (0 on the canvas)",
                                        self.canvas.fit)
+        self.toolbar.addWidget(self.params.numbers_bar)  # n = 5: the expression's, not a block's
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.params_area = QScrollArea()  # a block with many fields scrolls, the canvas stays
@@ -64,12 +67,15 @@ class BlockEditorPanel(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.params_area.setMinimumWidth(200)
         self.params_area.setMinimumHeight(60)
+        self.params_area.setVisible(False)  # until a block is selected
         self._fitted_for: object = None  # fit the canvas once per newly loaded expression
-        self._compact = True  # the parameters below: a line and the numbers until a selection
+        self._compact = True  # no parameters shown until a block is selected
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
+        self.params.numbers_error.setContentsMargins(8, 2, 8, 2)
+        layout.addWidget(self.params.numbers_error)  # shown while the numbers are refused
         layout.addWidget(self.splitter, 1)
         self.set_side_by_side(True)
         self.canvas.edit_requested.connect(self.apply)
@@ -98,38 +104,32 @@ class BlockEditorPanel(QWidget):
         self.splitter.setProperty("arranged", True)
         self.splitter.setOrientation(Qt.Vertical if vertical else Qt.Horizontal)
         self.params_area.setMaximumWidth(16777215 if vertical else 420)
-        self._hold_params_height(vertical)
+        self.params_area.setMaximumHeight(PARAMS_HEIGHT if vertical else 16777215)
+        self.params_area.setVisible(not self._compact_now())
         total = max(self.height() if vertical else self.width(), 400)
-        side = min(self._params_height(), total // 3) if vertical else min(300, total // 3)
+        side = min(PARAMS_HEIGHT, total // 3) if vertical else min(300, total // 3)
         self.splitter.setSizes([total - side, side])
 
     def _compact_now(self) -> bool:
-        """A newly loaded expression and no block selected: a line and the numbers below."""
+        """A newly loaded expression and no block selected: no parameters, all room to the
+        canvas."""
         return self._compact and self.params.block_id() is None
 
-    def _params_height(self) -> int:
-        """Below the canvas: room for a block's fields, or for a line and the numbers."""
-        if self._compact_now():
-            return self.params.minimumSizeHint().height() + 2 * self.params_area.frameWidth()
-        return 240
-
-    def _hold_params_height(self, vertical: bool) -> None:
-        """Below the canvas, nothing selected: exactly a line and the numbers (a resized dock
-        changes the canvas only); a block: what its fields need, up to 240 px."""
-        compact = self._compact_now() and vertical
-        self.params_area.setMinimumHeight(self._params_height() if compact else 60)
-        self.params_area.setMaximumHeight(self._params_height() if vertical else 16777215)
-
     def _room_for_params(self) -> None:
-        """The parameters below the canvas take what the selection needs; the blocks stay where
-        they are on screen (the canvas keeps its top-left corner), the selected one in sight."""
-        if self.splitter.orientation() != Qt.Vertical:
+        """The parameters shown (taking what a block's fields need) or hidden; the blocks stay
+        where they are on screen (the canvas keeps its top-left corner), the selected one in
+        sight."""
+        shown = not self._compact_now()
+        if shown != self.params_area.isHidden():
             return
+        vertical = self.splitter.orientation() == Qt.Vertical
         total = sum(self.splitter.sizes())
-        side = min(self._params_height(), total // 3)
+        side = min(PARAMS_HEIGHT, total // 3) if vertical else min(300, total // 3)
         with self.canvas.view_held():
-            self._hold_params_height(True)
-            self.splitter.setSizes([total - side, side])
+            self.params_area.setVisible(shown)
+            self.splitter.refresh()  # laid out now, not later: the canvas then keeps its view
+            if shown:
+                self.splitter.setSizes([total - side, side])
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)

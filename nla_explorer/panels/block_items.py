@@ -22,7 +22,11 @@ from nla_explorer.drawing.style import ViewStyle
 PORT_RADIUS = 6.0
 MIN_WIDTH = 120.0
 V_PAD = 0.6  # the padding above and below the texts, in parts of the side padding
-PORT_SPACING = 64.0  # the least horizontal room per input port
+PORT_SPACING = 48.0  # the least horizontal room per input port (a wire dropped on it)
+PORT_GAP = 8.0  # the least room between a port's name and the next port (and the box's ends)
+LABEL_GAP = 2.0  # between a port's dot and its name
+LABEL_LIFT = 3.0  # between the box's top edge and the bottom of a port's name
+HALO = 3.0  # the width of the canvas-coloured outline that keeps a port's name clear of wires
 ERROR_WIDTH = 240.0
 ERROR_COLOUR, ERROR_FILL = QColor("#c0392b"), QColor("#fdf0ee")
 OUTPUT_FILL, OUTPUT_BORDER = QColor("#fbdcc8"), QColor("#d55e00")
@@ -88,7 +92,12 @@ class PortItem(QGraphicsEllipseItem):
 
 class BlockItem(QGraphicsItem):
     """A rounded box: title, op, parameter summary, shape; input ports on top, output below.
-    Its texts are in ``style``'s colours and fonts."""
+    Its texts are in ``style``'s colours and fonts.
+
+    An input's name ("a", "b=2", "x") stands just above the box, right of its port's dot, in the
+    wires' colour on a halo of the canvas' (over a wire passing by it stays legible): inside the
+    box it took a row of its own, and a program nine blocks deep did not fit a 720p canvas. The
+    dots are spread evenly along the top edge (``_port_xs``)."""
 
     def __init__(self, look: BlockLook, style: ViewStyle) -> None:
         super().__init__()
@@ -106,25 +115,29 @@ class BlockItem(QGraphicsItem):
         texts = [(look.title, fonts.title_metrics), (look.op_label, op_metrics),
                  (look.summary, fonts.small_metrics), (look.shape, fonts.mono_metrics)]
         # port names ("a", "b", "x") in the op's type: small type left them 5 px tall at 720p
-        widest = max((max(op_metrics.horizontalAdvance(text), 24) + 12
-                      for _, text in look.inputs), default=0)
-        label_room = widest * len(look.inputs)  # each label centred over its own port
-        width = max([MIN_WIDTH, label_room + 2 * pad, len(look.inputs) * PORT_SPACING,
+        slots = [2 * PORT_RADIUS + LABEL_GAP + op_metrics.horizontalAdvance(text)
+                 for _, text in look.inputs]  # a dot and its name
+        width = max([MIN_WIDTH, sum(slots) + (len(slots) + 1) * PORT_GAP,
+                     len(look.inputs) * PORT_SPACING,
                      fonts.title_metrics.horizontalAdvance(look.title + "   ")
                      + op_metrics.horizontalAdvance(look.op_label) + 2 * pad]
                     + [m.horizontalAdvance(t) + 2 * pad for t, m in texts if t])
         rows = 1 + bool(look.summary) + bool(look.shape)
-        top = op_metrics.height() + 4 if look.inputs else 0  # room for port labels
-        height = top + 2 * V_PAD * pad + fonts.title_metrics.height() + (rows - 1) * (
+        height = 2 * V_PAD * pad + fonts.title_metrics.height() + (rows - 1) * (
             fonts.small_metrics.height() + 2)
         self._rect = QRectF(-width / 2, 0, width, height)
-        self._top = top
         self.input_ports: dict[str, PortItem] = {}
-        count = len(look.inputs)
-        for i, (address, label) in enumerate(look.inputs):
+        self._labels: list[tuple[QPointF, str]] = []  # (baseline start, text) of each port name
+        self._bounds = self._rect.adjusted(-3, -3, 3, 3)
+        for (address, label), x in zip(look.inputs, _port_xs(width, slots)):
             port = PortItem(look.block_id, address, self, style, label)
-            port.setPos(-width / 2 + width * (i + 0.5) / count, 0)
+            port.setPos(x, 0)
             self.input_ports[address] = port
+            at = QPointF(x + PORT_RADIUS + LABEL_GAP, -LABEL_LIFT - op_metrics.descent())
+            self._labels.append((at, label))
+            self._bounds |= QRectF(at.x() - HALO, at.y() - op_metrics.ascent() - HALO,
+                                   op_metrics.horizontalAdvance(label) + 2 * HALO,
+                                   op_metrics.height() + 2 * HALO)
         self.output_port: PortItem | None = None
         if look.has_output:
             self.output_port = PortItem(look.block_id, None, self, style)
@@ -178,8 +191,8 @@ class BlockItem(QGraphicsItem):
         """The box in item coordinates (the item's origin is the middle of its top edge)."""
         return QRectF(self._rect)
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return self._rect.adjusted(-3, -3, 3, 3)
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override: the box, its ports' names
+        return QRectF(self._bounds)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         look, fonts, pad = self.look, self.fonts, self.fonts.padding
@@ -194,15 +207,9 @@ class BlockItem(QGraphicsItem):
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(self._rect, 8, 8)
-        painter.setFont(self.op_font)
-        painter.setPen(colour("muted"))
-        om = self._port_metrics()
-        for (address, label), port in zip(look.inputs, self.input_ports.values()):
-            text_width = om.horizontalAdvance(label)
-            painter.drawText(QPointF(port.pos().x() - text_width / 2, PORT_RADIUS + om.ascent()),
-                             label)
+        self._paint_port_names(painter)
         sm = fonts.small_metrics
-        y = self._top + V_PAD * pad + fonts.title_metrics.ascent()
+        y = V_PAD * pad + fonts.title_metrics.ascent()
         left = self._rect.left() + pad
         painter.setFont(fonts.title)
         painter.setPen(colour("text"))
@@ -220,11 +227,43 @@ class BlockItem(QGraphicsItem):
                 painter.setPen(colour(role))
                 painter.drawText(QPointF(left, y - sm.descent()), text)
 
+    def _paint_port_names(self, painter: QPainter) -> None:
+        """Each input's name above the box, right of its dot: the wires' colour on a halo of the
+        canvas' colour."""
+        colour = self.view_style.colour
+        halo = QPen(colour("canvas"), 2 * HALO, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+        painter.setFont(self.op_font)
+        for at, label in self._labels:
+            path = QPainterPath()
+            path.addText(at, self.op_font, label)
+            painter.strokePath(path, halo)
+        painter.setPen(colour("edge"))
+        for at, label in self._labels:
+            painter.drawText(at, label)
+
     def itemChange(self, change, value):  # noqa: N802 - Qt override
         if change == QGraphicsItem.ItemPositionHasChanged:
             for wire in self.wires:
                 wire.update_path()
         return super().itemChange(change, value)
+
+
+def _port_xs(width: float, slots: list[float]) -> list[float]:
+    """Where the dots of input ports go on a top edge ``width`` wide, each followed by its name
+    (``slots``: a dot and its name): evenly spread (one in the middle) where the names fit so,
+    else with equal room between them."""
+    count = len(slots)
+    even = [width * ((k + 0.5) / count - 0.5) for k in range(count)]
+    ends = even[1:] + [width / 2 + PORT_RADIUS]
+    if all(x - PORT_RADIUS + slot + PORT_GAP <= end - PORT_RADIUS
+           for x, slot, end in zip(even, slots, ends)):
+        return even
+    room = (width - sum(slots)) / (count + 1)  # between the slots and at the ends
+    xs, x = [], -width / 2 + room
+    for slot in slots:
+        xs.append(x + PORT_RADIUS)
+        x += slot + room
+    return xs
 
 
 class WireItem(QGraphicsPathItem):

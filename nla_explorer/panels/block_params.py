@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
 from nla_explorer.engine.blocks import editing as B
@@ -60,7 +60,10 @@ def param_summary(block: Block) -> str:
 
 class BlockParamsPanel(QWidget):
     """Name and parameters of one block, and the named numbers (``n = 5``) of the expression;
-    emits ``edit_requested(SetParam | Rename | SetNumbers)``."""
+    emits ``edit_requested(SetParam | Rename | SetNumbers)``. The numbers belong to the whole
+    expression, not to a block: their field (``numbers_bar``) and its error line
+    (``numbers_error``) are for the owner to place (the block editor: its toolbar, and a line
+    below it shown while there is an error)."""
 
     edit_requested = Signal(object)
 
@@ -86,13 +89,18 @@ class BlockParamsPanel(QWidget):
                                       "sizes possible); Enter applies")
         self.numbers_field.setProperty("shown", "")
         self.numbers_field.editingFinished.connect(self._commit_numbers)
-        self.numbers_error = QLabel("")
+        self.numbers_error = QLabel("", self)  # (a child until placed: never a window of its own)
         self.numbers_error.setStyleSheet(ERROR_STYLE)
         self.numbers_error.setWordWrap(True)
-        numbers = QFormLayout()
-        numbers.addRow("Numbers", self.numbers_field)
-        outer.addLayout(numbers)
-        outer.addWidget(self.numbers_error)
+        self.numbers_error.setVisible(False)
+        self.numbers_bar = QWidget()  # the editor's toolbar shows it, whatever is selected
+        self.numbers_bar.setObjectName("block_numbers_bar")
+        bar = QHBoxLayout(self.numbers_bar)
+        bar.setContentsMargins(8, 0, 4, 0)
+        numbers_label = QLabel("Numbers")
+        numbers_label.setBuddy(self.numbers_field)
+        bar.addWidget(numbers_label)
+        bar.addWidget(self.numbers_field, 1)
 
     # -- public ------------------------------------------------------------------------------
     def block_id(self) -> str | None:
@@ -212,7 +220,7 @@ class BlockParamsPanel(QWidget):
         if self.numbers_field.property("shown") != text or not self.numbers_field.hasFocus():
             self.numbers_field.setText(text)
             self.numbers_field.setProperty("shown", text)
-            self.numbers_error.setText("")
+            self._numbers_problem("")
 
     def _commit_numbers(self) -> None:
         """Check the typed numbers against the engine; emit them, or say why not and revert."""
@@ -223,12 +231,16 @@ class BlockParamsPanel(QWidget):
             edit = SetNumbers(parse_numbers(text))
             apply_edit(self._expr, {}, edit)
         except ExpressionError as exc:
-            self.numbers_error.setText(exc.reason)
+            self._numbers_problem(exc.reason)
             self.numbers_field.setText(self.numbers_field.property("shown"))
             return
-        self.numbers_error.setText("")
+        self._numbers_problem("")
         self.numbers_field.setProperty("shown", text)
         self.edit_requested.emit(edit)
+
+    def _numbers_problem(self, reason: str) -> None:
+        self.numbers_error.setText(f"Numbers: {reason}" if reason else "")
+        self.numbers_error.setVisible(bool(reason))
 
     def _revert(self, editor: QWidget) -> None:
         if isinstance(editor, QLineEdit):

@@ -9,12 +9,13 @@ import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget,
+    QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget,
     QTabWidget, QVBoxLayout, QWidget,
 )
 
 from nla_explorer.engine.autograd.graph import LEAF, GraphNode
 from nla_explorer.engine.tensors import TensorData
+from nla_explorer.panels.inspector_header import ElidedLine, InfoGrid, short_name
 from nla_explorer.panels.manual_compare import RELATIVE_TOLERANCE, ManualComparison, compare_manual
 from nla_explorer.panels.muted_text import muted_colour, palette_style
 from nla_explorer.panels.tensor_plot import CopyTable, TensorPlot, TensorView, number_text
@@ -190,23 +191,12 @@ class InspectorPanel(QWidget):
         self.placeholder = QLabel("Select a node in the graph to see its value, gradient and "
                                   "saved tensors.", alignment=Qt.AlignmentFlag.AlignCenter,
                                   wordWrap=True)
-        self.title = QLabel(textInteractionFlags=SELECTABLE)
+        self.title = ElidedLine()  # a long name or module path: elided, never scrolled to
         self.kind_badge = QLabel()
-        self.subtitle = QLabel(wordWrap=True, textInteractionFlags=SELECTABLE)
-        self._info: dict[str, QLabel] = {}
-        info = QGridLayout()
-        info.setHorizontalSpacing(10)
-        info.setVerticalSpacing(2)
-        self._info_keys: list[QLabel] = []
-        for i, key in enumerate(("shape", "dtype", "device", "inputs", "backward")):
-            name, value = QLabel(key), QLabel("—")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            info.addWidget(name, i // 2, (i % 2) * 2)
-            # "step 6 of 9" is the longest value: alone on its row, it takes the row's width
-            span = 3 if key == "backward" else 1
-            info.addWidget(value, i // 2, (i % 2) * 2 + 1, 1, span)
-            info.setColumnStretch((i % 2) * 2 + 1, 1)
-            self._info[key], self._info_keys = value, [*self._info_keys, name]
+        self.subtitle = ElidedLine()
+        # "step 6 of 9" is the longest value: alone on its row, it takes the row's width
+        self.info_grid = InfoGrid(("shape", "dtype", "device", "inputs", "backward"), "backward")
+        self._info, self._info_keys = self.info_grid.values, self.info_grid.keys
         self.after_program = QLabel(wordWrap=True, textInteractionFlags=SELECTABLE)
         self.value_view, self.grad_view = TensorView(), TensorView()
         self.saved_view, self.manual_view = SavedView(), ManualView()
@@ -225,7 +215,7 @@ class InspectorPanel(QWidget):
         top.addWidget(self.kind_badge, 0, Qt.AlignmentFlag.AlignTop)
         head.addLayout(top)
         head.addWidget(self.subtitle)
-        head.addLayout(info)
+        head.addWidget(self.info_grid)
         head.addWidget(self.after_program)
         self.content = content = QWidget()
         body = QVBoxLayout(content)
@@ -264,24 +254,25 @@ class InspectorPanel(QWidget):
             return
         leaf = node.kind == LEAF
         title = node.name or node.label
-        self.title.setText(title)
+        self.title.set_parts(title)
         self.kind_badge.setText("leaf" if leaf else "op")
         self._style_badge()
         extra = f"{node.label} · " if node.name and node.label != node.name else ""
-        module = (f" · in <code>{html.escape(node.module)}</code>" if node.module else "")
-        self.subtitle.setText(f"{html.escape(extra)}torch: <code>{html.escape(node.op)}</code>"
-                              f"{module}")
+        module = ((" · in ", False), (node.module, True)) if node.module else ()
+        self.subtitle.set_parts(((f"{extra}torch: ", False), (node.op, True), *module))
         value = node.value
         self._info["shape"].setText(str(tuple(node.shape)) if node.shape is not None else "—")
         self._info["dtype"].setText(value.dtype if value is not None else "—")
         self._info["device"].setText(value.device if value is not None else "—")
         self._info["inputs"].setText(str(node.n_inputs))
         self._info["backward"].setText(step_text(step_index, step_count))
-        what = "the leaf tensor's data" if leaf else f"the output of {node.label}"
+        self.info_grid.reflow()
+        what = "the leaf tensor's data" if leaf else f"the output of {short_name(node.label)}"
         self.value_view.set_tensor(value, "No forward value was recorded for this node.",
                                    "Value", f"Forward value: {what}.")
-        grad_what = (f"∂ output / ∂ {title}: what {title}.grad holds after backward()" if leaf
-                     else f"∂ output / ∂ ({title}): the gradient flowing into {node.op}")
+        name = short_name(title)  # a sentence that wraps: no word wider than the dock
+        grad_what = (f"∂ output / ∂ {name}: what {name}.grad holds after backward()" if leaf
+                     else f"∂ output / ∂ ({name}): the gradient flowing into {node.op}")
         self.grad_view.set_tensor(grad, "No gradient reaches this node in the backward pass.",
                                   "Gradient", grad_what + ".")
         self._show_after_program(title, grad, final_grad if leaf else None)
@@ -312,6 +303,7 @@ class InspectorPanel(QWidget):
             label.setStyleSheet(f"color: {muted}; font-size: {max(6, points - 1)}pt;")
         for label in self._info.values():
             label.setStyleSheet(f"font-size: {points}pt; font-family: monospace;")
+        self.info_grid.reflow()
         self._style_badge()
         for view in (self.value_view, self.grad_view, self.saved_view, self.manual_view):
             view.set_font_size(points)
@@ -333,7 +325,7 @@ class InspectorPanel(QWidget):
         if self._node is None:
             return self.placeholder.text()
         info = ", ".join(f"{k} {v.text()}" for k, v in self._info.items())
-        return f"{self.title.text()} [{self.kind_badge.text()}] {self._node.op}\n{info}"
+        return f"{self.title.full_text()} [{self.kind_badge.text()}] {self._node.op}\n{info}"
 
     def value_text(self) -> str:
         return self.value_view.text()
@@ -366,7 +358,7 @@ class InspectorPanel(QWidget):
         self.after_program.setVisible(differs)
         if differs:
             self.after_program.setText(  # the Gradient tab: .grad after the call shown
-                f"<b>{html.escape(name)}.grad after the program</b>: <code>"
+                f"<b>{html.escape(short_name(name))}.grad after the program</b>: <code>"
                 f"{html.escape(short_text(final, digits=self.precision))}</code> "
                 "(later backward calls changed it)")
             self.after_program.setToolTip(matrix_html(final))

@@ -18,6 +18,7 @@ import pyqtgraph as pg  # noqa: E402
 from nla_explorer.drawing.style import ViewStyle  # noqa: E402
 from nla_explorer.engine.tensors import TensorData  # noqa: E402
 from nla_explorer.panels.copy_table import CopyTable  # noqa: E402
+from nla_explorer.panels.stats_label import StatsLabel  # noqa: E402
 
 #: Diverging, colour-blind-friendly blue–white–red map, centred at zero (colorcet's CET-D1).
 COLORMAP = "CET-D1"
@@ -277,8 +278,7 @@ class TensorView(QWidget):
         self._stats: dict[str, float] | None = None
         self.description = QLabel(wordWrap=True)
         self.plot = TensorPlot()
-        self.stats_label = QLabel()
-        self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stats_label = StatsLabel()  # two rows of two in a narrow dock
         self.table_caption = QLabel()
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy every value, tab-separated (Ctrl+C: the selection)")
@@ -346,11 +346,7 @@ class TensorView(QWidget):
 
     def _render_stats(self) -> None:
         s = self._stats or {}
-        heads = "".join(f"<td align='center' style='color:{self.style.surface_muted}; "
-                        f"font-size:{self._points - 1}pt'>"
-                        f"{k}</td>" for k in ("min", "max", "mean", "2-norm"))
-        cells = "".join(f"<td align='center' style='font-family:monospace'>"
-                        f"{number_text(s[k]) if k in s else '—'}</td>"
-                        for k in ("min", "max", "mean", "norm"))
-        self.stats_label.setText(f"<table width='100%' style='font-size:{self._points}pt'>"
-                                 f"<tr>{heads}</tr><tr>{cells}</tr></table>")
+        self.stats_label.set_stats(
+            [(name, number_text(s[k]) if k in s else "—")
+             for name, k in (("min", "min"), ("max", "max"), ("mean", "mean"), ("2-norm", "norm"))],
+            self.style.surface_muted, self._points)

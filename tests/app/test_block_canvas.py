@@ -238,9 +238,10 @@ def _footprints(canvas: BlockCanvas) -> dict:
 
 
 def test_arranged_blocks_never_overlap_however_wide_their_parameters(owner, qtbot):
-    """The polyfit net divides by m ** 0.5: wide blocks side by side, moved apart."""
+    """The polyfit net divides by m ** 0.5: wide blocks side by side, moved apart (arranged as
+    drawn, with their shapes: port names stand in the room between the rows)."""
     owner.expr = EXAMPLES["polyfit_net"].expression()
-    owner.canvas.set_expression(owner.expr, {})
+    owner.canvas.set_expression(owner.expr, {}, *diagnose(owner.expr))
     owner.canvas.auto_arrange()
     owner.apply(owner.edits[-1])
     boxes = list(_footprints(owner.canvas).items())
