@@ -16,7 +16,9 @@ from nla_explorer.engine.autograd.forward_rules import forward_card
 from nla_explorer.engine.autograd.step_rules import step_card
 from nla_explorer.engine.autograd.stepper import forward_order
 from nla_explorer.engine.report import graph_json
-from tests.engine.op_checks import as_python_tests, cards_written, raises_as_python
+from tests.engine.op_checks import (
+    as_python_tests, cards_written, raises_as_python, reads_back, runs_as_python_to_rounding,
+)
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
@@ -37,16 +39,31 @@ PROGRAMS = {
                     "f = s.sum() + U[:, 0].sum() + Vh[0].sum()\nf.backward()\n",
     "svd, values of the full one": "s = torch.linalg.svd(A).S\nf = (s * s).sum()\nf.backward()\n",
 }
+#: lstsq: torch does not repeat its own last bits (two runs in one Python process differ), so
+#: these match plain Python to rounding, their nodes and steps exactly
+LSTSQ = {
+    "lstsq, solution": "b = torch.randn(4, 2, dtype=torch.float64, requires_grad=True)\n"
+                       "X = torch.linalg.lstsq(A, b).solution\nf = (X * X).sum()\nf.backward()\n",
+    "lstsq, unpacked": "b = torch.randn(4, dtype=torch.float64)\n"
+                       "X, res, rank, sv = torch.linalg.lstsq(A, b)\nf = X.sum()\nf.backward()\n",
+}
 
 
 test_it_runs_as_plain_python_does_and_reads_back = as_python_tests(H, PROGRAMS)
 
 
+@pytest.mark.parametrize("name", list(LSTSQ))
+def test_least_squares_runs_as_plain_python_does(oracle, name):
+    runs_as_python_to_rounding(oracle, H + LSTSQ[name])
+    reads_back(H + LSTSQ[name])
+
+
 @pytest.mark.parametrize("name, node", [("qr, both factors", "LinalgQr"),
                                         ("eigh, both", "LinalgEigh"),
-                                        ("svd, reduced", "LinalgSvd")])
+                                        ("svd, reduced", "LinalgSvd"),
+                                        ("lstsq, solution", "LinalgLstsq")])
 def test_each_step_has_its_card(name, node):
-    cards_written(H + PROGRAMS[name], {node}, incoming=True)
+    cards_written(H + {**PROGRAMS, **LSTSQ}[name], {node}, incoming=True)
 
 
 def _cards(text: str, prefix: str):
@@ -131,4 +148,17 @@ def test_trace_json_names_each_output():
     qr = next(n for n in data["nodes"] if n["op"] == "LinalgQrBackward0")
     assert qr["name"] == "Q, R" and qr["output_names"] == ["Q", "R"]
     assert all("output_names" not in n for n in data["nodes"] if n is not qr)
+
+
+def test_the_least_squares_card_is_the_pseudo_inverses():
+    card, forward = _cards(H + LSTSQ["lstsq, solution"], "LinalgLstsq")
+    assert card.title.startswith("X — ") and card.gradient_of == "∂f/∂X"
+    assert card.rule[0] == "∂f/∂b = (A⁺)ᵀ g" and "X = least squares: A⁺ b" in forward
+    torch.manual_seed(0)
+    A = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(4, 2, dtype=torch.float64, requires_grad=True)
+    X = torch.linalg.lstsq(A, b).solution
+    g = torch.randn_like(X)
+    (want,) = torch.autograd.grad((X * g).sum(), b)
+    assert torch.allclose(torch.linalg.pinv(A.detach()).T @ g, want)
 

@@ -156,6 +156,7 @@ EXTRA = [
     ("qr", "torch.linalg.qr", "torch.linalg.qr(x.T).Q"),
     ("eigh", "torch.linalg.eigh", "torch.linalg.eigh(M @ M.T).eigenvalues"),
     ("svd", "torch.linalg.svd", "torch.linalg.svd(x, full_matrices=False).S"),
+    ("lstsq", "torch.linalg.lstsq", "torch.linalg.lstsq(x.T, B).solution"),
 ]
 
 #: Constructors are covered as leaves (with ``requires_grad=True`` or ``.requires_grad_()``).

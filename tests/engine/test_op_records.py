@@ -37,7 +37,7 @@ KEYS = [
     "masked_fill", "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
     "max_pool1d", "max_pool2d", "max_of", "min_of", "sort", "topk", "argmax", "argmin", "field",
-    "qr", "eigh", "svd",
+    "qr", "eigh", "svd", "lstsq",
     "backward", "grad", "grad_of", "set_grad", "zero_", "grad_mode",
     "retain_grad",
     "shows",
@@ -146,7 +146,7 @@ OLD_RULE_NODES = {
     "MaskedFill",  # added with masked_fill (Where's rule moved from logdet to torch.where)
     "Min", "Sort", "Topk",  # added with min, sort and topk
     "CopySlices",  # added with y[i] = v
-    "LinalgQr",  # added with qr
+    "LinalgQr", "LinalgLstsq",  # added with qr and lstsq
 }
 OLD_FORMULAS = {
     "Add": "a + b", "Sub": "a − b", "Mul": "a · b", "Div": "a / b", "Neg": "−x",
@@ -169,6 +169,7 @@ OLD_FORMULAS = {
     "MaskedFill": "x, set to the value where the condition holds",
     "Sort": "x sorted", "Topk": "the largest entries of x",
     "CopySlices": "y with some entries set to v", "LinalgQr": "the QR factors of A",
+    "LinalgLstsq": "least squares: A⁺ B",
 }
 OLD_SYMBOLS = {
     "Add": ("a", "b"), "Sub": ("a", "b"), "Mul": ("a", "b"), "Div": ("a", "b"),
@@ -179,7 +180,7 @@ OLD_SYMBOLS = {
     "Trace": ("A",), "Bmm": ("A", "B"), "LinalgSlogdet": ("A",), "Where": ("a", "b"),
     "LinalgEigh": ("S",), "LinalgSvd": ("A",), "LinalgCholeskyEx": ("S",), "LinalgPinv": ("A",),
     "Tril": ("A",), "Triu": ("A",), "MaskedFill": ("x",), "CopySlices": ("y", "v"),
-    "LinalgQr": ("A",),
+    "LinalgQr": ("A",), "LinalgLstsq": ("A", "B"),
 }
 
 

@@ -23,11 +23,12 @@ H = ("import torch\ntorch.manual_seed(0)\nx = torch.randn(5, requires_grad=True)
 CARD_PROGRAMS = {"Sort": "g.sort()[0]", "Topk": "g.topk(2).values", "Min": "B.min()",
                  # y[0] = b (the item assignment of test_item_assignment) as an expression
                  "CopySlices": "(lambda t: [t.__setitem__(0, b), t][1])(B * 1.0)",
-                 "LinalgQr": "torch.linalg.qr(B).R"}
+                 "LinalgQr": "torch.linalg.qr(B).R", "LinalgLstsq": "torch.linalg.lstsq(B, B)[0]"}
 CARD_WORDS = ("put", "back", "where", "each", "sorted", "value", "came", "from", "indices", "say",
               "which", "chosen", "positions", "position", "minimum", "with", "entries", "that",
               "were", "summed", "broadcast",
-              "copyltu", "mirrored", "gradients", "do", "not", "arrive", "count")  # QR's
+              "copyltu", "mirrored", "gradients", "do", "not", "arrive", "count",  # QR's
+              "rule", "solution")  # lstsq's
 
 PROGRAMS = {
     "sort unpacked": "v, i = torch.sort(x)\nz = (v * torch.arange(5.)).sum()\nz.backward()\n",

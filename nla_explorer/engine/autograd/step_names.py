@@ -253,6 +253,8 @@ class Namer:
         """Output ``output_nr`` of a node of several: the program's name, else torch's (``R``)."""
         named, fields = node.output_names, FACTORS.get(op_base(node.op), ())
         name = named[output_nr] if output_nr < len(named) else None
+        if not named and output_nr == 0:  # only the first is named (X = lstsq(A, b).solution)
+            name = node.name
         field = fields[output_nr] if output_nr < len(fields) else f"{node.label}(…)"
         return Label(name or self.generic.get(field, field))
 

@@ -1,4 +1,5 @@
-"""Factorizations that give several matrices: QR, the symmetric eigendecomposition and the SVD.
+"""Factorizations that give several matrices: QR, the symmetric eigendecomposition, the SVD, and
+least squares (its solution, residuals, rank and singular values).
 
 Code only, as ``x.sort()`` is (see :mod:`selection`): ``Q, R = torch.linalg.qr(A)``,
 ``torch.linalg.eigh(S).eigenvalues``, ``U, S, Vh = torch.linalg.svd(A, full_matrices=False)``.
@@ -13,7 +14,8 @@ from nla_explorer.engine.ops.record import NodeRule, Op
 
 #: torch's names of each factorization node's outputs (its named tuple's fields).
 FACTORS = {"LinalgQr": ("Q", "R"), "LinalgEigh": ("eigenvalues", "eigenvectors"),
-           "LinalgSvd": ("U", "S", "Vh")}
+           "LinalgSvd": ("U", "S", "Vh"),
+           "LinalgLstsq": ("solution", "residuals", "rank", "singular_values")}
 #: The outputs whose own gradient makes a node's card the general one (eigenvectors, U and Vh:
 #: eigvalsh and svdvals send only the values back, with the simpler rule of their ops).
 VECTORS = {"LinalgEigh": (1,), "LinalgSvd": (0, 2)}
@@ -53,4 +55,13 @@ OPS = (
        glyph="λV"),
     Op("svd", "linear algebra", "(U, S, Vh): A = U diag(S) Vh", ("torch.linalg.svd",),
        ports=tensor_ports("A"), statement=True, any_result=True, glyph="USV"),
+    # (solution, residuals, rank, singular_values); only the solution has a gradient to pass on
+    Op("lstsq", "linear algebra", "the X with A X closest to B (least squares)",
+       ("torch.linalg.lstsq",), arity=2, ports=tensor_ports("A", "B", keywords=("A", "B")),
+       statement=True, any_result=True, glyph="A\\B",
+       nodes=(NodeRule("LinalgLstsq", ("A", "B"), (
+           (1, "∂{L}/∂{B} = ({A}⁺)ᵀ {g}"),
+           (0, "∂{L}/∂{A} = the pseudo-inverse's rule for ∂{L}/∂{A}⁺ = {g} {B}ᵀ"),
+           (None, "the solution is {A}⁺ {B}: {A}⁺ the pseudo-inverse of {A}")),
+           forward="least squares: A⁺ B", forward_symbols=("A", "B")),)),
 )

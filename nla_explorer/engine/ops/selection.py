@@ -13,9 +13,11 @@ from nla_explorer.engine.ops.record import Op
 
 #: Ops whose result is a named tuple of this many tensors (max and min: only along a dim), these
 #: and the factorizations (:mod:`factorizations`).
-TUPLES = {"sort": 2, "topk": 2, "max_of": 2, "min_of": 2, "qr": 2, "eigh": 2, "svd": 3}
+TUPLES = {"sort": 2, "topk": 2, "max_of": 2, "min_of": 2, "qr": 2, "eigh": 2, "svd": 3,
+          "lstsq": 4}
 #: The fields of those named tuples, as code reads them.
-FIELDS = ("values", "indices", "Q", "R", "eigenvalues", "eigenvectors", "U", "S", "Vh")
+FIELDS = ("values", "indices", "Q", "R", "eigenvalues", "eigenvectors", "U", "S", "Vh",
+          "solution", "residuals", "rank", "singular_values")
 
 _PICKED = "(the indices say which)"
 
