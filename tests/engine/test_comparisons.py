@@ -223,3 +223,20 @@ def test_a_closing_backward_of_an_unnamed_output_is_written(text):
     code = to_code(parse_code(text))
     assert code.rstrip().endswith(".sum().backward()")
     assert parse_code(code).backward_line is not None
+
+
+#: Integer and bool casts: a count of True, class labels for cross_entropy, a bool mask.
+CASTS = [
+    "m = (x > 0).long()\nn = m.sum()\nz = (x * (x > 0).int()).sum()\nz.backward()\n",
+    "import torch.nn.functional as F\nlabels = torch.tensor([0., 2., 1.]).long()\n"
+    "W = torch.randn(3, 3, requires_grad=True)\nloss = F.cross_entropy(W, labels)\n"
+    "loss.backward()\n",
+    "b = x.bool()\nz = (x * b).sum()\nz.backward()\n",
+]
+
+
+@pytest.mark.parametrize("code", CASTS)
+def test_integer_and_bool_casts_run_as_python_runs_them(oracle, code):
+    runs_as_python(oracle, H + X + code)
+    reads_back(H + X + code)
+

@@ -45,7 +45,8 @@ def no_differentiable_input(key: str) -> str:
     return {"manual_seed": "seeds the generator: no tensor",
             "requires_grad_": "turns a tensor into a leaf: no node",
             "argmax": "an index: an integer tensor, no gradient",
-            "argmin": "an index: an integer tensor, no gradient"}.get(key, "")
+            "argmin": "an index: an integer tensor, no gradient",
+            "integer": "an integer or bool cast: no gradient"}.get(key, "")
 
 
 def snippet(body: str) -> str:

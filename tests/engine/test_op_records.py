@@ -34,7 +34,7 @@ KEYS = [
     "unsqueeze", "squeeze", "clone", "detach", "double", "float", "to", "sum",
     "mean", "max", "cumsum", "var", "std", "abs", "sqrt", "exp", "log", "sin", "cos", "maximum", "clamp",
     "gt", "lt", "ge", "le", "eq", "ne", "logical_not", "logical_and", "logical_or", "where",
-    "masked_fill", "relu",
+    "masked_fill", "integer", "relu",
     "sigmoid", "tanh", "softmax", "log_softmax", "linear", "mse_loss", "cross_entropy",
     "max_pool1d", "max_pool2d", "max_of", "min_of", "sort", "topk", "argmax", "argmin", "field",
     "qr", "eigh", "svd", "lstsq",

@@ -61,4 +61,7 @@ OPS = (
                         (1, "∂{L}/∂{v} = sum of {g} where the condition holds")),
                        _READ, MASK, forward="x, set to the value where the condition holds",
                        forward_symbols=("x",)),)),
+    # integer and bool casts (a count of True, labels for cross_entropy): no gradient, no node
+    Op("integer", "comparisons", "x as int64, int32 or bool (no gradient)",
+       (".long", ".int", ".bool"), ports=X, statement=True, glyph="ℤ"),
 )
