@@ -25,6 +25,7 @@ from nla_explorer.engine.timing.sweep import (
     results_to_csv, sweep,
 )
 from nla_explorer.engine.timing.results import load_results_csv, save_results_csv
+from nla_explorer.panels.plot_presenting import compact_font
 from nla_explorer.panels.split_shares import SharesSplitter
 from nla_explorer.panels.timing_buttons import (
     ResultsButtons, banner_sheet, no_gpu_text, shipped_reference,
@@ -68,7 +69,7 @@ class TimingPanel(QWidget):
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         self.results_splitter = right
-        scroll = QScrollArea()  # the controls scroll in a short dock instead of growing it
+        self.controls_scroll = scroll = QScrollArea()  # scrolls in a short dock, not growing it
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -96,6 +97,12 @@ class TimingPanel(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         """Compact by default (a bottom dock); the plots share whatever room they are given."""
         return QSize(1000, 360)
+
+    def set_presentation(self, on: bool, points: int = 20) -> None:
+        """Presentation mode: the plots, and the table in smaller type (the rest was set up)."""
+        self.controls_scroll.setVisible(not on)
+        self.run_area.setVisible(not on)
+        self.table.setFont(compact_font(points, on))
 
     def _build_controls(self) -> QWidget:
         gpus = [d for d in self.devices if d.is_gpu]

@@ -24,6 +24,7 @@ from nla_explorer.panels.training_controls import (
     LeastSquaresControls, PolyFitControls, error_style,
 )
 from nla_explorer.panels.least_squares_plots import LeastSquaresPlots
+from nla_explorer.panels.training_presenting import present_controls
 from nla_explorer.panels.training_plots import FitPlots
 from nla_explorer.panels.training_runs import Run, RunFailed
 from nla_explorer.workers import GeneratorJob
@@ -149,6 +150,10 @@ class TrainingPanel(QWidget):
         width = controls + self.controls_scroll.verticalScrollBar().sizeHint().width() + 8
         self.controls_scroll.setMinimumWidth(min(width, max(self.width() // 2, 1)))
         self.splitter.setSizes([width, max(self.splitter.width() - width, 1)])
+
+    def set_presentation(self, on: bool, points: int = 20) -> None:
+        """Presentation mode at ``points``: the plots take the room, the sliders smaller beside."""
+        present_controls(self, on, points)
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Draw in ``style``'s colours: the plots (axes, titles, legends, curves), the messages."""

@@ -17,6 +17,7 @@ from nla_explorer.graph_view.picture import PictureOptions
 from nla_explorer.panels.stepper import StepperPanel
 from nla_explorer.preferences import GROUP_DEPTHS
 from nla_explorer.window.card_room import CardRoom
+from nla_explorer.window.presenting import Stages
 
 ENGINES = ("auto", "builtin", "dot")
 #: Presentation mode shrinks the type of a long step card down to this, never below.
@@ -163,14 +164,16 @@ def fitting_size(window: QWidget, wanted: QSize = QSize(1400, 860)) -> QSize:
 
 
 class Presentation(QObject):
-    """View ▸ Presentation mode (F11/F5): full screen, high contrast, the graph and the step card.
+    """View ▸ Presentation mode (F11/F5): full screen, high contrast, what the workspace shows.
 
-    Every dock but the stepper's, the toolbars, the menu and the status bar go away; leaving
-    puts the workspace back as it was.
+    Graph and Build: the graph and the step card; Train: the training panel; Time: the timing
+    panel (``window.presenting.Stages``). Every other dock, the toolbars, the menu and the status
+    bar go away; Ctrl+1…4 present another workspace; leaving (Esc, F11) puts the workspace back as
+    it was. ``workspaces``: the window's (by default its ``workspaces`` attribute, if any).
     """
 
     def __init__(self, window: QMainWindow, pane: GraphPane, stepper: StepperPanel,
-                 stepper_dock: QDockWidget, font_spin: QSpinBox) -> None:
+                 stepper_dock: QDockWidget, font_spin: QSpinBox, workspaces=None) -> None:
         super().__init__(window)
         self.window, self.pane, self.stepper, self.stepper_dock = window, pane, stepper, stepper_dock
         self.font_spin = font_spin
@@ -180,6 +183,7 @@ class Presentation(QObject):
                                   [QKeySequence("F11"), QKeySequence("F5")],
                                   "Full screen, high contrast: the graph and the step card only")
         self.action.setCheckable(True)
+        window.addAction(self.action)  # F11 leaves too, with the menu bar hidden
         self._leave = QShortcut(QKeySequence("Esc"), window, self._escape)
         self._fit_timer = QTimer(self)  # the card is fitted once its new content is laid out
         self._fit_timer.setSingleShot(True)
@@ -190,10 +194,26 @@ class Presentation(QObject):
         window.installEventFilter(self)  # a new screen size: fit the card again
         # docked, the card is fitted by the room it is given (presentation: by its type)
         self.card_room = CardRoom(window, stepper, stepper_dock, lambda: self.active)
+        if workspaces is None:
+            workspaces = getattr(window, "workspaces", None)
+        self.stages = Stages(window, workspaces, self.present)
+        self.shown = self._origin = ""  # the workspace presented, and the one presented first
+        self._switch_to: str | None = None  # after leaving, once the window has its size back
 
     def _forget_return(self, state) -> None:
         if self._returning is state:
             self._returning = None
+            self._switch_pending()
+
+    def _switch_pending(self) -> None:
+        """Leaving, the window goes to the workspace last presented (its layout is its own)."""
+        name, self._switch_to = self._switch_to, None
+        if name is not None:
+            self.stages.switch(name)
+
+    def _restore(self, state) -> None:
+        self.window.restoreState(state)
+        self._switch_pending()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Resize and self.active:
@@ -201,13 +221,15 @@ class Presentation(QObject):
         elif event.type() == QEvent.Resize and self._returning is not None and \
                 not self.window.isFullScreen() and event.size() == self._returning[1]:
             state, self._returning = self._returning[0], None  # its own size back: its layout
-            QTimer.singleShot(0, lambda: self.window.restoreState(state))
+            QTimer.singleShot(0, lambda: self._restore(state))
         return False
 
     def _share_screen(self) -> None:
         """The card takes two fifths of the screen (its rule and numbers without scrolling), the
         graph the rest; then the card's type is fitted."""
-        if self.active:
+        if self.active and self.stages.dock(self.shown) is not None:
+            self.stages.share(self.shown)
+        elif self.active:
             self.window.resizeDocks([self.stepper_dock], [max(360, self.window.width() * 2 // 5)],
                                     Qt.Horizontal)
             self._fit_timer.start()
@@ -225,7 +247,7 @@ class Presentation(QObject):
         ``details`` True / False: the presenter opened / folded the local Jacobian, which stays
         so (opened, its pictures shrink to the dock if the smallest type is still too big).
         The graph keeps its type, and a small card after a big one is big again."""
-        if not self.active:
+        if not self.active or self.stages.dock(self.shown) is not None:
             return
         points = self.font_spin.value()
         card = self.stepper.card
@@ -263,8 +285,40 @@ class Presentation(QObject):
         if self.active:
             self.toggle()
 
+    def present(self, name: str) -> None:
+        """Ctrl+1…4 while presenting: present workspace ``name`` (leaving lands there)."""
+        if not self.active or name == self.shown:
+            return
+        self._stage(False)
+        self.shown = name
+        self._stage(True)
+        self.stages.big(name, self.font_spin.value())
+        self._share_screen()
+        QTimer.singleShot(120, self.pane.fit)
+
+    def _stage(self, on: bool) -> None:
+        """Show (``on``) or take away what the presented workspace shows."""
+        name, window = self.shown, self.window
+        if self.stages.dock(name) is not None:
+            if on:
+                self.stepper_dock.hide()
+                self.pane.setVisible(self.stages.with_graph(name))
+                self.pane.set_presentation(True)
+                self.stages.enter(name)
+            else:
+                self.stages.leave(name)
+        elif on:
+            self.pane.show()
+            self.pane.set_presentation(True)
+            self.stepper_dock.setFloating(False)
+            window.addDockWidget(Qt.RightDockWidgetArea, self.stepper_dock)
+            self.stepper_dock.show()
+            self.stepper.set_presentation(True)
+        else:
+            self.stepper_dock.hide()
+
     def toggle(self) -> None:
-        """F11/F5: full screen, big fonts, only the graph and the step card (again: back)."""
+        """F11/F5: full screen, big fonts, only what the workspace presents (again: back)."""
         window = self.window
         if self._normal_state is None:
             self._normal_state = (window.saveState(), self.font_spin.value(),
@@ -280,18 +334,18 @@ class Presentation(QObject):
                     bar.hide()
             window.menuBar().hide()
             window.statusBar().hide()
-            self.pane.show()
-            self.pane.set_presentation(True)
-            self.stepper_dock.setFloating(False)
-            window.addDockWidget(Qt.RightDockWidgetArea, self.stepper_dock)
-            self.stepper_dock.show()
-            self.stepper.set_presentation(True)
+            self.shown = self._origin = self.stages.current()
+            self.stages.keys_on(True)
+            self._stage(True)
             window.setPalette(high_contrast_palette(self.pane.view_style.is_dark))
             self.font_spin.setValue(max(20, self.font_spin.value()))
+            self.stages.big(self.shown, self.font_spin.value())  # a panel: at that type
             window.showFullScreen()
             self._share_screen()
         else:
             state, font, full, graph, size = self._normal_state
+            self._stage(False)
+            self.stages.keys_on(False)
             self._normal_state = None
             if not full:
                 window.showNormal()
@@ -313,6 +367,11 @@ class Presentation(QObject):
                 self._returning = (state, size)
                 returning = self._returning
                 QTimer.singleShot(1000, lambda: self._forget_return(returning))
+            if self.shown != self._origin:  # Ctrl+1…4 while presenting: to that workspace,
+                self._switch_to = self.shown  # once the one left has its layout back
+                if full or window.size() == size:
+                    self._returning = None
+                    self._switch_pending()
         self.action.setChecked(self._normal_state is not None)
         self._fit_timer.stop()
         if self.active:

@@ -150,7 +150,7 @@ def test_every_workspace_fits_the_screen_and_names_stay_legible(window, qtbot, w
 def test_presentation_mode_is_the_graph_and_the_card_only(window, qtbot, width, height):
     window.load_example("quadratic")
     window.resize(1280, 720)
-    workspace = "graph" if width < 1500 else "train"  # from anywhere: the graph and the card
+    workspace = "graph" if width < 1500 else "build"  # Graph or Build: the graph and the card
     for name in ("build", "train", "time", "graph", "build", workspace):
         window.workspaces.switch(name)  # tabs made and moved on the way
         qtbot.wait(100)
