@@ -148,6 +148,15 @@ def main() -> int:
                 window.presentation.action.trigger()
                 doc.set_step(None)
         window.preferences.set_theme("light")
+        for workspace in ("train", "time"):  # presentation follows the workspace
+            for width, height in SIZES:
+                window.resize(width, height)
+                window.workspaces.switch(workspace)
+                present_on(window, width, height)
+                shot(f"presentation_{workspace}_{height}p", 0.8)
+                window.presentation.action.trigger()
+                settle(app, 0.3)
+        window.workspaces.switch("graph")
         higher_order(window, doc, shot)
         real_models(window, doc, shot)
         window.close()
