@@ -82,7 +82,10 @@ def card_content(card: StepCard | ForwardCard) -> CardContent:
         tiles = [(label, tensor, "value") for label, tensor in card.inputs]
         tiles.append((f"→ {name}", card.output, "value"))
         return CardContent(card.title, rule, tuple(tiles), numbers=card.numbers)
+    name = card.name or name  # Q of Q, R = qr(A): the output whose gradient g is
     tiles = [(f"g = ∂L/∂{name}", card.incoming, "grad")]
+    tiles += [(f"∂L/∂{gradient.split('/∂', 1)[-1]}", tensor, "grad")  # R's, arrived with it
+              for gradient, tensor in card.arrived]
     tiles += [(f"→ ∂L/∂{label}", tensor, "grad") for label, tensor in card.outgoing
               if tensor is not None]
     sum_title, rows = "", []

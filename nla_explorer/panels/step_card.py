@@ -171,6 +171,7 @@ class StepCardView(QWidget):
         grad = self.view_style.card_grad
         # the card's own names: g is ∂f/∂(this node), each input's gradient ∂f/∂(that input)
         tiles = [(f"{card.grad_symbol} = {card.gradient_of}", card.incoming, grad)]
+        tiles += [(gradient, tensor, grad) for gradient, tensor in card.arrived]  # ∂f/∂R of Q, R
         tiles += [(f"→ {target}", tensor, grad)
                   for target, (_, tensor) in zip(card.targets, card.outgoing)
                   if tensor is not None]

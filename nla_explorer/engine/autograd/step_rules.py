@@ -54,6 +54,9 @@ class StepCard:
     targets: tuple[str, ...] = ()  # one per ``outgoing``
     #: the local Jacobian ∂out/∂in of each input that got a gradient, with gᵀJ (``jacobian_card``)
     jacobians: tuple[JacobianPart, ...] = ()
+    #: a node of several outputs (``Q, R = qr(A)``): the other outputs' gradients that arrived
+    #: with ``incoming`` (``("∂f/∂R", …)``), each summed from its own uses
+    arrived: tuple[tuple[str, TensorData], ...] = ()
 
 
 _NAMERS: WeakKeyDictionary = WeakKeyDictionary()
@@ -154,8 +157,8 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
     arrived = [k for k, grad in enumerate(step.grad_outputs) if grad is not None] or [0]
     several = len(step.grad_outputs) > 1
     name = namer.output_label(node, arrived[0]) if several else namer.label(node.id)
-    notes += [f"{partial(loss, namer.output_label(node, k))} = {fmt(step.grad_outputs[k])} "
-              "arrives too" for k in arrived[1:]]
+    also = tuple((partial(loss, namer.output_label(node, k)), step.grad_outputs[k])
+                 for k in arrived[1:])
     shared = _shared_note(graph, trace, node.id, namer, arrived[0] if several else None)
     if shared:
         notes.append(shared)
@@ -166,7 +169,7 @@ def step_card(graph: AutogradGraph, trace: BackwardTrace, step_index: int,
                     tuple((lab.text, grad) for lab, grad in zip(labels, grads)),
                     tuple(numbers), "; ".join(notes), node.id, node.op,
                     _shared_parts(graph, trace, node.id, namer, arrived[0] if several else None),
-                    name.text, loss, g, partial(loss, name), targets, jacobians)
+                    name.text, loss, g, partial(loss, name), targets, jacobians, also)
 
 
 def _environment(namer: Namer, node: GraphNode, rule: NodeRule | None,
