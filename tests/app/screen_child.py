@@ -14,6 +14,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The start of a child's script: the app and a window's settings in the scratch folder.
+WINDOW_SETUP = """
+import json, sys
+from pathlib import Path
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QDockWidget
+from nla_explorer.main_window import MainWindow
+app = QApplication([])
+tmp = Path(sys.argv[1])
+settings = QSettings(str(tmp / "s.ini"), QSettings.IniFormat)
+settings.setValue("help/tour_done", True)
+settings.setValue("view/layout_engine", "builtin")
+"""
 
 
 def run_on_screen(code: str, folder: Path, width: int, height: int) -> str:

@@ -12,23 +12,13 @@ from PySide6.QtWidgets import QDockWidget
 
 from nla_explorer.workspaces import ARRANGEMENTS
 
-from tests.app.screen_child import run_on_screen
+from tests.app.screen_child import WINDOW_SETUP, run_on_screen
 
 SMALL, BIG = (1280, 720), (1920, 1080)
 WORKSPACES = ["graph", "build", "train", "train_graph", "time"]
 
 
-CHILD = """
-import json, sys
-from pathlib import Path
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget
-from nla_explorer.main_window import MainWindow
-app = QApplication([])
-tmp = Path(sys.argv[1])
-settings = QSettings(str(tmp / "s.ini"), QSettings.IniFormat)
-settings.setValue("help/tour_done", True)
-settings.setValue("view/layout_engine", "builtin")
+CHILD = WINDOW_SETUP + """
 def settle():
     for _ in range(30):
         app.processEvents()

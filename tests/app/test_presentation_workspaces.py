@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QToolBar
 
 from nla_explorer.panels.plot_presenting import LINE_FLOOR, PlotPresenting
 
-from tests.app.screen_child import run_on_screen
+from tests.app.screen_child import WINDOW_SETUP, run_on_screen
 
 DATA = Path(__file__).parent / "data" / "timing_matmul_cpu.csv"
 
@@ -180,19 +180,9 @@ def test_plot_presenting_restores_what_its_panel_restyled_meanwhile(qtbot):
 
 
 # -- on a 1280×720 screen (the test session's offscreen one is 800×800: Time does not fit) -------
-CHILD = """
-import json, sys
-from pathlib import Path
+CHILD = WINDOW_SETUP + """
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDockWidget
-from nla_explorer.main_window import MainWindow
-app = QApplication([])
-tmp = Path(sys.argv[1])
-settings = QSettings(str(tmp / "s.ini"), QSettings.IniFormat)
-settings.setValue("help/tour_done", True)
-settings.setValue("view/layout_engine", "builtin")
 def settle(n=40):
     for _ in range(n):
         app.processEvents()
