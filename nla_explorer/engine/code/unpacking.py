@@ -1,7 +1,8 @@
 """``a, b = <call>`` as Python reads it: a call that gives a tuple of tensors, unpacked item by item.
 
-``grad()`` gives one gradient per input; ``x.sort()``, ``x.topk(k)`` and ``x.max(dim)`` give
-torch's named tuples of two (values and indices). Each name gets the item ``[k]`` of the call's
+``grad()`` gives one gradient per input; ``x.sort()``, ``x.topk(k)``, ``x.max(dim)`` and the
+factorizations (``torch.linalg.qr``, ``eigh``, ``svd``, ``lstsq``) give torch's named tuples (their
+records' ``fields``). Each name gets the item ``[k]`` of the call's
 result; a count that does not match is Python's ValueError, on the line.
 """
 

@@ -12,10 +12,6 @@ from __future__ import annotations
 from nla_explorer.engine.ops.parts import tensor_ports
 from nla_explorer.engine.ops.record import NodeRule, Op
 
-#: torch's names of each factorization node's outputs (its named tuple's fields).
-FACTORS = {"LinalgQr": ("Q", "R"), "LinalgEigh": ("eigenvalues", "eigenvectors"),
-           "LinalgSvd": ("U", "S", "Vh"),
-           "LinalgLstsq": ("solution", "residuals", "rank", "singular_values")}
 #: The outputs whose own gradient makes a node's card the general one (eigenvectors, U and Vh:
 #: eigvalsh and svdvals send only the values back, with the simpler rule of their ops).
 VECTORS = {"LinalgEigh": (1,), "LinalgSvd": (0, 2)}
@@ -42,7 +38,7 @@ ALL_FACTORS = {"LinalgEigh": "eigenvalues and eigenvectors of S",
 OPS = (
     Op("qr", "linear algebra", "(Q, R): A = Q R, Q with orthonormal columns, R upper triangular",
        ("torch.linalg.qr",), ports=tensor_ports("A"), statement=True, any_result=True,
-       glyph="QR",
+       fields=("Q", "R"), glyph="QR",
        nodes=(NodeRule("LinalgQr", ("A",), (
            (0, "∂{L}/∂{A} = (" + _D + "{out0} + {out0} copyltu({out1} (" + _D + "{out1})ᵀ − ("
                + _D + "{out0})ᵀ {out0})) {out1}⁻ᵀ"),
@@ -52,16 +48,24 @@ OPS = (
     # their nodes' rules live with eigvalsh and svdvals (LinalgEigh, LinalgSvd)
     Op("eigh", "linear algebra", "(eigenvalues, eigenvectors) of a symmetric S",
        ("torch.linalg.eigh",), ports=tensor_ports("S"), statement=True, any_result=True,
-       glyph="λV"),
+       fields=("eigenvalues", "eigenvectors"), glyph="λV"),
     Op("svd", "linear algebra", "(U, S, Vh): A = U diag(S) Vh", ("torch.linalg.svd",),
-       ports=tensor_ports("A"), statement=True, any_result=True, glyph="USV"),
+       ports=tensor_ports("A"), statement=True, any_result=True, fields=("U", "S", "Vh"),
+       glyph="USV"),
     # (solution, residuals, rank, singular_values); only the solution has a gradient to pass on
     Op("lstsq", "linear algebra", "the X with A X closest to B (least squares)",
        ("torch.linalg.lstsq",), arity=2, ports=tensor_ports("A", "B", keywords=("A", "B")),
        statement=True, any_result=True, glyph="A\\B",
+       fields=("solution", "residuals", "rank", "singular_values"),
        nodes=(NodeRule("LinalgLstsq", ("A", "B"), (
            (1, "∂{L}/∂{B} = ({A}⁺)ᵀ {g}"),
            (0, "∂{L}/∂{A} = the pseudo-inverse's rule for ∂{L}/∂{A}⁺ = {g} {B}ᵀ"),
            (None, "the solution is {A}⁺ {B}: {A}⁺ the pseudo-inverse of {A}")),
            forward="least squares: A⁺ B", forward_symbols=("A", "B")),)),
 )
+
+#: torch's names of each factorization node's outputs: its op's named tuple's fields (eigh's
+#: and svd's nodes are also eigvalsh's and svdvals', whose records hold their rules).
+_NODES = {"qr": "LinalgQr", "eigh": "LinalgEigh", "svd": "LinalgSvd", "lstsq": "LinalgLstsq"}
+FACTORS = {_NODES[op.key]: op.fields for op in OPS}
+

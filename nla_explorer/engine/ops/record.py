@@ -73,6 +73,9 @@ class Op:
     #: its result may be no tensor, as in Python: None (``x.grad`` before any backward, what
     #: ``backward()`` returns), a tuple (``grad()``), an item of one (``grads[0]``)
     any_result: bool = False
+    #: the fields of the named tuple it gives (``x.sort()``: values, indices), read by field,
+    #: by index or by unpacking
+    fields: tuple[str, ...] = ()
     # -- the block
     ports: tuple[Port, ...] = ()
     params: tuple[Param, ...] = ()
