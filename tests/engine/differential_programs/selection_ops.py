@@ -92,6 +92,7 @@ def _factor(b: _Builder) -> _V | None:
         return b.result(text, [a], (n, n), a.mag + n + 2, saves_out=True)  # Q and R kept
     if kind == "eigh":
         text = f"torch.linalg.eigh({_wrap(a, MUL)} @ {_wrap(a, ATOM)}.mT).eigenvalues"
-        return b.result(text, [a], (m,), a.mag ** 2 * n, saves_out=True)  # kept for backward
+        # the eigen pair kept for backward, and a twice by the product (a ``+=`` on a then fails)
+        return b.result(text, [a], (m,), a.mag ** 2 * n, saves_in=True, saves_out=True)
     text = f"torch.linalg.svd({a.text}, full_matrices=False).S"
     return b.result(text, [a], (min(m, n),), a.mag * (m * n) ** 0.5, saves_out=True)
