@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
                                              self.toolbar, self._set_panel_fonts,
                                              self.set_view_style)
         self.presentation = Presentation(self, self.graph_pane, self.stepper, self.stepper_dock,
-                                         self.toolbar.font_spin)
+                                         self.toolbar.font_spin, self.workspaces)
         self._build_menus()
         self._connect()
         self._restore()

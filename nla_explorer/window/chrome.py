@@ -169,11 +169,11 @@ class Presentation(QObject):
     Graph and Build: the graph and the step card; Train: the training panel; Time: the timing
     panel (``window.presenting.Stages``). Every other dock, the toolbars, the menu and the status
     bar go away; Ctrl+1…4 present another workspace; leaving (Esc, F11) puts the workspace back as
-    it was. ``workspaces``: the window's (by default its ``workspaces`` attribute, if any).
+    it was. ``workspaces``: the window's, which say what each workspace shows.
     """
 
     def __init__(self, window: QMainWindow, pane: GraphPane, stepper: StepperPanel,
-                 stepper_dock: QDockWidget, font_spin: QSpinBox, workspaces=None) -> None:
+                 stepper_dock: QDockWidget, font_spin: QSpinBox, workspaces) -> None:
         super().__init__(window)
         self.window, self.pane, self.stepper, self.stepper_dock = window, pane, stepper, stepper_dock
         self.font_spin = font_spin
@@ -194,8 +194,6 @@ class Presentation(QObject):
         window.installEventFilter(self)  # a new screen size: fit the card again
         # docked, the card is fitted by the room it is given (presentation: by its type)
         self.card_room = CardRoom(window, stepper, stepper_dock, lambda: self.active)
-        if workspaces is None:
-            workspaces = getattr(window, "workspaces", None)
         self.stages = Stages(window, workspaces, self.present)
         self.shown = self._origin = ""  # the workspace presented, and the one presented first
         self._switch_to: str | None = None  # after leaving, once the window has its size back
