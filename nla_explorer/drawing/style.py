@@ -1,7 +1,7 @@
 """How the views draw, as a value: :class:`ViewStyle` (colours, font size, precision of numbers).
 
 Colours are Okabe–Ito hues (distinguishable by colour-blind readers); the fills and borders of
-the graph's boxes are in graph_view/kind_styles.py. A style is frozen: switching the theme, the
+the graph's boxes are in graph_view/kind_styles.py, the block editor's are roles here. A style is frozen: switching the theme, the
 font or the precision makes a new one, which the window hands to the views (each view keeps its
 own, so two windows may draw in two styles).
 """
@@ -65,6 +65,14 @@ class ViewStyle:
     value_flow: str = "#007a5a"  # edges carrying a value at a forward step
     group_frame: str = "#6a51a3"  # the frame and header of an open module group
     leaf_grad_fill: str = "#f5b995"  # a leaf whose .grad has been accumulated
+    # the block editor's boxes: light in both themes, as the graph's (a trainable leaf in the
+    # parameter's blue, the output in the output's orange)
+    block_fill: str = "#f4f6f8"
+    block_border: str = "#5f5f5f"
+    block_leaf_fill: str = "#d4e8f7"
+    block_output_fill: str = "#fbdcc8"
+    block_output_border: str = "#d55e00"
+    port_fill: str = "#ffffff"
     card_grad: str = "#b34700"  # the step card's captions, on the window's background
     card_value: str = "#00634a"
     card_muted: str = "#555555"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF,
+    QBrush, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF,
 )
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsTextItem,
@@ -28,11 +28,6 @@ LABEL_GAP = 2.0  # between a port's dot and its name
 LABEL_LIFT = 3.0  # between the box's top edge and the bottom of a port's name
 HALO = 3.0  # the width of the canvas-coloured outline that keeps a port's name clear of wires
 ERROR_WIDTH = 240.0
-ERROR_COLOUR, ERROR_FILL = QColor("#c0392b"), QColor("#fdf0ee")
-OUTPUT_FILL, OUTPUT_BORDER = QColor("#fbdcc8"), QColor("#d55e00")
-BLOCK_FILL, BLOCK_BORDER = QColor("#f4f6f8"), QColor("#5f5f5f")
-LEAF_FILL = QColor("#d4e8f7")  # blocks that require grad (trainable leaves)
-PORT_FILL = QColor("#ffffff")
 
 
 @dataclass(frozen=True)
@@ -79,7 +74,7 @@ class PortItem(QGraphicsEllipseItem):
 
     def set_highlighted(self, on: bool) -> None:
         self.highlighted = on
-        self.setBrush(QBrush(self.view_style.colour("consumer_highlight") if on else PORT_FILL))
+        self.setBrush(QBrush(self.view_style.colour("consumer_highlight" if on else "port_fill")))
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.set_highlighted(True)
@@ -143,12 +138,10 @@ class BlockItem(QGraphicsItem):
             self.output_port = PortItem(look.block_id, None, self, style)
             self.output_port.setPos(0, height)
         self.error_item: QGraphicsTextItem | None = None
-        if look.error:  # on a pale card so that it reads over wires
+        if look.error:  # on a card of its own so that it reads over wires
             card = QGraphicsRectItem(self)
-            card.setBrush(QBrush(ERROR_FILL))
-            card.setPen(QPen(ERROR_COLOUR, 1.0))
             self.error_item = QGraphicsTextItem(card)
-            self.error_item.setDefaultTextColor(ERROR_COLOUR)
+            self._colour_error(style)
             self.error_item.setFont(fonts.small)
             self.error_item.setPlainText("⚠ " + look.error)
             self.error_item.setTextWidth(max(ERROR_WIDTH, width))
@@ -166,7 +159,15 @@ class BlockItem(QGraphicsItem):
         self.view_style = style
         for port in self.ports():
             port.set_view_style(style)
+        if self.error_item is not None:
+            self._colour_error(style)
         self.update()
+
+    def _colour_error(self, style: ViewStyle) -> None:
+        card = self.error_item.parentItem()
+        card.setBrush(QBrush(style.colour("error_fill")))
+        card.setPen(QPen(style.colour("error"), 1.0))
+        self.error_item.setDefaultTextColor(style.colour("error"))
 
     def ports(self) -> list[PortItem]:
         return list(self.input_ports.values()) + ([self.output_port] if self.output_port else [])
@@ -197,8 +198,10 @@ class BlockItem(QGraphicsItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         look, fonts, pad = self.look, self.fonts, self.fonts.padding
         colour = self.view_style.colour
-        fill = OUTPUT_FILL if look.is_output else LEAF_FILL if look.is_leaf else BLOCK_FILL
-        border = ERROR_COLOUR if look.error else OUTPUT_BORDER if look.is_output else BLOCK_BORDER
+        fill = colour("block_output_fill" if look.is_output else "block_leaf_fill" if look.is_leaf
+                      else "block_fill")
+        border = colour("error" if look.error else "block_output_border" if look.is_output
+                        else "block_border")
         width = 2.5 if (look.error or look.is_output) else 1.5
         if self.isSelected():
             painter.setPen(QPen(colour("selected"), 2.0, Qt.DashLine))

@@ -208,3 +208,54 @@ def test_a_waiting_box_fades_but_its_names_and_values_still_read(theme):
             QColor(kind.fill).getRgb()[:3], canvas.getRgb()[:3])))
         for role in ("text", "value", "muted"):
             assert contrast(style.colour(role), fill) >= 4.5, (kind, role)
+
+
+def test_no_view_module_keeps_a_colour_of_its_own():
+    """Colours come from the style handed to what draws: a QColor at module level (the block
+    editor's fills were) would not follow the theme nor a style of the caller's."""
+    import importlib
+    import pkgutil
+
+    import nla_explorer
+
+    held = []
+    for info in pkgutil.walk_packages(nla_explorer.__path__, "nla_explorer."):
+        if ".engine" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        held += [f"{info.name}.{name}" for name, value in vars(module).items()
+                 if isinstance(value, QColor)
+                 or isinstance(value, tuple) and any(isinstance(v, QColor) for v in value)]
+    assert not held, held
+
+
+def test_a_block_paints_in_the_colours_of_its_style(qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QPainter
+    from PySide6.QtWidgets import QGraphicsScene
+
+    from nla_explorer.panels.block_items import BlockItem, BlockLook
+
+    style = ViewStyle.light().with_font(11)
+    looks = {"plain": BlockLook("b1", "b1", "relu"),
+             "failing": BlockLook("b2", "b2", "matmul", error="inner sizes differ")}
+    for fill in ("#123456", "#345612"):
+        custom = ViewStyle(block_fill=fill, error_fill="#561234")
+        for name, look in looks.items():
+            scene = QGraphicsScene()
+            block = BlockItem(look, style)
+            scene.addItem(block)
+            block.set_view_style(custom)  # a theme switch: the same box, new colours
+            rect = block.box()
+            image = QImage(int(rect.width()) + 4, int(rect.height()) + 80, QImage.Format_RGB32)
+            image.fill(QColor("#ffffff"))
+            painter = QPainter(image)
+            painter.translate(QPointF(-rect.left() + 2, 2))
+            scene.render(painter, image.rect().translated(int(rect.left()) - 2, -2),
+                         image.rect().translated(int(rect.left()) - 2, -2))
+            painter.end()
+            inside = image.pixelColor(3 + 2, int(rect.height()) - 4).name()
+            assert inside == fill, (name, inside)
+            if look.error:
+                assert block.error_item.defaultTextColor() == custom.colour("error")
+                assert block.error_item.parentItem().brush().color().name() == "#561234"
