@@ -6,20 +6,14 @@ from collections.abc import Mapping
 
 import graphviz
 
+from nla_explorer.graph_view.kind_styles import box_style
 from nla_explorer.graph_view.layout.model import Layout
 from nla_explorer.graph_view.layout.nested import Frame
 from nla_explorer.graph_view.model import DisplayGraph
 
 _POINTS_PER_PIXEL = 0.75  # the picture is laid out at 96 px per inch; DOT positions are in points
 
-# Fill, border and DOT line style per kind, kept in step with kind_styles.KIND_STYLES.
-_COLOURS = {
-    "leaf": ("#d4e8f7", "#0072b2", "solid"),
-    "op": ("#f1f1f1", "#5f5f5f", "solid"),
-    "output": ("#fbdcc8", "#d55e00", "bold"),
-    "constant": ("#fbf5cf", "#9c8a00", "dashed"),
-    "group": ("#e7e2f3", "#6a51a3", "dashed"),
-}
+_BOLD = 2.5  # a border this wide or wider is drawn bold in DOT (the output's)
 
 
 def display_to_dot(display: DisplayGraph, layout: Layout | None = None,
@@ -73,7 +67,9 @@ def _clusters(display: DisplayGraph, layout: Layout | None,
 
 
 def _node(dot, node, layout: Layout | None, height: float) -> None:
-    fill, border, line = _COLOURS[node.kind]
+    look = box_style(node)  # the picture's fill and border (an order-2 box's too)
+    fill, border = look.fill, look.border
+    line = "dashed" if look.dashed else "bold" if look.border_width >= _BOLD else "solid"
     label = "\n".join(x for x in (node.title, node.subtitle, node.value_badge,
                                   node.grad_badge and "∇ " + node.grad_badge) if x)
     attrs = {"label": label, "fillcolor": fill, "color": border, "tooltip": node.tooltip,

@@ -66,6 +66,25 @@ def test_dot_holds_the_same_nodes_and_edges(picture, tmp_path):
         assert len(parsed["edges"]) == len(pic.display.edges)
 
 
+def test_dot_boxes_have_the_pictures_fills_and_borders_order_two_too(qapp, tmp_path):
+    """One table of box colours: the DOT file and the picture read the same one (a higher-order
+    box, which the DOT kept in its kind's grey, is in its own colour in both)."""
+    from nla_explorer.engine.samples import DOUBLE_BACKWARD
+    from nla_explorer.graph_view.kind_styles import box_style
+
+    exp = explore_code(DOUBLE_BACKWARD)
+    pic = build_picture(exp.graph, exp.trace, PictureOptions(engine="builtin"))
+    text = export_graph(tmp_path / "g.dot", pic.display, pic.layout, pic.style).read_text()
+    colours = {m[0]: (m[2], m[1]) for m in re.findall(  # each node: label, border, fill
+        r'^\s*"?(\w+)"? \[label=.*?\scolor="(#\w+)" fillcolor="(#\w+)"', text, flags=re.M | re.S)}
+    orders = set()
+    for node in pic.display.nodes:
+        look = box_style(node)
+        assert colours[node.id] == (look.fill, look.border), node.id
+        orders.add(node.order)
+    assert orders >= {1, 2}
+
+
 @pytest.mark.parametrize("name,message", [
     ("g.jpeg", "extension must be one of"),
     ("missing/dir/g.png", "does not exist"),
