@@ -196,7 +196,7 @@ UNSAFE = [
     ("def f(x):\n    while True:\n        pass\n    return x", "function definition"),
     ("class Net(nn.Module):\n    pass", "class"),
     ("for i in range(3):\n    x = torch.randn(3)", "for loop"),
-    ("x = [t for t in (1, 2)]", "comprehension"),
+    ("x = {t for t in (1, 2)}", "comprehension"),
     ("x = torch.randn(3)\ny = x.sum() if True else x", "conditional"),
 ]
 

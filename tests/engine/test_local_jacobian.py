@@ -46,7 +46,9 @@ def no_differentiable_input(key: str) -> str:
             "requires_grad_": "turns a tensor into a leaf: no node",
             "argmax": "an index: an integer tensor, no gradient",
             "argmin": "an index: an integer tensor, no gradient",
-            "integer": "an integer or bool cast: no gradient"}.get(key, "")
+            "integer": "an integer or bool cast: no gradient",
+            **dict.fromkeys(("iand", "ior", "ixor"), "a bool mask updated in place: no gradient"),
+            }.get(key, "")
 
 
 def snippet(body: str) -> str:

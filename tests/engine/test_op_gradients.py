@@ -64,6 +64,7 @@ ARGS = {
     "double": ("x.float()",), "float": ("x",), "var": ("x",), "std": ("x",),
     "logdet": ("M",), "eigvalsh": ("M",), "svdvals": ("x",), "cholesky": ("M @ M.T",),
     "pinv": ("x",), "tril": ("x",), "triu": ("x", "1"), "kron": ("u", "c"), "cumsum": ("x", "1"),
+    "prod": ("p",),
 }
 
 #: Cases written out by hand: (op key, form, expression for ``out``).
@@ -87,6 +88,7 @@ EXTRA = [
     ("diag", ".diag", "u.diag()"),
     ("sum", "torch.sum", "torch.sum(x, dim=0)"),
     ("mean", ".mean", "x.mean(dim=1)"),
+    ("prod", ".prod", "p.prod(1, keepdim=True)"),
     ("max", ".amax", "x.amax()"),
     ("norm", "torch.linalg.norm", "torch.linalg.norm(M)"),
     ("solve", "torch.linalg.solve", "torch.linalg.solve(M, x)"),
@@ -144,6 +146,7 @@ EXTRA = [
     ("logical_or", ".logical_or", "y * (x > 0).logical_or(y > 0) * x"),
     ("where", "torch.where", "torch.where(x > 0, x, y)"),
     ("where", "torch.where", "torch.where(x > 0.5, 0.5 * x, 1.0)"),
+    ("where", ".where", "(2 * x).where(x > 0, y)"),
     ("masked_fill", ".masked_fill", "x.masked_fill(x > 0, 0.5)"),
     ("masked_fill", "torch.masked_fill", "torch.masked_fill(x, x < 0, b[0])"),
     ("to", ".to", "x.to(torch.float32)"), ("to", ".to", "x.to(dtype=torch.float64) * 2"),

@@ -89,8 +89,10 @@ CASES = [
     (X + "y = torch.foo(x)", "'torch.foo' is not in the whitelist of torch functions",
      ("Run cell",)),
     # constructs of expressions (they said only "… is not supported here")
-    (X + "ys = [x[i] * i for i in range(3)]", "a list comprehension is not supported here",
-     ("Run cell",)),
+    (X + "y = torch.stack([x[i] * j for i in range(3) for j in range(2)])",
+     "a list comprehension with more than one 'for' is not supported here", ("Run cell",)),
+    (X + "y = torch.stack([x[i] for i in range(10 ** 9)])",
+     "a list comprehension over range(10 ** 9) runs 1,000,000,000 times", ("Run cell",)),
     (X + "y = x * 2\ny.register_hook(lambda g: g * 3)", "a lambda (outside jacobian and hessian)",
      ("Run cell",)),
     (X + "d = {'x': x}", "a dict is not supported here", ("Run cell",)),

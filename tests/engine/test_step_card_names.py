@@ -39,9 +39,9 @@ VOCABULARY = {
     "each", "sample", "target", "class", "cross", "entropy", "log_softmax", "before", "it",
     "logits", "softmax", "one", "hot", "samples", "put", "selected", "position", "sliced",
     "positions", "elsewhere", "added", "indexed", "block", "was", "slice", "grad",
-    "contributions", "expanded", "maximum", "outer", "product", "det", "σ", "Σ", "tanh",
+    "contributions", "expanded", "maximum", "outer", "product", "det", "σ", "Σ", "Π", "tanh",
     "then", "nll_loss", "batch", "by", "permuted", "converted", "dtype", "mean", "correction",
-    "reduced", "unless", "set", "unbiased", "False", *CARD_WORDS,
+    "reduced", "unless", "set", "unbiased", "False", "other", *CARD_WORDS,
 }
 
 #: The words of the card's notes ("used by": not the names b and y written together).
@@ -112,7 +112,7 @@ def assert_cards_use_the_programs_names(graph, trace, names) -> list[StepCard]:
         assert card.grad_symbol not in taken, card.title
         for token in tokens(text):
             letter = len(token) == 1 and token.isalpha()
-            assert not letter or token in taken | used | {"σ", "Σ"}, \
+            assert not letter or token in taken | used | {"σ", "Σ", "Π"}, \
                 f"{card.title}: the letter {token!r} is neither a program name nor a symbol " \
                 f"the card chose:\n{text}"
         if node.kind == LEAF:
@@ -158,7 +158,7 @@ RULE_CODES = {
     "LinalgVectorNorm": "torch.linalg.norm(g)", "InverseMatrix": "InverseMatrix.apply(B)",
     "View": "B.view(-1)", "Select": "B[0]", "Slice": "B[1:]", "Index": "B[[0, 2]]",
     "Cat": "torch.cat([g, b])", "Stack": "torch.stack([g, b])", "Unsqueeze": "g.unsqueeze(0)",
-    "Squeeze": "B[:1].squeeze(0)", "Sum": "B.sum()", "Mean": "B.mean()", "Abs": "B.abs()",
+    "Squeeze": "B[:1].squeeze(0)", "Sum": "B.sum()", "Mean": "B.mean()", "Prod": "B.prod()", "Abs": "B.abs()",
     "Sqrt": "b.sqrt()", "Exp": "B.exp()", "Log": "b.log()", "Sin": "B.sin()", "Cos": "B.cos()",
     "Maximum": "torch.maximum(b, a)", "Clamp": "B.clamp(0, 1)", "ClampMin": "B.clamp_min(0)",
     "ClampMax": "B.clamp_max(0)", "Relu": "B.relu()", "Sigmoid": "B.sigmoid()",

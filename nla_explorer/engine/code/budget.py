@@ -22,6 +22,8 @@ from nla_explorer.engine.tensors import TensorData
 MAX_PROGRAM_BYTES = 2 * 2**30
 #: Bytes of gradients a backward trace keeps per byte of a result that requires grad.
 GRADIENT_ROOM = 2
+#: Items the reader unrolls from one comprehension, and from all of a program's together.
+MAX_UNROLLED, MAX_PROGRAM_UNROLLED = 1_000, 10_000
 
 #: Elementwise ops: the result has the broadcast shape of the tensor arguments.
 ELEMENTWISE = frozenset({
@@ -36,6 +38,7 @@ _SAVED_PREFIX = "_saved_"
 _saved_names_cache: dict[type, tuple[str, ...]] = {}
 
 __all__ = ["Capture", "CaptureSizes", "ELEMENTWISE", "GRADIENT_ROOM", "MAX_PROGRAM_BYTES",
+           "MAX_PROGRAM_UNROLLED", "MAX_UNROLLED",
            "PRODUCTS", "ProgramBudget", "byte_text", "capture_bytes", "constructor_numel",
            "count_text", "result_bound", "tensors_in", "will_require_grad"]
 

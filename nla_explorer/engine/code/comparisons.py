@@ -56,18 +56,6 @@ def read(parser, node: ast.expr) -> object:
                      "here: it is read for tensors (masks)")
 
 
-def augmented(parser, node: ast.BinOp, current: object) -> object:
-    """``name op= value`` where it rebinds ``name`` (numbers); ``m &= …`` on a tensor, which
-    Python runs in place, is refused."""
-    if isinstance(current, Ref) and type(node.op) in LOGICAL:
-        symbol = LOGICAL[type(node.op)]
-        parser._fail(refusals.with_hint(
-            f"'{symbol}=' on a tensor is not supported here (Python changes the tensor in "
-            f"place); write {node.left.id} = {node.left.id} {symbol} …", refusals.RUN),
-            f"{symbol}=")
-    return parser._binop(node)
-
-
 def _compare(parser, node: ast.Compare) -> object:
     if len(node.ops) > 1:
         parser._fail(refusals.with_hint(

@@ -20,7 +20,8 @@ FLOAT_MAKERS = frozenset({"randn", "rand", "zeros", "ones", "eye", "linspace"})
 BUILTINS = {"InverseMatrix": "custom:InverseMatrix", "torch": "torch",
              "F": "torch.nn.functional", "nn": "torch.nn"}
 #: Augmented assignments Python runs in place on a tensor (``__iadd__`` ...); others rebind.
-IN_PLACE = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
+IN_PLACE = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.BitAnd: "&=",
+            ast.BitOr: "|=", ast.BitXor: "^="}
 
 
 @dataclass(frozen=True)

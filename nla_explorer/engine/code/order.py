@@ -10,7 +10,8 @@ evaluates a statement's inline blocks operands first, left to right (post-order)
 from __future__ import annotations
 
 from nla_explorer.engine.errors import ExpressionError
-from nla_explorer.engine.expression import Block, Expression
+from nla_explorer.engine.expression import Block, Expression, iter_refs
+from nla_explorer.engine.ops import CATALOGUE
 
 
 def check_connected(expression: Expression) -> None:
@@ -40,7 +41,7 @@ def ordered(expression: Expression) -> list[Block]:
     inline = {b.id for b in blocks if b.name is None and uses.get(b.id, 0) == 1}
 
     def operands(block: Block):
-        return iter([blocks[position[s]] for s in block.inputs if s in inline])
+        return iter([blocks[position[s]] for s in evaluated_inputs(block) if s in inline])
 
     order: list[Block] = []
     for block in blocks:
@@ -56,6 +57,17 @@ def ordered(expression: Expression) -> list[Block]:
             else:
                 stack.append((nxt, operands(nxt)))
     return order
+
+
+def evaluated_inputs(block: Block) -> tuple[str, ...]:
+    """The blocks ``block`` reads, in the order its code form evaluates them: a method's
+    receiver first (``x.where(c, y)`` keeps torch.where's order, ``(c, x, y)``, in its block)."""
+    op = CATALOGUE.get(block.op)
+    at = op.receiver if op is not None and (block.form or "").startswith(".") else 0
+    if not at or at >= len(block.args):
+        return block.inputs
+    args = (block.args[at], *block.args[:at], *block.args[at + 1:])
+    return tuple(r.block for r in iter_refs((args, tuple(v for _, v in block.kwargs))))
 
 
 def ordered_in_rounds(expression: Expression) -> list[Block]:

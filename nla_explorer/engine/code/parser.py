@@ -16,7 +16,9 @@ from nla_explorer.engine.code.names import (
     BINOPS, BUILTINS, EXPRESSION_NAMES, IGNORED_CALLS, STATEMENT_NAMES,
     Ignored, PyModule, describe,
 )
-from nla_explorer.engine.code import comparisons, functions, grad_flags, plain_lines, refusals
+from nla_explorer.engine.code import (
+    comparisons, comprehensions, functions, grad_flags, plain_lines, refusals,
+)
 from nla_explorer.engine.code.safety import parse_source
 from nla_explorer.engine.errors import ExpressionError
 from nla_explorer.engine.expression import Block, Calc, DType, Expression, Ref, Slice, Var
@@ -52,6 +54,7 @@ class _Parser:
         self.line = 0
         self.graded = False  # a backward call (or x.grad =) came: x.grad may be a tensor
         self.stopped = False  # a line raises in Python (print(1 / 0)): nothing after it runs
+        self.unrolled = 0  # items of comprehensions read so far (their number is bounded)
         for name in inputs:
             self.env[name] = self._add("input", (name,), (), name=name)
 
@@ -220,6 +223,8 @@ class _Parser:
             return self._attribute(node)
         if comparisons.handles(node):  # x > 0, ~m, m1 & m2 (and what Python makes one bool of)
             return comparisons.read(self, node)
+        if comprehensions.handles(node):  # [x[i] ** 2 for i in range(4)]: its items, unrolled
+            return comprehensions.read(self, node)
         if isinstance(node, ast.BinOp):
             return self._binop(node)
         if isinstance(node, ast.UnaryOp):
@@ -270,6 +275,8 @@ class _Parser:
     def _call(self, node: ast.Call, callee: object = None) -> object:
         if (number := plain_lines.number_call(self, node)) is not None:
             return number  # float('inf'), math.sqrt(2)
+        if comprehensions.is_sum(self, node):  # sum(w.norm() for w in (a, b))
+            return comprehensions.read_sum(self, node)
         callee = self._callee(node.func) if callee is None else callee
         if functions.handles(callee):  # jacobian(f, x), torch.func.hessian(f)(x), f(x)
             return functions.read_call(self, node, callee)
@@ -292,7 +299,11 @@ class _Parser:
             form = f".{method}"
             if form not in FORMS:
                 self._fail(refusals.method_refusal(method), method)
-            return self._add(FORMS[form], (base, *args), kwargs, form=form)
+            at = CATALOGUE[FORMS[form]].receiver  # x.where(c, y) keeps torch.where's order
+            if len(args) < at:
+                self._fail(refusals.with_hint(f"'.{method}()' is read here with its first "
+                                              "arguments given by position", refusals.RUN), method)
+            return self._add(FORMS[form], (*args[:at], base, *args[at:]), kwargs, form=form)
         if isinstance(callee, str):
             path = callee
             if path in FORMS:

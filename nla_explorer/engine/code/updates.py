@@ -1,6 +1,7 @@
 """In-place updates of a named tensor, as Python runs them: ``y += v`` and ``y[i] = v``.
 
-``y += v`` is ``y.__iadd__(v)``, which torch runs in place (a number name folds instead).
+``y += v`` is ``y.__iadd__(v)``, which torch runs in place (a number name folds instead); so is
+``m &= x < 1`` (``__iand__``: a mask changed in place, its version bumped for backward's check).
 ``y[i] = v`` is ``y.__setitem__(i, v)``: torch copies ``v`` into the selected entries (a
 ``CopySlices`` node where ``y`` is in a graph, and the in-place errors torch raises, on a leaf
 that requires grad or on a tensor backward still needs). Either way ``y`` stays bound to the
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import ast
 
-from nla_explorer.engine.code import comparisons, refusals
+from nla_explorer.engine.code import refusals
 from nla_explorer.engine.code.names import IN_PLACE, describe
 from nla_explorer.engine.expression import Calc, Ref, Var
 from nla_explorer.engine.ops import FORMS
 
 FORM = "[]="  # the item assignment's form (its callable: ``ops._set_item``)
+_LOGICAL = ("&=", "|=", "^=")  # a mask may be updated with True or False (m |= True)
 
 
 def augmented(parser, stmt: ast.AugAssign) -> None:
@@ -28,10 +30,10 @@ def augmented(parser, stmt: ast.AugAssign) -> None:
     symbol = IN_PLACE.get(type(stmt.op))
     if not isinstance(current, Ref) or symbol is None:
         op = ast.BinOp(ast.Name(target.id, ast.Load()), stmt.op, stmt.value)
-        parser._assign(target, comparisons.augmented(parser, op, current))  # (m &= …: refused)
+        parser._assign(target, parser._binop(op))
         return
     value = parser._expr(stmt.value)
-    _check_value(parser, value, f"'{symbol}'", target.id)
+    _check_value(parser, value, f"'{symbol}'", target.id, symbol in _LOGICAL)
     parser._assign(target, parser._add(FORMS[symbol], (current, value), (), form=symbol))
 
 
@@ -48,6 +50,7 @@ def assign_item(parser, target: ast.Subscript, value: object) -> None:
     parser._assign(ast.Name(base.id, ast.Store()), block)
 
 
-def _check_value(parser, value: object, what: str, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (Ref, Var, Calc, int, float)):
+def _check_value(parser, value: object, what: str, name: str, truth: bool = False) -> None:
+    if (isinstance(value, bool) and not truth) or \
+            not isinstance(value, (Ref, Var, Calc, int, float)):
         parser._fail(f"{what} between a tensor and {describe(value)}", name)

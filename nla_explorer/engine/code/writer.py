@@ -25,7 +25,7 @@ _BINARY_PREC = {s: PRECEDENCE[s] for s in ("**", "*", "/", "@", "+", "-", "&", "
                                            ">", "<", ">=", "<=", "==", "!=")}
 _PREFIX = {"u-": "-", "u~": "~"}
 _F = "torch.nn.functional."
-_IN_PLACE = ("+=", "-=", "*=", "/=")
+_IN_PLACE = ("+=", "-=", "*=", "/=", "&=", "|=", "^=")
 _MAX_INLINE = 100  # blocks nested in one line of code before one gets a name
 
 
@@ -201,9 +201,12 @@ class _Writer:
             form = ".requires_grad_"
         if form.startswith("attr:"):
             return f"{self._postfix_base(args[0])}.{form[5:]}", _ATOM
-        if form.startswith("."):
-            base = self._postfix_base(args[0])
-            return f"{base}{form}({self._call_args(args[1:], block.kwargs)})", _ATOM
+        if form.startswith("."):  # x.where(c, y): the receiver is torch.where's second argument
+            at = CATALOGUE[block.op].receiver if block.op in CATALOGUE else 0
+            base = self._postfix_base(args[at])
+            base = f"({base})" if isinstance(args[at], (int, float)) else base  # (2).where: no 2.w
+            rest = args[:at] + args[at + 1:]
+            return f"{base}{form}({self._call_args(rest, block.kwargs)})", _ATOM
         if form.startswith("custom:"):
             name = form[7:].split(".")[0]
             if name not in self.classes:

@@ -44,7 +44,8 @@ CATALOGUE: dict[str, Op] = _catalogue()
 #: Ops whose block makes no new tensor of the graph: they run the autograd engine.
 AUTOGRAD_CALLS = frozenset(key for key, op in CATALOGUE.items() if op.autograd_call)
 #: Augmented assignments: Python calls ``__iadd__`` etc., which torch runs in place.
-IN_PLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv}
+IN_PLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+            "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor}
 
 #: Python operators (``u-`` is unary minus, ``u~`` the bitwise not of a mask).
 OPERATORS = {
@@ -96,7 +97,7 @@ def callable_for(form: str):
     if form.startswith("attr:"):
         return operator.attrgetter(form[5:])
     if form.startswith("."):
-        return _method(form[1:])
+        return _method(form[1:], CATALOGUE[FORMS[form]].receiver)
     if form.startswith("custom:"):
         cls_name = form[len("custom:"):].split(".")[0]
         return CUSTOM_FUNCTIONS[cls_name].apply
@@ -152,8 +153,9 @@ def _set_requires_grad(tensor, value):
     return tensor
 
 
-def _method(name: str):
-    def call(tensor, *args, **kwargs):
+def _method(name: str, receiver: int = 0):
+    def call(*args, **kwargs):
+        tensor, args = args[receiver], args[:receiver] + args[receiver + 1:]
         if not isinstance(tensor, torch.Tensor):  # Python's own words (x.grad.zero_() early,
             getattr(tensor, name)  # x.sort().sum(): 'torch.return_types.sort' object has no …)
             raise AttributeError(f"'{type(tensor).__name__}' object has no attribute '{name}'")

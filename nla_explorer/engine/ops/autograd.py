@@ -41,6 +41,10 @@ OPS = (
     Op("isub", "in-place", "a −= b", ("-=", ".sub_"), arity=2, statement=True),
     Op("imul", "in-place", "a *= b", ("*=", ".mul_"), arity=2, statement=True),
     Op("idiv", "in-place", "a /= b", ("/=", ".div_"), arity=2, statement=True),
+    # a mask updated in place (m &= x < 1: m.__iand__, torch's bitwise_and_)
+    Op("iand", "in-place", "m &= m₂", ("&=",), arity=2, statement=True),
+    Op("ior", "in-place", "m |= m₂", ("|=",), arity=2, statement=True),
+    Op("ixor", "in-place", "m ^= m₂", ("^=",), arity=2, statement=True),
     # y[i] = v: torch copies v into the entries (CopySlices where y is in a graph)
     Op("set_item", "in-place", "a[i] = b", ("[]=",), arity=2, statement=True,
        ports=(Port("y", 0), Port("v", 2, number=True)),

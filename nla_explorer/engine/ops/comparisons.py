@@ -39,8 +39,8 @@ OPS = (
        ("|", "torch.logical_or", ".logical_or"), arity=2, ports=_MASKS, glyph="∨",
        keywords="either mask bool", arg_names=("m1", "m2")),
     # torch.where(condition) alone gives a tuple: the indices where it holds
-    Op("where", "comparisons", "a where the condition holds, else b", ("torch.where",), arity=3,
-       any_result=True,
+    Op("where", "comparisons", "a where the condition holds, else b", ("torch.where", ".where"),
+       arity=3, any_result=True, receiver=1,
        ports=(Port("condition", 0, "condition"), Port("a", 1, "input", number=True),
               Port("b", 2, "other", number=True)),
        glyph="?:", keywords="select choose mask if else leaky",

@@ -81,6 +81,9 @@ class Op:
     params: tuple[Param, ...] = ()
     output: bool = True  # False: makes no tensor (manual_seed, backward calls, x.grad = None)
     varargs: bool = False  # the shape may be spelled as separate arguments: f(2, 3)
+    #: the argument a method form is called on (``x.where(c, y)`` is ``torch.where(c, x, y)``:
+    #: 1); a block keeps its arguments in the order of the ports, whatever form the code used
+    receiver: int = 0
     # -- the palette
     glyph: str = ""  # 1–3 characters; empty: the key's first two letters
     keywords: str = ""  # extra words a student might type (searched like the formula)

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max, variance and standard deviation over all elements or some dims."""
+"""Reductions: sum, mean, product, max, variance and standard deviation over all elements or some dims."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ OPS = (
        glyph="μ", keywords="average",
        nodes=(unary("Mean", "∂{L}/∂{x}ᵢ = {g} / {N} for every element ({N}: the number averaged)",
                     ("N",), (("N", "self_sym_numel"),), forward="(1/N) Σᵢ xᵢ"),)),
+    Op("prod", "reductions", "Π xᵢ", (".prod", "torch.prod"), ports=X,
+       params=(dim(), KEEPDIM), glyph="Π", keywords="product multiply all",
+       nodes=(unary("Prod", "∂{L}/∂{x}ᵢ = {g} · Πⱼ≠ᵢ {x}ⱼ: the product of the other elements",
+                    forward="Πᵢ xᵢ"),)),
     # amax makes AmaxBackward0, which has no card; torch.max's MaxBackward is in step_rules
     Op("max", "reductions", "max xᵢ", ("torch.amax", ".amax"), ports=X, params=_OVER_DIMS,
        glyph="⋁", keywords="amax maximum"),
