@@ -47,3 +47,14 @@ def matrix_html(data: TensorData | None, max_rows: int = 12, max_cols: int = 12)
     more = "<tr><td>⋮</td></tr>" if len(values) > max_rows else ""
     return ("<table style='font-family: monospace' cellspacing='0' border='1'>"
             + "".join(rows) + more + "</table>")
+
+
+def list_texts(data: TensorData | None, most: int = 4,
+               digits: int = DEFAULT_PRECISION) -> tuple[str, ...]:
+    """``short_text`` with ``most`` entries, then with fewer and fewer down to one, each a whole
+    list (``[0.26, 1.6, …]``, ``[0.26, …]``): a view shows the longest that fits its line. A
+    scalar, a summary or a tensor of one entry has one text."""
+    if data is None or data.values is None or data.shape == ():
+        return (short_text(data, most, digits),)
+    shown = min(max(1, most), max(1, int(data.values.size)))
+    return tuple(short_text(data, width=k, digits=digits) for k in range(shown, 0, -1))

@@ -12,7 +12,7 @@ import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPixmap
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from nla_explorer.engine.autograd.forward_rules import ForwardCard
 from nla_explorer.engine.autograd.step_rules import StepCard
@@ -22,7 +22,9 @@ from nla_explorer.drawing.style import ViewStyle
 from nla_explorer.panels.card_labels import CardLabel
 from nla_explorer.panels.fit_image import FitImage
 from nla_explorer.panels.jacobian_view import JacobianView
-from nla_explorer.value_text import short_text
+from nla_explorer.panels.list_labels import ListLabel, NumbersLabel
+from nla_explorer.panels.list_row import ListRowLayout
+from nla_explorer.value_text import list_texts, short_text
 
 #: Tiles per row before wrapping (a card stays narrow enough for a dock).
 TILES_PER_ROW = 2
@@ -45,8 +47,7 @@ class TensorTile(QWidget):
         self.head.setWordWrap(True)
         self.body = FitImage()  # a heatmap shrinks to a narrow dock; a scalar is text
         self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.shape = _html_label("", 10)
-        self.shape.setWordWrap(True)
+        self.shape = ListLabel()  # "5×5 [0.26, 1.6, …]": never broken inside the list
         for widget in (self.head, self.body, self.shape):
             layout.addWidget(widget)
         layout.addStretch(1)
@@ -62,9 +63,9 @@ class TensorTile(QWidget):
             self.body.setPixmap(QPixmap.fromImage(image))
             self.body.setToolTip(f"{caption}: {short_text(data, width=6, digits=digits)}\n"
                                  "blue < 0 < red, centred at zero")
-            self.shape.setText(_html("×".join(map(str, data.shape)) + "  " +
-                                     short_text(data, width=3, digits=digits), points * 0.9,
-                                     colour=style.card_muted))
+            self.shape.set_look(points * 0.9, colour=style.card_muted)
+            self.shape.show_list(list_texts(data, most=3, digits=digits),
+                                 prefix="×".join(map(str, data.shape)))
             self.shape.show()
         else:
             self.body.setText(_html(self.value_text, points * 1.25, bold=True, mono=True))
@@ -77,21 +78,20 @@ class TensorTile(QWidget):
 
 
 class SumRow(QWidget):
-    """One line of the column addition: the caption, a heatmap (or the number) and the values."""
+    """One line of the column addition: the caption, a heatmap (or the number) and the values
+    (on a line of their own under the two where the row is narrow)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.caption, self.data = "", None
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        row = ListRowLayout(self)  # the list under the rest where the row is narrow
         self.head = _html_label("", 10)
         self.heat = FitImage()
-        self.values = _html_label("", 10)
+        self.values = ListLabel(leftover=True)  # as many numbers as fit its line, never broken
         self.values.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.values.setWordWrap(True)
         row.addWidget(self.head)
         row.addWidget(self.heat)
-        row.addWidget(self.values, 1)
+        row.addWidget(self.values)
 
     def show_part(self, caption: str, data: TensorData | None, points: float,
                   style: ViewStyle) -> None:
@@ -104,8 +104,8 @@ class SumRow(QWidget):
         if image is not None:
             self.heat.setPixmap(QPixmap.fromImage(image))
         self.heat.setVisible(image is not None)
-        self.values.setText(_html(short_text(data, width=2, digits=digits), points * 0.9,
-                                  mono=True))
+        self.values.set_look(points * 0.9, mono=True)
+        self.values.show_list(list_texts(data, most=2, digits=digits))
         self.values.setToolTip(short_text(data, width=12, digits=digits))
 
 
@@ -122,6 +122,8 @@ class StepCardView(QWidget):
         self.accumulation: list[TensorTile] = []
         self._card = None
         self.compact = False
+        #: counts what changes the card's height (its content, type, pictures' sizing)
+        self.revision = 0
         self._tile_pool: list[TensorTile] = []  # widgets kept between steps, refilled
         self._row_pool: list[tuple[QLabel, SumRow]] = []
         self.rule = CardLabel()
@@ -135,8 +137,7 @@ class StepCardView(QWidget):
         self.sum_rows = QGridLayout()  # a column addition: + from mul / + from dot / = g
         self.sum_rows.setHorizontalSpacing(8)
         self.sum_rows.setVerticalSpacing(2)
-        self.numbers = CardLabel()
-        self.numbers.setWordWrap(True)
+        self.numbers = NumbersLabel()  # broken between its lists, never inside one
         self.numbers.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.note = CardLabel()
         self.note.setWordWrap(True)
@@ -161,7 +162,7 @@ class StepCardView(QWidget):
         self.rule.setText(text)
         self._add_tiles([])
         self._show_sum(None)
-        self.numbers.setText("")
+        self.numbers.set_lines(())
         self._end_card("", show_jacobian=False)
 
     def show_backward(self, card: StepCard) -> None:
@@ -177,7 +178,7 @@ class StepCardView(QWidget):
                   if tensor is not None]
         self._add_tiles(tiles)
         self._show_sum(card)
-        self.numbers.setText("\n".join(card.numbers))
+        self.numbers.set_lines(card.numbers)
         # the accumulation rows say what the "is used by" note says, better
         note = "; ".join(part for part in card.note.split("; ")
                          if not (card.contributions and " is used by " in part))
@@ -235,13 +236,14 @@ class StepCardView(QWidget):
         tiles.append(("→ " + _output_name(card.title), card.output, value))
         self._add_tiles(tiles)
         self._show_sum(None)
-        self.numbers.setText("\n".join(card.numbers))
+        self.numbers.set_lines(card.numbers)
         self._end_card("", show_jacobian=False)
 
     def text(self) -> str:
         """Everything the card says, for tests and copying."""
         parts = [self.rule.text(), *(t.caption for t in self.tiles), self.sum_title.text(),
-                 *(t.caption for t in self.accumulation), self.numbers.text(), self.note.text(),
+                 *(t.caption for t in self.accumulation), self.numbers.whole_text(),
+                 self.note.text(),
                  self.jacobian.text() if self.jacobian.isVisibleTo(self) else ""]
         return "\n".join(p for p in parts if p)
 
@@ -249,6 +251,7 @@ class StepCardView(QWidget):
         """Presentation mode: the tiles show the values, so the line-by-line numbers go; the
         pictures keep their size (presentation fits the card's type to the screen instead)."""
         self.compact = on
+        self.revision += 1
         self.numbers.setVisible(not on)
         self._squeeze_pictures()
 
@@ -259,6 +262,7 @@ class StepCardView(QWidget):
 
     def squeeze_pictures(self, on: bool) -> None:
         """Pictures wider than the dock shrink to fit it (``on``), or keep their own size."""
+        self.revision += 1
         for picture in self.findChildren(FitImage):
             picture.set_squeeze(on)
 
@@ -279,6 +283,7 @@ class StepCardView(QWidget):
         font = self.font()
         font.setPointSizeF(points)
         self.setFont(font)
+        self.revision += 1
         rule_font = QFont(font)
         rule_font.setPointSizeF(points * 1.3)
         self.rule.setFont(rule_font)
@@ -325,6 +330,7 @@ class StepCardView(QWidget):
     def _clear(self) -> None:
         """Forget the card shown (its widgets are refilled, or hidden, by the next card)."""
         self.tiles, self.accumulation = [], []
+        self.revision += 1
 
 
 def _tensor_image(data: TensorData | None, cell: float, width: float, height: float):

@@ -45,6 +45,7 @@ class CardRoom(QObject):
             signal.connect(self.later)
         stepper.card.jacobian.clicked.connect(self._details_clicked)
         self.fitted_at = -1  # the dock's height after the last fit
+        self._measured: tuple = (None, 0)  # need(): the card's state and width, and its answer
         dock.installEventFilter(self)
         window.installEventFilter(self)
         stepper.card_area.installEventFilter(self)
@@ -72,16 +73,24 @@ class CardRoom(QObject):
 
     # -- measuring -------------------------------------------------------------------------------
     def need(self) -> int:
-        """The height the card needs at the width it is shown at (no scroll bar)."""
+        """The height the card needs at the width it is shown at (no scroll bar). Measured
+        again only where the card, its folding, its numbers or its width changed: a fit asks
+        three times a step, the dock's height does not change the answer."""
         card, area = self.stepper.card, self.stepper.card_area
         # the labels refilled and the widgets shown or hidden: their layouts told, now
         QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        width = area.maximumViewportSize().width()
+        key = (card.revision, card.jacobian.folded, card.jacobian.isVisibleTo(card),
+               card.numbers.isVisibleTo(card), width)
+        if key == self._measured[0]:
+            return self._measured[1]
         card.jacobian.updateGeometry()  # its size as the card's layout remembers it: anew
         for layout in (card.jacobian.layout(), card.layout()):
             layout.invalidate()
-        width = area.maximumViewportSize().width()
         height = card.heightForWidth(width) if card.hasHeightForWidth() else -1
-        return max(height, card.minimumSizeHint().height())
+        need = max(height, card.minimumSizeHint().height())
+        self._measured = (key, need)
+        return need
 
     def room(self) -> int:
         """The card's height on screen, with the dock at its home height."""
@@ -136,7 +145,7 @@ class CardRoom(QObject):
                 jacobian.set_folded(False if self.details is None else not self.details)
                 if self.details is None and self.need() > self.room():
                     jacobian.set_folded(True)
-            card.numbers.setVisible(bool(card.numbers.text()))
+            card.numbers.setVisible(bool(card.numbers.lines))
             need = self.need()  # fits where it is, and cannot go home (or is home): most steps
             if need <= self.stepper.card_area.maximumViewportSize().height() and (
                     self.grown() == 0 or need > self.room()):
