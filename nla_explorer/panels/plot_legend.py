@@ -18,6 +18,7 @@ TITLE_ROW = 30  # pyqtgraph's height of a title row
 GAP = 12  # between the title and the legend
 MARGIN = 4
 CLEAR = 8  # between the header (the legend's lowest row) and the top of the data
+SAMPLE_GAP = 2  # between an entry's sample and its name (the name's text has its own margin)
 
 
 class HeaderLegend(pg.LegendItem):
@@ -59,6 +60,8 @@ class HeaderLegend(pg.LegendItem):
             row, column = divmod(i, columns)
             self.layout.addItem(sample, row, 2 * column, alignment=Qt.AlignmentFlag.AlignVCenter)
             self.layout.addItem(label, row, 2 * column + 1)
+        for column in range(columns):  # a sample next to its own name, entries apart
+            self.layout.setColumnSpacing(2 * column, SAMPLE_GAP)
         self.columnCount = columns
         self.rowCount = math.ceil(len(self.items) / columns)
         self.updateSize()

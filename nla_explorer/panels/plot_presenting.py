@@ -16,23 +16,33 @@ import os
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 from PySide6.QtCore import QEvent, QObject, Qt  # noqa: E402
-from PySide6.QtGui import QFont, QPen  # noqa: E402
+from PySide6.QtGui import QFont, QGuiApplication, QPen  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 
 LINE_SCALE, LINE_FLOOR = 2.0, 4.0  # curves: twice as thick, 4 px at least
 GUIDE_FLOOR = 3.0  # reference lines (crossover, peak, GPU = CPU): 3 px at least
 MARKER_SCALE = 1.7
-COMPACT, COMPACT_FLOOR = 0.6, 12  # controls beside the plots: smaller type than theirs
+#: Controls and tables beside the plots: ``BESIDE`` of the plots' type on a 1280 px wide screen,
+#: more on a wider one (up to ``ROOMY`` of it), ``BESIDE_FLOOR`` pt at least. (At 0.6 of it the
+#: sliders' values were smaller than in the normal window, unreadable from the back row.)
+BESIDE, ROOMY, BESIDE_FLOOR = 0.75, 0.9, 12
 AXES = ("left", "bottom")
 
 
-def compact_font(points: int, on: bool = True) -> QFont:
-    """The type of controls beside plots presented at ``points``: ``COMPACT`` of it
-    (``COMPACT_FLOOR`` at least); not ``on``: a font that follows its parent's again."""
+def beside_points(widget: QWidget, points: int, plain: int = 0) -> int:
+    """The type of what stands beside plots presented at ``points`` on ``widget``'s screen:
+    never smaller than ``plain`` (its type in the normal window)."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    wide = screen.geometry().width() / 1280 if screen is not None else 1.0
+    return max(plain, BESIDE_FLOOR, min(round(points * BESIDE * wide), round(points * ROOMY)))
+
+
+def beside_font(widget: QWidget, points: int, on: bool = True, plain: int = 0) -> QFont:
+    """:func:`beside_points` as a font; not ``on``: a font that follows its parent's again."""
     font = QFont()
     if on:
-        font.setPointSize(max(COMPACT_FLOOR, round(points * COMPACT)))
+        font.setPointSize(beside_points(widget, points, plain))
     return font
 
 
@@ -229,7 +239,7 @@ class PlotPresenting(QObject):
             if item.titleLabel.isVisible() and item.titleLabel.text:
                 item.setTitle(item.titleLabel.text, size=f"{points + 1}pt")
             if legend is not None:
-                _legend_size(legend, f"{points}pt")
+                legend_text_size(legend, f"{points}pt")
 
     def _plain_type(self) -> None:
         if not self._fonts:
@@ -248,11 +258,12 @@ class PlotPresenting(QObject):
             if item.titleLabel.isVisible() and item.titleLabel.text and fonts["title"]:
                 item.setTitle(item.titleLabel.text, size=fonts["title"])
             if item.legend is not None and fonts["legend"]:
-                _legend_size(item.legend, fonts["legend"])
+                legend_text_size(item.legend, fonts["legend"])
         self._fonts.clear()
 
 
-def _legend_size(legend: pg.LegendItem, size: str) -> None:
+def legend_text_size(legend: pg.LegendItem, size: str) -> None:
+    """Every entry of ``legend`` (and those it gets later) in type of ``size`` (``"15pt"``)."""
     legend.setLabelTextSize(size)
     for _, label in legend.items:
         label.setText(label.text, size=size)

@@ -25,7 +25,7 @@ from nla_explorer.engine.timing.sweep import (
     results_to_csv, sweep,
 )
 from nla_explorer.engine.timing.results import load_results_csv, save_results_csv
-from nla_explorer.panels.plot_presenting import compact_font
+from nla_explorer.panels.plot_presenting import beside_font
 from nla_explorer.panels.split_shares import SharesSplitter
 from nla_explorer.panels.timing_buttons import (
     ResultsButtons, banner_sheet, no_gpu_text, shipped_reference,
@@ -65,7 +65,8 @@ class TimingPanel(QWidget):
         self.plot_tabs = tabs
         right = SharesSplitter(Qt.Orientation.Vertical)  # the plots 2/3 beside, 3/5 above
         right.addWidget(tabs)
-        right.addWidget(ResultsBox(self.table))
+        self.results_box = ResultsBox(self.table)
+        right.addWidget(self.results_box)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         self.results_splitter = right
@@ -99,10 +100,11 @@ class TimingPanel(QWidget):
         return QSize(1000, 360)
 
     def set_presentation(self, on: bool, points: int = 20) -> None:
-        """Presentation mode: the plots, and the table in smaller type (the rest was set up)."""
+        """Presentation mode: the plots, and beside them the table (and its note) in type a
+        little smaller than theirs, bigger than in the workspace (the rest was set up)."""
         self.controls_scroll.setVisible(not on)
         self.run_area.setVisible(not on)
-        self.table.setFont(compact_font(points, on))
+        self.results_box.set_font(beside_font(self, points, on))
 
     def _build_controls(self) -> QWidget:
         gpus = [d for d in self.devices if d.is_gpu]

@@ -39,6 +39,40 @@ def _plot(bottom: str, left: str, left_kind: str) -> pg.PlotWidget:
     return plot
 
 
+class InsideLabel(pg.InfLineLabel):
+    """A vertical line's label kept whole inside the plot's view box: right of the line where it
+    fits, else left of it, else as far in as the view allows (the crossover's label, right of a
+    line near the plot's right edge, was cut off there; the bigger type of presentation mode
+    made it worse)."""
+
+    def __init__(self, line: pg.InfiniteLine, text: str, position: float, color) -> None:
+        super().__init__(line, text=text, position=position, anchors=[(0, 0), (0, 0)],
+                         color=color)
+        line.label = self  # where pyqtgraph keeps a line's label (presentation mode finds it)
+
+    def updatePosition(self) -> None:  # noqa: N802 - pyqtgraph override
+        super().updatePosition()
+        view = self.getViewBox()
+        if not isinstance(view, pg.ViewBox):
+            return
+        box = view.sceneBoundingRect()
+        width = self.textItem.boundingRect().width()  # pixels: the text ignores the view's scale
+        x = self.scenePos().x()  # where the label meets the line
+        if x + width <= box.right():
+            share = 0.0
+        elif x - width >= box.left():
+            share = 1.0
+        else:  # wider than either side: over the line, its left edge as far left as needed
+            left = max(box.left(), box.right() - width)
+            share = min(1.0, max(0.0, (x - left) / width)) if width else 0.0
+        if share != self.anchor.x():
+            self.setAnchor((share, self.anchor.y()))
+
+    def setFont(self, font) -> None:  # noqa: N802 - pyqtgraph override
+        super().setFont(font)
+        self.updatePosition()  # another width: maybe the other side
+
+
 def series_label(key: Key) -> str:
     source, op, dtype, device = key
     return f"{op} {dtype} {device}" + (f" · {source}" if source else "")
@@ -161,11 +195,10 @@ class TimingPlots:
                 ratio = dict(curve)[size]
                 plot.plot([size], [ratio], pen=None, symbol="star", symbolSize=18,
                           symbolBrush=colours[key], symbolPen=pg.mkPen(fg, width=1))
-                plot.addItem(pg.InfiniteLine(
-                    pos=math.log10(size), angle=90, pen=pg.mkPen(colours[key], width=1,
-                                                                 style=Qt.PenStyle.DashLine),
-                    label=f"crossover n = {size}", labelOpts={
-                        "position": 0.9, "color": colours[key], "anchors": [(0, 0), (0, 0)]}))
+                line = pg.InfiniteLine(pos=math.log10(size), angle=90, pen=pg.mkPen(
+                    colours[key], width=1, style=Qt.PenStyle.DashLine))
+                InsideLabel(line, f"crossover n = {size}", 0.9, colours[key])
+                plot.addItem(line)
         if self.crossovers:
             plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(fg, width=1),
                                          label="GPU = CPU", labelOpts={

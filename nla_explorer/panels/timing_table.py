@@ -9,7 +9,7 @@ every column of the selected rows.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QHeaderView, QLabel, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
     QWidget,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from nla_explorer.engine.timing.results import TimingResult, results_to_csv
 from nla_explorer.panels.muted_text import muted_colour
+from nla_explorer.panels.plot_presenting import BESIDE_FLOOR
 from nla_explorer.panels.timing_cells import (
     COLUMNS, ESSENTIAL, HEADER_TIPS, NUMERIC, PRIORITY, relevant, result_cells, row_details,
 )
@@ -24,6 +25,7 @@ from nla_explorer.panels.timing_cells import (
 NAIVE_COLUMN = COLUMNS.index("naive")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+SHARE = 0.4  # presenting: the most of the screen's width the table's essential columns take
 
 
 class ResultsTable(QTableWidget):
@@ -178,6 +180,25 @@ class ResultsBox(QWidget):
         layout.addWidget(table, 1)
         layout.addWidget(self.note)
         table.columns_left_out.connect(self._left_out)
+
+    def set_font(self, font: QFont) -> None:
+        """The table's and the note's type (presenting: bigger); ``QFont()``: the box's again.
+
+        A point smaller at a time (``BESIDE_FLOOR`` at least) while the table's
+        essential columns would take more than ``SHARE`` of the screen: beside the plots, a
+        loaded run's source column at the presentation's type left them half the screen."""
+        points = font.pointSize() if font.resolveMask() else 0
+        screen = self.screen()
+        most = round(screen.geometry().width() * SHARE) if screen is not None else 0
+        while True:
+            for widget in (self.table, self.note):
+                widget.setFont(font)
+            if not points or points <= BESIDE_FLOOR or not most or \
+                    self.table.minimumSizeHint().width() <= most:
+                return
+            points -= 1
+            font = QFont(font)
+            font.setPointSize(points)
 
     def _left_out(self, names: list[str]) -> None:
         self.note.setText(f"Left out for room: {', '.join(names)} (in each row's tooltip, "

@@ -13,7 +13,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QColor, QFont  # noqa: E402
+from PySide6.QtGui import QColor, QFont, QFontMetrics  # noqa: E402
 from PySide6.QtWidgets import QGridLayout, QWidget  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 
@@ -26,6 +26,8 @@ from nla_explorer.panels.log_plots import (  # noqa: E402
 from nla_explorer.panels.plot_theme import style_plot  # noqa: E402
 
 HISTORY = 4
+TICK_ROOM = 12  # pixels of a y axis beside its widest tick label: the tick and a gap
+FIT_SHARE = (5, 4)  # presenting side by side: the fit's width to the loss and norms'
 _SHORT = {"hidden": "p", "points": "m", "epochs": "E", "rows": "p", "cols": "n", "init": "x₀",
           "target": "y"}
 
@@ -181,8 +183,34 @@ class FitPlots(QWidget):
         self._course = True
         self._y_range: tuple[float, float] | None = None
         self._fit_title = "Fit"
+        #: The type the plots were last painted in outside presentation mode: what the room
+        #: saw in the normal window (presenting, the sliders are never smaller than that).
+        self.plain_points: int | None = None
+        self.presenting = False
         self.style = ViewStyle.light()
         self.set_view_style(self.style)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if not self.presenting:
+            self.plain_points = self.font().pointSize()
+        super().paintEvent(event)
+
+    def set_presenting(self, on: bool) -> None:
+        """Presenting: the y axes only as wide as their tick labels (the loss and the norms
+        alike, lined up; they kept room for an axis title they do not have), and side by side
+        the fit wider than the loss and norms, its key in one row; off: as ``set_font_size``
+        and ``set_side_by_side`` set them again."""
+        self.presenting = on
+        if not on:
+            return
+        self.fit_plot.getPlotItem().getAxis("left").setWidth(None)
+        for plot in (self.loss_plot, self.norm_plot):
+            axis = plot.getPlotItem().getAxis("left")
+            font = axis.style.get("tickFont") or plot.font()
+            axis.setWidth(QFontMetrics(font).horizontalAdvance("0.0001") + TICK_ROOM)
+        if self.grid.getItemPosition(self.grid.indexOf(self.fit_plot))[2] == 2:  # side by side
+            self.grid.setColumnStretch(0, FIT_SHARE[0])
+            self.grid.setColumnStretch(1, FIT_SHARE[1])
 
     def set_view_style(self, style: ViewStyle) -> None:
         """Colours of the plots, axes, titles, legends and curves."""
